@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file runstate.h
+ * runstate: the in-process state substrate for AI-agent runtimes.
+ *
+ * runstate keeps the state of many agent runs in process memory and gives
+ * each run real transactions over it. A run is named by a 16-byte RunId
+ * (a UUIDv4). Everything stored belongs to exactly one run; a transaction
+ * belongs to exactly one run and is atomic within it. There is no cross-run
+ * atomicity, and the API cannot express a cross-run write: a transaction is
+ * bound to its run when it begins.
+ *
+ * Reads observe one committed, consistent snapshot of the run (MVCC): no
+ * dirty, torn or mixed-version reads. A transaction records what it read,
+ * including keys it found absent, and commit fails with RS_ECONFLICT if any
+ * of it changed since the snapshot (optimistic concurrency, first committer
+ * wins). Blind writes never conflict. Read-only transactions never conflict
+ * and take no lock.
+ *
+ * Every operation comes in two forms: one-shot on a run (`rs_kv_get(db, run,
+ * ...)`, its own implicit transaction; reads take a lock-free fast path that
+ * is observationally equivalent to a read-only transaction started at the
+ * same instant) and inside an explicit transaction (`rs_txn_kv_get(txn,
+ * ...)`).
+ *
+ * Conventions:
+ *  - A fallible call returns 0 (RS_OK) or a negative RS_E* code;
+ *    rs_strerror() gives its message. A rejected call changes nothing.
+ *  - Memory crossing the API is one of: a caller-owned buffer (on RS_ENOSPC
+ *    the needed size is returned), a borrowed view (rs_bytes, read-only,
+ *    valid for the lifetime stated in the function's doc), or a library
+ *    object with its own release function. The library never returns memory
+ *    the caller must free().
+ *  - Callbacks take (cb, ctx) last; a nonzero return from a callback stops
+ *    the operation and is returned unchanged.
+ *  - Thread safety is stated per function, in one of these terms: any
+ *    thread; one thread per handle (not shared concurrently); owner thread
+ *    (only the creator); exclusive (nothing else in flight on the database).
+ *  - The library registers each calling thread with its RCU implementation
+ *    on first use and unregisters it when the thread exits. Callers never
+ *    see RCU.
+ *
+ * Caveats:
+ *  - A long-lived transaction (read-only ones included) pins the versions
+ *    its snapshot can see: overwritten values of its run are kept until it
+ *    ends. Keep transactions short.
+ *  - Do not use a database across fork() without exec(): the child has
+ *    none of the parent's threads (RCU reclamation, WAL flushing).
+ *  - The process using runstate must not itself use liburcu's "memb"
+ *    flavor on the same threads with different registration rules.
+ *  - Durability: RS_DURABILITY_INMEMORY keeps nothing after close or a
+ *    crash. See rs_durability for what each mode guarantees.
+ *  - Limits are below (RS_KEY_MAX, RS_VALUE_MAX); past them calls return
+ *    RS_ETOOBIG.
+ */
+#ifndef RUNSTATE_H
+#define RUNSTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Export and version                                                  */
+/* ------------------------------------------------------------------ */
+
+#if defined(_WIN32)
+#if defined(RS_BUILDING_LIBRARY)
+#define RS_API __declspec(dllexport)
+#else
+#define RS_API
+#endif
+#elif defined(__GNUC__) || defined(__clang__)
+#define RS_API __attribute__((visibility("default")))
+#else
+#define RS_API
+#endif
+
+#define RS_VERSION_MAJOR 0
+#define RS_VERSION_MINOR 1
+#define RS_VERSION_PATCH 0
+
+/** M*10000 + m*100 + p. */
+#define RS_VERSION_NUMBER \
+	(RS_VERSION_MAJOR * 10000 + RS_VERSION_MINOR * 100 + RS_VERSION_PATCH)
+#define RS__STR2(x) #x
+#define RS__STR(x) RS__STR2(x)
+#define RS_VERSION_STRING         \
+	RS__STR(RS_VERSION_MAJOR) \
+	"." RS__STR(RS_VERSION_MINOR) "." RS__STR(RS_VERSION_PATCH)
+/** True when the headers are at least version M.m.p. */
+#define RS_VERSION_CHECK(M, m, p) \
+	(RS_VERSION_NUMBER >= ((M)*10000 + (m)*100 + (p)))
+
+/**
+ * The library's version as RS_VERSION_NUMBER, as built.
+ * Thread safety: any thread.
+ */
+RS_API unsigned rs_version(void);
+
+/**
+ * The library's version as "M.m.p", a static string.
+ * Thread safety: any thread.
+ */
+RS_API const char *rs_version_string(void);
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Every error code, in ABI order: append only, never reorder. RS_<NAME>
+ * has the value -(row index + 1).
+ */
+#define RS_ERROR_MAP(XX)                                                       \
+	XX(EINVAL, "invalid argument")                                         \
+	XX(ENOMEM, "out of memory")                                            \
+	XX(ENOTFOUND, "not found")                                             \
+	XX(EEXIST, "already exists")                                           \
+	XX(ECONFLICT, "transaction conflict: data it read has changed; retry") \
+	XX(EMISMATCH, "version mismatch (compare-and-swap failed)")            \
+	XX(ENOSPC, "buffer too small; the needed size was returned")           \
+	XX(ETOOBIG, "key, value or name longer than the documented limit")     \
+	XX(EDONE, "transaction already finished")                              \
+	XX(ERUN, "run mismatch: the operation names another run")              \
+	XX(EREADONLY, "write in a read-only transaction or database")          \
+	XX(EIO, "I/O error; the database no longer accepts writes")            \
+	XX(ECORRUPT, "corrupt data on disk")                                   \
+	XX(EBUSY, "database directory is in use by another handle")            \
+	XX(ENOTSUP, "not supported by this build or configuration")            \
+	XX(EVERSION, "unsupported struct or format version")                   \
+	XX(ETRANSITION, "status transition not allowed")                       \
+	XX(EARCHIVED, "run is archived and read-only")                         \
+	XX(EUTF8, "text is not valid UTF-8")                                   \
+	XX(ERANGE, "value out of range")
+
+/** @cond internal */
+enum rs__error_index {
+#define RS__XX(name, msg) RS__IDX_##name,
+	RS_ERROR_MAP(RS__XX)
+#undef RS__XX
+	RS__ERROR_COUNT
+};
+/** @endcond */
+
+/** Return codes. 0 is success; every error is negative. */
+typedef enum rs_error {
+	RS_OK = 0,
+#define RS__XX(name, msg) RS_##name = -(RS__IDX_##name + 1),
+	RS_ERROR_MAP(RS__XX)
+#undef RS__XX
+} rs_error;
+
+/**
+ * The message for a return code: a static string, never NULL. Unknown codes
+ * (and positive values) give "unknown error".
+ * Thread safety: any thread.
+ */
+RS_API const char *rs_strerror(int rc);
+
+/**
+ * The symbolic name of a return code ("RS_ECONFLICT"), a static string,
+ * never NULL ("RS_UNKNOWN" for unknown codes).
+ * Thread safety: any thread.
+ */
+RS_API const char *rs_errname(int rc);
+
+/* ------------------------------------------------------------------ */
+/* Values and limits                                                   */
+/* ------------------------------------------------------------------ */
+
+/** A read-only view of bytes. A NULL data pointer means "absent". */
+typedef struct rs_bytes {
+	const void *data;
+	size_t len;
+} rs_bytes;
+
+/** Longest key, in bytes. Keys are 1..RS_KEY_MAX bytes. */
+#define RS_KEY_MAX 1024u
+/** Longest value, in bytes. Values may be empty. */
+#define RS_VALUE_MAX (16u * 1024u * 1024u)
+
+/* ------------------------------------------------------------------ */
+/* Run ids                                                             */
+/* ------------------------------------------------------------------ */
+
+/**
+ * A run's id: 16 bytes, a UUID. The all-zero (nil) id is reserved by the
+ * library and rejected by data operations with RS_EINVAL.
+ */
+typedef struct rs_run_id {
+	uint8_t bytes[16];
+} rs_run_id;
+
+/** Length of the text form, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx". */
+#define RS_RUN_ID_STRLEN 36u
+
+/**
+ * Generate a random (version 4) run id from the operating system's
+ * random source.
+ *
+ * @param[out] out  The new id.
+ * @return 0, RS_EINVAL (out is NULL) or RS_EIO (no random source).
+ * Thread safety: any thread.
+ */
+RS_API int rs_run_id_generate(rs_run_id *out);
+
+/**
+ * Parse the 36-character text form (hex digits of either case, hyphens at
+ * positions 8, 13, 18 and 23). Any UUID version is accepted; the nil id
+ * parses but stays reserved.
+ *
+ * @param[out] out  The id; unchanged on error.
+ * @param[in]  str  The text; need not be NUL-terminated.
+ * @param[in]  len  Its length; must be RS_RUN_ID_STRLEN.
+ * @return 0 or RS_EINVAL (NULL argument, wrong length or a bad character).
+ * Thread safety: any thread.
+ */
+RS_API int rs_run_id_parse(rs_run_id *out, const char *str, size_t len);
+
+/**
+ * Write the text form of an id, lower-case, NUL-terminated.
+ *
+ * @param[in]  id   The id.
+ * @param[out] buf  Caller-owned buffer of at least RS_RUN_ID_STRLEN + 1.
+ * @param[in]  cap  Its capacity.
+ * @return 0, RS_EINVAL (NULL argument) or RS_ENOSPC (cap too small;
+ *         nothing written).
+ * Thread safety: any thread.
+ */
+RS_API int rs_run_id_format(const rs_run_id *id, char *buf, size_t cap);
+
+/**
+ * Whether an id is the nil (all-zero) id. A NULL id is reported as nil.
+ * Thread safety: any thread.
+ */
+RS_API bool rs_run_id_is_nil(const rs_run_id *id);
+
+/* ------------------------------------------------------------------ */
+/* Database                                                            */
+/* ------------------------------------------------------------------ */
+
+/** Opaque database handle. */
+typedef struct rs_db rs_db;
+/** Opaque transaction handle. */
+typedef struct rs_txn rs_txn;
+
+/**
+ * Durability mode of a database (and, where allowed, of one commit).
+ *
+ * - RS_DURABILITY_INMEMORY: no files at all; everything is gone after
+ *   close or a crash.
+ */
+typedef enum rs_durability {
+	RS_DURABILITY_INMEMORY = 0,
+	RS_DURABILITY_BUFFERED = 1,
+	RS_DURABILITY_STRICT = 2
+} rs_durability;
+
+/**
+ * Storage engine. RS_STORAGE_SHARDED (the default) keeps one lock-free,
+ * multi-versioned hash table per run. RS_STORAGE_UNIFIED is the M3 baseline
+ * design, kept so benchmarks can compare in one run: one global
+ * reader-writer lock over one ordered map of all runs, snapshots by deep
+ * copy (O(keys in the run)). Both have the same semantics.
+ */
+typedef enum rs_storage {
+	RS_STORAGE_SHARDED = 0,
+	RS_STORAGE_UNIFIED = 1
+} rs_storage;
+
+/**
+ * Allocation hooks. Either all three functions are set or none (NULL: the
+ * C library's malloc/realloc/free). `ctx` is passed to each. The functions
+ * must be thread-safe and stay valid until rs_db_close() returns.
+ */
+typedef struct rs_allocator {
+	void *(*malloc_fn)(void *ctx, size_t size);
+	void *(*realloc_fn)(void *ctx, void *ptr, size_t size);
+	void (*free_fn)(void *ctx, void *ptr);
+	void *ctx;
+} rs_allocator;
+
+#define RS_DB_OPTIONS_VERSION 1
+
+/** Options for rs_db_open(). Initialize with RS_DB_OPTIONS_INIT. */
+typedef struct rs_db_options {
+	/** RS_DB_OPTIONS_VERSION. */
+	uint32_t version;
+	/** Durability of every commit unless a commit overrides it. */
+	rs_durability durability;
+	/** Database directory: required unless InMemory, where it must be
+	 *  NULL. */
+	const char *path;
+	/** Storage engine. */
+	rs_storage storage;
+	/** Reserved; must be 0. */
+	uint32_t flags;
+	/** Seed for key hashing; 0 picks a random one per open (so hostile
+	 *  keys cannot be precomputed to collide). */
+	uint64_t hash_seed;
+	/** Allocation hooks for everything the library allocates. */
+	rs_allocator allocator;
+} rs_db_options;
+
+#define RS_DB_OPTIONS_INIT                                           \
+	{                                                            \
+		RS_DB_OPTIONS_VERSION, RS_DURABILITY_INMEMORY, NULL, \
+			RS_STORAGE_SHARDED, 0, 0,                    \
+		{                                                    \
+			NULL, NULL, NULL, NULL                       \
+		}                                                    \
+	}
+
+/**
+ * Open a database.
+ *
+ * @param[out] out   The handle; set only on success.
+ * @param[in]  opts  Options, or NULL for defaults (in-memory, sharded).
+ *                   Read during the call only, except the allocator
+ *                   hooks, which must outlive the database.
+ * @return 0, RS_EINVAL (NULL out, inconsistent options, a partial
+ *         allocator), RS_EVERSION (opts->version unknown), RS_ENOTSUP
+ *         (a durability mode this build does not provide) or RS_ENOMEM.
+ * Thread safety: any thread.
+ */
+RS_API int rs_db_open(rs_db **out, const rs_db_options *opts);
+
+/**
+ * Close a database and free everything it holds. NULL is a no-op.
+ * Transactions still open on it are a caller bug; they must be finished
+ * before. After close, the handle and every view it gave out are invalid.
+ *
+ * Thread safety: exclusive.
+ */
+RS_API void rs_db_close(rs_db *db);
+
+/**
+ * The newest committed version of a run: 0 before its first commit, then
+ * one more per committed write transaction.
+ *
+ * @return 0 or RS_EINVAL (NULL argument or nil run).
+ * Thread safety: any thread.
+ */
+RS_API int rs_db_run_version(rs_db *db, const rs_run_id *run,
+			     uint64_t *version_out);
+
+/* ------------------------------------------------------------------ */
+/* Transactions                                                        */
+/* ------------------------------------------------------------------ */
+
+/** rs_txn_begin() flag: a read-only transaction (never conflicts). */
+#define RS_TXN_F_READONLY 0x1u
+
+/**
+ * Begin a transaction on one run, at a snapshot of the run's newest
+ * committed state. Acquiring the snapshot is O(1) and allocation-free;
+ * contexts come from a pool of at most 8 per thread.
+ *
+ * @param[out] out    The transaction; set only on success.
+ * @param[in]  db     The database.
+ * @param[in]  run    The run every operation of the transaction belongs
+ *                    to; not the nil id.
+ * @param[in]  flags  0 or RS_TXN_F_READONLY.
+ * @return 0, RS_EINVAL or RS_ENOMEM.
+ * Thread safety: any thread; the transaction then belongs to this thread
+ * (owner thread) until it is committed or aborted.
+ */
+RS_API int rs_txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run,
+			uint32_t flags);
+
+/**
+ * Commit a transaction.
+ *
+ * Validates everything the transaction read (OCC: keys, keys read as
+ * absent, listed prefixes). On success all its writes become visible
+ * atomically to snapshots taken afterwards. A read-only (or write-free)
+ * transaction always succeeds and touches no lock.
+ *
+ * @param[in] txn  From rs_txn_begin(). Consumed: freed whether this
+ *                 succeeds or fails.
+ * @return 0, RS_EINVAL (NULL), RS_ECONFLICT (something read has changed;
+ *         retry in a new transaction), RS_ENOMEM or RS_EIO (nothing was
+ *         applied).
+ * Thread safety: owner thread. Runs concurrently with readers and other
+ * committers.
+ */
+RS_API int rs_txn_commit(rs_txn *txn);
+
+/**
+ * Abort a transaction: discard its writes and release its snapshot.
+ * NULL is a no-op.
+ *
+ * @param[in] txn  Consumed.
+ * Thread safety: owner thread.
+ */
+RS_API void rs_txn_abort(rs_txn *txn);
+
+/**
+ * The run version the transaction's snapshot reads at.
+ *
+ * @return 0 or RS_EINVAL.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_snapshot_version(const rs_txn *txn, uint64_t *version_out);
+
+/**
+ * A transaction body for rs_txn_run(). Return 0 to commit; any other value
+ * aborts and is returned by rs_txn_run() unchanged, except RS_ECONFLICT,
+ * which retries. It may run more than once, so it must be pure: no side
+ * effects outside the transaction that a rerun would repeat.
+ */
+typedef int (*rs_txn_fn)(rs_txn *txn, void *ctx);
+
+/** Attempts rs_txn_run() makes when max_attempts is 0. */
+#define RS_TXN_RUN_DEFAULT_ATTEMPTS 16u
+
+/**
+ * Run fn in a transaction on `run` and commit it, retrying with randomized
+ * exponential backoff (from 1 µs, capped at 1 ms) while the commit, or fn,
+ * returns RS_ECONFLICT.
+ *
+ * @param[in] db            The database.
+ * @param[in] run           The run.
+ * @param[in] flags         As for rs_txn_begin().
+ * @param[in] max_attempts  Attempts in all; 0 for
+ *                          RS_TXN_RUN_DEFAULT_ATTEMPTS.
+ * @param[in] fn            The body; it must not commit or abort the
+ *                          transaction it is given.
+ * @param[in] ctx           Passed to fn.
+ * @return 0 (committed), fn's own nonzero return, RS_ECONFLICT (still
+ *         conflicting after max_attempts), RS_EINVAL, RS_ENOMEM or RS_EIO.
+ * Thread safety: any thread.
+ */
+RS_API int rs_txn_run(rs_db *db, const rs_run_id *run, uint32_t flags,
+		      unsigned max_attempts, rs_txn_fn fn, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* KV                                                                  */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Called once per entry by the list functions, in ascending bytewise key
+ * order. The views are valid only during the call.
+ */
+typedef int (*rs_kv_entry_cb)(rs_bytes key, rs_bytes value, void *ctx);
+
+/**
+ * One-shot put: set key to value in its own transaction. Never conflicts.
+ *
+ * @param[in] db, run  The database and run (not nil).
+ * @param[in] key      1..RS_KEY_MAX bytes.
+ * @param[in] val      0..RS_VALUE_MAX bytes (may be NULL when vlen is 0).
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_ENOMEM or RS_EIO.
+ * Thread safety: any thread.
+ */
+RS_API int rs_kv_put(rs_db *db, const rs_run_id *run, const void *key,
+		     size_t klen, const void *val, size_t vlen);
+
+/**
+ * One-shot get into a caller-owned buffer, on the lock-free fast path.
+ *
+ * @param[out] buf      Receives the value; may be NULL when cap is 0.
+ * @param[in]  cap      Its capacity.
+ * @param[out] len_out  The value's length (also on RS_ENOSPC); may be NULL.
+ * @return 0, RS_ENOTFOUND, RS_ENOSPC (value longer than cap; nothing
+ *         copied), RS_EINVAL or RS_ETOOBIG (key too long).
+ * Thread safety: any thread.
+ */
+RS_API int rs_kv_get(rs_db *db, const rs_run_id *run, const void *key,
+		     size_t klen, void *buf, size_t cap, size_t *len_out);
+
+/**
+ * One-shot delete. Never conflicts; deleting an absent key is not an
+ * error and writes nothing.
+ *
+ * @param[out] existed_out  Whether the key existed; may be NULL.
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_ENOMEM or RS_EIO.
+ * Thread safety: any thread.
+ */
+RS_API int rs_kv_delete(rs_db *db, const rs_run_id *run, const void *key,
+			size_t klen, bool *existed_out);
+
+/**
+ * One-shot existence check on the fast path.
+ *
+ * @return 0 (with *exists_out set), RS_EINVAL or RS_ETOOBIG.
+ * Thread safety: any thread.
+ */
+RS_API int rs_kv_exists(rs_db *db, const rs_run_id *run, const void *key,
+			size_t klen, bool *exists_out);
+
+/**
+ * One-shot read of n keys at one snapshot. Present values are copied one
+ * after another into buf and vals_out[i] points into buf; an absent key
+ * gives vals_out[i].data == NULL. An empty present value has a non-NULL
+ * data pointer.
+ *
+ * @param[in]  keys        n keys.
+ * @param[out] vals_out    n views into buf.
+ * @param[out] buf         Caller-owned; may be NULL when cap is 0.
+ * @param[out] needed_out  Bytes of buf used, or needed on RS_ENOSPC;
+ *                         may be NULL.
+ * @return 0, RS_ENOSPC (vals_out then undefined), RS_EINVAL, RS_ETOOBIG or
+ *         RS_ENOMEM.
+ * Thread safety: any thread.
+ */
+RS_API int rs_kv_get_many(rs_db *db, const rs_run_id *run, size_t n,
+			  const rs_bytes *keys, rs_bytes *vals_out, void *buf,
+			  size_t cap, size_t *needed_out);
+
+/**
+ * One-shot listing of the keys that start with `prefix`, at one snapshot,
+ * in ascending bytewise order, starting after the key `after` (a cursor:
+ * pass the last key of the previous page, or NULL for the first page).
+ * Cost: O(keys in the run + matches · log matches) per page.
+ *
+ * @param[in]  prefix     May be NULL when prefix_len is 0 (every key).
+ * @param[in]  after      Cursor or NULL.
+ * @param[in]  limit      Most entries per page; 0 for no limit.
+ * @param[out] more_out   Whether entries remain after this page; may be
+ *                        NULL.
+ * @param[in]  cb, ctx    Called per entry.
+ * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG or RS_ENOMEM.
+ * Thread safety: any thread.
+ */
+RS_API int rs_kv_list(rs_db *db, const rs_run_id *run, const void *prefix,
+		      size_t prefix_len, const void *after, size_t after_len,
+		      size_t limit, bool *more_out, rs_kv_entry_cb cb,
+		      void *ctx);
+
+/**
+ * Stage a put in a transaction. Later reads in the transaction see it.
+ *
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EREADONLY, RS_EDONE or RS_ENOMEM.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_kv_put(rs_txn *txn, const void *key, size_t klen,
+			 const void *val, size_t vlen);
+
+/**
+ * Read a key in a transaction: its own staged writes first, then its
+ * snapshot. The key joins the read set (absent included).
+ *
+ * @param[out] val_out  Borrowed view, valid until the transaction ends.
+ * @return 0, RS_ENOTFOUND, RS_EINVAL, RS_ETOOBIG or RS_ENOMEM.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_kv_get(rs_txn *txn, const void *key, size_t klen,
+			 rs_bytes *val_out);
+
+/**
+ * Stage a delete. The key joins the read set (so `existed` stays true at
+ * commit, or the commit conflicts).
+ *
+ * @param[out] existed_out  Whether the key existed in the transaction's
+ *                          view; may be NULL.
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EREADONLY or RS_ENOMEM.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_kv_delete(rs_txn *txn, const void *key, size_t klen,
+			    bool *existed_out);
+
+/**
+ * Whether a key exists in the transaction's view; it joins the read set.
+ * @return 0, RS_EINVAL, RS_ETOOBIG or RS_ENOMEM.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_kv_exists(rs_txn *txn, const void *key, size_t klen,
+			    bool *exists_out);
+
+/**
+ * Read n keys in a transaction. vals_out[i] is a borrowed view valid until
+ * the transaction ends, or {NULL, 0} when absent.
+ * @return 0, RS_EINVAL, RS_ETOOBIG or RS_ENOMEM.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_kv_get_many(rs_txn *txn, size_t n, const rs_bytes *keys,
+			      rs_bytes *vals_out);
+
+/**
+ * List keys by prefix in a transaction, merged with its staged writes;
+ * arguments as rs_kv_list(). Phantoms: the prefix joins the read set, so
+ * the commit conflicts if any key with that prefix was created, changed or
+ * deleted by another commit after the snapshot (whether or not it fell on
+ * the pages read). Listings are serializable, never phantom-prone.
+ *
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_kv_list(rs_txn *txn, const void *prefix, size_t prefix_len,
+			  const void *after, size_t after_len, size_t limit,
+			  bool *more_out, rs_kv_entry_cb cb, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RUNSTATE_H */

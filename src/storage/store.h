@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef RS_STORAGE_STORE_H
+#define RS_STORAGE_STORE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <runstate.h>
+
+#include "util/alloc.h"
+#include "util/op.h"
+
+/*
+ * The storage interface. Two implementations: the sharded store (default,
+ * shard.c) and the unified store (the M3 baseline, unified.c). The txn
+ * layer drives both through this vtable and owns the transaction logic:
+ * read/write sets, validation order, snapshot pins, durability hand-off.
+ *
+ * Primitive tags separate the key spaces of the primitives inside a run.
+ */
+enum {
+	RS__TAG_KV = 1,
+	RS__TAG_EVENTLOG = 2,
+	RS__TAG_STATECELL = 3,
+	RS__TAG_TRACESTORE = 4,
+	RS__TAG_RUNINDEX = 5
+};
+
+typedef struct rs__store rs__store;
+typedef struct rs__run rs__run;
+
+/* A read snapshot of one run. run == NULL: the run did not exist (reads
+ * see nothing, ver == 0). */
+typedef struct rs__snap {
+	rs__run *run;
+	uint64_t ver;
+	void *priv; /* store-private (the unified store's deep copy) */
+} rs__snap;
+
+/* Receives a value read on a fast path, inside the store's read section. */
+typedef int (*rs__sink_fn)(const void *val, size_t len, void *ctx);
+/* Receives one entry of a scan (unordered), inside the read section. */
+typedef int (*rs__scan_fn)(const void *key, size_t klen, const void *val,
+			   size_t vlen, void *ctx);
+
+typedef struct rs__store_ops {
+	void (*destroy)(rs__store *s);
+	uint64_t (*hash)(const rs__store *s, uint8_t tag, const void *key,
+			 size_t klen);
+
+	/* Find a run; create it when `create`. RS_ENOTFOUND when absent and
+	 * not created. Runs live until the store is destroyed. */
+	int (*run_find)(rs__store *s, const rs_run_id *id, bool create,
+			rs__run **out);
+	uint64_t (*visible)(rs__run *r);
+
+	/* Open a snapshot at the newest visible version. `pin` is the
+	 * caller's pin slot (rs__pin), published before the version is used
+	 * so reclamation keeps what the snapshot can see. */
+	int (*snap_open)(rs__store *s, rs__run *r, void *pin, rs__snap *out);
+	void (*snap_close)(rs__store *s, rs__snap *snap);
+	/* Read at a snapshot. The view stays valid while it is open. */
+	int (*read)(rs__store *s, const rs__snap *snap, uint8_t tag,
+		    const void *key, size_t klen, uint64_t hash, rs_bytes *out);
+	/* Every live entry of `tag` with the prefix, unordered. */
+	int (*scan)(rs__store *s, const rs__snap *snap, uint8_t tag,
+		    const void *prefix, size_t plen, rs__scan_fn fn, void *ctx);
+	/* One-shot read of the newest committed value, no snapshot held:
+	 * sink is called with the value (RS_ENOTFOUND when absent). */
+	int (*read_latest)(rs__store *s, const rs_run_id *id, uint8_t tag,
+			   const void *key, size_t klen, rs__sink_fn sink,
+			   void *ctx);
+
+	/* ---- commit, under lock(r) ---- */
+	void (*lock)(rs__store *s, rs__run *r);
+	void (*unlock)(rs__store *s, rs__run *r);
+	/* Newest committed version of a key (0: never written or
+	 * reclaimed); *present: whether it is a live value. */
+	uint64_t (*newest)(rs__store *s, rs__run *r, uint8_t tag,
+			   const void *key, size_t klen, uint64_t hash,
+			   bool *present);
+	/* Whether any key of `tag` with the prefix has a version > since. */
+	bool (*prefix_changed)(rs__store *s, rs__run *r, uint8_t tag,
+			       const void *prefix, size_t plen, uint64_t since);
+	/* Allocate all that apply() needs; RS_ENOMEM changes nothing. */
+	int (*prepare)(rs__store *s, rs__run *r, rs__op *ops, size_t n);
+	/* Undo prepare() (a later step failed). */
+	void (*discard)(rs__store *s, rs__run *r, rs__op *ops, size_t n);
+	/* Install prepared ops at `ver`; cannot fail; not yet visible. */
+	void (*apply)(rs__store *s, rs__run *r, rs__op *ops, size_t n,
+		      uint64_t ver);
+	/* Make `ver` visible to new snapshots. */
+	void (*publish)(rs__store *s, rs__run *r, uint64_t ver);
+	/* Reclaim what no snapshot at or after min_snap can see, among the
+	 * keys just written. */
+	void (*reclaim)(rs__store *s, rs__run *r, const rs__op *ops, size_t n,
+			uint64_t min_snap);
+} rs__store_ops;
+
+struct rs__store {
+	const rs__store_ops *ops;
+	const rs__alloc *alloc;
+	uint64_t seed;
+};
+
+/*
+ * A snapshot pin: which run and version a snapshot reads. Lives in the txn
+ * layer's contexts; the sharded store writes it in snap_open(), and the txn
+ * layer reads all pins to compute min_snap for reclaim(). See txn.c.
+ */
+typedef struct rs__pin {
+	_Atomic(rs__run *) run;
+	_Atomic uint64_t ver;
+} rs__pin;
+
+#define RS__PIN_NONE UINT64_MAX
+
+int rs__store_sharded_new(rs__store **out, const rs__alloc *a, uint64_t seed);
+int rs__store_unified_new(rs__store **out, const rs__alloc *a, uint64_t seed);
+
+#endif

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The key table of one run.
+ *
+ * Layout. Open addressing with linear probing over an array of node
+ * pointers (power-of-two capacity). A node is one key (primitive tag +
+ * bytes, hashed by the caller with XXH3-64 and the database's seed) with a
+ * version chain, newest first. A version carries its commit version, a
+ * tombstone flag and the value bytes; versions and nodes are immutable once
+ * published except for the chain links and `floor`.
+ *
+ * Concurrency. Readers never lock. They run inside an RCU read-side
+ * section, load `slots` and `head`/`older` with acquire, and never write.
+ * Writers are serialized by the owning run's commit lock (the caller's):
+ * every function marked "writer" in table.h runs under it. Publication
+ * order is always: initialize an object, then store its pointer with
+ * release (rs__node_push, rs__table_insert, the slots swap on resize).
+ *
+ * Slots are never cleared to NULL while readers may probe: an unlinked
+ * node's slot gets RS__SLOT_UNLINKED, which probing steps over, so no probe
+ * chain is ever cut. Inserts may reuse such a slot (the caller has checked
+ * the key is absent). Resizes copy the live nodes into a new array, publish
+ * it, and retire the old one through call_rcu; readers still on the old
+ * array see every node that existed when they loaded it, and any node
+ * inserted later has only versions newer than their snapshot.
+ *
+ * Reclamation. rs__table_prune() cuts a chain below the version the oldest
+ * snapshot (`min_snap`, computed by the txn layer from its pins) can see.
+ * It raises `floor` before cutting, so an unpinned reader that runs off the
+ * end of a cut chain knows its answer is unknown rather than "absent".
+ * Cut versions, unlinked nodes and old slot arrays are freed by call_rcu,
+ * after every reader that could hold them has left its read-side section.
+ * Memory therefore stays O(live keys + versions some snapshot can see).
+ *
+ * Termination. Capacity keeps live + unlinked slots at most 3/4 of the
+ * array, so every probe meets a NULL slot.
+ */
+#include "storage/table.h"
+
+#include <string.h>
+
+rs__node rs__table_unlinked;
+
+#define MIN_CAP 8u
+
+static rs__slots *slots_new(const rs__alloc *a, size_t cap)
+{
+	rs__slots *sl = rs__calloc(a, 1, sizeof(*sl) + cap * sizeof(sl->s[0]));
+
+	if (!sl)
+		return NULL;
+	sl->mask = cap - 1;
+	sl->alloc = a;
+	return sl;
+}
+
+int rs__table_init(rs__table *t, const rs__alloc *a, size_t cap_hint)
+{
+	size_t cap = MIN_CAP;
+
+	while (cap < cap_hint * 2 && cap < ((size_t)1 << 40))
+		cap *= 2;
+	t->alloc = a;
+	t->live = 0;
+	t->dead = 0;
+	atomic_init(&t->slots, slots_new(a, cap));
+	return atomic_load_explicit(&t->slots, memory_order_relaxed)
+		       ? 0
+		       : RS_ENOMEM;
+}
+
+static void ver_chain_free(const rs__alloc *a, rs__ver *v)
+{
+	while (v) {
+		rs__ver *older =
+			atomic_load_explicit(&v->older, memory_order_relaxed);
+		rs__free(a, v);
+		v = older;
+	}
+}
+
+void rs__node_free_unpublished(rs__node *n)
+{
+	if (!n)
+		return;
+	ver_chain_free(n->alloc,
+		       atomic_load_explicit(&n->head, memory_order_relaxed));
+	rs__free(n->alloc, n);
+}
+
+void rs__ver_free_unpublished(rs__ver *v)
+{
+	if (v)
+		rs__free(v->alloc, v);
+}
+
+void rs__table_destroy(rs__table *t)
+{
+	rs__slots *sl = atomic_load_explicit(&t->slots, memory_order_relaxed);
+
+	if (!sl)
+		return;
+	for (size_t i = 0; i <= sl->mask; i++) {
+		rs__node *n =
+			atomic_load_explicit(&sl->s[i], memory_order_relaxed);
+		if (n && n != RS__SLOT_UNLINKED)
+			rs__node_free_unpublished(n);
+	}
+	rs__free(t->alloc, sl);
+	atomic_store_explicit(&t->slots, NULL, memory_order_relaxed);
+}
+
+int rs__table_foreach(const rs__table *t,
+		      int (*fn)(const rs__node *n, void *ctx), void *ctx)
+{
+	const rs__slots *sl =
+		atomic_load_explicit(&t->slots, memory_order_acquire);
+
+	for (size_t i = 0; i <= sl->mask; i++) {
+		const rs__node *n =
+			atomic_load_explicit(&sl->s[i], memory_order_acquire);
+		int rc;
+
+		if (!n || n == RS__SLOT_UNLINKED)
+			continue;
+		if ((rc = fn(n, ctx)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
+		       size_t klen, uint64_t hash)
+{
+	rs__node *n = rs__malloc(a, sizeof(*n) + klen);
+
+	if (!n)
+		return NULL;
+	atomic_init(&n->head, NULL);
+	atomic_init(&n->floor, 0);
+	n->hash = hash;
+	n->alloc = a;
+	n->klen = (uint32_t)klen;
+	n->tag = tag;
+	memcpy(n->key, key, klen);
+	return n;
+}
+
+rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
+		     uint32_t flags)
+{
+	rs__ver *v = rs__malloc(a, sizeof(*v) + len);
+
+	if (!v)
+		return NULL;
+	atomic_init(&v->older, NULL);
+	v->ver = 0;
+	v->alloc = a;
+	v->len = (uint32_t)len;
+	v->flags = flags;
+	if (len)
+		memcpy(v->data, val, len);
+	return v;
+}
+
+static void slots_free_cb(struct rcu_head *h)
+{
+	rs__slots *sl = caa_container_of(h, rs__slots, rcu);
+
+	rs__rcu_cb_begin(h);
+
+	rs__free(sl->alloc, sl);
+}
+
+static void ver_free_cb(struct rcu_head *h)
+{
+	rs__ver *v = caa_container_of(h, rs__ver, rcu);
+
+	rs__rcu_cb_begin(h);
+
+	rs__free(v->alloc, v);
+}
+
+static void node_free_cb(struct rcu_head *h)
+{
+	rs__node *n = caa_container_of(h, rs__node, rcu);
+
+	rs__rcu_cb_begin(h);
+
+	rs__node_free_unpublished(n);
+}
+
+/* Place a node in an array no reader sees yet, or in a reserved slot. */
+static size_t slot_place(rs__slots *sl, rs__node *n, bool reuse_unlinked)
+{
+	size_t i = (size_t)n->hash & sl->mask;
+
+	for (;;) {
+		rs__node *cur =
+			atomic_load_explicit(&sl->s[i], memory_order_relaxed);
+		if (!cur || (reuse_unlinked && cur == RS__SLOT_UNLINKED))
+			break;
+		i = (i + 1) & sl->mask;
+	}
+	return i;
+}
+
+static int table_resize(rs__table *t, size_t cap)
+{
+	rs__slots *old = atomic_load_explicit(&t->slots, memory_order_relaxed);
+	rs__slots *sl = slots_new(t->alloc, cap);
+
+	if (!sl)
+		return RS_ENOMEM;
+	for (size_t i = 0; i <= old->mask; i++) {
+		rs__node *n =
+			atomic_load_explicit(&old->s[i], memory_order_relaxed);
+		if (n && n != RS__SLOT_UNLINKED)
+			atomic_store_explicit(&sl->s[slot_place(sl, n, false)],
+					      n, memory_order_relaxed);
+	}
+	/* Pairs with the acquire load of `slots` in the readers. */
+	atomic_store_explicit(&t->slots, sl, memory_order_release);
+	t->dead = 0;
+	rs__rcu_call(&old->rcu, slots_free_cb);
+	return 0;
+}
+
+int rs__table_reserve(rs__table *t, size_t extra)
+{
+	rs__slots *sl = atomic_load_explicit(&t->slots, memory_order_relaxed);
+	size_t cap = sl->mask + 1;
+	size_t need = t->live + extra;
+
+	if ((need + t->dead) * 4 <= cap * 3)
+		return 0;
+	/* Grow until live keys fill at most half; unlinked slots go away. */
+	while (need * 2 > cap) {
+		if (cap > ((size_t)1 << 40))
+			return RS_ENOMEM;
+		cap *= 2;
+	}
+	return table_resize(t, cap);
+}
+
+void rs__table_insert(rs__table *t, rs__node *n)
+{
+	rs__slots *sl = atomic_load_explicit(&t->slots, memory_order_relaxed);
+	size_t i = slot_place(sl, n, true);
+
+	if (atomic_load_explicit(&sl->s[i], memory_order_relaxed) ==
+	    RS__SLOT_UNLINKED)
+		t->dead--;
+	t->live++;
+	/* Pairs with the acquire loads of slots in rs__table_find(). */
+	atomic_store_explicit(&sl->s[i], n, memory_order_release);
+}
+
+static void table_unlink(rs__table *t, rs__node *n)
+{
+	rs__slots *sl = atomic_load_explicit(&t->slots, memory_order_relaxed);
+	size_t i = (size_t)n->hash & sl->mask;
+
+	while (atomic_load_explicit(&sl->s[i], memory_order_relaxed) != n)
+		i = (i + 1) & sl->mask;
+	atomic_store_explicit(&sl->s[i], RS__SLOT_UNLINKED,
+			      memory_order_release);
+	t->live--;
+	t->dead++;
+	rs__rcu_call(&n->rcu, node_free_cb);
+}
+
+void rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap)
+{
+	rs__ver *head = atomic_load_explicit(&n->head, memory_order_relaxed);
+	rs__ver *keep = head;
+	rs__ver *tail;
+
+	/* The newest version at or below min_snap is what the oldest
+	 * snapshot sees; everything older is invisible to all. */
+	while (keep && keep->ver > min_snap)
+		keep = atomic_load_explicit(&keep->older, memory_order_relaxed);
+	if (!keep)
+		return;
+	if (keep == head && (keep->flags & RS__VER_TOMB)) {
+		table_unlink(t, n);
+		return;
+	}
+	tail = atomic_load_explicit(&keep->older, memory_order_relaxed);
+	if (!tail)
+		return;
+	/* Raise the floor first: a reader that sees the cut sees it too. */
+	atomic_store_explicit(&n->floor, keep->ver, memory_order_release);
+	atomic_store_explicit(&keep->older, NULL, memory_order_release);
+	while (tail) {
+		rs__ver *older = atomic_load_explicit(&tail->older,
+						      memory_order_relaxed);
+		rs__rcu_call(&tail->rcu, ver_free_cb);
+		tail = older;
+	}
+}

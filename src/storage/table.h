@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef RS_STORAGE_TABLE_H
+#define RS_STORAGE_TABLE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/alloc.h"
+#include "util/rcu.h"
+
+/*
+ * One run's key table: open addressing over key nodes, each holding an MVCC
+ * version chain (newest first). See table.c for the concurrency contract.
+ */
+
+#define RS__VER_TOMB 0x1u
+
+typedef struct rs__ver {
+	struct rs__ver *_Atomic older; /* next older version, or NULL */
+	uint64_t ver;		       /* commit version of the run */
+	const rs__alloc *alloc;
+	uint32_t len;
+	uint32_t flags; /* RS__VER_TOMB */
+	struct rcu_head rcu;
+	unsigned char data[];
+} rs__ver;
+
+typedef struct rs__node {
+	rs__ver *_Atomic head; /* newest version; never NULL once linked */
+	/* Snapshots older than `floor` cannot be answered from this chain
+	 * (their version was pruned); only unpinned fast-path readers can
+	 * hold such a snapshot, and they retry at a newer one. */
+	_Atomic uint64_t floor;
+	uint64_t hash;
+	const rs__alloc *alloc;
+	uint32_t klen;
+	uint8_t tag;
+	struct rcu_head rcu;
+	unsigned char key[];
+} rs__node;
+
+typedef struct rs__slots {
+	size_t mask;
+	const rs__alloc *alloc;
+	struct rcu_head rcu;
+	rs__node *_Atomic s[];
+} rs__slots;
+
+typedef struct rs__table {
+	rs__slots *_Atomic slots;
+	size_t live; /* slots holding a node (writer-only) */
+	size_t dead; /* slots holding the unlink marker (writer-only) */
+	const rs__alloc *alloc;
+} rs__table;
+
+/* The marker left in a slot whose node was unlinked: probing continues. */
+extern rs__node rs__table_unlinked;
+#define RS__SLOT_UNLINKED (&rs__table_unlinked)
+
+int rs__table_init(rs__table *t, const rs__alloc *a, size_t cap_hint);
+/* Free everything now. Only when no reader can exist (close). */
+void rs__table_destroy(rs__table *t);
+
+/* ---- readers: inside an RCU read-side section ---- */
+
+static inline bool rs__node_matches(const rs__node *n, uint64_t hash,
+				    uint8_t tag, const void *key, size_t klen)
+{
+	return n->hash == hash && n->tag == tag && n->klen == klen &&
+	       __builtin_memcmp(n->key, key, klen) == 0;
+}
+
+static inline rs__node *rs__table_find(const rs__table *t, uint8_t tag,
+				       const void *key, size_t klen,
+				       uint64_t hash)
+{
+	const rs__slots *sl =
+		atomic_load_explicit(&t->slots, memory_order_acquire);
+	size_t i = (size_t)hash & sl->mask;
+
+	for (;;) {
+		rs__node *n =
+			atomic_load_explicit(&sl->s[i], memory_order_acquire);
+		if (!n)
+			return NULL;
+		if (n != RS__SLOT_UNLINKED &&
+		    rs__node_matches(n, hash, tag, key, klen))
+			return n;
+		i = (i + 1) & sl->mask;
+	}
+}
+
+/*
+ * The version of `n` a snapshot at `snap` sees: NULL when the key is
+ * absent at snap (no version <= snap, or a tombstone). *pruned is set when
+ * the answer is unknown because the chain was pruned below snap (only
+ * possible for an unpinned reader).
+ */
+static inline const rs__ver *rs__node_visible(const rs__node *n, uint64_t snap,
+					      bool *pruned)
+{
+	const rs__ver *v = atomic_load_explicit(&n->head, memory_order_acquire);
+
+	*pruned = false;
+	for (; v; v = atomic_load_explicit(&v->older, memory_order_acquire)) {
+		if (v->ver <= snap)
+			return (v->flags & RS__VER_TOMB) ? NULL : v;
+	}
+	if (snap < atomic_load_explicit(&n->floor, memory_order_acquire))
+		*pruned = true;
+	return NULL;
+}
+
+/* Newest version number of a node (0 when it has none). */
+static inline uint64_t rs__node_newest(const rs__node *n)
+{
+	const rs__ver *v = atomic_load_explicit(&n->head, memory_order_acquire);
+	return v ? v->ver : 0;
+}
+
+/* Calls fn for every linked node; stops at and returns fn's nonzero. */
+int rs__table_foreach(const rs__table *t,
+		      int (*fn)(const rs__node *n, void *ctx), void *ctx);
+
+/* ---- writers: under the owner's commit lock ---- */
+
+/* Make room for `extra` more nodes without allocating on insert. */
+int rs__table_reserve(rs__table *t, size_t extra);
+rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
+		       size_t klen, uint64_t hash);
+rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
+		     uint32_t flags);
+/* Free objects never published (no reader can hold them). */
+void rs__node_free_unpublished(rs__node *n);
+void rs__ver_free_unpublished(rs__ver *v);
+/* Link a node with its first version already pushed; needs a reserve. */
+void rs__table_insert(rs__table *t, rs__node *n);
+/* Publish `v` (its ver already set) as the newest version of `n`. */
+static inline void rs__node_push(rs__node *n, rs__ver *v)
+{
+	atomic_store_explicit(
+		&v->older, atomic_load_explicit(&n->head, memory_order_relaxed),
+		memory_order_relaxed);
+	/* Pairs with the acquire loads of head in the readers. */
+	atomic_store_explicit(&n->head, v, memory_order_release);
+}
+/*
+ * Drop the versions of `n` that no snapshot at or after `min_snap` can see;
+ * unlink and retire the node when all it has left is a tombstone no such
+ * snapshot can see past. Freed memory goes through call_rcu.
+ */
+void rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap);
+
+#endif

@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The unified store: the M3 baseline design, kept so the benchmark suite
+ * can show in one run what the sharded store buys. One global
+ * reader-writer lock guards one ordered map (a sorted array) of every
+ * entry of every run, ordered by (run, tag, key). A snapshot is a deep
+ * copy of its run's entries, O(entries in the run). Each entry holds only
+ * its newest version (commit version + tombstone flag), which is all OCC
+ * validation needs; tombstones are kept so a key read as absent cannot be
+ * re-created and deleted unnoticed. Nothing is pooled.
+ *
+ * Same semantics as the sharded store; only the costs differ.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "storage/store.h"
+#include "util/hash.h"
+
+struct rs__run {
+	rs_run_id id;
+	_Atomic uint64_t visible;
+};
+
+typedef struct uentry {
+	rs__run *run;
+	uint64_t ver;
+	uint32_t klen;
+	uint32_t vlen;
+	uint8_t tag;
+	bool tomb;
+	unsigned char *val;
+	unsigned char key[];
+} uentry;
+
+typedef struct unified {
+	rs__store base;
+	pthread_rwlock_t lock;
+	uentry **e; /* sorted by (run id, tag, key) */
+	size_t n, cap;
+	rs__run **runs; /* sorted by id */
+	size_t nruns, cruns;
+} unified;
+
+/* The deep copy behind a snapshot. */
+typedef struct ucopy {
+	size_t n;
+	struct centry {
+		const unsigned char *key;
+		const unsigned char *val;
+		uint32_t klen;
+		uint32_t vlen;
+		uint8_t tag;
+		bool tomb;
+	} * e;
+} ucopy;
+
+static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return (alen > blen) - (alen < blen);
+}
+
+static int entry_cmp(const rs_run_id *run, uint8_t tag, const void *key,
+		     size_t klen, const uentry *e)
+{
+	int c = memcmp(run->bytes, e->run->id.bytes, sizeof(run->bytes));
+
+	if (c)
+		return c;
+	if (tag != e->tag)
+		return tag < e->tag ? -1 : 1;
+	return key_cmp(key, klen, e->key, e->klen);
+}
+
+/* First index whose entry is >= (run, tag, key). */
+static size_t lower_bound(const unified *u, const rs_run_id *run, uint8_t tag,
+			  const void *key, size_t klen)
+{
+	size_t lo = 0, hi = u->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (entry_cmp(run, tag, key, klen, u->e[mid]) > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static uentry *find(const unified *u, const rs_run_id *run, uint8_t tag,
+		    const void *key, size_t klen)
+{
+	size_t i = lower_bound(u, run, tag, key, klen);
+
+	if (i < u->n && entry_cmp(run, tag, key, klen, u->e[i]) == 0)
+		return u->e[i];
+	return NULL;
+}
+
+static size_t run_lower_bound(const unified *u, const rs_run_id *id)
+{
+	size_t lo = 0, hi = u->nruns;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(id->bytes, u->runs[mid]->id.bytes, 16) > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static rs__run *run_lookup(const unified *u, const rs_run_id *id)
+{
+	size_t i = run_lower_bound(u, id);
+
+	if (i < u->nruns && memcmp(id->bytes, u->runs[i]->id.bytes, 16) == 0)
+		return u->runs[i];
+	return NULL;
+}
+
+static uint64_t u_hash(const rs__store *s, uint8_t tag, const void *key,
+		       size_t klen)
+{
+	return rs__hash_key(s->seed, tag, key, klen);
+}
+
+static int u_run_find(rs__store *st, const rs_run_id *id, bool create,
+		      rs__run **out)
+{
+	unified *u = (unified *)st;
+	rs__run *r;
+	size_t i;
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&u->lock);
+	r = run_lookup(u, id);
+	pthread_rwlock_unlock(&u->lock);
+	if (r || !create) {
+		*out = r;
+		return r ? 0 : RS_ENOTFOUND;
+	}
+	pthread_rwlock_wrlock(&u->lock);
+	r = run_lookup(u, id);
+	if (r)
+		goto out;
+	rc = rs__grow(st->alloc, (void **)&u->runs, &u->cruns, u->nruns + 1,
+		      sizeof(*u->runs));
+	if (rc < 0)
+		goto out;
+	r = rs__calloc(st->alloc, 1, sizeof(*r));
+	if (!r) {
+		rc = RS_ENOMEM;
+		goto out;
+	}
+	r->id = *id;
+	atomic_init(&r->visible, 0);
+	i = run_lower_bound(u, id);
+	memmove(&u->runs[i + 1], &u->runs[i],
+		(u->nruns - i) * sizeof(*u->runs));
+	u->runs[i] = r;
+	u->nruns++;
+out:
+	pthread_rwlock_unlock(&u->lock);
+	*out = r;
+	return rc;
+}
+
+static uint64_t u_visible(rs__run *r)
+{
+	return atomic_load_explicit(&r->visible, memory_order_acquire);
+}
+
+static int u_snap_open(rs__store *st, rs__run *r, void *pin, rs__snap *out)
+{
+	unified *u = (unified *)st;
+	size_t lo, hi, bytes = 0;
+	ucopy *c;
+	unsigned char *p;
+
+	(void)pin;
+	out->run = r;
+	out->ver = 0;
+	out->priv = NULL;
+	if (!r)
+		return 0;
+	pthread_rwlock_rdlock(&u->lock);
+	lo = lower_bound(u, &r->id, 0, "", 0);
+	for (hi = lo; hi < u->n && u->e[hi]->run == r; hi++)
+		bytes += u->e[hi]->klen + u->e[hi]->vlen;
+	c = rs__malloc(st->alloc,
+		       sizeof(*c) + (hi - lo) * sizeof(struct centry) + bytes);
+	if (!c) {
+		pthread_rwlock_unlock(&u->lock);
+		return RS_ENOMEM;
+	}
+	c->n = hi - lo;
+	c->e = (struct centry *)(c + 1);
+	p = (unsigned char *)(c->e + c->n);
+	for (size_t i = 0; i < c->n; i++) {
+		const uentry *e = u->e[lo + i];
+		struct centry *ce = &c->e[i];
+
+		memcpy(p, e->key, e->klen);
+		ce->key = p;
+		p += e->klen;
+		if (e->vlen)
+			memcpy(p, e->val, e->vlen);
+		ce->val = p;
+		p += e->vlen;
+		ce->klen = e->klen;
+		ce->vlen = e->vlen;
+		ce->tag = e->tag;
+		ce->tomb = e->tomb;
+	}
+	out->ver = atomic_load_explicit(&r->visible, memory_order_relaxed);
+	pthread_rwlock_unlock(&u->lock);
+	out->priv = c;
+	return 0;
+}
+
+static void u_snap_close(rs__store *st, rs__snap *snap)
+{
+	rs__free(st->alloc, snap->priv);
+	snap->priv = NULL;
+}
+
+static int centry_cmp(uint8_t tag, const void *key, size_t klen,
+		      const struct centry *e)
+{
+	if (tag != e->tag)
+		return tag < e->tag ? -1 : 1;
+	return key_cmp(key, klen, e->key, e->klen);
+}
+
+static int u_read(rs__store *st, const rs__snap *snap, uint8_t tag,
+		  const void *key, size_t klen, uint64_t hash, rs_bytes *out)
+{
+	const ucopy *c = snap->priv;
+	size_t lo = 0, hi;
+
+	(void)st;
+	(void)hash;
+	if (!c)
+		return RS_ENOTFOUND;
+	hi = c->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = centry_cmp(tag, key, klen, &c->e[mid]);
+
+		if (cmp == 0) {
+			if (c->e[mid].tomb)
+				return RS_ENOTFOUND;
+			out->data = c->e[mid].val;
+			out->len = c->e[mid].vlen;
+			return 0;
+		}
+		if (cmp > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return RS_ENOTFOUND;
+}
+
+static bool has_prefix(uint8_t etag, const void *key, size_t klen, uint8_t tag,
+		       const void *prefix, size_t plen)
+{
+	return etag == tag && klen >= plen && memcmp(key, prefix, plen) == 0;
+}
+
+static int u_scan(rs__store *st, const rs__snap *snap, uint8_t tag,
+		  const void *prefix, size_t plen, rs__scan_fn fn, void *ctx)
+{
+	const ucopy *c = snap->priv;
+
+	(void)st;
+	if (!c)
+		return 0;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct centry *e = &c->e[i];
+		int rc;
+
+		if (e->tomb ||
+		    !has_prefix(e->tag, e->key, e->klen, tag, prefix, plen))
+			continue;
+		if ((rc = fn(e->key, e->klen, e->val, e->vlen, ctx)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int u_read_latest(rs__store *st, const rs_run_id *id, uint8_t tag,
+			 const void *key, size_t klen, rs__sink_fn sink,
+			 void *ctx)
+{
+	unified *u = (unified *)st;
+	const uentry *e;
+	int rc = RS_ENOTFOUND;
+
+	pthread_rwlock_rdlock(&u->lock);
+	e = find(u, id, tag, key, klen);
+	if (e && !e->tomb)
+		rc = sink(e->val, e->vlen, ctx);
+	pthread_rwlock_unlock(&u->lock);
+	return rc;
+}
+
+static void u_lock(rs__store *st, rs__run *r)
+{
+	(void)r;
+	pthread_rwlock_wrlock(&((unified *)st)->lock);
+}
+
+static void u_unlock(rs__store *st, rs__run *r)
+{
+	(void)r;
+	pthread_rwlock_unlock(&((unified *)st)->lock);
+}
+
+static uint64_t u_newest(rs__store *st, rs__run *r, uint8_t tag,
+			 const void *key, size_t klen, uint64_t hash,
+			 bool *present)
+{
+	const uentry *e = find((unified *)st, &r->id, tag, key, klen);
+
+	(void)hash;
+	if (present)
+		*present = e && !e->tomb;
+	return e ? e->ver : 0;
+}
+
+static bool u_prefix_changed(rs__store *st, rs__run *r, uint8_t tag,
+			     const void *prefix, size_t plen, uint64_t since)
+{
+	unified *u = (unified *)st;
+
+	for (size_t i = lower_bound(u, &r->id, tag, prefix, plen); i < u->n;
+	     i++) {
+		const uentry *e = u->e[i];
+
+		if (e->run != r ||
+		    !has_prefix(e->tag, e->key, e->klen, tag, prefix, plen))
+			break;
+		if (e->ver > since)
+			return true;
+	}
+	return false;
+}
+
+/* prep[0]: the new value bytes; prep[1]: a new entry for a new key. */
+static int u_prepare(rs__store *st, rs__run *r, rs__op *ops, size_t n)
+{
+	unified *u = (unified *)st;
+	size_t fresh = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		rs__op *op = &ops[i];
+
+		op->prep[0] = op->prep[1] = NULL;
+		op->prep[0] = rs__malloc(st->alloc, op->vlen);
+		if (!op->prep[0])
+			goto nomem;
+		if (op->vlen)
+			memcpy(op->prep[0], op->val, op->vlen);
+		if (find(u, &r->id, op->tag, op->key, op->klen))
+			continue;
+		op->prep[1] =
+			rs__calloc(st->alloc, 1, sizeof(uentry) + op->klen);
+		if (!op->prep[1])
+			goto nomem;
+		fresh++;
+	}
+	if (rs__grow(st->alloc, (void **)&u->e, &u->cap, u->n + fresh,
+		     sizeof(*u->e)) < 0)
+		goto nomem;
+	return 0;
+nomem:
+	for (size_t i = 0; i < n; i++) {
+		rs__free(st->alloc, ops[i].prep[0]);
+		rs__free(st->alloc, ops[i].prep[1]);
+		ops[i].prep[0] = ops[i].prep[1] = NULL;
+	}
+	return RS_ENOMEM;
+}
+
+static void u_discard(rs__store *st, rs__run *r, rs__op *ops, size_t n)
+{
+	(void)r;
+	for (size_t i = 0; i < n; i++) {
+		rs__free(st->alloc, ops[i].prep[0]);
+		rs__free(st->alloc, ops[i].prep[1]);
+		ops[i].prep[0] = ops[i].prep[1] = NULL;
+	}
+}
+
+static void u_apply(rs__store *st, rs__run *r, rs__op *ops, size_t n,
+		    uint64_t ver)
+{
+	unified *u = (unified *)st;
+
+	for (size_t i = 0; i < n; i++) {
+		rs__op *op = &ops[i];
+		uentry *e = op->prep[1];
+
+		if (e) {
+			size_t at = lower_bound(u, &r->id, op->tag, op->key,
+						op->klen);
+
+			e->run = r;
+			e->tag = op->tag;
+			e->klen = op->klen;
+			memcpy(e->key, op->key, op->klen);
+			memmove(&u->e[at + 1], &u->e[at],
+				(u->n - at) * sizeof(*u->e));
+			u->e[at] = e;
+			u->n++;
+		} else {
+			e = find(u, &r->id, op->tag, op->key, op->klen);
+			rs__free(st->alloc, e->val);
+		}
+		e->val = op->prep[0];
+		e->vlen = op->vlen;
+		e->ver = ver;
+		e->tomb = (op->flags & RS__OP_F_DELETE) != 0;
+		op->prep[0] = op->prep[1] = NULL;
+	}
+}
+
+static void u_publish(rs__store *st, rs__run *r, uint64_t ver)
+{
+	(void)st;
+	atomic_store_explicit(&r->visible, ver, memory_order_release);
+}
+
+static void u_reclaim(rs__store *st, rs__run *r, const rs__op *ops, size_t n,
+		      uint64_t min_snap)
+{
+	/* Snapshots are private copies: nothing is shared to reclaim. */
+	(void)st;
+	(void)r;
+	(void)ops;
+	(void)n;
+	(void)min_snap;
+}
+
+static void u_destroy(rs__store *st)
+{
+	unified *u = (unified *)st;
+
+	for (size_t i = 0; i < u->n; i++) {
+		rs__free(st->alloc, u->e[i]->val);
+		rs__free(st->alloc, u->e[i]);
+	}
+	for (size_t i = 0; i < u->nruns; i++)
+		rs__free(st->alloc, u->runs[i]);
+	rs__free(st->alloc, u->e);
+	rs__free(st->alloc, u->runs);
+	pthread_rwlock_destroy(&u->lock);
+	rs__free(st->alloc, u);
+}
+
+static const rs__store_ops unified_ops = {
+	.destroy = u_destroy,
+	.hash = u_hash,
+	.run_find = u_run_find,
+	.visible = u_visible,
+	.snap_open = u_snap_open,
+	.snap_close = u_snap_close,
+	.read = u_read,
+	.scan = u_scan,
+	.read_latest = u_read_latest,
+	.lock = u_lock,
+	.unlock = u_unlock,
+	.newest = u_newest,
+	.prefix_changed = u_prefix_changed,
+	.prepare = u_prepare,
+	.discard = u_discard,
+	.apply = u_apply,
+	.publish = u_publish,
+	.reclaim = u_reclaim,
+};
+
+int rs__store_unified_new(rs__store **out, const rs__alloc *a, uint64_t seed)
+{
+	unified *u = rs__calloc(a, 1, sizeof(*u));
+
+	if (!u)
+		return RS_ENOMEM;
+	u->base.ops = &unified_ops;
+	u->base.alloc = a;
+	u->base.seed = seed;
+	if (pthread_rwlock_init(&u->lock, NULL) != 0) {
+		rs__free(a, u);
+		return RS_ENOMEM;
+	}
+	*out = &u->base;
+	return 0;
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Install-tree consumer test, run by ctest (tests/install/CMakeLists.txt).
+#
+# 1. cmake --install <build dir> into a fresh temporary prefix.
+# 2. Build tests/install/consumer (C and C++) four ways and run every binary:
+#      find_package(runstate) + runstate::runstate_static
+#      find_package(runstate) + runstate::runstate_shared
+#      pkg-config --cflags --libs runstate           (shared)
+#      pkg-config --cflags --libs --static runstate  (librunstate.a)
+#    Only the prefix is visible to these builds, never the source tree.
+# Any failure stops the script with a non-zero exit and a FAIL line.
+set -euo pipefail
+
+build_dir="" config="" cc="cc" cxx="c++" generator="" libdir="lib"
+version="" sanitize=""
+for arg in "$@"; do
+	case "$arg" in
+	--build-dir=*) build_dir=${arg#*=} ;;
+	--config=*) config=${arg#*=} ;;
+	--cc=*) cc=${arg#*=} ;;
+	--cxx=*) cxx=${arg#*=} ;;
+	--generator=*) generator=${arg#*=} ;;
+	--libdir=*) libdir=${arg#*=} ;;
+	--version=*) version=${arg#*=} ;;
+	--sanitize=*) sanitize=${arg#*=} ;;
+	*) echo "run.sh: unknown argument: $arg" >&2; exit 2 ;;
+	esac
+done
+
+die() {
+	echo "install test: FAIL: $*" >&2
+	exit 1
+}
+step() {
+	echo "== $*"
+}
+
+[ -n "$build_dir" ] || die "--build-dir is required"
+[ -f "$build_dir/CMakeCache.txt" ] || die "$build_dir is not a CMake build tree"
+[ -n "$version" ] || die "--version is required"
+command -v pkg-config >/dev/null || die "pkg-config is not installed"
+command -v readelf >/dev/null || die "readelf (binutils) is not installed"
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+consumer_src="$here/consumer"
+work=$(mktemp -d "${TMPDIR:-/tmp}/runstate-install.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+prefix="$work/prefix"
+libpath="$prefix/$libdir"
+
+san_flags=()
+if [ -n "$sanitize" ]; then
+	san_flags=(-fsanitize="$sanitize" -fno-omit-frame-pointer
+		   -fno-sanitize-recover=all)
+fi
+
+step "install $build_dir into $prefix"
+install_args=(--install "$build_dir" --prefix "$prefix")
+[ -n "$config" ] && install_args+=(--config "$config")
+cmake "${install_args[@]}" || die "cmake --install failed"
+for f in include/runstate.h "$libdir/librunstate.a" "$libdir/librunstate.so" \
+	 "$libdir/librunstate.so.${version%%.*}" \
+	 "$libdir/cmake/runstate/runstateConfig.cmake" \
+	 "$libdir/cmake/runstate/runstateConfigVersion.cmake" \
+	 "$libdir/cmake/runstate/runstateTargets.cmake" \
+	 "$libdir/pkgconfig/runstate.pc"; do
+	[ -e "$prefix/$f" ] || die "not installed: $f"
+done
+
+# check_linkage <binary> static|shared: NEEDED must (not) name librunstate.
+check_linkage() {
+	local needed
+	needed=$(readelf -d "$1" | grep NEEDED || true)
+	case "$2" in
+	shared)
+		grep -q "librunstate\.so\.${version%%.*}" <<<"$needed" ||
+			die "$1 does not link librunstate.so"
+		;;
+	static)
+		if grep -q librunstate <<<"$needed"; then
+			die "$1 links librunstate.so, want librunstate.a"
+		fi
+		;;
+	esac
+}
+
+# run_consumer <binary> static|shared
+run_consumer() {
+	check_linkage "$1" "$2"
+	step "run $1"
+	LD_LIBRARY_PATH="$libpath${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$1" ||
+		die "$1 exited with status $?"
+}
+
+for kind in static shared; do
+	bdir="$work/cmake-$kind"
+	step "find_package(runstate) with runstate::runstate_$kind"
+	gen_args=()
+	[ -n "$generator" ] && gen_args=(-G "$generator")
+	cmake -S "$consumer_src" -B "$bdir" "${gen_args[@]}" \
+		-DCMAKE_BUILD_TYPE=Debug \
+		-DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
+		-DCMAKE_C_FLAGS="${san_flags[*]}" \
+		-DCMAKE_CXX_FLAGS="${san_flags[*]}" \
+		-DCMAKE_PREFIX_PATH="$prefix" \
+		-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF \
+		-DRS_CONSUMER_TARGET="runstate::runstate_$kind" \
+		-DRS_EXPECTED_VERSION="$version" ||
+		die "configuring the consumer ($kind) failed"
+	found=$(sed -n 's/^runstate_DIR:PATH=//p' "$bdir/CMakeCache.txt")
+	case "$found" in
+	"$prefix"/*) ;;
+	*) die "find_package(runstate) found '$found', not the temp prefix" ;;
+	esac
+	cmake --build "$bdir" || die "building the consumer ($kind) failed"
+	run_consumer "$bdir/consumer_c" "$kind"
+	run_consumer "$bdir/consumer_cxx" "$kind"
+done
+
+export PKG_CONFIG_PATH="$libpath/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+pc_version=$(pkg-config --modversion runstate) || die "pkg-config cannot find runstate"
+[ "$pc_version" = "$version" ] || die "runstate.pc says $pc_version, want $version"
+pc_prefix=$(pkg-config --variable=prefix runstate)
+[ "$(realpath "$pc_prefix")" = "$(realpath "$prefix")" ] ||
+	die "runstate.pc resolves prefix to $pc_prefix, not $prefix"
+
+read -r -a pc_cflags <<<"$(pkg-config --cflags runstate)"
+read -r -a pc_libs_shared <<<"$(pkg-config --libs runstate)"
+# --static lists the private deps; -l:librunstate.a makes the linker take the
+# archive even though librunstate.so sits beside it.
+pc_libs_static=()
+for w in $(pkg-config --libs --static runstate); do
+	[ "$w" = "-lrunstate" ] && w="-l:librunstate.a"
+	pc_libs_static+=("$w")
+done
+
+for kind in shared static; do
+	step "pkg-config ($kind)"
+	bdir="$work/pc-$kind"
+	mkdir -p "$bdir"
+	if [ "$kind" = shared ]; then
+		libs=("${pc_libs_shared[@]}")
+	else
+		libs=("${pc_libs_static[@]}")
+	fi
+	"$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror "${san_flags[@]}" \
+		"${pc_cflags[@]}" "$consumer_src/consumer.c" \
+		-o "$bdir/consumer_c" "${libs[@]}" ||
+		die "pkg-config C consumer ($kind) failed to build"
+	"$cxx" -std=c++17 -Wall -Wextra -Wpedantic -Werror "${san_flags[@]}" \
+		"${pc_cflags[@]}" "$consumer_src/consumer.cpp" \
+		-o "$bdir/consumer_cxx" "${libs[@]}" ||
+		die "pkg-config C++ consumer ($kind) failed to build"
+	run_consumer "$bdir/consumer_c" "$kind"
+	run_consumer "$bdir/consumer_cxx" "$kind"
+done
+
+echo "install test: OK (8 consumer binaries built and run)"
