@@ -37,8 +37,12 @@ struct rs__run {
 	pthread_mutex_t lock;
 	rs__table table;
 	struct rs__run *all_next; /* every shard, for destroy */
-	/* Own cache line: readers load it on every snapshot. */
-	_Alignas(64) _Atomic uint64_t visible;
+	/* Own cache line: readers load it on every snapshot. Padding, not
+	 * _Alignas(64): shards come from the allocator hooks, which only
+	 * promise malloc's alignment. */
+	char pad_before[64];
+	_Atomic uint64_t visible;
+	char pad_after[64 - sizeof(uint64_t)];
 };
 
 typedef struct sharded {
@@ -327,19 +331,36 @@ static bool sh_prefix_changed(rs__store *s, rs__run *r, uint8_t tag,
 }
 
 /*
- * prep[0]: the new version; prep[1]: a new node when the key has none.
- * Everything is allocated here, so apply() cannot fail after the
- * durability backend has accepted the commit.
+ * prep[0]: the new version; prep[1]: the key's node, found or (with
+ * PREP_NEW_NODE) allocated here. Everything is allocated in prepare(), so
+ * apply() cannot fail after the durability backend has accepted the
+ * commit, and apply()/reclaim() need no second lookup.
  */
+#define PREP_NEW_NODE 0x1u
+
+static void prep_release(rs__op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		rs__ver_free_unpublished(ops[i].prep[0]);
+		if (ops[i].prep_flags & PREP_NEW_NODE)
+			rs__node_free_unpublished(ops[i].prep[1]);
+		ops[i].prep[0] = ops[i].prep[1] = NULL;
+		ops[i].prep_flags = 0;
+	}
+}
+
 static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n)
 {
 	size_t fresh = 0;
 
 	for (size_t i = 0; i < n; i++) {
+		ops[i].prep[0] = ops[i].prep[1] = NULL;
+		ops[i].prep_flags = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
 		rs__op *op = &ops[i];
 		rs__node *node;
 
-		op->prep[0] = op->prep[1] = NULL;
 		op->prep[0] = rs__ver_new(
 			s->alloc, op->val, op->vlen,
 			(op->flags & RS__OP_F_DELETE) ? RS__VER_TOMB : 0);
@@ -349,25 +370,24 @@ static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n)
 		node = rs__table_find(&r->table, op->tag, op->key, op->klen,
 				      op->hash);
 		rs__rcu_read_unlock();
-		if (node)
-			continue;
-		/* The same new key twice in one commit gets one node: the
-		 * txn layer deduplicates its write set. */
-		op->prep[1] = rs__node_new(s->alloc, op->tag, op->key, op->klen,
-					   op->hash);
-		if (!op->prep[1])
-			goto nomem;
-		fresh++;
+		if (!node) {
+			/* The txn layer deduplicates its write set, so a new
+			 * key gets exactly one node. */
+			node = rs__node_new(s->alloc, op->tag, op->key,
+					    op->klen, op->hash);
+			if (!node)
+				goto nomem;
+			op->prep_flags = PREP_NEW_NODE;
+			fresh++;
+		}
+		/* Under the commit lock nothing unlinks a found node. */
+		op->prep[1] = node;
 	}
 	if (fresh && rs__table_reserve(&r->table, fresh) < 0)
 		goto nomem;
 	return 0;
 nomem:
-	for (size_t i = 0; i < n; i++) {
-		rs__ver_free_unpublished(ops[i].prep[0]);
-		rs__node_free_unpublished(ops[i].prep[1]);
-		ops[i].prep[0] = ops[i].prep[1] = NULL;
-	}
+	prep_release(ops, n);
 	return RS_ENOMEM;
 }
 
@@ -375,11 +395,7 @@ static void sh_discard(rs__store *s, rs__run *r, rs__op *ops, size_t n)
 {
 	(void)s;
 	(void)r;
-	for (size_t i = 0; i < n; i++) {
-		rs__ver_free_unpublished(ops[i].prep[0]);
-		rs__node_free_unpublished(ops[i].prep[1]);
-		ops[i].prep[0] = ops[i].prep[1] = NULL;
-	}
+	prep_release(ops, n);
 }
 
 static void sh_apply(rs__store *s, rs__run *r, rs__op *ops, size_t n,
@@ -391,17 +407,12 @@ static void sh_apply(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 		rs__node *node = ops[i].prep[1];
 
 		v->ver = ver;
-		if (node) {
-			rs__node_push(node, v);
+		rs__node_push(node, v);
+		if (ops[i].prep_flags & PREP_NEW_NODE)
 			rs__table_insert(&r->table, node);
-		} else {
-			rs__rcu_read_lock();
-			node = rs__table_find(&r->table, ops[i].tag, ops[i].key,
-					      ops[i].klen, ops[i].hash);
-			rs__rcu_read_unlock();
-			rs__node_push(node, v);
-		}
-		ops[i].prep[0] = ops[i].prep[1] = NULL;
+		/* prep[1] stays for reclaim(); the version is published. */
+		ops[i].prep[0] = NULL;
+		ops[i].prep_flags = 0;
 	}
 }
 
@@ -416,18 +427,9 @@ static void sh_reclaim(rs__store *s, rs__run *r, const rs__op *ops, size_t n,
 		       uint64_t min_snap)
 {
 	(void)s;
-	for (size_t i = 0; i < n; i++) {
-		rs__node *node;
-
-		rs__rcu_read_lock();
-		node = rs__table_find(&r->table, ops[i].tag, ops[i].key,
-				      ops[i].klen, ops[i].hash);
-		rs__rcu_read_unlock();
-		/* Under the lock nothing else unlinks it; the RCU section
-		 * above only orders the probe. */
-		if (node)
-			rs__table_prune(&r->table, node, min_snap);
-	}
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].prep[1])
+			rs__table_prune(&r->table, ops[i].prep[1], min_snap);
 }
 
 static void sh_destroy(rs__store *st)

@@ -61,7 +61,7 @@ struct pool_slot {
 	rs_txn *ctx;
 };
 
-static _Thread_local struct {
+static RS_TLS struct {
 	struct pool_slot s[POOL_SLOTS];
 	unsigned n;
 	uint64_t gen;

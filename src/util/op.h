@@ -17,9 +17,10 @@ typedef struct rs__op {
 	uint64_t hash;
 	uint32_t klen;
 	uint32_t vlen;
-	uint8_t tag;   /* primitive tag (storage/store.h) */
-	uint8_t flags; /* RS__OP_F_DELETE */
-	void *prep[2]; /* the store's prepared objects */
+	uint8_t tag;	    /* primitive tag (storage/store.h) */
+	uint8_t flags;	    /* RS__OP_F_DELETE */
+	uint8_t prep_flags; /* the store's, with prep */
+	void *prep[2];	    /* the store's prepared objects */
 } rs__op;
 
 #endif

@@ -9,11 +9,11 @@
  * from a pthread_key destructor when they exit. A thread the host already
  * registered with urcu-memb is left as it is (and not unregistered by us).
  */
-_Thread_local bool rs__rcu_thread_ready;
+RS_TLS bool rs__rcu_thread_ready;
 #ifdef RS_TSAN
 char rs__tsan_grace_token;
 #endif
-static _Thread_local bool registered_by_us;
+static RS_TLS bool registered_by_us;
 
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t exit_key;

@@ -47,9 +47,21 @@ extern char rs__tsan_grace_token;
 #define RS__TSAN_ACQUIRE(p) ((void)0)
 #endif
 
+/*
+ * Thread-locals on hot paths use the initial-exec model: no
+ * __tls_get_addr call per access from the PIC objects. They are small
+ * (a few hundred bytes in all), well within glibc's static TLS surplus
+ * for libraries that are dlopen()ed.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define RS_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+#else
+#define RS_TLS _Thread_local
+#endif
+
 /* Register the calling thread with RCU if it is not yet; cheap when it is. */
 void rs__rcu_thread_register_slow(void);
-extern _Thread_local bool rs__rcu_thread_ready;
+extern RS_TLS bool rs__rcu_thread_ready;
 
 static inline void rs__rcu_thread_ensure(void)
 {
