@@ -59,8 +59,11 @@ static uint64_t run_hash(const sharded *s, const rs_run_id *id)
 
 static int run_match(struct cds_lfht_node *node, const void *key)
 {
-	const rs__run *r = caa_container_of(node, rs__run, lf);
+	const rs__run *r = rs__container_of(node, rs__run, lf);
 
+	/* liburcu publishes the node with its own (uninstrumented) barriers:
+	 * tell TSan, pairing with the release before cds_lfht_add_unique. */
+	RS__TSAN_ACQUIRE(r);
 	return memcmp(r->id.bytes, key, sizeof(r->id.bytes)) == 0;
 }
 
@@ -72,7 +75,7 @@ static rs__run *run_lookup(sharded *s, const rs_run_id *id)
 
 	cds_lfht_lookup(s->runs, run_hash(s, id), run_match, id->bytes, &it);
 	node = cds_lfht_iter_get_node(&it);
-	return node ? caa_container_of(node, rs__run, lf) : NULL;
+	return node ? rs__container_of(node, rs__run, lf) : NULL;
 }
 
 static void run_free(const rs__alloc *a, rs__run *r)
@@ -108,6 +111,7 @@ static int sh_run_find(rs__store *st, const rs_run_id *id, bool create,
 	pthread_mutex_init(&r->lock, NULL);
 	atomic_init(&r->visible, 0);
 	cds_lfht_node_init(&r->lf);
+	RS__TSAN_RELEASE(r); /* pairs with the acquire in run_match() */
 
 	rs__rcu_read_lock();
 	won = cds_lfht_add_unique(s->runs, run_hash(s, id), run_match,
@@ -116,7 +120,7 @@ static int sh_run_find(rs__store *st, const rs_run_id *id, bool create,
 	if (won != &r->lf) {
 		/* Lost the race; ours was never visible to anyone. */
 		run_free(st->alloc, r);
-		*out = caa_container_of(won, rs__run, lf);
+		*out = rs__container_of(won, rs__run, lf);
 		return 0;
 	}
 	pthread_mutex_lock(&s->all_lock);
@@ -150,7 +154,10 @@ static int sh_snap_open(rs__store *s, rs__run *r, void *pinp, rs__snap *out)
 		out->ver = 0;
 		return 0;
 	}
-	atomic_store_explicit(&pin->run, r, memory_order_seq_cst);
+	/* A context reused on the same run keeps its pin's run: only the
+	 * version store below orders against reclaimers. */
+	if (atomic_load_explicit(&pin->run, memory_order_relaxed) != r)
+		atomic_store_explicit(&pin->run, r, memory_order_seq_cst);
 	v = atomic_load_explicit(&r->visible, memory_order_seq_cst);
 	for (;;) {
 		atomic_store_explicit(&pin->ver, v, memory_order_seq_cst);

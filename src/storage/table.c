@@ -138,6 +138,7 @@ rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
 		return NULL;
 	atomic_init(&n->head, NULL);
 	atomic_init(&n->floor, 0);
+	n->pruned_min = 0;
 	n->hash = hash;
 	n->alloc = a;
 	n->klen = (uint32_t)klen;
@@ -165,29 +166,32 @@ rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
 
 static void slots_free_cb(struct rcu_head *h)
 {
-	rs__slots *sl = caa_container_of(h, rs__slots, rcu);
+	rs__slots *sl = rs__container_of(h, rs__slots, rcu);
 
 	rs__rcu_cb_begin(h);
 
 	rs__free(sl->alloc, sl);
+	rs__rcu_cb_end();
 }
 
 static void ver_free_cb(struct rcu_head *h)
 {
-	rs__ver *v = caa_container_of(h, rs__ver, rcu);
+	rs__ver *v = rs__container_of(h, rs__ver, rcu);
 
 	rs__rcu_cb_begin(h);
 
 	rs__free(v->alloc, v);
+	rs__rcu_cb_end();
 }
 
 static void node_free_cb(struct rcu_head *h)
 {
-	rs__node *n = caa_container_of(h, rs__node, rcu);
+	rs__node *n = rs__container_of(h, rs__node, rcu);
 
 	rs__rcu_cb_begin(h);
 
 	rs__node_free_unpublished(n);
+	rs__rcu_cb_end();
 }
 
 /* Place a node in an array no reader sees yet, or in a reserved slot. */
@@ -276,6 +280,14 @@ void rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap)
 	rs__ver *keep = head;
 	rs__ver *tail;
 
+	/* Same min_snap as the last prune: that one already cut below the
+	 * version min_snap sees, and every version pushed since is newer
+	 * than the then-visible version >= min_snap, so there is nothing to
+	 * cut or unlink. This keeps a commit O(1) while an old snapshot
+	 * holds many versions of a hot key. */
+	if (min_snap == n->pruned_min)
+		return;
+	n->pruned_min = min_snap;
 	/* The newest version at or below min_snap is what the oldest
 	 * snapshot sees; everything older is invisible to all. */
 	while (keep && keep->ver > min_snap)

@@ -33,6 +33,10 @@ typedef struct rs__node {
 	 * (their version was pruned); only unpinned fast-path readers can
 	 * hold such a snapshot, and they retry at a newer one. */
 	_Atomic uint64_t floor;
+	/* min_snap of the last rs__table_prune() (writer-only): a prune at
+	 * the same min_snap has nothing to cut, so it returns without
+	 * walking the versions a held snapshot keeps (O(1), not O(chain)). */
+	uint64_t pruned_min;
 	uint64_t hash;
 	const rs__alloc *alloc;
 	uint32_t klen;

@@ -359,7 +359,10 @@ int rs__txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run, uint32_t flags)
 	ctx = ctx_get(db);
 	if (!ctx)
 		return RS_ENOMEM;
-	rc = st->ops->run_find(st, run, false, &r);
+	/* A read-write transaction needs its run to exist so that its pin
+	 * holds back reclamation: otherwise a key it read as absent could be
+	 * created and deleted (and its node unlinked) unseen by validation. */
+	rc = st->ops->run_find(st, run, !(flags & RS_TXN_F_READONLY), &r);
 	if (rc < 0 && rc != RS_ENOTFOUND)
 		goto fail;
 	rc = st->ops->snap_open(st, r, &ctx->pin, &ctx->snap);
@@ -624,7 +627,7 @@ static int validate(const rs_txn *txn, rs__store *st, rs__run *run)
 }
 
 static int commit_core(rs_db *db, rs__run *run, const rs_run_id *id,
-		       rs__op *ops, size_t nops, const rs_txn *txn,
+		       rs__op *ops, size_t nops, rs_txn *txn,
 		       rs__locked_fn locked, void *lctx)
 {
 	rs__store *st = db->store;
@@ -635,6 +638,11 @@ static int commit_core(rs_db *db, rs__run *run, const rs_run_id *id,
 	st->ops->lock(st, run);
 	if (txn && (rc = validate(txn, st, run)) < 0)
 		goto out;
+	/* The pin held reclamation back until validation was done (under the
+	 * lock nothing more is unlinked); drop it so this commit's reclaim
+	 * is not held back by its own snapshot. Views it gave out die here. */
+	if (txn)
+		ctx_release_snapshot(txn);
 	if (locked && (rc = locked(db, run, ops, &nops, lctx)) < 0)
 		goto out;
 	if (nops == 0)
@@ -683,8 +691,6 @@ int rs__txn_commit(rs_txn *txn)
 
 	if (txn->writes.n == 0)
 		goto out;
-	/* Views handed out by this transaction die here. */
-	ctx_release_snapshot(txn);
 	if (!run && (rc = st->ops->run_find(st, &txn->run_id, true, &run)) < 0)
 		goto out;
 	rc = commit_core(db, run, &txn->run_id, txn->writes.ops, txn->writes.n,

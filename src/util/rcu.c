@@ -12,6 +12,7 @@
 RS_TLS bool rs__rcu_thread_ready;
 #ifdef RS_TSAN
 char rs__tsan_grace_token;
+char rs__tsan_barrier_token;
 #endif
 static RS_TLS bool registered_by_us;
 

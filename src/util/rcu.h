@@ -19,6 +19,7 @@
 #include <urcu/rculfhash.h>
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/error.h"
 
@@ -40,6 +41,7 @@
 void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
 extern char rs__tsan_grace_token;
+extern char rs__tsan_barrier_token;
 #define RS__TSAN_RELEASE(p) __tsan_release((void *)(p))
 #define RS__TSAN_ACQUIRE(p) __tsan_acquire((void *)(p))
 #else
@@ -58,6 +60,14 @@ extern char rs__tsan_grace_token;
 #else
 #define RS_TLS _Thread_local
 #endif
+
+/*
+ * container_of without liburcu's char-pointer cast, which clang's
+ * -Wcast-align rejects: the member's address came from an object of the
+ * outer type, so the result is suitably aligned.
+ */
+#define rs__container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* Register the calling thread with RCU if it is not yet; cheap when it is. */
 void rs__rcu_thread_register_slow(void);
@@ -101,11 +111,19 @@ static inline void rs__rcu_cb_begin(struct rcu_head *head)
 	RS__TSAN_ACQUIRE(&rs__tsan_grace_token);
 }
 
+/* ... and ends with rs__rcu_cb_end(): what it did happens before
+ * rs__rcu_barrier() returns (close frees what callbacks still read). */
+static inline void rs__rcu_cb_end(void)
+{
+	RS__TSAN_RELEASE(&rs__tsan_barrier_token);
+}
+
 /* Wait for every pending rs__rcu_call() callback to have run. Never inside
  * a read-side section or under a lock a reader takes. */
 static inline void rs__rcu_barrier(void)
 {
 	urcu_memb_barrier();
+	RS__TSAN_ACQUIRE(&rs__tsan_barrier_token);
 }
 
 static inline void rs__rcu_synchronize(void)

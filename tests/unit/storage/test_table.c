@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The raw key table (storage/table.c): open addressing with unlink
+ * markers, MVCC chains, pruning. Hashes are chosen by the test, so
+ * collisions are crafted by passing the same hash for different keys.
+ */
+#include "common/rs_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "storage/table.h"
+#include "util/alloc.h"
+#include "util/rcu.h"
+
+typedef struct tfx {
+	rs_test_alloc ta;
+	rs__alloc alloc;
+	rs__table t;
+} tfx;
+
+static int setup(void **state)
+{
+	tfx *f = calloc(1, sizeof(*f));
+	rs_allocator hooks;
+
+	if (!f)
+		return -1;
+	rs__rcu_thread_ensure();
+	rs_test_alloc_init(&f->ta, &hooks);
+	if (rs__alloc_init(&f->alloc, &hooks) != 0 ||
+	    rs__table_init(&f->t, &f->alloc, 0) != 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	tfx *f = *state;
+	int bad;
+
+	rs__table_destroy(&f->t);
+	rs__rcu_barrier(); /* pruned versions and unlinked nodes */
+	bad = atomic_load(&f->ta.live_blocks) != 0;
+	if (bad)
+		fprintf(stderr, "table teardown: %lld blocks leaked\n",
+			(long long)atomic_load(&f->ta.live_blocks));
+	free(f);
+	return bad ? -1 : 0;
+}
+
+/* A version at `ver`; tomb when val is NULL. */
+static rs__ver *mkver(tfx *f, uint64_t ver, const char *val)
+{
+	rs__ver *v = rs__ver_new(&f->alloc, val ? val : "",
+				 val ? strlen(val) : 0, val ? 0 : RS__VER_TOMB);
+
+	assert_non_null(v);
+	v->ver = ver;
+	return v;
+}
+
+/* Insert a node with one first version. */
+static rs__node *insert(tfx *f, uint8_t tag, const char *key, size_t klen,
+			uint64_t hash, uint64_t ver, const char *val)
+{
+	rs__node *n = rs__node_new(&f->alloc, tag, key, klen, hash);
+
+	assert_non_null(n);
+	rs__node_push(n, mkver(f, ver, val));
+	assert_int_equal(rs__table_reserve(&f->t, 1), 0);
+	rs__table_insert(&f->t, n);
+	return n;
+}
+
+static rs__node *find(tfx *f, uint8_t tag, const char *key, size_t klen,
+		      uint64_t hash)
+{
+	rs__node *n;
+
+	rs__rcu_read_lock();
+	n = rs__table_find(&f->t, tag, key, klen, hash);
+	rs__rcu_read_unlock();
+	return n;
+}
+
+/* The value a snapshot at `snap` reads: NULL absent, "?" pruned. */
+static const char *visible(const rs__node *n, uint64_t snap, char *buf)
+{
+	bool pruned = false;
+	const rs__ver *v = rs__node_visible(n, snap, &pruned);
+
+	if (pruned) {
+		assert_null(v);
+		return "?";
+	}
+	if (!v)
+		return NULL;
+	memcpy(buf, v->data, v->len);
+	buf[v->len] = '\0';
+	return buf;
+}
+
+#define assert_visible(n, snap, want)                        \
+	do {                                                 \
+		char b_[64];                                 \
+		const char *got_ = visible((n), (snap), b_); \
+		const char *want_ = (want);                  \
+		if (!want_)                                  \
+			assert_null(got_);                   \
+		else {                                       \
+			assert_non_null(got_);               \
+			assert_string_equal(got_, want_);    \
+		}                                            \
+	} while (0)
+
+static size_t chain_len(const rs__node *n)
+{
+	size_t len = 0;
+
+	for (const rs__ver *v = atomic_load(&n->head); v;
+	     v = atomic_load(&v->older))
+		len++;
+	return len;
+}
+
+static int count_cb(const rs__node *n, void *ctx)
+{
+	(void)n;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+static size_t capacity(const tfx *f)
+{
+	return atomic_load(&f->t.slots)->mask + 1;
+}
+
+static void table__insert_find_and_grow_with_many_keys(void **state)
+{
+	tfx *f = *state;
+	enum {
+		N = 5000
+	};
+	char k[32];
+	size_t seen = 0;
+	uint64_t seed = 1;
+
+	assert_int_equal(f->t.live, 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(k, sizeof(k), "key-%d", i);
+		insert(f, 1, k, strlen(k), rs_t_rand(&seed), 1, k);
+	}
+	assert_int_equal(f->t.live, N);
+	/* Load factor kept: at most 3/4, so probes terminate. */
+	assert_true((f->t.live + f->t.dead) * 4 <= capacity(f) * 3);
+	seed = 1;
+	for (int i = 0; i < N; i++) {
+		uint64_t h = rs_t_rand(&seed);
+		rs__node *n;
+
+		snprintf(k, sizeof(k), "key-%d", i);
+		n = find(f, 1, k, strlen(k), h);
+		assert_non_null(n);
+		assert_int_equal(n->klen, strlen(k));
+		assert_memory_equal(n->key, k, n->klen);
+		assert_visible(n, 1, k);
+		assert_visible(n, 0, NULL);
+		/* Same key, another tag or hash: not found. */
+		assert_null(find(f, 2, k, strlen(k), h));
+		assert_null(find(f, 1, k, strlen(k), h ^ 1));
+	}
+	assert_null(find(f, 1, "key-", 4, 12345));
+	assert_int_equal(rs__table_foreach(&f->t, count_cb, &seen), 0);
+	assert_int_equal(seen, N);
+}
+
+static void table__colliding_hashes_stay_distinct(void **state)
+{
+	tfx *f = *state;
+	enum {
+		N = 300,
+		H = 0x5555
+	};
+	char k[32];
+
+	for (int i = 0; i < N; i++) {
+		snprintf(k, sizeof(k), "c%d", i);
+		insert(f, 1, k, strlen(k), H, 1, k);
+	}
+	/* Same bytes and hash under another tag; a key that is a prefix of
+	 * another ("c1" vs "c10") with the same hash. */
+	insert(f, 3, "c7", 2, H, 1, "tag3");
+	for (int i = 0; i < N; i++) {
+		rs__node *n;
+
+		snprintf(k, sizeof(k), "c%d", i);
+		n = find(f, 1, k, strlen(k), H);
+		assert_non_null(n);
+		assert_visible(n, 1, k);
+	}
+	assert_visible(find(f, 3, "c7", 2, H), 1, "tag3");
+	assert_null(find(f, 2, "c7", 2, H));
+	assert_null(find(f, 1, "c", 1, H));
+	assert_null(find(f, 1, "c1000", 5, H));
+	assert_int_equal(f->t.live, N + 1);
+}
+
+static void table__prune_keeps_what_min_snap_sees(void **state)
+{
+	tfx *f = *state;
+	rs__node *n = insert(f, 1, "k", 1, 99, 1, "v1");
+	int64_t blocks;
+
+	rs__node_push(n, mkver(f, 3, "v3"));
+	rs__node_push(n, mkver(f, 5, "v5"));
+	rs__node_push(n, mkver(f, 7, "v7"));
+	assert_int_equal(chain_len(n), 4);
+	rs__rcu_barrier();
+	blocks = atomic_load(&f->ta.live_blocks);
+
+	/* Below every version: nothing to cut. */
+	rs__table_prune(&f->t, n, 0);
+	assert_int_equal(chain_len(n), 4);
+	/* min_snap 1: the oldest is what it sees; nothing older. */
+	rs__table_prune(&f->t, n, 1);
+	assert_int_equal(chain_len(n), 4);
+	assert_int_equal(atomic_load(&n->floor), 0);
+
+	/* min_snap 4 sees v3: v1 goes, the floor rises to 3. */
+	rs__table_prune(&f->t, n, 4);
+	assert_int_equal(chain_len(n), 3);
+	assert_int_equal(atomic_load(&n->floor), 3);
+	assert_visible(n, 4, "v3");
+	assert_visible(n, 3, "v3");
+	assert_visible(n, 6, "v5");
+	assert_visible(n, 100, "v7");
+	assert_visible(n, 2, "?"); /* below the floor: unknown, not absent */
+	rs__rcu_barrier();
+	assert_int_equal(atomic_load(&f->ta.live_blocks), blocks - 1);
+
+	/* min_snap 7: only the head is left. */
+	rs__table_prune(&f->t, n, 7);
+	assert_int_equal(chain_len(n), 1);
+	assert_int_equal(atomic_load(&n->floor), 7);
+	assert_visible(n, 7, "v7");
+	assert_visible(n, 6, "?");
+	rs__rcu_barrier();
+	assert_int_equal(atomic_load(&f->ta.live_blocks), blocks - 3);
+	assert_ptr_equal(find(f, 1, "k", 1, 99), n); /* still linked */
+
+	/* A tombstone in the middle is cut like any version. */
+	rs__node_push(n, mkver(f, 8, NULL));
+	rs__node_push(n, mkver(f, 9, "v9"));
+	assert_visible(n, 8, NULL);
+	rs__table_prune(&f->t, n, 9);
+	assert_int_equal(chain_len(n), 1);
+	assert_visible(n, 9, "v9");
+	assert_visible(n, 8, "?");
+}
+
+static void table__prune_at_unchanged_min_snap_is_a_no_op(void **state)
+{
+	tfx *f = *state;
+	rs__node *n = insert(f, 1, "k", 1, 5, 1, "v1");
+
+	rs__node_push(n, mkver(f, 2, "v2"));
+	rs__table_prune(&f->t, n, 1); /* a snapshot at 1 is held */
+	assert_int_equal(chain_len(n), 2);
+	/* More versions while the snapshot is still the oldest. */
+	for (uint64_t v = 3; v <= 50; v++) {
+		rs__node_push(n, mkver(f, v, "vx"));
+		rs__table_prune(&f->t, n, 1);
+	}
+	assert_int_equal(chain_len(n), 50);
+	assert_visible(n, 1, "v1");
+	/* The snapshot ends: everything below the newest goes. */
+	rs__table_prune(&f->t, n, 50);
+	assert_int_equal(chain_len(n), 1);
+	assert_visible(n, 50, "vx");
+}
+
+static void table__prune_unlinks_node_when_newest_is_old_tombstone(void **state)
+{
+	tfx *f = *state;
+	rs__node *n = insert(f, 1, "k", 1, 7, 1, "v1");
+	rs__node *other = insert(f, 1, "j", 1, 7, 1, "j1"); /* probes past */
+	int64_t blocks;
+
+	rs__node_push(n, mkver(f, 2, NULL));
+	/* A snapshot at 1 still sees v1: keep everything. */
+	rs__table_prune(&f->t, n, 1);
+	assert_int_equal(chain_len(n), 2);
+	assert_ptr_equal(find(f, 1, "k", 1, 7), n);
+	assert_visible(n, 1, "v1");
+	assert_visible(n, 2, NULL);
+	rs__rcu_barrier();
+	blocks = atomic_load(&f->ta.live_blocks);
+
+	/* No snapshot below the tombstone: the node goes. */
+	rs__table_prune(&f->t, n, 2);
+	assert_null(find(f, 1, "k", 1, 7));
+	assert_int_equal(f->t.live, 1);
+	assert_int_equal(f->t.dead, 1);
+	/* The node sharing its probe chain is still reachable. */
+	assert_ptr_equal(find(f, 1, "j", 1, 7), other);
+	assert_visible(other, 5, "j1");
+	rs__rcu_barrier();
+	/* Node + its two versions freed after the grace period. */
+	assert_int_equal(atomic_load(&f->ta.live_blocks), blocks - 3);
+
+	/* A tombstone newer than min_snap is kept (the snapshot sees the
+	 * value before it). */
+	rs__node_push(other, mkver(f, 3, NULL));
+	rs__table_prune(&f->t, other, 2);
+	assert_ptr_equal(find(f, 1, "j", 1, 7), other);
+	assert_visible(other, 2, "j1");
+}
+
+static void table__unlinked_slots_are_reused(void **state)
+{
+	tfx *f = *state;
+	enum {
+		N = 5,
+		H = 3
+	};
+	rs__node *nodes[N];
+	char k[8];
+	size_t cap;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(k, sizeof(k), "u%d", i);
+		nodes[i] = insert(f, 1, k, strlen(k), H, 1, k);
+	}
+	cap = capacity(f);
+	/* Delete u1 and u3 and unlink them. */
+	for (int i = 1; i < N; i += 2) {
+		rs__node_push(nodes[i], mkver(f, 2, NULL));
+		rs__table_prune(&f->t, nodes[i], 2);
+	}
+	assert_int_equal(f->t.live, N - 2);
+	assert_int_equal(f->t.dead, 2);
+	for (int i = 0; i < N; i++) {
+		snprintf(k, sizeof(k), "u%d", i);
+		if (i % 2)
+			assert_null(find(f, 1, k, strlen(k), H));
+		else
+			assert_ptr_equal(find(f, 1, k, strlen(k), H), nodes[i]);
+	}
+	/* New colliding keys take the unlinked slots first. */
+	insert(f, 1, "n1", 2, H, 3, "n1");
+	assert_int_equal(f->t.dead, 1);
+	insert(f, 1, "n2", 2, H, 3, "n2");
+	assert_int_equal(f->t.dead, 0);
+	assert_int_equal(f->t.live, N);
+	assert_int_equal(capacity(f), cap);
+	{
+		/* The first N slots of the probe chain hold exactly N live
+		 * nodes again: the new ones sit where u1 and u3 were. */
+		const rs__slots *sl = atomic_load(&f->t.slots);
+		for (size_t i = 0; i < N; i++) {
+			rs__node *s = atomic_load(&sl->s[(H + i) & sl->mask]);
+			assert_non_null(s);
+			assert_ptr_not_equal(s, RS__SLOT_UNLINKED);
+		}
+	}
+	assert_visible(find(f, 1, "n1", 2, H), 3, "n1");
+	assert_visible(find(f, 1, "n2", 2, H), 3, "n2");
+	assert_visible(find(f, 1, "u4", 2, H), 3, "u4");
+}
+
+static void table__growth_drops_unlinked_markers(void **state)
+{
+	tfx *f = *state;
+	enum {
+		N = 400
+	};
+	rs__node *nodes[N];
+	char k[16];
+	size_t seen = 0;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(k, sizeof(k), "g%d", i);
+		nodes[i] = insert(f, 1, k, strlen(k), (uint64_t)i * 31, 1, k);
+	}
+	for (int i = 0; i < N; i++) {
+		if (i % 4 == 0)
+			continue;
+		rs__node_push(nodes[i], mkver(f, 2, NULL));
+		rs__table_prune(&f->t, nodes[i], 2);
+	}
+	assert_int_equal(f->t.live, N / 4);
+	assert_true(f->t.dead > 0);
+	/* Insert until a resize happens; markers do not survive it. */
+	for (int i = N; f->t.dead != 0 && i < 100 * N; i++) {
+		snprintf(k, sizeof(k), "g%d", i);
+		insert(f, 1, k, strlen(k), (uint64_t)i * 31, 3, k);
+	}
+	assert_int_equal(f->t.dead, 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(k, sizeof(k), "g%d", i);
+		if (i % 4 == 0)
+			assert_ptr_equal(
+				find(f, 1, k, strlen(k), (uint64_t)i * 31),
+				nodes[i]);
+		else
+			assert_null(find(f, 1, k, strlen(k), (uint64_t)i * 31));
+	}
+	assert_int_equal(rs__table_foreach(&f->t, count_cb, &seen), 0);
+	assert_int_equal(seen, f->t.live);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			table__insert_find_and_grow_with_many_keys, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			table__colliding_hashes_stay_distinct, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			table__prune_keeps_what_min_snap_sees, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			table__prune_at_unchanged_min_snap_is_a_no_op, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			table__prune_unlinks_node_when_newest_is_old_tombstone,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			table__unlinked_slots_are_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			table__growth_drops_unlinked_markers, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("table", tests, NULL, NULL);
+}
