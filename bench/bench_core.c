@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tier A0 (core): the data layout alone. One shard's key table
+ * (storage/table.h) built directly with rs__table_init, no database, no
+ * store vtable, no run lookup, no snapshot pin, no commit lock (the
+ * benchmarks are single-threaded, so the one-writer rule holds without it).
+ *
+ * These use library internals on purpose: A0 cannot be reached through the
+ * public API by definition. Every tier from B up uses only runstate.h.
+ *
+ * Per operation, inside the timed loop:
+ *  core_get_hot  hash the key (XXH3, as every tier does), RCU read lock,
+ *                rs__table_find, rs__node_visible at the current version,
+ *                RCU read unlock.
+ *  core_put_hot  hash, rs__ver_new (allocates the 100-byte version, as a
+ *                real write must), find, rs__node_push, rs__table_prune
+ *                with min_snap = the new version (hands the superseded
+ *                version to call_rcu).
+ *  core_cas_hot  as core_put_hot, after checking rs__node_newest against
+ *                the version this thread last wrote for the key.
+ * The run holds RS_BENCH_HOT_KEYS keys, visited in a fixed shuffled order.
+ */
+#include "common.h"
+
+#include "storage/store.h"
+#include "storage/table.h"
+#include "util/hash.h"
+#include "util/rcu.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CORE_SEED 0x5eed5eed5eed5eedull
+
+/* Static: RCU callbacks free through the pointer kept in each object. */
+static rs__alloc core_alloc;
+
+typedef struct core_fix {
+	rs__table t;
+	rs_bench_keys k;
+	uint64_t *expect; /* per key: the newest version (cas) */
+	uint64_t ver;	  /* the table's newest commit version */
+	size_t pos;	  /* next index into k.order */
+} core_fix;
+
+static int core_setup(core_fix *f, size_t nkeys)
+{
+	int rc;
+
+	rs__rcu_thread_ensure();
+	rs__alloc_init(&core_alloc, NULL);
+	memset(f, 0, sizeof(*f));
+	if ((rc = rs_bench_keys_make(&f->k, nkeys)) < 0)
+		return rc;
+	f->expect = calloc(nkeys, sizeof(*f->expect));
+	if (!f->expect)
+		return RS_ENOMEM;
+	if ((rc = rs__table_init(&f->t, &core_alloc, nkeys)) < 0)
+		return rc;
+	if ((rc = rs__table_reserve(&f->t, nkeys)) < 0)
+		return rc;
+	f->ver = 1;
+	for (size_t i = 0; i < nkeys; i++) {
+		const unsigned char *key = rs_bench_key(&f->k, i);
+		uint64_t h = rs__hash_key(CORE_SEED, RS__TAG_KV, key,
+					  RS_BENCH_KEY_LEN);
+		rs__node *n = rs__node_new(&core_alloc, RS__TAG_KV, key,
+					   RS_BENCH_KEY_LEN, h);
+		rs__ver *v = rs__ver_new(&core_alloc, rs_bench_val(&f->k, i),
+					 RS_BENCH_VAL_LEN, 0);
+
+		if (!n || !v) {
+			rs__node_free_unpublished(n);
+			rs__ver_free_unpublished(v);
+			return RS_ENOMEM;
+		}
+		v->ver = f->ver;
+		rs__node_push(n, v);
+		rs__table_insert(&f->t, n);
+		f->expect[i] = f->ver;
+	}
+	return 0;
+}
+
+static void core_teardown(core_fix *f)
+{
+	/* Pending call_rcu callbacks free into core_alloc's objects. */
+	rs__rcu_barrier();
+	if (atomic_load_explicit(&f->t.slots, memory_order_relaxed))
+		rs__table_destroy(&f->t);
+	free(f->expect);
+	rs_bench_keys_free(&f->k);
+}
+
+static inline uint32_t core_next(core_fix *f)
+{
+	uint32_t i = f->k.order[f->pos];
+
+	if (++f->pos == f->k.n)
+		f->pos = 0;
+	return i;
+}
+
+/* Returns 1 when the key was found. */
+static inline int core_get(core_fix *f)
+{
+	uint32_t i = core_next(f);
+	const unsigned char *key = rs_bench_key(&f->k, i);
+	uint64_t h = rs__hash_key(CORE_SEED, RS__TAG_KV, key, RS_BENCH_KEY_LEN);
+	const rs__node *n;
+	const rs__ver *v = NULL;
+	bool pruned;
+
+	rs__rcu_read_lock();
+	n = rs__table_find(&f->t, RS__TAG_KV, key, RS_BENCH_KEY_LEN, h);
+	if (n)
+		v = rs__node_visible(n, f->ver, &pruned);
+	RS_BENCH_DO_NOT_OPTIMIZE(v);
+	rs__rcu_read_unlock();
+	return v != NULL;
+}
+
+/* Returns 0, RS_ENOMEM, RS_ENOTFOUND or RS_EMISMATCH. */
+static inline int core_put(core_fix *f, bool cas)
+{
+	uint32_t i = core_next(f);
+	const unsigned char *key = rs_bench_key(&f->k, i);
+	uint64_t h = rs__hash_key(CORE_SEED, RS__TAG_KV, key, RS_BENCH_KEY_LEN);
+	rs__node *n;
+	rs__ver *v;
+
+	rs__rcu_read_lock();
+	n = rs__table_find(&f->t, RS__TAG_KV, key, RS_BENCH_KEY_LEN, h);
+	rs__rcu_read_unlock();
+	if (!n)
+		return RS_ENOTFOUND;
+	if (cas && rs__node_newest(n) != f->expect[i])
+		return RS_EMISMATCH;
+	v = rs__ver_new(&core_alloc, rs_bench_val(&f->k, f->ver),
+			RS_BENCH_VAL_LEN, 0);
+	if (!v)
+		return RS_ENOMEM;
+	v->ver = ++f->ver;
+	rs__node_push(n, v);
+	rs__table_prune(&f->t, n, f->ver);
+	f->expect[i] = f->ver;
+	return 0;
+}
+
+static void bm_core_get_hot(rs_bench_state *st)
+{
+	core_fix f;
+	uint64_t found = 0, ops = 0;
+
+	if (core_setup(&f, RS_BENCH_HOT_KEYS) < 0) {
+		rs_bench_skip_with_error(st, "core setup failed");
+		core_teardown(&f);
+		return;
+	}
+	for (size_t w = rs_bench_warmup_ops(f.k.n); w; w--)
+		core_get(&f);
+	while (rs_bench_keep_running_batch(st, RS_BENCH_BATCH)) {
+		for (unsigned j = 0; j < RS_BENCH_BATCH; j++)
+			found += (uint64_t)core_get(&f);
+		ops += RS_BENCH_BATCH;
+	}
+	if (found != ops)
+		rs_bench_skip_with_error(st, "core_get_hot: a key was missing");
+	rs_bench_items_processed(st, rs_bench_iterations(st));
+	core_teardown(&f);
+}
+
+static void core_put_loop(rs_bench_state *st, bool cas)
+{
+	core_fix f;
+	int bad = 0, rc;
+
+	if (core_setup(&f, RS_BENCH_HOT_KEYS) < 0) {
+		rs_bench_skip_with_error(st, "core setup failed");
+		core_teardown(&f);
+		return;
+	}
+	for (size_t w = rs_bench_warmup_ops(f.k.n); w; w--)
+		if ((rc = core_put(&f, cas)) < 0)
+			bad = rc;
+	while (rs_bench_keep_running_batch(st, RS_BENCH_BATCH))
+		for (unsigned j = 0; j < RS_BENCH_BATCH; j++)
+			if (RS_BENCH_UNLIKELY((rc = core_put(&f, cas)) < 0))
+				bad = rc;
+	if (bad)
+		rs_bench_skip_with_error(st, rs_strerror(bad));
+	rs_bench_items_processed(st, rs_bench_iterations(st));
+	core_teardown(&f);
+}
+
+static void bm_core_put_hot(rs_bench_state *st)
+{
+	core_put_loop(st, false);
+}
+
+static void bm_core_cas_hot(rs_bench_state *st)
+{
+	core_put_loop(st, true);
+}
+
+void rs_bench_suite_core(void)
+{
+	RS_BENCH("core_get_hot", bm_core_get_hot, NULL);
+	RS_BENCH("core_put_hot", bm_core_put_hot, NULL);
+	RS_BENCH("core_cas_hot", bm_core_cas_hot, NULL);
+}

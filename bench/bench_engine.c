@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tier A1 (engine): the correctness machinery under the facades, driven
+ * through library internals (storage/store.h, txn/txn.h) on a real
+ * database. A1 cannot be reached through the public API by definition.
+ *
+ * Every benchmark runs on the sharded store (its catalog name) and on the
+ * unified store, the M3 baseline (name@unified), over a run holding
+ * RS_BENCH_HOT_KEYS keys visited in a fixed shuffled order. Per operation,
+ * inside the timed loop:
+ *
+ *  engine_get_direct        store->ops: run_find, hash, snap_open (a
+ *                           pinned snapshot: the pin protocol of shard.c;
+ *                           the unified store deep-copies the run), read,
+ *                           snap_close, pin release. The snapshot path is
+ *                           chosen over read_latest on purpose: it is what
+ *                           every transaction pays; kvstore_get (tier B)
+ *                           takes read_latest, the pin-free fast path.
+ *  engine_put_direct        rs__db_commit_ops with one op: hash, run_find,
+ *                           commit lock, version, durability record
+ *                           (InMemory backend), prepare/install, publish,
+ *                           reclaim (min_pin scan + prune), unlock.
+ *  engine_cas_direct        rs__txn_begin, rs__txn_read of the key,
+ *                           rs__txn_write of a new value, rs__txn_commit
+ *                           (validation of the read set included).
+ *  engine_snapshot_acquire  rs__txn_begin(RS_TXN_F_READONLY) +
+ *                           rs__txn_abort: context from the thread pool,
+ *                           run lookup, snapshot pin, release.
+ *  engine_txn_empty_commit  rs__txn_begin(0) + rs__txn_commit with no
+ *                           writes (no lock, no version, no record).
+ *  engine_get_noalloc       engine_get_direct on one key, the same key
+ *                           buffer every time; counter allocs_per_op.
+ *  engine_put_noalloc       engine_put_direct on one key with the same key
+ *                           and value buffers every time; counter
+ *                           allocs_per_op (a put allocates its version).
+ */
+#include "common.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include "storage/store.h"
+#include "txn/txn.h"
+#include "util/error.h"
+#include "util/rcu.h"
+
+typedef struct eng_fix {
+	rs_db *db;
+	rs__store *st;
+	rs_run_id run;
+	rs_bench_keys k;
+	size_t pos;
+	rs__pin pin; /* engine_get_*: the snapshot's pin */
+	unsigned char key1[RS_BENCH_KEY_LEN]; /* noalloc: the one key */
+	unsigned char val1[RS_BENCH_VAL_LEN]; /* noalloc: the one value */
+	uint64_t allocs0;
+} eng_fix;
+
+static int eng_setup(eng_fix *f, const rs_bench_cfg *cfg)
+{
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	atomic_init(&f->pin.run, NULL);
+	atomic_init(&f->pin.ver, RS__PIN_NONE);
+	rs_bench_run_id(&f->run, 1);
+	if ((rc = rs_bench_keys_make(&f->k, cfg->nkeys)) < 0)
+		return rc;
+	if ((rc = rs_bench_db_open(&f->db, cfg->storage, cfg->count_allocs)) <
+	    0)
+		return rc;
+	f->st = f->db->store;
+	memcpy(f->key1, rs_bench_key(&f->k, 0), RS_BENCH_KEY_LEN);
+	memcpy(f->val1, rs_bench_val(&f->k, 1), RS_BENCH_VAL_LEN);
+	return rs_bench_db_fill(f->db, &f->run, &f->k);
+}
+
+static void eng_teardown(eng_fix *f)
+{
+	rs_db_close(f->db);
+	rs_bench_keys_free(&f->k);
+}
+
+static inline uint32_t eng_next(eng_fix *f)
+{
+	uint32_t i = f->k.order[f->pos];
+
+	if (++f->pos == f->k.n)
+		f->pos = 0;
+	return i;
+}
+
+/* ---- the operations ---- */
+
+static inline int op_get_direct(eng_fix *f, const void *key)
+{
+	rs__store *st = f->st;
+	rs__run *r = NULL;
+	rs__snap snap;
+	rs_bytes out = { NULL, 0 };
+	uint64_t h;
+	int rc;
+
+	rc = st->ops->run_find(st, &f->run, false, &r);
+	if (RS_BENCH_UNLIKELY(rc < 0))
+		return rc;
+	h = st->ops->hash(st, RS__TAG_KV, key, RS_BENCH_KEY_LEN);
+	rc = st->ops->snap_open(st, r, &f->pin, &snap);
+	if (RS_BENCH_UNLIKELY(rc < 0))
+		return rc;
+	rc = st->ops->read(st, &snap, RS__TAG_KV, key, RS_BENCH_KEY_LEN, h,
+			   &out);
+	RS_BENCH_DO_NOT_OPTIMIZE(out.data);
+	if (snap.run || snap.priv)
+		st->ops->snap_close(st, &snap);
+	/* As ctx_release_snapshot() in txn.c. */
+	atomic_store_explicit(&f->pin.ver, RS__PIN_NONE, memory_order_release);
+	return rc;
+}
+
+static inline int op_put_direct(eng_fix *f, const void *key, const void *val)
+{
+	rs__op op = { 0 };
+
+	op.key = key;
+	op.klen = RS_BENCH_KEY_LEN;
+	op.val = val;
+	op.vlen = RS_BENCH_VAL_LEN;
+	op.tag = RS__TAG_KV;
+	return rs__db_commit_ops(f->db, &f->run, &op, 1, NULL, NULL);
+}
+
+static inline int op_cas_direct(eng_fix *f, const void *key, const void *val)
+{
+	rs_txn *txn;
+	rs_bytes cur;
+	int rc;
+
+	RS_TRY(rs__txn_begin(&txn, f->db, &f->run, 0));
+	rc = rs__txn_read(txn, RS__TAG_KV, key, RS_BENCH_KEY_LEN, &cur);
+	if (RS_BENCH_UNLIKELY(rc < 0)) {
+		rs__txn_abort(txn);
+		return rc;
+	}
+	RS_BENCH_DO_NOT_OPTIMIZE(cur.data);
+	rc = rs__txn_write(txn, RS__TAG_KV, key, RS_BENCH_KEY_LEN, val,
+			   RS_BENCH_VAL_LEN, 0);
+	if (RS_BENCH_UNLIKELY(rc < 0)) {
+		rs__txn_abort(txn);
+		return rc;
+	}
+	return rs__txn_commit(txn);
+}
+
+static inline int op_snapshot(eng_fix *f)
+{
+	rs_txn *txn;
+
+	RS_TRY(rs__txn_begin(&txn, f->db, &f->run, RS_TXN_F_READONLY));
+	RS_BENCH_DO_NOT_OPTIMIZE(txn);
+	rs__txn_abort(txn);
+	return 0;
+}
+
+static inline int op_empty_commit(eng_fix *f)
+{
+	rs_txn *txn;
+
+	RS_TRY(rs__txn_begin(&txn, f->db, &f->run, 0));
+	return rs__txn_commit(txn);
+}
+
+enum eng_kind {
+	GET_DIRECT,
+	PUT_DIRECT,
+	CAS_DIRECT,
+	SNAPSHOT,
+	EMPTY_COMMIT,
+	GET_NOALLOC,
+	PUT_NOALLOC
+};
+
+static inline int eng_op(eng_fix *f, enum eng_kind kind)
+{
+	uint32_t i;
+
+	switch (kind) {
+	case GET_DIRECT:
+		return op_get_direct(f, rs_bench_key(&f->k, eng_next(f)));
+	case PUT_DIRECT:
+		i = eng_next(f);
+		return op_put_direct(f, rs_bench_key(&f->k, i),
+				     rs_bench_val(&f->k, i + f->pos));
+	case CAS_DIRECT:
+		i = eng_next(f);
+		return op_cas_direct(f, rs_bench_key(&f->k, i),
+				     rs_bench_val(&f->k, i + f->pos));
+	case SNAPSHOT:
+		return op_snapshot(f);
+	case EMPTY_COMMIT:
+		return op_empty_commit(f);
+	case GET_NOALLOC:
+		return op_get_direct(f, f->key1);
+	case PUT_NOALLOC:
+		return op_put_direct(f, f->key1, f->val1);
+	}
+	return RS_EINVAL;
+}
+
+/* The whole benchmark; `kind` is a constant at each call site, so each
+ * loop is specialized by inlining. */
+static inline void eng_run(rs_bench_state *st, enum eng_kind kind)
+{
+	const rs_bench_cfg *cfg = rs_bench_cfg_of(st);
+	eng_fix f;
+	int rc, bad = 0;
+	uint64_t allocs;
+
+	rs__rcu_thread_ensure();
+	if ((rc = eng_setup(&f, cfg)) < 0) {
+		rs_bench_skip_with_error(st, rs_strerror(rc));
+		eng_teardown(&f);
+		return;
+	}
+	for (size_t w = rs_bench_warmup_ops(f.k.n); w; w--)
+		if ((rc = eng_op(&f, kind)) < 0)
+			bad = rc;
+	allocs = rs_bench_allocs();
+	while (rs_bench_keep_running_batch(st, RS_BENCH_BATCH))
+		for (unsigned j = 0; j < RS_BENCH_BATCH; j++)
+			if (RS_BENCH_UNLIKELY((rc = eng_op(&f, kind)) < 0))
+				bad = rc;
+	allocs = rs_bench_allocs() - allocs;
+	if (bad)
+		rs_bench_skip_with_error(st, rs_strerror(bad));
+	if (cfg->count_allocs)
+		rs_bench_counter(st, "allocs_per_op", (double)allocs,
+				 RS_BENCH_COUNTER_AVG_ITERATIONS);
+	rs_bench_items_processed(st, rs_bench_iterations(st));
+	eng_teardown(&f);
+}
+
+static void bm_get_direct(rs_bench_state *st)
+{
+	eng_run(st, GET_DIRECT);
+}
+
+static void bm_put_direct(rs_bench_state *st)
+{
+	eng_run(st, PUT_DIRECT);
+}
+
+static void bm_cas_direct(rs_bench_state *st)
+{
+	eng_run(st, CAS_DIRECT);
+}
+
+static void bm_snapshot(rs_bench_state *st)
+{
+	eng_run(st, SNAPSHOT);
+}
+
+static void bm_empty_commit(rs_bench_state *st)
+{
+	eng_run(st, EMPTY_COMMIT);
+}
+
+static void bm_get_noalloc(rs_bench_state *st)
+{
+	eng_run(st, GET_NOALLOC);
+}
+
+static void bm_put_noalloc(rs_bench_state *st)
+{
+	eng_run(st, PUT_NOALLOC);
+}
+
+void rs_bench_suite_engine(void)
+{
+	rs_bench_register_both("engine_get_direct", bm_get_direct,
+			       RS_BENCH_HOT_KEYS, false);
+	rs_bench_register_both("engine_put_direct", bm_put_direct,
+			       RS_BENCH_HOT_KEYS, false);
+	rs_bench_register_both("engine_cas_direct", bm_cas_direct,
+			       RS_BENCH_HOT_KEYS, false);
+	rs_bench_register_both("engine_snapshot_acquire", bm_snapshot,
+			       RS_BENCH_HOT_KEYS, false);
+	rs_bench_register_both("engine_txn_empty_commit", bm_empty_commit,
+			       RS_BENCH_HOT_KEYS, false);
+	rs_bench_register_both("engine_get_noalloc", bm_get_noalloc,
+			       RS_BENCH_HOT_KEYS, true);
+	rs_bench_register_both("engine_put_noalloc", bm_put_noalloc,
+			       RS_BENCH_HOT_KEYS, true);
+}

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+#define _POSIX_C_SOURCE 200809L
+#include "common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int rs_bench_keys_make(rs_bench_keys *k, size_t n)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	memset(k, 0, sizeof(*k));
+	k->n = n;
+	k->keys = malloc(n * RS_BENCH_KEY_LEN);
+	k->vals = malloc((size_t)RS_BENCH_NVALS * RS_BENCH_VAL_LEN);
+	k->order = malloc(n * sizeof(*k->order));
+	if (!k->keys || !k->vals || !k->order) {
+		rs_bench_keys_free(k);
+		return RS_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char *p = k->keys + i * RS_BENCH_KEY_LEN;
+		size_t v = i;
+
+		/* "k" and 15 decimal digits, zero-padded. */
+		p[0] = 'k';
+		for (size_t d = RS_BENCH_KEY_LEN - 1; d >= 1; d--, v /= 10)
+			p[d] = (unsigned char)('0' + v % 10);
+		k->order[i] = (uint32_t)i;
+	}
+	for (size_t i = 0; i < (size_t)RS_BENCH_NVALS * RS_BENCH_VAL_LEN; i++)
+		k->vals[i] =
+			(unsigned char)('a' +
+					(i * 7 + i / RS_BENCH_VAL_LEN) % 26);
+	/* Fisher-Yates with xorshift64: the same order in every run. */
+	for (size_t i = n; i > 1; i--) {
+		size_t j;
+		uint32_t t;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		j = (size_t)(x % i);
+		t = k->order[i - 1];
+		k->order[i - 1] = k->order[j];
+		k->order[j] = t;
+	}
+	return 0;
+}
+
+void rs_bench_keys_free(rs_bench_keys *k)
+{
+	free(k->keys);
+	free(k->vals);
+	free(k->order);
+	memset(k, 0, sizeof(*k));
+}
+
+void rs_bench_register_both(const char *name, rs_bench_fn fn, size_t nkeys,
+			    bool count_allocs)
+{
+	static const rs_storage stores[2] = { RS_STORAGE_SHARDED,
+					      RS_STORAGE_UNIFIED };
+	/* Live as long as the registrations: until exit. */
+	static rs_bench_cfg cfgs[256];
+	static size_t ncfgs;
+	char full[256];
+
+	for (int i = 0; i < 2; i++) {
+		rs_bench_cfg *cfg;
+
+		if (ncfgs == sizeof(cfgs) / sizeof(cfgs[0]))
+			abort(); /* raise the pool size */
+		cfg = &cfgs[ncfgs++];
+		cfg->storage = stores[i];
+		cfg->nkeys = nkeys;
+		cfg->count_allocs = count_allocs;
+		snprintf(full, sizeof(full), "%s%s", name,
+			 i ? RS_BENCH_UNIFIED_SUFFIX : "");
+		RS_BENCH(full, fn, cfg);
+	}
+}
+
+/* ---- counting allocator ---- */
+
+static _Thread_local uint64_t allocs;
+
+static void *count_malloc(void *ctx, size_t size)
+{
+	(void)ctx;
+	allocs++;
+	return malloc(size);
+}
+
+static void *count_realloc(void *ctx, void *p, size_t size)
+{
+	(void)ctx;
+	allocs++;
+	return realloc(p, size);
+}
+
+static void count_free(void *ctx, void *p)
+{
+	(void)ctx;
+	free(p);
+}
+
+uint64_t rs_bench_allocs(void)
+{
+	return allocs;
+}
+
+int rs_bench_db_open(rs_db **out, rs_storage storage, bool count_allocs)
+{
+	rs_db_options o = RS_DB_OPTIONS_INIT;
+
+	o.durability = RS_DURABILITY_INMEMORY;
+	o.storage = storage;
+	o.hash_seed = 0x5eed5eed5eed5eedull;
+	if (count_allocs) {
+		o.allocator.malloc_fn = count_malloc;
+		o.allocator.realloc_fn = count_realloc;
+		o.allocator.free_fn = count_free;
+	}
+	return rs_db_open(out, &o);
+}
+
+int rs_bench_db_fill(rs_db *db, const rs_run_id *run, const rs_bench_keys *k)
+{
+	for (size_t i = 0; i < k->n; i++) {
+		int rc =
+			rs_kv_put(db, run, rs_bench_key(k, i), RS_BENCH_KEY_LEN,
+				  rs_bench_val(k, i), RS_BENCH_VAL_LEN);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+void rs_bench_run_id(rs_run_id *out, unsigned salt)
+{
+	for (unsigned i = 0; i < 16; i++)
+		out->bytes[i] = (uint8_t)(0x11 * (i + 1) + salt);
+	out->bytes[6] = (uint8_t)((out->bytes[6] & 0x0f) | 0x40);
+	out->bytes[8] = (uint8_t)((out->bytes[8] & 0x3f) | 0x80);
+}
+
+uint64_t rs_bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double pct(const uint64_t *s, size_t n, double p)
+{
+	size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+
+	return (double)s[i < n ? i : n - 1];
+}
+
+void rs_bench_record_latency(const char *prefix, uint64_t *s, size_t n)
+{
+	char name[160];
+	double sum = 0;
+
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		sum += (double)s[i];
+	qsort(s, n, sizeof(*s), u64_cmp);
+#define RS__PUT(suffix, v)                                             \
+	do {                                                           \
+		snprintf(name, sizeof(name), "%s.%s", prefix, suffix); \
+		rs_bench_metric_set(name, (v));                        \
+	} while (0)
+	RS__PUT("mean_ns", sum / (double)n);
+	RS__PUT("p50_ns", pct(s, n, 0.50));
+	RS__PUT("p95_ns", pct(s, n, 0.95));
+	RS__PUT("p99_ns", pct(s, n, 0.99));
+	RS__PUT("max_ns", (double)s[n - 1]);
+	RS__PUT("samples", (double)n);
+#undef RS__PUT
+}
+
+size_t rs_bench_warmup_ops(size_t nkeys)
+{
+	size_t n = 2 * nkeys;
+
+	return n < 4096 ? 4096 : n;
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef RS_BENCH_COMMON_H
+#define RS_BENCH_COMMON_H
+
+/*
+ * Fixtures shared by the C benchmark bodies: pre-generated keys and values,
+ * database setup on either store, a counting allocator and the clock used by
+ * the percentile probes. Everything here runs outside the timed loops.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <runstate.h>
+
+#include "shim.h"
+
+/* The workload of every tier A/B benchmark: 16-byte keys, 100-byte
+ * values (the catalog's mem_bytes_per_kv_entry shape). */
+#define RS_BENCH_KEY_LEN 16u
+#define RS_BENCH_VAL_LEN 100u
+/* Distinct values cycled through by the writers. */
+#define RS_BENCH_NVALS 64u
+/* The hot set: keys that stay in cache (a multiple of RS_BENCH_BATCH). */
+#define RS_BENCH_HOT_KEYS 1024u
+/* kvstore_put/100k. */
+#define RS_BENCH_100K_KEYS 100000u
+
+typedef struct rs_bench_keys {
+	size_t n;
+	unsigned char *keys; /* n keys of RS_BENCH_KEY_LEN, ascending */
+	unsigned char *vals; /* RS_BENCH_NVALS values of RS_BENCH_VAL_LEN */
+	uint32_t *order;     /* access order: a fixed-seed permutation of n */
+} rs_bench_keys;
+
+/* Keys "k000000000000042" (ascending bytewise, so filling the unified
+ * store appends), values of varied bytes, a shuffled access order. */
+int rs_bench_keys_make(rs_bench_keys *k, size_t n);
+void rs_bench_keys_free(rs_bench_keys *k);
+
+static inline const unsigned char *rs_bench_key(const rs_bench_keys *k,
+						size_t i)
+{
+	return k->keys + i * RS_BENCH_KEY_LEN;
+}
+
+static inline const unsigned char *rs_bench_val(const rs_bench_keys *k,
+						size_t i)
+{
+	return k->vals + (i % RS_BENCH_NVALS) * RS_BENCH_VAL_LEN;
+}
+
+/* The registration argument of every tier A1/B benchmark. */
+typedef struct rs_bench_cfg {
+	rs_storage storage;
+	size_t nkeys;
+	bool count_allocs; /* open the db with the counting allocator */
+} rs_bench_cfg;
+
+static inline const rs_bench_cfg *rs_bench_cfg_of(const rs_bench_state *st)
+{
+	return (const rs_bench_cfg *)rs_bench_arg(st);
+}
+
+/*
+ * Register `name` on the sharded store and `name@unified` on the unified
+ * store (the M3 baseline), with `nkeys` keys in the run.
+ */
+void rs_bench_register_both(const char *name, rs_bench_fn fn, size_t nkeys,
+			    bool count_allocs);
+
+/*
+ * Allocations made through the counting allocator by the calling thread
+ * (malloc and realloc calls). Thread-local and non-atomic, so counting
+ * adds no locked instruction to the measured path. Frees, which RCU
+ * callbacks make on liburcu's call_rcu thread, are not counted.
+ */
+uint64_t rs_bench_allocs(void);
+
+/* A database for benchmarking: InMemory, on `storage`, fixed hash seed. */
+int rs_bench_db_open(rs_db **out, rs_storage storage, bool count_allocs);
+/* Put every key of `k` (value rs_bench_val(k, i)) in `run`. */
+int rs_bench_db_fill(rs_db *db, const rs_run_id *run, const rs_bench_keys *k);
+
+/* A fixed, non-nil run id. */
+void rs_bench_run_id(rs_run_id *out, unsigned salt);
+
+/* Monotonic clock in ns (probes only; never inside a timed loop). */
+uint64_t rs_bench_now_ns(void);
+
+/*
+ * Turn per-operation latency samples into metrics <prefix>.mean_ns,
+ * .p50_ns, .p95_ns, .p99_ns, .max_ns, .samples. Sorts `s` in place.
+ */
+void rs_bench_record_latency(const char *prefix, uint64_t *s, size_t n);
+
+/* Operations to run untimed before a timed loop (steady state). */
+size_t rs_bench_warmup_ops(size_t nkeys);
+
+#endif
