@@ -14,8 +14,9 @@
  *                RCU read unlock.
  *  core_put_hot  hash, rs__ver_new (allocates the 100-byte version, as a
  *                real write must), find, rs__node_push, rs__table_prune
- *                with min_snap = the new version (hands the superseded
- *                version to call_rcu).
+ *                with min_snap = the new version (retires the superseded
+ *                version; one synchronize_rcu + free per 256, as the
+ *                engine does).
  *  core_cas_hot  as core_put_hot, after checking rs__node_newest against
  *                the version this thread last wrote for the key.
  * The run holds RS_BENCH_HOT_KEYS keys, visited in a fixed shuffled order.
@@ -38,9 +39,10 @@ static rs__alloc core_alloc;
 typedef struct core_fix {
 	rs__table t;
 	rs_bench_keys k;
-	uint64_t *expect; /* per key: the newest version (cas) */
-	uint64_t ver;	  /* the table's newest commit version */
-	size_t pos;	  /* next index into k.order */
+	uint64_t *expect;   /* per key: the newest version (cas) */
+	uint64_t ver;	    /* the table's newest commit version */
+	size_t pos;	    /* next index into k.order */
+	rs__retire_list rl; /* superseded versions awaiting a grace period */
 } core_fix;
 
 static int core_setup(core_fix *f, size_t nkeys)
@@ -57,7 +59,7 @@ static int core_setup(core_fix *f, size_t nkeys)
 		return RS_ENOMEM;
 	if ((rc = rs__table_init(&f->t, &core_alloc, nkeys)) < 0)
 		return rc;
-	if ((rc = rs__table_reserve(&f->t, nkeys)) < 0)
+	if ((rc = rs__table_reserve(&f->t, nkeys, &f->rl)) < 0)
 		return rc;
 	f->ver = 1;
 	for (size_t i = 0; i < nkeys; i++) {
@@ -84,8 +86,7 @@ static int core_setup(core_fix *f, size_t nkeys)
 
 static void core_teardown(core_fix *f)
 {
-	/* Pending call_rcu callbacks free into core_alloc's objects. */
-	rs__rcu_barrier();
+	rs__retire_flush(&f->rl);
 	if (atomic_load_explicit(&f->t.slots, memory_order_relaxed))
 		rs__table_destroy(&f->t);
 	free(f->expect);
@@ -142,7 +143,10 @@ static inline int core_put(core_fix *f, bool cas)
 		return RS_ENOMEM;
 	v->ver = ++f->ver;
 	rs__node_push(n, v);
-	rs__table_prune(&f->t, n, f->ver);
+	rs__table_prune(&f->t, n, f->ver, &f->rl);
+	/* Reclaim as the engine does: one grace period per batch. */
+	if (f->rl.n >= RS__RETIRE_BATCH)
+		rs__retire_flush(&f->rl);
 	f->expect[i] = f->ver;
 	return 0;
 }

@@ -178,7 +178,7 @@ void rs_db_close(rs_db *db)
 	rs__rcu_thread_ensure();
 	if (db->dur.ops->close)
 		db->dur.ops->close(db->dur.state);
-	/* Every call_rcu callback frees with db->alloc: drain them first. */
+	/* liburcu's own deferred work (the run map) must finish first. */
 	rs__rcu_barrier();
 	rs__db_fini(db);
 	db->store->ops->destroy(db->store);

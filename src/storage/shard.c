@@ -20,7 +20,8 @@
  * which keeps what min(pins, visible) can see, never frees what a snapshot
  * still reads.
  *
- * Shards are freed only when the store is destroyed (close).
+ * Shards are freed only when the store is destroyed (close). What commits
+ * unlink is retired onto the committer's list (util/rcu.h).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -356,7 +357,8 @@ static void prep_release(rs__op *ops, size_t n)
 	}
 }
 
-static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n)
+static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n,
+		      rs__retire_list *rl)
 {
 	size_t fresh = 0;
 
@@ -390,7 +392,7 @@ static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n)
 		/* Under the commit lock nothing unlinks a found node. */
 		op->prep[1] = node;
 	}
-	if (fresh && rs__table_reserve(&r->table, fresh) < 0)
+	if (fresh && rs__table_reserve(&r->table, fresh, rl) < 0)
 		goto nomem;
 	return 0;
 nomem:
@@ -431,12 +433,13 @@ static void sh_publish(rs__store *s, rs__run *r, uint64_t ver)
 }
 
 static void sh_reclaim(rs__store *s, rs__run *r, const rs__op *ops, size_t n,
-		       uint64_t min_snap)
+		       uint64_t min_snap, rs__retire_list *rl)
 {
 	(void)s;
 	for (size_t i = 0; i < n; i++)
 		if (ops[i].prep[1])
-			rs__table_prune(&r->table, ops[i].prep[1], min_snap);
+			rs__table_prune(&r->table, ops[i].prep[1], min_snap,
+					rl);
 }
 
 static void sh_destroy(rs__store *st)

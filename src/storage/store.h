@@ -11,6 +11,7 @@
 
 #include "util/alloc.h"
 #include "util/op.h"
+#include "util/rcu.h"
 
 /*
  * The storage interface. Two implementations: the sharded store (default,
@@ -84,8 +85,10 @@ typedef struct rs__store_ops {
 	/* Whether any key of `tag` with the prefix has a version > since. */
 	bool (*prefix_changed)(rs__store *s, rs__run *r, uint8_t tag,
 			       const void *prefix, size_t plen, uint64_t since);
-	/* Allocate all that apply() needs; RS_ENOMEM changes nothing. */
-	int (*prepare)(rs__store *s, rs__run *r, rs__op *ops, size_t n);
+	/* Allocate all that apply() needs; RS_ENOMEM changes nothing. What
+	 * becomes unreachable (a replaced slot array) goes onto rl. */
+	int (*prepare)(rs__store *s, rs__run *r, rs__op *ops, size_t n,
+		       rs__retire_list *rl);
 	/* Undo prepare() (a later step failed). */
 	void (*discard)(rs__store *s, rs__run *r, rs__op *ops, size_t n);
 	/* Install prepared ops at `ver`; cannot fail; not yet visible. */
@@ -93,10 +96,10 @@ typedef struct rs__store_ops {
 		      uint64_t ver);
 	/* Make `ver` visible to new snapshots. */
 	void (*publish)(rs__store *s, rs__run *r, uint64_t ver);
-	/* Reclaim what no snapshot at or after min_snap can see, among the
-	 * keys just written. */
+	/* Retire onto rl what no snapshot at or after min_snap can see,
+	 * among the keys just written. */
 	void (*reclaim)(rs__store *s, rs__run *r, const rs__op *ops, size_t n,
-			uint64_t min_snap);
+			uint64_t min_snap, rs__retire_list *rl);
 } rs__store_ops;
 
 struct rs__store {

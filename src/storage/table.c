@@ -20,7 +20,7 @@
  * node's slot gets RS__SLOT_UNLINKED, which probing steps over, so no probe
  * chain is ever cut. Inserts may reuse such a slot (the caller has checked
  * the key is absent). Resizes copy the live nodes into a new array, publish
- * it, and retire the old one through call_rcu; readers still on the old
+ * it, and retire the old one; readers still on the old
  * array see every node that existed when they loaded it, and any node
  * inserted later has only versions newer than their snapshot.
  *
@@ -28,8 +28,9 @@
  * snapshot (`min_snap`, computed by the txn layer from its pins) can see.
  * It raises `floor` before cutting, so an unpinned reader that runs off the
  * end of a cut chain knows its answer is unknown rather than "absent".
- * Cut versions, unlinked nodes and old slot arrays are freed by call_rcu,
- * after every reader that could hold them has left its read-side section.
+ * Cut versions, unlinked nodes and old slot arrays are retired onto the
+ * caller's list (util/rcu.h) and freed after a grace period, once every
+ * reader that could hold them has left its read-side section.
  * Memory therefore stays O(live keys + versions some snapshot can see).
  *
  * Termination. Capacity keeps live + unlinked slots at most 3/4 of the
@@ -164,34 +165,23 @@ rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
 	return v;
 }
 
-static void slots_free_cb(struct rcu_head *h)
+static void slots_free(rs__retired *r)
 {
-	rs__slots *sl = rs__container_of(h, rs__slots, rcu);
-
-	rs__rcu_cb_begin(h);
+	rs__slots *sl = rs__container_of(r, rs__slots, retire);
 
 	rs__free(sl->alloc, sl);
-	rs__rcu_cb_end();
 }
 
-static void ver_free_cb(struct rcu_head *h)
+static void ver_free(rs__retired *r)
 {
-	rs__ver *v = rs__container_of(h, rs__ver, rcu);
-
-	rs__rcu_cb_begin(h);
+	rs__ver *v = rs__container_of(r, rs__ver, retire);
 
 	rs__free(v->alloc, v);
-	rs__rcu_cb_end();
 }
 
-static void node_free_cb(struct rcu_head *h)
+static void node_free(rs__retired *r)
 {
-	rs__node *n = rs__container_of(h, rs__node, rcu);
-
-	rs__rcu_cb_begin(h);
-
-	rs__node_free_unpublished(n);
-	rs__rcu_cb_end();
+	rs__node_free_unpublished(rs__container_of(r, rs__node, retire));
 }
 
 /* Place a node in an array no reader sees yet, or in a reserved slot. */
@@ -209,7 +199,7 @@ static size_t slot_place(rs__slots *sl, rs__node *n, bool reuse_unlinked)
 	return i;
 }
 
-static int table_resize(rs__table *t, size_t cap)
+static int table_resize(rs__table *t, size_t cap, rs__retire_list *rl)
 {
 	rs__slots *old = atomic_load_explicit(&t->slots, memory_order_relaxed);
 	rs__slots *sl = slots_new(t->alloc, cap);
@@ -226,11 +216,11 @@ static int table_resize(rs__table *t, size_t cap)
 	/* Pairs with the acquire load of `slots` in the readers. */
 	atomic_store_explicit(&t->slots, sl, memory_order_release);
 	t->dead = 0;
-	rs__rcu_call(&old->rcu, slots_free_cb);
+	rs__retire(rl, &old->retire, slots_free);
 	return 0;
 }
 
-int rs__table_reserve(rs__table *t, size_t extra)
+int rs__table_reserve(rs__table *t, size_t extra, rs__retire_list *rl)
 {
 	rs__slots *sl = atomic_load_explicit(&t->slots, memory_order_relaxed);
 	size_t cap = sl->mask + 1;
@@ -244,7 +234,7 @@ int rs__table_reserve(rs__table *t, size_t extra)
 			return RS_ENOMEM;
 		cap *= 2;
 	}
-	return table_resize(t, cap);
+	return table_resize(t, cap, rl);
 }
 
 void rs__table_insert(rs__table *t, rs__node *n)
@@ -260,7 +250,7 @@ void rs__table_insert(rs__table *t, rs__node *n)
 	atomic_store_explicit(&sl->s[i], n, memory_order_release);
 }
 
-static void table_unlink(rs__table *t, rs__node *n)
+static void table_unlink(rs__table *t, rs__node *n, rs__retire_list *rl)
 {
 	rs__slots *sl = atomic_load_explicit(&t->slots, memory_order_relaxed);
 	size_t i = (size_t)n->hash & sl->mask;
@@ -271,10 +261,11 @@ static void table_unlink(rs__table *t, rs__node *n)
 			      memory_order_release);
 	t->live--;
 	t->dead++;
-	rs__rcu_call(&n->rcu, node_free_cb);
+	rs__retire(rl, &n->retire, node_free);
 }
 
-void rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap)
+void rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
+		     rs__retire_list *rl)
 {
 	rs__ver *head = atomic_load_explicit(&n->head, memory_order_relaxed);
 	rs__ver *keep = head;
@@ -295,7 +286,7 @@ void rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap)
 	if (!keep)
 		return;
 	if (keep == head && (keep->flags & RS__VER_TOMB)) {
-		table_unlink(t, n);
+		table_unlink(t, n, rl);
 		return;
 	}
 	tail = atomic_load_explicit(&keep->older, memory_order_relaxed);
@@ -307,7 +298,7 @@ void rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap)
 	while (tail) {
 		rs__ver *older = atomic_load_explicit(&tail->older,
 						      memory_order_relaxed);
-		rs__rcu_call(&tail->rcu, ver_free_cb);
+		rs__retire(rl, &tail->retire, ver_free);
 		tail = older;
 	}
 }

@@ -23,7 +23,7 @@ typedef struct rs__ver {
 	const rs__alloc *alloc;
 	uint32_t len;
 	uint32_t flags; /* RS__VER_TOMB */
-	struct rcu_head rcu;
+	rs__retired retire;
 	unsigned char data[];
 } rs__ver;
 
@@ -41,14 +41,14 @@ typedef struct rs__node {
 	const rs__alloc *alloc;
 	uint32_t klen;
 	uint8_t tag;
-	struct rcu_head rcu;
+	rs__retired retire;
 	unsigned char key[];
 } rs__node;
 
 typedef struct rs__slots {
 	size_t mask;
 	const rs__alloc *alloc;
-	struct rcu_head rcu;
+	rs__retired retire;
 	rs__node *_Atomic s[];
 } rs__slots;
 
@@ -130,8 +130,9 @@ int rs__table_foreach(const rs__table *t,
 
 /* ---- writers: under the owner's commit lock ---- */
 
-/* Make room for `extra` more nodes without allocating on insert. */
-int rs__table_reserve(rs__table *t, size_t extra);
+/* Make room for `extra` more nodes without allocating on insert; a
+ * replaced slot array goes onto `rl`. */
+int rs__table_reserve(rs__table *t, size_t extra, rs__retire_list *rl);
 rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
 		       size_t klen, uint64_t hash);
 rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
@@ -153,8 +154,9 @@ static inline void rs__node_push(rs__node *n, rs__ver *v)
 /*
  * Drop the versions of `n` that no snapshot at or after `min_snap` can see;
  * unlink and retire the node when all it has left is a tombstone no such
- * snapshot can see past. Freed memory goes through call_rcu.
+ * snapshot can see past. What is cut or unlinked goes onto `rl`.
  */
-void rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap);
+void rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
+		     rs__retire_list *rl);
 
 #endif

@@ -359,11 +359,13 @@ static bool u_prefix_changed(rs__store *st, rs__run *r, uint8_t tag,
 }
 
 /* prep[0]: the new value bytes; prep[1]: a new entry for a new key. */
-static int u_prepare(rs__store *st, rs__run *r, rs__op *ops, size_t n)
+static int u_prepare(rs__store *st, rs__run *r, rs__op *ops, size_t n,
+		     rs__retire_list *rl)
 {
 	unified *u = (unified *)st;
 	size_t fresh = 0;
 
+	(void)rl;
 	for (size_t i = 0; i < n; i++) {
 		rs__op *op = &ops[i];
 
@@ -444,7 +446,7 @@ static void u_publish(rs__store *st, rs__run *r, uint64_t ver)
 }
 
 static void u_reclaim(rs__store *st, rs__run *r, const rs__op *ops, size_t n,
-		      uint64_t min_snap)
+		      uint64_t min_snap, rs__retire_list *rl)
 {
 	/* Snapshots are private copies: nothing is shared to reclaim. */
 	(void)st;
@@ -452,6 +454,7 @@ static void u_reclaim(rs__store *st, rs__run *r, const rs__op *ops, size_t n,
 	(void)ops;
 	(void)n;
 	(void)min_snap;
+	(void)rl;
 }
 
 static void u_destroy(rs__store *st)

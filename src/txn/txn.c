@@ -28,6 +28,13 @@
  * write-free transactions skip all of it: no lock, no version bump, no
  * durability record.
  *
+ * Reclamation. What a commit unlinks (cut versions, dead key nodes,
+ * replaced slot arrays) goes onto the committing context's retire list,
+ * and ctx_put() frees the list after a grace period once it holds
+ * RS__RETIRE_BATCH objects: outside every lock, on the allocating thread,
+ * with at most RS__RETIRE_BATCH - 1 objects waiting per context. One-shot
+ * commits borrow a context for its list.
+ *
  * Locks, in order: g_lock (process-wide list of open databases) before a
  * database's ctx_lock; a run's commit lock is never held with either.
  */
@@ -259,6 +266,8 @@ static void ctx_destroy(rs_txn *ctx)
 	rs__free(a, ctx->preads);
 	rs__free(a, ctx->scratch);
 	rs__arena_free(&ctx->arena);
+	/* Close is exclusive: no reader is left to wait for. */
+	rs__retire_free_now(&ctx->retired);
 	rs__free(a, ctx);
 }
 
@@ -319,6 +328,9 @@ static void ctx_put(rs_txn *ctx)
 	keyset_reset(a, &ctx->writes);
 	ctx->npreads = 0;
 	rs__arena_reset(&ctx->arena);
+	/* Not under any lock nor inside a read-side section here. */
+	if (ctx->retired.n >= RS__RETIRE_BATCH)
+		rs__retire_flush(&ctx->retired);
 	ctx->state = RS__TXN_IDLE;
 	if (tls_pool.n < POOL_SLOTS) {
 		tls_pool.s[tls_pool.n].db = ctx->db;
@@ -628,7 +640,7 @@ static int validate(const rs_txn *txn, rs__store *st, rs__run *run)
 
 static int commit_core(rs_db *db, rs__run *run, const rs_run_id *id,
 		       rs__op *ops, size_t nops, rs_txn *txn,
-		       rs__locked_fn locked, void *lctx)
+		       rs__locked_fn locked, void *lctx, rs__retire_list *rl)
 {
 	rs__store *st = db->store;
 	rs__commit_record rec;
@@ -648,7 +660,7 @@ static int commit_core(rs_db *db, rs__run *run, const rs_run_id *id,
 	if (nops == 0)
 		goto out;
 	ver = st->ops->visible(run) + 1;
-	if ((rc = st->ops->prepare(st, run, ops, nops)) < 0)
+	if ((rc = st->ops->prepare(st, run, ops, nops, rl)) < 0)
 		goto out;
 	rec.run = id;
 	rec.version = ver;
@@ -662,7 +674,7 @@ static int commit_core(rs_db *db, rs__run *run, const rs_run_id *id,
 	}
 	st->ops->apply(st, run, ops, nops, ver);
 	st->ops->publish(st, run, ver);
-	st->ops->reclaim(st, run, ops, nops, min_pin(db, run, ver));
+	st->ops->reclaim(st, run, ops, nops, min_pin(db, run, ver), rl);
 out:
 	st->ops->unlock(st, run);
 	return rc;
@@ -673,13 +685,22 @@ int rs__db_commit_ops(rs_db *db, const rs_run_id *id, rs__op *ops, size_t nops,
 {
 	rs__store *st = db->store;
 	rs__run *run;
+	rs_txn *holder;
+	int rc;
 
 	rs__rcu_thread_ensure();
 	for (size_t i = 0; i < nops; i++)
 		ops[i].hash =
 			st->ops->hash(st, ops[i].tag, ops[i].key, ops[i].klen);
 	RS_TRY(st->ops->run_find(st, id, true, &run));
-	return commit_core(db, run, id, ops, nops, NULL, locked, ctx);
+	/* No transaction, but a context all the same: its retire list. */
+	holder = ctx_get(db);
+	if (!holder)
+		return RS_ENOMEM;
+	rc = commit_core(db, run, id, ops, nops, NULL, locked, ctx,
+			 &holder->retired);
+	ctx_put(holder);
+	return rc;
 }
 
 int rs__txn_commit(rs_txn *txn)
@@ -694,7 +715,7 @@ int rs__txn_commit(rs_txn *txn)
 	if (!run && (rc = st->ops->run_find(st, &txn->run_id, true, &run)) < 0)
 		goto out;
 	rc = commit_core(db, run, &txn->run_id, txn->writes.ops, txn->writes.n,
-			 txn, NULL, NULL);
+			 txn, NULL, NULL, &txn->retired);
 out:
 	ctx_put(txn);
 	return rc;
@@ -703,6 +724,13 @@ out:
 void rs__txn_abort(rs_txn *txn)
 {
 	ctx_put(txn);
+}
+
+void rs__txn_flush_retired(rs_db *db)
+{
+	for (unsigned i = 0; i < tls_pool.n; i++)
+		if (tls_pool.s[i].db_id == db->id)
+			rs__retire_flush(&tls_pool.s[i].ctx->retired);
 }
 
 /* ---- retry helper ---- */

@@ -15,6 +15,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/op.h"
+#include "util/rcu.h"
 
 /* The database: a store, a durability backend, and the context registry. */
 struct rs_db {
@@ -69,6 +70,9 @@ struct rs_txn {
 	rs__arena arena;
 	void *scratch; /* list merging */
 	size_t scratch_cap;
+	/* What this context's commits unlinked, freed after a grace period
+	 * once RS__RETIRE_BATCH have gathered (util/rcu.h). */
+	rs__retire_list retired;
 };
 
 /* ---- database core (txn.c) ---- */
@@ -103,6 +107,13 @@ typedef int (*rs__locked_fn)(rs_db *db, rs__run *run, rs__op *ops, size_t *nops,
 			     void *ctx);
 int rs__db_commit_ops(rs_db *db, const rs_run_id *run, rs__op *ops, size_t nops,
 		      rs__locked_fn locked, void *ctx);
+
+/*
+ * Free, after a grace period, what the calling thread's idle contexts of
+ * `db` have retired (normally done per RS__RETIRE_BATCH). For tests and
+ * memory accounting.
+ */
+void rs__txn_flush_retired(rs_db *db);
 
 /* Retry helper with randomized exponential backoff. */
 int rs__txn_run(rs_db *db, const rs_run_id *run, uint32_t flags,

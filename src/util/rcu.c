@@ -12,7 +12,6 @@
 RS_TLS bool rs__rcu_thread_ready;
 #ifdef RS_TSAN
 char rs__tsan_grace_token;
-char rs__tsan_barrier_token;
 #endif
 static RS_TLS bool registered_by_us;
 
@@ -55,4 +54,28 @@ void rs__rcu_thread_register_slow(void)
 void rs__thread_set_exit_hook(void (*hook)(void))
 {
 	atomic_store_explicit(&exit_hook, hook, memory_order_release);
+}
+
+void rs__retire_free_now(rs__retire_list *l)
+{
+	rs__retired *r = l->head;
+
+	while (r) {
+		rs__retired *next = r->next;
+		r->free_fn(r);
+		r = next;
+	}
+	l->head = NULL;
+	l->n = 0;
+}
+
+void rs__retire_flush(rs__retire_list *l)
+{
+	if (!l->head)
+		return;
+	urcu_memb_synchronize_rcu();
+	/* Every read-side section that could see these objects has ended;
+	 * each released this token when it did (see rs__rcu_read_unlock). */
+	RS__TSAN_ACQUIRE(&rs__tsan_grace_token);
+	rs__retire_free_now(l);
 }

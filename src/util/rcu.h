@@ -41,7 +41,6 @@
 void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
 extern char rs__tsan_grace_token;
-extern char rs__tsan_barrier_token;
 #define RS__TSAN_RELEASE(p) __tsan_release((void *)(p))
 #define RS__TSAN_ACQUIRE(p) __tsan_acquire((void *)(p))
 #else
@@ -96,35 +95,53 @@ static inline void rs__rcu_read_unlock(void)
 	urcu_memb_read_unlock();
 }
 
-/* Every callback passed here starts with rs__rcu_cb_begin(head). */
-static inline void rs__rcu_call(struct rcu_head *head,
-				void (*fn)(struct rcu_head *head))
-{
-	RS__TSAN_RELEASE(head);
-	urcu_memb_call_rcu(head, fn);
-}
-
-static inline void rs__rcu_cb_begin(struct rcu_head *head)
-{
-	(void)head;
-	RS__TSAN_ACQUIRE(head);
-	RS__TSAN_ACQUIRE(&rs__tsan_grace_token);
-}
-
-/* ... and ends with rs__rcu_cb_end(): what it did happens before
- * rs__rcu_barrier() returns (close frees what callbacks still read). */
-static inline void rs__rcu_cb_end(void)
-{
-	RS__TSAN_RELEASE(&rs__tsan_barrier_token);
-}
-
-/* Wait for every pending rs__rcu_call() callback to have run. Never inside
- * a read-side section or under a lock a reader takes. */
+/*
+ * Wait for every pending call_rcu callback (liburcu's own, e.g. the run
+ * map's) to have run. Never inside a read-side section or under a lock a
+ * reader takes.
+ */
 static inline void rs__rcu_barrier(void)
 {
 	urcu_memb_barrier();
-	RS__TSAN_ACQUIRE(&rs__tsan_barrier_token);
 }
+
+/*
+ * Deferred reclamation, batched and synchronous. A writer that unlinks an
+ * object (under its run's commit lock) retires it onto a list it owns (the
+ * transaction context's); when the list reaches RS__RETIRE_BATCH, the
+ * writer itself, after releasing the lock, waits for one grace period
+ * (synchronize_rcu: about 1-3 µs here) and frees the whole batch. Compared
+ * with one call_rcu per object this costs a few nanoseconds per retire,
+ * frees memory on the thread that allocated it, and bounds what is
+ * waiting: at most RS__RETIRE_BATCH - 1 objects per context, whatever the
+ * load, with no background thread to fall behind.
+ */
+typedef struct rs__retired {
+	struct rs__retired *next;
+	void (*free_fn)(struct rs__retired *r);
+} rs__retired;
+
+typedef struct rs__retire_list {
+	rs__retired *head;
+	size_t n;
+} rs__retire_list;
+
+#define RS__RETIRE_BATCH 256u
+
+static inline void rs__retire(rs__retire_list *l, rs__retired *r,
+			      void (*free_fn)(rs__retired *r))
+{
+	r->free_fn = free_fn;
+	r->next = l->head;
+	l->head = r;
+	l->n++;
+}
+
+/* Wait for a grace period, then free the list. Never inside a read-side
+ * section or under a lock a reader takes. */
+void rs__retire_flush(rs__retire_list *l);
+/* Free the list at once: only when no reader can exist (close). */
+void rs__retire_free_now(rs__retire_list *l);
 
 static inline void rs__rcu_synchronize(void)
 {

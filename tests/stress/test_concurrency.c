@@ -33,6 +33,8 @@ static void chk_init(chk *c)
 }
 
 static void chk_fail(chk *c, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void chk_fail(chk *c, int line, const char *fmt, ...)
 {
 	va_list ap;
 

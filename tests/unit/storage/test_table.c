@@ -17,6 +17,7 @@ typedef struct tfx {
 	rs_test_alloc ta;
 	rs__alloc alloc;
 	rs__table t;
+	rs__retire_list rl;
 } tfx;
 
 static int setup(void **state)
@@ -41,7 +42,7 @@ static int teardown(void **state)
 	int bad;
 
 	rs__table_destroy(&f->t);
-	rs__rcu_barrier(); /* pruned versions and unlinked nodes */
+	rs__retire_flush(&f->rl); /* pruned versions and unlinked nodes */
 	bad = atomic_load(&f->ta.live_blocks) != 0;
 	if (bad)
 		fprintf(stderr, "table teardown: %lld blocks leaked\n",
@@ -69,7 +70,7 @@ static rs__node *insert(tfx *f, uint8_t tag, const char *key, size_t klen,
 
 	assert_non_null(n);
 	rs__node_push(n, mkver(f, ver, val));
-	assert_int_equal(rs__table_reserve(&f->t, 1), 0);
+	assert_int_equal(rs__table_reserve(&f->t, 1, &f->rl), 0);
 	rs__table_insert(&f->t, n);
 	return n;
 }
@@ -217,19 +218,19 @@ static void table__prune_keeps_what_min_snap_sees(void **state)
 	rs__node_push(n, mkver(f, 5, "v5"));
 	rs__node_push(n, mkver(f, 7, "v7"));
 	assert_int_equal(chain_len(n), 4);
-	rs__rcu_barrier();
+	rs__retire_flush(&f->rl);
 	blocks = atomic_load(&f->ta.live_blocks);
 
 	/* Below every version: nothing to cut. */
-	rs__table_prune(&f->t, n, 0);
+	rs__table_prune(&f->t, n, 0, &f->rl);
 	assert_int_equal(chain_len(n), 4);
 	/* min_snap 1: the oldest is what it sees; nothing older. */
-	rs__table_prune(&f->t, n, 1);
+	rs__table_prune(&f->t, n, 1, &f->rl);
 	assert_int_equal(chain_len(n), 4);
 	assert_int_equal(atomic_load(&n->floor), 0);
 
 	/* min_snap 4 sees v3: v1 goes, the floor rises to 3. */
-	rs__table_prune(&f->t, n, 4);
+	rs__table_prune(&f->t, n, 4, &f->rl);
 	assert_int_equal(chain_len(n), 3);
 	assert_int_equal(atomic_load(&n->floor), 3);
 	assert_visible(n, 4, "v3");
@@ -237,16 +238,16 @@ static void table__prune_keeps_what_min_snap_sees(void **state)
 	assert_visible(n, 6, "v5");
 	assert_visible(n, 100, "v7");
 	assert_visible(n, 2, "?"); /* below the floor: unknown, not absent */
-	rs__rcu_barrier();
+	rs__retire_flush(&f->rl);
 	assert_int_equal(atomic_load(&f->ta.live_blocks), blocks - 1);
 
 	/* min_snap 7: only the head is left. */
-	rs__table_prune(&f->t, n, 7);
+	rs__table_prune(&f->t, n, 7, &f->rl);
 	assert_int_equal(chain_len(n), 1);
 	assert_int_equal(atomic_load(&n->floor), 7);
 	assert_visible(n, 7, "v7");
 	assert_visible(n, 6, "?");
-	rs__rcu_barrier();
+	rs__retire_flush(&f->rl);
 	assert_int_equal(atomic_load(&f->ta.live_blocks), blocks - 3);
 	assert_ptr_equal(find(f, 1, "k", 1, 99), n); /* still linked */
 
@@ -254,7 +255,7 @@ static void table__prune_keeps_what_min_snap_sees(void **state)
 	rs__node_push(n, mkver(f, 8, NULL));
 	rs__node_push(n, mkver(f, 9, "v9"));
 	assert_visible(n, 8, NULL);
-	rs__table_prune(&f->t, n, 9);
+	rs__table_prune(&f->t, n, 9, &f->rl);
 	assert_int_equal(chain_len(n), 1);
 	assert_visible(n, 9, "v9");
 	assert_visible(n, 8, "?");
@@ -266,17 +267,17 @@ static void table__prune_at_unchanged_min_snap_is_a_no_op(void **state)
 	rs__node *n = insert(f, 1, "k", 1, 5, 1, "v1");
 
 	rs__node_push(n, mkver(f, 2, "v2"));
-	rs__table_prune(&f->t, n, 1); /* a snapshot at 1 is held */
+	rs__table_prune(&f->t, n, 1, &f->rl); /* a snapshot at 1 is held */
 	assert_int_equal(chain_len(n), 2);
 	/* More versions while the snapshot is still the oldest. */
 	for (uint64_t v = 3; v <= 50; v++) {
 		rs__node_push(n, mkver(f, v, "vx"));
-		rs__table_prune(&f->t, n, 1);
+		rs__table_prune(&f->t, n, 1, &f->rl);
 	}
 	assert_int_equal(chain_len(n), 50);
 	assert_visible(n, 1, "v1");
 	/* The snapshot ends: everything below the newest goes. */
-	rs__table_prune(&f->t, n, 50);
+	rs__table_prune(&f->t, n, 50, &f->rl);
 	assert_int_equal(chain_len(n), 1);
 	assert_visible(n, 50, "vx");
 }
@@ -290,30 +291,30 @@ static void table__prune_unlinks_node_when_newest_is_old_tombstone(void **state)
 
 	rs__node_push(n, mkver(f, 2, NULL));
 	/* A snapshot at 1 still sees v1: keep everything. */
-	rs__table_prune(&f->t, n, 1);
+	rs__table_prune(&f->t, n, 1, &f->rl);
 	assert_int_equal(chain_len(n), 2);
 	assert_ptr_equal(find(f, 1, "k", 1, 7), n);
 	assert_visible(n, 1, "v1");
 	assert_visible(n, 2, NULL);
-	rs__rcu_barrier();
+	rs__retire_flush(&f->rl);
 	blocks = atomic_load(&f->ta.live_blocks);
 
 	/* No snapshot below the tombstone: the node goes. */
-	rs__table_prune(&f->t, n, 2);
+	rs__table_prune(&f->t, n, 2, &f->rl);
 	assert_null(find(f, 1, "k", 1, 7));
 	assert_int_equal(f->t.live, 1);
 	assert_int_equal(f->t.dead, 1);
 	/* The node sharing its probe chain is still reachable. */
 	assert_ptr_equal(find(f, 1, "j", 1, 7), other);
 	assert_visible(other, 5, "j1");
-	rs__rcu_barrier();
+	rs__retire_flush(&f->rl);
 	/* Node + its two versions freed after the grace period. */
 	assert_int_equal(atomic_load(&f->ta.live_blocks), blocks - 3);
 
 	/* A tombstone newer than min_snap is kept (the snapshot sees the
 	 * value before it). */
 	rs__node_push(other, mkver(f, 3, NULL));
-	rs__table_prune(&f->t, other, 2);
+	rs__table_prune(&f->t, other, 2, &f->rl);
 	assert_ptr_equal(find(f, 1, "j", 1, 7), other);
 	assert_visible(other, 2, "j1");
 }
@@ -337,7 +338,7 @@ static void table__unlinked_slots_are_reused(void **state)
 	/* Delete u1 and u3 and unlink them. */
 	for (int i = 1; i < N; i += 2) {
 		rs__node_push(nodes[i], mkver(f, 2, NULL));
-		rs__table_prune(&f->t, nodes[i], 2);
+		rs__table_prune(&f->t, nodes[i], 2, &f->rl);
 	}
 	assert_int_equal(f->t.live, N - 2);
 	assert_int_equal(f->t.dead, 2);
@@ -388,7 +389,7 @@ static void table__growth_drops_unlinked_markers(void **state)
 		if (i % 4 == 0)
 			continue;
 		rs__node_push(nodes[i], mkver(f, 2, NULL));
-		rs__table_prune(&f->t, nodes[i], 2);
+		rs__table_prune(&f->t, nodes[i], 2, &f->rl);
 	}
 	assert_int_equal(f->t.live, N / 4);
 	assert_true(f->t.dead > 0);

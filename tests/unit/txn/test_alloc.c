@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 
+#include "txn/txn.h"
 #include "util/rcu.h"
 
 #define N 10000
@@ -259,13 +260,13 @@ static void alloc__overwrites_keep_memory_bounded(void **state)
 
 	seed_keys(fx);
 	rs_t_put(fx->db, &fx->run, "hot", "start");
-	rs__rcu_barrier();
+	rs__txn_flush_retired(fx->db);
 	start = rs_test_alloc_live(&fx->ta);
 	for (x = 0; x < M; x++) {
 		if (rs_kv_put(fx->db, &fx->run, "hot", 3, &x, sizeof(x)) != 0)
 			fail();
 	}
-	rs__rcu_barrier();
+	rs__txn_flush_retired(fx->db);
 	end = rs_test_alloc_live(&fx->ta);
 	if (end - start > 64 * 1024)
 		fail_msg("live bytes grew by %lld over %d overwrites",
@@ -297,7 +298,7 @@ static void alloc__create_delete_cycles_keep_memory_bounded(void **state)
 		rs_t_put(fx->db, &fx->run, k, "x");
 		rs_t_del(fx->db, &fx->run, k);
 	}
-	rs__rcu_barrier();
+	rs__txn_flush_retired(fx->db);
 	start = rs_test_alloc_live(&fx->ta);
 	for (int i = 0; i < M; i++) {
 		snprintf(k, sizeof(k), "t%d", i % 64);
@@ -305,7 +306,7 @@ static void alloc__create_delete_cycles_keep_memory_bounded(void **state)
 		    rs_kv_delete(fx->db, &fx->run, k, strlen(k), NULL) != 0)
 			fail();
 	}
-	rs__rcu_barrier();
+	rs__txn_flush_retired(fx->db);
 	end = rs_test_alloc_live(&fx->ta);
 	if (end - start > 64 * 1024)
 		fail_msg("live bytes grew by %lld over %d create/delete",
@@ -327,7 +328,7 @@ static void alloc__held_snapshot_keeps_its_version_then_releases(void **state)
 
 	rs_t_put(fx->db, &fx->run, "hot", "original");
 	rs_t_put(fx->db, &fx->run, "gone", "soon deleted");
-	rs__rcu_barrier();
+	rs__txn_flush_retired(fx->db);
 	start = rs_test_alloc_live(&fx->ta);
 	assert_ok(rs_txn_begin(&t, fx->db, &fx->run, RS_TXN_F_READONLY));
 	assert_ok(rs_txn_kv_get(t, "hot", 3, &v0));
@@ -336,7 +337,7 @@ static void alloc__held_snapshot_keeps_its_version_then_releases(void **state)
 		if (rs_kv_put(fx->db, &fx->run, "hot", 3, &x, sizeof(x)) != 0)
 			fail();
 	}
-	rs__rcu_barrier();
+	rs__txn_flush_retired(fx->db);
 	/* The view is still valid (ASan would catch a freed one) and the
 	 * snapshot still reads the old state. */
 	assert_int_equal(v0.len, 8);
@@ -351,7 +352,7 @@ static void alloc__held_snapshot_keeps_its_version_then_releases(void **state)
 	assert_ok(rs_kv_put(fx->db, &fx->run, "hot", 3, &x, sizeof(x)));
 	assert_ok(rs_kv_put(fx->db, &fx->run, "gone", 4, "back", 4));
 	rs_t_del(fx->db, &fx->run, "gone");
-	rs__rcu_barrier();
+	rs__txn_flush_retired(fx->db);
 	end = rs_test_alloc_live(&fx->ta);
 	if (end - start > 64 * 1024)
 		fail_msg("live bytes still %lld above the start after the "

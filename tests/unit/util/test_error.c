@@ -196,8 +196,8 @@ runid__parse_rejects_bad_input_and_leaves_out_unchanged(void **state)
 		"00112233-4455-6677-8899-aabbccddeef-",
 		"0011223-34455-6677-8899-aabbccddeeff",
 		"00112233-4455-6677-8899-aab ccddeeff",
-		"00112233-4455-6677-8899-aabbccddee\xff"
-		"f",
+		("00112233-4455-6677-8899-aabbccddee\xff"
+		 "f"),
 		"0x112233-4455-6677-8899-aabbccddeeff",
 		"+0112233-4455-6677-8899-aabbccddeeff",
 	};
