@@ -47,6 +47,10 @@ typedef int (*rs__scan_fn)(const void *key, size_t klen, const void *val,
 			   size_t vlen, void *ctx);
 
 typedef struct rs__store_ops {
+	/* One-shot writes begin with a snapshot, as an implicit transaction
+	 * does (the unified store reproduces M3, whose every transaction,
+	 * implicit ones included, deep-copied its run). */
+	bool oneshot_snapshot;
 	void (*destroy)(rs__store *s);
 	uint64_t (*hash)(const rs__store *s, uint8_t tag, const void *key,
 			 size_t klen);

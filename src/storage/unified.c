@@ -7,7 +7,9 @@
  * copy of its run's entries, O(entries in the run). Each entry holds only
  * its newest version (commit version + tombstone flag), which is all OCC
  * validation needs; tombstones are kept so a key read as absent cannot be
- * re-created and deleted unnoticed. Nothing is pooled.
+ * re-created and deleted unnoticed. Nothing is pooled. As in M3, every
+ * transaction begins with that copy, the implicit one of a one-shot write
+ * included (oneshot_snapshot); one-shot reads take the read lock only.
  *
  * Same semantics as the sharded store; only the costs differ.
  */
@@ -474,6 +476,7 @@ static void u_destroy(rs__store *st)
 }
 
 static const rs__store_ops unified_ops = {
+	.oneshot_snapshot = true,
 	.destroy = u_destroy,
 	.hash = u_hash,
 	.run_find = u_run_find,

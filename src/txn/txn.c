@@ -697,8 +697,12 @@ int rs__db_commit_ops(rs_db *db, const rs_run_id *id, rs__op *ops, size_t nops,
 	holder = ctx_get(db);
 	if (!holder)
 		return RS_ENOMEM;
+	if (st->ops->oneshot_snapshot &&
+	    (rc = st->ops->snap_open(st, run, &holder->pin, &holder->snap)) < 0)
+		goto out;
 	rc = commit_core(db, run, id, ops, nops, NULL, locked, ctx,
 			 &holder->retired);
+out:
 	ctx_put(holder);
 	return rc;
 }
