@@ -29,6 +29,7 @@
 
 #include "storage/store.h"
 #include "storage/table.h"
+#include "util/random.h"
 #include "util/hash.h"
 #include "util/rcu.h"
 
@@ -162,6 +163,7 @@ static int sh_snap_open(rs__store *s, rs__run *r, void *pinp, rs__snap *out)
 	v = atomic_load_explicit(&r->visible, memory_order_seq_cst);
 	for (;;) {
 		atomic_store_explicit(&pin->ver, v, memory_order_seq_cst);
+		RS_DEBUG_YIELD_POINT();
 		again = atomic_load_explicit(&r->visible, memory_order_seq_cst);
 		if (again == v)
 			break;
@@ -262,6 +264,7 @@ static int sh_read_latest(rs__store *st, const rs_run_id *id, uint8_t tag,
 		for (;;) {
 			uint64_t snap = atomic_load_explicit(
 				&r->visible, memory_order_acquire);
+			RS_DEBUG_YIELD_POINT();
 			const rs__node *n =
 				rs__table_find(&r->table, tag, key, klen, hash);
 			bool pruned = false;

@@ -38,6 +38,8 @@
  */
 #include "storage/table.h"
 
+#include "util/random.h"
+
 #include <string.h>
 
 rs__node rs__table_unlinked;
@@ -214,6 +216,7 @@ static int table_resize(rs__table *t, size_t cap, rs__retire_list *rl)
 					      n, memory_order_relaxed);
 	}
 	/* Pairs with the acquire load of `slots` in the readers. */
+	RS_DEBUG_YIELD_POINT();
 	atomic_store_explicit(&t->slots, sl, memory_order_release);
 	t->dead = 0;
 	rs__retire(rl, &old->retire, slots_free);
@@ -294,6 +297,7 @@ void rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
 		return;
 	/* Raise the floor first: a reader that sees the cut sees it too. */
 	atomic_store_explicit(&n->floor, keep->ver, memory_order_release);
+	RS_DEBUG_YIELD_POINT();
 	atomic_store_explicit(&keep->older, NULL, memory_order_release);
 	while (tail) {
 		rs__ver *older = atomic_load_explicit(&tail->older,

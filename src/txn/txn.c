@@ -377,6 +377,7 @@ int rs__txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run, uint32_t flags)
 	rc = st->ops->run_find(st, run, !(flags & RS_TXN_F_READONLY), &r);
 	if (rc < 0 && rc != RS_ENOTFOUND)
 		goto fail;
+	RS_DEBUG_YIELD_POINT();
 	rc = st->ops->snap_open(st, r, &ctx->pin, &ctx->snap);
 	if (rc < 0)
 		goto fail;
@@ -672,7 +673,9 @@ static int commit_core(rs_db *db, rs__run *run, const rs_run_id *id,
 		st->ops->discard(st, run, ops, nops);
 		goto out;
 	}
+	RS_DEBUG_YIELD_POINT();
 	st->ops->apply(st, run, ops, nops, ver);
+	RS_DEBUG_YIELD_POINT();
 	st->ops->publish(st, run, ver);
 	st->ops->reclaim(st, run, ops, nops, min_pin(db, run, ver), rl);
 out:

@@ -3,6 +3,7 @@
 #include "util/random.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <sys/random.h>
 
 #include <runstate.h>
@@ -42,3 +43,12 @@ uint64_t rs__random_fast(void)
 	state = x;
 	return x * 0x2545F4914F6CDD1DULL;
 }
+
+#ifdef RS_DEBUG_YIELD
+void rs__debug_yield(void)
+{
+	/* About one mark in four yields. */
+	if ((rs__random_fast() & 3) == 0)
+		sched_yield();
+}
+#endif
