@@ -21,7 +21,12 @@
  * still reads.
  *
  * Shards are freed only when the store is destroyed (close). What commits
- * unlink is retired onto the committer's list (util/rcu.h).
+ * unlink is retired onto the committer's list (util/rcu.h). Dropping a
+ * run's data (RunIndex delete) is an ordinary commit of a tombstone for
+ * each live key (live_keys), so snapshots that predate it keep reading.
+ *
+ * Flags (RS__RUN_F_ARCHIVED) are written and read under the shard's lock;
+ * they are atomic only so that a future lock-free reader stays race-free.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -39,6 +44,7 @@ struct rs__run {
 	pthread_mutex_t lock;
 	rs__table table;
 	struct rs__run *all_next; /* every shard, for destroy */
+	_Atomic uint32_t flags;	  /* RS__RUN_F_*, under `lock` */
 	/* Own cache line: readers load it on every snapshot. Padding, not
 	 * _Alignas(64): shards come from the allocator hooks, which only
 	 * promise malloc's alignment. */
@@ -112,6 +118,7 @@ static int sh_run_find(rs__store *st, const rs_run_id *id, bool create,
 	r->id = *id;
 	pthread_mutex_init(&r->lock, NULL);
 	atomic_init(&r->visible, 0);
+	atomic_init(&r->flags, 0);
 	cds_lfht_node_init(&r->lf);
 	RS__TSAN_RELEASE(r); /* pairs with the acquire in run_match() */
 
@@ -445,6 +452,63 @@ static void sh_reclaim(rs__store *s, rs__run *r, const rs__op *ops, size_t n,
 					rl);
 }
 
+static int sh_latest(rs__store *s, rs__run *r, uint8_t tag, const void *key,
+		     size_t klen, uint64_t hash, rs_bytes *out)
+{
+	const rs__node *n;
+	const rs__ver *v;
+
+	(void)s;
+	/* Under the lock: the newest version can be neither cut nor freed
+	 * until the lock is released (both happen only under it). */
+	rs__rcu_read_lock();
+	n = rs__table_find(&r->table, tag, key, klen, hash);
+	v = n ? atomic_load_explicit(&n->head, memory_order_acquire) : NULL;
+	rs__rcu_read_unlock();
+	if (!v || (v->flags & RS__VER_TOMB))
+		return RS_ENOTFOUND;
+	out->data = v->data;
+	out->len = v->len;
+	return 0;
+}
+
+struct live_ctx {
+	rs__key_fn fn;
+	void *ctx;
+};
+
+static int live_node(const rs__node *n, void *arg)
+{
+	const struct live_ctx *lc = arg;
+	const rs__ver *v = atomic_load_explicit(&n->head, memory_order_acquire);
+
+	if (!v || (v->flags & RS__VER_TOMB))
+		return 0;
+	return lc->fn(n->tag, n->key, n->klen, n->hash, lc->ctx);
+}
+
+static int sh_live_keys(rs__store *s, rs__run *r, rs__key_fn fn, void *ctx)
+{
+	struct live_ctx lc = { fn, ctx };
+	int rc;
+
+	(void)s;
+	rs__rcu_read_lock();
+	rc = rs__table_foreach(&r->table, live_node, &lc);
+	rs__rcu_read_unlock();
+	return rc;
+}
+
+static uint32_t sh_run_flags(rs__run *r)
+{
+	return atomic_load_explicit(&r->flags, memory_order_relaxed);
+}
+
+static void sh_run_set_flags(rs__run *r, uint32_t flags)
+{
+	atomic_store_explicit(&r->flags, flags, memory_order_relaxed);
+}
+
 static void sh_destroy(rs__store *st)
 {
 	sharded *s = (sharded *)st;
@@ -484,6 +548,10 @@ static const rs__store_ops sharded_ops = {
 	.apply = sh_apply,
 	.publish = sh_publish,
 	.reclaim = sh_reclaim,
+	.latest = sh_latest,
+	.live_keys = sh_live_keys,
+	.run_flags = sh_run_flags,
+	.run_set_flags = sh_run_set_flags,
 };
 
 int rs__store_sharded_new(rs__store **out, const rs__alloc *a, uint64_t seed)

@@ -45,6 +45,12 @@ typedef int (*rs__sink_fn)(const void *val, size_t len, void *ctx);
 /* Receives one entry of a scan (unordered), inside the read section. */
 typedef int (*rs__scan_fn)(const void *key, size_t klen, const void *val,
 			   size_t vlen, void *ctx);
+/* Receives one live key of a run, under its commit lock. */
+typedef int (*rs__key_fn)(uint8_t tag, const void *key, size_t klen,
+			  uint64_t hash, void *ctx);
+
+/* Run flags (run_flags/run_set_flags). */
+#define RS__RUN_F_ARCHIVED 0x1u /* RunIndex status Archived: no writes */
 
 typedef struct rs__store_ops {
 	/* One-shot writes begin with a snapshot, as an implicit transaction
@@ -79,6 +85,9 @@ typedef struct rs__store_ops {
 			   void *ctx);
 
 	/* ---- commit, under lock(r) ---- */
+	/* A thread may hold two runs' locks: the nil run's (RunIndex) first,
+	 * then one other run's (txn.c states the order). A store whose runs
+	 * share one lock makes it reentrant. */
 	void (*lock)(rs__store *s, rs__run *r);
 	void (*unlock)(rs__store *s, rs__run *r);
 	/* Newest committed version of a key (0: never written or
@@ -104,6 +113,19 @@ typedef struct rs__store_ops {
 	 * among the keys just written. */
 	void (*reclaim)(rs__store *s, rs__run *r, const rs__op *ops, size_t n,
 			uint64_t min_snap, rs__retire_list *rl);
+
+	/* ---- also under lock(r) ---- */
+	/* The newest committed value of a key: RS_ENOTFOUND when absent or
+	 * deleted. The view stays valid while the lock is held. */
+	int (*latest)(rs__store *s, rs__run *r, uint8_t tag, const void *key,
+		      size_t klen, uint64_t hash, rs_bytes *out);
+	/* Calls fn for every key whose newest version is live, in no order;
+	 * stops at and returns fn's nonzero. The views die with the lock. */
+	int (*live_keys)(rs__store *s, rs__run *r, rs__key_fn fn, void *ctx);
+	/* The run's RS__RUN_F_* flags; set only under lock(r) (read there
+	 * too). Kept in memory only: the RunIndex rebuilds them at open. */
+	uint32_t (*run_flags)(rs__run *r);
+	void (*run_set_flags)(rs__run *r, uint32_t flags);
 } rs__store_ops;
 
 struct rs__store {

@@ -12,6 +12,12 @@
  * included (oneshot_snapshot); one-shot reads take the read lock only.
  *
  * Same semantics as the sharded store; only the costs differ.
+ *
+ * The commit lock of every run is the global lock taken for writing. A
+ * RunIndex commit holds the nil run's lock and one other run's, so the
+ * write side is reentrant: `owner` names the holding thread (the address
+ * of a thread-local, set only while the lock is held and cleared before it
+ * is released, so no other thread can ever read its own address there).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -24,6 +30,7 @@
 struct rs__run {
 	rs_run_id id;
 	_Atomic uint64_t visible;
+	_Atomic uint32_t flags; /* RS__RUN_F_*, under the write lock */
 };
 
 typedef struct uentry {
@@ -40,7 +47,9 @@ typedef struct uentry {
 typedef struct unified {
 	rs__store base;
 	pthread_rwlock_t lock;
-	uentry **e; /* sorted by (run id, tag, key) */
+	_Atomic(const void *) owner; /* &u_self of the writer, or NULL */
+	unsigned depth;		     /* write-lock nesting (owner only) */
+	uentry **e;		     /* sorted by (run id, tag, key) */
 	size_t n, cap;
 	rs__run **runs; /* sorted by id */
 	size_t nruns, cruns;
@@ -167,6 +176,7 @@ static int u_run_find(rs__store *st, const rs_run_id *id, bool create,
 	}
 	r->id = *id;
 	atomic_init(&r->visible, 0);
+	atomic_init(&r->flags, 0);
 	i = run_lower_bound(u, id);
 	memmove(&u->runs[i + 1], &u->runs[i],
 		(u->nruns - i) * sizeof(*u->runs));
@@ -318,16 +328,32 @@ static int u_read_latest(rs__store *st, const rs_run_id *id, uint8_t tag,
 	return rc;
 }
 
+static _Thread_local char u_self;
+
 static void u_lock(rs__store *st, rs__run *r)
 {
+	unified *u = (unified *)st;
+
 	(void)r;
-	pthread_rwlock_wrlock(&((unified *)st)->lock);
+	/* Relaxed: only this thread ever stores its own address. */
+	if (atomic_load_explicit(&u->owner, memory_order_relaxed) == &u_self) {
+		u->depth++;
+		return;
+	}
+	pthread_rwlock_wrlock(&u->lock);
+	atomic_store_explicit(&u->owner, &u_self, memory_order_relaxed);
+	u->depth = 1;
 }
 
 static void u_unlock(rs__store *st, rs__run *r)
 {
+	unified *u = (unified *)st;
+
 	(void)r;
-	pthread_rwlock_unlock(&((unified *)st)->lock);
+	if (--u->depth > 0)
+		return;
+	atomic_store_explicit(&u->owner, NULL, memory_order_relaxed);
+	pthread_rwlock_unlock(&u->lock);
 }
 
 static uint64_t u_newest(rs__store *st, rs__run *r, uint8_t tag,
@@ -459,6 +485,48 @@ static void u_reclaim(rs__store *st, rs__run *r, const rs__op *ops, size_t n,
 	(void)rl;
 }
 
+static int u_latest(rs__store *st, rs__run *r, uint8_t tag, const void *key,
+		    size_t klen, uint64_t hash, rs_bytes *out)
+{
+	const uentry *e = find((unified *)st, &r->id, tag, key, klen);
+
+	(void)hash;
+	if (!e || e->tomb)
+		return RS_ENOTFOUND;
+	out->data = e->val;
+	out->len = e->vlen;
+	return 0;
+}
+
+static int u_live_keys(rs__store *st, rs__run *r, rs__key_fn fn, void *ctx)
+{
+	unified *u = (unified *)st;
+
+	for (size_t i = lower_bound(u, &r->id, 0, "", 0);
+	     i < u->n && u->e[i]->run == r; i++) {
+		const uentry *e = u->e[i];
+		int rc;
+
+		if (e->tomb)
+			continue;
+		rc = fn(e->tag, e->key, e->klen,
+			u_hash(st, e->tag, e->key, e->klen), ctx);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static uint32_t u_run_flags(rs__run *r)
+{
+	return atomic_load_explicit(&r->flags, memory_order_relaxed);
+}
+
+static void u_run_set_flags(rs__run *r, uint32_t flags)
+{
+	atomic_store_explicit(&r->flags, flags, memory_order_relaxed);
+}
+
 static void u_destroy(rs__store *st)
 {
 	unified *u = (unified *)st;
@@ -495,6 +563,10 @@ static const rs__store_ops unified_ops = {
 	.apply = u_apply,
 	.publish = u_publish,
 	.reclaim = u_reclaim,
+	.latest = u_latest,
+	.live_keys = u_live_keys,
+	.run_flags = u_run_flags,
+	.run_set_flags = u_run_set_flags,
 };
 
 int rs__store_unified_new(rs__store **out, const rs__alloc *a, uint64_t seed)
@@ -506,6 +578,7 @@ int rs__store_unified_new(rs__store **out, const rs__alloc *a, uint64_t seed)
 	u->base.ops = &unified_ops;
 	u->base.alloc = a;
 	u->base.seed = seed;
+	atomic_init(&u->owner, NULL);
 	if (pthread_rwlock_init(&u->lock, NULL) != 0) {
 		rs__free(a, u);
 		return RS_ENOMEM;
