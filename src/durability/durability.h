@@ -16,6 +16,17 @@
  * after validation and before its versions become visible. A backend that
  * fails leaves the commit unapplied.
  */
+/*
+ * Record kinds. RS__REC_DROP_RUN (RunIndex delete) carries, besides the
+ * ops of its own run (the nil run's RunIndex metadata), a second run whose
+ * every key it removes: replaying it drops all of drop_run's keys and sets
+ * that run's version to drop_version. Both halves are one atomic record.
+ */
+enum {
+	RS__REC_COMMIT = 0,
+	RS__REC_DROP_RUN = 1
+};
+
 typedef struct rs__commit_record {
 	const rs_run_id *run;
 	uint64_t version;      /* the run's new commit version */
@@ -23,6 +34,10 @@ typedef struct rs__commit_record {
 	const rs__op *ops;
 	size_t nops;
 	rs_durability mode; /* the mode this commit asks for */
+	int kind;	    /* RS__REC_* */
+	/* RS__REC_DROP_RUN only (NULL and 0 otherwise). */
+	const rs_run_id *drop_run;
+	uint64_t drop_version; /* drop_run's new commit version */
 } rs__commit_record;
 
 typedef struct rs__durability_ops {
