@@ -35,12 +35,58 @@
  * with at most RS__RETIRE_BATCH - 1 objects waiting per context. One-shot
  * commits borrow a context for its list.
  *
+ * Deferred steps. Some writes depend on the newest committed state, not on
+ * the snapshot: an EventLog append takes the next sequence and chains to
+ * the current head hash, a trace takes the next id. Reading that state in
+ * the transaction would make every concurrent appender conflict. Instead a
+ * transaction registers steps (rs__txn_defer) that commit_core runs under
+ * the run's commit lock, after validation and before prepare, in
+ * registration order. A step reads with rs__cc_read (the store's `latest`,
+ * the newest committed value, merged with the writes staged so far, so
+ * two appends in one transaction chain to each other) and stages writes
+ * into the same write set with rs__cc_write, which then goes through
+ * prepare, durability and apply like any other write. Commits of one run
+ * are serialized, so what a step read cannot change before its writes are
+ * published: steps never conflict. A step that fails fails the commit
+ * before anything was prepared. Results (a sequence, an id) are copied to
+ * the caller's out pointer only after a successful commit.
+ *
+ * Steps allocate nothing once warm: the step array keeps its capacity
+ * across reuse like the read/write sets, step arguments, staged keys and
+ * step-built values live in the context's arena (reset, not freed), and
+ * rs__cc_write stores value pointers without copying them. Only the
+ * store's new version records and key nodes allocate, as for any write.
+ *
+ * One-shot writes of the primitives use a blind context (RS__TXN_F_BLIND):
+ * a pooled context with no snapshot, whose whole work is its steps. That
+ * is the one-shot path: no read set, so it never conflicts, and the arena
+ * makes it as allocation-free as a transaction. (rs__db_commit_ops with a
+ * `locked` callback remains for fixed op arrays such as KV's.)
+ *
+ * Two runs in one commit. A RunIndex commit (its run is the nil run) may
+ * name a second run (rs__txn_also): an archive transition sets the run's
+ * RS__RUN_F_ARCHIVED flag, a delete drops all its keys. commit_core then
+ * locks the nil run first and the other run second; no other path holds
+ * two run locks, so there is no cycle. A drop tombstones every live key of
+ * the run at the run's next version: the nil run's ops and the drop go to
+ * the durability layer as ONE record (RS__REC_DROP_RUN), then both are
+ * applied and published (nil run first). Snapshots taken before still
+ * read the dropped data; reclamation frees it once no pin can see it; the
+ * shard itself is never freed under readers.
+ *
+ * Archived runs. commit_core rejects any write commit on a run whose
+ * RS__RUN_F_ARCHIVED flag is set (RS_EARCHIVED), checked under the run's
+ * lock; the flag is set under the same lock by the transition, so no
+ * commit slips past it and no global lock is involved.
+ *
  * Locks, in order: g_lock (process-wide list of open databases) before a
- * database's ctx_lock; a run's commit lock is never held with either.
+ * database's ctx_lock; a run's commit lock is never held with either. Run
+ * commit locks: the nil run's before any other run's, at most two held.
  */
 #define _GNU_SOURCE
 #include "txn/txn.h"
 
+#include <assert.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,6 +309,8 @@ static void ctx_destroy(rs_txn *ctx)
 
 	keyset_free(a, &ctx->reads);
 	keyset_free(a, &ctx->writes);
+	rs__free(a, ctx->steps);
+	rs__free(a, ctx->drop_ops);
 	rs__free(a, ctx->preads);
 	rs__free(a, ctx->scratch);
 	rs__arena_free(&ctx->arena);
@@ -326,6 +374,19 @@ static void ctx_put(rs_txn *ctx)
 	ctx_release_snapshot(ctx);
 	keyset_reset(a, &ctx->reads);
 	keyset_reset(a, &ctx->writes);
+	if (ctx->csteps > KEEP_OPS_MAX) {
+		rs__free(a, ctx->steps);
+		ctx->steps = NULL;
+		ctx->csteps = 0;
+	}
+	if (ctx->cdrop > KEEP_OPS_MAX) {
+		rs__free(a, ctx->drop_ops);
+		ctx->drop_ops = NULL;
+		ctx->cdrop = 0;
+	}
+	ctx->nsteps = 0;
+	ctx->ndrop = 0;
+	ctx->has_also = false;
 	ctx->npreads = 0;
 	rs__arena_reset(&ctx->arena);
 	/* Not under any lock nor inside a read-side section here. */
@@ -371,6 +432,9 @@ int rs__txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run, uint32_t flags)
 	ctx = ctx_get(db);
 	if (!ctx)
 		return RS_ENOMEM;
+	/* A blind context reads nothing: it needs no snapshot. */
+	if (flags & RS__TXN_F_BLIND)
+		goto ready;
 	/* A read-write transaction needs its run to exist so that its pin
 	 * holds back reclamation: otherwise a key it read as absent could be
 	 * created and deleted (and its node unlinked) unseen by validation. */
@@ -381,6 +445,7 @@ int rs__txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run, uint32_t flags)
 	rc = st->ops->snap_open(st, r, &ctx->pin, &ctx->snap);
 	if (rc < 0)
 		goto fail;
+ready:
 	ctx->run_id = *run;
 	ctx->flags = flags;
 	ctx->state = RS__TXN_ACTIVE;
@@ -430,19 +495,18 @@ int rs__txn_read(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
 	return rc;
 }
 
-int rs__txn_write(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
-		  const void *val, size_t vlen, uint8_t flags)
+/* Stage a write; the value is copied into the arena when copy_val. */
+static int stage_write(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
+		       const void *val, size_t vlen, uint8_t flags,
+		       bool copy_val)
 {
 	rs__store *st = txn->db->store;
-	uint64_t hash;
+	uint64_t hash = st->ops->hash(st, tag, key, klen);
 	const void *vcopy = empty_value;
 	long w;
 
-	if (txn->flags & RS_TXN_F_READONLY)
-		return RS_EREADONLY;
-	hash = st->ops->hash(st, tag, key, klen);
 	if (vlen) {
-		vcopy = rs__arena_dup(&txn->arena, val, vlen);
+		vcopy = copy_val ? rs__arena_dup(&txn->arena, val, vlen) : val;
 		if (!vcopy)
 			return RS_ENOMEM;
 	}
@@ -468,6 +532,14 @@ int rs__txn_write(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
 		op.flags = flags;
 		return keyset_add(&txn->db->alloc, &txn->writes, &op);
 	}
+}
+
+int rs__txn_write(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
+		  const void *val, size_t vlen, uint8_t flags)
+{
+	if (txn->flags & RS_TXN_F_READONLY)
+		return RS_EREADONLY;
+	return stage_write(txn, tag, key, klen, val, vlen, flags, true);
 }
 
 /* ---- listing ---- */
@@ -639,16 +711,163 @@ static int validate(const rs_txn *txn, rs__store *st, rs__run *run)
 	return 0;
 }
 
+/* ---- deferred steps ---- */
+
+int rs__txn_defer(rs_txn *txn, rs__step_fn fn, size_t arg_size, void **arg_out,
+		  void *out, size_t out_off, size_t out_len)
+{
+	rs__step *step;
+	void *arg;
+
+	if (txn->flags & RS_TXN_F_READONLY)
+		return RS_EREADONLY;
+	RS_TRY(rs__grow(&txn->db->alloc, (void **)&txn->steps, &txn->csteps,
+			txn->nsteps + 1, sizeof(*txn->steps)));
+	arg = rs__arena_alloc(&txn->arena, arg_size);
+	if (!arg)
+		return RS_ENOMEM;
+	memset(arg, 0, arg_size);
+	step = &txn->steps[txn->nsteps++];
+	step->fn = fn;
+	step->arg = arg;
+	step->out = out;
+	step->out_off = out_off;
+	step->out_len = out_len;
+	*arg_out = arg;
+	return 0;
+}
+
+void rs__txn_also(rs_txn *txn, const rs_run_id *other)
+{
+	assert(rs_run_id_is_nil(&txn->run_id));
+	txn->also_id = *other;
+	txn->has_also = true;
+}
+
+int rs__cc_read(rs__cc *cc, uint8_t tag, const void *key, size_t klen,
+		rs_bytes *out)
+{
+	rs__store *st = cc->db->store;
+	uint64_t hash = st->ops->hash(st, tag, key, klen);
+	long w = keyset_find(&cc->txn->writes, tag, key, klen, hash);
+
+	if (w >= 0) {
+		const rs__op *op = &cc->txn->writes.ops[w];
+
+		if (op->flags & RS__OP_F_DELETE)
+			return RS_ENOTFOUND;
+		out->data = op->val;
+		out->len = op->vlen;
+		return 0;
+	}
+	return st->ops->latest(st, cc->run, tag, key, klen, hash, out);
+}
+
+int rs__cc_write(rs__cc *cc, uint8_t tag, const void *key, size_t klen,
+		 const void *val, size_t vlen, uint8_t flags)
+{
+	return stage_write(cc->txn, tag, key, klen, val, vlen, flags, false);
+}
+
+void *rs__cc_alloc(rs__cc *cc, size_t size)
+{
+	return rs__arena_alloc(&cc->txn->arena, size);
+}
+
+static int any_key(uint8_t tag, const void *key, size_t klen, uint64_t hash,
+		   void *ctx)
+{
+	(void)tag;
+	(void)key;
+	(void)klen;
+	(void)hash;
+	(void)ctx;
+	return 1;
+}
+
+bool rs__cc_also_has_data(rs__cc *cc)
+{
+	rs__store *st = cc->db->store;
+
+	return st->ops->live_keys(st, cc->also, any_key, NULL) != 0;
+}
+
+uint32_t rs__cc_also_flags(rs__cc *cc)
+{
+	return cc->db->store->ops->run_flags(cc->also);
+}
+
+void rs__cc_also_set_flags(rs__cc *cc, uint32_t flags)
+{
+	cc->also_flags = flags;
+	cc->also_flags_set = true;
+}
+
+void rs__cc_also_drop(rs__cc *cc)
+{
+	cc->also_drop = true;
+}
+
+/* Under the second run's lock: stage a tombstone for one live key. */
+static int drop_key(uint8_t tag, const void *key, size_t klen, uint64_t hash,
+		    void *ctx)
+{
+	rs_txn *txn = ctx;
+	rs__op *op;
+
+	if (rs__grow(&txn->db->alloc, (void **)&txn->drop_ops, &txn->cdrop,
+		     txn->ndrop + 1, sizeof(*txn->drop_ops)) < 0)
+		return RS_ENOMEM;
+	op = &txn->drop_ops[txn->ndrop];
+	memset(op, 0, sizeof(*op));
+	/* Copied: the key's node may be reclaimed by this very commit. */
+	op->key = rs__arena_dup(&txn->arena, key, klen);
+	if (!op->key)
+		return RS_ENOMEM;
+	op->val = empty_value;
+	op->klen = (uint32_t)klen;
+	op->hash = hash;
+	op->tag = tag;
+	op->flags = RS__OP_F_DELETE;
+	txn->ndrop++;
+	return 0;
+}
+
+static int run_steps(rs__cc *cc)
+{
+	rs_txn *txn = cc->txn;
+	rs__store *st = cc->db->store;
+
+	for (size_t i = 0; i < txn->nsteps; i++)
+		RS_TRY(txn->steps[i].fn(cc, txn->steps[i].arg));
+	if (cc->also_drop) {
+		txn->ndrop = 0;
+		RS_TRY(st->ops->live_keys(st, cc->also, drop_key, txn));
+	}
+	return 0;
+}
+
 static int commit_core(rs_db *db, rs__run *run, const rs_run_id *id,
 		       rs__op *ops, size_t nops, rs_txn *txn,
 		       rs__locked_fn locked, void *lctx, rs__retire_list *rl)
 {
 	rs__store *st = db->store;
+	rs__cc cc = { db, txn, run, NULL, 0, false, false };
 	rs__commit_record rec;
-	uint64_t ver;
+	rs__op *dops = NULL;
+	size_t ndops = 0;
+	uint64_t ver, also_ver = 0;
 	int rc = 0;
 
+	if (txn && txn->has_also)
+		RS_TRY(st->ops->run_find(st, &txn->also_id, true, &cc.also));
 	st->ops->lock(st, run);
+	if (cc.also)
+		st->ops->lock(st, cc.also);
+	if (st->ops->run_flags(run) & RS__RUN_F_ARCHIVED) {
+		rc = RS_EARCHIVED;
+		goto out;
+	}
 	if (txn && (rc = validate(txn, st, run)) < 0)
 		goto out;
 	/* The pin held reclamation back until validation was done (under the
@@ -658,27 +877,61 @@ static int commit_core(rs_db *db, rs__run *run, const rs_run_id *id,
 		ctx_release_snapshot(txn);
 	if (locked && (rc = locked(db, run, ops, &nops, lctx)) < 0)
 		goto out;
-	if (nops == 0)
+	if (txn && (txn->nsteps || cc.also)) {
+		if ((rc = run_steps(&cc)) < 0)
+			goto out;
+		/* Steps staged into the write set; it may have moved. */
+		ops = txn->writes.ops;
+		nops = txn->writes.n;
+		if (cc.also_drop) {
+			dops = txn->drop_ops;
+			ndops = txn->ndrop;
+		}
+	}
+	if (nops == 0 && !cc.also_drop && !cc.also_flags_set)
 		goto out;
 	ver = st->ops->visible(run) + 1;
 	if ((rc = st->ops->prepare(st, run, ops, nops, rl)) < 0)
 		goto out;
+	if (cc.also_drop) {
+		also_ver = st->ops->visible(cc.also) + 1;
+		if ((rc = st->ops->prepare(st, cc.also, dops, ndops, rl)) < 0) {
+			st->ops->discard(st, run, ops, nops);
+			goto out;
+		}
+	}
 	rec.run = id;
 	rec.version = ver;
 	rec.timestamp_ns = 0;
 	rec.ops = ops;
 	rec.nops = nops;
 	rec.mode = db->mode;
+	rec.kind = cc.also_drop ? RS__REC_DROP_RUN : RS__REC_COMMIT;
+	rec.drop_run = cc.also_drop ? &txn->also_id : NULL;
+	rec.drop_version = also_ver;
 	if ((rc = db->dur.ops->commit(db->dur.state, &rec)) < 0) {
 		st->ops->discard(st, run, ops, nops);
+		if (cc.also_drop)
+			st->ops->discard(st, cc.also, dops, ndops);
 		goto out;
 	}
 	RS_DEBUG_YIELD_POINT();
 	st->ops->apply(st, run, ops, nops, ver);
+	if (cc.also_drop)
+		st->ops->apply(st, cc.also, dops, ndops, also_ver);
 	RS_DEBUG_YIELD_POINT();
 	st->ops->publish(st, run, ver);
+	if (cc.also_drop)
+		st->ops->publish(st, cc.also, also_ver);
+	if (cc.also_flags_set)
+		st->ops->run_set_flags(cc.also, cc.also_flags);
 	st->ops->reclaim(st, run, ops, nops, min_pin(db, run, ver), rl);
+	if (cc.also_drop)
+		st->ops->reclaim(st, cc.also, dops, ndops,
+				 min_pin(db, cc.also, also_ver), rl);
 out:
+	if (cc.also)
+		st->ops->unlock(st, cc.also);
 	st->ops->unlock(st, run);
 	return rc;
 }
@@ -717,12 +970,20 @@ int rs__txn_commit(rs_txn *txn)
 	rs__run *run = txn->snap.run;
 	int rc = 0;
 
-	if (txn->writes.n == 0)
+	if (txn->writes.n == 0 && txn->nsteps == 0 && !txn->has_also)
 		goto out;
 	if (!run && (rc = st->ops->run_find(st, &txn->run_id, true, &run)) < 0)
 		goto out;
 	rc = commit_core(db, run, &txn->run_id, txn->writes.ops, txn->writes.n,
 			 txn, NULL, NULL, &txn->retired);
+	for (size_t i = 0; rc == 0 && i < txn->nsteps; i++) {
+		const rs__step *step = &txn->steps[i];
+
+		if (step->out)
+			memcpy(step->out,
+			       (const unsigned char *)step->arg + step->out_off,
+			       step->out_len);
+	}
 out:
 	ctx_put(txn);
 	return rc;

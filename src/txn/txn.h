@@ -53,6 +53,24 @@ enum {
 	RS__TXN_ACTIVE = 1
 };
 
+/*
+ * Internal rs__txn_begin() flag: a write-only context with no snapshot, for
+ * one-shot writes whose work is all in deferred steps. It must not read.
+ */
+#define RS__TXN_F_BLIND 0x100u
+
+typedef struct rs__cc rs__cc;
+/* A deferred step: runs at commit, under the run's lock. See txn.c. */
+typedef int (*rs__step_fn)(rs__cc *cc, void *arg);
+
+typedef struct rs__step {
+	rs__step_fn fn;
+	void *arg; /* zeroed, in the txn's arena */
+	void *out; /* receives out_len bytes at arg + out_off on commit */
+	size_t out_off;
+	size_t out_len;
+} rs__step;
+
 struct rs_txn {
 	rs_db *db;
 	rs_txn *reg_next;  /* db->ctx_all */
@@ -73,6 +91,29 @@ struct rs_txn {
 	/* What this context's commits unlinked, freed after a grace period
 	 * once RS__RETIRE_BATCH have gathered (util/rcu.h). */
 	rs__retire_list retired;
+
+	rs__step *steps; /* deferred steps, in registration order */
+	size_t nsteps, csteps;
+	rs_run_id also_id; /* a second run locked at commit (has_also) */
+	bool has_also;
+	rs__op *drop_ops; /* tombstones of also_id's keys (drop) */
+	size_t ndrop, cdrop;
+};
+
+/*
+ * What a deferred step sees: the commit in progress, under the lock of
+ * `run` (and of `also`). Steps read through rs__cc_read() and stage writes
+ * with rs__cc_write(); a negative return aborts the whole commit, which
+ * returns it.
+ */
+struct rs__cc {
+	rs_db *db;
+	rs_txn *txn;
+	rs__run *run;  /* the transaction's run, locked */
+	rs__run *also; /* the second locked run, or NULL */
+	uint32_t also_flags;
+	bool also_flags_set;
+	bool also_drop;
 };
 
 /* ---- database core (txn.c) ---- */
@@ -114,6 +155,42 @@ int rs__db_commit_ops(rs_db *db, const rs_run_id *run, rs__op *ops, size_t nops,
  * memory accounting.
  */
 void rs__txn_flush_retired(rs_db *db);
+
+/* ---- deferred steps ---- */
+
+/*
+ * Register a step to run at commit under the run's lock, after validation,
+ * in registration order. *arg_out receives arg_size zeroed bytes in the
+ * transaction's arena, owned by the step. If `out` is not NULL, a
+ * successful commit copies out_len bytes at arg + out_off to it (results
+ * such as an assigned sequence); a failed commit leaves it alone.
+ */
+int rs__txn_defer(rs_txn *txn, rs__step_fn fn, size_t arg_size, void **arg_out,
+		  void *out, size_t out_off, size_t out_len);
+/*
+ * Lock `other` too at commit, after the transaction's own run, which must
+ * be the nil run (lock order: nil run, then one other). Steps may then set
+ * its flags or drop all its keys.
+ */
+void rs__txn_also(rs_txn *txn, const rs_run_id *other);
+
+/* The newest committed value merged with the writes staged so far in this
+ * transaction (its own and earlier steps'). The view lives until the
+ * commit ends. RS_ENOTFOUND when absent. */
+int rs__cc_read(rs__cc *cc, uint8_t tag, const void *key, size_t klen,
+		rs_bytes *out);
+/* Stage a write. The key is copied; the value is not: it must live until
+ * the commit ends (the step's arg, rs__cc_alloc() memory, or static). */
+int rs__cc_write(rs__cc *cc, uint8_t tag, const void *key, size_t klen,
+		 const void *val, size_t vlen, uint8_t flags);
+/* Memory that lives until the commit ends; NULL on out of memory. */
+void *rs__cc_alloc(rs__cc *cc, size_t size);
+/* The second run: whether it has a live key; its flags; set its flags
+ * (applied if the commit succeeds); drop all its keys in this commit. */
+bool rs__cc_also_has_data(rs__cc *cc);
+uint32_t rs__cc_also_flags(rs__cc *cc);
+void rs__cc_also_set_flags(rs__cc *cc, uint32_t flags);
+void rs__cc_also_drop(rs__cc *cc);
 
 /* Retry helper with randomized exponential backoff. */
 int rs__txn_run(rs_db *db, const rs_run_id *run, uint32_t flags,
