@@ -542,6 +542,14 @@ int rs__txn_write(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
 	return stage_write(txn, tag, key, klen, val, vlen, flags, true);
 }
 
+int rs__txn_write_ref(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
+		      const void *val, size_t vlen, uint8_t flags)
+{
+	if (txn->flags & RS_TXN_F_READONLY)
+		return RS_EREADONLY;
+	return stage_write(txn, tag, key, klen, val, vlen, flags, false);
+}
+
 /* ---- listing ---- */
 
 typedef struct list_entry {

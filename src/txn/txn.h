@@ -132,6 +132,10 @@ int rs__txn_read(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
 /* Stage a write (val NULL + RS__OP_F_DELETE for a delete). */
 int rs__txn_write(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
 		  const void *val, size_t vlen, uint8_t flags);
+/* rs__txn_write without copying the value: it must live until the
+ * transaction ends (its arena, or static memory). */
+int rs__txn_write_ref(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
+		      const void *val, size_t vlen, uint8_t flags);
 /* Sorted, paginated prefix listing of the txn view; records the prefix. */
 int rs__txn_list(rs_txn *txn, uint8_t tag, const void *prefix, size_t plen,
 		 const void *after, size_t alen, size_t limit, bool *more_out,
