@@ -50,8 +50,9 @@
  *    flavor on the same threads with different registration rules.
  *  - Durability: RS_DURABILITY_INMEMORY keeps nothing after close or a
  *    crash. See rs_durability for what each mode guarantees.
- *  - Limits are below (RS_KEY_MAX, RS_VALUE_MAX); past them calls return
- *    RS_ETOOBIG.
+ *  - Limits are below (RS_KEY_MAX, RS_VALUE_MAX, RS_NAME_MAX, RS_TYPE_MAX,
+ *    RS_TAG_MAX, RS_TAGS_MAX); past them calls return RS_ETOOBIG. Text
+ *    (names, types, tags) must be UTF-8 (else RS_EUTF8).
  */
 #ifndef RUNSTATE_H
 #define RUNSTATE_H
@@ -181,8 +182,27 @@ typedef struct rs_bytes {
 
 /** Longest key, in bytes. Keys are 1..RS_KEY_MAX bytes. */
 #define RS_KEY_MAX 1024u
-/** Longest value, in bytes. Values may be empty. */
+/** Longest value, in bytes. Values may be empty. Also the limit of an
+ *  event or trace payload, a StateCell value and a run's metadata. */
 #define RS_VALUE_MAX (16u * 1024u * 1024u)
+
+/*
+ * Text limits. Names, types and tags are text: 1..max bytes of well-formed
+ * UTF-8 (RFC 3629: no overlong forms, surrogates or code points above
+ * U+10FFFF), compared bytewise. An empty one is RS_EINVAL, a longer one
+ * RS_ETOOBIG, a malformed one RS_EUTF8.
+ */
+/** Longest StateCell name or run name, in bytes. */
+#define RS_NAME_MAX 256u
+/** Longest event type or trace type, in bytes. */
+#define RS_TYPE_MAX 256u
+/** Longest tag of a trace or a run, in bytes. */
+#define RS_TAG_MAX 256u
+/** Most tags on one trace or one run (duplicates are RS_EINVAL). */
+#define RS_TAGS_MAX 32u
+
+/** Length of an event hash (BLAKE2b-256), in bytes. */
+#define RS_HASH_LEN 32u
 
 /* ------------------------------------------------------------------ */
 /* Run ids                                                             */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "durability/durability.h"
+#include "primitives/prim.h"
 #include "storage/store.h"
 #include "txn/txn.h"
 #include "util/error.h"
@@ -138,6 +139,7 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 		opts = &defaults;
 	RS_TRY(check_options(opts));
 	RS_TRY(rs__alloc_init(&alloc, &opts->allocator));
+	RS_TRY(rs__prim_global_init());
 	seed = opts->hash_seed;
 	while (seed == 0)
 		RS_TRY(rs__random_bytes(&seed, sizeof(seed)));

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef RS_PRIMITIVES_PRIM_H
+#define RS_PRIMITIVES_PRIM_H
+
+/*
+ * Helpers shared by the primitive facades: argument checks, big-endian
+ * integers, tag lists, and dense ordinal lists (the indices).
+ *
+ * Ordinal lists. The per-run table is a hash table, so a prefix scan costs
+ * O(keys in the run). An index that must answer in O(results) and in
+ * recording order is therefore a dense list: under a key prefix P (a
+ * kind byte, then a length-prefixed or fixed-size name, so no two names
+ * share a prefix and no list collides with another key), the key P holds
+ * the list's length n (u64) and the keys P + ordinal (u64 big-endian) hold
+ * the entries 0..n-1. Appending happens at commit, under the run's lock,
+ * in a deferred step; a query reads n, then point-reads entries.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <runstate.h>
+
+#include "txn/txn.h"
+
+/* Longest ordinal-list prefix: kind, u32 length, a tag or type. */
+#define RS__OL_PREFIX_MAX (1 + 4 + 256)
+#define RS__OL_KEY_MAX (RS__OL_PREFIX_MAX + 8)
+
+static inline void rs__put_u64(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+static inline uint64_t rs__get_u64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline void rs__put_u32(unsigned char *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--) {
+		p[i] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+static inline uint32_t rs__get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Once per process, from rs_db_open(): initialize libsodium (thread-safe,
+ * idempotent). */
+int rs__prim_global_init(void);
+
+/* ---- argument checks ---- */
+
+/* db and a data run (not nil). */
+int rs__prim_check_db_run(const rs_db *db, const rs_run_id *run);
+/* An active transaction (RS_EDONE once finished). */
+int rs__prim_check_txn(const rs_txn *txn);
+/* Text: RS_EINVAL (NULL, empty), RS_ETOOBIG (> max), RS_EUTF8. */
+int rs__prim_check_text(const char *s, size_t len, size_t max);
+/* A payload or value: RS_EINVAL (NULL with len), RS_ETOOBIG. */
+int rs__prim_check_bytes(const void *p, size_t len);
+/* Tags: n <= RS_TAGS_MAX, each text, no duplicates. */
+int rs__prim_check_tags(const rs_bytes *tags, size_t n);
+
+/* ---- tag lists: n times (u32 length, bytes) ---- */
+
+size_t rs__tags_size(const rs_bytes *tags, size_t n);
+unsigned char *rs__tags_put(unsigned char *p, const rs_bytes *tags, size_t n);
+/* Tag i of an encoded list of n tags of `size` bytes in all. */
+int rs__tags_at(const void *enc, size_t n, size_t i, rs_bytes *out);
+/* Check an encoded list and return its size, or 0 when malformed (an
+ * empty list of n == 0 tags has size 0 and is fine: check n first). */
+size_t rs__tags_scan(const unsigned char *p, size_t avail, size_t n);
+
+/* ---- ordinal lists ---- */
+
+/* Build a prefix: kind, then u32 length + name. Returns its length. */
+size_t rs__ol_prefix(unsigned char *out, uint8_t kind, const void *name,
+		     size_t len);
+/* At commit: append val (which must live until the commit ends) to a
+ * list; *ord_out receives its ordinal (may be NULL). */
+int rs__ol_append(rs__cc *cc, uint8_t tag, const unsigned char *prefix,
+		  size_t plen, const void *val, size_t vlen, uint64_t *ord_out);
+/* At commit: remove entry `ord` (a hole; the length stays). */
+int rs__ol_remove(rs__cc *cc, uint8_t tag, const unsigned char *prefix,
+		  size_t plen, uint64_t ord);
+/* In a transaction's view: the list's length (0 when absent). */
+int rs__ol_len(rs_txn *txn, uint8_t tag, const unsigned char *prefix,
+	       size_t plen, uint64_t *len_out);
+/* In a transaction's view: entry `ord` (RS_ENOTFOUND for a hole). */
+int rs__ol_get(rs_txn *txn, uint8_t tag, const unsigned char *prefix,
+	       size_t plen, uint64_t ord, rs_bytes *out);
+
+/* A u64 value living until the commit ends; NULL on out of memory. */
+unsigned char *rs__cc_u64(rs__cc *cc, uint64_t v);
+
+#endif
