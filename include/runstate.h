@@ -615,6 +615,244 @@ RS_API int rs_txn_kv_list(rs_txn *txn, const void *prefix, size_t prefix_len,
 			  const void *after, size_t after_len, size_t limit,
 			  bool *more_out, rs_kv_entry_cb cb, void *ctx);
 
+/* ------------------------------------------------------------------ */
+/* EventLog                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A run's EventLog is an append-only, hash-chained sequence of events.
+ * Sequences start at 0 and are dense and unique per run: they are assigned
+ * when the append commits, under the run's commit lock, so concurrent
+ * appenders never conflict. Each event stores its sequence, type, payload,
+ * timestamp (ns since the Unix epoch, never below the previous event's)
+ * and the previous event's hash (32 zero bytes for sequence 0); its hash is
+ * BLAKE2b-256 over a canonical encoding of those fields, specified byte by
+ * byte in docs/eventlog-chain.md so a chain can be verified independently.
+ */
+
+/** rs_event flag: appended by the current transaction, not committed yet:
+ *  its sequence is provisional and its timestamp and hashes are zero. */
+#define RS_EVENT_F_PENDING 0x1u
+
+/**
+ * An event, as read. A borrowed view: `type` and `payload` point into
+ * memory whose lifetime the reading function states.
+ */
+typedef struct rs_event {
+	uint64_t seq;
+	uint64_t timestamp_ns;
+	rs_bytes type;
+	rs_bytes payload;
+	uint8_t prev_hash[RS_HASH_LEN];
+	uint8_t hash[RS_HASH_LEN];
+	uint32_t flags; /* RS_EVENT_F_* */
+} rs_event;
+
+/** What an append was assigned: filled when the append commits. */
+typedef struct rs_event_receipt {
+	uint64_t seq;
+	uint64_t timestamp_ns;
+	uint8_t hash[RS_HASH_LEN];
+} rs_event_receipt;
+
+/**
+ * Called once per event, in sequence order. The event and its views are
+ * valid only during the call.
+ */
+typedef int (*rs_event_cb)(const rs_event *ev, void *ctx);
+
+/**
+ * One-shot append of an event to a run's log, in its own commit. Never
+ * conflicts, however many threads append to the run.
+ *
+ * @param[in]  db, run      The database and run (not nil).
+ * @param[in]  type         1..RS_TYPE_MAX bytes of UTF-8.
+ * @param[in]  payload      0..RS_VALUE_MAX bytes (may be NULL when
+ *                          payload_len is 0).
+ * @param[out] receipt_out  The event's sequence, timestamp and hash; may be
+ *                          NULL.
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EARCHIVED (the run is
+ *         archived), RS_ENOMEM or RS_EIO. On error nothing was appended.
+ * Thread safety: any thread.
+ */
+RS_API int rs_eventlog_append(rs_db *db, const rs_run_id *run, const char *type,
+			      size_t type_len, const void *payload,
+			      size_t payload_len,
+			      rs_event_receipt *receipt_out);
+
+/**
+ * One-shot read of the event at `seq`, on the lock-free fast path. The
+ * type and payload are copied into buf, one after the other; ev_out's
+ * views point there.
+ *
+ * @param[out] ev_out      The event; undefined unless 0 is returned.
+ * @param[out] buf         Caller-owned; may be NULL when cap is 0.
+ * @param[out] needed_out  Bytes of buf used, or needed on RS_ENOSPC; may
+ *                         be NULL.
+ * @return 0, RS_ENOTFOUND (seq >= the log's length), RS_ENOSPC, RS_EINVAL
+ *         or RS_ECORRUPT (a malformed record).
+ * Thread safety: any thread.
+ */
+RS_API int rs_eventlog_read(rs_db *db, const rs_run_id *run, uint64_t seq,
+			    rs_event *ev_out, void *buf, size_t cap,
+			    size_t *needed_out);
+
+/**
+ * One-shot read of the events with sequences in [start, end), at one
+ * snapshot, in order; the range is cut at the log's length (pass
+ * UINT64_MAX as end to read to the end). Cost: O(events read).
+ *
+ * @return 0, cb's nonzero return, RS_EINVAL (NULL argument, start > end),
+ *         RS_ENOMEM or RS_ECORRUPT.
+ * Thread safety: any thread.
+ */
+RS_API int rs_eventlog_read_range(rs_db *db, const rs_run_id *run,
+				  uint64_t start, uint64_t end, rs_event_cb cb,
+				  void *ctx);
+
+/**
+ * One-shot length of a run's log (the next sequence), on the fast path.
+ *
+ * @return 0 or RS_EINVAL.
+ * Thread safety: any thread.
+ */
+RS_API int rs_eventlog_len(rs_db *db, const rs_run_id *run, uint64_t *len_out);
+
+/**
+ * One-shot head of a run's log, on the fast path: its length and the hash
+ * of its last event (32 zero bytes for an empty log), i.e. the hash the
+ * next append will chain to. Both from one snapshot.
+ *
+ * @param[out] len_out   May be NULL.
+ * @param[out] hash_out  RS_HASH_LEN bytes; may be NULL.
+ * @return 0 or RS_EINVAL.
+ * Thread safety: any thread.
+ */
+RS_API int rs_eventlog_head(rs_db *db, const rs_run_id *run, uint64_t *len_out,
+			    uint8_t *hash_out);
+
+/**
+ * One-shot read of the events of one type, in sequence order, at one
+ * snapshot, through a per-type index: cost O(events returned), whatever
+ * the size of the log.
+ *
+ * @param[in]     type      1..RS_TYPE_MAX bytes of UTF-8.
+ * @param[in,out] cursor    Position in the type's events: 0 for the first
+ *                          page; on return, the position after the last
+ *                          event passed to cb (pass it back for the next
+ *                          page).
+ * @param[in]     limit     Most events per page; 0 for no limit.
+ * @param[out]    more_out  Whether events remain after this page; may be
+ *                          NULL.
+ * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EUTF8,
+ *         RS_ENOMEM or RS_ECORRUPT.
+ * Thread safety: any thread.
+ */
+RS_API int rs_eventlog_read_by_type(rs_db *db, const rs_run_id *run,
+				    const char *type, size_t type_len,
+				    uint64_t *cursor, size_t limit,
+				    bool *more_out, rs_event_cb cb, void *ctx);
+
+/**
+ * One-shot verification of a run's whole chain at one snapshot: for every
+ * event in order, that its stored previous hash is the hash of the event
+ * before (zeros for sequence 0), that its hash recomputes from its fields,
+ * and that the log's head matches the last event. Cost: O(log size).
+ *
+ * @param[out] bad_seq_out  On RS_ECORRUPT, the first sequence that does
+ *                          not verify (the log's length when only the
+ *                          head is wrong); may be NULL.
+ * @return 0 (the chain verifies, an empty one included), RS_ECORRUPT,
+ *         RS_EINVAL or RS_ENOMEM.
+ * Thread safety: any thread.
+ */
+RS_API int rs_eventlog_verify_chain(rs_db *db, const rs_run_id *run,
+				    uint64_t *bad_seq_out);
+
+/**
+ * Append an event in a transaction. The sequence, timestamp and hash are
+ * assigned when the transaction commits (under the run's commit lock), so
+ * appending never makes the transaction conflict; several appends of one
+ * transaction get consecutive sequences in call order. Until then the
+ * event is visible in the transaction as a pending event (see
+ * rs_txn_eventlog_read()).
+ *
+ * @param[out] receipt_out  Filled when the transaction commits
+ *                          successfully (left alone otherwise); may be
+ *                          NULL. It must stay valid until the commit
+ *                          returns (rs_txn_commit() or rs_txn_run()).
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EREADONLY, RS_EDONE or
+ *         RS_ENOMEM. An archived run fails at commit (RS_EARCHIVED).
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_eventlog_append(rs_txn *txn, const char *type,
+				  size_t type_len, const void *payload,
+				  size_t payload_len,
+				  rs_event_receipt *receipt_out);
+
+/**
+ * Read one event in a transaction's view: the committed events of its
+ * snapshot, then its own pending appends, which follow them with
+ * provisional sequences and RS_EVENT_F_PENDING. Reading at or past the
+ * snapshot's length reads the log's head, so a transaction that saw its
+ * pending sequences conflicts if another append commits first: the
+ * provisional sequences it saw are then the ones it gets.
+ *
+ * @param[out] ev_out  Views valid until the transaction ends.
+ * @return 0, RS_ENOTFOUND, RS_EINVAL, RS_EDONE, RS_ENOMEM or RS_ECORRUPT.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_eventlog_read(rs_txn *txn, uint64_t seq, rs_event *ev_out);
+
+/**
+ * rs_eventlog_read_range() in a transaction's view (pending appends
+ * included, as for rs_txn_eventlog_read()). Views valid during cb only.
+ *
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_eventlog_read_range(rs_txn *txn, uint64_t start, uint64_t end,
+				      rs_event_cb cb, void *ctx);
+
+/**
+ * The log's length in a transaction's view: committed events of its
+ * snapshot plus its pending appends. Reads the head (see
+ * rs_txn_eventlog_read()).
+ *
+ * @return 0, RS_EINVAL, RS_EDONE or RS_ENOMEM.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_eventlog_len(rs_txn *txn, uint64_t *len_out);
+
+/**
+ * The committed head of the log at the transaction's snapshot, as for
+ * rs_eventlog_head(). Pending appends have no hash yet and are not
+ * included: len_out may be less than rs_txn_eventlog_len().
+ *
+ * @return 0, RS_EINVAL, RS_EDONE or RS_ENOMEM.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_eventlog_head(rs_txn *txn, uint64_t *len_out,
+				uint8_t *hash_out);
+
+/**
+ * rs_eventlog_read_by_type() in a transaction's view: committed events of
+ * the type, then its pending appends of the type (the cursor counts both).
+ *
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_eventlog_read_by_type(rs_txn *txn, const char *type,
+					size_t type_len, uint64_t *cursor,
+					size_t limit, bool *more_out,
+					rs_event_cb cb, void *ctx);
+
+/**
+ * rs_eventlog_verify_chain() on the committed events of the transaction's
+ * snapshot (pending appends are not chained yet).
+ *
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_eventlog_verify_chain(rs_txn *txn, uint64_t *bad_seq_out);
+
 #ifdef __cplusplus
 }
 #endif
