@@ -853,6 +853,224 @@ RS_API int rs_txn_eventlog_read_by_type(rs_txn *txn, const char *type,
  */
 RS_API int rs_txn_eventlog_verify_chain(rs_txn *txn, uint64_t *bad_seq_out);
 
+/* ------------------------------------------------------------------ */
+/* StateCell                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A StateCell is a named, versioned value in a run. init creates it at
+ * version 1 (or one past the version it had when last deleted); every set,
+ * cas or transition adds 1. Versions of a name never repeat within a run,
+ * across delete and re-init too, so a compare-and-swap holding a stale
+ * version always fails (no ABA). Deleting the run itself (RunIndex) starts
+ * its names afresh.
+ *
+ * The one-shot writes run under the run's commit lock and never conflict.
+ * In a transaction, every operation on a cell reads it (the cell joins the
+ * read set), so a concurrent write of the same cell makes the commit
+ * conflict.
+ */
+
+/**
+ * A transition: given the cell's current value and version, write the new
+ * value into *new_value (the library copies it before fn returns to its
+ * caller; it need stay valid only until then). *new_value starts as
+ * {NULL, 0}: leaving data NULL writes nothing (use a non-NULL pointer with
+ * len 0 for an empty value). Return 0 to go on; any other value aborts the
+ * transition and is returned unchanged. Results of its own go through ctx.
+ * It may run more than once (retries), so it must be pure.
+ */
+typedef int (*rs_cell_transition_fn)(rs_bytes value, uint64_t version,
+				     rs_bytes *new_value, void *ctx);
+
+/** Called once per cell by the list functions, in ascending bytewise name
+ *  order. The views are valid only during the call. */
+typedef int (*rs_cell_entry_cb)(rs_bytes name, rs_bytes value, uint64_t version,
+				void *ctx);
+
+/**
+ * One-shot init: create a cell. Among concurrent inits of one name exactly
+ * one succeeds; the others get RS_EEXIST.
+ *
+ * @param[in]  name         1..RS_NAME_MAX bytes of UTF-8.
+ * @param[in]  val          0..RS_VALUE_MAX bytes (NULL when vlen is 0).
+ * @param[out] version_out  The new version; may be NULL.
+ * @return 0, RS_EEXIST, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EARCHIVED,
+ *         RS_ENOMEM or RS_EIO.
+ * Thread safety: any thread.
+ */
+RS_API int rs_cell_init(rs_db *db, const rs_run_id *run, const char *name,
+			size_t name_len, const void *val, size_t vlen,
+			uint64_t *version_out);
+
+/**
+ * One-shot read of a cell's value and version on the lock-free fast path,
+ * into a caller-owned buffer.
+ *
+ * @param[out] buf          May be NULL when cap is 0.
+ * @param[out] len_out      The value's length (also on RS_ENOSPC); may be
+ *                          NULL.
+ * @param[out] version_out  May be NULL.
+ * @return 0, RS_ENOTFOUND, RS_ENOSPC (nothing copied), RS_EINVAL,
+ *         RS_ETOOBIG or RS_EUTF8.
+ * Thread safety: any thread.
+ */
+RS_API int rs_cell_read(rs_db *db, const rs_run_id *run, const char *name,
+			size_t name_len, void *buf, size_t cap, size_t *len_out,
+			uint64_t *version_out);
+
+/**
+ * One-shot set of an existing cell's value (version + 1).
+ *
+ * @return 0, RS_ENOTFOUND (no such cell), RS_EINVAL, RS_ETOOBIG,
+ *         RS_EUTF8, RS_EARCHIVED, RS_ENOMEM or RS_EIO.
+ * Thread safety: any thread.
+ */
+RS_API int rs_cell_set(rs_db *db, const rs_run_id *run, const char *name,
+		       size_t name_len, const void *val, size_t vlen,
+		       uint64_t *version_out);
+
+/**
+ * One-shot compare-and-swap: set the value only if the cell's version is
+ * still expected_version.
+ *
+ * @return 0, RS_EMISMATCH (the version differs; nothing written),
+ *         RS_ENOTFOUND, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EARCHIVED,
+ *         RS_ENOMEM or RS_EIO.
+ * Thread safety: any thread.
+ */
+RS_API int rs_cell_cas(rs_db *db, const rs_run_id *run, const char *name,
+		       size_t name_len, uint64_t expected_version,
+		       const void *val, size_t vlen, uint64_t *version_out);
+
+/**
+ * One-shot transition: read the cell, call fn, write what it returns, in
+ * a transaction retried (randomized exponential backoff, as rs_txn_run())
+ * while it conflicts, up to max_attempts attempts.
+ *
+ * @param[in]  max_attempts  Attempts in all; 0 for
+ *                           RS_TXN_RUN_DEFAULT_ATTEMPTS.
+ * @param[out] version_out   The version after the transition (unchanged
+ *                           when fn wrote nothing); may be NULL.
+ * @param[in]  fn, ctx       The transition.
+ * @return 0, fn's nonzero return, RS_ENOTFOUND (fn not called),
+ *         RS_ECONFLICT (still conflicting after max_attempts), RS_EINVAL,
+ *         RS_ETOOBIG (name, or the value fn gave), RS_EUTF8, RS_EARCHIVED,
+ *         RS_ENOMEM or RS_EIO.
+ * Thread safety: any thread.
+ */
+RS_API int rs_cell_transition(rs_db *db, const rs_run_id *run, const char *name,
+			      size_t name_len, unsigned max_attempts,
+			      uint64_t *version_out, rs_cell_transition_fn fn,
+			      void *ctx);
+
+/**
+ * One-shot delete. The name's version is remembered, so a later init
+ * continues past it. Deleting an absent cell writes nothing.
+ *
+ * @param[out] existed_out  Whether the cell existed; may be NULL.
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EARCHIVED, RS_ENOMEM or
+ *         RS_EIO.
+ * Thread safety: any thread.
+ */
+RS_API int rs_cell_delete(rs_db *db, const rs_run_id *run, const char *name,
+			  size_t name_len, bool *existed_out);
+
+/**
+ * One-shot listing of the cells whose names start with `prefix`, at one
+ * snapshot, in ascending bytewise name order, after the name `after` (a
+ * cursor: the last name of the previous page, or NULL). Prefix and cursor
+ * are bytes (not checked as UTF-8). Cost: O(keys in the run + matches ·
+ * log matches) per page, like rs_kv_list().
+ *
+ * @param[in]  prefix    0..RS_NAME_MAX bytes; NULL when prefix_len is 0.
+ * @param[in]  after     Cursor or NULL; at most RS_NAME_MAX bytes.
+ * @param[in]  limit     Most cells per page; 0 for no limit.
+ * @param[out] more_out  Whether cells remain after this page; may be NULL.
+ * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_ENOMEM or
+ *         RS_ECORRUPT.
+ * Thread safety: any thread.
+ */
+RS_API int rs_cell_list(rs_db *db, const rs_run_id *run, const char *prefix,
+			size_t prefix_len, const char *after, size_t after_len,
+			size_t limit, bool *more_out, rs_cell_entry_cb cb,
+			void *ctx);
+
+/**
+ * Init in a transaction (as rs_cell_init()). The name is read, so of two
+ * transactions initializing it one commits and the other conflicts (and
+ * then, retried, gets RS_EEXIST).
+ *
+ * @param[out] version_out  The version the cell will have; may be NULL.
+ * @return 0, RS_EEXIST, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EREADONLY,
+ *         RS_EDONE, RS_ENOMEM or RS_ECORRUPT.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_cell_init(rs_txn *txn, const char *name, size_t name_len,
+			    const void *val, size_t vlen,
+			    uint64_t *version_out);
+
+/**
+ * Read a cell in a transaction: its own writes first, then its snapshot.
+ *
+ * @param[out] val_out      Borrowed view, valid until the transaction ends.
+ * @param[out] version_out  May be NULL.
+ * @return 0, RS_ENOTFOUND, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EDONE,
+ *         RS_ENOMEM or RS_ECORRUPT.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_cell_read(rs_txn *txn, const char *name, size_t name_len,
+			    rs_bytes *val_out, uint64_t *version_out);
+
+/**
+ * Set in a transaction (as rs_cell_set()).
+ * @return as rs_txn_cell_init(), with RS_ENOTFOUND for RS_EEXIST.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_cell_set(rs_txn *txn, const char *name, size_t name_len,
+			   const void *val, size_t vlen, uint64_t *version_out);
+
+/**
+ * Compare-and-swap in a transaction (as rs_cell_cas()), against the
+ * version in the transaction's view.
+ * @return as rs_txn_cell_set(), plus RS_EMISMATCH.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_cell_cas(rs_txn *txn, const char *name, size_t name_len,
+			   uint64_t expected_version, const void *val,
+			   size_t vlen, uint64_t *version_out);
+
+/**
+ * Transition in a transaction: fn is called once with the value and
+ * version in the transaction's view, and its new value is staged. Retry
+ * the whole transaction (rs_txn_run()) on conflict.
+ * @return 0, fn's nonzero return, and the errors of rs_txn_cell_set().
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_cell_transition(rs_txn *txn, const char *name,
+				  size_t name_len, uint64_t *version_out,
+				  rs_cell_transition_fn fn, void *ctx);
+
+/**
+ * Delete in a transaction (as rs_cell_delete()).
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EREADONLY, RS_EDONE,
+ *         RS_ENOMEM or RS_ECORRUPT.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_cell_delete(rs_txn *txn, const char *name, size_t name_len,
+			      bool *existed_out);
+
+/**
+ * List cells in a transaction, merged with its own writes; arguments as
+ * rs_cell_list(). The listed prefix joins the read set (as
+ * rs_txn_kv_list(): a cell with that prefix created, changed or deleted by
+ * another commit makes this one conflict).
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_cell_list(rs_txn *txn, const char *prefix, size_t prefix_len,
+			    const char *after, size_t after_len, size_t limit,
+			    bool *more_out, rs_cell_entry_cb cb, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * StateCell: named, versioned values of a run. A stateless facade over the
+ * txn layer.
+ *
+ * Keys (tag RS__TAG_STATECELL):
+ *   0x01 name   the cell: u64 version (big-endian), then the value
+ *   0x02 name   the name's version floor: u64, the version the cell had
+ *               when it was last deleted (kept while the cell is absent)
+ * A deleted cell is a tombstone of 0x01 name plus its floor, so init
+ * continues at floor + 1 and a version never repeats for a name (a stale
+ * CAS always fails). Listing scans only the 0x01 keys.
+ *
+ * One operation, two ways to run it (cell_apply): the one-shot writes are
+ * deferred steps of a blind context (txn.c), reading the newest committed
+ * cell under the run's commit lock, so they never conflict and init has
+ * exactly one winner; in a transaction the same code reads the cell in
+ * the transaction's view (joining the read set) and stages its writes.
+ */
+#define _GNU_SOURCE
+#include <stddef.h>
+#include <string.h>
+
+#include "primitives/prim.h"
+#include "storage/store.h"
+#include "txn/txn.h"
+#include "util/error.h"
+#include "util/rcu.h"
+
+#define TAG RS__TAG_STATECELL
+#define K_CELL 0x01
+#define K_FLOOR 0x02
+#define CELL_KEY_MAX (1 + RS_NAME_MAX)
+
+enum cell_op {
+	OP_INIT,
+	OP_SET,
+	OP_CAS,
+	OP_DELETE,
+	OP_TRANSITION
+};
+
+/* Where a cell operation reads: a transaction's view, or (cc set) the
+ * newest committed state under the commit lock. Writes always go to txn. */
+typedef struct cell_io {
+	rs_txn *txn;
+	rs__cc *cc;
+} cell_io;
+
+typedef struct cell_args {
+	enum cell_op op;
+	unsigned char key[CELL_KEY_MAX];
+	size_t klen;
+	unsigned char *val; /* u64 version + value, in the arena */
+	size_t vlen;
+	uint64_t expected;
+	rs_cell_transition_fn fn;
+	void *fn_ctx;
+	/* results */
+	uint64_t version;
+	bool existed;
+} cell_args;
+
+static size_t cell_key(unsigned char *key, uint8_t kind, const char *name,
+		       size_t len)
+{
+	key[0] = kind;
+	memcpy(key + 1, name, len);
+	return 1 + len;
+}
+
+static int io_read(cell_io *io, const unsigned char *key, size_t klen,
+		   rs_bytes *out)
+{
+	if (io->cc)
+		return rs__cc_read(io->cc, TAG, key, klen, out);
+	return rs__txn_read(io->txn, TAG, key, klen, out);
+}
+
+/* The cell's version and value; RS_ENOTFOUND when absent. */
+static int read_cell(cell_io *io, const cell_args *a, uint64_t *version,
+		     rs_bytes *value)
+{
+	rs_bytes v;
+	int rc = io_read(io, a->key, a->klen, &v);
+
+	if (rc < 0)
+		return rc;
+	if (v.len < 8)
+		return RS_ECORRUPT;
+	*version = rs__get_u64(v.data);
+	value->data = (const unsigned char *)v.data + 8;
+	value->len = v.len - 8;
+	return 0;
+}
+
+static int read_floor(cell_io *io, const cell_args *a, uint64_t *floor)
+{
+	unsigned char key[CELL_KEY_MAX];
+	rs_bytes v;
+	int rc;
+
+	memcpy(key, a->key, a->klen);
+	key[0] = K_FLOOR;
+	rc = io_read(io, key, a->klen, &v);
+	if (rc == RS_ENOTFOUND) {
+		*floor = 0;
+		return 0;
+	}
+	RS_TRY(rc);
+	if (v.len != 8)
+		return RS_ECORRUPT;
+	*floor = rs__get_u64(v.data);
+	return 0;
+}
+
+/* A value buffer (u64 version + bytes) in the transaction's arena. */
+static int make_val(rs_txn *txn, cell_args *a, const void *val, size_t vlen)
+{
+	a->val = rs__arena_alloc(&txn->arena, 8 + vlen);
+	if (!a->val)
+		return RS_ENOMEM;
+	if (vlen)
+		memcpy(a->val + 8, val, vlen);
+	a->vlen = 8 + vlen;
+	return 0;
+}
+
+static int write_version(cell_io *io, cell_args *a, uint64_t version)
+{
+	rs__put_u64(a->val, version);
+	a->version = version;
+	return rs__txn_write_ref(io->txn, TAG, a->key, a->klen, a->val, a->vlen,
+				 0);
+}
+
+static int apply_delete(cell_io *io, cell_args *a, uint64_t cur)
+{
+	unsigned char key[CELL_KEY_MAX];
+	unsigned char *floor = rs__arena_alloc(&io->txn->arena, 8);
+
+	if (!floor)
+		return RS_ENOMEM;
+	rs__put_u64(floor, cur);
+	memcpy(key, a->key, a->klen);
+	key[0] = K_FLOOR;
+	RS_TRY(rs__txn_write_ref(io->txn, TAG, key, a->klen, floor, 8, 0));
+	return rs__txn_write_ref(io->txn, TAG, a->key, a->klen, NULL, 0,
+				 RS__OP_F_DELETE);
+}
+
+static int apply_transition(cell_io *io, cell_args *a, uint64_t cur,
+			    rs_bytes value)
+{
+	rs_bytes nv = { NULL, 0 };
+	int rc = a->fn(value, cur, &nv, a->fn_ctx);
+
+	if (rc != 0)
+		return rc;
+	if (!nv.data) {
+		a->version = cur;
+		return 0;
+	}
+	if (nv.len > RS_VALUE_MAX)
+		return RS_ETOOBIG;
+	RS_TRY(make_val(io->txn, a, nv.data, nv.len));
+	return write_version(io, a, cur + 1);
+}
+
+static int cell_apply(cell_io *io, cell_args *a)
+{
+	uint64_t cur = 0, floor;
+	rs_bytes value;
+	int rc = read_cell(io, a, &cur, &value);
+	bool present = rc == 0;
+
+	if (rc < 0 && rc != RS_ENOTFOUND)
+		return rc;
+	switch (a->op) {
+	case OP_INIT:
+		if (present)
+			return RS_EEXIST;
+		RS_TRY(read_floor(io, a, &floor));
+		return write_version(io, a, floor + 1);
+	case OP_DELETE:
+		a->existed = present;
+		return present ? apply_delete(io, a, cur) : 0;
+	default:
+		break;
+	}
+	if (!present)
+		return RS_ENOTFOUND;
+	if (a->op == OP_TRANSITION)
+		return apply_transition(io, a, cur, value);
+	if (a->op == OP_CAS && cur != a->expected)
+		return RS_EMISMATCH;
+	return write_version(io, a, cur + 1);
+}
+
+static int cell_step(rs__cc *cc, void *arg)
+{
+	cell_io io = { cc->txn, cc };
+
+	return cell_apply(&io, arg);
+}
+
+/* ---- argument checks ---- */
+
+static int check_name(const char *name, size_t len)
+{
+	return rs__prim_check_text(name, len, RS_NAME_MAX);
+}
+
+static int check_write(const char *name, size_t nlen, const void *val,
+		       size_t vlen)
+{
+	RS_TRY(check_name(name, nlen));
+	return rs__prim_check_bytes(val, vlen);
+}
+
+/* ---- one-shot writes: a deferred step in a blind context ---- */
+
+static int oneshot(rs_db *db, const rs_run_id *run, enum cell_op op,
+		   const char *name, size_t nlen, uint64_t expected,
+		   const void *val, size_t vlen, void *out)
+{
+	cell_args *a;
+	rs_txn *txn;
+	size_t off = op == OP_DELETE ? offsetof(cell_args, existed)
+				     : offsetof(cell_args, version);
+	size_t olen = op == OP_DELETE ? sizeof(bool) : sizeof(uint64_t);
+	int rc;
+
+	RS_TRY(rs__txn_begin(&txn, db, run, RS__TXN_F_BLIND));
+	rc = rs__txn_defer(txn, cell_step, sizeof(*a), (void **)&a, out, off,
+			   olen);
+	if (rc == 0 && op != OP_DELETE)
+		rc = make_val(txn, a, val, vlen);
+	if (rc < 0) {
+		rs__txn_abort(txn);
+		return rc;
+	}
+	a->op = op;
+	a->klen = cell_key(a->key, K_CELL, name, nlen);
+	a->expected = expected;
+	return rs__txn_commit(txn);
+}
+
+int rs_cell_init(rs_db *db, const rs_run_id *run, const char *name,
+		 size_t name_len, const void *val, size_t vlen,
+		 uint64_t *version_out)
+{
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_TRY(check_write(name, name_len, val, vlen));
+	return oneshot(db, run, OP_INIT, name, name_len, 0, val, vlen,
+		       version_out);
+}
+
+int rs_cell_set(rs_db *db, const rs_run_id *run, const char *name,
+		size_t name_len, const void *val, size_t vlen,
+		uint64_t *version_out)
+{
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_TRY(check_write(name, name_len, val, vlen));
+	return oneshot(db, run, OP_SET, name, name_len, 0, val, vlen,
+		       version_out);
+}
+
+int rs_cell_cas(rs_db *db, const rs_run_id *run, const char *name,
+		size_t name_len, uint64_t expected_version, const void *val,
+		size_t vlen, uint64_t *version_out)
+{
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_TRY(check_write(name, name_len, val, vlen));
+	return oneshot(db, run, OP_CAS, name, name_len, expected_version, val,
+		       vlen, version_out);
+}
+
+int rs_cell_delete(rs_db *db, const rs_run_id *run, const char *name,
+		   size_t name_len, bool *existed_out)
+{
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_TRY(check_name(name, name_len));
+	return oneshot(db, run, OP_DELETE, name, name_len, 0, NULL, 0,
+		       existed_out);
+}
+
+/* ---- one-shot reads ---- */
+
+struct cell_sink {
+	void *buf;
+	size_t cap;
+	size_t len;
+	uint64_t version;
+};
+
+static int sink_cell(const void *val, size_t len, void *arg)
+{
+	struct cell_sink *cs = arg;
+
+	if (len < 8)
+		return RS_ECORRUPT;
+	cs->version = rs__get_u64(val);
+	cs->len = len - 8;
+	if (cs->len > cs->cap)
+		return RS_ENOSPC;
+	if (cs->len)
+		memcpy(cs->buf, (const unsigned char *)val + 8, cs->len);
+	return 0;
+}
+
+int rs_cell_read(rs_db *db, const rs_run_id *run, const char *name,
+		 size_t name_len, void *buf, size_t cap, size_t *len_out,
+		 uint64_t *version_out)
+{
+	struct cell_sink cs = { buf, cap, 0, 0 };
+	unsigned char key[CELL_KEY_MAX];
+	rs__store *st;
+	int rc;
+
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_TRY(check_name(name, name_len));
+	RS_CHECK_ARG(buf || cap == 0);
+	rs__rcu_thread_ensure();
+	st = db->store;
+	rc = st->ops->read_latest(st, run, TAG, key,
+				  cell_key(key, K_CELL, name, name_len),
+				  sink_cell, &cs);
+	if (len_out && (rc == 0 || rc == RS_ENOSPC))
+		*len_out = cs.len;
+	if (version_out && rc == 0)
+		*version_out = cs.version;
+	return rc;
+}
+
+/* ---- transition: a transaction retried on conflict ---- */
+
+struct transition_ctx {
+	const char *name;
+	size_t nlen;
+	rs_cell_transition_fn fn;
+	void *ctx;
+	uint64_t version;
+};
+
+static int txn_apply(rs_txn *txn, enum cell_op op, const char *name,
+		     size_t nlen, uint64_t expected, const void *val,
+		     size_t vlen, cell_args *a)
+{
+	cell_io io = { txn, NULL };
+
+	if (txn->flags & RS_TXN_F_READONLY)
+		return RS_EREADONLY;
+	a->op = op;
+	a->klen = cell_key(a->key, K_CELL, name, nlen);
+	a->expected = expected;
+	if (op != OP_DELETE && op != OP_TRANSITION)
+		RS_TRY(make_val(txn, a, val, vlen));
+	return cell_apply(&io, a);
+}
+
+static int transition_body(rs_txn *txn, void *arg)
+{
+	struct transition_ctx *tc = arg;
+	cell_args a = { 0 };
+	int rc;
+
+	a.fn = tc->fn;
+	a.fn_ctx = tc->ctx;
+	/* fn's own nonzero return, positive ones too, goes back as is. */
+	rc = txn_apply(txn, OP_TRANSITION, tc->name, tc->nlen, 0, NULL, 0, &a);
+	tc->version = a.version;
+	return rc;
+}
+
+int rs_cell_transition(rs_db *db, const rs_run_id *run, const char *name,
+		       size_t name_len, unsigned max_attempts,
+		       uint64_t *version_out, rs_cell_transition_fn fn,
+		       void *ctx)
+{
+	struct transition_ctx tc = { name, name_len, fn, ctx, 0 };
+	int rc;
+
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_TRY(check_name(name, name_len));
+	RS_CHECK_ARG(fn);
+	rc = rs__txn_run(db, run, 0, max_attempts, transition_body, &tc);
+	if (rc == 0 && version_out)
+		*version_out = tc.version;
+	return rc;
+}
+
+/* ---- in a transaction ---- */
+
+int rs_txn_cell_init(rs_txn *txn, const char *name, size_t name_len,
+		     const void *val, size_t vlen, uint64_t *version_out)
+{
+	cell_args a = { 0 };
+
+	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(check_write(name, name_len, val, vlen));
+	RS_TRY(txn_apply(txn, OP_INIT, name, name_len, 0, val, vlen, &a));
+	if (version_out)
+		*version_out = a.version;
+	return 0;
+}
+
+int rs_txn_cell_read(rs_txn *txn, const char *name, size_t name_len,
+		     rs_bytes *val_out, uint64_t *version_out)
+{
+	cell_io io = { txn, NULL };
+	cell_args a = { 0 };
+	uint64_t version;
+
+	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(check_name(name, name_len));
+	RS_CHECK_ARG(val_out);
+	a.klen = cell_key(a.key, K_CELL, name, name_len);
+	RS_TRY(read_cell(&io, &a, &version, val_out));
+	if (version_out)
+		*version_out = version;
+	return 0;
+}
+
+int rs_txn_cell_set(rs_txn *txn, const char *name, size_t name_len,
+		    const void *val, size_t vlen, uint64_t *version_out)
+{
+	cell_args a = { 0 };
+
+	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(check_write(name, name_len, val, vlen));
+	RS_TRY(txn_apply(txn, OP_SET, name, name_len, 0, val, vlen, &a));
+	if (version_out)
+		*version_out = a.version;
+	return 0;
+}
+
+int rs_txn_cell_cas(rs_txn *txn, const char *name, size_t name_len,
+		    uint64_t expected_version, const void *val, size_t vlen,
+		    uint64_t *version_out)
+{
+	cell_args a = { 0 };
+
+	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(check_write(name, name_len, val, vlen));
+	RS_TRY(txn_apply(txn, OP_CAS, name, name_len, expected_version, val,
+			 vlen, &a));
+	if (version_out)
+		*version_out = a.version;
+	return 0;
+}
+
+int rs_txn_cell_transition(rs_txn *txn, const char *name, size_t name_len,
+			   uint64_t *version_out, rs_cell_transition_fn fn,
+			   void *ctx)
+{
+	cell_args a = { 0 };
+	int rc;
+
+	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(check_name(name, name_len));
+	RS_CHECK_ARG(fn);
+	a.fn = fn;
+	a.fn_ctx = ctx;
+	rc = txn_apply(txn, OP_TRANSITION, name, name_len, 0, NULL, 0, &a);
+	if (rc == 0 && version_out)
+		*version_out = a.version;
+	return rc;
+}
+
+int rs_txn_cell_delete(rs_txn *txn, const char *name, size_t name_len,
+		       bool *existed_out)
+{
+	cell_args a = { 0 };
+
+	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(check_name(name, name_len));
+	RS_TRY(txn_apply(txn, OP_DELETE, name, name_len, 0, NULL, 0, &a));
+	if (existed_out)
+		*existed_out = a.existed;
+	return 0;
+}
+
+/* ---- listing ---- */
+
+struct list_ctx {
+	rs_cell_entry_cb cb;
+	void *ctx;
+};
+
+static int list_entry(rs_bytes key, rs_bytes val, void *arg)
+{
+	struct list_ctx *lc = arg;
+	rs_bytes name, value;
+
+	if (val.len < 8)
+		return RS_ECORRUPT;
+	name.data = (const unsigned char *)key.data + 1;
+	name.len = key.len - 1;
+	value.data = (const unsigned char *)val.data + 8;
+	value.len = val.len - 8;
+	return lc->cb(name, value, rs__get_u64(val.data), lc->ctx);
+}
+
+static int do_list(rs_txn *txn, const char *prefix, size_t plen,
+		   const char *after, size_t alen, size_t limit, bool *more_out,
+		   rs_cell_entry_cb cb, void *ctx)
+{
+	unsigned char pkey[CELL_KEY_MAX], akey[CELL_KEY_MAX];
+	struct list_ctx lc = { cb, ctx };
+
+	RS_CHECK_ARG(prefix || plen == 0);
+	RS_CHECK_ARG(!after || alen > 0);
+	RS_CHECK_ARG(after || alen == 0);
+	RS_CHECK_ARG(cb);
+	if (plen > RS_NAME_MAX || alen > RS_NAME_MAX)
+		return RS_ETOOBIG;
+	pkey[0] = akey[0] = K_CELL;
+	if (plen)
+		memcpy(pkey + 1, prefix, plen);
+	if (alen)
+		memcpy(akey + 1, after, alen);
+	return rs__txn_list(txn, TAG, pkey, 1 + plen, after ? akey : NULL,
+			    after ? 1 + alen : 0, limit, more_out, list_entry,
+			    &lc);
+}
+
+int rs_cell_list(rs_db *db, const rs_run_id *run, const char *prefix,
+		 size_t prefix_len, const char *after, size_t after_len,
+		 size_t limit, bool *more_out, rs_cell_entry_cb cb, void *ctx)
+{
+	rs_txn *txn;
+	int rc;
+
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_TRY(rs__txn_begin(&txn, db, run, RS_TXN_F_READONLY));
+	rc = do_list(txn, prefix, prefix_len, after, after_len, limit, more_out,
+		     cb, ctx);
+	rs__txn_abort(txn);
+	return rc;
+}
+
+int rs_txn_cell_list(rs_txn *txn, const char *prefix, size_t prefix_len,
+		     const char *after, size_t after_len, size_t limit,
+		     bool *more_out, rs_cell_entry_cb cb, void *ctx)
+{
+	RS_TRY(rs__prim_check_txn(txn));
+	return do_list(txn, prefix, prefix_len, after, after_len, limit,
+		       more_out, cb, ctx);
+}

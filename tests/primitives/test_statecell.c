@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: MIT */
+/* StateCell semantics, on both stores. */
+#define _GNU_SOURCE
+#include "prim_fixture.h"
+
+static void cell_init(fx *f, const char *name, const char *val,
+		      uint64_t want_version)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(rs_cell_init(f->db, &f->run, name, strlen(name), val,
+				      strlen(val), &v),
+			 0);
+	assert_int_equal(v, want_version);
+}
+
+static void expect_cell(fx *f, const char *name, const char *val,
+			uint64_t version)
+{
+	char buf[64];
+	size_t len = 0;
+	uint64_t v = 0;
+
+	assert_int_equal(rs_cell_read(f->db, &f->run, name, strlen(name), buf,
+				      sizeof(buf), &len, &v),
+			 0);
+	assert_int_equal(len, strlen(val));
+	assert_memory_equal(buf, val, len);
+	assert_int_equal(v, version);
+}
+
+static void statecell__versions_start_at_1_and_rise(void **state)
+{
+	fx *f = *state;
+	uint64_t v = 0;
+
+	cell_init(f, "plan", "draft", 1);
+	expect_cell(f, "plan", "draft", 1);
+	assert_int_equal(rs_cell_set(f->db, &f->run, S("plan"), S("v2"), &v),
+			 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(rs_cell_set(f->db, &f->run, S("plan"), NULL, 0, &v),
+			 0);
+	assert_int_equal(v, 3);
+	expect_cell(f, "plan", "", 3);
+	assert_int_equal(
+		rs_cell_cas(f->db, &f->run, S("plan"), 3, S("final"), &v), 0);
+	assert_int_equal(v, 4);
+	expect_cell(f, "plan", "final", 4);
+	/* Other names and other runs are separate. */
+	cell_init(f, "other", "x", 1);
+	assert_int_equal(rs_cell_set(f->db, &f->run, S("plan"), S("y"), NULL),
+			 0);
+	expect_cell(f, "plan", "y", 5);
+}
+
+static void statecell__init_existing_is_eexist(void **state)
+{
+	fx *f = *state;
+	uint64_t v = 77;
+
+	cell_init(f, "c", "a", 1);
+	assert_int_equal(rs_cell_init(f->db, &f->run, S("c"), S("b"), &v),
+			 RS_EEXIST);
+	assert_int_equal(v, 77);
+	expect_cell(f, "c", "a", 1);
+}
+
+static void statecell__missing_cell_errors(void **state)
+{
+	fx *f = *state;
+	char buf[8];
+	size_t len = 5;
+	bool existed = true;
+
+	assert_int_equal(rs_cell_read(f->db, &f->run, S("nope"), buf,
+				      sizeof(buf), &len, NULL),
+			 RS_ENOTFOUND);
+	assert_int_equal(rs_cell_set(f->db, &f->run, S("nope"), S("x"), NULL),
+			 RS_ENOTFOUND);
+	assert_int_equal(
+		rs_cell_cas(f->db, &f->run, S("nope"), 0, S("x"), NULL),
+		RS_ENOTFOUND);
+	assert_int_equal(rs_cell_delete(f->db, &f->run, S("nope"), &existed),
+			 0);
+	assert_false(existed);
+	/* None of that created the cell. */
+	assert_int_equal(
+		rs_cell_read(f->db, &f->run, S("nope"), NULL, 0, NULL, NULL),
+		RS_ENOTFOUND);
+}
+
+static void statecell__cas_mismatch_changes_nothing(void **state)
+{
+	fx *f = *state;
+	uint64_t v = 9;
+
+	cell_init(f, "c", "a", 1);
+	assert_int_equal(rs_cell_cas(f->db, &f->run, S("c"), 2, S("b"), &v),
+			 RS_EMISMATCH);
+	assert_int_equal(v, 9);
+	expect_cell(f, "c", "a", 1);
+}
+
+static void statecell__stale_cas_fails_after_aba(void **state)
+{
+	fx *f = *state;
+	uint64_t seen;
+	char buf[4];
+
+	cell_init(f, "c", "A", 1);
+	assert_int_equal(
+		rs_cell_read(f->db, &f->run, S("c"), buf, 4, NULL, &seen), 0);
+	assert_int_equal(rs_cell_set(f->db, &f->run, S("c"), S("B"), NULL), 0);
+	assert_int_equal(rs_cell_set(f->db, &f->run, S("c"), S("A"), NULL), 0);
+	/* Same value as when it was read, but the version moved on. */
+	assert_int_equal(
+		rs_cell_cas(f->db, &f->run, S("c"), seen, S("Z"), NULL),
+		RS_EMISMATCH);
+	expect_cell(f, "c", "A", 3);
+}
+
+static void statecell__stale_cas_fails_across_delete_reinit(void **state)
+{
+	fx *f = *state;
+	bool existed = false;
+	uint64_t v;
+
+	cell_init(f, "c", "A", 1);
+	assert_int_equal(rs_cell_set(f->db, &f->run, S("c"), S("B"), NULL), 0);
+	assert_int_equal(rs_cell_delete(f->db, &f->run, S("c"), &existed), 0);
+	assert_true(existed);
+	assert_int_equal(
+		rs_cell_read(f->db, &f->run, S("c"), NULL, 0, NULL, NULL),
+		RS_ENOTFOUND);
+	/* Re-init continues past the deleted cell's version. */
+	cell_init(f, "c", "A", 3);
+	for (v = 1; v <= 2; v++)
+		assert_int_equal(
+			rs_cell_cas(f->db, &f->run, S("c"), v, S("Z"), NULL),
+			RS_EMISMATCH);
+	assert_int_equal(rs_cell_delete(f->db, &f->run, S("c"), NULL), 0);
+	assert_int_equal(rs_cell_delete(f->db, &f->run, S("c"), &existed), 0);
+	assert_false(existed);
+	cell_init(f, "c", "A", 4);
+	assert_int_equal(rs_cell_cas(f->db, &f->run, S("c"), 3, S("Z"), NULL),
+			 RS_EMISMATCH);
+	assert_int_equal(rs_cell_cas(f->db, &f->run, S("c"), 4, S("Z"), &v), 0);
+	assert_int_equal(v, 5);
+}
+
+struct tr {
+	int calls;
+	uint64_t seen_version;
+	char seen[16];
+	char next[16];
+	int ret;
+	bool write;
+};
+
+static int transition_fn(rs_bytes value, uint64_t version, rs_bytes *nv,
+			 void *ctx)
+{
+	struct tr *t = ctx;
+
+	t->calls++;
+	t->seen_version = version;
+	memcpy(t->seen, value.data, value.len);
+	t->seen[value.len] = '\0';
+	if (t->ret)
+		return t->ret;
+	if (t->write) {
+		nv->data = t->next;
+		nv->len = strlen(t->next);
+	}
+	return 0;
+}
+
+static void statecell__transition_applies_fn(void **state)
+{
+	fx *f = *state;
+	struct tr t = { 0 };
+	uint64_t v = 0;
+
+	assert_int_equal(rs_cell_transition(f->db, &f->run, S("c"), 0, &v,
+					    transition_fn, &t),
+			 RS_ENOTFOUND);
+	assert_int_equal(t.calls, 0);
+	cell_init(f, "c", "one", 1);
+	strcpy(t.next, "two");
+	t.write = true;
+	assert_int_equal(rs_cell_transition(f->db, &f->run, S("c"), 0, &v,
+					    transition_fn, &t),
+			 0);
+	assert_int_equal(t.calls, 1);
+	assert_int_equal(t.seen_version, 1);
+	assert_string_equal(t.seen, "one");
+	assert_int_equal(v, 2);
+	expect_cell(f, "c", "two", 2);
+	/* Writing nothing leaves the cell as it is. */
+	t.write = false;
+	assert_int_equal(rs_cell_transition(f->db, &f->run, S("c"), 1, &v,
+					    transition_fn, &t),
+			 0);
+	assert_int_equal(v, 2);
+	expect_cell(f, "c", "two", 2);
+	/* The callback's own result comes back unchanged, nothing written. */
+	t.ret = 1234;
+	t.write = true;
+	assert_int_equal(rs_cell_transition(f->db, &f->run, S("c"), 0, &v,
+					    transition_fn, &t),
+			 1234);
+	expect_cell(f, "c", "two", 2);
+}
+
+struct listed {
+	char names[8][16];
+	uint64_t versions[8];
+	size_t n;
+};
+
+static int list_cb(rs_bytes name, rs_bytes value, uint64_t version, void *ctx)
+{
+	struct listed *l = ctx;
+
+	(void)value;
+	memcpy(l->names[l->n], name.data, name.len);
+	l->names[l->n][name.len] = '\0';
+	l->versions[l->n++] = version;
+	return 0;
+}
+
+static void statecell__list_pages_sorted(void **state)
+{
+	fx *f = *state;
+	struct listed l = { 0 };
+	bool more = false;
+
+	cell_init(f, "b.two", "x", 1);
+	cell_init(f, "a", "x", 1);
+	cell_init(f, "b.one", "x", 1);
+	cell_init(f, "c", "x", 1);
+	cell_init(f, "gone", "x", 1);
+	assert_int_equal(rs_cell_delete(f->db, &f->run, S("gone"), NULL), 0);
+	assert_int_equal(rs_cell_set(f->db, &f->run, S("c"), S("y"), NULL), 0);
+	/* A KV key with the same bytes is not a cell. */
+	assert_int_equal(rs_kv_put(f->db, &f->run, S("\x01z"), S("kv")), 0);
+
+	assert_int_equal(rs_cell_list(f->db, &f->run, NULL, 0, NULL, 0, 2,
+				      &more, list_cb, &l),
+			 0);
+	assert_true(more);
+	assert_int_equal(rs_cell_list(f->db, &f->run, NULL, 0, S("b.one"), 0,
+				      &more, list_cb, &l),
+			 0);
+	assert_false(more);
+	assert_int_equal(l.n, 4);
+	assert_string_equal(l.names[0], "a");
+	assert_string_equal(l.names[1], "b.one");
+	assert_string_equal(l.names[2], "b.two");
+	assert_string_equal(l.names[3], "c");
+	assert_int_equal(l.versions[3], 2);
+	l.n = 0;
+	assert_int_equal(rs_cell_list(f->db, &f->run, S("b."), NULL, 0, 0,
+				      &more, list_cb, &l),
+			 0);
+	assert_int_equal(l.n, 2);
+}
+
+static void statecell__read_enospc_reports_length(void **state)
+{
+	fx *f = *state;
+	char buf[2];
+	size_t len = 0;
+	uint64_t v = 0;
+
+	cell_init(f, "c", "hello", 1);
+	assert_int_equal(rs_cell_read(f->db, &f->run, S("c"), buf, sizeof(buf),
+				      &len, &v),
+			 RS_ENOSPC);
+	assert_int_equal(len, 5);
+	assert_int_equal(v, 0);
+}
+
+static void statecell__txn_read_your_writes(void **state)
+{
+	fx *f = *state;
+	struct tr t = { 0 };
+	struct listed l = { 0 };
+	bool existed = false;
+	rs_txn *txn;
+	rs_bytes val;
+	uint64_t v;
+
+	cell_init(f, "old", "o", 1);
+	assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, 0), 0);
+	assert_int_equal(rs_txn_cell_init(txn, S("new"), S("n1"), &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(rs_txn_cell_init(txn, S("new"), S("n1"), &v),
+			 RS_EEXIST);
+	assert_int_equal(rs_txn_cell_read(txn, S("new"), &val, &v), 0);
+	assert_int_equal(v, 1);
+	assert_memory_equal(val.data, "n1", 2);
+	assert_int_equal(rs_txn_cell_cas(txn, S("new"), 1, S("n2"), &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(rs_txn_cell_cas(txn, S("new"), 1, S("n3"), &v),
+			 RS_EMISMATCH);
+	assert_int_equal(rs_txn_cell_set(txn, S("old"), S("o2"), &v), 0);
+	assert_int_equal(v, 2);
+	strcpy(t.next, "n3");
+	t.write = true;
+	assert_int_equal(
+		rs_txn_cell_transition(txn, S("new"), &v, transition_fn, &t),
+		0);
+	assert_string_equal(t.seen, "n2");
+	assert_int_equal(v, 3);
+	assert_int_equal(rs_txn_cell_set(txn, S("missing"), S("x"), &v),
+			 RS_ENOTFOUND);
+	assert_int_equal(
+		rs_txn_cell_list(txn, NULL, 0, NULL, 0, 0, NULL, list_cb, &l),
+		0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.versions[0], 3); /* "new" */
+	assert_int_equal(rs_txn_cell_delete(txn, S("old"), &existed), 0);
+	assert_true(existed);
+	assert_int_equal(rs_txn_cell_read(txn, S("old"), &val, NULL),
+			 RS_ENOTFOUND);
+	/* Not visible outside before commit. */
+	assert_int_equal(
+		rs_cell_read(f->db, &f->run, S("new"), NULL, 0, NULL, NULL),
+		RS_ENOTFOUND);
+	assert_int_equal(rs_txn_commit(txn), 0);
+	expect_cell(f, "new", "n3", 3);
+	cell_init(f, "old", "again", 3);
+}
+
+static void statecell__txn_concurrent_inits_one_commits(void **state)
+{
+	fx *f = *state;
+	rs_txn *a, *b;
+
+	assert_int_equal(rs_txn_begin(&a, f->db, &f->run, 0), 0);
+	assert_int_equal(rs_txn_begin(&b, f->db, &f->run, 0), 0);
+	assert_int_equal(rs_txn_cell_init(a, S("c"), S("a"), NULL), 0);
+	assert_int_equal(rs_txn_cell_init(b, S("c"), S("b"), NULL), 0);
+	assert_int_equal(rs_txn_commit(a), 0);
+	assert_int_equal(rs_txn_commit(b), RS_ECONFLICT);
+	expect_cell(f, "c", "a", 1);
+	/* A one-shot init racing a transaction's: the one-shot wins. */
+	assert_int_equal(rs_txn_begin(&a, f->db, &f->run, 0), 0);
+	assert_int_equal(rs_txn_cell_init(a, S("d"), S("txn"), NULL), 0);
+	cell_init(f, "d", "oneshot", 1);
+	assert_int_equal(rs_txn_commit(a), RS_ECONFLICT);
+	/* A stale transactional CAS conflicts or mismatches, never wins. */
+	assert_int_equal(rs_txn_begin(&a, f->db, &f->run, 0), 0);
+	assert_int_equal(rs_txn_cell_cas(a, S("d"), 1, S("t"), NULL), 0);
+	assert_int_equal(rs_cell_set(f->db, &f->run, S("d"), S("s"), NULL), 0);
+	assert_int_equal(rs_txn_commit(a), RS_ECONFLICT);
+	expect_cell(f, "d", "s", 2);
+}
+
+static int too_big_fn(rs_bytes value, uint64_t version, rs_bytes *nv, void *ctx)
+{
+	(void)version;
+	(void)ctx;
+	nv->data = value.data;
+	nv->len = (size_t)RS_VALUE_MAX + 1;
+	return 0;
+}
+
+static void statecell__bad_input(void **state)
+{
+	fx *f = *state;
+	rs_run_id nil = { { 0 } };
+	char name[RS_NAME_MAX + 1], buf[8];
+	struct tr t = { 0 };
+	struct listed l = { 0 };
+	rs_txn *txn;
+	rs_bytes val;
+
+	memset(name, 'n', sizeof(name));
+	assert_int_equal(rs_cell_init(NULL, &f->run, S("c"), NULL, 0, NULL),
+			 RS_EINVAL);
+	assert_int_equal(rs_cell_init(f->db, &nil, S("c"), NULL, 0, NULL),
+			 RS_EINVAL);
+	assert_int_equal(rs_cell_init(f->db, &f->run, NULL, 1, NULL, 0, NULL),
+			 RS_EINVAL);
+	assert_int_equal(rs_cell_init(f->db, &f->run, "", 0, NULL, 0, NULL),
+			 RS_EINVAL);
+	assert_int_equal(
+		rs_cell_init(f->db, &f->run, name, sizeof(name), NULL, 0, NULL),
+		RS_ETOOBIG);
+	assert_int_equal(
+		rs_cell_init(f->db, &f->run, S("\xe2\x82"), NULL, 0, NULL),
+		RS_EUTF8);
+	assert_int_equal(rs_cell_init(f->db, &f->run, S("c"), NULL, 2, NULL),
+			 RS_EINVAL);
+	assert_int_equal(rs_cell_init(f->db, &f->run, S("c"), buf,
+				      (size_t)RS_VALUE_MAX + 1, NULL),
+			 RS_ETOOBIG);
+	assert_int_equal(
+		rs_cell_init(f->db, &f->run, name, RS_NAME_MAX, NULL, 0, NULL),
+		0);
+	assert_int_equal(rs_cell_set(f->db, &f->run, S("\xff"), NULL, 0, NULL),
+			 RS_EUTF8);
+	assert_int_equal(rs_cell_cas(f->db, NULL, S("c"), 1, NULL, 0, NULL),
+			 RS_EINVAL);
+	assert_int_equal(rs_cell_delete(f->db, &f->run, NULL, 0, NULL),
+			 RS_EINVAL);
+	assert_int_equal(
+		rs_cell_read(f->db, &f->run, S("c"), NULL, 4, NULL, NULL),
+		RS_EINVAL);
+	assert_int_equal(
+		rs_cell_transition(f->db, &f->run, S("c"), 0, NULL, NULL, NULL),
+		RS_EINVAL);
+	assert_int_equal(rs_cell_list(f->db, &f->run, NULL, 3, NULL, 0, 0, NULL,
+				      list_cb, &l),
+			 RS_EINVAL);
+	assert_int_equal(rs_cell_list(f->db, &f->run, NULL, 0, "a", 0, 0, NULL,
+				      list_cb, &l),
+			 RS_EINVAL);
+	assert_int_equal(rs_cell_list(f->db, &f->run, name, sizeof(name), NULL,
+				      0, 0, NULL, list_cb, &l),
+			 RS_ETOOBIG);
+	assert_int_equal(rs_cell_list(f->db, &f->run, NULL, 0, NULL, 0, 0, NULL,
+				      NULL, NULL),
+			 RS_EINVAL);
+	/* A transition that returns a value too large writes nothing. */
+	cell_init(f, "c", "v", 1);
+	assert_int_equal(rs_cell_transition(f->db, &f->run, S("c"), 0, NULL,
+					    too_big_fn, NULL),
+			 RS_ETOOBIG);
+	expect_cell(f, "c", "v", 1);
+
+	assert_int_equal(rs_txn_cell_init(NULL, S("c"), NULL, 0, NULL),
+			 RS_EINVAL);
+	assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, RS_TXN_F_READONLY),
+			 0);
+	assert_int_equal(rs_txn_cell_init(txn, S("z"), NULL, 0, NULL),
+			 RS_EREADONLY);
+	assert_int_equal(rs_txn_cell_set(txn, S("c"), NULL, 0, NULL),
+			 RS_EREADONLY);
+	assert_int_equal(rs_txn_cell_delete(txn, S("c"), NULL), RS_EREADONLY);
+	assert_int_equal(
+		rs_txn_cell_transition(txn, S("c"), NULL, transition_fn, &t),
+		RS_EREADONLY);
+	assert_int_equal(rs_txn_cell_read(txn, S("c"), NULL, NULL), RS_EINVAL);
+	assert_int_equal(rs_txn_cell_read(txn, S("c"), &val, NULL), 0);
+	assert_int_equal(rs_txn_cell_transition(txn, S("c"), NULL, NULL, NULL),
+			 RS_EINVAL);
+	rs_txn_abort(txn);
+	assert_int_equal(rs_txn_cell_read(txn, S("c"), &val, NULL), RS_EDONE);
+	assert_int_equal(
+		rs_txn_cell_list(txn, NULL, 0, NULL, 0, 0, NULL, list_cb, &l),
+		RS_EDONE);
+	expect_cell(f, "c", "v", 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		FX_TEST(statecell__versions_start_at_1_and_rise),
+		FX_TEST(statecell__init_existing_is_eexist),
+		FX_TEST(statecell__missing_cell_errors),
+		FX_TEST(statecell__cas_mismatch_changes_nothing),
+		FX_TEST(statecell__stale_cas_fails_after_aba),
+		FX_TEST(statecell__stale_cas_fails_across_delete_reinit),
+		FX_TEST(statecell__transition_applies_fn),
+		FX_TEST(statecell__list_pages_sorted),
+		FX_TEST(statecell__read_enospc_reports_length),
+		FX_TEST(statecell__txn_read_your_writes),
+		FX_TEST(statecell__txn_concurrent_inits_one_commits),
+		FX_TEST(statecell__bad_input),
+	};
+
+	return FX_RUN("statecell", tests);
+}
