@@ -1071,6 +1071,228 @@ RS_API int rs_txn_cell_list(rs_txn *txn, const char *prefix, size_t prefix_len,
 			    const char *after, size_t after_len, size_t limit,
 			    bool *more_out, rs_cell_entry_cb cb, void *ctx);
 
+/* ------------------------------------------------------------------ */
+/* TraceStore                                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A run's TraceStore records spans of work (tool calls, model calls...):
+ * a type, a payload, up to RS_TAGS_MAX tags and an optional parent. Ids
+ * are dense per run from 0 and assigned in commit order (under the run's
+ * commit lock, so recording never conflicts), with timestamps that never
+ * decrease along ids. Index entries by type, by tag and by parent are
+ * written in the same commit as the trace, so every query costs
+ * O(results) (O(log n + results) by time), whatever the run's size, and
+ * returns traces in recording (id) order.
+ */
+
+/** The parent argument of a trace without one; the parent of a root. */
+#define RS_TRACE_NONE UINT64_MAX
+/**
+ * Ids with this bit are pending handles: a trace recorded in the current
+ * transaction before it commits. A handle may be the parent of a later
+ * trace of the same transaction.
+ */
+#define RS_TRACE_PENDING (UINT64_C(1) << 63)
+
+/** rs_trace_entry flag: recorded by the current transaction, not yet
+ *  committed: its id is a pending handle and its timestamp is 0. */
+#define RS_TRACE_F_PENDING 0x1u
+
+/**
+ * A trace, as read. A borrowed view: its views point into memory whose
+ * lifetime the reading function states. Tags are read with
+ * rs_trace_entry_tag().
+ */
+typedef struct rs_trace_entry {
+	uint64_t id;
+	uint64_t parent; /* RS_TRACE_NONE for a root */
+	uint64_t timestamp_ns;
+	rs_bytes type;
+	rs_bytes payload;
+	size_t ntags;
+	uint32_t flags;	      /* RS_TRACE_F_* */
+	const void *tags_enc; /* private: the encoded tags */
+} rs_trace_entry;
+
+/** Called once per trace, in id order; views valid only during the call. */
+typedef int (*rs_trace_cb)(const rs_trace_entry *t, void *ctx);
+/** Called once per trace of a tree, depth 0 for the root. */
+typedef int (*rs_trace_tree_cb)(const rs_trace_entry *t, unsigned depth,
+				void *ctx);
+
+/**
+ * Tag i of a trace, as a view with the trace's own lifetime.
+ *
+ * @return 0 or RS_EINVAL (NULL argument, i >= t->ntags).
+ * Thread safety: any thread.
+ */
+RS_API int rs_trace_entry_tag(const rs_trace_entry *t, size_t i,
+			      rs_bytes *tag_out);
+
+/**
+ * One-shot record of a trace, in its own commit; never conflicts.
+ *
+ * @param[in]  type     1..RS_TYPE_MAX bytes of UTF-8.
+ * @param[in]  payload  0..RS_VALUE_MAX bytes (NULL when payload_len is 0).
+ * @param[in]  tags     ntags tags (NULL when ntags is 0), each
+ *                      1..RS_TAG_MAX bytes of UTF-8, no duplicates.
+ * @param[in]  ntags    0..RS_TAGS_MAX.
+ * @param[in]  parent   The id of an existing trace of the run, or
+ *                      RS_TRACE_NONE.
+ * @param[out] id_out   The new id; may be NULL.
+ * @return 0, RS_ENOTFOUND (no such parent), RS_EINVAL, RS_ETOOBIG,
+ *         RS_EUTF8, RS_EARCHIVED, RS_ENOMEM or RS_EIO.
+ * Thread safety: any thread.
+ */
+RS_API int rs_trace_record(rs_db *db, const rs_run_id *run, const char *type,
+			   size_t type_len, const void *payload,
+			   size_t payload_len, const rs_bytes *tags,
+			   size_t ntags, uint64_t parent, uint64_t *id_out);
+
+/**
+ * One-shot read of one trace on the lock-free fast path. Its type, tags
+ * and payload are copied into buf; t_out's views point there.
+ *
+ * @param[out] needed_out  Bytes of buf used, or needed on RS_ENOSPC; may
+ *                         be NULL.
+ * @return 0, RS_ENOTFOUND, RS_ENOSPC, RS_EINVAL or RS_ECORRUPT.
+ * Thread safety: any thread.
+ */
+RS_API int rs_trace_get(rs_db *db, const rs_run_id *run, uint64_t id,
+			rs_trace_entry *t_out, void *buf, size_t cap,
+			size_t *needed_out);
+
+/**
+ * One-shot query of the traces of one type, at one snapshot, in id order.
+ * Cost O(traces returned).
+ *
+ * @param[in,out] cursor    0 for the first page; on return, the position
+ *                          after the last trace passed to cb.
+ * @param[in]     limit     Most traces per page; 0 for no limit.
+ * @param[out]    more_out  Whether traces remain; may be NULL.
+ * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EUTF8,
+ *         RS_ENOMEM or RS_ECORRUPT.
+ * Thread safety: any thread.
+ */
+RS_API int rs_trace_query_by_type(rs_db *db, const rs_run_id *run,
+				  const char *type, size_t type_len,
+				  uint64_t *cursor, size_t limit,
+				  bool *more_out, rs_trace_cb cb, void *ctx);
+
+/**
+ * One-shot query of the traces carrying one tag; as
+ * rs_trace_query_by_type(). Tags match exactly ("a" never matches "a__b").
+ * Thread safety: any thread.
+ */
+RS_API int rs_trace_query_by_tag(rs_db *db, const rs_run_id *run,
+				 const char *tag, size_t tag_len,
+				 uint64_t *cursor, size_t limit, bool *more_out,
+				 rs_trace_cb cb, void *ctx);
+
+/**
+ * One-shot query of the children of a trace, in id order; as
+ * rs_trace_query_by_type(). An id without children gives none (not
+ * RS_ENOTFOUND).
+ * Thread safety: any thread.
+ */
+RS_API int rs_trace_children(rs_db *db, const rs_run_id *run, uint64_t parent,
+			     uint64_t *cursor, size_t limit, bool *more_out,
+			     rs_trace_cb cb, void *ctx);
+
+/**
+ * One-shot query of the traces with t0 <= timestamp_ns < t1, in id order;
+ * cost O(log traces + traces returned).
+ *
+ * @param[in,out] cursor  0 for the first page; on return, the id after the
+ *                        last trace passed to cb.
+ * @return 0, cb's nonzero return, RS_EINVAL (also t0 > t1), RS_ENOMEM or
+ *         RS_ECORRUPT.
+ * Thread safety: any thread.
+ */
+RS_API int rs_trace_query_by_time(rs_db *db, const rs_run_id *run, uint64_t t0,
+				  uint64_t t1, uint64_t *cursor, size_t limit,
+				  bool *more_out, rs_trace_cb cb, void *ctx);
+
+/**
+ * One-shot walk of the tree under `root`, at one snapshot, depth first,
+ * pre-order (a trace before its children, children in id order), down to
+ * max_depth (0: the root alone). Cost O(traces visited).
+ *
+ * @return 0, cb's nonzero return, RS_ENOTFOUND (no root), RS_EINVAL,
+ *         RS_ENOMEM or RS_ECORRUPT.
+ * Thread safety: any thread.
+ */
+RS_API int rs_trace_get_tree(rs_db *db, const rs_run_id *run, uint64_t root,
+			     unsigned max_depth, rs_trace_tree_cb cb,
+			     void *ctx);
+
+/**
+ * Record a trace in a transaction. Its id is assigned at commit (never
+ * conflicting). Until then it is visible in the transaction under a
+ * pending handle (RS_TRACE_PENDING | n), which may be the parent of later
+ * traces of the same transaction and is resolved to the real id at
+ * commit. Pending traces appear after committed ones in the type, tag,
+ * children and tree queries of the transaction, not in time queries (they
+ * have no timestamp yet).
+ *
+ * @param[in]  parent  A trace id in the transaction's view (a committed
+ *                     id, which joins the read set, or a pending handle),
+ *                     or RS_TRACE_NONE.
+ * @param[out] id_out  Receives the pending handle now and, when the
+ *                     transaction commits successfully, the real id; may
+ *                     be NULL. It must stay valid until the commit
+ *                     returns.
+ * @return 0, RS_ENOTFOUND (no such parent), RS_EINVAL, RS_ETOOBIG,
+ *         RS_EUTF8, RS_EREADONLY, RS_EDONE or RS_ENOMEM.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_trace_record(rs_txn *txn, const char *type, size_t type_len,
+			       const void *payload, size_t payload_len,
+			       const rs_bytes *tags, size_t ntags,
+			       uint64_t parent, uint64_t *id_out);
+
+/**
+ * Read one trace (committed id or pending handle) in a transaction.
+ *
+ * @param[out] t_out  Views valid until the transaction ends.
+ * @return 0, RS_ENOTFOUND, RS_EINVAL, RS_EDONE, RS_ENOMEM or RS_ECORRUPT.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_trace_get(rs_txn *txn, uint64_t id, rs_trace_entry *t_out);
+
+/** rs_trace_query_by_type() in a transaction's view. Thread safety: owner
+ *  thread. */
+RS_API int rs_txn_trace_query_by_type(rs_txn *txn, const char *type,
+				      size_t type_len, uint64_t *cursor,
+				      size_t limit, bool *more_out,
+				      rs_trace_cb cb, void *ctx);
+
+/** rs_trace_query_by_tag() in a transaction's view. Thread safety: owner
+ *  thread. */
+RS_API int rs_txn_trace_query_by_tag(rs_txn *txn, const char *tag,
+				     size_t tag_len, uint64_t *cursor,
+				     size_t limit, bool *more_out,
+				     rs_trace_cb cb, void *ctx);
+
+/** rs_trace_children() in a transaction's view (parent may be a pending
+ *  handle). Thread safety: owner thread. */
+RS_API int rs_txn_trace_children(rs_txn *txn, uint64_t parent, uint64_t *cursor,
+				 size_t limit, bool *more_out, rs_trace_cb cb,
+				 void *ctx);
+
+/** rs_trace_query_by_time() on the committed traces of the transaction's
+ *  snapshot. Thread safety: owner thread. */
+RS_API int rs_txn_trace_query_by_time(rs_txn *txn, uint64_t t0, uint64_t t1,
+				      uint64_t *cursor, size_t limit,
+				      bool *more_out, rs_trace_cb cb,
+				      void *ctx);
+
+/** rs_trace_get_tree() in a transaction's view (root may be a pending
+ *  handle). Thread safety: owner thread. */
+RS_API int rs_txn_trace_get_tree(rs_txn *txn, uint64_t root, unsigned max_depth,
+				 rs_trace_tree_cb cb, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,710 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TraceStore: spans of work per run, with indices by type, tag, parent and
+ * time. A stateless facade over the txn layer.
+ *
+ * Keys (tag RS__TAG_TRACESTORE; all integers big-endian):
+ *   0x00                     meta: u64 count (the next id), u64 last ts
+ *   0x01 id                  trace: u64 timestamp, u64 parent
+ *                            (RS_TRACE_NONE for a root), u32 type length,
+ *                            type, u32 tag count, tags (u32 length +
+ *                            bytes each), payload
+ *   0x02 u32-len type [ord]  ordinal list (prim.h) of the type's ids
+ *   0x03 u32-len tag [ord]   ordinal list of the tag's ids
+ *   0x04 u32-8 parent [ord]  ordinal list of the parent's children
+ * Every name is length-prefixed after its kind byte, so no index key can
+ * equal or extend another's (tag "a" never reaches tag "a__b"), and the
+ * tag keeps all of it apart from KV and the other primitives.
+ *
+ * A record is a deferred step (txn.c): under the run's commit lock it takes
+ * the count as the id (dense, in commit order), stamps max(last, now) (so
+ * timestamps never decrease along ids, which makes time queries a binary
+ * search over ids) and appends the id to each of its index lists, all in
+ * the same commit as the trace. Queries read a list's length and then
+ * point-read entries and traces: O(results).
+ */
+#define _GNU_SOURCE
+#include <stddef.h>
+#include <string.h>
+
+#include "primitives/prim.h"
+#include "storage/store.h"
+#include "txn/txn.h"
+#include "util/clock.h"
+#include "util/error.h"
+#include "util/rcu.h"
+
+#define TAG RS__TAG_TRACESTORE
+#define K_META 0x00
+#define K_TRACE 0x01
+#define K_TYPE 0x02
+#define K_TAG 0x03
+#define K_CHILD 0x04
+
+#define REC_HDR (8 + 8 + 4)
+#define META_LEN 16
+
+static const unsigned char meta_key[1] = { K_META };
+
+/* A pending record: the step's argument. */
+typedef struct tr_record {
+	unsigned char *val; /* the trace value; ts and parent set at commit */
+	size_t vlen;
+	uint64_t parent; /* as given: an id, a pending handle, or NONE */
+	uint64_t handle; /* its own pending handle */
+	uint64_t id;	 /* assigned at commit */
+} tr_record;
+
+static int record_step(rs__cc *cc, void *arg);
+
+static bool is_pending(uint64_t id)
+{
+	return id != RS_TRACE_NONE && (id & RS_TRACE_PENDING);
+}
+
+static void trace_key(unsigned char key[9], uint64_t id)
+{
+	key[0] = K_TRACE;
+	rs__put_u64(key + 1, id);
+}
+
+static size_t child_prefix(unsigned char *prefix, uint64_t parent)
+{
+	unsigned char id[8];
+
+	rs__put_u64(id, parent);
+	return rs__ol_prefix(prefix, K_CHILD, id, sizeof(id));
+}
+
+/* Parse a trace value; views point into it. */
+static int trace_parse(const void *data, size_t len, uint64_t id,
+		       rs_trace_entry *t)
+{
+	const unsigned char *p = data;
+	size_t off, tags;
+	uint32_t tlen, ntags;
+
+	if (len < REC_HDR)
+		return RS_ECORRUPT;
+	tlen = rs__get_u32(p + 16);
+	if (len - REC_HDR < (size_t)tlen + 4)
+		return RS_ECORRUPT;
+	off = REC_HDR + tlen;
+	ntags = rs__get_u32(p + off);
+	off += 4;
+	if (ntags > RS_TAGS_MAX)
+		return RS_ECORRUPT;
+	tags = rs__tags_scan(p + off, len - off, ntags);
+	if (ntags && !tags)
+		return RS_ECORRUPT;
+	t->id = id;
+	t->timestamp_ns = rs__get_u64(p);
+	t->parent = rs__get_u64(p + 8);
+	t->type.data = p + REC_HDR;
+	t->type.len = tlen;
+	t->ntags = ntags;
+	t->tags_enc = p + off;
+	t->payload.data = p + off + tags;
+	t->payload.len = len - off - tags;
+	t->flags = 0;
+	return 0;
+}
+
+static void pending_view(const tr_record *r, rs_trace_entry *t)
+{
+	(void)trace_parse(r->val, r->vlen, r->handle, t);
+	t->parent = r->parent;
+	t->timestamp_ns = 0;
+	t->flags = RS_TRACE_F_PENDING;
+}
+
+int rs_trace_entry_tag(const rs_trace_entry *t, size_t i, rs_bytes *tag_out)
+{
+	RS_CHECK_ARG(t && tag_out && i < t->ntags);
+	return rs__tags_at(t->tags_enc, t->ntags, i, tag_out);
+}
+
+/* ---- recording ---- */
+
+static int read_meta(int rc, rs_bytes v, uint64_t *count, uint64_t *ts)
+{
+	if (rc == RS_ENOTFOUND) {
+		*count = *ts = 0;
+		return 0;
+	}
+	RS_TRY(rc);
+	if (v.len != META_LEN)
+		return RS_ECORRUPT;
+	*count = rs__get_u64(v.data);
+	*ts = rs__get_u64((const unsigned char *)v.data + 8);
+	return 0;
+}
+
+static int record_step(rs__cc *cc, void *arg)
+{
+	tr_record *r = arg;
+	unsigned char key[9], prefix[RS__OL_PREFIX_MAX];
+	unsigned char *idv, *meta;
+	uint64_t count, last, ts, now = rs__clock_realtime_ns();
+	uint64_t parent = r->parent;
+	rs_trace_entry t;
+	rs_bytes v, tag;
+
+	RS_TRY(read_meta(rs__cc_read(cc, TAG, meta_key, 1, &v), v, &count,
+			 &last));
+	ts = now > last ? now : last;
+	if (is_pending(parent)) {
+		/* An earlier step of this transaction: already assigned. */
+		const tr_record *p =
+			cc->txn->steps[parent & ~RS_TRACE_PENDING].arg;
+		parent = p->id;
+	} else if (parent != RS_TRACE_NONE && parent >= count) {
+		return RS_ENOTFOUND;
+	}
+	rs__put_u64(r->val, ts);
+	rs__put_u64(r->val + 8, parent);
+	trace_key(key, count);
+	RS_TRY(rs__cc_write(cc, TAG, key, sizeof(key), r->val, r->vlen, 0));
+
+	if (!(idv = rs__cc_u64(cc, count)))
+		return RS_ENOMEM;
+	RS_TRY(trace_parse(r->val, r->vlen, count, &t));
+	RS_TRY(rs__ol_append(
+		cc, TAG, prefix,
+		rs__ol_prefix(prefix, K_TYPE, t.type.data, t.type.len), idv, 8,
+		NULL));
+	for (size_t i = 0; i < t.ntags; i++) {
+		RS_TRY(rs__tags_at(t.tags_enc, t.ntags, i, &tag));
+		RS_TRY(rs__ol_append(
+			cc, TAG, prefix,
+			rs__ol_prefix(prefix, K_TAG, tag.data, tag.len), idv, 8,
+			NULL));
+	}
+	if (parent != RS_TRACE_NONE)
+		RS_TRY(rs__ol_append(cc, TAG, prefix,
+				     child_prefix(prefix, parent), idv, 8,
+				     NULL));
+
+	if (!(meta = rs__cc_alloc(cc, META_LEN)))
+		return RS_ENOMEM;
+	rs__put_u64(meta, count + 1);
+	rs__put_u64(meta + 8, ts);
+	RS_TRY(rs__cc_write(cc, TAG, meta_key, 1, meta, META_LEN, 0));
+	r->id = count;
+	return 0;
+}
+
+static int check_record(const char *type, size_t tlen, const void *payload,
+			size_t plen, const rs_bytes *tags, size_t ntags)
+{
+	RS_TRY(rs__prim_check_text(type, tlen, RS_TYPE_MAX));
+	RS_TRY(rs__prim_check_bytes(payload, plen));
+	return rs__prim_check_tags(tags, ntags);
+}
+
+static int stage_record(rs_txn *txn, const char *type, size_t tlen,
+			const void *payload, size_t plen, const rs_bytes *tags,
+			size_t ntags, uint64_t parent, uint64_t *id_out)
+{
+	size_t tsize = rs__tags_size(tags, ntags);
+	size_t vlen = REC_HDR + tlen + 4 + tsize + plen;
+	unsigned char *val, *p;
+	tr_record *r;
+
+	if (txn->flags & RS_TXN_F_READONLY)
+		return RS_EREADONLY;
+	if (!(val = rs__arena_alloc(&txn->arena, vlen)))
+		return RS_ENOMEM;
+	RS_TRY(rs__txn_defer(txn, record_step, sizeof(*r), (void **)&r, id_out,
+			     offsetof(tr_record, id), sizeof(uint64_t)));
+	memset(val, 0, 16);
+	rs__put_u32(val + 16, (uint32_t)tlen);
+	memcpy(val + REC_HDR, type, tlen);
+	p = val + REC_HDR + tlen;
+	rs__put_u32(p, (uint32_t)ntags);
+	p = rs__tags_put(p + 4, tags, ntags);
+	if (plen)
+		memcpy(p, payload, plen);
+	r->val = val;
+	r->vlen = vlen;
+	r->parent = parent;
+	r->handle = RS_TRACE_PENDING | (txn->nsteps - 1);
+	return 0;
+}
+
+int rs_trace_record(rs_db *db, const rs_run_id *run, const char *type,
+		    size_t type_len, const void *payload, size_t payload_len,
+		    const rs_bytes *tags, size_t ntags, uint64_t parent,
+		    uint64_t *id_out)
+{
+	rs_txn *txn;
+	int rc;
+
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_TRY(check_record(type, type_len, payload, payload_len, tags, ntags));
+	/* No transaction here, so no pending handle can name a parent. */
+	if (is_pending(parent))
+		return RS_ENOTFOUND;
+	RS_TRY(rs__txn_begin(&txn, db, run, RS__TXN_F_BLIND));
+	rc = stage_record(txn, type, type_len, payload, payload_len, tags,
+			  ntags, parent, id_out);
+	if (rc < 0) {
+		rs__txn_abort(txn);
+		return rc;
+	}
+	return rs__txn_commit(txn);
+}
+
+/* ---- the view of a transaction: snapshot + pending records ---- */
+
+static const tr_record *pending_get(const rs_txn *txn, uint64_t handle)
+{
+	uint64_t k = handle & ~RS_TRACE_PENDING;
+
+	if (k >= txn->nsteps || txn->steps[k].fn != record_step)
+		return NULL;
+	return txn->steps[k].arg;
+}
+
+static int view_get(rs_txn *txn, uint64_t id, rs_trace_entry *t)
+{
+	unsigned char key[9];
+	const tr_record *r;
+	rs_bytes v;
+
+	if (id == RS_TRACE_NONE)
+		return RS_ENOTFOUND;
+	if (is_pending(id)) {
+		if (!(r = pending_get(txn, id)))
+			return RS_ENOTFOUND;
+		pending_view(r, t);
+		return 0;
+	}
+	trace_key(key, id);
+	RS_TRY(rs__txn_read(txn, TAG, key, sizeof(key), &v));
+	return trace_parse(v.data, v.len, id, t);
+}
+
+/* Which pending records a query matches. */
+typedef struct matcher {
+	uint8_t kind;	  /* K_TYPE, K_TAG or K_CHILD */
+	const void *name; /* type or tag */
+	size_t len;
+	uint64_t parent; /* K_CHILD */
+} matcher;
+
+static bool pending_matches(const tr_record *r, const matcher *m)
+{
+	rs_trace_entry t;
+	rs_bytes tag;
+
+	if (m->kind == K_CHILD)
+		return r->parent == m->parent;
+	pending_view(r, &t);
+	if (m->kind == K_TYPE)
+		return t.type.len == m->len &&
+		       memcmp(t.type.data, m->name, m->len) == 0;
+	for (size_t i = 0; i < t.ntags; i++) {
+		(void)rs__tags_at(t.tags_enc, t.ntags, i, &tag);
+		if (tag.len == m->len && memcmp(tag.data, m->name, m->len) == 0)
+			return true;
+	}
+	return false;
+}
+
+static size_t matcher_prefix(const matcher *m, unsigned char *prefix)
+{
+	if (m->kind == K_CHILD)
+		return child_prefix(prefix, m->parent);
+	return rs__ol_prefix(prefix, m->kind, m->name, m->len);
+}
+
+/*
+ * Entry `pos` of a query's list in the view: the committed entries (n of
+ * them) first, then the matching pending records. RS_ENOTFOUND past the
+ * end.
+ */
+static int list_at(rs_txn *txn, const matcher *m, const unsigned char *prefix,
+		   size_t plen, uint64_t n, uint64_t pos, rs_trace_entry *t)
+{
+	rs_bytes v;
+	int rc;
+
+	if (pos < n) {
+		RS_TRY(rs__ol_get(txn, TAG, prefix, plen, pos, &v));
+		if (v.len != 8)
+			return RS_ECORRUPT;
+		rc = view_get(txn, rs__get_u64(v.data), t);
+		return rc == RS_ENOTFOUND ? RS_ECORRUPT : rc;
+	}
+	pos -= n;
+	for (size_t i = 0; i < txn->nsteps; i++) {
+		const tr_record *r = txn->steps[i].arg;
+
+		if (txn->steps[i].fn == record_step && pending_matches(r, m) &&
+		    pos-- == 0) {
+			pending_view(r, t);
+			return 0;
+		}
+	}
+	return RS_ENOTFOUND;
+}
+
+static int list_len(rs_txn *txn, const matcher *m, const unsigned char *prefix,
+		    size_t plen, uint64_t *n)
+{
+	/* A pending parent has no committed children. */
+	if (m->kind == K_CHILD && is_pending(m->parent)) {
+		*n = 0;
+		return 0;
+	}
+	return rs__ol_len(txn, TAG, prefix, plen, n);
+}
+
+static int view_query(rs_txn *txn, const matcher *m, uint64_t *cursor,
+		      size_t limit, bool *more_out, rs_trace_cb cb, void *ctx)
+{
+	unsigned char prefix[RS__OL_PREFIX_MAX];
+	size_t plen = matcher_prefix(m, prefix), done = 0;
+	uint64_t n, pos = *cursor;
+	rs_trace_entry t;
+	int rc = 0;
+
+	RS_TRY(list_len(txn, m, prefix, plen, &n));
+	for (; !limit || done < limit; pos++, done++) {
+		rc = list_at(txn, m, prefix, plen, n, pos, &t);
+		if (rc == RS_ENOTFOUND)
+			break;
+		RS_TRY(rc);
+		*cursor = pos + 1;
+		if ((rc = cb(&t, ctx)) != 0)
+			return rc;
+	}
+	if (more_out) {
+		rc = list_at(txn, m, prefix, plen, n, pos, &t);
+		if (rc < 0 && rc != RS_ENOTFOUND)
+			return rc;
+		*more_out = rc == 0;
+	}
+	return 0;
+}
+
+/* The first id in [lo, hi) whose timestamp is >= t0 (hi if none). */
+static int time_lower_bound(rs_txn *txn, uint64_t lo, uint64_t hi, uint64_t t0,
+			    uint64_t *out)
+{
+	rs_trace_entry t;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		int rc = view_get(txn, mid, &t);
+
+		RS_TRY(rc == RS_ENOTFOUND ? RS_ECORRUPT : rc);
+		if (t.timestamp_ns < t0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*out = lo;
+	return 0;
+}
+
+static int view_by_time(rs_txn *txn, uint64_t t0, uint64_t t1, uint64_t *cursor,
+			size_t limit, bool *more_out, rs_trace_cb cb, void *ctx)
+{
+	uint64_t count, last, id;
+	size_t done = 0;
+	rs_trace_entry t;
+	rs_bytes v;
+	int rc;
+
+	RS_TRY(read_meta(rs__txn_read(txn, TAG, meta_key, 1, &v), v, &count,
+			 &last));
+	if (more_out)
+		*more_out = false;
+	if (*cursor >= count)
+		return 0;
+	RS_TRY(time_lower_bound(txn, *cursor, count, t0, &id));
+	for (; id < count; id++) {
+		rc = view_get(txn, id, &t);
+		RS_TRY(rc == RS_ENOTFOUND ? RS_ECORRUPT : rc);
+		if (t.timestamp_ns >= t1)
+			break;
+		if (limit && done == limit) {
+			if (more_out)
+				*more_out = true;
+			break;
+		}
+		done++;
+		*cursor = id + 1;
+		if ((rc = cb(&t, ctx)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+typedef struct frame {
+	uint64_t id;
+	uint64_t pos; /* the next child to visit */
+	uint64_t n;   /* committed children */
+	unsigned depth;
+} frame;
+
+/* Depth first, pre-order, with an explicit stack (depth-bounded). */
+static int view_tree(rs_txn *txn, uint64_t root, unsigned max_depth,
+		     rs_trace_tree_cb cb, void *ctx)
+{
+	const rs__alloc *a = &txn->db->alloc;
+	unsigned char prefix[RS__OL_PREFIX_MAX];
+	frame *stack = NULL;
+	size_t cap = 0, top = 0;
+	rs_trace_entry t;
+	matcher m = { K_CHILD, NULL, 0, 0 };
+	int rc;
+
+	RS_TRY(view_get(txn, root, &t));
+	if ((rc = cb(&t, 0, ctx)) != 0 || max_depth == 0)
+		return rc;
+	if ((rc = rs__grow(a, (void **)&stack, &cap, 1, sizeof(*stack))) < 0)
+		return rc;
+	m.parent = root;
+	rc = list_len(txn, &m, prefix, matcher_prefix(&m, prefix), &stack[0].n);
+	stack[0].id = root;
+	stack[0].pos = 0;
+	stack[0].depth = 0;
+	top = 1;
+	while (rc == 0 && top > 0) {
+		frame *f = &stack[top - 1];
+
+		m.parent = f->id;
+		rc = list_at(txn, &m, prefix, matcher_prefix(&m, prefix), f->n,
+			     f->pos, &t);
+		if (rc == RS_ENOTFOUND) {
+			rc = 0;
+			top--;
+			continue;
+		}
+		if (rc < 0)
+			break;
+		f->pos++;
+		if ((rc = cb(&t, f->depth + 1, ctx)) != 0)
+			break;
+		if (f->depth + 1 >= max_depth)
+			continue;
+		rc = rs__grow(a, (void **)&stack, &cap, top + 1,
+			      sizeof(*stack));
+		if (rc < 0)
+			break;
+		f = &stack[top];
+		f->id = t.id;
+		f->pos = 0;
+		f->depth = stack[top - 1].depth + 1;
+		m.parent = t.id;
+		rc = list_len(txn, &m, prefix, matcher_prefix(&m, prefix),
+			      &f->n);
+		top++;
+	}
+	rs__free(a, stack);
+	return rc;
+}
+
+/* ---- one-shot reads ---- */
+
+struct trace_sink {
+	uint64_t id;
+	rs_trace_entry *t;
+	void *buf;
+	size_t cap;
+	size_t need;
+};
+
+static int sink_trace(const void *val, size_t len, void *arg)
+{
+	struct trace_sink *ts = arg;
+
+	ts->need = len;
+	if (len > ts->cap)
+		return RS_ENOSPC;
+	memcpy(ts->buf, val, len);
+	return trace_parse(ts->buf, len, ts->id, ts->t);
+}
+
+int rs_trace_get(rs_db *db, const rs_run_id *run, uint64_t id,
+		 rs_trace_entry *t_out, void *buf, size_t cap,
+		 size_t *needed_out)
+{
+	struct trace_sink ts = { id, t_out, buf, cap, 0 };
+	unsigned char key[9];
+	rs__store *st;
+	int rc;
+
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_CHECK_ARG(t_out && (buf || cap == 0));
+	if (id == RS_TRACE_NONE || is_pending(id))
+		return RS_ENOTFOUND;
+	rs__rcu_thread_ensure();
+	st = db->store;
+	trace_key(key, id);
+	rc = st->ops->read_latest(st, run, TAG, key, sizeof(key), sink_trace,
+				  &ts);
+	if (needed_out && (rc == 0 || rc == RS_ENOSPC))
+		*needed_out = ts.need;
+	return rc;
+}
+
+static int oneshot_query(rs_db *db, const rs_run_id *run, const matcher *m,
+			 uint64_t *cursor, size_t limit, bool *more_out,
+			 rs_trace_cb cb, void *ctx)
+{
+	rs_txn *txn;
+	int rc;
+
+	RS_CHECK_ARG(cursor && cb);
+	RS_TRY(rs__txn_begin(&txn, db, run, RS_TXN_F_READONLY));
+	rc = view_query(txn, m, cursor, limit, more_out, cb, ctx);
+	rs__txn_abort(txn);
+	return rc;
+}
+
+int rs_trace_query_by_type(rs_db *db, const rs_run_id *run, const char *type,
+			   size_t type_len, uint64_t *cursor, size_t limit,
+			   bool *more_out, rs_trace_cb cb, void *ctx)
+{
+	matcher m = { K_TYPE, type, type_len, 0 };
+
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_TRY(rs__prim_check_text(type, type_len, RS_TYPE_MAX));
+	return oneshot_query(db, run, &m, cursor, limit, more_out, cb, ctx);
+}
+
+int rs_trace_query_by_tag(rs_db *db, const rs_run_id *run, const char *tag,
+			  size_t tag_len, uint64_t *cursor, size_t limit,
+			  bool *more_out, rs_trace_cb cb, void *ctx)
+{
+	matcher m = { K_TAG, tag, tag_len, 0 };
+
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_TRY(rs__prim_check_text(tag, tag_len, RS_TAG_MAX));
+	return oneshot_query(db, run, &m, cursor, limit, more_out, cb, ctx);
+}
+
+int rs_trace_children(rs_db *db, const rs_run_id *run, uint64_t parent,
+		      uint64_t *cursor, size_t limit, bool *more_out,
+		      rs_trace_cb cb, void *ctx)
+{
+	matcher m = { K_CHILD, NULL, 0, parent };
+
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_CHECK_ARG(parent != RS_TRACE_NONE && !is_pending(parent));
+	return oneshot_query(db, run, &m, cursor, limit, more_out, cb, ctx);
+}
+
+int rs_trace_query_by_time(rs_db *db, const rs_run_id *run, uint64_t t0,
+			   uint64_t t1, uint64_t *cursor, size_t limit,
+			   bool *more_out, rs_trace_cb cb, void *ctx)
+{
+	rs_txn *txn;
+	int rc;
+
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_CHECK_ARG(cursor && cb && t0 <= t1);
+	RS_TRY(rs__txn_begin(&txn, db, run, RS_TXN_F_READONLY));
+	rc = view_by_time(txn, t0, t1, cursor, limit, more_out, cb, ctx);
+	rs__txn_abort(txn);
+	return rc;
+}
+
+int rs_trace_get_tree(rs_db *db, const rs_run_id *run, uint64_t root,
+		      unsigned max_depth, rs_trace_tree_cb cb, void *ctx)
+{
+	rs_txn *txn;
+	int rc;
+
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_CHECK_ARG(cb && root != RS_TRACE_NONE && !is_pending(root));
+	RS_TRY(rs__txn_begin(&txn, db, run, RS_TXN_F_READONLY));
+	rc = view_tree(txn, root, max_depth, cb, ctx);
+	rs__txn_abort(txn);
+	return rc;
+}
+
+/* ---- in a transaction ---- */
+
+int rs_txn_trace_record(rs_txn *txn, const char *type, size_t type_len,
+			const void *payload, size_t payload_len,
+			const rs_bytes *tags, size_t ntags, uint64_t parent,
+			uint64_t *id_out)
+{
+	rs_trace_entry t;
+
+	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(check_record(type, type_len, payload, payload_len, tags, ntags));
+	/* The parent must be in the view; a committed one joins the read
+	 * set, so the commit conflicts if it vanished (run deleted). */
+	if (parent != RS_TRACE_NONE)
+		RS_TRY(view_get(txn, parent, &t));
+	RS_TRY(stage_record(txn, type, type_len, payload, payload_len, tags,
+			    ntags, parent, id_out));
+	if (id_out)
+		*id_out = RS_TRACE_PENDING | (txn->nsteps - 1);
+	return 0;
+}
+
+int rs_txn_trace_get(rs_txn *txn, uint64_t id, rs_trace_entry *t_out)
+{
+	RS_TRY(rs__prim_check_txn(txn));
+	RS_CHECK_ARG(t_out);
+	return view_get(txn, id, t_out);
+}
+
+int rs_txn_trace_query_by_type(rs_txn *txn, const char *type, size_t type_len,
+			       uint64_t *cursor, size_t limit, bool *more_out,
+			       rs_trace_cb cb, void *ctx)
+{
+	matcher m = { K_TYPE, type, type_len, 0 };
+
+	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__prim_check_text(type, type_len, RS_TYPE_MAX));
+	RS_CHECK_ARG(cursor && cb);
+	return view_query(txn, &m, cursor, limit, more_out, cb, ctx);
+}
+
+int rs_txn_trace_query_by_tag(rs_txn *txn, const char *tag, size_t tag_len,
+			      uint64_t *cursor, size_t limit, bool *more_out,
+			      rs_trace_cb cb, void *ctx)
+{
+	matcher m = { K_TAG, tag, tag_len, 0 };
+
+	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__prim_check_text(tag, tag_len, RS_TAG_MAX));
+	RS_CHECK_ARG(cursor && cb);
+	return view_query(txn, &m, cursor, limit, more_out, cb, ctx);
+}
+
+int rs_txn_trace_children(rs_txn *txn, uint64_t parent, uint64_t *cursor,
+			  size_t limit, bool *more_out, rs_trace_cb cb,
+			  void *ctx)
+{
+	matcher m = { K_CHILD, NULL, 0, parent };
+
+	RS_TRY(rs__prim_check_txn(txn));
+	RS_CHECK_ARG(parent != RS_TRACE_NONE && cursor && cb);
+	return view_query(txn, &m, cursor, limit, more_out, cb, ctx);
+}
+
+int rs_txn_trace_query_by_time(rs_txn *txn, uint64_t t0, uint64_t t1,
+			       uint64_t *cursor, size_t limit, bool *more_out,
+			       rs_trace_cb cb, void *ctx)
+{
+	RS_TRY(rs__prim_check_txn(txn));
+	RS_CHECK_ARG(cursor && cb && t0 <= t1);
+	return view_by_time(txn, t0, t1, cursor, limit, more_out, cb, ctx);
+}
+
+int rs_txn_trace_get_tree(rs_txn *txn, uint64_t root, unsigned max_depth,
+			  rs_trace_tree_cb cb, void *ctx)
+{
+	RS_TRY(rs__prim_check_txn(txn));
+	RS_CHECK_ARG(cb && root != RS_TRACE_NONE);
+	return view_tree(txn, root, max_depth, cb, ctx);
+}
