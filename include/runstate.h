@@ -53,6 +53,8 @@
  *  - Limits are below (RS_KEY_MAX, RS_VALUE_MAX, RS_NAME_MAX, RS_TYPE_MAX,
  *    RS_TAG_MAX, RS_TAGS_MAX); past them calls return RS_ETOOBIG. Text
  *    (names, types, tags) must be UTF-8 (else RS_EUTF8).
+ *  - Archived runs (RunIndex) are read-only: every write to their data
+ *    fails with RS_EARCHIVED.
  */
 #ifndef RUNSTATE_H
 #define RUNSTATE_H
@@ -1292,6 +1294,218 @@ RS_API int rs_txn_trace_query_by_time(rs_txn *txn, uint64_t t0, uint64_t t1,
  *  handle). Thread safety: owner thread. */
 RS_API int rs_txn_trace_get_tree(rs_txn *txn, uint64_t root, unsigned max_depth,
 				 rs_trace_tree_cb cb, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* RunIndex                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The RunIndex is global: it registers runs with metadata (an optional
+ * unique name, a parent, tags, opaque metadata bytes) and a lifecycle.
+ * Data operations do not need a registered run (any non-nil RunId is a
+ * namespace); registration adds metadata and the lifecycle. Reads are
+ * lock-free snapshots, like every other read.
+ *
+ * Statuses and the only transitions allowed:
+ *   Active    -> Paused, Completed, Failed, Cancelled
+ *   Paused    -> Active, Cancelled
+ *   Completed, Failed, Cancelled -> Archived
+ *   Archived is terminal; an archived run's data is read-only (every write
+ *   to it fails with RS_EARCHIVED).
+ */
+
+/** A run's lifecycle status. */
+typedef enum rs_run_status {
+	RS_RUN_ACTIVE = 0,
+	RS_RUN_PAUSED = 1,
+	RS_RUN_COMPLETED = 2,
+	RS_RUN_FAILED = 3,
+	RS_RUN_CANCELLED = 4,
+	RS_RUN_ARCHIVED = 5
+} rs_run_status;
+
+/**
+ * The lower-case name of a status ("active", ..., "archived"), a static
+ * string, never NULL ("unknown" for other values). With the from_out of
+ * rs_runindex_transition() it names both sides of a refused transition.
+ * Thread safety: any thread.
+ */
+RS_API const char *rs_run_status_name(rs_run_status status);
+
+/**
+ * Whether from -> to is an allowed transition (the table above). Unknown
+ * statuses and from == to are not.
+ * Thread safety: any thread.
+ */
+RS_API bool rs_run_transition_allowed(rs_run_status from, rs_run_status to);
+
+/**
+ * A registered run, as read. A borrowed view: name, metadata and tags
+ * point into memory whose lifetime the reading function states. Tags are
+ * read with rs_run_info_tag().
+ */
+typedef struct rs_run_info {
+	rs_run_id id;
+	rs_run_status status;
+	bool has_parent;
+	rs_run_id parent; /* all zero unless has_parent */
+	uint64_t created_ns;
+	uint64_t updated_ns; /* the last transition, or created_ns */
+	rs_bytes name;	     /* data NULL when unnamed */
+	rs_bytes metadata;
+	size_t ntags;
+	const void *tags_enc; /* private: the encoded tags */
+} rs_run_info;
+
+/** Called once per run by the list and query functions, in registration
+ *  order; the views are valid only during the call. */
+typedef int (*rs_run_cb)(const rs_run_info *info, void *ctx);
+
+/**
+ * Tag i of a run, as a view with the info's own lifetime.
+ * @return 0 or RS_EINVAL (NULL argument, i >= info->ntags).
+ * Thread safety: any thread.
+ */
+RS_API int rs_run_info_tag(const rs_run_info *info, size_t i,
+			   rs_bytes *tag_out);
+
+#define RS_RUNINDEX_CREATE_OPTIONS_VERSION 1
+
+/** Options of rs_runindex_create(). Initialize with
+ *  RS_RUNINDEX_CREATE_OPTIONS_INIT; every field is optional. */
+typedef struct rs_runindex_create_options {
+	/** RS_RUNINDEX_CREATE_OPTIONS_VERSION. */
+	uint32_t version;
+	/** The run's id (not nil), or NULL for a new random one. */
+	const rs_run_id *id;
+	/** A unique name (1..RS_NAME_MAX bytes of UTF-8), or NULL. */
+	const char *name;
+	size_t name_len;
+	/** The parent run (need not be registered; not nil, not the run
+	 *  itself), or NULL. */
+	const rs_run_id *parent;
+	/** 0..RS_TAGS_MAX tags, each 1..RS_TAG_MAX bytes of UTF-8. */
+	const rs_bytes *tags;
+	size_t ntags;
+	/** 0..RS_VALUE_MAX bytes kept as they are. */
+	const void *metadata;
+	size_t metadata_len;
+} rs_runindex_create_options;
+
+#define RS_RUNINDEX_CREATE_OPTIONS_INIT                                        \
+	{                                                                      \
+		RS_RUNINDEX_CREATE_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, \
+			0, NULL, 0                                             \
+	}
+
+/**
+ * Register a run, Active. Its data (if any was written before) is kept.
+ *
+ * @param[in]  db     The database.
+ * @param[in]  opts   Options; NULL for all defaults.
+ * @param[out] id_out The run's id; may be NULL.
+ * @return 0, RS_EEXIST (the id is registered, or the name taken),
+ *         RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EVERSION, RS_ENOMEM or
+ *         RS_EIO.
+ * Thread safety: any thread.
+ */
+RS_API int rs_runindex_create(rs_db *db, const rs_runindex_create_options *opts,
+			      rs_run_id *id_out);
+
+/**
+ * Read a registered run on the lock-free fast path. Its name, tags and
+ * metadata are copied into buf; info_out's views point there.
+ *
+ * @param[out] needed_out  Bytes of buf used, or needed on RS_ENOSPC; may
+ *                         be NULL.
+ * @return 0, RS_ENOTFOUND, RS_ENOSPC, RS_EINVAL or RS_ECORRUPT.
+ * Thread safety: any thread.
+ */
+RS_API int rs_runindex_get(rs_db *db, const rs_run_id *id,
+			   rs_run_info *info_out, void *buf, size_t cap,
+			   size_t *needed_out);
+
+/**
+ * rs_runindex_get() by name (1..RS_NAME_MAX bytes of UTF-8), at one
+ * snapshot.
+ * @return as rs_runindex_get(), plus RS_ETOOBIG and RS_EUTF8.
+ * Thread safety: any thread.
+ */
+RS_API int rs_runindex_get_by_name(rs_db *db, const char *name, size_t name_len,
+				   rs_run_info *info_out, void *buf, size_t cap,
+				   size_t *needed_out);
+
+/**
+ * List registered runs in registration order, at one snapshot.
+ *
+ * @param[in,out] cursor    0 for the first page; on return, the position
+ *                          after the last run passed to cb.
+ * @param[in]     limit     Most runs per page; 0 for no limit.
+ * @param[out]    more_out  Whether runs remain; may be NULL.
+ * Cost: O(runs registered since the cursor, deleted ones included).
+ * @return 0, cb's nonzero return, RS_EINVAL, RS_ENOMEM or RS_ECORRUPT.
+ * Thread safety: any thread.
+ */
+RS_API int rs_runindex_list(rs_db *db, uint64_t *cursor, size_t limit,
+			    bool *more_out, rs_run_cb cb, void *ctx);
+
+/**
+ * The registered runs in one status, in registration order; as
+ * rs_runindex_list() (a filtered walk: cost O(runs registered since the
+ * cursor)).
+ * Thread safety: any thread.
+ */
+RS_API int rs_runindex_query_by_status(rs_db *db, rs_run_status status,
+				       uint64_t *cursor, size_t limit,
+				       bool *more_out, rs_run_cb cb, void *ctx);
+
+/**
+ * The registered runs carrying a tag, in registration order, through a
+ * per-tag index: cost O(runs returned + deleted runs that had the tag).
+ * Thread safety: any thread.
+ */
+RS_API int rs_runindex_query_by_tag(rs_db *db, const char *tag, size_t tag_len,
+				    uint64_t *cursor, size_t limit,
+				    bool *more_out, rs_run_cb cb, void *ctx);
+
+/**
+ * The registered runs whose parent is `parent`, in registration order,
+ * through a per-parent index (cost as rs_runindex_query_by_tag()).
+ * Thread safety: any thread.
+ */
+RS_API int rs_runindex_query_by_parent(rs_db *db, const rs_run_id *parent,
+				       uint64_t *cursor, size_t limit,
+				       bool *more_out, rs_run_cb cb, void *ctx);
+
+/**
+ * Move a run to status `to`. Entering Archived makes the run's data
+ * read-only at once: a write commit of the run either committed before or
+ * fails with RS_EARCHIVED.
+ *
+ * @param[out] from_out  The status the run was in; set on 0 and on
+ *                       RS_ETRANSITION (so rs_run_status_name() can name
+ *                       both sides); may be NULL.
+ * @return 0, RS_ETRANSITION (not allowed from the current status;
+ *         nothing changed), RS_ENOTFOUND, RS_EINVAL, RS_ENOMEM or RS_EIO.
+ * Thread safety: any thread.
+ */
+RS_API int rs_runindex_transition(rs_db *db, const rs_run_id *id,
+				  rs_run_status to, rs_run_status *from_out);
+
+/**
+ * Delete a run: its RunIndex entry (if registered) and all its data, of
+ * every primitive, in one atomic step (one durability record). Any status
+ * may be deleted, Archived included. A snapshot of the run taken before
+ * sees all of it, one taken after sees none; afterwards the id is an
+ * empty, unregistered namespace again (sequences, ids and cell versions
+ * start afresh). Transactions on the run that read anything of it
+ * conflict.
+ *
+ * @return 0, RS_ENOTFOUND (neither registered nor any data), RS_EINVAL,
+ *         RS_ENOMEM or RS_EIO.
+ * Thread safety: any thread.
+ */
+RS_API int rs_runindex_delete(rs_db *db, const rs_run_id *id);
 
 #ifdef __cplusplus
 }

@@ -159,6 +159,11 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 		goto fail_dur;
 	if ((rc = rs__db_init(db)) < 0)
 		goto fail_init;
+	/* After recovery: rebuilds state derived from the data. */
+	if ((rc = rs__runindex_open(db)) < 0) {
+		rs_db_close(db);
+		return rc;
+	}
 	*out = db;
 	return 0;
 fail_init:

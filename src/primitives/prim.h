@@ -58,9 +58,14 @@ static inline uint32_t rs__get_u32(const unsigned char *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Once per process, from rs_db_open(): initialize libsodium (thread-safe,
- * idempotent). */
+/*
+ * Once per process, from rs_db_open(): initialize libsodium (thread-safe,
+ * idempotent). Then rebuild what the RunIndex keeps only in memory (the
+ * archived flags of runs) from the database's content; must run after
+ * recovery, before the handle is returned.
+ */
 int rs__prim_global_init(void);
+int rs__runindex_open(rs_db *db);
 
 /* ---- argument checks ---- */
 

@@ -1,0 +1,638 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * RunIndex: the global registry of runs, their metadata and lifecycle. A
+ * stateless facade over the txn layer. It lives in the shard of the nil
+ * RunId (which data operations reject), under tag RS__TAG_RUNINDEX.
+ *
+ * Keys (all integers big-endian):
+ *   0x01 id(16)               the run: u8 status, u8 has_parent,
+ *                             parent(16), u64 created, u64 updated,
+ *                             u64 registration ordinal, u64 ordinal in
+ *                             its parent's list, u32 name length, name,
+ *                             u32 tag count, tags (u32 length + bytes),
+ *                             one u64 ordinal per tag (in the tag's
+ *                             list), metadata
+ *   0x02 name                 the id(16) of the run with that name
+ *   0x03 u32-0 [ord]          ordinal list (prim.h): every registration
+ *   0x04 u32-len tag [ord]    ordinal list: the runs with a tag
+ *   0x05 u32-16 parent [ord]  ordinal list: the runs with a parent
+ * Deleting a run removes its entries from the lists (holes; lengths never
+ * shrink), so walks skip deleted runs.
+ *
+ * Writes are deferred steps on the nil run (txn.c), so checks (an id or
+ * name taken, the current status) and writes happen under its commit lock
+ * and never conflict. A transition to Archived also locks the run itself
+ * (nil run first) and sets its RS__RUN_F_ARCHIVED flag, which every commit
+ * on that run checks under its lock. A delete locks both as well and drops
+ * all the run's keys in the same commit (one durability record). The
+ * flags live in memory only: rs__runindex_open() rebuilds them at open.
+ * Reads are snapshots of the nil run: lock-free on the sharded store.
+ */
+#define _GNU_SOURCE
+#include <stddef.h>
+#include <string.h>
+
+#include "primitives/prim.h"
+#include "storage/store.h"
+#include "txn/txn.h"
+#include "util/clock.h"
+#include "util/error.h"
+#include "util/rcu.h"
+
+#define TAG RS__TAG_RUNINDEX
+#define K_RUN 0x01
+#define K_NAME 0x02
+#define K_ALL 0x03
+#define K_TAG 0x04
+#define K_PARENT 0x05
+
+/* Offsets in a run record. */
+#define R_STATUS 0
+#define R_HAS_PARENT 1
+#define R_PARENT 2
+#define R_CREATED 18
+#define R_UPDATED 26
+#define R_ORD 34
+#define R_PARENT_ORD 42
+#define R_NAME_LEN 50
+#define R_HDR 54
+
+static const rs_run_id nil_run;
+
+static const char *const status_names[] = {
+	"active", "paused", "completed", "failed", "cancelled", "archived",
+};
+
+const char *rs_run_status_name(rs_run_status status)
+{
+	if ((unsigned)status < sizeof(status_names) / sizeof(status_names[0]))
+		return status_names[status];
+	return "unknown";
+}
+
+bool rs_run_transition_allowed(rs_run_status from, rs_run_status to)
+{
+	switch (from) {
+	case RS_RUN_ACTIVE:
+		return to == RS_RUN_PAUSED || to == RS_RUN_COMPLETED ||
+		       to == RS_RUN_FAILED || to == RS_RUN_CANCELLED;
+	case RS_RUN_PAUSED:
+		return to == RS_RUN_ACTIVE || to == RS_RUN_CANCELLED;
+	case RS_RUN_COMPLETED:
+	case RS_RUN_FAILED:
+	case RS_RUN_CANCELLED:
+		return to == RS_RUN_ARCHIVED;
+	default:
+		return false;
+	}
+}
+
+static bool status_valid(rs_run_status s)
+{
+	return (unsigned)s <= RS_RUN_ARCHIVED;
+}
+
+/* A parsed record; views point into the record. */
+typedef struct run_rec {
+	rs_run_info info;
+	uint64_t ord;
+	uint64_t parent_ord;
+	const unsigned char *tag_ords;
+} run_rec;
+
+static size_t run_key(unsigned char key[17], const rs_run_id *id)
+{
+	key[0] = K_RUN;
+	memcpy(key + 1, id->bytes, 16);
+	return 17;
+}
+
+static size_t name_key(unsigned char *key, const char *name, size_t len)
+{
+	key[0] = K_NAME;
+	memcpy(key + 1, name, len);
+	return 1 + len;
+}
+
+static size_t all_prefix(unsigned char *prefix)
+{
+	return rs__ol_prefix(prefix, K_ALL, "", 0);
+}
+
+static size_t parent_prefix(unsigned char *prefix, const rs_run_id *parent)
+{
+	return rs__ol_prefix(prefix, K_PARENT, parent->bytes, 16);
+}
+
+static int rec_parse(const void *data, size_t len, const rs_run_id *id,
+		     run_rec *r)
+{
+	const unsigned char *p = data;
+	rs_run_info *info = &r->info;
+	size_t off, tags;
+	uint32_t nlen, ntags;
+
+	if (len < R_HDR || p[R_STATUS] > RS_RUN_ARCHIVED)
+		return RS_ECORRUPT;
+	nlen = rs__get_u32(p + R_NAME_LEN);
+	if (len - R_HDR < (size_t)nlen + 4)
+		return RS_ECORRUPT;
+	off = R_HDR + nlen;
+	ntags = rs__get_u32(p + off);
+	off += 4;
+	if (ntags > RS_TAGS_MAX)
+		return RS_ECORRUPT;
+	tags = rs__tags_scan(p + off, len - off, ntags);
+	if ((ntags && !tags) || len - off - tags < (size_t)ntags * 8)
+		return RS_ECORRUPT;
+	memset(r, 0, sizeof(*r));
+	info->id = *id;
+	info->status = (rs_run_status)p[R_STATUS];
+	info->has_parent = p[R_HAS_PARENT] != 0;
+	memcpy(info->parent.bytes, p + R_PARENT, 16);
+	info->created_ns = rs__get_u64(p + R_CREATED);
+	info->updated_ns = rs__get_u64(p + R_UPDATED);
+	info->name.data = nlen ? p + R_HDR : NULL;
+	info->name.len = nlen;
+	info->ntags = ntags;
+	info->tags_enc = p + off;
+	r->tag_ords = p + off + tags;
+	info->metadata.data = p + off + tags + (size_t)ntags * 8;
+	info->metadata.len = len - off - tags - (size_t)ntags * 8;
+	r->ord = rs__get_u64(p + R_ORD);
+	r->parent_ord = rs__get_u64(p + R_PARENT_ORD);
+	return 0;
+}
+
+int rs_run_info_tag(const rs_run_info *info, size_t i, rs_bytes *tag_out)
+{
+	RS_CHECK_ARG(info && tag_out && i < info->ntags);
+	return rs__tags_at(info->tags_enc, info->ntags, i, tag_out);
+}
+
+/* ---- create ---- */
+
+typedef struct ri_create {
+	rs_run_id id;
+	unsigned char *rec; /* the record; ordinals and times set at commit */
+	size_t rlen;
+	size_t ntags;
+	bool has_parent;
+	rs_run_id parent;
+} ri_create;
+
+static int create_step(rs__cc *cc, void *arg)
+{
+	ri_create *c = arg;
+	unsigned char key[1 + RS_NAME_MAX], prefix[RS__OL_PREFIX_MAX];
+	uint64_t now = rs__clock_realtime_ns(), ord;
+	run_rec r;
+	rs_bytes v, tag;
+	int rc;
+
+	rc = rs__cc_read(cc, TAG, key, run_key(key, &c->id), &v);
+	if (rc != RS_ENOTFOUND)
+		return rc < 0 ? rc : RS_EEXIST;
+	RS_TRY(rec_parse(c->rec, c->rlen, &c->id, &r));
+	if (r.info.name.len) {
+		size_t klen = name_key(key, r.info.name.data, r.info.name.len);
+
+		rc = rs__cc_read(cc, TAG, key, klen, &v);
+		if (rc != RS_ENOTFOUND)
+			return rc < 0 ? rc : RS_EEXIST;
+		RS_TRY(rs__cc_write(cc, TAG, key, klen, c->id.bytes, 16, 0));
+	}
+	RS_TRY(rs__ol_append(cc, TAG, prefix, all_prefix(prefix), c->id.bytes,
+			     16, &ord));
+	rs__put_u64(c->rec + R_ORD, ord);
+	for (size_t i = 0; i < c->ntags; i++) {
+		RS_TRY(rs__tags_at(r.info.tags_enc, c->ntags, i, &tag));
+		RS_TRY(rs__ol_append(
+			cc, TAG, prefix,
+			rs__ol_prefix(prefix, K_TAG, tag.data, tag.len),
+			c->id.bytes, 16, &ord));
+		rs__put_u64((unsigned char *)r.tag_ords + i * 8, ord);
+	}
+	if (c->has_parent) {
+		RS_TRY(rs__ol_append(cc, TAG, prefix,
+				     parent_prefix(prefix, &c->parent),
+				     c->id.bytes, 16, &ord));
+		rs__put_u64(c->rec + R_PARENT_ORD, ord);
+	}
+	rs__put_u64(c->rec + R_CREATED, now);
+	rs__put_u64(c->rec + R_UPDATED, now);
+	return rs__cc_write(cc, TAG, key, run_key(key, &c->id), c->rec, c->rlen,
+			    0);
+}
+
+static int check_create(const rs_runindex_create_options *o)
+{
+	if (o->version != RS_RUNINDEX_CREATE_OPTIONS_VERSION)
+		return RS_EVERSION;
+	RS_CHECK_ARG(!o->id || !rs_run_id_is_nil(o->id));
+	if (o->name)
+		RS_TRY(rs__prim_check_text(o->name, o->name_len, RS_NAME_MAX));
+	else
+		RS_CHECK_ARG(o->name_len == 0);
+	RS_CHECK_ARG(!o->parent || !rs_run_id_is_nil(o->parent));
+	RS_CHECK_ARG(!o->parent || !o->id ||
+		     memcmp(o->parent->bytes, o->id->bytes, 16) != 0);
+	RS_TRY(rs__prim_check_tags(o->tags, o->ntags));
+	return rs__prim_check_bytes(o->metadata, o->metadata_len);
+}
+
+static int stage_create(rs_txn *txn, const rs_runindex_create_options *o,
+			const rs_run_id *id, rs_run_id *id_out)
+{
+	size_t tsize = rs__tags_size(o->tags, o->ntags);
+	size_t rlen = R_HDR + o->name_len + 4 + tsize + o->ntags * 8 +
+		      o->metadata_len;
+	unsigned char *rec, *p;
+	ri_create *c;
+
+	if (!(rec = rs__arena_alloc(&txn->arena, rlen)))
+		return RS_ENOMEM;
+	RS_TRY(rs__txn_defer(txn, create_step, sizeof(*c), (void **)&c, id_out,
+			     offsetof(ri_create, id), sizeof(rs_run_id)));
+	memset(rec, 0, R_HDR);
+	rec[R_STATUS] = RS_RUN_ACTIVE;
+	if (o->parent) {
+		rec[R_HAS_PARENT] = 1;
+		memcpy(rec + R_PARENT, o->parent->bytes, 16);
+		c->has_parent = true;
+		c->parent = *o->parent;
+	}
+	rs__put_u32(rec + R_NAME_LEN, (uint32_t)o->name_len);
+	p = rec + R_HDR;
+	if (o->name_len)
+		memcpy(p, o->name, o->name_len);
+	p += o->name_len;
+	rs__put_u32(p, (uint32_t)o->ntags);
+	p = rs__tags_put(p + 4, o->tags, o->ntags);
+	memset(p, 0, o->ntags * 8);
+	p += o->ntags * 8;
+	if (o->metadata_len)
+		memcpy(p, o->metadata, o->metadata_len);
+	c->id = *id;
+	c->rec = rec;
+	c->rlen = rlen;
+	c->ntags = o->ntags;
+	return 0;
+}
+
+int rs_runindex_create(rs_db *db, const rs_runindex_create_options *opts,
+		       rs_run_id *id_out)
+{
+	static const rs_runindex_create_options defaults =
+		RS_RUNINDEX_CREATE_OPTIONS_INIT;
+	rs_run_id id;
+	rs_txn *txn;
+	int rc;
+
+	RS_CHECK_ARG(db);
+	if (!opts)
+		opts = &defaults;
+	RS_TRY(check_create(opts));
+	if (opts->id)
+		id = *opts->id;
+	else
+		RS_TRY(rs_run_id_generate(&id));
+	RS_TRY(rs__txn_begin(&txn, db, &nil_run, RS__TXN_F_BLIND));
+	if ((rc = stage_create(txn, opts, &id, id_out)) < 0) {
+		rs__txn_abort(txn);
+		return rc;
+	}
+	return rs__txn_commit(txn);
+}
+
+/* ---- transition ---- */
+
+typedef struct ri_transition {
+	rs_run_id id;
+	rs_run_status to;
+	rs_run_status *from_out; /* the caller's, written under the lock */
+} ri_transition;
+
+static int transition_step(rs__cc *cc, void *arg)
+{
+	ri_transition *t = arg;
+	unsigned char key[17], *rec;
+	size_t klen = run_key(key, &t->id);
+	uint64_t now = rs__clock_realtime_ns(), before;
+	run_rec r;
+	rs_bytes v;
+
+	RS_TRY(rs__cc_read(cc, TAG, key, klen, &v));
+	RS_TRY(rec_parse(v.data, v.len, &t->id, &r));
+	if (t->from_out)
+		*t->from_out = r.info.status;
+	if (!rs_run_transition_allowed(r.info.status, t->to))
+		return RS_ETRANSITION;
+	if (!(rec = rs__cc_alloc(cc, v.len)))
+		return RS_ENOMEM;
+	memcpy(rec, v.data, v.len);
+	rec[R_STATUS] = (unsigned char)t->to;
+	before = rs__get_u64(rec + R_UPDATED);
+	rs__put_u64(rec + R_UPDATED, now > before ? now : before);
+	if (t->to == RS_RUN_ARCHIVED)
+		rs__cc_also_set_flags(cc, rs__cc_also_flags(cc) |
+						  RS__RUN_F_ARCHIVED);
+	return rs__cc_write(cc, TAG, key, klen, rec, v.len, 0);
+}
+
+int rs_runindex_transition(rs_db *db, const rs_run_id *id, rs_run_status to,
+			   rs_run_status *from_out)
+{
+	ri_transition *t;
+	rs_txn *txn;
+	int rc;
+
+	RS_CHECK_ARG(db && id && !rs_run_id_is_nil(id));
+	RS_CHECK_ARG(status_valid(to));
+	RS_TRY(rs__txn_begin(&txn, db, &nil_run, RS__TXN_F_BLIND));
+	rc = rs__txn_defer(txn, transition_step, sizeof(*t), (void **)&t, NULL,
+			   0, 0);
+	if (rc < 0) {
+		rs__txn_abort(txn);
+		return rc;
+	}
+	t->id = *id;
+	t->to = to;
+	t->from_out = from_out;
+	/* Archiving flags the run itself, under its own lock. */
+	if (to == RS_RUN_ARCHIVED)
+		rs__txn_also(txn, id);
+	return rs__txn_commit(txn);
+}
+
+/* ---- delete ---- */
+
+static int delete_step(rs__cc *cc, void *arg)
+{
+	const rs_run_id *id = arg;
+	unsigned char key[1 + RS_NAME_MAX], prefix[RS__OL_PREFIX_MAX];
+	run_rec r;
+	rs_bytes v, tag;
+	int rc = rs__cc_read(cc, TAG, key, run_key(key, id), &v);
+
+	if (rc == RS_ENOTFOUND) {
+		if (!rs__cc_also_has_data(cc))
+			return RS_ENOTFOUND;
+	} else {
+		RS_TRY(rc);
+		RS_TRY(rec_parse(v.data, v.len, id, &r));
+		RS_TRY(rs__cc_write(cc, TAG, key, run_key(key, id), NULL, 0,
+				    RS__OP_F_DELETE));
+		if (r.info.name.len)
+			RS_TRY(rs__cc_write(cc, TAG, key,
+					    name_key(key, r.info.name.data,
+						     r.info.name.len),
+					    NULL, 0, RS__OP_F_DELETE));
+		RS_TRY(rs__ol_remove(cc, TAG, prefix, all_prefix(prefix),
+				     r.ord));
+		for (size_t i = 0; i < r.info.ntags; i++) {
+			RS_TRY(rs__tags_at(r.info.tags_enc, r.info.ntags, i,
+					   &tag));
+			RS_TRY(rs__ol_remove(
+				cc, TAG, prefix,
+				rs__ol_prefix(prefix, K_TAG, tag.data, tag.len),
+				rs__get_u64(r.tag_ords + i * 8)));
+		}
+		if (r.info.has_parent)
+			RS_TRY(rs__ol_remove(
+				cc, TAG, prefix,
+				parent_prefix(prefix, &r.info.parent),
+				r.parent_ord));
+	}
+	rs__cc_also_drop(cc);
+	rs__cc_also_set_flags(cc, 0);
+	return 0;
+}
+
+int rs_runindex_delete(rs_db *db, const rs_run_id *id)
+{
+	rs_run_id *arg;
+	rs_txn *txn;
+	int rc;
+
+	RS_CHECK_ARG(db && id && !rs_run_id_is_nil(id));
+	RS_TRY(rs__txn_begin(&txn, db, &nil_run, RS__TXN_F_BLIND));
+	rc = rs__txn_defer(txn, delete_step, sizeof(*arg), (void **)&arg, NULL,
+			   0, 0);
+	if (rc < 0) {
+		rs__txn_abort(txn);
+		return rc;
+	}
+	*arg = *id;
+	rs__txn_also(txn, id);
+	return rs__txn_commit(txn);
+}
+
+/* ---- reads ---- */
+
+/* Copy a record into the caller's buffer and parse it there. */
+static int copy_out(const void *val, size_t len, const rs_run_id *id,
+		    rs_run_info *info_out, void *buf, size_t cap, size_t *need)
+{
+	run_rec r;
+
+	*need = len;
+	if (len > cap)
+		return RS_ENOSPC;
+	memcpy(buf, val, len);
+	RS_TRY(rec_parse(buf, len, id, &r));
+	*info_out = r.info;
+	return 0;
+}
+
+struct get_sink {
+	const rs_run_id *id;
+	rs_run_info *info;
+	void *buf;
+	size_t cap;
+	size_t need;
+};
+
+static int sink_run(const void *val, size_t len, void *arg)
+{
+	struct get_sink *gs = arg;
+
+	return copy_out(val, len, gs->id, gs->info, gs->buf, gs->cap,
+			&gs->need);
+}
+
+int rs_runindex_get(rs_db *db, const rs_run_id *id, rs_run_info *info_out,
+		    void *buf, size_t cap, size_t *needed_out)
+{
+	struct get_sink gs = { id, info_out, buf, cap, 0 };
+	unsigned char key[17];
+	rs__store *st;
+	int rc;
+
+	RS_CHECK_ARG(db && id && info_out && (buf || cap == 0));
+	RS_CHECK_ARG(!rs_run_id_is_nil(id));
+	rs__rcu_thread_ensure();
+	st = db->store;
+	rc = st->ops->read_latest(st, &nil_run, TAG, key, run_key(key, id),
+				  sink_run, &gs);
+	if (needed_out && (rc == 0 || rc == RS_ENOSPC))
+		*needed_out = gs.need;
+	return rc;
+}
+
+int rs_runindex_get_by_name(rs_db *db, const char *name, size_t name_len,
+			    rs_run_info *info_out, void *buf, size_t cap,
+			    size_t *needed_out)
+{
+	unsigned char key[1 + RS_NAME_MAX];
+	size_t need = 0;
+	rs_run_id id;
+	rs_txn *txn;
+	rs_bytes v;
+	int rc;
+
+	RS_CHECK_ARG(db && info_out && (buf || cap == 0));
+	RS_TRY(rs__prim_check_text(name, name_len, RS_NAME_MAX));
+	RS_TRY(rs__txn_begin(&txn, db, &nil_run, RS_TXN_F_READONLY));
+	rc = rs__txn_read(txn, TAG, key, name_key(key, name, name_len), &v);
+	if (rc < 0)
+		goto out;
+	if (v.len != 16) {
+		rc = RS_ECORRUPT;
+		goto out;
+	}
+	memcpy(id.bytes, v.data, 16);
+	rc = rs__txn_read(txn, TAG, key, run_key(key, &id), &v);
+	if (rc == RS_ENOTFOUND)
+		rc = RS_ECORRUPT; /* a name without its run */
+	if (rc == 0)
+		rc = copy_out(v.data, v.len, &id, info_out, buf, cap, &need);
+out:
+	rs__txn_abort(txn);
+	if (needed_out && (rc == 0 || rc == RS_ENOSPC))
+		*needed_out = need;
+	return rc;
+}
+
+/* Walk one ordinal list of run ids, skipping holes and, when `status` is
+ * valid, runs in another status. */
+static int walk(rs_db *db, const unsigned char *prefix, size_t plen, int status,
+		uint64_t *cursor, size_t limit, bool *more_out, rs_run_cb cb,
+		void *ctx)
+{
+	unsigned char key[17];
+	uint64_t n, pos = *cursor;
+	size_t done = 0;
+	bool more = false;
+	rs_txn *txn;
+	int rc;
+
+	RS_TRY(rs__txn_begin(&txn, db, &nil_run, RS_TXN_F_READONLY));
+	if ((rc = rs__ol_len(txn, TAG, prefix, plen, &n)) < 0)
+		goto out;
+	for (; pos < n; pos++) {
+		rs_run_id id;
+		run_rec r;
+		rs_bytes v;
+
+		rc = rs__ol_get(txn, TAG, prefix, plen, pos, &v);
+		if (rc == RS_ENOTFOUND)
+			continue; /* a deleted run */
+		if (rc == 0 && v.len != 16)
+			rc = RS_ECORRUPT;
+		if (rc < 0)
+			goto out;
+		memcpy(id.bytes, v.data, 16);
+		rc = rs__txn_read(txn, TAG, key, run_key(key, &id), &v);
+		if (rc == 0)
+			rc = rec_parse(v.data, v.len, &id, &r);
+		if (rc < 0) {
+			rc = rc == RS_ENOTFOUND ? RS_ECORRUPT : rc;
+			goto out;
+		}
+		if (status >= 0 && r.info.status != (rs_run_status)status)
+			continue;
+		if (limit && done == limit) {
+			more = true;
+			break;
+		}
+		done++;
+		*cursor = pos + 1;
+		if ((rc = cb(&r.info, ctx)) != 0)
+			goto out;
+	}
+	rc = 0; /* the walk may end on a hole */
+	if (more_out)
+		*more_out = more;
+out:
+	rs__txn_abort(txn);
+	return rc;
+}
+
+int rs_runindex_list(rs_db *db, uint64_t *cursor, size_t limit, bool *more_out,
+		     rs_run_cb cb, void *ctx)
+{
+	unsigned char prefix[RS__OL_PREFIX_MAX];
+
+	RS_CHECK_ARG(db && cursor && cb);
+	return walk(db, prefix, all_prefix(prefix), -1, cursor, limit, more_out,
+		    cb, ctx);
+}
+
+int rs_runindex_query_by_status(rs_db *db, rs_run_status status,
+				uint64_t *cursor, size_t limit, bool *more_out,
+				rs_run_cb cb, void *ctx)
+{
+	unsigned char prefix[RS__OL_PREFIX_MAX];
+
+	RS_CHECK_ARG(db && cursor && cb && status_valid(status));
+	return walk(db, prefix, all_prefix(prefix), (int)status, cursor, limit,
+		    more_out, cb, ctx);
+}
+
+int rs_runindex_query_by_tag(rs_db *db, const char *tag, size_t tag_len,
+			     uint64_t *cursor, size_t limit, bool *more_out,
+			     rs_run_cb cb, void *ctx)
+{
+	unsigned char prefix[RS__OL_PREFIX_MAX];
+
+	RS_CHECK_ARG(db && cursor && cb);
+	RS_TRY(rs__prim_check_text(tag, tag_len, RS_TAG_MAX));
+	return walk(db, prefix, rs__ol_prefix(prefix, K_TAG, tag, tag_len), -1,
+		    cursor, limit, more_out, cb, ctx);
+}
+
+int rs_runindex_query_by_parent(rs_db *db, const rs_run_id *parent,
+				uint64_t *cursor, size_t limit, bool *more_out,
+				rs_run_cb cb, void *ctx)
+{
+	unsigned char prefix[RS__OL_PREFIX_MAX];
+
+	RS_CHECK_ARG(db && parent && cursor && cb);
+	RS_CHECK_ARG(!rs_run_id_is_nil(parent));
+	return walk(db, prefix, parent_prefix(prefix, parent), -1, cursor,
+		    limit, more_out, cb, ctx);
+}
+
+/* ---- open: rebuild the archived flags ---- */
+
+static int flag_archived(const rs_run_info *info, void *ctx)
+{
+	rs_db *db = ctx;
+	rs__store *st = db->store;
+	rs__run *r;
+
+	RS_TRY(st->ops->run_find(st, &info->id, true, &r));
+	st->ops->lock(st, r);
+	st->ops->run_set_flags(r, st->ops->run_flags(r) | RS__RUN_F_ARCHIVED);
+	st->ops->unlock(st, r);
+	return 0;
+}
+
+int rs__runindex_open(rs_db *db)
+{
+	uint64_t cursor = 0;
+
+	return rs_runindex_query_by_status(db, RS_RUN_ARCHIVED, &cursor, 0,
+					   NULL, flag_archived, db);
+}
