@@ -1,0 +1,616 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The primitives' invariants under threads, on both stores: exact counts
+ * for contended transitions, dense unique sequences without conflict
+ * errors for concurrent appenders, one winner among concurrent inits, no
+ * torn cross-primitive commit seen by readers, atomic run delete and
+ * archive. Every loop is bounded; nothing depends on timing.
+ */
+#define _GNU_SOURCE
+#include "prim_fixture.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define NTHREADS 4
+
+static void put_u64(unsigned char b[8], uint64_t v)
+{
+	memcpy(b, &v, 8);
+}
+
+static uint64_t get_u64(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static void spawn(pthread_t *t, size_t n, void *(*fn)(void *), void *args,
+		  size_t arg_size)
+{
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, fn,
+						(char *)args + i * arg_size),
+				 0);
+}
+
+static void join(pthread_t *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+}
+
+/* ---- N threads transition one cell ---- */
+
+#define TRANSITIONS 100
+
+struct incr_arg {
+	fx *f;
+	int successes;
+	int conflicts;
+	int other;
+};
+
+static int incr_fn(rs_bytes value, uint64_t version, rs_bytes *nv, void *ctx)
+{
+	unsigned char *out = ctx;
+
+	(void)version;
+	put_u64(out, get_u64(value.data) + 1);
+	nv->data = out;
+	nv->len = 8;
+	return 0;
+}
+
+static void *incr_thread(void *p)
+{
+	struct incr_arg *a = p;
+	unsigned char out[8];
+
+	for (int i = 0; i < TRANSITIONS; i++) {
+		int rc = rs_cell_transition(a->f->db, &a->f->run, S("counter"),
+					    64, NULL, incr_fn, out);
+
+		if (rc == 0)
+			a->successes++;
+		else if (rc == RS_ECONFLICT)
+			a->conflicts++;
+		else
+			a->other++;
+	}
+	return NULL;
+}
+
+static void concurrency__transitions_count_exactly(void **state)
+{
+	fx *f = *state;
+	struct incr_arg args[NTHREADS] = { 0 };
+	pthread_t t[NTHREADS];
+	unsigned char zero[8] = { 0 }, buf[8];
+	uint64_t version;
+	int total = 0;
+
+	assert_int_equal(
+		rs_cell_init(f->db, &f->run, S("counter"), zero, 8, NULL), 0);
+	for (int i = 0; i < NTHREADS; i++)
+		args[i].f = f;
+	spawn(t, NTHREADS, incr_thread, args, sizeof(args[0]));
+	join(t, NTHREADS);
+	for (int i = 0; i < NTHREADS; i++) {
+		assert_int_equal(args[i].other, 0);
+		assert_true(args[i].successes >= 1);
+		total += args[i].successes;
+	}
+	assert_int_equal(rs_cell_read(f->db, &f->run, S("counter"), buf,
+				      sizeof(buf), NULL, &version),
+			 0);
+	assert_int_equal(get_u64(buf), (uint64_t)total);
+	assert_int_equal(version, 1 + (uint64_t)total);
+}
+
+/* ---- N threads append to one run ---- */
+
+#define APPENDS 150
+
+struct append_arg {
+	fx *f;
+	bool use_txn;
+	int errors;
+	int attempts;
+	rs_event_receipt receipts[APPENDS * 2];
+	size_t n;
+};
+
+struct two_appends {
+	struct append_arg *a;
+	rs_event_receipt r[2];
+};
+
+static int append_body(rs_txn *txn, void *ctx)
+{
+	struct two_appends *ta = ctx;
+	int rc;
+
+	ta->a->attempts++;
+	rc = rs_txn_eventlog_append(txn, S("txn"), S("first"), &ta->r[0]);
+	if (rc == 0)
+		rc = rs_txn_eventlog_append(txn, S("txn"), S("second"),
+					    &ta->r[1]);
+	return rc;
+}
+
+static void *append_thread(void *p)
+{
+	struct append_arg *a = p;
+
+	for (int i = 0; i < APPENDS; i++) {
+		int rc;
+
+		if (a->use_txn) {
+			struct two_appends ta = { a, { { 0 } } };
+
+			rc = rs_txn_run(a->f->db, &a->f->run, 0, 1, append_body,
+					&ta);
+			if (rc == 0) {
+				a->receipts[a->n++] = ta.r[0];
+				a->receipts[a->n++] = ta.r[1];
+			}
+		} else {
+			rc = rs_eventlog_append(a->f->db, &a->f->run, S("one"),
+						&i, sizeof(i),
+						&a->receipts[a->n]);
+			if (rc == 0)
+				a->n++;
+		}
+		if (rc != 0)
+			a->errors++;
+	}
+	return NULL;
+}
+
+static void concurrency__appenders_never_conflict(void **state)
+{
+	fx *f = *state;
+	struct append_arg *args = calloc(NTHREADS, sizeof(*args));
+	pthread_t t[NTHREADS];
+	uint64_t len, total = 0;
+	unsigned char *seen;
+	rs_event ev;
+	char buf[64];
+
+	assert_non_null(args);
+	for (int i = 0; i < NTHREADS; i++) {
+		args[i].f = f;
+		args[i].use_txn = i % 2 == 1;
+	}
+	spawn(t, NTHREADS, append_thread, args, sizeof(args[0]));
+	join(t, NTHREADS);
+	for (int i = 0; i < NTHREADS; i++) {
+		assert_int_equal(args[i].errors, 0);
+		total += args[i].n;
+		if (args[i].use_txn) /* never retried: no conflict at all */
+			assert_int_equal(args[i].attempts, APPENDS);
+	}
+	assert_int_equal(rs_eventlog_len(f->db, &f->run, &len), 0);
+	assert_int_equal(len, total);
+	seen = calloc(len, 1);
+	assert_non_null(seen);
+	for (int i = 0; i < NTHREADS; i++) {
+		for (size_t k = 0; k < args[i].n; k++) {
+			const rs_event_receipt *r = &args[i].receipts[k];
+
+			assert_true(r->seq < len);
+			assert_int_equal(seen[r->seq], 0);
+			seen[r->seq] = 1;
+			/* A transaction's appends are consecutive. */
+			if (args[i].use_txn && k % 2 == 1)
+				assert_int_equal(r->seq,
+						 args[i].receipts[k - 1].seq +
+							 1);
+			assert_int_equal(rs_eventlog_read(f->db, &f->run,
+							  r->seq, &ev, buf,
+							  sizeof(buf), NULL),
+					 0);
+			assert_memory_equal(ev.hash, r->hash, RS_HASH_LEN);
+		}
+	}
+	for (uint64_t s = 0; s < len; s++)
+		assert_int_equal(seen[s], 1);
+	assert_int_equal(rs_eventlog_verify_chain(f->db, &f->run, NULL), 0);
+	free(seen);
+	free(args);
+}
+
+/* ---- concurrent inits: one winner ---- */
+
+#define INIT_ROUNDS 40
+
+struct init_arg {
+	fx *f;
+	pthread_barrier_t *barrier;
+	int id;
+	int results[INIT_ROUNDS];
+};
+
+struct init_body {
+	const char *name;
+	size_t len;
+};
+
+static int init_body(rs_txn *txn, void *ctx)
+{
+	struct init_body *b = ctx;
+
+	return rs_txn_cell_init(txn, b->name, b->len, S("v"), NULL);
+}
+
+static void *init_thread(void *p)
+{
+	struct init_arg *a = p;
+	char name[16];
+
+	for (int r = 0; r < INIT_ROUNDS; r++) {
+		struct init_body b = { name, 0 };
+
+		b.len = (size_t)snprintf(name, sizeof(name), "cell%d", r);
+		pthread_barrier_wait(a->barrier);
+		if (a->id % 2 == 0)
+			a->results[r] = rs_cell_init(a->f->db, &a->f->run, name,
+						     b.len, S("v"), NULL);
+		else
+			a->results[r] = rs_txn_run(a->f->db, &a->f->run, 0, 0,
+						   init_body, &b);
+	}
+	return NULL;
+}
+
+static void concurrency__concurrent_inits_one_winner(void **state)
+{
+	fx *f = *state;
+	struct init_arg args[NTHREADS];
+	pthread_barrier_t barrier;
+	pthread_t t[NTHREADS];
+
+	assert_int_equal(pthread_barrier_init(&barrier, NULL, NTHREADS), 0);
+	for (int i = 0; i < NTHREADS; i++) {
+		args[i].f = f;
+		args[i].barrier = &barrier;
+		args[i].id = i;
+	}
+	spawn(t, NTHREADS, init_thread, args, sizeof(args[0]));
+	join(t, NTHREADS);
+	pthread_barrier_destroy(&barrier);
+	for (int r = 0; r < INIT_ROUNDS; r++) {
+		int winners = 0;
+
+		for (int i = 0; i < NTHREADS; i++) {
+			if (args[i].results[r] == 0)
+				winners++;
+			else
+				assert_int_equal(args[i].results[r], RS_EEXIST);
+		}
+		assert_int_equal(winners, 1);
+	}
+}
+
+/* ---- cross-primitive commits are never seen torn ---- */
+
+#define CROSS_COMMITS 300
+#define READER_CAP 200000
+
+struct cross_ctx {
+	fx *f;
+	atomic_bool done;
+	atomic_int torn;
+	atomic_int reads;
+	atomic_int errors; /* cmocka asserts only on the main thread */
+};
+
+struct commit_body {
+	uint64_t i;
+};
+
+static int cross_body(rs_txn *txn, void *ctx)
+{
+	struct commit_body *b = ctx;
+	unsigned char v[8];
+	int rc;
+
+	put_u64(v, b->i);
+	if ((rc = rs_txn_kv_put(txn, S("n"), v, 8)) != 0)
+		return rc;
+	if (b->i == 1)
+		rc = rs_txn_cell_init(txn, S("n"), v, 8, NULL);
+	else
+		rc = rs_txn_cell_set(txn, S("n"), v, 8, NULL);
+	if (rc)
+		return rc;
+	if ((rc = rs_txn_eventlog_append(txn, S("e"), v, 8, NULL)) != 0)
+		return rc;
+	return rs_txn_trace_record(txn, S("t"), v, 8, NULL, 0, RS_TRACE_NONE,
+				   NULL);
+}
+
+static void *cross_writer(void *p)
+{
+	struct cross_ctx *c = p;
+
+	for (uint64_t i = 1; i <= CROSS_COMMITS; i++) {
+		struct commit_body b = { i };
+
+		if (rs_txn_run(c->f->db, &c->f->run, 0, 0, cross_body, &b))
+			atomic_fetch_add(&c->errors, 1);
+	}
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
+/* A snapshot reader: all four primitives agree exactly. */
+static void *snapshot_reader(void *p)
+{
+	struct cross_ctx *c = p;
+
+	for (int it = 0; it < READER_CAP && !atomic_load(&c->done); it++) {
+		uint64_t kv = 0, cell = 0, len = 0;
+		rs_trace_entry t;
+		rs_txn *txn;
+		rs_bytes v;
+		int rc;
+
+		if (rs_txn_begin(&txn, c->f->db, &c->f->run,
+				 RS_TXN_F_READONLY)) {
+			atomic_fetch_add(&c->errors, 1);
+			break;
+		}
+		rc = rs_txn_kv_get(txn, S("n"), &v);
+		if (rc == 0)
+			kv = get_u64(v.data);
+		if (rs_txn_cell_read(txn, S("n"), &v, NULL) == 0)
+			cell = get_u64(v.data);
+		if (rs_txn_eventlog_len(txn, &len))
+			atomic_fetch_add(&c->errors, 1);
+		if (kv != cell || kv != len ||
+		    (kv && rs_txn_trace_get(txn, kv - 1, &t) != 0) ||
+		    rs_txn_trace_get(txn, kv, &t) != RS_ENOTFOUND)
+			atomic_fetch_add(&c->torn, 1);
+		rs_txn_abort(txn);
+		atomic_fetch_add(&c->reads, 1);
+	}
+	return NULL;
+}
+
+/* A fast-path reader: reads in order kv, log, cell, trace; each later read
+ * sees a state at least as new, so a torn commit would show as kv > len
+ * or len > cell. */
+static void *fast_reader(void *p)
+{
+	struct cross_ctx *c = p;
+
+	for (int it = 0; it < READER_CAP && !atomic_load(&c->done); it++) {
+		unsigned char b[8];
+		uint64_t kv = 0, cell = 0, len = 0;
+		rs_trace_entry t;
+		char tb[64];
+
+		if (rs_kv_get(c->f->db, &c->f->run, S("n"), b, 8, NULL) == 0)
+			kv = get_u64(b);
+		if (rs_eventlog_len(c->f->db, &c->f->run, &len))
+			atomic_fetch_add(&c->errors, 1);
+		if (rs_cell_read(c->f->db, &c->f->run, S("n"), b, 8, NULL,
+				 NULL) == 0)
+			cell = get_u64(b);
+		if (kv > len || len > cell ||
+		    (cell && rs_trace_get(c->f->db, &c->f->run, cell - 1, &t,
+					  tb, sizeof(tb), NULL) != 0))
+			atomic_fetch_add(&c->torn, 1);
+		atomic_fetch_add(&c->reads, 1);
+	}
+	return NULL;
+}
+
+static void concurrency__cross_commit_never_torn(void **state)
+{
+	fx *f = *state;
+	struct cross_ctx c;
+	pthread_t w, r[2];
+
+	c.f = f;
+	atomic_init(&c.done, false);
+	atomic_init(&c.torn, 0);
+	atomic_init(&c.reads, 0);
+	atomic_init(&c.errors, 0);
+	assert_int_equal(pthread_create(&r[0], NULL, snapshot_reader, &c), 0);
+	assert_int_equal(pthread_create(&r[1], NULL, fast_reader, &c), 0);
+	assert_int_equal(pthread_create(&w, NULL, cross_writer, &c), 0);
+	join(&w, 1);
+	join(r, 2);
+	assert_int_equal(atomic_load(&c.errors), 0);
+	assert_int_equal(atomic_load(&c.torn), 0);
+	assert_true(atomic_load(&c.reads) > 0);
+}
+
+/* ---- run delete: a reader sees all of the run or none ---- */
+
+#define DELETE_ROUNDS 5
+#define DELETE_KEYS 20
+
+struct delete_ctx {
+	fx *f;
+	atomic_bool stop;
+	atomic_int mixed;
+	atomic_int reads;
+	atomic_int errors;
+};
+
+static void populate(fx *f)
+{
+	rs_runindex_create_options o = RS_RUNINDEX_CREATE_OPTIONS_INIT;
+
+	o.id = &f->run;
+	assert_int_equal(rs_runindex_create(f->db, &o, NULL), 0);
+	for (int i = 0; i < DELETE_KEYS; i++) {
+		char k[8];
+		size_t n = (size_t)snprintf(k, sizeof(k), "k%d", i);
+
+		assert_int_equal(rs_kv_put(f->db, &f->run, k, n, S("v")), 0);
+		assert_int_equal(rs_eventlog_append(f->db, &f->run, S("e"),
+						    NULL, 0, NULL),
+				 0);
+		assert_int_equal(
+			rs_cell_init(f->db, &f->run, k, n, S("v"), NULL), 0);
+		assert_int_equal(rs_trace_record(f->db, &f->run, S("t"), NULL,
+						 0, NULL, 0, RS_TRACE_NONE,
+						 NULL),
+				 0);
+	}
+}
+
+static void *delete_reader(void *p)
+{
+	struct delete_ctx *d = p;
+
+	for (int it = 0; it < READER_CAP && !atomic_load(&d->stop); it++) {
+		int present = 0;
+		uint64_t len = 0;
+		rs_trace_entry t;
+		rs_txn *txn;
+		rs_bytes v;
+
+		if (rs_txn_begin(&txn, d->f->db, &d->f->run,
+				 RS_TXN_F_READONLY)) {
+			atomic_fetch_add(&d->errors, 1);
+			break;
+		}
+		for (int i = 0; i < DELETE_KEYS; i++) {
+			char k[8];
+			size_t n = (size_t)snprintf(k, sizeof(k), "k%d", i);
+
+			present += rs_txn_kv_get(txn, k, n, &v) == 0;
+			present += rs_txn_cell_read(txn, k, n, &v, NULL) == 0;
+			present += rs_txn_trace_get(txn, (uint64_t)i, &t) == 0;
+		}
+		if (rs_txn_eventlog_len(txn, &len))
+			atomic_fetch_add(&d->errors, 1);
+		rs_txn_abort(txn);
+		if (!((present == 0 && len == 0) ||
+		      (present == 3 * DELETE_KEYS && len == DELETE_KEYS)))
+			atomic_fetch_add(&d->mixed, 1);
+		atomic_fetch_add(&d->reads, 1);
+	}
+	return NULL;
+}
+
+static void concurrency__run_delete_is_atomic_for_readers(void **state)
+{
+	fx *f = *state;
+	struct delete_ctx d;
+	pthread_t r[2];
+
+	d.f = f;
+	atomic_init(&d.mixed, 0);
+	atomic_init(&d.errors, 0);
+	for (int round = 0; round < DELETE_ROUNDS; round++) {
+		populate(f);
+		atomic_init(&d.stop, false);
+		atomic_init(&d.reads, 0);
+		assert_int_equal(pthread_create(&r[0], NULL, delete_reader, &d),
+				 0);
+		assert_int_equal(pthread_create(&r[1], NULL, delete_reader, &d),
+				 0);
+		/* Let the readers get going (bounded: they run on their own). */
+		for (int spin = 0; spin < 1000000 && atomic_load(&d.reads) < 4;
+		     spin++)
+			sched_yield();
+		assert_int_equal(rs_runindex_delete(f->db, &f->run), 0);
+		for (int spin = 0; spin < 1000000 && atomic_load(&d.reads) < 8;
+		     spin++)
+			sched_yield();
+		atomic_store(&d.stop, true);
+		join(r, 2);
+	}
+	assert_int_equal(atomic_load(&d.errors), 0);
+	assert_int_equal(atomic_load(&d.mixed), 0);
+}
+
+/* ---- archive: once it returns, no write of the run lands ---- */
+
+#define ARCHIVE_OPS 3000
+
+struct archive_arg {
+	fx *f;
+	int ok_after_refusal;
+	int refused;
+	int other;
+};
+
+static void *archive_writer(void *p)
+{
+	struct archive_arg *a = p;
+
+	for (int i = 0; i < ARCHIVE_OPS && a->refused < 20; i++) {
+		int rc = i % 2 ? rs_kv_put(a->f->db, &a->f->run, S("k"), &i,
+					   sizeof(i))
+			       : rs_eventlog_append(a->f->db, &a->f->run,
+						    S("e"), NULL, 0, NULL);
+
+		if (rc == RS_EARCHIVED)
+			a->refused++;
+		else if (rc != 0)
+			a->other++;
+		else if (a->refused)
+			a->ok_after_refusal++;
+	}
+	return NULL;
+}
+
+static void concurrency__archive_stops_writers(void **state)
+{
+	fx *f = *state;
+	rs_runindex_create_options o = RS_RUNINDEX_CREATE_OPTIONS_INIT;
+	struct archive_arg args[2];
+	pthread_t t[2];
+	uint64_t v0, v1;
+
+	o.id = &f->run;
+	assert_int_equal(rs_runindex_create(f->db, &o, NULL), 0);
+	assert_int_equal(
+		rs_runindex_transition(f->db, &f->run, RS_RUN_COMPLETED, NULL),
+		0);
+	for (int i = 0; i < 2; i++) {
+		memset(&args[i], 0, sizeof(args[i]));
+		args[i].f = f;
+	}
+	spawn(t, 2, archive_writer, args, sizeof(args[0]));
+	assert_int_equal(
+		rs_runindex_transition(f->db, &f->run, RS_RUN_ARCHIVED, NULL),
+		0);
+	/* From here on no write of the run may land. */
+	assert_int_equal(rs_db_run_version(f->db, &f->run, &v0), 0);
+	join(t, 2);
+	assert_int_equal(rs_db_run_version(f->db, &f->run, &v1), 0);
+	assert_int_equal(v1, v0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(args[i].other, 0);
+		assert_int_equal(args[i].ok_after_refusal, 0);
+	}
+	assert_int_equal(rs_eventlog_verify_chain(f->db, &f->run, NULL), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		FX_TEST(concurrency__transitions_count_exactly),
+		FX_TEST(concurrency__appenders_never_conflict),
+		FX_TEST(concurrency__concurrent_inits_one_winner),
+		FX_TEST(concurrency__cross_commit_never_torn),
+		FX_TEST(concurrency__run_delete_is_atomic_for_readers),
+		FX_TEST(concurrency__archive_stops_writers),
+	};
+
+	return FX_RUN("prim_concurrency", tests);
+}
