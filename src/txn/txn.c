@@ -563,7 +563,8 @@ int rs__txn_list(rs_txn *txn, uint8_t tag, const void *prefix, size_t plen,
 		pr->tag = tag;
 		txn->npreads++;
 	}
-	qsort(txn->scratch, lc.n, sizeof(list_entry), entry_cmp);
+	if (lc.n) /* scratch may still be NULL */
+		qsort(txn->scratch, lc.n, sizeof(list_entry), entry_cmp);
 	emit = (limit && limit < lc.n) ? limit : lc.n;
 	if (more_out)
 		*more_out = emit < lc.n;
