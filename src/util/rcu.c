@@ -12,6 +12,7 @@
 _Thread_local bool rs__rcu_thread_ready;
 #ifdef RS_TSAN
 char rs__tsan_grace_token;
+char rs__tsan_barrier_token;
 #endif
 static _Thread_local bool registered_by_us;
 

@@ -89,11 +89,30 @@ static inline void rs__rcu_cb_begin(struct rcu_head *head)
 	RS__TSAN_ACQUIRE(&rs__tsan_grace_token);
 }
 
+#ifdef RS_TSAN
+extern char rs__tsan_barrier_token;
+/* Queued by rs__rcu_barrier(): runs after every callback queued before it
+ * on the (sequential) call_rcu worker, and releases what they did. */
+static inline void rs__rcu_barrier_mark(struct rcu_head *head)
+{
+	(void)head;
+	__tsan_release(&rs__tsan_barrier_token);
+}
+#endif
+
 /* Wait for every pending rs__rcu_call() callback to have run. Never inside
- * a read-side section or under a lock a reader takes. */
+ * a read-side section or under a lock a reader takes. Under TSan it also
+ * states that those callbacks happen before the caller's next step (the
+ * caller usually frees what they read). */
 static inline void rs__rcu_barrier(void)
 {
+#ifdef RS_TSAN
+	struct rcu_head mark;
+
+	urcu_memb_call_rcu(&mark, rs__rcu_barrier_mark);
+#endif
 	urcu_memb_barrier();
+	RS__TSAN_ACQUIRE(&rs__tsan_barrier_token);
 }
 
 static inline void rs__rcu_synchronize(void)
