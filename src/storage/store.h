@@ -44,6 +44,9 @@ typedef int (*rs__sink_fn)(const void *val, size_t len, void *ctx);
 /* Receives one entry of a scan (unordered), inside the read section. */
 typedef int (*rs__scan_fn)(const void *key, size_t klen, const void *val,
 			   size_t vlen, void *ctx);
+/* The same, for scans over every tag. */
+typedef int (*rs__scan_all_fn)(uint8_t tag, const void *key, size_t klen,
+			       const void *val, size_t vlen, void *ctx);
 
 typedef struct rs__store_ops {
 	void (*destroy)(rs__store *s);
@@ -67,6 +70,13 @@ typedef struct rs__store_ops {
 	/* Every live entry of `tag` with the prefix, unordered. */
 	int (*scan)(rs__store *s, const rs__snap *snap, uint8_t tag,
 		    const void *prefix, size_t plen, rs__scan_fn fn, void *ctx);
+	/* Every live entry of every tag, unordered (checkpoints). The
+	 * sharded store calls fn inside one RCU read-side section. */
+	int (*scan_all)(rs__store *s, const rs__snap *snap, rs__scan_all_fn fn,
+			void *ctx);
+	/* The ids of every run, in an array allocated with the store's
+	 * allocator (the caller frees it); *ids_out may be NULL when n is 0. */
+	int (*run_list)(rs__store *s, rs_run_id **ids_out, size_t *n_out);
 	/* One-shot read of the newest committed value, no snapshot held:
 	 * sink is called with the value (RS_ENOTFOUND when absent). */
 	int (*read_latest)(rs__store *s, const rs_run_id *id, uint8_t tag,
@@ -81,6 +91,10 @@ typedef struct rs__store_ops {
 	uint64_t (*newest)(rs__store *s, rs__run *r, uint8_t tag,
 			   const void *key, size_t klen, uint64_t hash,
 			   bool *present);
+	/* Every live entry of the run at its newest version, of every tag
+	 * (dropping a run's contents). */
+	int (*scan_locked)(rs__store *s, rs__run *r, rs__scan_all_fn fn,
+			   void *ctx);
 	/* Whether any key of `tag` with the prefix has a version > since. */
 	bool (*prefix_changed)(rs__store *s, rs__run *r, uint8_t tag,
 			       const void *prefix, size_t plen, uint64_t since);
