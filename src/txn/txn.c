@@ -24,7 +24,12 @@
  * newer than the snapshot: first committer wins), prepare (allocate all
  * version records and nodes), hand one record to the durability backend,
  * apply, publish the new visible version, reclaim what no pin can see,
- * unlock. Any failure before apply changes nothing. Read-only and
+ * unlock (rs__commit_locked). Any failure before apply changes nothing.
+ * The record carries the transaction's durability mode (the database's
+ * unless rs_txn_set_durability() overrode it); a Strict backend returns
+ * only once the record is synced, so the commit lock of the run is held
+ * through that sync: commits of one run are serialized, fsync included,
+ * while commits of different runs share syncs (group commit). Read-only and
  * write-free transactions skip all of it: no lock, no version bump, no
  * durability record.
  *
@@ -130,6 +135,7 @@ int rs__db_init(rs_db *db)
 }
 
 static void ctx_destroy(rs_txn *ctx);
+static void ctx_release_snapshot(rs_txn *ctx);
 
 void rs__db_fini(rs_db *db)
 {
@@ -148,6 +154,11 @@ void rs__db_fini(rs_db *db)
 	ctx = atomic_load_explicit(&db->ctx_all, memory_order_acquire);
 	while (ctx) {
 		rs_txn *next = ctx->reg_next;
+
+		/* A transaction left open at close is aborted here: its
+		 * snapshot (a deep copy in the unified store) goes too. */
+		if (ctx->state == RS__TXN_ACTIVE)
+			ctx_release_snapshot(ctx);
 		ctx_destroy(ctx);
 		ctx = next;
 	}
@@ -367,6 +378,7 @@ int rs__txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run, uint32_t flags)
 		goto fail;
 	ctx->run_id = *run;
 	ctx->flags = flags;
+	ctx->dur_mode = db->mode;
 	ctx->state = RS__TXN_ACTIVE;
 	*out = ctx;
 	return 0;
@@ -624,13 +636,38 @@ static int validate(const rs_txn *txn, rs__store *st, rs__run *run)
 	return 0;
 }
 
+int rs__commit_locked(rs_db *db, rs__run *run, const rs_run_id *id,
+		      uint32_t kind, rs__op *ops, size_t nops,
+		      rs_durability mode)
+{
+	rs__store *st = db->store;
+	rs__commit_record rec;
+	uint64_t ver = st->ops->visible(run) + 1;
+	int rc;
+
+	RS_TRY(st->ops->prepare(st, run, ops, nops));
+	rec.kind = kind;
+	rec.run = id;
+	rec.version = ver;
+	rec.timestamp_ns = 0;
+	rec.ops = kind == RS__REC_DROP_RUN ? NULL : ops;
+	rec.nops = kind == RS__REC_DROP_RUN ? 0 : nops;
+	rec.mode = mode;
+	if ((rc = db->dur.ops->commit(db->dur.state, &rec)) < 0) {
+		st->ops->discard(st, run, ops, nops);
+		return rc;
+	}
+	st->ops->apply(st, run, ops, nops, ver);
+	st->ops->publish(st, run, ver);
+	st->ops->reclaim(st, run, ops, nops, min_pin(db, run, ver));
+	return 0;
+}
+
 static int commit_core(rs_db *db, rs__run *run, const rs_run_id *id,
 		       rs__op *ops, size_t nops, const rs_txn *txn,
 		       rs__locked_fn locked, void *lctx)
 {
 	rs__store *st = db->store;
-	rs__commit_record rec;
-	uint64_t ver;
 	int rc = 0;
 
 	st->ops->lock(st, run);
@@ -640,22 +677,8 @@ static int commit_core(rs_db *db, rs__run *run, const rs_run_id *id,
 		goto out;
 	if (nops == 0)
 		goto out;
-	ver = st->ops->visible(run) + 1;
-	if ((rc = st->ops->prepare(st, run, ops, nops)) < 0)
-		goto out;
-	rec.run = id;
-	rec.version = ver;
-	rec.timestamp_ns = 0;
-	rec.ops = ops;
-	rec.nops = nops;
-	rec.mode = db->mode;
-	if ((rc = db->dur.ops->commit(db->dur.state, &rec)) < 0) {
-		st->ops->discard(st, run, ops, nops);
-		goto out;
-	}
-	st->ops->apply(st, run, ops, nops, ver);
-	st->ops->publish(st, run, ver);
-	st->ops->reclaim(st, run, ops, nops, min_pin(db, run, ver));
+	rc = rs__commit_locked(db, run, id, RS__REC_COMMIT, ops, nops,
+			       txn ? txn->dur_mode : db->mode);
 out:
 	st->ops->unlock(st, run);
 	return rc;

@@ -21,8 +21,10 @@ struct rs_db {
 	rs__alloc alloc;
 	rs__store *store;
 	rs__durability dur;
+	rs__dur_host host; /* what the backend calls back (replay.c) */
 	rs_durability mode;
-	uint64_t id; /* unique in the process, never reused */
+	uint32_t flags; /* rs_db_options.flags */
+	uint64_t id;	/* unique in the process, never reused */
 
 	/* Every context ever made for this database (append-only, read
 	 * without a lock by reclaimers scanning pins); freed at close. */
@@ -61,6 +63,7 @@ struct rs_txn {
 	rs_run_id run_id;
 	uint32_t flags;
 	int state;
+	rs_durability dur_mode; /* the database's, or the override */
 
 	rs__keyset reads;
 	rs__keyset writes;
@@ -103,6 +106,27 @@ typedef int (*rs__locked_fn)(rs_db *db, rs__run *run, rs__op *ops, size_t *nops,
 			     void *ctx);
 int rs__db_commit_ops(rs_db *db, const rs_run_id *run, rs__op *ops, size_t nops,
 		      rs__locked_fn locked, void *ctx);
+
+/*
+ * Under lock(run): take the next version of the run, prepare `ops`, hand
+ * the record (of `kind`; a DROP_RUN record carries no ops) to durability
+ * with `mode`, apply, publish, reclaim. Any failure changes nothing.
+ */
+int rs__commit_locked(rs_db *db, rs__run *run, const rs_run_id *id,
+		      uint32_t kind, rs__op *ops, size_t nops,
+		      rs_durability mode);
+
+/* ---- durability host (replay.c) ---- */
+
+/* The callbacks the durability backend uses: replay, load, image. */
+void rs__db_host_init(rs_db *db, rs__dur_host *out);
+
+/*
+ * Delete every key of a run, of every tag, as one commit logged as a
+ * single DROP_RUN record (reserved for RunIndex delete). A run with no
+ * live key is left as is. Returns 0, RS_ENOMEM, RS_EIO.
+ */
+int rs__db_drop_run(rs_db *db, const rs_run_id *run);
 
 /* Retry helper with randomized exponential backoff. */
 int rs__txn_run(rs_db *db, const rs_run_id *run, uint32_t flags,
