@@ -183,7 +183,7 @@ int rs__wal_checkpoint(rs__wal *w)
 	seq = w->cur_seq;
 	lsn = w->lsn_appended;
 	oldest = w->oldest_seq;
-	rc = rs__wal_wait_durable_locked(w, lsn);
+	rc = rs__wal_wait_durable_locked(w, lsn, false);
 	pthread_mutex_unlock(&w->mu);
 	if (rc < 0)
 		goto out;

@@ -36,6 +36,7 @@ typedef struct rs__wal_buf {
 	rs__wal_chunk *chunks;
 	size_t nchunks, cchunks;
 	uint64_t ncommits;
+	uint64_t nstrict; /* of them, Strict commits (waiting for it) */
 } rs__wal_buf;
 
 typedef struct rs__wal {
@@ -53,6 +54,7 @@ typedef struct rs__wal {
 	pthread_cond_t flush_cv; /* the flusher waits here */
 	pthread_cond_t done_cv;	 /* a batch was taken or finished */
 	pthread_cond_t ckpt_cv;	 /* the checkpointer waits here */
+	pthread_cond_t fill_cv;	 /* a gathering leader waits here */
 
 	/* ---- under mu ---- */
 	rs__wal_buf bufs[2];
@@ -64,8 +66,11 @@ typedef struct rs__wal {
 	uint64_t cur_start_lsn; /* start LSN of segment cur_seq */
 	uint64_t oldest_seq;	/* oldest segment file that exists */
 	bool writing;		/* a thread owns the writer state below */
+	bool gathering;		/* the leader waits for gather_target */
+	uint64_t gather_target; /* Strict commits it waits for */
+	uint64_t last_nstrict;	/* Strict commits in the last batch */
+	uint64_t last_write_ns; /* how long its write and sync took */
 	bool shutdown;
-	bool flush_req;		/* someone waits for a flush */
 	bool ckpt_due;		/* the checkpointer should run */
 	bool ckpt_running;	/* a checkpoint is being written */
 	int failed;		/* sticky: RS_EIO once a write or sync failed */
@@ -127,8 +132,9 @@ extern _Atomic uint64_t rs__wal_test_sync_delay_ns;
 /* The commit entry point of both modes. */
 int rs__wal_commit(void *state, const rs__commit_record *rec);
 /* With mu held: until `lsn` is durable (writing it as the leader when
- * nobody else is). 0 or the sticky error. */
-int rs__wal_wait_durable_locked(rs__wal *w, uint64_t lsn);
+ * nobody else is; a Strict committer passes `gather`). 0 or the sticky
+ * error. */
+int rs__wal_wait_durable_locked(rs__wal *w, uint64_t lsn, bool gather);
 /* With mu held and nobody writing: write and sync the filling buffer.
  * Drops mu while it works. */
 void rs__wal_write_locked(rs__wal *w);

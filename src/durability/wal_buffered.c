@@ -71,7 +71,7 @@ static bool buf_due(const rs__wal *w, const rs__wal_buf *b)
 /* With mu held: write everything appended so far (shutdown drain). */
 static void drain_locked(rs__wal *w)
 {
-	(void)rs__wal_wait_durable_locked(w, w->lsn_appended);
+	(void)rs__wal_wait_durable_locked(w, w->lsn_appended, false);
 }
 
 static void *flusher_main(void *arg)
@@ -129,7 +129,7 @@ static int wal_flush(void *state)
 	int rc;
 
 	pthread_mutex_lock(&w->mu);
-	rc = rs__wal_wait_durable_locked(w, w->lsn_appended);
+	rc = rs__wal_wait_durable_locked(w, w->lsn_appended, false);
 	pthread_mutex_unlock(&w->mu);
 	return rc;
 }
@@ -173,6 +173,7 @@ static void wal_free(rs__wal *w)
 	pthread_cond_destroy(&w->flush_cv);
 	pthread_cond_destroy(&w->done_cv);
 	pthread_cond_destroy(&w->ckpt_cv);
+	pthread_cond_destroy(&w->fill_cv);
 	pthread_mutex_destroy(&w->mu);
 	pthread_mutex_destroy(&w->ckpt_mu);
 	rs__free(w->alloc, w->dir);
@@ -227,6 +228,7 @@ static int wal_init(rs__wal *w, const rs__alloc *a, const rs__wal_config *cfg,
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->flush_cv, &ca);
+	pthread_cond_init(&w->fill_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&w->done_cv, NULL);
 	pthread_cond_init(&w->ckpt_cv, NULL);

@@ -13,6 +13,16 @@
  * thread that needs the sync itself (or the flusher, or rs_db_flush), so no
  * commit pays a hand-off to another thread and sleeps twice; and each sync
  * covers at least one commit, so there is at most one fdatasync per commit.
+ *
+ * Gathering. A leader that has just finished a batch returns to its caller
+ * at once, and its next commit would lead again with only the records that
+ * arrived meanwhile, while the followers it woke are still being scheduled:
+ * committers split into cohorts that alternate, each sync covering a part
+ * of them. So when the last batch held several Strict commits, a new
+ * leader first waits (as the writer, `gathering`) until as many Strict
+ * commits are in the buffer, or half the last batch's write and sync time
+ * has passed (at most GATHER_MAX_NS). A lone committer never waits.
+ *
  * See wal_buffered.c for the rest of the design.
  */
 #define _GNU_SOURCE
@@ -20,10 +30,13 @@
 
 #include <assert.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/clock.h"
 #include "util/error.h"
+
+#define GATHER_MAX_NS 500000u
 
 /* Test hook: sleep this long inside every batch sync (0 in production). */
 _Atomic uint64_t rs__wal_test_sync_delay_ns;
@@ -35,7 +48,7 @@ void rs__wal_buf_free(const rs__alloc *a, rs__wal_buf *b)
 	b->data = NULL;
 	b->chunks = NULL;
 	b->len = b->cap = b->nchunks = b->cchunks = 0;
-	b->ncommits = 0;
+	b->ncommits = b->nstrict = 0;
 }
 
 static bool buf_full(const rs__wal *w, const rs__wal_buf *b)
@@ -79,6 +92,11 @@ static int append_locked(rs__wal *w, const rs__commit_record *rec,
 	b->len += (size_t)size;
 	c->len += (size_t)size;
 	b->ncommits++;
+	if (rec->mode == RS_DURABILITY_STRICT) {
+		b->nstrict++;
+		if (w->gathering && b->nstrict >= w->gather_target)
+			pthread_cond_signal(&w->fill_cv);
+	}
 	w->cur_off += size;
 	w->lsn_appended += size;
 	w->n_records++;
@@ -144,24 +162,31 @@ static int write_batch(rs__wal *w, rs__wal_buf *b, uint64_t base,
 void rs__wal_write_locked(rs__wal *w)
 {
 	rs__wal_buf *b = &w->bufs[w->filling];
-	uint64_t base = w->lsn_durable, end = w->lsn_appended, syncs = 0;
-	size_t bytes = b->len;
+	uint64_t base, end, syncs = 0, t0;
+	size_t bytes;
 	int rc;
 
 	assert(!w->writing && b->len > 0);
 	/* The other buffer was emptied by the previous writer. */
 	w->writing = true;
 	w->filling ^= 1u;
+	base = w->lsn_durable;
+	end = w->lsn_appended;
+	bytes = b->len;
+	w->last_nstrict = b->nstrict;
 	/* Committers held back by a full buffer may go on. */
 	pthread_cond_broadcast(&w->done_cv);
 	pthread_mutex_unlock(&w->mu);
 
+	t0 = rs__clock_monotonic_ns();
 	rc = write_batch(w, b, base, &syncs);
 
 	pthread_mutex_lock(&w->mu);
+	w->last_write_ns = rs__clock_monotonic_ns() - t0;
 	b->len = 0;
 	b->nchunks = 0;
 	b->ncommits = 0;
+	b->nstrict = 0;
 	/* Do not keep an exceptional batch's memory. */
 	if (b->cap > 4 * w->cfg.flush_batch_bytes && b->cap > (16u << 20))
 		rs__wal_buf_free(w->alloc, b);
@@ -185,12 +210,40 @@ void rs__wal_write_locked(rs__wal *w)
 		pthread_cond_signal(&w->flush_cv);
 }
 
-int rs__wal_wait_durable_locked(rs__wal *w, uint64_t lsn)
+/* With mu held, nobody writing: see "Gathering" above. */
+static void gather_locked(rs__wal *w)
+{
+	const rs__wal_buf *b = &w->bufs[w->filling];
+	uint64_t target = w->last_nstrict, wait, at;
+	struct timespec ts;
+
+	if (target < 2 || b->nstrict >= target)
+		return;
+	wait = w->last_write_ns / 2;
+	if (wait > GATHER_MAX_NS)
+		wait = GATHER_MAX_NS;
+	at = rs__clock_monotonic_ns() + wait;
+	ts.tv_sec = (time_t)(at / 1000000000u);
+	ts.tv_nsec = (long)(at % 1000000000u);
+	/* As the writer: the committers arriving now become followers. */
+	w->writing = true;
+	w->gathering = true;
+	w->gather_target = target;
+	while (b->nstrict < target &&
+	       pthread_cond_timedwait(&w->fill_cv, &w->mu, &ts) == 0)
+		;
+	w->gathering = false;
+	w->writing = false;
+}
+
+int rs__wal_wait_durable_locked(rs__wal *w, uint64_t lsn, bool gather)
 {
 	while (w->lsn_durable < lsn) {
 		if (w->failed)
 			return w->failed;
 		if (!w->writing) {
+			if (gather)
+				gather_locked(w);
 			rs__wal_write_locked(w);
 			continue;
 		}
@@ -221,7 +274,7 @@ int rs__wal_commit(void *state, const rs__commit_record *rec)
 	if ((rc = append_locked(w, rec, size, &end)) < 0)
 		goto out;
 	if (rec->mode == RS_DURABILITY_STRICT)
-		rc = rs__wal_wait_durable_locked(w, end);
+		rc = rs__wal_wait_durable_locked(w, end, true);
 	else if (buf_full(w, &w->bufs[w->filling]))
 		pthread_cond_signal(&w->flush_cv);
 out:
