@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <runstate.h>
 
@@ -123,6 +124,24 @@ int rs__wal_cut_segment(rs__wal *w, uint64_t seq, uint64_t len);
  * with remove_tmp (only at open: later, one may be in use). */
 int rs__wal_list(rs__wal *w, bool remove_tmp, uint64_t **segs, size_t *nsegs,
 		 uint64_t **ckpts, size_t *nckpts);
+
+/* Whether a buffer holds a full batch (flush_batch_commits records or
+ * flush_batch_bytes bytes): flush it now; Buffered commits wait. */
+static inline bool rs__wal_buf_full(const rs__wal *w, const rs__wal_buf *b)
+{
+	return b->ncommits >= w->cfg.flush_batch_commits ||
+	       b->len >= w->cfg.flush_batch_bytes;
+}
+
+/* A CLOCK_MONOTONIC time in ns as a timespec (timed condition waits). */
+static inline struct timespec rs__wal_timespec(uint64_t at_ns)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(at_ns / 1000000000u);
+	ts.tv_nsec = (long)(at_ns % 1000000000u);
+	return ts;
+}
 
 /* ---- wal_strict.c ---- */
 

@@ -56,18 +56,6 @@
 #include "util/clock.h"
 #include "util/error.h"
 
-static void abs_deadline(struct timespec *ts, uint64_t at_ns)
-{
-	ts->tv_sec = (time_t)(at_ns / 1000000000u);
-	ts->tv_nsec = (long)(at_ns % 1000000000u);
-}
-
-static bool buf_due(const rs__wal *w, const rs__wal_buf *b)
-{
-	return b->ncommits >= w->cfg.flush_batch_commits ||
-	       b->len >= w->cfg.flush_batch_bytes;
-}
-
 /* With mu held: write everything appended so far (shutdown drain). */
 static void drain_locked(rs__wal *w)
 {
@@ -87,7 +75,7 @@ static void *flusher_main(void *arg)
 		struct timespec ts;
 
 		if (b->len && !w->writing && !w->failed &&
-		    (now >= deadline || buf_due(w, b))) {
+		    (now >= deadline || rs__wal_buf_full(w, b))) {
 			rs__wal_write_locked(w);
 			deadline = rs__clock_monotonic_ns() +
 				   w->cfg.flush_interval_ns;
@@ -95,7 +83,7 @@ static void *flusher_main(void *arg)
 		}
 		if (now >= deadline)
 			deadline = now + w->cfg.flush_interval_ns;
-		abs_deadline(&ts, deadline);
+		ts = rs__wal_timespec(deadline);
 		pthread_cond_timedwait(&w->flush_cv, &w->mu, &ts);
 	}
 	drain_locked(w);

@@ -30,7 +30,6 @@
 
 #include <assert.h>
 #include <stdatomic.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/clock.h"
@@ -49,12 +48,6 @@ void rs__wal_buf_free(const rs__alloc *a, rs__wal_buf *b)
 	b->chunks = NULL;
 	b->len = b->cap = b->nchunks = b->cchunks = 0;
 	b->ncommits = b->nstrict = 0;
-}
-
-static bool buf_full(const rs__wal *w, const rs__wal_buf *b)
-{
-	return b->ncommits >= w->cfg.flush_batch_commits ||
-	       b->len >= w->cfg.flush_batch_bytes;
 }
 
 /* With mu held: place the record in the log and copy it to the buffer. */
@@ -206,7 +199,7 @@ void rs__wal_write_locked(rs__wal *w)
 	}
 	w->writing = false;
 	pthread_cond_broadcast(&w->done_cv);
-	if (buf_full(w, &w->bufs[w->filling]))
+	if (rs__wal_buf_full(w, &w->bufs[w->filling]))
 		pthread_cond_signal(&w->flush_cv);
 }
 
@@ -223,8 +216,7 @@ static void gather_locked(rs__wal *w)
 	if (wait > GATHER_MAX_NS)
 		wait = GATHER_MAX_NS;
 	at = rs__clock_monotonic_ns() + wait;
-	ts.tv_sec = (time_t)(at / 1000000000u);
-	ts.tv_nsec = (long)(at % 1000000000u);
+	ts = rs__wal_timespec(at);
 	/* As the writer: the committers arriving now become followers. */
 	w->writing = true;
 	w->gathering = true;
@@ -264,7 +256,8 @@ int rs__wal_commit(void *state, const rs__commit_record *rec)
 	if (rec->mode != RS_DURABILITY_STRICT) {
 		/* Backpressure: at most one full batch waits while another
 		 * is written, which bounds the Buffered loss window. */
-		while (!w->failed && buf_full(w, &w->bufs[w->filling])) {
+		while (!w->failed &&
+		       rs__wal_buf_full(w, &w->bufs[w->filling])) {
 			pthread_cond_signal(&w->flush_cv);
 			pthread_cond_wait(&w->done_cv, &w->mu);
 		}
@@ -275,7 +268,7 @@ int rs__wal_commit(void *state, const rs__commit_record *rec)
 		goto out;
 	if (rec->mode == RS_DURABILITY_STRICT)
 		rc = rs__wal_wait_durable_locked(w, end, true);
-	else if (buf_full(w, &w->bufs[w->filling]))
+	else if (rs__wal_buf_full(w, &w->bufs[w->filling]))
 		pthread_cond_signal(&w->flush_cv);
 out:
 	pthread_mutex_unlock(&w->mu);
