@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -149,6 +150,24 @@ rs_db *dur_open(const rs_db_options *o)
 	if (rc != 0)
 		fail_msg("rs_db_open: %s", rs_errname(rc));
 	return db;
+}
+
+int dur_open_rc(const rs_db_options *o)
+{
+	rs_db *db = NULL;
+	int rc = rs_db_open(&db, o);
+
+	if (rc == 0)
+		rs_db_close(db);
+	return rc;
+}
+
+void dur_sleep_ms(unsigned ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000),
+			       (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
 }
 
 rs_run_id dur_run(unsigned n)

@@ -35,6 +35,9 @@ void dur_copy_file(const char *from, const char *to);
 rs_db_options dur_opts(const char *dir, rs_durability mode);
 /* Open or fail the test. */
 rs_db *dur_open(const rs_db_options *o);
+/* Open and close again: rs_db_open()'s return code. */
+int dur_open_rc(const rs_db_options *o);
+void dur_sleep_ms(unsigned ms);
 
 /* Deterministic run ids: run n. */
 rs_run_id dur_run(unsigned n);

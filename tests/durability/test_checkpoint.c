@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <setjmp.h>
 #include <cmocka.h>
@@ -19,13 +18,6 @@
 #include "workload.h"
 
 static const rs_storage stores[] = { RS_STORAGE_SHARDED, RS_STORAGE_UNIFIED };
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { 0, (long)ms * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static void checkpoint__plus_log_equals_whole_log(void **state)
 {
@@ -106,7 +98,7 @@ static void checkpoint__automatic_bounds_replay(void **state)
 	/* Let the checkpointer catch up with the end of the log. */
 	while ((st = dur_stats(db)).wal_bytes_since_checkpoint >= threshold &&
 	       waited++ < 20000)
-		sleep_ms(1);
+		dur_sleep_ms(1);
 	assert_true(st.wal_bytes_since_checkpoint < threshold);
 	assert_true(st.checkpoints >= 2);
 	rs_db_close(db);

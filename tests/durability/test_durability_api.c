@@ -10,29 +10,11 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include "dur_util.h"
-
-static int open_rc(const rs_db_options *o)
-{
-	rs_db *db = NULL;
-	int rc = rs_db_open(&db, o);
-
-	if (rc == 0)
-		rs_db_close(db);
-	return rc;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { 0, (long)ms * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static void api__open_validates_options(void **state)
 {
@@ -44,40 +26,40 @@ static void api__open_validates_options(void **state)
 	(void)state;
 	o = dur_opts(dir, RS_DURABILITY_INMEMORY);
 	o.path = dir; /* InMemory takes no path */
-	assert_int_equal(open_rc(&o), RS_EINVAL);
+	assert_int_equal(dur_open_rc(&o), RS_EINVAL);
 	o = dur_opts(dir, RS_DURABILITY_STRICT);
 	o.path = NULL;
-	assert_int_equal(open_rc(&o), RS_EINVAL);
+	assert_int_equal(dur_open_rc(&o), RS_EINVAL);
 	o.path = "";
-	assert_int_equal(open_rc(&o), RS_EINVAL);
+	assert_int_equal(dur_open_rc(&o), RS_EINVAL);
 	o = dur_opts(dir, RS_DURABILITY_BUFFERED);
 	o.flags = 0x80;
-	assert_int_equal(open_rc(&o), RS_EINVAL);
+	assert_int_equal(dur_open_rc(&o), RS_EINVAL);
 	o = dur_opts(dir, RS_DURABILITY_BUFFERED);
 	o.durability = (rs_durability)7;
-	assert_int_equal(open_rc(&o), RS_EINVAL);
+	assert_int_equal(dur_open_rc(&o), RS_EINVAL);
 	o = dur_opts(dir, RS_DURABILITY_BUFFERED);
 	o.segment_bytes = 100;
-	assert_int_equal(open_rc(&o), RS_EINVAL);
+	assert_int_equal(dur_open_rc(&o), RS_EINVAL);
 	o = dur_opts(dir, RS_DURABILITY_BUFFERED);
 	o.flush_interval_ms = 3600001;
-	assert_int_equal(open_rc(&o), RS_EINVAL);
+	assert_int_equal(dur_open_rc(&o), RS_EINVAL);
 	o = dur_opts(dir, RS_DURABILITY_BUFFERED);
 	o.version = 99;
-	assert_int_equal(open_rc(&o), RS_EVERSION);
+	assert_int_equal(dur_open_rc(&o), RS_EVERSION);
 	/* A user backend: versioned, commit required, no path. */
 	o = dur_opts(dir, RS_DURABILITY_INMEMORY);
 	o.durability_ops = &ops;
-	assert_int_equal(open_rc(&o), RS_EINVAL);
+	assert_int_equal(dur_open_rc(&o), RS_EINVAL);
 	ops.version = 2;
-	assert_int_equal(open_rc(&o), RS_EVERSION);
+	assert_int_equal(dur_open_rc(&o), RS_EVERSION);
 	/* A path below a file cannot be created. */
 	dur_write(dur_path(dir, "file"), "x", 1);
 	o = dur_opts(dur_path(dir, "file/db"), RS_DURABILITY_STRICT);
-	assert_int_equal(open_rc(&o), RS_EIO);
+	assert_int_equal(dur_open_rc(&o), RS_EIO);
 	/* The directory is created when missing. */
 	o = dur_opts(dur_path(dir, "newdb"), RS_DURABILITY_STRICT);
-	assert_int_equal(open_rc(&o), 0);
+	assert_int_equal(dur_open_rc(&o), 0);
 	dur_rmdir(dir);
 }
 
@@ -266,7 +248,7 @@ static void api__buffered_flushes_when_idle_and_on_batch(void **state)
 	db = dur_open(&o);
 	dur_put(db, 0, "k", "v");
 	while (dur_stats(db).wal_syncs == 0 && waited++ < 10000)
-		sleep_ms(1);
+		dur_sleep_ms(1);
 	assert_true(dur_stats(db).wal_syncs >= 1);
 	assert_true(dur_stats(db).wal_bytes > 0);
 	rs_db_close(db);
@@ -279,7 +261,7 @@ static void api__buffered_flushes_when_idle_and_on_batch(void **state)
 		dur_put(db, 0, "k", "v");
 	waited = 0;
 	while (dur_stats(db).wal_syncs == 0 && waited++ < 10000)
-		sleep_ms(1);
+		dur_sleep_ms(1);
 	assert_true(dur_stats(db).wal_syncs >= 1);
 	rs_db_close(db);
 	dur_rmdir(dir);

@@ -48,16 +48,6 @@ static void assert_value(rs_db *db, unsigned run, const char *key,
 	free(got);
 }
 
-static int open_rc(const rs_db_options *o)
-{
-	rs_db *db = NULL;
-	int rc = rs_db_open(&db, o);
-
-	if (rc == 0)
-		rs_db_close(db);
-	return rc;
-}
-
 static void recovery__reopen_keeps_data_and_versions(void **state)
 {
 	(void)state;
@@ -220,7 +210,7 @@ static void recovery__bit_flips_in_every_field(void **state)
 				free(copy);
 				continue;
 			}
-			assert_int_equal(open_rc(&o), RS_ECORRUPT);
+			assert_int_equal(dur_open_rc(&o), RS_ECORRUPT);
 			/* Nothing was changed by the failed open. */
 			{
 				size_t l2;
@@ -264,26 +254,26 @@ static void recovery__damaged_headers(void **state)
 	so.flags = RS_DB_F_SALVAGE;
 	/* Empty segment file. */
 	dur_write(dur_seg(dir, 1), "", 0);
-	assert_int_equal(open_rc(&o), RS_ECORRUPT);
+	assert_int_equal(dur_open_rc(&o), RS_ECORRUPT);
 	/* Truncated header. */
 	dur_write(dur_seg(dir, 1), img, 20);
-	assert_int_equal(open_rc(&o), RS_ECORRUPT);
+	assert_int_equal(dur_open_rc(&o), RS_ECORRUPT);
 	/* Wrong magic. */
 	memcpy(copy, img, len);
 	copy[0] = 'X';
 	dur_write(dur_seg(dir, 1), copy, len);
-	assert_int_equal(open_rc(&o), RS_ECORRUPT);
+	assert_int_equal(dur_open_rc(&o), RS_ECORRUPT);
 	/* Header checksum mismatch. */
 	memcpy(copy, img, len);
 	copy[20] ^= 1;
 	dur_write(dur_seg(dir, 1), copy, len);
-	assert_int_equal(open_rc(&o), RS_ECORRUPT);
+	assert_int_equal(dur_open_rc(&o), RS_ECORRUPT);
 	/* A newer format version. */
 	memcpy(copy, img, len);
 	copy[8] = 99;
 	dur_write(dur_seg(dir, 1), copy, len);
-	assert_int_equal(open_rc(&o), RS_EVERSION);
-	assert_int_equal(open_rc(&so), RS_EVERSION);
+	assert_int_equal(dur_open_rc(&o), RS_EVERSION);
+	assert_int_equal(dur_open_rc(&so), RS_EVERSION);
 	/* Salvage opens a bad header as an empty log. */
 	memcpy(copy, img, len);
 	copy[0] = 'X';
@@ -363,7 +353,7 @@ static void recovery__segments_rotate_and_must_be_contiguous(void **state)
 	rs_db_close(db);
 	/* A missing segment in the middle is corruption. */
 	assert_int_equal(unlink(dur_seg(dir, 2)), 0);
-	assert_int_equal(open_rc(&o), RS_ECORRUPT);
+	assert_int_equal(dur_open_rc(&o), RS_ECORRUPT);
 	/* Salvage keeps what is before the gap. */
 	db = dur_open(&so);
 	assert_true(dur_version(db, 0) > 0);
