@@ -48,8 +48,17 @@
  *    none of the parent's threads (RCU reclamation, WAL flushing).
  *  - The process using runstate must not itself use liburcu's "memb"
  *    flavor on the same threads with different registration rules.
- *  - Durability: RS_DURABILITY_INMEMORY keeps nothing after close or a
- *    crash. See rs_durability for what each mode guarantees.
+ *  - Durability, after a crash (process kill or power loss):
+ *    RS_DURABILITY_INMEMORY keeps nothing (nor after close).
+ *    RS_DURABILITY_BUFFERED keeps every commit older than its loss window:
+ *    commits acknowledged within the last flush_interval_ms (plus the one
+ *    flush in progress), never more than 2 x flush_batch_commits commits
+ *    or 2 x flush_batch_bytes bytes, may be lost; what survives is, per
+ *    run, a prefix of its commits. RS_DURABILITY_STRICT keeps every
+ *    acknowledged commit. rs_db_close() and rs_db_flush() leave nothing
+ *    unwritten. See rs_durability.
+ *  - One process per database directory: a second rs_db_open() of the same
+ *    directory, from this process or another, fails with RS_EBUSY.
  *  - Limits are below (RS_KEY_MAX, RS_VALUE_MAX, RS_NAME_MAX, RS_TYPE_MAX,
  *    RS_TAG_MAX, RS_TAGS_MAX); past them calls return RS_ETOOBIG. Text
  *    (names, types, tags) must be UTF-8 (else RS_EUTF8).
@@ -272,10 +281,29 @@ typedef struct rs_db rs_db;
 typedef struct rs_txn rs_txn;
 
 /**
- * Durability mode of a database (and, where allowed, of one commit).
+ * Durability mode of a database (and, where allowed, of one commit; see
+ * rs_txn_set_durability()). Buffered and Strict keep a write-ahead log (WAL)
+ * of one record per committed write transaction in the database directory,
+ * plus checkpoints; rs_db_open() recovers from them (docs/durability.md).
  *
  * - RS_DURABILITY_INMEMORY: no files at all; everything is gone after
  *   close or a crash.
+ * - RS_DURABILITY_BUFFERED: a commit appends its record to an in-memory
+ *   buffer and returns. A background thread writes and fdatasyncs the
+ *   buffer every flush_interval_ms, and sooner once flush_batch_commits
+ *   records or flush_batch_bytes bytes are waiting. Loss window after a
+ *   crash: the commits acknowledged within the last flush_interval_ms plus
+ *   the duration of the flush in progress; never more than
+ *   2 x flush_batch_commits commits or 2 x flush_batch_bytes bytes (a commit
+ *   waits for the flusher rather than exceed that). A crash never leaves
+ *   part of a transaction, and per run what survives is a prefix of its
+ *   commits. rs_db_flush() and rs_db_close() write and sync everything.
+ * - RS_DURABILITY_STRICT: a commit returns only after its record is on
+ *   stable storage (fdatasync), so every acknowledged commit survives kill -9
+ *   and power loss (given a device that honors cache flushes). Each commit
+ *   costs at most one fdatasync; concurrent commits on different runs share
+ *   one (group commit). Commits of one run are serialized, fdatasync
+ *   included.
  */
 typedef enum rs_durability {
 	RS_DURABILITY_INMEMORY = 0,
@@ -295,6 +323,116 @@ typedef enum rs_storage {
 	RS_STORAGE_UNIFIED = 1
 } rs_storage;
 
+/* ------------------------------------------------------------------ */
+/* Durability backends                                                 */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Primitive tags: the key space of each primitive inside a run, as seen in
+ * commit records and checkpoints.
+ */
+typedef enum rs_tag {
+	RS_TAG_KV = 1,
+	RS_TAG_EVENTLOG = 2,
+	RS_TAG_STATECELL = 3,
+	RS_TAG_TRACESTORE = 4,
+	RS_TAG_RUNINDEX = 5
+} rs_tag;
+
+/** Kind of a commit record. */
+typedef enum rs_record_kind {
+	/** A committed write transaction: its ops, in staging order. */
+	RS_RECORD_COMMIT = 1,
+	/** A RunIndex delete, one atomic step over two runs: the ops apply
+	 *  to `run` (the nil RunId, where the RunIndex lives) at `version`,
+	 *  and every key of `drop_run`, of every tag, is deleted at
+	 *  `drop_version` (that run's next version). */
+	RS_RECORD_DROP_RUN = 2
+} rs_record_kind;
+
+/** One write of a commit record. */
+typedef struct rs_record_op {
+	/** Primitive tag (rs_tag). */
+	uint8_t tag;
+	/** True for a delete; `value` is then {NULL, 0}. */
+	bool is_delete;
+	/** 1..RS_KEY_MAX bytes. */
+	rs_bytes key;
+	/** 0..RS_VALUE_MAX bytes; data is non-NULL for a put. */
+	rs_bytes value;
+} rs_record_op;
+
+/**
+ * What a durability backend receives for each committed write transaction
+ * (and what it hands back at recovery). Every pointer is a borrowed view,
+ * valid only during the callback it is passed to.
+ */
+typedef struct rs_commit_record {
+	/** rs_record_kind. */
+	uint32_t kind;
+	/** The durability this commit asks for: the database's mode or the
+	 *  transaction's override. Ignored by replay. */
+	rs_durability mode;
+	/** The run. */
+	rs_run_id run;
+	/** The run's new commit version: 1 for its first commit, then one
+	 *  more per commit. */
+	uint64_t version;
+	/** Commit time, nanoseconds since the Unix epoch. */
+	uint64_t timestamp_ns;
+	/** The writes. */
+	const rs_record_op *ops;
+	size_t nops;
+	/** RS_RECORD_DROP_RUN only (all zero otherwise): the run whose every
+	 *  key this record deletes, and that run's new version. */
+	rs_run_id drop_run;
+	uint64_t drop_version;
+} rs_commit_record;
+
+/**
+ * Applies one record during recovery (see rs_durability_ops.recover).
+ * Returns 0, or a negative RS_E* code that the backend must return.
+ */
+typedef int (*rs_replay_fn)(const rs_commit_record *rec, void *ctx);
+
+#define RS_DURABILITY_OPS_VERSION 1
+
+/**
+ * A durability backend of your own (rs_db_options.durability_ops), in place
+ * of the built-in write-ahead log: for example one that ships every commit
+ * record to another machine. The library calls it as below and creates no
+ * files. `ctx` is rs_db_options.durability_ctx.
+ */
+typedef struct rs_durability_ops {
+	/** RS_DURABILITY_OPS_VERSION. */
+	uint32_t version;
+	/**
+	 * Must provide. Make `rec` as durable as rec->mode asks and return 0;
+	 * or return a negative RS_E* code (RS_EIO, RS_ENOMEM): the commit is
+	 * then not applied and rs_txn_commit() returns that code. Called once
+	 * per committed write transaction, after validation and before its
+	 * writes become visible, under the run's commit lock: the records of
+	 * one run arrive one at a time, in version order; records of
+	 * different runs may arrive concurrently from several threads.
+	 */
+	int (*commit)(void *ctx, const rs_commit_record *rec);
+	/**
+	 * May be NULL. Called once by rs_db_open() before any commit: call
+	 * `replay(rec, replay_ctx)` for every record to restore, in commit
+	 * order (per run, versions 1, 2, 3... without gaps; records at or
+	 * below a run's current version are skipped). Return 0, or a
+	 * negative RS_E* code (a nonzero return of `replay` included), which
+	 * rs_db_open() returns.
+	 */
+	int (*recover)(void *ctx, rs_replay_fn replay, void *replay_ctx);
+	/** May be NULL. Make every record accepted so far durable
+	 *  (rs_db_flush()). Return 0 or a negative RS_E* code. */
+	int (*flush)(void *ctx);
+	/** May be NULL. Called once by rs_db_close() (and by a failed
+	 *  rs_db_open() after `recover`), after the last commit. */
+	void (*close)(void *ctx);
+} rs_durability_ops;
+
 /**
  * Allocation hooks. Either all three functions are set or none (NULL: the
  * C library's malloc/realloc/free). `ctx` is passed to each. The functions
@@ -309,53 +447,111 @@ typedef struct rs_allocator {
 
 #define RS_DB_OPTIONS_VERSION 1
 
+/** rs_db_options.flags: open a database whose log or checkpoint is corrupt
+ *  by treating the first corrupt byte as the end of the log: recovery keeps
+ *  the state as of the last commit before it and deletes the rest of the
+ *  log (reported in rs_db_stats). Without it such an open fails with
+ *  RS_ECORRUPT and changes nothing. */
+#define RS_DB_F_SALVAGE 0x1u
+
+/** Defaults of the durability options (used when the field is 0). */
+#define RS_FLUSH_INTERVAL_DEFAULT_MS 10u
+#define RS_FLUSH_BATCH_COMMITS_DEFAULT 1024u
+#define RS_FLUSH_BATCH_BYTES_DEFAULT (1u << 20)
+#define RS_CHECKPOINT_WAL_BYTES_DEFAULT (64u << 20)
+#define RS_SEGMENT_BYTES_DEFAULT (64u << 20)
+/** rs_db_options.checkpoint_wal_bytes: never checkpoint automatically. */
+#define RS_CHECKPOINT_NEVER UINT64_MAX
+
 /** Options for rs_db_open(). Initialize with RS_DB_OPTIONS_INIT. */
 typedef struct rs_db_options {
 	/** RS_DB_OPTIONS_VERSION. */
 	uint32_t version;
 	/** Durability of every commit unless a commit overrides it. */
 	rs_durability durability;
-	/** Database directory: required unless InMemory, where it must be
-	 *  NULL. */
+	/** Database directory: required for Buffered and Strict (created,
+	 *  one level, if missing); must be NULL for InMemory and with
+	 *  durability_ops. */
 	const char *path;
 	/** Storage engine. */
 	rs_storage storage;
-	/** Reserved; must be 0. */
+	/** 0 or RS_DB_F_SALVAGE. */
 	uint32_t flags;
 	/** Seed for key hashing; 0 picks a random one per open (so hostile
 	 *  keys cannot be precomputed to collide). */
 	uint64_t hash_seed;
 	/** Allocation hooks for everything the library allocates. */
 	rs_allocator allocator;
+	/** Buffered: the longest a commit waits in memory before the
+	 *  flusher writes and syncs it, in ms (1..3600000; 0: default). It
+	 *  bounds the loss window. Also applies to Buffered commits on a
+	 *  Strict database. */
+	uint32_t flush_interval_ms;
+	/** Buffered: flush as soon as this many commits wait (0: default). */
+	uint32_t flush_batch_commits;
+	/** Buffered: flush as soon as this many bytes of records wait (0:
+	 *  default). */
+	size_t flush_batch_bytes;
+	/** Checkpoint automatically once the log has grown by this many
+	 *  bytes since the last checkpoint (0: default; RS_CHECKPOINT_NEVER:
+	 *  only rs_db_checkpoint()). Bounds recovery time. */
+	uint64_t checkpoint_wal_bytes;
+	/** Size of each preallocated log segment file in bytes (4096..2^40;
+	 *  0: default). A larger record gets a segment of its own. */
+	uint64_t segment_bytes;
+	/** A durability backend of your own instead of the built-in log, or
+	 *  NULL. With it `path` must be NULL; `durability` is passed to it in
+	 *  every record. It must stay valid until rs_db_close() returns. */
+	const rs_durability_ops *durability_ops;
+	/** Passed to every durability_ops callback. */
+	void *durability_ctx;
 } rs_db_options;
 
-#define RS_DB_OPTIONS_INIT                                           \
-	{                                                            \
-		RS_DB_OPTIONS_VERSION, RS_DURABILITY_INMEMORY, NULL, \
-			RS_STORAGE_SHARDED, 0, 0,                    \
-		{                                                    \
-			NULL, NULL, NULL, NULL                       \
-		}                                                    \
+#define RS_DB_OPTIONS_INIT                                                    \
+	{                                                                     \
+		RS_DB_OPTIONS_VERSION, RS_DURABILITY_INMEMORY, NULL,          \
+			RS_STORAGE_SHARDED, 0, 0, { NULL, NULL, NULL, NULL }, \
+			0, 0, 0, 0, 0, NULL, NULL                             \
 	}
 
 /**
- * Open a database.
+ * Open a database. For Buffered and Strict this takes the directory's lock,
+ * then recovers: it loads the newest checkpoint and replays the log after
+ * it, so versions and data continue where they left off. A torn record at
+ * the very end of the log (a crash during a write) is cut off and reported
+ * in rs_db_stats; corruption anywhere else fails the open unless
+ * RS_DB_F_SALVAGE is set. Recovery is idempotent. Then it starts the
+ * flusher and checkpointer threads.
  *
  * @param[out] out   The handle; set only on success.
  * @param[in]  opts  Options, or NULL for defaults (in-memory, sharded).
  *                   Read during the call only, except the allocator
- *                   hooks, which must outlive the database.
+ *                   hooks and durability_ops, which must outlive the
+ *                   database.
  * @return 0, RS_EINVAL (NULL out, inconsistent options, a partial
- *         allocator), RS_EVERSION (opts->version unknown), RS_ENOTSUP
- *         (a durability mode this build does not provide) or RS_ENOMEM.
+ *         allocator, unknown flags), RS_EVERSION (opts->version or
+ *         durability_ops->version unknown, or files of a newer format),
+ *         RS_EBUSY (the directory is open in this or another process),
+ *         RS_ECORRUPT (corrupt log or checkpoint, without
+ *         RS_DB_F_SALVAGE), RS_EIO (a file system call failed),
+ *         RS_ENOMEM, or an error returned by durability_ops->recover.
  * Thread safety: any thread.
  */
 RS_API int rs_db_open(rs_db **out, const rs_db_options *opts);
 
 /**
  * Close a database and free everything it holds. NULL is a no-op.
- * Transactions still open on it are a caller bug; they must be finished
- * before. After close, the handle and every view it gave out are invalid.
+ *
+ * Writes and syncs every logged commit (Buffered included), stops and joins
+ * the flusher and checkpointer threads (waiting for a checkpoint in
+ * progress to finish), releases the directory lock, and frees everything.
+ *
+ * Transactions still open: close aborts them (their writes are discarded,
+ * never logged) and frees their handles, so any later call on such a
+ * handle, rs_txn_abort() and rs_txn_commit() included, uses freed memory:
+ * finish every transaction first. Every other call on the database must
+ * have returned before close starts; any call after it, on the database or
+ * a view it gave out, is undefined behaviour.
  *
  * Thread safety: exclusive.
  */
@@ -370,6 +566,77 @@ RS_API void rs_db_close(rs_db *db);
  */
 RS_API int rs_db_run_version(rs_db *db, const rs_run_id *run,
 			     uint64_t *version_out);
+
+/**
+ * Write and fdatasync every commit logged so far, and wait for it: after
+ * this returns 0, every commit acknowledged before the call survives a
+ * crash. InMemory: nothing to do. With durability_ops: calls its flush.
+ *
+ * @return 0, RS_EINVAL (NULL db) or RS_EIO (the log failed; the database
+ *         no longer accepts writes).
+ * Thread safety: any thread.
+ */
+RS_API int rs_db_flush(rs_db *db);
+
+/**
+ * Write a checkpoint now: a consistent image of every run (each run as of
+ * one of its commits), fsynced and renamed into place atomically; then the
+ * log segments it covers are deleted, so that recovery replays only what
+ * came after. Writers are not stopped: each run's commit lock is taken
+ * only for an instant. A checkpoint already running (automatic or from
+ * another thread) is waited for, then this one runs.
+ *
+ * @return 0, RS_EINVAL (NULL db), RS_ENOTSUP (InMemory, or a
+ *         durability_ops backend), RS_EIO or RS_ENOMEM.
+ * Thread safety: any thread.
+ */
+RS_API int rs_db_checkpoint(rs_db *db);
+
+#define RS_DB_STATS_VERSION 1
+
+/** Statistics of a database: what its open recovered, and its log since. */
+typedef struct rs_db_stats {
+	/** In: RS_DB_STATS_VERSION. */
+	uint32_t version;
+	/** Whether recovery loaded a checkpoint. */
+	bool checkpoint_used;
+	/** Runs and entries loaded from it. */
+	uint64_t checkpoint_runs;
+	uint64_t checkpoint_entries;
+	/** Log records applied by recovery. */
+	uint64_t records_replayed;
+	/** Log records read but already covered by the checkpoint. */
+	uint64_t records_skipped;
+	/** Bytes of torn record cut from the end of the log. */
+	uint64_t bytes_truncated;
+	/** Bytes of log dropped by RS_DB_F_SALVAGE (0 without it). */
+	uint64_t bytes_salvaged;
+	/** Log segment files read by recovery. */
+	uint64_t segments_read;
+	/** Duration of the recovery, in nanoseconds. */
+	uint64_t recovery_ns;
+	/** Since open: records logged, their bytes, fdatasync calls on the
+	 *  log, checkpoints written. */
+	uint64_t wal_records;
+	uint64_t wal_bytes;
+	uint64_t wal_syncs;
+	uint64_t checkpoints;
+	/** Log bytes written since the last checkpoint (what the next
+	 *  recovery would read). */
+	uint64_t wal_bytes_since_checkpoint;
+} rs_db_stats;
+
+/**
+ * Read the database's statistics. All zero for InMemory and for a
+ * durability_ops backend.
+ *
+ * @param[in]     db   The database.
+ * @param[in,out] out  Set out->version = RS_DB_STATS_VERSION first.
+ * @return 0, RS_EINVAL (NULL argument) or RS_EVERSION (unknown
+ *         out->version).
+ * Thread safety: any thread.
+ */
+RS_API int rs_db_get_stats(rs_db *db, rs_db_stats *out);
 
 /* ------------------------------------------------------------------ */
 /* Transactions                                                        */
@@ -401,13 +668,20 @@ RS_API int rs_txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run,
  * Validates everything the transaction read (OCC: keys, keys read as
  * absent, listed prefixes). On success all its writes become visible
  * atomically to snapshots taken afterwards. A read-only (or write-free)
- * transaction always succeeds and touches no lock.
+ * transaction always succeeds and touches no lock, log or version.
+ *
+ * Durability: its one log record is handed to the durability backend
+ * before the writes become visible. Strict returns after the record is
+ * synced; Buffered after it is buffered (see rs_durability and
+ * rs_txn_set_durability()).
  *
  * @param[in] txn  From rs_txn_begin(). Consumed: freed whether this
  *                 succeeds or fails.
  * @return 0, RS_EINVAL (NULL), RS_ECONFLICT (something read has changed;
- *         retry in a new transaction), RS_ENOMEM or RS_EIO (nothing was
- *         applied).
+ *         retry in a new transaction), RS_ETOOBIG (its log record would
+ *         pass 4 GiB), RS_ENOMEM or RS_EIO (the log failed: nothing was
+ *         applied and the database accepts no more writes; whether the
+ *         commit is found after a restart is unknown).
  * Thread safety: owner thread. Runs concurrently with readers and other
  * committers.
  */
@@ -429,6 +703,25 @@ RS_API void rs_txn_abort(rs_txn *txn);
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_snapshot_version(const rs_txn *txn, uint64_t *version_out);
+
+/**
+ * Choose the durability of this transaction's commit, overriding the
+ * database's mode: RS_DURABILITY_STRICT on a Buffered database (this commit
+ * returns only once its record is synced, together with everything logged
+ * before it), or RS_DURABILITY_BUFFERED on a Strict one (it returns without
+ * waiting; the record is synced by the next flush, within the Buffered
+ * loss window). Naming the database's own mode is allowed. Skipping the log
+ * on a Buffered or Strict database (RS_DURABILITY_INMEMORY), or asking for a
+ * log on an InMemory one, is rejected, because recovery would then miss a
+ * version. A rejected call changes nothing.
+ *
+ * @param[in] txn   An active transaction.
+ * @param[in] mode  The durability for its commit.
+ * @return 0, RS_EINVAL (NULL txn, unknown mode, or a mode not allowed for
+ *         this database) or RS_EDONE (transaction finished).
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_set_durability(rs_txn *txn, rs_durability mode);
 
 /**
  * A transaction body for rs_txn_run(). Return 0 to commit; any other value

@@ -105,25 +105,97 @@ bool rs_run_id_is_nil(const rs_run_id *id)
 
 /* ---- database ---- */
 
+#define FLUSH_INTERVAL_MAX_MS 3600000u
+#define SEGMENT_MIN 4096u
+#define SEGMENT_MAX (1ull << 40)
+
+static bool mode_valid(rs_durability m)
+{
+	return m == RS_DURABILITY_INMEMORY || m == RS_DURABILITY_BUFFERED ||
+	       m == RS_DURABILITY_STRICT;
+}
+
 static int check_options(const rs_db_options *o)
 {
 	if (o->version != RS_DB_OPTIONS_VERSION)
 		return RS_EVERSION;
-	RS_CHECK_ARG(o->flags == 0);
+	RS_CHECK_ARG((o->flags & ~RS_DB_F_SALVAGE) == 0);
 	RS_CHECK_ARG(o->storage == RS_STORAGE_SHARDED ||
 		     o->storage == RS_STORAGE_UNIFIED);
-	switch (o->durability) {
-	case RS_DURABILITY_INMEMORY:
+	RS_CHECK_ARG(mode_valid(o->durability));
+	RS_CHECK_ARG(o->flush_interval_ms <= FLUSH_INTERVAL_MAX_MS);
+	RS_CHECK_ARG(o->segment_bytes == 0 ||
+		     (o->segment_bytes >= SEGMENT_MIN &&
+		      o->segment_bytes <= SEGMENT_MAX));
+	if (o->durability_ops) {
+		if (o->durability_ops->version != RS_DURABILITY_OPS_VERSION)
+			return RS_EVERSION;
+		RS_CHECK_ARG(o->durability_ops->commit);
 		RS_CHECK_ARG(o->path == NULL);
 		return 0;
-	case RS_DURABILITY_BUFFERED:
-	case RS_DURABILITY_STRICT:
-		RS_CHECK_ARG(o->path != NULL && o->path[0] != '\0');
-		/* The write-ahead log is not part of this build yet. */
-		return RS_ENOTSUP;
-	default:
-		return RS_EINVAL;
 	}
+	if (o->durability == RS_DURABILITY_INMEMORY)
+		RS_CHECK_ARG(o->path == NULL);
+	else
+		RS_CHECK_ARG(o->path != NULL && o->path[0] != '\0');
+	return 0;
+}
+
+static uint64_t or_default(uint64_t v, uint64_t def)
+{
+	return v ? v : def;
+}
+
+static void wal_config(const rs_db_options *o, rs__wal_config *cfg)
+{
+	cfg->path = o->path;
+	cfg->mode = o->durability;
+	cfg->flush_interval_ns =
+		or_default(o->flush_interval_ms, RS_FLUSH_INTERVAL_DEFAULT_MS) *
+		1000000u;
+	cfg->flush_batch_commits = or_default(o->flush_batch_commits,
+					      RS_FLUSH_BATCH_COMMITS_DEFAULT);
+	cfg->flush_batch_bytes =
+		or_default(o->flush_batch_bytes, RS_FLUSH_BATCH_BYTES_DEFAULT);
+	cfg->checkpoint_bytes = or_default(o->checkpoint_wal_bytes,
+					   RS_CHECKPOINT_WAL_BYTES_DEFAULT);
+	cfg->segment_bytes =
+		or_default(o->segment_bytes, RS_SEGMENT_BYTES_DEFAULT);
+	cfg->salvage = (o->flags & RS_DB_F_SALVAGE) != 0;
+}
+
+/* Everything of a database but its durability backend. */
+static void db_free(rs_db *db)
+{
+	rs__alloc alloc = db->alloc;
+
+	/* liburcu's own deferred work (the run map) must finish first. */
+	rs__rcu_barrier();
+	rs__db_fini(db);
+	db->store->ops->destroy(db->store);
+	rs__rcu_barrier();
+	rs__free(&alloc, db);
+}
+
+static int open_durability(rs_db *db, const rs_db_options *o, int lockfd)
+{
+	rs__wal_config cfg;
+	int rc;
+
+	if (o->durability_ops) {
+		RS_TRY(rs__durability_custom_open(&db->dur, &db->alloc,
+						  o->durability_ops,
+						  o->durability_ctx));
+		rc = db->dur.ops->recover(db->dur.state, &db->host);
+		if (rc < 0)
+			db->dur.ops->close(db->dur.state);
+		return rc;
+	}
+	if (o->durability == RS_DURABILITY_INMEMORY)
+		return rs__durability_mem_open(&db->dur, &db->alloc);
+	wal_config(o, &cfg);
+	return rs__durability_wal_open(&db->dur, &db->alloc, &cfg, lockfd,
+				       &db->host);
 }
 
 int rs_db_open(rs_db **out, const rs_db_options *opts)
@@ -132,6 +204,7 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 	rs__alloc alloc;
 	uint64_t seed;
 	rs_db *db;
+	int lockfd = -1;
 	int rc;
 
 	RS_CHECK_ARG(out);
@@ -143,22 +216,39 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 	seed = opts->hash_seed;
 	while (seed == 0)
 		RS_TRY(rs__random_bytes(&seed, sizeof(seed)));
+	/* A busy directory is reported before anything else is touched. */
+	if (!opts->durability_ops && opts->durability != RS_DURABILITY_INMEMORY)
+		RS_TRY(rs__wal_lock_dir(opts->path, &lockfd));
 
 	rs__rcu_thread_ensure();
 	db = rs__calloc(&alloc, 1, sizeof(*db));
-	if (!db)
+	if (!db) {
+		rs__wal_unlock_dir(lockfd);
 		return RS_ENOMEM;
+	}
 	db->alloc = alloc;
 	db->mode = opts->durability;
+	db->flags = opts->flags;
 	rc = opts->storage == RS_STORAGE_UNIFIED
 		     ? rs__store_unified_new(&db->store, &db->alloc, seed)
 		     : rs__store_sharded_new(&db->store, &db->alloc, seed);
-	if (rc < 0)
-		goto fail_store;
-	if ((rc = rs__durability_mem_open(&db->dur, &db->alloc)) < 0)
-		goto fail_dur;
-	if ((rc = rs__db_init(db)) < 0)
-		goto fail_init;
+	if (rc < 0) {
+		rs__wal_unlock_dir(lockfd);
+		rs__free(&alloc, db);
+		return rc;
+	}
+	if ((rc = rs__db_init(db)) < 0) {
+		rs__wal_unlock_dir(lockfd);
+		db->store->ops->destroy(db->store);
+		rs__free(&alloc, db);
+		return rc;
+	}
+	rs__db_host_init(db, &db->host);
+	/* Takes over lockfd, also on failure. */
+	if ((rc = open_durability(db, opts, lockfd)) < 0) {
+		db_free(db);
+		return rc;
+	}
 	/* After recovery: rebuilds state derived from the data. */
 	if ((rc = rs__runindex_open(db)) < 0) {
 		rs_db_close(db);
@@ -166,32 +256,47 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 	}
 	*out = db;
 	return 0;
-fail_init:
-	if (db->dur.ops->close)
-		db->dur.ops->close(db->dur.state);
-fail_dur:
-	db->store->ops->destroy(db->store);
-fail_store:
-	rs__free(&alloc, db);
-	return rc;
 }
 
 void rs_db_close(rs_db *db)
 {
-	rs__alloc alloc;
-
 	if (!db)
 		return;
 	rs__rcu_thread_ensure();
+	/* Flushes the log and joins its threads first: they use the
+	 * database (checkpoint images) until then. */
 	if (db->dur.ops->close)
 		db->dur.ops->close(db->dur.state);
-	/* liburcu's own deferred work (the run map) must finish first. */
-	rs__rcu_barrier();
-	rs__db_fini(db);
-	db->store->ops->destroy(db->store);
-	rs__rcu_barrier();
-	alloc = db->alloc;
-	rs__free(&alloc, db);
+	db_free(db);
+}
+
+int rs_db_flush(rs_db *db)
+{
+	RS_CHECK_ARG(db);
+	if (!db->dur.ops->flush)
+		return 0;
+	return db->dur.ops->flush(db->dur.state);
+}
+
+int rs_db_checkpoint(rs_db *db)
+{
+	RS_CHECK_ARG(db);
+	if (!db->dur.ops->checkpoint)
+		return RS_ENOTSUP;
+	rs__rcu_thread_ensure();
+	return db->dur.ops->checkpoint(db->dur.state);
+}
+
+int rs_db_get_stats(rs_db *db, rs_db_stats *out)
+{
+	RS_CHECK_ARG(db && out);
+	if (out->version != RS_DB_STATS_VERSION)
+		return RS_EVERSION;
+	memset(out, 0, sizeof(*out));
+	out->version = RS_DB_STATS_VERSION;
+	if (db->dur.ops->stats)
+		db->dur.ops->stats(db->dur.state, out);
+	return 0;
 }
 
 int rs_db_run_version(rs_db *db, const rs_run_id *run, uint64_t *version_out)
@@ -234,6 +339,21 @@ void rs_txn_abort(rs_txn *txn)
 {
 	if (txn && txn->state == RS__TXN_ACTIVE)
 		rs__txn_abort(txn);
+}
+
+int rs_txn_set_durability(rs_txn *txn, rs_durability mode)
+{
+	bool logged;
+
+	RS_CHECK_ARG(txn && mode_valid(mode));
+	if (txn->state != RS__TXN_ACTIVE)
+		return RS_EDONE;
+	/* The log must see every version of a durable database, and an
+	 * in-memory one has no log to ask for. */
+	logged = txn->db->mode != RS_DURABILITY_INMEMORY;
+	RS_CHECK_ARG(logged == (mode != RS_DURABILITY_INMEMORY));
+	txn->dur_mode = mode;
+	return 0;
 }
 
 int rs_txn_snapshot_version(const rs_txn *txn, uint64_t *version_out)

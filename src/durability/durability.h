@@ -2,6 +2,7 @@
 #ifndef RS_DURABILITY_DURABILITY_H
 #define RS_DURABILITY_DURABILITY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,36 +16,90 @@
  * transaction hands exactly one record to it, under its run's commit lock,
  * after validation and before its versions become visible. A backend that
  * fails leaves the commit unapplied.
+ *
+ * This layer depends on util/ only. What it needs from the database above
+ * (replaying records into the store at recovery, a consistent image of
+ * every run for a checkpoint) it gets through an rs__dur_host of callbacks
+ * that the txn layer provides (txn/replay.c).
+ *
+ * Backends: InMemory (mem.c), the write-ahead log for Buffered and Strict
+ * (wal_*.c, recovery.c, checkpoint.c), and an adapter for a user's public
+ * rs_durability_ops (custom.c).
  */
+
 /*
- * Record kinds. RS__REC_DROP_RUN (RunIndex delete) carries, besides the
- * ops of its own run (the nil run's RunIndex metadata), a second run whose
- * every key it removes: replaying it drops all of drop_run's keys and sets
- * that run's version to drop_version. Both halves are one atomic record.
+ * Record kinds: the values of rs_record_kind, also the on-disk values.
+ * RS__REC_DROP_RUN (RunIndex delete) carries, besides the ops of its own
+ * run (the nil run's RunIndex metadata), a second run whose every key it
+ * removes: replaying it drops all of drop_run's keys and sets that run's
+ * version to drop_version. Both halves are one atomic record.
  */
-enum {
-	RS__REC_COMMIT = 0,
-	RS__REC_DROP_RUN = 1
-};
+#define RS__REC_COMMIT 1u
+#define RS__REC_DROP_RUN 2u
 
 typedef struct rs__commit_record {
-	const rs_run_id *run;
+	uint32_t kind;	       /* RS__REC_* */
+	const rs_run_id *run;  /* the run */
 	uint64_t version;      /* the run's new commit version */
 	uint64_t timestamp_ns; /* 0: the backend stamps it if it logs */
 	const rs__op *ops;
 	size_t nops;
 	rs_durability mode; /* the mode this commit asks for */
-	int kind;	    /* RS__REC_* */
-	/* RS__REC_DROP_RUN only (NULL and 0 otherwise). */
+	/* RS__REC_DROP_RUN only (NULL and 0 otherwise): the run whose every
+	 * key this record also deletes, and its new version. */
 	const rs_run_id *drop_run;
 	uint64_t drop_version; /* drop_run's new commit version */
 } rs__commit_record;
 
+/* Receives a consistent image of every run, one run at a time: run(), then
+ * entry() for each of its live keys. */
+typedef struct rs__image_sink {
+	int (*run)(void *ctx, const rs_run_id *run, uint64_t version);
+	int (*entry)(void *ctx, uint8_t tag, const void *key, size_t klen,
+		     const void *val, size_t vlen);
+	void *ctx;
+} rs__image_sink;
+
+/* What the database provides to its backend. */
+typedef struct rs__dur_host {
+	/*
+	 * Recovery, single-threaded, before any commit. Apply one logged
+	 * record at its version; ops[i].hash and .prep are the host's to
+	 * write. Returns 0 (applied), 1 (skipped: the run is already at or
+	 * past rec's version), RS_ECORRUPT (a version gap, unless the host
+	 * was told to salvage) or RS_ENOMEM.
+	 */
+	int (*replay)(void *ctx, const rs__commit_record *rec, rs__op *ops);
+	/*
+	 * Recovery: install `ops` (puts of distinct keys) in `run` at
+	 * `version` and make that version current. May be called several
+	 * times for one run with the same version (chunks of its image).
+	 */
+	int (*load)(void *ctx, const rs_run_id *run, uint64_t version,
+		    rs__op *ops, size_t nops);
+	/*
+	 * Checkpoint, concurrently with commits: stream through `sink` an
+	 * image of every run that existed when the call began, each as of a
+	 * snapshot taken after every commit already handed to the backend
+	 * when the call began has been published.
+	 */
+	int (*image)(void *ctx, const rs__image_sink *sink);
+	void *ctx;
+} rs__dur_host;
+
 typedef struct rs__durability_ops {
 	uint32_t version;
 	/* Must provide. Returns 0 once the record is as durable as
-	 * rec->mode promises, or RS_EIO. */
+	 * rec->mode promises, or RS_EIO / RS_ENOMEM / RS_ETOOBIG. */
 	int (*commit)(void *state, const rs__commit_record *rec);
+	/* May be NULL. Called once by open, before any commit. */
+	int (*recover)(void *state, const rs__dur_host *host);
+	/* May be NULL. Make everything accepted so far durable. */
+	int (*flush)(void *state);
+	/* May be NULL (RS_ENOTSUP). Write a checkpoint. */
+	int (*checkpoint)(void *state);
+	/* May be NULL (all zero). Fill the counters of *out. */
+	void (*stats)(void *state, rs_db_stats *out);
 	/* May be NULL. Flush and release everything. */
 	void (*close)(void *state);
 } rs__durability_ops;
@@ -56,5 +111,38 @@ typedef struct rs__durability {
 
 /* InMemory: no files; every commit is accepted as is. */
 int rs__durability_mem_open(rs__durability *out, const rs__alloc *a);
+
+/* Configuration of the write-ahead log (Buffered and Strict). */
+typedef struct rs__wal_config {
+	const char *path;
+	rs_durability mode;
+	uint64_t flush_interval_ns;
+	uint64_t flush_batch_commits;
+	uint64_t flush_batch_bytes;
+	uint64_t checkpoint_bytes; /* UINT64_MAX: never automatic */
+	uint64_t segment_bytes;
+	bool salvage;
+} rs__wal_config;
+
+/*
+ * Take the directory's lock (creating the directory and the lock file if
+ * needed): RS_EBUSY when another handle holds it. Done first by open, so a
+ * busy directory is reported before anything else is touched.
+ */
+int rs__wal_lock_dir(const char *path, int *lockfd_out);
+void rs__wal_unlock_dir(int lockfd);
+
+/*
+ * Open the log in cfg->path (locked by `lockfd`, which it takes over, also
+ * on failure): recover through `host` (which must stay valid until close),
+ * then start the flusher and checkpointer threads.
+ */
+int rs__durability_wal_open(rs__durability *out, const rs__alloc *a,
+			    const rs__wal_config *cfg, int lockfd,
+			    const rs__dur_host *host);
+
+/* A user's backend behind the internal interface. */
+int rs__durability_custom_open(rs__durability *out, const rs__alloc *a,
+			       const rs_durability_ops *ops, void *ctx);
 
 #endif

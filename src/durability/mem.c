@@ -11,6 +11,10 @@ static int mem_commit(void *state, const rs__commit_record *rec)
 static const rs__durability_ops mem_ops = {
 	.version = 1,
 	.commit = mem_commit,
+	.recover = NULL,
+	.flush = NULL,
+	.checkpoint = NULL,
+	.stats = NULL,
 	.close = NULL,
 };
 

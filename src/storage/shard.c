@@ -249,6 +249,63 @@ static int sh_scan(rs__store *s, const rs__snap *snap, uint8_t tag,
 	return rc;
 }
 
+struct scan_all_ctx {
+	uint64_t snap;
+	rs__scan_all_fn fn;
+	void *ctx;
+};
+
+static int scan_all_node(const rs__node *n, void *arg)
+{
+	struct scan_all_ctx *sc = arg;
+	const rs__ver *v;
+	bool pruned;
+
+	v = rs__node_visible(n, sc->snap, &pruned);
+	if (!v)
+		return 0;
+	return sc->fn(n->tag, n->key, n->klen, v->data, v->len, sc->ctx);
+}
+
+static int sh_scan_all(rs__store *s, const rs__snap *snap, rs__scan_all_fn fn,
+		       void *ctx)
+{
+	struct scan_all_ctx sc = { snap->ver, fn, ctx };
+	int rc;
+
+	(void)s;
+	if (!snap->run)
+		return 0;
+	rs__rcu_read_lock();
+	rc = rs__table_foreach(&snap->run->table, scan_all_node, &sc);
+	rs__rcu_read_unlock();
+	return rc;
+}
+
+static int sh_run_list(rs__store *st, rs_run_id **ids_out, size_t *n_out)
+{
+	sharded *s = (sharded *)st;
+	rs_run_id *ids = NULL;
+	size_t n = 0, i = 0;
+
+	pthread_mutex_lock(&s->all_lock);
+	for (const rs__run *r = s->all; r; r = r->all_next)
+		n++;
+	if (n) {
+		ids = rs__malloc(st->alloc, n * sizeof(*ids));
+		if (!ids) {
+			pthread_mutex_unlock(&s->all_lock);
+			return RS_ENOMEM;
+		}
+		for (const rs__run *r = s->all; r; r = r->all_next)
+			ids[i++] = r->id;
+	}
+	pthread_mutex_unlock(&s->all_lock);
+	*ids_out = ids;
+	*n_out = n;
+	return 0;
+}
+
 static int sh_read_latest(rs__store *st, const rs_run_id *id, uint8_t tag,
 			  const void *key, size_t klen, rs__sink_fn sink,
 			  void *ctx)
@@ -538,6 +595,8 @@ static const rs__store_ops sharded_ops = {
 	.snap_close = sh_snap_close,
 	.read = sh_read,
 	.scan = sh_scan,
+	.scan_all = sh_scan_all,
+	.run_list = sh_run_list,
 	.read_latest = sh_read_latest,
 	.lock = sh_lock,
 	.unlock = sh_unlock,

@@ -51,6 +51,9 @@ typedef int (*rs__key_fn)(uint8_t tag, const void *key, size_t klen,
 
 /* Run flags (run_flags/run_set_flags). */
 #define RS__RUN_F_ARCHIVED 0x1u /* RunIndex status Archived: no writes */
+/* The same, for scans over every tag. */
+typedef int (*rs__scan_all_fn)(uint8_t tag, const void *key, size_t klen,
+			       const void *val, size_t vlen, void *ctx);
 
 typedef struct rs__store_ops {
 	/* One-shot writes begin with a snapshot, as an implicit transaction
@@ -78,6 +81,13 @@ typedef struct rs__store_ops {
 	/* Every live entry of `tag` with the prefix, unordered. */
 	int (*scan)(rs__store *s, const rs__snap *snap, uint8_t tag,
 		    const void *prefix, size_t plen, rs__scan_fn fn, void *ctx);
+	/* Every live entry of every tag, unordered (checkpoints). The
+	 * sharded store calls fn inside one RCU read-side section. */
+	int (*scan_all)(rs__store *s, const rs__snap *snap, rs__scan_all_fn fn,
+			void *ctx);
+	/* The ids of every run, in an array allocated with the store's
+	 * allocator (the caller frees it); *ids_out may be NULL when n is 0. */
+	int (*run_list)(rs__store *s, rs_run_id **ids_out, size_t *n_out);
 	/* One-shot read of the newest committed value, no snapshot held:
 	 * sink is called with the value (RS_ENOTFOUND when absent). */
 	int (*read_latest)(rs__store *s, const rs_run_id *id, uint8_t tag,

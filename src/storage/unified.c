@@ -312,6 +312,50 @@ static int u_scan(rs__store *st, const rs__snap *snap, uint8_t tag,
 	return 0;
 }
 
+static int u_scan_all(rs__store *st, const rs__snap *snap, rs__scan_all_fn fn,
+		      void *ctx)
+{
+	const ucopy *c = snap->priv;
+
+	(void)st;
+	if (!c)
+		return 0;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct centry *e = &c->e[i];
+		int rc;
+
+		if (e->tomb)
+			continue;
+		if ((rc = fn(e->tag, e->key, e->klen, e->val, e->vlen, ctx)) !=
+		    0)
+			return rc;
+	}
+	return 0;
+}
+
+static int u_run_list(rs__store *st, rs_run_id **ids_out, size_t *n_out)
+{
+	unified *u = (unified *)st;
+	rs_run_id *ids = NULL;
+	size_t n;
+
+	pthread_rwlock_rdlock(&u->lock);
+	n = u->nruns;
+	if (n) {
+		ids = rs__malloc(st->alloc, n * sizeof(*ids));
+		if (!ids) {
+			pthread_rwlock_unlock(&u->lock);
+			return RS_ENOMEM;
+		}
+		for (size_t i = 0; i < n; i++)
+			ids[i] = u->runs[i]->id;
+	}
+	pthread_rwlock_unlock(&u->lock);
+	*ids_out = ids;
+	*n_out = n;
+	return 0;
+}
+
 static int u_read_latest(rs__store *st, const rs_run_id *id, uint8_t tag,
 			 const void *key, size_t klen, rs__sink_fn sink,
 			 void *ctx)
@@ -553,6 +597,8 @@ static const rs__store_ops unified_ops = {
 	.snap_close = u_snap_close,
 	.read = u_read,
 	.scan = u_scan,
+	.scan_all = u_scan_all,
+	.run_list = u_run_list,
 	.read_latest = u_read_latest,
 	.lock = u_lock,
 	.unlock = u_unlock,

@@ -24,7 +24,12 @@
  * newer than the snapshot: first committer wins), prepare (allocate all
  * version records and nodes), hand one record to the durability backend,
  * apply, publish the new visible version, reclaim what no pin can see,
- * unlock. Any failure before apply changes nothing. Read-only and
+ * unlock (commit_core). Any failure before apply changes nothing.
+ * The record carries the transaction's durability mode (the database's
+ * unless rs_txn_set_durability() overrode it); a Strict backend returns
+ * only once the record is synced, so the commit lock of the run is held
+ * through that sync: commits of one run are serialized, fsync included,
+ * while commits of different runs share syncs (group commit). Read-only and
  * write-free transactions skip all of it: no lock, no version bump, no
  * durability record.
  *
@@ -183,6 +188,7 @@ int rs__db_init(rs_db *db)
 }
 
 static void ctx_destroy(rs_txn *ctx);
+static void ctx_release_snapshot(rs_txn *ctx);
 
 void rs__db_fini(rs_db *db)
 {
@@ -201,6 +207,11 @@ void rs__db_fini(rs_db *db)
 	ctx = atomic_load_explicit(&db->ctx_all, memory_order_acquire);
 	while (ctx) {
 		rs_txn *next = ctx->reg_next;
+
+		/* A transaction left open at close is aborted here: its
+		 * snapshot (a deep copy in the unified store) goes too. */
+		if (ctx->state == RS__TXN_ACTIVE)
+			ctx_release_snapshot(ctx);
 		ctx_destroy(ctx);
 		ctx = next;
 	}
@@ -448,6 +459,7 @@ int rs__txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run, uint32_t flags)
 ready:
 	ctx->run_id = *run;
 	ctx->flags = flags;
+	ctx->dur_mode = db->mode;
 	ctx->state = RS__TXN_ACTIVE;
 	*out = ctx;
 	return 0;
@@ -659,7 +671,8 @@ int rs__txn_list(rs_txn *txn, uint8_t tag, const void *prefix, size_t plen,
 		pr->tag = tag;
 		txn->npreads++;
 	}
-	qsort(txn->scratch, lc.n, sizeof(list_entry), entry_cmp);
+	if (lc.n) /* scratch may still be NULL */
+		qsort(txn->scratch, lc.n, sizeof(list_entry), entry_cmp);
 	emit = (limit && limit < lc.n) ? limit : lc.n;
 	if (more_out)
 		*more_out = emit < lc.n;
@@ -913,7 +926,7 @@ static int commit_core(rs_db *db, rs__run *run, const rs_run_id *id,
 	rec.timestamp_ns = 0;
 	rec.ops = ops;
 	rec.nops = nops;
-	rec.mode = db->mode;
+	rec.mode = txn ? txn->dur_mode : db->mode;
 	rec.kind = cc.also_drop ? RS__REC_DROP_RUN : RS__REC_COMMIT;
 	rec.drop_run = cc.also_drop ? &txn->also_id : NULL;
 	rec.drop_version = also_ver;

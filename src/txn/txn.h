@@ -22,8 +22,10 @@ struct rs_db {
 	rs__alloc alloc;
 	rs__store *store;
 	rs__durability dur;
+	rs__dur_host host; /* what the backend calls back (replay.c) */
 	rs_durability mode;
-	uint64_t id; /* unique in the process, never reused */
+	uint32_t flags; /* rs_db_options.flags */
+	uint64_t id;	/* unique in the process, never reused */
 
 	/* Every context ever made for this database (append-only, read
 	 * without a lock by reclaimers scanning pins); freed at close. */
@@ -80,6 +82,7 @@ struct rs_txn {
 	rs_run_id run_id;
 	uint32_t flags;
 	int state;
+	rs_durability dur_mode; /* the database's, or the override */
 
 	rs__keyset reads;
 	rs__keyset writes;
@@ -195,6 +198,11 @@ bool rs__cc_also_has_data(rs__cc *cc);
 uint32_t rs__cc_also_flags(rs__cc *cc);
 void rs__cc_also_set_flags(rs__cc *cc, uint32_t flags);
 void rs__cc_also_drop(rs__cc *cc);
+
+/* ---- durability host (replay.c) ---- */
+
+/* The callbacks the durability backend uses: replay, load, image. */
+void rs__db_host_init(rs_db *db, rs__dur_host *out);
 
 /* Retry helper with randomized exponential backoff. */
 int rs__txn_run(rs_db *db, const rs_run_id *run, uint32_t flags,

@@ -124,7 +124,7 @@ static void badinput__db_open_rejects_bad_options(void **state)
 	o.path = "/tmp/should-not-be-used"; /* path with InMemory */
 	expect_rc(rs_db_open(&db, &o), RS_EINVAL);
 	o = (rs_db_options)RS_DB_OPTIONS_INIT;
-	o.flags = 1;
+	o.flags = 0x80000000u; /* no such flag */
 	expect_rc(rs_db_open(&db, &o), RS_EINVAL);
 	o = (rs_db_options)RS_DB_OPTIONS_INIT;
 	o.storage = (rs_storage)7;

@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Encoding and checking of log segments, log records and checkpoints. The
+ * byte-by-byte specification is docs/wal-format.md; keep the two in step.
+ *
+ * Invariants the rest of the durability layer relies on:
+ *  - One record per committed write transaction; its checksum (XXH3-64,
+ *    seed 0) covers every byte of the record after the checksum field, so
+ *    a record is either wholly valid or rejected: recovery can never apply
+ *    part of a transaction.
+ *  - Segments are preallocated and therefore read as zeros past the last
+ *    record. An all-zero tail is the clean end of a segment; anything else
+ *    that is not a valid record is torn or corrupt (recovery.c decides
+ *    which, using the synced-LSN field below).
+ *  - A record's synced-LSN field holds the log position up to which the log
+ *    was on stable storage when the record was written (the start of the
+ *    batch it was written in). It is filled in, and the checksum computed,
+ *    by the thread that writes the batch (rs__rec_seal), not by the
+ *    committer: a committer only copies bytes under the log mutex.
+ *  - rs__rec_check() and rs__ckpt_check() accept any input: every length
+ *    is checked against the bytes available before it is used, so they
+ *    are safe on garbage (torn tails, bit flips, fuzzing).
+ *
+ * Nothing here allocates, locks or performs I/O.
+ */
+#include "durability/wal_format.h"
+
+#include <string.h>
+
+#include "util/error.h"
+#include "util/hash.h"
+
+/* ---- little-endian helpers ---- */
+
+static void put16(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint16_t get16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	uint32_t v = 0;
+
+	for (int i = 3; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+uint64_t rs__wal_checksum(const void *p, size_t len)
+{
+	return XXH3_64bits(p, len);
+}
+
+/* ---- segment header ---- */
+
+void rs__seg_header_encode(unsigned char out[RS__SEG_HDR],
+			   const rs__seg_header *h)
+{
+	memcpy(out, RS__SEG_MAGIC, 8);
+	put32(out + 8, RS__WAL_FORMAT);
+	put32(out + 12, RS__SEG_HDR);
+	put64(out + 16, h->seq);
+	put64(out + 24, h->start_lsn);
+	put64(out + 32, h->created_ns);
+	put64(out + 40, rs__wal_checksum(out, 40));
+}
+
+int rs__seg_header_decode(const unsigned char *p, size_t avail,
+			  rs__seg_header *out)
+{
+	if (avail < RS__SEG_HDR || memcmp(p, RS__SEG_MAGIC, 8) != 0)
+		return RS_ECORRUPT;
+	if (get32(p + 8) != RS__WAL_FORMAT)
+		return RS_EVERSION;
+	if (get32(p + 12) != RS__SEG_HDR ||
+	    get64(p + 40) != rs__wal_checksum(p, 40))
+		return RS_ECORRUPT;
+	out->seq = get64(p + 16);
+	out->start_lsn = get64(p + 24);
+	out->created_ns = get64(p + 32);
+	return 0;
+}
+
+/* ---- records ---- */
+
+uint64_t rs__rec_size(const rs__commit_record *rec)
+{
+	uint64_t n = RS__REC_HDR;
+
+	if (rec->kind == RS__REC_DROP_RUN)
+		n += RS__DROP_TRAILER;
+
+	for (size_t i = 0; i < rec->nops; i++)
+		n += RS__OP_HDR + (uint64_t)rec->ops[i].klen +
+		     ((rec->ops[i].flags & RS__OP_F_DELETE) ? 0
+							    : rec->ops[i].vlen);
+	return n;
+}
+
+void rs__rec_encode(unsigned char *out, const rs__commit_record *rec,
+		    uint64_t timestamp_ns)
+{
+	unsigned char *p = out + RS__REC_HDR;
+
+	put64(out, 0);
+	put32(out + 8, (uint32_t)rs__rec_size(rec));
+	put16(out + 12, (uint16_t)rec->kind);
+	put16(out + 14, 0);
+	put64(out + 16, 0);
+	memcpy(out + 24, rec->run->bytes, 16);
+	put64(out + 40, rec->version);
+	put64(out + 48, timestamp_ns);
+	put32(out + 56, (uint32_t)rec->nops);
+	put32(out + 60, 0);
+	for (size_t i = 0; i < rec->nops; i++) {
+		const rs__op *op = &rec->ops[i];
+		bool del = (op->flags & RS__OP_F_DELETE) != 0;
+		uint32_t vlen = del ? 0 : op->vlen;
+
+		p[0] = op->tag;
+		p[1] = del ? 1 : 0;
+		put16(p + 2, 0);
+		put32(p + 4, op->klen);
+		put32(p + 8, vlen);
+		p += RS__OP_HDR;
+		memcpy(p, op->key, op->klen);
+		p += op->klen;
+		if (vlen)
+			memcpy(p, op->val, vlen);
+		p += vlen;
+	}
+	if (rec->kind == RS__REC_DROP_RUN) {
+		memcpy(p, rec->drop_run->bytes, 16);
+		put64(p + 16, rec->drop_version);
+	}
+}
+
+uint32_t rs__rec_len(const unsigned char *rec)
+{
+	return get32(rec + 8);
+}
+
+void rs__rec_seal(unsigned char *rec, uint64_t synced_lsn)
+{
+	uint32_t len = get32(rec + 8);
+
+	put64(rec + 16, synced_lsn);
+	put64(rec, rs__wal_checksum(rec + 8, len - 8));
+}
+
+/* The ops of a record whose checksum matched: structure only. */
+static int check_ops(const unsigned char *p, const unsigned char *end,
+		     uint32_t nops)
+{
+	for (uint32_t i = 0; i < nops; i++) {
+		uint32_t klen, vlen;
+
+		if ((size_t)(end - p) < RS__OP_HDR)
+			return RS_ECORRUPT;
+		klen = get32(p + 4);
+		vlen = get32(p + 8);
+		if (p[0] == 0 || (p[1] & ~1u) != 0 || get16(p + 2) != 0 ||
+		    klen == 0 || klen > RS_KEY_MAX || vlen > RS_VALUE_MAX ||
+		    ((p[1] & 1u) && vlen != 0))
+			return RS_ECORRUPT;
+		p += RS__OP_HDR;
+		if ((uint64_t)(end - p) < (uint64_t)klen + vlen)
+			return RS_ECORRUPT;
+		p += klen + vlen;
+	}
+	return p == end ? 0 : RS_ECORRUPT;
+}
+
+int rs__rec_check(const unsigned char *p, size_t avail, rs__rec_view *out)
+{
+	const unsigned char *ops_end;
+	uint32_t len, kind, nops;
+
+	if (all_zero(p, avail < 12 ? avail : 12))
+		return all_zero(p, avail) ? RS__REC_END : RS_ECORRUPT;
+	if (avail < RS__REC_HDR)
+		return RS_ECORRUPT;
+	len = get32(p + 8);
+	kind = get16(p + 12);
+	nops = get32(p + 56);
+	/* Cheap field checks first: they reject most garbage before the
+	 * checksum has to be computed over a length read from it. */
+	if (len < RS__REC_HDR || len > avail ||
+	    (kind != RS__REC_COMMIT && kind != RS__REC_DROP_RUN) ||
+	    get16(p + 14) != 0 || get32(p + 60) != 0 || get64(p + 40) == 0 ||
+	    (kind == RS__REC_DROP_RUN &&
+	     len < RS__REC_HDR + RS__DROP_TRAILER) ||
+	    nops > (len - RS__REC_HDR) / RS__OP_HDR)
+		return RS_ECORRUPT;
+	if (get64(p) != rs__wal_checksum(p + 8, len - 8))
+		return RS_ECORRUPT;
+	ops_end = p + len - (kind == RS__REC_DROP_RUN ? RS__DROP_TRAILER : 0);
+	if (check_ops(p + RS__REC_HDR, ops_end, nops) < 0)
+		return RS_ECORRUPT;
+	memset(out->drop_run.bytes, 0, 16);
+	out->drop_version = 0;
+	if (kind == RS__REC_DROP_RUN) {
+		memcpy(out->drop_run.bytes, ops_end, 16);
+		out->drop_version = get64(ops_end + 16);
+		if (out->drop_version == 0 || rs_run_id_is_nil(&out->drop_run))
+			return RS_ECORRUPT;
+	}
+	out->len = len;
+	out->kind = kind;
+	out->synced_lsn = get64(p + 16);
+	memcpy(out->run.bytes, p + 24, 16);
+	out->version = get64(p + 40);
+	out->timestamp_ns = get64(p + 48);
+	out->nops = nops;
+	out->ops = p + RS__REC_HDR;
+	return 0;
+}
+
+void rs__rec_next_op(const unsigned char **cur, rs__op *op)
+{
+	const unsigned char *p = *cur;
+
+	memset(op, 0, sizeof(*op));
+	op->tag = p[0];
+	op->flags = (p[1] & 1u) ? RS__OP_F_DELETE : 0;
+	op->klen = get32(p + 4);
+	op->vlen = get32(p + 8);
+	op->key = p + RS__OP_HDR;
+	op->val = p + RS__OP_HDR + op->klen;
+	*cur = p + RS__OP_HDR + op->klen + op->vlen;
+}
+
+/* ---- checkpoints ---- */
+
+void rs__ckpt_header_encode(unsigned char out[RS__CKPT_HDR],
+			    const rs__ckpt_header *h)
+{
+	memcpy(out, RS__CKPT_MAGIC, 8);
+	put32(out + 8, RS__WAL_FORMAT);
+	put32(out + 12, RS__CKPT_HDR);
+	put64(out + 16, h->wal_seq);
+	put64(out + 24, h->wal_lsn);
+	put64(out + 32, h->created_ns);
+	put64(out + 40, h->nruns);
+	put64(out + 48, h->nentries);
+	put64(out + 56, rs__wal_checksum(out, 56));
+}
+
+int rs__ckpt_header_decode(const unsigned char *p, size_t avail,
+			   rs__ckpt_header *out)
+{
+	if (avail < RS__CKPT_HDR || memcmp(p, RS__CKPT_MAGIC, 8) != 0)
+		return RS_ECORRUPT;
+	if (get32(p + 8) != RS__WAL_FORMAT)
+		return RS_EVERSION;
+	if (get32(p + 12) != RS__CKPT_HDR ||
+	    get64(p + 56) != rs__wal_checksum(p, 56))
+		return RS_ECORRUPT;
+	out->wal_seq = get64(p + 16);
+	out->wal_lsn = get64(p + 24);
+	out->created_ns = get64(p + 32);
+	out->nruns = get64(p + 40);
+	out->nentries = get64(p + 48);
+	return 0;
+}
+
+void rs__ckpt_run_encode(unsigned char out[RS__CKPT_RUN_ITEM],
+			 const rs_run_id *run, uint64_t version)
+{
+	memset(out, 0, 8);
+	out[0] = RS__CKPT_ITEM_RUN;
+	memcpy(out + 8, run->bytes, 16);
+	put64(out + 24, version);
+}
+
+void rs__ckpt_entry_encode(unsigned char out[RS__OP_HDR], uint8_t tag,
+			   size_t klen, size_t vlen)
+{
+	out[0] = RS__CKPT_ITEM_ENTRY;
+	out[1] = tag;
+	put16(out + 2, 0);
+	put32(out + 4, (uint32_t)klen);
+	put32(out + 8, (uint32_t)vlen);
+}
+
+void rs__ckpt_trailer_encode(unsigned char out[RS__CKPT_TRAILER],
+			     uint64_t body_checksum)
+{
+	memcpy(out, RS__CKPT_END_MAGIC, 8);
+	put64(out + 8, body_checksum);
+}
+
+/* Decode the item at *off (before end); RS_ECORRUPT if malformed. */
+static int ckpt_item(const unsigned char *p, size_t end, size_t *off,
+		     rs__ckpt_item *item)
+{
+	const unsigned char *q = p + *off;
+	size_t left = end - *off;
+
+	memset(item, 0, sizeof(*item));
+	if (left < 1)
+		return RS_ECORRUPT;
+	item->type = q[0];
+	if (item->type == RS__CKPT_ITEM_RUN) {
+		if (left < RS__CKPT_RUN_ITEM || !all_zero(q + 1, 7))
+			return RS_ECORRUPT;
+		memcpy(item->run.bytes, q + 8, 16);
+		item->version = get64(q + 24);
+		*off += RS__CKPT_RUN_ITEM;
+		return 0;
+	}
+	if (item->type == RS__CKPT_ITEM_ENTRY) {
+		uint32_t klen, vlen;
+
+		if (left < RS__OP_HDR)
+			return RS_ECORRUPT;
+		klen = get32(q + 4);
+		vlen = get32(q + 8);
+		if (q[1] == 0 || get16(q + 2) != 0 || klen == 0 ||
+		    klen > RS_KEY_MAX || vlen > RS_VALUE_MAX ||
+		    left - RS__OP_HDR < (uint64_t)klen + vlen)
+			return RS_ECORRUPT;
+		item->op.tag = q[1];
+		item->op.klen = klen;
+		item->op.vlen = vlen;
+		item->op.key = q + RS__OP_HDR;
+		item->op.val = q + RS__OP_HDR + klen;
+		*off += RS__OP_HDR + (size_t)klen + vlen;
+		return 0;
+	}
+	return RS_ECORRUPT;
+}
+
+int rs__ckpt_check(const unsigned char *p, size_t len, rs__ckpt_header *out)
+{
+	rs__ckpt_header h;
+	uint64_t nruns = 0, nentries = 0;
+	size_t off = RS__CKPT_HDR, end;
+
+	RS_TRY(rs__ckpt_header_decode(p, len, &h));
+	if (len < RS__CKPT_HDR + RS__CKPT_TRAILER)
+		return RS_ECORRUPT;
+	end = len - RS__CKPT_TRAILER;
+	if (memcmp(p + end, RS__CKPT_END_MAGIC, 8) != 0 ||
+	    get64(p + end + 8) !=
+		    rs__wal_checksum(p + RS__CKPT_HDR, end - RS__CKPT_HDR))
+		return RS_ECORRUPT;
+	while (off < end) {
+		rs__ckpt_item it;
+
+		RS_TRY(ckpt_item(p, end, &off, &it));
+		if (it.type == RS__CKPT_ITEM_RUN)
+			nruns++;
+		else if (nruns == 0)
+			return RS_ECORRUPT; /* an entry before any run */
+		else
+			nentries++;
+	}
+	if (nruns != h.nruns || nentries != h.nentries)
+		return RS_ECORRUPT;
+	*out = h;
+	return 0;
+}
+
+int rs__ckpt_next(const unsigned char *p, size_t len, size_t *off,
+		  rs__ckpt_item *item)
+{
+	size_t end = len - RS__CKPT_TRAILER;
+
+	if (*off >= end)
+		return 0;
+	/* Checked by rs__ckpt_check() already. */
+	return ckpt_item(p, end, off, item) == 0 ? 1 : 0;
+}

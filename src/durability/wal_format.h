@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef RS_DURABILITY_WAL_FORMAT_H
+#define RS_DURABILITY_WAL_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <runstate.h>
+
+#include "durability/durability.h"
+#include "util/op.h"
+
+/*
+ * The on-disk formats of the write-ahead log and of checkpoints, byte by
+ * byte in docs/wal-format.md. Everything is little-endian. These functions
+ * only encode and decode memory; files are handled by wal_file.c.
+ */
+
+#define RS__WAL_FORMAT 1u
+
+/* ---- log segments ---- */
+
+#define RS__SEG_MAGIC "RSWAL\r\n\x1a"
+#define RS__SEG_HDR 48u
+#define RS__REC_HDR 64u
+#define RS__OP_HDR 12u
+/* What a DROP_RUN record carries after its ops: drop_run, drop_version. */
+#define RS__DROP_TRAILER 24u
+/* The length field is 32 bits. */
+#define RS__REC_MAX UINT32_MAX
+
+typedef struct rs__seg_header {
+	uint64_t seq;	    /* segment number: 1, 2, 3... */
+	uint64_t start_lsn; /* LSN of its first record byte */
+	uint64_t created_ns;
+} rs__seg_header;
+
+void rs__seg_header_encode(unsigned char out[RS__SEG_HDR],
+			   const rs__seg_header *h);
+/* RS_ECORRUPT (short, bad magic or checksum) or RS_EVERSION. */
+int rs__seg_header_decode(const unsigned char *p, size_t avail,
+			  rs__seg_header *out);
+
+/* Bytes the record of `rec` takes (may exceed RS__REC_MAX). */
+uint64_t rs__rec_size(const rs__commit_record *rec);
+/* Encode it at `out` (rs__rec_size bytes), unsealed: the synced LSN and
+ * the checksum are written by rs__rec_seal() when the record is written. */
+void rs__rec_encode(unsigned char *out, const rs__commit_record *rec,
+		    uint64_t timestamp_ns);
+/* Set the synced-LSN field and the checksum of an encoded record. */
+void rs__rec_seal(unsigned char *rec, uint64_t synced_lsn);
+/* The length field of an encoded record. */
+uint32_t rs__rec_len(const unsigned char *rec);
+
+/* A decoded, checked record; pointers into the checked bytes. */
+typedef struct rs__rec_view {
+	uint32_t len;
+	uint32_t kind;
+	uint64_t synced_lsn;
+	rs_run_id run;
+	uint64_t version;
+	uint64_t timestamp_ns;
+	uint32_t nops;
+	const unsigned char *ops; /* nops encoded ops */
+	rs_run_id drop_run;	  /* RS__REC_DROP_RUN only */
+	uint64_t drop_version;
+} rs__rec_view;
+
+#define RS__REC_END 1 /* only zero bytes from here on: the clean end */
+
+/*
+ * Check the bytes at p (avail of them, up to the end of the segment):
+ * RS__REC_END when they are all zero, 0 and *out filled for a complete
+ * record whose checksum and structure are right, RS_ECORRUPT otherwise.
+ */
+int rs__rec_check(const unsigned char *p, size_t avail, rs__rec_view *out);
+/* Decode op i's fields in turn: call with *cur = view->ops. Only on a
+ * checked record. */
+void rs__rec_next_op(const unsigned char **cur, rs__op *op);
+
+/* ---- checkpoints ---- */
+
+#define RS__CKPT_MAGIC "RSCKPT\r\n"
+#define RS__CKPT_END_MAGIC "RSCKEND\n"
+#define RS__CKPT_HDR 64u
+#define RS__CKPT_TRAILER 16u
+#define RS__CKPT_RUN_ITEM 32u
+#define RS__CKPT_ITEM_RUN 1u
+#define RS__CKPT_ITEM_ENTRY 2u
+
+typedef struct rs__ckpt_header {
+	uint64_t wal_seq; /* segments before it are covered */
+	uint64_t wal_lsn; /* the log position the image covers */
+	uint64_t created_ns;
+	uint64_t nruns;
+	uint64_t nentries;
+} rs__ckpt_header;
+
+void rs__ckpt_header_encode(unsigned char out[RS__CKPT_HDR],
+			    const rs__ckpt_header *h);
+int rs__ckpt_header_decode(const unsigned char *p, size_t avail,
+			   rs__ckpt_header *out);
+void rs__ckpt_run_encode(unsigned char out[RS__CKPT_RUN_ITEM],
+			 const rs_run_id *run, uint64_t version);
+/* Writes the 12-byte entry header; key and value follow it. */
+void rs__ckpt_entry_encode(unsigned char out[RS__OP_HDR], uint8_t tag,
+			   size_t klen, size_t vlen);
+void rs__ckpt_trailer_encode(unsigned char out[RS__CKPT_TRAILER],
+			     uint64_t body_checksum);
+
+/* One item of a checked checkpoint body. */
+typedef struct rs__ckpt_item {
+	unsigned type; /* RS__CKPT_ITEM_* */
+	rs_run_id run; /* RUN */
+	uint64_t version;
+	rs__op op; /* ENTRY: tag, key, val */
+} rs__ckpt_item;
+
+/*
+ * Check a whole checkpoint file image: header, trailer, body checksum, and
+ * the structure of every item (counts as in the header). RS_ECORRUPT or
+ * RS_EVERSION on failure.
+ */
+int rs__ckpt_check(const unsigned char *p, size_t len, rs__ckpt_header *out);
+/* Walk the items of a checked image: *off starts at RS__CKPT_HDR; returns
+ * 1 with *item filled, or 0 at the trailer. */
+int rs__ckpt_next(const unsigned char *p, size_t len, size_t *off,
+		  rs__ckpt_item *item);
+
+/* XXH3-64, seed 0: every checksum of both formats. */
+uint64_t rs__wal_checksum(const void *p, size_t len);
+
+#endif

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The database side of durability: the callbacks (rs__dur_host) through
+ * which a backend replays log records and loads checkpoint images at
+ * recovery, and reads a consistent image of every run for a checkpoint.
+ *
+ * Recovery runs in rs_db_open() before the database is handed out: one
+ * thread, no snapshot, no concurrent commit. Records go through the same
+ * store operations as a commit (run_find, lock, prepare, apply at the
+ * record's version, publish, reclaim), so versions continue after reopen.
+ *
+ * Images run concurrently with commits; see image() below and
+ * durability/checkpoint.c for why they are consistent.
+ */
+#include <string.h>
+
+#include "storage/store.h"
+#include "txn/txn.h"
+#include "util/error.h"
+#include "util/rcu.h"
+
+_Static_assert((int)RS_TAG_KV == (int)RS__TAG_KV &&
+		       (int)RS_TAG_EVENTLOG == (int)RS__TAG_EVENTLOG &&
+		       (int)RS_TAG_STATECELL == (int)RS__TAG_STATECELL &&
+		       (int)RS_TAG_TRACESTORE == (int)RS__TAG_TRACESTORE &&
+		       (int)RS_TAG_RUNINDEX == (int)RS__TAG_RUNINDEX,
+	       "public and internal primitive tags differ");
+_Static_assert(RS_RECORD_COMMIT == RS__REC_COMMIT &&
+		       RS_RECORD_DROP_RUN == RS__REC_DROP_RUN,
+	       "public and internal record kinds differ");
+
+/* Live keys of a run, as delete ops (their bytes stay in the store). */
+typedef struct collect {
+	rs__store *st;
+	rs__op *ops;
+	size_t n, cap;
+} collect;
+
+static int collect_live(uint8_t tag, const void *key, size_t klen,
+			uint64_t hash, void *arg)
+{
+	collect *c = arg;
+	rs__op *op;
+
+	if (rs__grow(c->st->alloc, (void **)&c->ops, &c->cap, c->n + 1,
+		     sizeof(*c->ops)) < 0)
+		return RS_ENOMEM;
+	op = &c->ops[c->n++];
+	memset(op, 0, sizeof(*op));
+	op->key = key;
+	op->klen = (uint32_t)klen;
+	op->val = "";
+	op->tag = tag;
+	op->flags = RS__OP_F_DELETE;
+	op->hash = hash;
+	return 0;
+}
+
+/* Under lock(r), at recovery: install ops at `ver` and publish it. No
+ * reader exists yet, so what is retired is freed at once. */
+static int install(rs__store *st, rs__run *r, rs__op *ops, size_t n,
+		   uint64_t ver)
+{
+	rs__retire_list rl = { NULL, 0 };
+
+	if (n) {
+		RS_TRY(st->ops->prepare(st, r, ops, n, &rl));
+		st->ops->apply(st, r, ops, n, ver);
+	}
+	st->ops->publish(st, r, ver);
+	/* No snapshot exists yet: keep only the newest versions. */
+	if (n)
+		st->ops->reclaim(st, r, ops, n, ver, &rl);
+	rs__retire_free_now(&rl);
+	return 0;
+}
+
+static void hash_ops(rs__store *st, rs__op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ops[i].hash =
+			st->ops->hash(st, ops[i].tag, ops[i].key, ops[i].klen);
+}
+
+/*
+ * Apply one half of a record to run `id` at `version`: its ops, or (drop)
+ * a delete of every live key. 1 when the run already holds that version
+ * (from a checkpoint, or replayed before); RS_ECORRUPT on a gap unless
+ * salvaging.
+ */
+static int replay_half(rs_db *db, const rs_run_id *id, uint64_t version,
+		       rs__op *ops, size_t nops, bool drop)
+{
+	rs__store *st = db->store;
+	collect c = { 0 };
+	rs__run *r;
+	uint64_t cur;
+	int rc;
+
+	RS_TRY(st->ops->run_find(st, id, true, &r));
+	st->ops->lock(st, r);
+	cur = st->ops->visible(r);
+	if (version <= cur) {
+		rc = 1;
+		goto out;
+	}
+	if (version != cur + 1 && !(db->flags & RS_DB_F_SALVAGE)) {
+		rc = RS_ECORRUPT; /* a record of this run is missing */
+		goto out;
+	}
+	if (drop) {
+		c.st = st;
+		if ((rc = st->ops->live_keys(st, r, collect_live, &c)) < 0)
+			goto out;
+		rc = install(st, r, c.ops, c.n, version);
+	} else {
+		hash_ops(st, ops, nops);
+		rc = install(st, r, ops, nops, version);
+	}
+out:
+	st->ops->unlock(st, r);
+	rs__free(st->alloc, c.ops);
+	return rc;
+}
+
+/*
+ * A DROP_RUN record's two halves (the RunIndex ops on the nil run, the
+ * drop of the other run) are checked against their own runs' versions: a
+ * checkpoint may hold one half and not the other (it reads runs one at a
+ * time), and then only the missing half is applied.
+ */
+static int host_replay(void *ctx, const rs__commit_record *rec, rs__op *ops)
+{
+	rs_db *db = ctx;
+	int rc, rc2;
+
+	rc = replay_half(db, rec->run, rec->version, ops, rec->nops, false);
+	if (rc < 0 || rec->kind != RS__REC_DROP_RUN)
+		return rc;
+	rc2 = replay_half(db, rec->drop_run, rec->drop_version, NULL, 0, true);
+	if (rc2 < 0)
+		return rc2;
+	return rc == 1 && rc2 == 1 ? 1 : 0;
+}
+
+static int host_load(void *ctx, const rs_run_id *id, uint64_t version,
+		     rs__op *ops, size_t nops)
+{
+	rs_db *db = ctx;
+	rs__store *st = db->store;
+	rs__run *r;
+	int rc;
+
+	RS_TRY(st->ops->run_find(st, id, true, &r));
+	hash_ops(st, ops, nops);
+	st->ops->lock(st, r);
+	rc = install(st, r, ops, nops, version);
+	st->ops->unlock(st, r);
+	return rc;
+}
+
+static int image_entry(uint8_t tag, const void *key, size_t klen,
+		       const void *val, size_t vlen, void *arg)
+{
+	const rs__image_sink *sink = arg;
+
+	return sink->entry(sink->ctx, tag, key, klen, val, vlen);
+}
+
+/*
+ * For each run that exists now: take and release its commit lock, so that
+ * every commit that had handed its record to the backend before this call
+ * has published (a commit holds the lock from before its hand-off until
+ * after publish); then read the run at a pinned snapshot, which is at least
+ * that new. Commits keep going meanwhile.
+ */
+static int host_image(void *ctx, const rs__image_sink *sink)
+{
+	rs_db *db = ctx;
+	rs__store *st = db->store;
+	rs_run_id *ids;
+	size_t n;
+	int rc;
+
+	RS_TRY(st->ops->run_list(st, &ids, &n));
+	rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rs__run *r;
+		rs_txn *txn;
+
+		if ((rc = st->ops->run_find(st, &ids[i], false, &r)) < 0)
+			break;
+		st->ops->lock(st, r);
+		st->ops->unlock(st, r);
+		if ((rc = rs__txn_begin(&txn, db, &ids[i], RS_TXN_F_READONLY)) <
+		    0)
+			break;
+		rc = sink->run(sink->ctx, &ids[i], txn->snap.ver);
+		if (rc == 0)
+			rc = st->ops->scan_all(st, &txn->snap, image_entry,
+					       (void *)sink);
+		rs__txn_abort(txn);
+	}
+	rs__free(st->alloc, ids);
+	return rc;
+}
+
+void rs__db_host_init(rs_db *db, rs__dur_host *out)
+{
+	out->replay = host_replay;
+	out->load = host_load;
+	out->image = host_image;
+	out->ctx = db;
+}

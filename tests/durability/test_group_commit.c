@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Concurrency: Strict group commit (committers on different runs share
+ * fdatasyncs; never more syncs than commits), checkpoints taken while
+ * writers run, and Buffered and Strict commits mixed on one database.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "dur_util.h"
+#include "durability/wal.h"
+
+#define THREADS 8
+#define COMMITS 40
+
+typedef struct worker {
+	pthread_t tid;
+	rs_db *db;
+	unsigned run;
+	unsigned commits;
+	bool mixed; /* alternate Buffered and Strict overrides */
+	int rc;
+} worker;
+
+/* One multi-key transaction: a = b = c = n. */
+static int commit_abc(rs_db *db, unsigned run, unsigned n, rs_durability m)
+{
+	rs_run_id id = dur_run(run);
+	char v[32];
+	rs_txn *txn;
+	int rc;
+
+	snprintf(v, sizeof(v), "%u", n);
+	if ((rc = rs_txn_begin(&txn, db, &id, 0)) != 0)
+		return rc;
+	if ((rc = rs_txn_kv_put(txn, "a", 1, v, strlen(v))) != 0 ||
+	    (rc = rs_txn_kv_put(txn, "b", 1, v, strlen(v))) != 0 ||
+	    (rc = rs_txn_kv_put(txn, "c", 1, v, strlen(v))) != 0 ||
+	    (m != RS_DURABILITY_INMEMORY &&
+	     (rc = rs_txn_set_durability(txn, m)) != 0)) {
+		rs_txn_abort(txn);
+		return rc;
+	}
+	return rs_txn_commit(txn);
+}
+
+static void *worker_main(void *arg)
+{
+	worker *w = arg;
+
+	for (unsigned i = 1; i <= w->commits && w->rc == 0; i++) {
+		rs_durability m = RS_DURABILITY_INMEMORY;
+
+		if (w->mixed)
+			m = (i % 2) ? RS_DURABILITY_BUFFERED
+				    : RS_DURABILITY_STRICT;
+		w->rc = commit_abc(w->db, w->run, i, m);
+	}
+	return NULL;
+}
+
+static void run_workers(rs_db *db, worker *ws, unsigned n, unsigned commits,
+			bool mixed)
+{
+	for (unsigned i = 0; i < n; i++) {
+		ws[i].db = db;
+		ws[i].run = i;
+		ws[i].commits = commits;
+		ws[i].mixed = mixed;
+		ws[i].rc = 0;
+		assert_int_equal(
+			pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]),
+			0);
+	}
+}
+
+static void join_workers(worker *ws, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(pthread_join(ws[i].tid, NULL), 0);
+		assert_int_equal(ws[i].rc, 0);
+	}
+}
+
+/* Each run i: version == commits and a == b == c == commits. */
+static void check_runs(rs_db *db, unsigned n, unsigned commits)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), "%u", commits);
+	for (unsigned r = 0; r < n; r++) {
+		const char *keys[] = { "a", "b", "c" };
+
+		assert_int_equal(dur_version(db, r), commits);
+		for (int k = 0; k < 3; k++) {
+			char *v = dur_get(db, r, keys[k]);
+
+			assert_non_null(v);
+			assert_string_equal(v, want);
+			free(v);
+		}
+	}
+}
+
+static void group_commit__strict_committers_share_syncs(void **state)
+{
+	char *dir = dur_tmpdir();
+	rs_db_options o = dur_opts(dir, RS_DURABILITY_STRICT);
+	worker ws[THREADS];
+	rs_db_stats st;
+	rs_db *db;
+
+	(void)state;
+	o.segment_bytes = 16384; /* rotations under load too */
+	db = dur_open(&o);
+	/* Slow syncs make committers queue behind the leader. */
+	atomic_store(&rs__wal_test_sync_delay_ns, 2000000);
+	run_workers(db, ws, THREADS, COMMITS, false);
+	join_workers(ws, THREADS);
+	atomic_store(&rs__wal_test_sync_delay_ns, 0);
+	st = dur_stats(db);
+	assert_int_equal(st.wal_records, THREADS * COMMITS);
+	assert_true(st.wal_syncs >= 1);
+	assert_true(st.wal_syncs < THREADS * COMMITS);
+	rs_db_close(db);
+	db = dur_open(&o);
+	check_runs(db, THREADS, COMMITS);
+	rs_db_close(db);
+	dur_rmdir(dir);
+}
+
+static void group_commit__never_more_syncs_than_commits(void **state)
+{
+	char *dir = dur_tmpdir();
+	rs_db_options o = dur_opts(dir, RS_DURABILITY_STRICT);
+	worker ws[4];
+	rs_db_stats st;
+	rs_db *db;
+
+	(void)state;
+	o.segment_bytes = 1u << 20;
+	db = dur_open(&o);
+	run_workers(db, ws, 4, COMMITS, false);
+	join_workers(ws, 4);
+	st = dur_stats(db);
+	assert_int_equal(st.wal_records, 4 * COMMITS);
+	assert_true(st.wal_syncs <= 4 * COMMITS);
+	rs_db_close(db);
+	dur_rmdir(dir);
+}
+
+static void group_commit__mixed_modes_and_checkpoints(void **state)
+{
+	static const rs_storage stores[] = { RS_STORAGE_SHARDED,
+					     RS_STORAGE_UNIFIED };
+
+	(void)state;
+	for (size_t s = 0; s < 2; s++) {
+		char *dir = dur_tmpdir();
+		rs_db_options o = dur_opts(dir, RS_DURABILITY_BUFFERED);
+		worker ws[4];
+		rs_db *db;
+		char *live, *again;
+
+		o.storage = stores[s];
+		o.segment_bytes = 8192;
+		o.flush_batch_commits = 8;
+		o.checkpoint_wal_bytes = 32768; /* automatic ones as well */
+		db = dur_open(&o);
+		run_workers(db, ws, 4, 3 * COMMITS, true);
+		for (int i = 0; i < 5; i++)
+			assert_int_equal(rs_db_checkpoint(db), 0);
+		join_workers(ws, 4);
+		check_runs(db, 4, 3 * COMMITS);
+		live = dur_dump(db, 4);
+		rs_db_close(db);
+		db = dur_open(&o);
+		again = dur_dump(db, 4);
+		assert_string_equal(live, again);
+		assert_true(dur_stats(db).checkpoint_used);
+		rs_db_close(db);
+		free(live);
+		free(again);
+		dur_rmdir(dir);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(group_commit__strict_committers_share_syncs),
+		cmocka_unit_test(group_commit__never_more_syncs_than_commits),
+		cmocka_unit_test(group_commit__mixed_modes_and_checkpoints),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
