@@ -2,8 +2,9 @@
 /*
  * The key table of one run.
  *
- * Layout. Open addressing with linear probing over an array of node
- * pointers (power-of-two capacity). A node is one key (primitive tag +
+ * Layout. Open addressing with linear probing over an array of slots
+ * (power-of-two capacity), each a node pointer with the node's hash beside
+ * it, so probing compares hashes without touching nodes. A node is one key (primitive tag +
  * bytes, hashed by the caller with XXH3-64 and the database's seed) with a
  * version chain, newest first. A version carries its commit version, a
  * tombstone flag and the value bytes; versions and nodes are immutable once
@@ -104,8 +105,8 @@ void rs__table_destroy(rs__table *t)
 	if (!sl)
 		return;
 	for (size_t i = 0; i <= sl->mask; i++) {
-		rs__node *n =
-			atomic_load_explicit(&sl->s[i], memory_order_relaxed);
+		rs__node *n = atomic_load_explicit(&sl->s[i].node,
+						   memory_order_relaxed);
 		if (n && n != RS__SLOT_UNLINKED)
 			rs__node_free_unpublished(n);
 	}
@@ -120,8 +121,8 @@ int rs__table_foreach(const rs__table *t,
 		atomic_load_explicit(&t->slots, memory_order_acquire);
 
 	for (size_t i = 0; i <= sl->mask; i++) {
-		const rs__node *n =
-			atomic_load_explicit(&sl->s[i], memory_order_acquire);
+		const rs__node *n = atomic_load_explicit(&sl->s[i].node,
+							 memory_order_acquire);
 		int rc;
 
 		if (!n || n == RS__SLOT_UNLINKED)
@@ -186,14 +187,21 @@ static void node_free(rs__retired *r)
 	rs__node_free_unpublished(rs__container_of(r, rs__node, retire));
 }
 
+/* Fill a slot: the hash first, then the node (published with `order`). */
+static void slot_set(rs__slot *slot, rs__node *n, memory_order order)
+{
+	atomic_store_explicit(&slot->hash, n->hash, memory_order_relaxed);
+	atomic_store_explicit(&slot->node, n, order);
+}
+
 /* Place a node in an array no reader sees yet, or in a reserved slot. */
 static size_t slot_place(rs__slots *sl, rs__node *n, bool reuse_unlinked)
 {
 	size_t i = (size_t)n->hash & sl->mask;
 
 	for (;;) {
-		rs__node *cur =
-			atomic_load_explicit(&sl->s[i], memory_order_relaxed);
+		rs__node *cur = atomic_load_explicit(&sl->s[i].node,
+						     memory_order_relaxed);
 		if (!cur || (reuse_unlinked && cur == RS__SLOT_UNLINKED))
 			break;
 		i = (i + 1) & sl->mask;
@@ -209,11 +217,11 @@ static int table_resize(rs__table *t, size_t cap, rs__retire_list *rl)
 	if (!sl)
 		return RS_ENOMEM;
 	for (size_t i = 0; i <= old->mask; i++) {
-		rs__node *n =
-			atomic_load_explicit(&old->s[i], memory_order_relaxed);
+		rs__node *n = atomic_load_explicit(&old->s[i].node,
+						   memory_order_relaxed);
 		if (n && n != RS__SLOT_UNLINKED)
-			atomic_store_explicit(&sl->s[slot_place(sl, n, false)],
-					      n, memory_order_relaxed);
+			slot_set(&sl->s[slot_place(sl, n, false)], n,
+				 memory_order_relaxed);
 	}
 	/* Pairs with the acquire load of `slots` in the readers. */
 	RS_DEBUG_YIELD_POINT();
@@ -245,12 +253,12 @@ void rs__table_insert(rs__table *t, rs__node *n)
 	rs__slots *sl = atomic_load_explicit(&t->slots, memory_order_relaxed);
 	size_t i = slot_place(sl, n, true);
 
-	if (atomic_load_explicit(&sl->s[i], memory_order_relaxed) ==
+	if (atomic_load_explicit(&sl->s[i].node, memory_order_relaxed) ==
 	    RS__SLOT_UNLINKED)
 		t->dead--;
 	t->live++;
 	/* Pairs with the acquire loads of slots in rs__table_find(). */
-	atomic_store_explicit(&sl->s[i], n, memory_order_release);
+	slot_set(&sl->s[i], n, memory_order_release);
 }
 
 static void table_unlink(rs__table *t, rs__node *n, rs__retire_list *rl)
@@ -258,9 +266,10 @@ static void table_unlink(rs__table *t, rs__node *n, rs__retire_list *rl)
 	rs__slots *sl = atomic_load_explicit(&t->slots, memory_order_relaxed);
 	size_t i = (size_t)n->hash & sl->mask;
 
-	while (atomic_load_explicit(&sl->s[i], memory_order_relaxed) != n)
+	while (atomic_load_explicit(&sl->s[i].node, memory_order_relaxed) != n)
 		i = (i + 1) & sl->mask;
-	atomic_store_explicit(&sl->s[i], RS__SLOT_UNLINKED,
+	/* The hash stays: probes skip the marker by its pointer. */
+	atomic_store_explicit(&sl->s[i].node, RS__SLOT_UNLINKED,
 			      memory_order_release);
 	t->live--;
 	t->dead++;

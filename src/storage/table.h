@@ -45,11 +45,23 @@ typedef struct rs__node {
 	unsigned char key[];
 } rs__node;
 
+/*
+ * A slot keeps its node's hash beside the pointer, so a probe compares
+ * hashes in the array and dereferences a node only on a hash match (a miss,
+ * as every insert of a new key does first, touches no node at all). The
+ * hash is written before the node pointer is published (release) and read
+ * after it (acquire), so a reader never pairs a node with another's hash.
+ */
+typedef struct rs__slot {
+	rs__node *_Atomic node;
+	_Atomic uint64_t hash;
+} rs__slot;
+
 typedef struct rs__slots {
 	size_t mask;
 	const rs__alloc *alloc;
 	rs__retired retire;
-	rs__node *_Atomic s[];
+	rs__slot s[];
 } rs__slots;
 
 typedef struct rs__table {
@@ -85,11 +97,13 @@ static inline rs__node *rs__table_find(const rs__table *t, uint8_t tag,
 	size_t i = (size_t)hash & sl->mask;
 
 	for (;;) {
-		rs__node *n =
-			atomic_load_explicit(&sl->s[i], memory_order_acquire);
+		rs__node *n = atomic_load_explicit(&sl->s[i].node,
+						   memory_order_acquire);
 		if (!n)
 			return NULL;
 		if (n != RS__SLOT_UNLINKED &&
+		    atomic_load_explicit(&sl->s[i].hash,
+					 memory_order_relaxed) == hash &&
 		    rs__node_matches(n, hash, tag, key, klen))
 			return n;
 		i = (i + 1) & sl->mask;

@@ -361,7 +361,8 @@ static void table__unlinked_slots_are_reused(void **state)
 		 * nodes again: the new ones sit where u1 and u3 were. */
 		const rs__slots *sl = atomic_load(&f->t.slots);
 		for (size_t i = 0; i < N; i++) {
-			rs__node *s = atomic_load(&sl->s[(H + i) & sl->mask]);
+			rs__node *s =
+				atomic_load(&sl->s[(H + i) & sl->mask].node);
 			assert_non_null(s);
 			assert_ptr_not_equal(s, RS__SLOT_UNLINKED);
 		}
