@@ -33,11 +33,32 @@
  *  engine_put_noalloc       engine_put_direct on one key with the same key
  *                           and value buffers every time; counter
  *                           allocs_per_op (a put allocates its version).
+ *
+ * First touch (sharded store only: the unified store deep-copies the run
+ * per snapshot, O(keys), which says nothing about first touch):
+ *
+ *  engine_get_cold          the engine_get_direct path, each of 10,000 keys
+ *                           read once, in shuffled order, right after a
+ *                           fresh database was opened and filled and a
+ *                           read sweep over a buffer of twice the
+ *                           last-level cache (at least 64 MiB; written once
+ *                           when allocated, so the sweep leaves no dirty
+ *                           lines) evicted the caches. Each timed batch is
+ *                           one such pass; between passes the timer is
+ *                           paused while the database is closed, reopened,
+ *                           refilled and the caches swept. Counter
+ *                           minflt_per_op: minor page faults (getrusage)
+ *                           during the timed passes.
+ *  engine_get_warm          the same 10,000-key database and order, after
+ *                           one untimed full pass: steady state.
  */
 #include "common.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "storage/store.h"
 #include "txn/txn.h"
@@ -275,8 +296,134 @@ static void bm_put_noalloc(rs_bench_state *st)
 	eng_run(st, PUT_NOALLOC);
 }
 
+/* ---- first touch ---- */
+
+/* A buffer of twice the last-level cache, at least 64 MiB, written once
+ * (so its pages are real, not the shared zero page): reading one word per
+ * 64-byte line evicts what the fill left in the caches, and leaves no
+ * dirty lines whose write-back the timed pass would pay. */
+static const uint64_t *sweep_buf;
+static size_t sweep_len;
+
+static void sweep_caches(void)
+{
+	uint64_t sum = 0;
+
+	if (!sweep_buf) {
+		long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+		uint64_t *b;
+
+		sweep_len = (size_t)64 << 20;
+		if (l3 > 0 && (size_t)l3 * 2 > sweep_len)
+			sweep_len = (size_t)l3 * 2;
+		b = malloc(sweep_len);
+		if (!b)
+			return;
+		memset(b, 1, sweep_len);
+		sweep_buf = b;
+	}
+	for (size_t i = 0; i < sweep_len / 8; i += 8)
+		sum += sweep_buf[i];
+	RS_BENCH_DO_NOT_OPTIMIZE(sum);
+}
+
+static long minflt(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_minflt : 0;
+}
+
+/* A fresh database with every key, caches swept. */
+static int cold_setup(eng_fix *f, const rs_bench_cfg *cfg)
+{
+	int rc = eng_setup(f, cfg);
+
+	sweep_caches();
+	return rc;
+}
+
+static void bm_get_cold(rs_bench_state *st)
+{
+	const rs_bench_cfg *cfg = rs_bench_cfg_of(st);
+	eng_fix f;
+	bool first = true;
+	long flt0, faults = 0;
+	int rc, bad = 0;
+
+	rs__rcu_thread_ensure();
+	if ((rc = cold_setup(&f, cfg)) < 0) {
+		rs_bench_skip_with_error(st, rs_strerror(rc));
+		eng_teardown(&f);
+		return;
+	}
+	flt0 = minflt();
+	/* One batch: every key once, in f.k.order. */
+	while (!bad && rs_bench_keep_running_batch(st, f.k.n)) {
+		if (!first) {
+			rs_bench_pause(st);
+			faults += minflt() - flt0;
+			eng_teardown(&f);
+			if ((rc = cold_setup(&f, cfg)) < 0)
+				bad = rc;
+			flt0 = minflt();
+			rs_bench_resume(st);
+			if (bad)
+				break;
+		}
+		first = false;
+		for (size_t i = 0; i < f.k.n; i++)
+			if (RS_BENCH_UNLIKELY(
+				    (rc = op_get_direct(
+					     &f, rs_bench_key(&f.k,
+							      f.k.order[i]))) <
+				    0))
+				bad = rc;
+	}
+	faults += minflt() - flt0;
+	if (bad)
+		rs_bench_skip_with_error(st, rs_strerror(bad));
+	rs_bench_counter(st, "minflt_per_op", (double)faults,
+			 RS_BENCH_COUNTER_AVG_ITERATIONS);
+	rs_bench_items_processed(st, rs_bench_iterations(st));
+	eng_teardown(&f);
+}
+
+static void bm_get_warm(rs_bench_state *st)
+{
+	const rs_bench_cfg *cfg = rs_bench_cfg_of(st);
+	eng_fix f;
+	long flt0;
+	int rc, bad = 0;
+
+	rs__rcu_thread_ensure();
+	if ((rc = eng_setup(&f, cfg)) < 0) {
+		rs_bench_skip_with_error(st, rs_strerror(rc));
+		eng_teardown(&f);
+		return;
+	}
+	for (size_t w = f.k.n; w; w--)
+		if ((rc = eng_op(&f, GET_DIRECT)) < 0)
+			bad = rc;
+	flt0 = minflt();
+	while (rs_bench_keep_running_batch(st, RS_BENCH_BATCH))
+		for (unsigned j = 0; j < RS_BENCH_BATCH; j++)
+			if (RS_BENCH_UNLIKELY((rc = eng_op(&f, GET_DIRECT)) <
+					      0))
+				bad = rc;
+	rs_bench_counter(st, "minflt_per_op", (double)(minflt() - flt0),
+			 RS_BENCH_COUNTER_AVG_ITERATIONS);
+	if (bad)
+		rs_bench_skip_with_error(st, rs_strerror(bad));
+	rs_bench_items_processed(st, rs_bench_iterations(st));
+	eng_teardown(&f);
+}
+
 void rs_bench_suite_engine(void)
 {
+	static const rs_bench_cfg touch = { RS_STORAGE_SHARDED,
+					    RS_BENCH_10K_KEYS, false };
+
 	rs_bench_register_both("engine_get_direct", bm_get_direct,
 			       RS_BENCH_HOT_KEYS, false);
 	rs_bench_register_both("engine_put_direct", bm_put_direct,
@@ -291,4 +438,6 @@ void rs_bench_suite_engine(void)
 			       RS_BENCH_HOT_KEYS, true);
 	rs_bench_register_both("engine_put_noalloc", bm_put_noalloc,
 			       RS_BENCH_HOT_KEYS, true);
+	RS_BENCH("engine_get_cold", bm_get_cold, (void *)&touch);
+	RS_BENCH("engine_get_warm", bm_get_warm, (void *)&touch);
 }

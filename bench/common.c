@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int rs_bench_keys_make(rs_bench_keys *k, size_t n)
 {
@@ -214,4 +215,19 @@ size_t rs_bench_warmup_ops(size_t nkeys)
 	size_t n = 2 * nkeys;
 
 	return n < 4096 ? 4096 : n;
+}
+
+void rs_bench_seq_uniform(uint32_t *seq, uint32_t n, uint64_t seed)
+{
+	uint64_t x = seed ? seed : 0x2545f4914f6cdd1dull;
+
+	for (size_t i = 0; i < RS_BENCH_SEQ_LEN; i++)
+		seq[i] = (uint32_t)(rs_bench_rand(&x) % n);
+}
+
+int rs_bench_cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (int)n : 1;
 }

@@ -24,6 +24,8 @@
 #define RS_BENCH_NVALS 64u
 /* The hot set: keys that stay in cache (a multiple of RS_BENCH_BATCH). */
 #define RS_BENCH_HOT_KEYS 1024u
+/* cache_*: the run of the locality benchmarks and of the LMDB peer. */
+#define RS_BENCH_10K_KEYS 10000u
 /* kvstore_put/100k. */
 #define RS_BENCH_100K_KEYS 100000u
 
@@ -97,5 +99,29 @@ void rs_bench_record_latency(const char *prefix, uint64_t *s, size_t n);
 
 /* Operations to run untimed before a timed loop (steady state). */
 size_t rs_bench_warmup_ops(size_t nkeys);
+
+/* xorshift64: the benchmarks' only random source (fixed seeds, so every
+ * run visits the same sequence). *x must not be 0. */
+static inline uint64_t rs_bench_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Length of a pre-generated access sequence (a power of two: the loops
+ * wrap with a mask). 256 KiB of indices, read sequentially. */
+#define RS_BENCH_SEQ_LEN 65536u
+
+/* seq[i] = uniform random index in [0, n), i < RS_BENCH_SEQ_LEN, from a
+ * fixed seed: cache_uniform_10k and the LMDB peer read the same keys in
+ * the same order. */
+void rs_bench_seq_uniform(uint32_t *seq, uint32_t n, uint64_t seed);
+#define RS_BENCH_UNIFORM_SEED 0x10c0ffeeull
+
+/* Thread count of the contention benchmarks and of the machine: online
+ * cores (sysconf(_SC_NPROCESSORS_ONLN)). */
+int rs_bench_cores(void);
 
 #endif

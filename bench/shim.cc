@@ -974,7 +974,8 @@ enum class Unit {
 	NS,
 	X,
 	RATE,
-	COUNT
+	COUNT,
+	BYTES
 };
 
 std::string fmt_val(Unit u, double v)
@@ -988,6 +989,8 @@ std::string fmt_val(Unit u, double v)
 		return fmt_rate(v);
 	case Unit::COUNT:
 		return fmt("%.0f", v);
+	case Unit::BYTES:
+		return fmt("%.1f B", v);
 	}
 	return "?";
 }
@@ -1068,10 +1071,24 @@ class Reports
 			      "hot-path allocations");
 	}
 
+	// A counter of a benchmark's result (e.g. bytes_per_entry).
+	Val counter(const std::string &n, const std::string &c) const
+	{
+		Val b = bench(n);
+		if (b.kind != Val::OK)
+			return b;
+		const auto &cs = c_.results.at(n).counters;
+		auto it = cs.find(c);
+		if (it == cs.end())
+			return Val::error("no counter " + c);
+		return Val::ok(it->second);
+	}
+
 	std::string facade_tax() const;
 	std::string red_flags() const;
 	std::string gates() const;
 	std::string m3() const;
+	std::string locality() const;
 	std::string coverage() const;
 	std::string against(const Baseline &b, const Env &now) const;
 
@@ -1416,8 +1433,18 @@ std::string Reports::gates() const
 		  [this] { return allocs("ro_txn"); }, Unit::COUNT, "0",
 		  Cmp::LE, 0, "0, proven by a counting test", Cmp::LE, 0 },
 		{ "mem_bytes_per_kv_entry (16 B key, 100 B value)",
-		  B("mem_bytes_per_kv_entry"), Unit::COUNT, "observe",
-		  Cmp::NONE, 0, "≤ 200 B", Cmp::LE, 200 },
+		  [this] {
+			  return counter("mem_bytes_per_kv_entry",
+					 "bytes_per_entry");
+		  },
+		  Unit::BYTES, "observe", Cmp::NONE, 0, "≤ 200 B", Cmp::LE,
+		  200 },
+		{ "mem_bytes_per_run (a run with one such entry)",
+		  [this] {
+			  return counter("mem_bytes_per_run", "bytes_per_run");
+		  },
+		  Unit::BYTES, "observe", Cmp::NONE, 0, "observe", Cmp::NONE,
+		  0 },
 		{ "vs M3 baseline, kvstore_put at 100k keys",
 		  [this] {
 			  return ratio(bench("kvstore_put/100k@unified"),
@@ -1501,6 +1528,66 @@ std::string Reports::m3() const
 	       (r.kind == Val::OK ? (r.v >= 1000 ? " → PASS" : " → FAIL")
 				  : "") +
 	       ".\n";
+	return out;
+}
+
+std::string Reports::locality() const
+{
+	static const char *const names[] = {
+		"cache_hot_key",	"cache_working_set_8",
+		"cache_working_set_64", "cache_working_set_512",
+		"cache_uniform_10k",	"branch_sequential",
+		"branch_strided",	"branch_random",
+	};
+	const std::string suf = RS_BENCH_UNIFIED_SUFFIX;
+	std::string out =
+		"## Locality, access pattern, first touch, memory\n\n";
+	Table t;
+	t.head = { "benchmark", "sharded", "vs cache_hot_key", "unified (M3)" };
+	Val hot = bench("cache_hot_key");
+	for (const char *n : names) {
+		Val v = bench(n);
+		t.add({ n, val_text(v, Unit::NS),
+			val_text(ratio(v, hot), Unit::X),
+			val_text(bench(n + suf), Unit::NS) });
+	}
+	out += t.str() + "\n";
+	Val cold = bench("engine_get_cold"), warm = bench("engine_get_warm");
+	out += "First touch (engine_get_direct path, 10,000 keys): "
+	       "engine_get_cold " +
+	       val_text(cold, Unit::NS);
+	Val cf = counter("engine_get_cold", "minflt_per_op");
+	if (cf.kind == Val::OK)
+		out += fmt(" (%.4f minor faults/op)", cf.v);
+	out += ", engine_get_warm " + val_text(warm, Unit::NS);
+	Val wf = counter("engine_get_warm", "minflt_per_op");
+	if (wf.kind == Val::OK)
+		out += fmt(" (%.4f minor faults/op)", wf.v);
+	out += ", cold/warm " + val_text(ratio(cold, warm), Unit::X) +
+	       ". Cold = the first read of each key after a fresh fill and "
+	       "a cache sweep; the fill itself has touched every page, so "
+	       "what remains is cache and TLB misses (reported for "
+	       "observability; no gate).\n";
+	Val kv = counter("mem_bytes_per_kv_entry", "bytes_per_entry");
+	out += "Memory: mem_bytes_per_kv_entry " + val_text(kv, Unit::BYTES);
+	if (kv.kind == Val::OK) {
+		const auto &cs =
+			c_.results.at("mem_bytes_per_kv_entry").counters;
+		if (cs.count("blocks_per_item"))
+			out += fmt(" (%.2f allocations/entry",
+				   cs.at("blocks_per_item"));
+		if (cs.count("jemalloc_bytes_per_item"))
+			out += fmt("; jemalloc stats.allocated: %.1f B",
+				   cs.at("jemalloc_bytes_per_item"));
+		out += std::string(")") + (kv.v <= 200
+						   ? " → goal ≤ 200 B PASS"
+						   : " → goal ≤ 200 B FAIL");
+	}
+	Val run = counter("mem_bytes_per_run", "bytes_per_run");
+	out += "; mem_bytes_per_run " + val_text(run, Unit::BYTES) +
+	       ". Live bytes through the allocator hooks "
+	       "(malloc_usable_size), after reclamation, per item; table "
+	       "slots included.\n";
 	return out;
 }
 
@@ -1825,7 +1912,8 @@ int main(int argc, char **argv)
 
 	Reports r(col);
 	std::string text = r.facade_tax() + "\n" + r.red_flags() + "\n" +
-			   r.gates() + "\n" + r.m3() + "\n";
+			   r.gates() + "\n" + r.m3() + "\n" + r.locality() +
+			   "\n";
 	if (!a.baseline.empty())
 		text += r.against(base, env) + "\n";
 	text += r.coverage();

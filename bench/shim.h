@@ -129,7 +129,9 @@ void rs_bench_metric_set(const char *name, double value);
 #define RS_BENCH_SUITES(X) \
 	X(core)            \
 	X(engine)          \
-	X(kv)
+	X(kv)              \
+	X(cache)           \
+	X(mem)
 
 #define RS_BENCH__DECLARE(s) void rs_bench_suite_##s(void);
 RS_BENCH_SUITES(RS_BENCH__DECLARE)
