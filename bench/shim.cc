@@ -185,6 +185,8 @@ extern "C" void rs_bench_register(const char *name, rs_bench_fn fn,
 		b->MinTime(o->min_time);
 	if (o->real_time)
 		b->UseRealTime();
+	if (o->unit_ms)
+		b->Unit(benchmark::kMillisecond);
 }
 
 struct Probe {
@@ -213,6 +215,17 @@ extern "C" void rs_bench_register_probe(const char *name, const char *related,
 extern "C" void rs_bench_metric_set(const char *name, double value)
 {
 	metrics()[name] = value;
+}
+
+static std::map<std::string, std::string> &notes()
+{
+	static std::map<std::string, std::string> m;
+	return m;
+}
+
+extern "C" void rs_bench_note_set(const char *name, const char *text)
+{
+	notes()[name] = text ? text : "";
 }
 
 // ---------------------------------------------------------------------
@@ -1084,10 +1097,54 @@ class Reports
 		return Val::ok(it->second);
 	}
 
+	static std::string note(const std::string &k)
+	{
+		auto it = notes().find(k);
+		return it == notes().end() ? std::string() : it->second;
+	}
+
+	static int cores()
+	{
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		return n > 0 ? static_cast<int>(n) : 1;
+	}
+
+	// contention/<w>/<n>: aggregate throughput over that of 1 thread.
+	Val cont_scaling(const std::string &w, int n) const
+	{
+		std::string b = "contention/" + w + "/";
+		Val r = bench(b + std::to_string(n)), one = bench(b + "1");
+		if (r.kind != Val::OK)
+			return r;
+		if (one.kind != Val::OK)
+			return Val::not_run("1-thread run " +
+					    val_text(one, Unit::X));
+		std::string m = "contention." + w + ".";
+		auto &ms = metrics();
+		auto a = ms.find(m + std::to_string(n) + ".ops_s");
+		auto z = ms.find(m + "1.ops_s");
+		if (a == ms.end() || z == ms.end() || !(z->second > 0))
+			return Val::error("no throughput recorded");
+		return Val::ok(a->second / z->second);
+	}
+
+	// A scaling gate, judged only when n threads fit the cores.
+	Val cont_judged(const std::string &w, int n) const
+	{
+		Val v = cont_scaling(w, n);
+		if (v.kind == Val::OK && n > cores())
+			return Val::not_run(fmt_x(v.v) + " (oversubscribed: " +
+					    std::to_string(n) + " threads on " +
+					    std::to_string(cores()) +
+					    " cores; not judged)");
+		return v;
+	}
+
 	std::string facade_tax() const;
 	std::string red_flags() const;
 	std::string gates() const;
 	std::string m3() const;
+	std::string contention() const;
 	std::string locality() const;
 	std::string coverage() const;
 	std::string against(const Baseline &b, const Env &now) const;
@@ -1169,8 +1226,9 @@ std::string Reports::red_flags() const
 		std::string what;
 		Val v;
 		Unit u;
-		double thr; // FAIL when v > thr
+		double thr; // FAIL when v > thr (v < thr when below)
 		std::string shown;
+		bool below = false;
 	};
 	std::vector<Flag> fl;
 	Val snap = bench("engine_snapshot_acquire");
@@ -1188,8 +1246,48 @@ std::string Reports::red_flags() const
 	fl.push_back({ "B/A1 > 8× (put)",
 		       ratio(bench("kvstore_put"), bench("engine_put_direct")),
 		       Unit::X, 8, "" });
-	fl.push_back({ "disjoint scaling below the minimum for the cores",
-		       Val::not_impl(), Unit::X, 0, "" });
+	{
+		// Each thread count that fits the cores against its seed
+		// minimum; the value is the worst measured/minimum.
+		static const std::pair<int, double> mins[] = { { 2, 1.8 },
+							       { 4, 3.2 },
+							       { 8, 6.0 } };
+		Val worst = Val::not_impl();
+		std::string shown, over;
+		for (const auto &m : mins) {
+			if (m.first > cores()) {
+				over += (over.empty() ? "" : ", ") +
+					std::to_string(m.first);
+				continue;
+			}
+			Val v = cont_scaling("disjoint", m.first);
+			shown += (shown.empty() ? "" : "; ") +
+				 std::to_string(m.first) + " threads " +
+				 val_text(v, Unit::X) + " (min " +
+				 fmt("%g×", m.second) + ")";
+			if (v.kind != Val::OK) {
+				if (worst.kind != Val::ERROR)
+					worst = v;
+				continue;
+			}
+			double r = v.v / m.second;
+			if (worst.kind == Val::NOT_IMPL ||
+			    (worst.kind == Val::OK && r < worst.v))
+				worst = Val::ok(r);
+		}
+		if (!over.empty())
+			shown += (shown.empty() ? "" : "; ") + over +
+				 " threads: oversubscribed on " +
+				 std::to_string(cores()) + " cores, not judged";
+		if (!is_impl("contention/disjoint"))
+			shown = "";
+		else if (worst.kind == Val::NOT_IMPL)
+			worst = Val::not_run(shown); // one core: nothing judged
+		Flag f{ "disjoint scaling below the minimum for the cores",
+			worst, Unit::X, 1.0, shown };
+		f.below = true;
+		fl.push_back(f);
+	}
 	for (const char *b : { "kvstore_get", "kvstore_put" }) {
 		Val r = p99_over_mean(b);
 		std::string shown;
@@ -1223,7 +1321,7 @@ std::string Reports::red_flags() const
 	for (const Flag &f : fl) {
 		std::string res = "—";
 		if (f.v.kind == Val::OK) {
-			bool bad = f.v.v > f.thr;
+			bool bad = f.below ? f.v.v < f.thr : f.v.v > f.thr;
 			fails += bad;
 			res = bad ? "FAIL" : "PASS";
 		}
@@ -1411,15 +1509,23 @@ std::string Reports::gates() const
 		  },
 		  Unit::RATE, "250K ops/s", Cmp::GE, 250e3, "≥ 4M ops/s",
 		  Cmp::GE, 4e6 },
-		{ "contention/disjoint/2", NI, Unit::X, "≥ 1.8×", Cmp::GE, 1.8,
-		  "≥ 1.95×", Cmp::GE, 1.95 },
-		{ "contention/disjoint/4, /8", NI, Unit::X, "≥ 3.2×, ≥ 6.0×",
-		  Cmp::NONE, 0, "≥ 3.8×, ≥ 7.5× (on ≥ 8 cores)", Cmp::NONE, 0 },
-		{ "contention/eventlog/4", NI, Unit::X, "≥ 25% of 1 thread",
-		  Cmp::NONE, 0, "≥ 80%, zero conflicts seen by callers",
-		  Cmp::NONE, 0 },
-		{ "contention/statecell/4", NI, Unit::X, "≥ 25% of 1 thread",
-		  Cmp::NONE, 0, "≥ 50%", Cmp::NONE, 0 },
+		{ "contention/disjoint/2 (scaling vs 1 thread)",
+		  [this] { return cont_judged("disjoint", 2); }, Unit::X,
+		  "≥ 1.8×", Cmp::GE, 1.8, "≥ 1.95×", Cmp::GE, 1.95 },
+		{ "contention/disjoint/4 (scaling vs 1 thread)",
+		  [this] { return cont_judged("disjoint", 4); }, Unit::X,
+		  "≥ 3.2×", Cmp::GE, 3.2, "≥ 3.8×", Cmp::GE, 3.8 },
+		{ "contention/disjoint/8 (scaling vs 1 thread)",
+		  [this] { return cont_judged("disjoint", 8); }, Unit::X,
+		  "≥ 6.0×", Cmp::GE, 6.0, "≥ 7.5× (on ≥ 8 cores)", Cmp::GE,
+		  7.5 },
+		{ "contention/eventlog/4 (throughput vs 1 thread)",
+		  [this] { return cont_scaling("eventlog", 4); }, Unit::X,
+		  "≥ 25% of 1 thread", Cmp::GE, 0.25,
+		  "≥ 80%, zero conflicts seen by callers", Cmp::GE, 0.8 },
+		{ "contention/statecell/4 (throughput vs 1 thread)",
+		  [this] { return cont_scaling("statecell", 4); }, Unit::X,
+		  "≥ 25% of 1 thread", Cmp::GE, 0.25, "≥ 50%", Cmp::GE, 0.5 },
 		{ "p99 / mean (kvstore_get)",
 		  [this] { return p99_over_mean("kvstore_get"); }, Unit::X,
 		  "< 10× (red flag 20×)", Cmp::LT, 10, "< 5×", Cmp::LT, 5 },
@@ -1531,6 +1637,90 @@ std::string Reports::m3() const
 	return out;
 }
 
+std::string Reports::contention() const
+{
+	static const char *const wls[] = { "disjoint", "statecell",
+					   "eventlog" };
+	static const int counts[] = { 1, 2, 4, 8 };
+	const int nc = cores();
+	std::string out = "## Contention (tier D)\n\n";
+	out += "Protocol: N worker threads, 500 ms warm-up, 2000 ms "
+	       "measurement, 500 ms cool-down; every figure is over the "
+	       "measurement window. " +
+	       std::to_string(nc) +
+	       " cores online: thread counts above that are oversubscribed "
+	       "and their scaling is not judged.\n\n";
+	Table t;
+	t.head = { "benchmark",		  "ops/s",
+		   "ops/s per thread",	  "scaling vs 1",
+		   "attempts mean / max", "retry rate",
+		   "p99 (mean)",	  "successes per thread",
+		   "invariants" };
+	std::vector<std::string> missing;
+	auto &m = metrics();
+	for (const char *w : wls) {
+		std::string base = std::string("contention/") + w;
+		if (!is_impl(base)) {
+			missing.push_back(base + "/{1,2,4,8}");
+			continue;
+		}
+		for (int n : counts) {
+			std::string name = base + "/" + std::to_string(n);
+			std::string p = std::string("contention.") + w + "." +
+					std::to_string(n) + ".";
+			std::string label =
+				name + (n > nc ? " (oversubscribed)" : "");
+			auto it = c_.results.find(name);
+			if (it == c_.results.end()) {
+				t.add({ label, "not run (filtered out)" });
+				continue;
+			}
+			auto g = [&](const char *k) {
+				auto i = m.find(p + k);
+				return i == m.end() ? NAN : i->second;
+			};
+			if (std::isnan(g("ops_s"))) {
+				t.add({ label,
+					"error: " + it->second.message });
+				continue;
+			}
+			std::string per;
+			for (int i = 0; i < n; i++)
+				per += (i ? " " : "") +
+				       fmt("%.0f",
+					   g(("t" + std::to_string(i) + ".succ")
+						     .c_str()));
+			std::string inv =
+				g("invariants_ok") == 1
+					? "PASS"
+					: "FAIL: " + note(p + "failure");
+			t.add({ label, fmt_rate(g("ops_s")),
+				fmt_rate(g("ops_s_thread")),
+				val_text(cont_scaling(w, n), Unit::X),
+				fmt("%.3f", g("attempts_mean")) + " / " +
+					fmt("%.0f", g("attempts_max")),
+				fmt("%.4f", g("retry_rate")),
+				fmt_ns(g("p99_ns")) + " (" +
+					fmt_ns(g("mean_ns")) + ")",
+				per, inv });
+		}
+	}
+	if (!t.rows.empty())
+		out += t.str() + "\n";
+	out += "Latency: time between two consecutive clock reads of a "
+	       "worker (one per operation, retries included), from a "
+	       "log-linear histogram (p99 is its bucket's upper bound, at "
+	       "most 6% high). Conflicting attempts are retried at once, "
+	       "without backoff.\n";
+	if (!missing.empty()) {
+		out += "Not yet implemented:";
+		for (size_t i = 0; i < missing.size(); i++)
+			out += (i ? ", " : " ") + missing[i];
+		out += " (no workload written yet).\n";
+	}
+	return out;
+}
+
 std::string Reports::locality() const
 {
 	static const char *const names[] = {
@@ -1597,7 +1787,20 @@ std::string Reports::coverage() const
 	size_t n = 0;
 	for (const char *name : kCatalog) {
 		n++;
-		if (!is_impl(name))
+		// "base/{1,2,4,8}": implemented when every expansion is.
+		std::string s = name;
+		size_t b = s.find('{');
+		bool ok = true;
+		if (b != std::string::npos && s.back() == '}') {
+			std::stringstream list(
+				s.substr(b + 1, s.size() - b - 2));
+			std::string item;
+			while (std::getline(list, item, ','))
+				ok &= is_impl(s.substr(0, b) + item);
+		} else {
+			ok = is_impl(s);
+		}
+		if (!ok)
 			missing.push_back(name);
 	}
 	std::string out = "## Catalog coverage\n\n" +
@@ -1684,6 +1887,12 @@ bool enrich_json(const std::string &path, const Env &env, std::string *err)
 		m += std::string(i++ ? "," : "") + "\n    \"" +
 		     json_escape(kv.first) + "\": " + num;
 	}
+	m += "\n  },\n  \"runstate_notes\": {";
+	i = 0;
+	for (const auto &kv : notes())
+		m += std::string(i++ ? "," : "") + "\n    \"" +
+		     json_escape(kv.first) + "\": \"" + json_escape(kv.second) +
+		     "\"";
 	m += "\n  }";
 	text.insert(p + 1, m);
 	std::string en = "\n    \"runstate_env\": {";
@@ -1912,8 +2121,8 @@ int main(int argc, char **argv)
 
 	Reports r(col);
 	std::string text = r.facade_tax() + "\n" + r.red_flags() + "\n" +
-			   r.gates() + "\n" + r.m3() + "\n" + r.locality() +
-			   "\n";
+			   r.gates() + "\n" + r.m3() + "\n" + r.contention() +
+			   "\n" + r.locality() + "\n";
 	if (!a.baseline.empty())
 		text += r.against(base, env) + "\n";
 	text += r.coverage();

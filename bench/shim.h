@@ -78,6 +78,7 @@ typedef struct rs_bench_opts {
 	size_t nargs;
 	double min_time; /* seconds; 0: --benchmark_min_time */
 	bool real_time;	 /* judge by wall clock (threaded runs) */
+	bool unit_ms;	 /* print times in ms (the name is unchanged) */
 } rs_bench_opts;
 
 /*
@@ -106,6 +107,9 @@ typedef void (*rs_bench_probe_fn)(void);
 void rs_bench_register_probe(const char *name, const char *related,
 			     rs_bench_probe_fn fn);
 void rs_bench_metric_set(const char *name, double value);
+/* A named line of text for the reports (a peer's version, why a peer was
+ * not measured, an invariant that failed). Copied. */
+void rs_bench_note_set(const char *name, const char *text);
 
 /* Keep the compiler from dropping a value or a store (as
  * benchmark::DoNotOptimize and ClobberMemory). */
@@ -131,7 +135,8 @@ void rs_bench_metric_set(const char *name, double value);
 	X(engine)          \
 	X(kv)              \
 	X(cache)           \
-	X(mem)
+	X(mem)             \
+	X(contention)
 
 #define RS_BENCH__DECLARE(s) void rs_bench_suite_##s(void);
 RS_BENCH_SUITES(RS_BENCH__DECLARE)
