@@ -136,7 +136,9 @@ void rs_bench_note_set(const char *name, const char *text);
 	X(kv)              \
 	X(cache)           \
 	X(mem)             \
-	X(contention)
+	X(contention)      \
+	X(redis)           \
+	X(lmdb)
 
 #define RS_BENCH__DECLARE(s) void rs_bench_suite_##s(void);
 RS_BENCH_SUITES(RS_BENCH__DECLARE)
