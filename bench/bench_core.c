@@ -15,7 +15,7 @@
  *  core_put_hot  hash, rs__ver_new (allocates the 100-byte version, as a
  *                real write must), find, rs__node_push, rs__table_prune
  *                with min_snap = the new version (retires the superseded
- *                version; one synchronize_rcu + free per 256, as the
+ *                version; one synchronize_rcu + free per 4096, as the
  *                engine does).
  *  core_cas_hot  as core_put_hot, after checking rs__node_newest against
  *                the version this thread last wrote for the key.

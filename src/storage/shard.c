@@ -54,10 +54,14 @@ struct rs__run {
 };
 
 typedef struct sharded {
+	/* `base` (ops, seed) is read by every operation of every thread:
+	 * padding keeps other objects' hot writes off its cache line. */
+	unsigned char pad_before[64];
 	rs__store base;
 	struct cds_lfht *runs;
 	pthread_mutex_t all_lock; /* guards `all` (creation only) */
 	rs__run *all;
+	unsigned char pad_after[64];
 } sharded;
 
 static uint64_t run_hash(const sharded *s, const rs_run_id *id)
@@ -96,7 +100,7 @@ static void run_free(const rs__alloc *a, rs__run *r)
 static int sh_run_find(rs__store *st, const rs_run_id *id, bool create,
 		       rs__run **out)
 {
-	sharded *s = (sharded *)st;
+	sharded *s = rs__container_of(st, sharded, base);
 	struct cds_lfht_node *won;
 	rs__run *r;
 
@@ -284,7 +288,7 @@ static int sh_scan_all(rs__store *s, const rs__snap *snap, rs__scan_all_fn fn,
 
 static int sh_run_list(rs__store *st, rs_run_id **ids_out, size_t *n_out)
 {
-	sharded *s = (sharded *)st;
+	sharded *s = rs__container_of(st, sharded, base);
 	rs_run_id *ids = NULL;
 	size_t n = 0, i = 0;
 
@@ -310,7 +314,7 @@ static int sh_read_latest(rs__store *st, const rs_run_id *id, uint8_t tag,
 			  const void *key, size_t klen, rs__sink_fn sink,
 			  void *ctx)
 {
-	sharded *s = (sharded *)st;
+	sharded *s = rs__container_of(st, sharded, base);
 	uint64_t hash = rs__hash_key(st->seed, tag, key, klen);
 	const rs__ver *v = NULL;
 	rs__run *r;
@@ -568,7 +572,7 @@ static void sh_run_set_flags(rs__run *r, uint32_t flags)
 
 static void sh_destroy(rs__store *st)
 {
-	sharded *s = (sharded *)st;
+	sharded *s = rs__container_of(st, sharded, base);
 	rs__run *r = s->all;
 
 	/* Exclusive: no reader or writer is left. */

@@ -150,7 +150,12 @@ struct rs__store {
  * layer reads all pins to compute min_snap for reclaim(). See txn.c.
  */
 typedef struct rs__pin {
+	/* Rewritten only when the context moves to another run. */
 	_Atomic(rs__run *) run;
+	/* Every committer reads `run` of every pin, but `ver` (written twice
+	 * per transaction) only of pins on its own run: a cache line apart,
+	 * so writers of different runs do not bounce each other's lines. */
+	unsigned char pad[64];
 	_Atomic uint64_t ver;
 } rs__pin;
 

@@ -40,50 +40,6 @@
  * with at most RS__RETIRE_BATCH - 1 objects waiting per context. One-shot
  * commits borrow a context for its list.
  *
- * Deferred steps. Some writes depend on the newest committed state, not on
- * the snapshot: an EventLog append takes the next sequence and chains to
- * the current head hash, a trace takes the next id. Reading that state in
- * the transaction would make every concurrent appender conflict. Instead a
- * transaction registers steps (rs__txn_defer) that commit_core runs under
- * the run's commit lock, after validation and before prepare, in
- * registration order. A step reads with rs__cc_read (the store's `latest`,
- * the newest committed value, merged with the writes staged so far, so
- * two appends in one transaction chain to each other) and stages writes
- * into the same write set with rs__cc_write, which then goes through
- * prepare, durability and apply like any other write. Commits of one run
- * are serialized, so what a step read cannot change before its writes are
- * published: steps never conflict. A step that fails fails the commit
- * before anything was prepared. Results (a sequence, an id) are copied to
- * the caller's out pointer only after a successful commit.
- *
- * Steps allocate nothing once warm: the step array keeps its capacity
- * across reuse like the read/write sets, step arguments, staged keys and
- * step-built values live in the context's arena (reset, not freed), and
- * rs__cc_write stores value pointers without copying them. Only the
- * store's new version records and key nodes allocate, as for any write.
- *
- * One-shot writes of the primitives use a blind context (RS__TXN_F_BLIND):
- * a pooled context with no snapshot, whose whole work is its steps. That
- * is the one-shot path: no read set, so it never conflicts, and the arena
- * makes it as allocation-free as a transaction. (rs__db_commit_ops with a
- * `locked` callback remains for fixed op arrays such as KV's.)
- *
- * Two runs in one commit. A RunIndex commit (its run is the nil run) may
- * name a second run (rs__txn_also): an archive transition sets the run's
- * RS__RUN_F_ARCHIVED flag, a delete drops all its keys. commit_core then
- * locks the nil run first and the other run second; no other path holds
- * two run locks, so there is no cycle. A drop tombstones every live key of
- * the run at the run's next version: the nil run's ops and the drop go to
- * the durability layer as ONE record (RS__REC_DROP_RUN), then both are
- * applied and published (nil run first). Snapshots taken before still
- * read the dropped data; reclamation frees it once no pin can see it; the
- * shard itself is never freed under readers.
- *
- * Archived runs. commit_core rejects any write commit on a run whose
- * RS__RUN_F_ARCHIVED flag is set (RS_EARCHIVED), checked under the run's
- * lock; the flag is set under the same lock by the transition, so no
- * commit slips past it and no global lock is involved.
- *
  * Locks, in order: g_lock (process-wide list of open databases) before a
  * database's ctx_lock; a run's commit lock is never held with either. Run
  * commit locks: the nil run's before any other run's, at most two held.
@@ -372,8 +328,11 @@ static void ctx_release_snapshot(rs_txn *ctx)
 
 	if (ctx->snap.run || ctx->snap.priv)
 		st->ops->snap_close(st, &ctx->snap);
-	atomic_store_explicit(&ctx->pin.ver, RS__PIN_NONE,
-			      memory_order_release);
+	/* Only when pinned: committers of other runs read this line. */
+	if (atomic_load_explicit(&ctx->pin.ver, memory_order_relaxed) !=
+	    RS__PIN_NONE)
+		atomic_store_explicit(&ctx->pin.ver, RS__PIN_NONE,
+				      memory_order_release);
 	ctx->snap.run = NULL;
 	ctx->snap.priv = NULL;
 }
