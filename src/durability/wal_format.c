@@ -97,16 +97,29 @@ void rs__seg_header_encode(unsigned char out[RS__SEG_HDR],
 	put64(out + 40, rs__wal_checksum(out, 40));
 }
 
-int rs__seg_header_decode(const unsigned char *p, size_t avail,
-			  rs__seg_header *out)
+/*
+ * The prologue both file headers share: 8-byte magic, format version,
+ * header size, and an XXH3 of the header's bytes before its last 8, which
+ * hold it. A wrong version is reported (RS_EVERSION) as soon as the magic
+ * matches, so a file of a newer format is not called corrupt.
+ */
+static int check_prologue(const unsigned char *p, size_t avail,
+			  const char *magic, uint32_t hdr_size)
 {
-	if (avail < RS__SEG_HDR || memcmp(p, RS__SEG_MAGIC, 8) != 0)
+	if (avail < hdr_size || memcmp(p, magic, 8) != 0)
 		return RS_ECORRUPT;
 	if (get32(p + 8) != RS__WAL_FORMAT)
 		return RS_EVERSION;
-	if (get32(p + 12) != RS__SEG_HDR ||
-	    get64(p + 40) != rs__wal_checksum(p, 40))
+	if (get32(p + 12) != hdr_size ||
+	    get64(p + hdr_size - 8) != rs__wal_checksum(p, hdr_size - 8))
 		return RS_ECORRUPT;
+	return 0;
+}
+
+int rs__seg_header_decode(const unsigned char *p, size_t avail,
+			  rs__seg_header *out)
+{
+	RS_TRY(check_prologue(p, avail, RS__SEG_MAGIC, RS__SEG_HDR));
 	out->seq = get64(p + 16);
 	out->start_lsn = get64(p + 24);
 	out->created_ns = get64(p + 32);
@@ -281,13 +294,7 @@ void rs__ckpt_header_encode(unsigned char out[RS__CKPT_HDR],
 int rs__ckpt_header_decode(const unsigned char *p, size_t avail,
 			   rs__ckpt_header *out)
 {
-	if (avail < RS__CKPT_HDR || memcmp(p, RS__CKPT_MAGIC, 8) != 0)
-		return RS_ECORRUPT;
-	if (get32(p + 8) != RS__WAL_FORMAT)
-		return RS_EVERSION;
-	if (get32(p + 12) != RS__CKPT_HDR ||
-	    get64(p + 56) != rs__wal_checksum(p, 56))
-		return RS_ECORRUPT;
+	RS_TRY(check_prologue(p, avail, RS__CKPT_MAGIC, RS__CKPT_HDR));
 	out->wal_seq = get64(p + 16);
 	out->wal_lsn = get64(p + 24);
 	out->created_ns = get64(p + 32);

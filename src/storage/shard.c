@@ -214,12 +214,15 @@ static int sh_read(rs__store *s, const rs__snap *snap, uint8_t tag,
 	return 0;
 }
 
+/* One visitor for both scans: `all` ignores tag and prefix. */
 struct scan_ctx {
 	uint64_t snap;
+	bool all;
 	uint8_t tag;
 	const void *prefix;
 	size_t plen;
-	rs__scan_fn fn;
+	rs__scan_fn fn;	     /* !all */
+	rs__scan_all_fn afn; /* all */
 	void *ctx;
 };
 
@@ -229,61 +232,47 @@ static int scan_node(const rs__node *n, void *arg)
 	const rs__ver *v;
 	bool pruned;
 
-	if (n->tag != sc->tag || n->klen < sc->plen ||
-	    memcmp(n->key, sc->prefix, sc->plen) != 0)
+	if (!sc->all && (n->tag != sc->tag || n->klen < sc->plen ||
+			 memcmp(n->key, sc->prefix, sc->plen) != 0))
 		return 0;
 	v = rs__node_visible(n, sc->snap, &pruned);
 	if (!v)
 		return 0;
+	if (sc->all)
+		return sc->afn(n->tag, n->key, n->klen, v->data, v->len,
+			       sc->ctx);
 	return sc->fn(n->key, n->klen, v->data, v->len, sc->ctx);
+}
+
+static int scan_run(const rs__snap *snap, struct scan_ctx *sc)
+{
+	int rc;
+
+	if (!snap->run)
+		return 0;
+	rs__rcu_read_lock();
+	rc = rs__table_foreach(&snap->run->table, scan_node, sc);
+	rs__rcu_read_unlock();
+	return rc;
 }
 
 static int sh_scan(rs__store *s, const rs__snap *snap, uint8_t tag,
 		   const void *prefix, size_t plen, rs__scan_fn fn, void *ctx)
 {
-	struct scan_ctx sc = { snap->ver, tag, prefix, plen, fn, ctx };
-	int rc;
+	struct scan_ctx sc = { snap->ver, false, tag,  prefix,
+			       plen,	  fn,	 NULL, ctx };
 
 	(void)s;
-	if (!snap->run)
-		return 0;
-	rs__rcu_read_lock();
-	rc = rs__table_foreach(&snap->run->table, scan_node, &sc);
-	rs__rcu_read_unlock();
-	return rc;
-}
-
-struct scan_all_ctx {
-	uint64_t snap;
-	rs__scan_all_fn fn;
-	void *ctx;
-};
-
-static int scan_all_node(const rs__node *n, void *arg)
-{
-	struct scan_all_ctx *sc = arg;
-	const rs__ver *v;
-	bool pruned;
-
-	v = rs__node_visible(n, sc->snap, &pruned);
-	if (!v)
-		return 0;
-	return sc->fn(n->tag, n->key, n->klen, v->data, v->len, sc->ctx);
+	return scan_run(snap, &sc);
 }
 
 static int sh_scan_all(rs__store *s, const rs__snap *snap, rs__scan_all_fn fn,
 		       void *ctx)
 {
-	struct scan_all_ctx sc = { snap->ver, fn, ctx };
-	int rc;
+	struct scan_ctx sc = { snap->ver, true, 0, NULL, 0, NULL, fn, ctx };
 
 	(void)s;
-	if (!snap->run)
-		return 0;
-	rs__rcu_read_lock();
-	rc = rs__table_foreach(&snap->run->table, scan_all_node, &sc);
-	rs__rcu_read_unlock();
-	return rc;
+	return scan_run(snap, &sc);
 }
 
 static int sh_run_list(rs__store *st, rs_run_id **ids_out, size_t *n_out)
