@@ -164,6 +164,13 @@ void rs_bench_run_id(rs_run_id *out, unsigned salt)
 	out->bytes[8] = (uint8_t)((out->bytes[8] & 0x3f) | 0x80);
 }
 
+void rs_bench_run_id_n(rs_run_id *out, unsigned salt, uint64_t n)
+{
+	rs_bench_run_id(out, salt);
+	for (unsigned i = 0; i < 7; i++)
+		out->bytes[9 + i] ^= (uint8_t)(n >> (8 * i));
+}
+
 uint64_t rs_bench_now_ns(void)
 {
 	struct timespec ts;

@@ -87,6 +87,9 @@ int rs_bench_db_fill(rs_db *db, const rs_run_id *run, const rs_bench_keys *k);
 
 /* A fixed, non-nil run id. */
 void rs_bench_run_id(rs_run_id *out, unsigned salt);
+/* The n-th of a family of distinct run ids (rs_bench_run_id(salt) with n
+ * mixed into its last 7 bytes): fresh runs for rotation, id pools. */
+void rs_bench_run_id_n(rs_run_id *out, unsigned salt, uint64_t n);
 
 /* Monotonic clock in ns (probes only; never inside a timed loop). */
 uint64_t rs_bench_now_ns(void);

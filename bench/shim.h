@@ -134,6 +134,7 @@ void rs_bench_note_set(const char *name, const char *text);
 	X(core)            \
 	X(engine)          \
 	X(kv)              \
+	X(prim)            \
 	X(cache)           \
 	X(mem)             \
 	X(contention)      \
