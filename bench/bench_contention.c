@@ -47,9 +47,19 @@
  *             ever conflict. Check: in every run the counter equals the
  *             transactions that thread committed and each of the 64 keys
  *             holds the value of its last put.
- *  statecell, eventlog: not yet implemented; each will be one
- *             rs_bench_contention_wl and one rs_bench_contention_register()
- *             call below.
+ *  statecell  every worker runs rs_cell_transition on one cell of one
+ *             run with a counter callback (8-byte value + 1), with
+ *             max_attempts 1: a conflict comes back to the driver, which
+ *             retries and counts it. Check: the cell's value equals the
+ *             successful transitions of all threads (and its version is
+ *             one more).
+ *  eventlog   every worker runs rs_eventlog_append on one run: a
+ *             100-byte payload carrying its thread id and append number.
+ *             Check: no caller ever saw RS_ECONFLICT; the log's length
+ *             equals the successful appends; reading the whole log, the
+ *             sequences are dense from 0 and each thread's append numbers
+ *             appear exactly once, in order (no duplicate, no missing
+ *             event); rs_eventlog_verify_chain passes.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "common.h"
@@ -424,7 +434,10 @@ void rs_bench_contention_register(const rs_bench_contention_wl *wl)
 	static const int64_t counts[] = { 1, 2, 4, 8 };
 	char name[96];
 
-	snprintf(name, sizeof(name), "contention/%s", wl->name);
+	if (wl->bench_name)
+		snprintf(name, sizeof(name), "%s", wl->bench_name);
+	else
+		snprintf(name, sizeof(name), "contention/%s", wl->name);
 	RS_BENCH(name, bm_contention, (void *)wl, .args = counts,
 		 .nargs = sizeof(counts) / sizeof(counts[0]), .unit_ms = true);
 }
@@ -563,10 +576,280 @@ static const rs_bench_contention_wl wl_disjoint = {
 	.teardown = dj_teardown,
 };
 
+/* ---- workload: statecell ---- */
+
+static const char sc_name[] = "counter";
+#define SC_NAME_LEN (sizeof(sc_name) - 1)
+
+typedef struct sc_slot {
+	_Alignas(64) uint64_t out; /* the callback's new value */
+} sc_slot;
+
+typedef struct sc {
+	rs_db *db;
+	rs_run_id run;
+	sc_slot t[]; /* one per thread, each on its own cache line */
+} sc;
+
+static int sc_setup(void **out, int n)
+{
+	static const uint64_t zero;
+	sc *d = aligned_alloc(64,
+			      sizeof(*d) + (size_t)n * sizeof(sc_slot) + 64);
+	int rc;
+
+	if (!d)
+		return RS_ENOMEM;
+	memset(d, 0, sizeof(*d) + (size_t)n * sizeof(sc_slot));
+	*out = d;
+	rs_bench_run_id(&d->run, 0x50u);
+	if ((rc = rs_bench_db_open(&d->db, RS_STORAGE_SHARDED, false)) < 0)
+		return rc;
+	return rs_cell_init(d->db, &d->run, sc_name, SC_NAME_LEN, &zero,
+			    sizeof(zero), NULL);
+}
+
+static int sc_incr(rs_bytes value, uint64_t version, rs_bytes *nv, void *ctx)
+{
+	uint64_t *out = ctx, c;
+
+	(void)version;
+	if (value.len != sizeof(c))
+		return RS_ECORRUPT;
+	memcpy(&c, value.data, sizeof(c));
+	*out = c + 1;
+	nv->data = out;
+	nv->len = sizeof(*out);
+	return 0;
+}
+
+/* One attempt: max_attempts 1, so a conflict comes back to the driver,
+ * which retries at once and counts the attempt. */
+static int sc_attempt(void *shared, int tid, uint64_t seq)
+{
+	sc *d = shared;
+
+	(void)seq;
+	return rs_cell_transition(d->db, &d->run, sc_name, SC_NAME_LEN, 1, NULL,
+				  sc_incr, &d->t[tid].out);
+}
+
+static int sc_check(void *shared, int n, const uint64_t *succ, char *msg,
+		    size_t cap)
+{
+	sc *d = shared;
+	uint64_t total = 0, c = 0, ver = 0;
+	size_t len = 0;
+	int rc;
+
+	for (int t = 0; t < n; t++)
+		total += succ[t];
+	rc = rs_cell_read(d->db, &d->run, sc_name, SC_NAME_LEN, &c, sizeof(c),
+			  &len, &ver);
+	if (rc < 0 || len != sizeof(c) || c != total || ver != total + 1) {
+		snprintf(msg, cap,
+			 "cell value %llu, version %llu (%s); expected value "
+			 "%llu (successful transitions), version %llu",
+			 (unsigned long long)c, (unsigned long long)ver,
+			 rc < 0 ? rs_strerror(rc) : "read",
+			 (unsigned long long)total,
+			 (unsigned long long)(total + 1));
+		return -1;
+	}
+	return 0;
+}
+
+static void sc_teardown(void *shared)
+{
+	sc *d = shared;
+
+	if (!d)
+		return;
+	rs_db_close(d->db);
+	free(d);
+}
+
+static const rs_bench_contention_wl wl_statecell = {
+	.name = "statecell",
+	.setup = sc_setup,
+	.attempt = sc_attempt,
+	.check = sc_check,
+	.teardown = sc_teardown,
+};
+
+/* ---- workload: eventlog ---- */
+
+static const char el_type[] = "tool_call";
+#define EL_TYPE_LEN (sizeof(el_type) - 1)
+
+typedef struct el_slot {
+	/* The payload: thread id, then this thread's append number, then
+	 * filler (RS_BENCH_VAL_LEN bytes in all). */
+	_Alignas(64) unsigned char payload[RS_BENCH_VAL_LEN];
+	uint64_t conflicts; /* RS_ECONFLICT returned to this caller */
+} el_slot;
+
+typedef struct el {
+	rs_db *db;
+	rs_run_id run;
+	el_slot t[];
+} el;
+
+static int el_setup(void **out, int n)
+{
+	el *d = aligned_alloc(64,
+			      sizeof(*d) + (size_t)n * sizeof(el_slot) + 64);
+
+	if (!d)
+		return RS_ENOMEM;
+	memset(d, 0, sizeof(*d) + (size_t)n * sizeof(el_slot));
+	*out = d;
+	rs_bench_run_id(&d->run, 0x51u);
+	for (int t = 0; t < n; t++) {
+		uint64_t tid = (uint64_t)t;
+
+		memset(d->t[t].payload, 'a' + t, sizeof(d->t[t].payload));
+		memcpy(d->t[t].payload, &tid, sizeof(tid));
+	}
+	return rs_bench_db_open(&d->db, RS_STORAGE_SHARDED, false);
+}
+
+static int el_attempt(void *shared, int tid, uint64_t seq)
+{
+	el *d = shared;
+	el_slot *s = &d->t[tid];
+	int rc;
+
+	memcpy(s->payload + 8, &seq, sizeof(seq));
+	rc = rs_eventlog_append(d->db, &d->run, el_type, EL_TYPE_LEN,
+				s->payload, sizeof(s->payload), NULL);
+	if (RS_BENCH_UNLIKELY(rc == RS_ECONFLICT))
+		s->conflicts++;
+	return rc;
+}
+
+typedef struct el_walk {
+	uint64_t next_seq; /* the sequence the next event must have */
+	uint64_t *next;	   /* per thread: the append number expected next */
+	int n;
+	char *msg;
+	size_t cap;
+} el_walk;
+
+static int el_visit(const rs_event *ev, void *ctx)
+{
+	el_walk *w = ctx;
+	uint64_t tid, num;
+
+	if (ev->seq != w->next_seq) {
+		snprintf(w->msg, w->cap, "event %llu has sequence %llu",
+			 (unsigned long long)w->next_seq,
+			 (unsigned long long)ev->seq);
+		return -1;
+	}
+	w->next_seq++;
+	if (ev->payload.len != RS_BENCH_VAL_LEN) {
+		snprintf(w->msg, w->cap, "event %llu: payload of %zu bytes",
+			 (unsigned long long)ev->seq, ev->payload.len);
+		return -1;
+	}
+	memcpy(&tid, ev->payload.data, sizeof(tid));
+	memcpy(&num, (const unsigned char *)ev->payload.data + 8, sizeof(num));
+	if (tid >= (uint64_t)w->n || num != w->next[tid]) {
+		snprintf(w->msg, w->cap,
+			 "event %llu: append %llu of thread %llu, expected "
+			 "append %llu of it (a duplicate or a missing event)",
+			 (unsigned long long)ev->seq, (unsigned long long)num,
+			 (unsigned long long)tid,
+			 tid < (uint64_t)w->n ? (unsigned long long)w->next[tid]
+					      : 0ull);
+		return -1;
+	}
+	w->next[tid]++;
+	return 0;
+}
+
+static int el_check(void *shared, int n, const uint64_t *succ, char *msg,
+		    size_t cap)
+{
+	el *d = shared;
+	uint64_t total = 0, len = 0, conflicts = 0, bad = 0;
+	el_walk w = { 0, NULL, n, msg, cap };
+	int rc;
+
+	for (int t = 0; t < n; t++) {
+		total += succ[t];
+		conflicts += d->t[t].conflicts;
+	}
+	if (conflicts) {
+		snprintf(msg, cap,
+			 "%llu appends returned RS_ECONFLICT to their caller",
+			 (unsigned long long)conflicts);
+		return -1;
+	}
+	if ((rc = rs_eventlog_len(d->db, &d->run, &len)) < 0 || len != total) {
+		snprintf(msg, cap,
+			 "log length %llu (%s), expected %llu appends",
+			 (unsigned long long)len,
+			 rc < 0 ? rs_strerror(rc) : "read",
+			 (unsigned long long)total);
+		return -1;
+	}
+	if (!(w.next = calloc((size_t)n, sizeof(*w.next)))) {
+		snprintf(msg, cap, "out of memory");
+		return -1;
+	}
+	rc = rs_eventlog_read_range(d->db, &d->run, 0, UINT64_MAX, el_visit,
+				    &w);
+	if (rc == 0 && w.next_seq != total) {
+		snprintf(msg, cap, "read %llu events of %llu",
+			 (unsigned long long)w.next_seq,
+			 (unsigned long long)total);
+		rc = -1;
+	}
+	for (int t = 0; rc == 0 && t < n; t++)
+		if (w.next[t] != succ[t]) {
+			snprintf(msg, cap,
+				 "thread %d: %llu events in the log, %llu "
+				 "appends succeeded",
+				 t, (unsigned long long)w.next[t],
+				 (unsigned long long)succ[t]);
+			rc = -1;
+		}
+	free(w.next);
+	if (rc > 0 || (rc < 0 && rc != -1))
+		snprintf(msg, cap, "read_range: %s", rs_strerror(rc));
+	if (rc)
+		return -1;
+	if ((rc = rs_eventlog_verify_chain(d->db, &d->run, &bad)) != 0) {
+		snprintf(msg, cap, "verify_chain: %s at sequence %llu",
+			 rs_strerror(rc), (unsigned long long)bad);
+		return -1;
+	}
+	return 0;
+}
+
+static void el_teardown(void *shared)
+{
+	el *d = shared;
+
+	if (!d)
+		return;
+	rs_db_close(d->db);
+	free(d);
+}
+
+static const rs_bench_contention_wl wl_eventlog = {
+	.name = "eventlog",
+	.setup = el_setup,
+	.attempt = el_attempt,
+	.check = el_check,
+	.teardown = el_teardown,
+};
+
 void rs_bench_suite_contention(void)
 {
+	rs_bench_contention_register(&wl_statecell);
+	rs_bench_contention_register(&wl_eventlog);
 	rs_bench_contention_register(&wl_disjoint);
-	/* Once the primitives land:
-	 * rs_bench_contention_register(&wl_statecell);
-	 * rs_bench_contention_register(&wl_eventlog); */
 }

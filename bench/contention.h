@@ -32,8 +32,13 @@
 #define RS_BENCH_CONTENTION_MAX_ATTEMPTS 100000u
 
 typedef struct rs_bench_contention_wl {
-	/* Registered as "contention/<name>/<N>", N in 1, 2, 4, 8. */
+	/* Registered as "contention/<name>/<N>", N in 1, 2, 4, 8; the
+	 * metrics are "contention.<name>.<N>.*" either way. */
 	const char *name;
+	/* When set, registered as "<bench_name>/<N>" instead (a catalog
+	 * family outside tier D that uses the same protocol, such as
+	 * strict_group_commit). */
+	const char *bench_name;
 	/*
 	 * Untimed, on the main thread: build the shared state for `nthreads`
 	 * workers (database, runs, keys) into *shared. 0 or an RS_E* code.
@@ -57,7 +62,8 @@ typedef struct rs_bench_contention_wl {
 	void (*teardown)(void *shared);
 } rs_bench_contention_wl;
 
-/* Register contention/<wl->name>/{1,2,4,8}; wl must outlive the run. */
+/* Register contention/<wl->name>/{1,2,4,8} (or <wl->bench_name>/...);
+ * wl must outlive the run. */
 void rs_bench_contention_register(const rs_bench_contention_wl *wl);
 
 #endif
