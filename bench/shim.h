@@ -135,6 +135,7 @@ void rs_bench_note_set(const char *name, const char *text);
 	X(engine)          \
 	X(kv)              \
 	X(prim)            \
+	X(index)           \
 	X(cache)           \
 	X(mem)             \
 	X(contention)      \
