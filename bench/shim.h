@@ -139,6 +139,7 @@ void rs_bench_note_set(const char *name, const char *text);
 	X(cache)           \
 	X(mem)             \
 	X(contention)      \
+	X(durable)         \
 	X(redis)           \
 	X(lmdb)
 
