@@ -1767,7 +1767,7 @@ std::string Reports::gates() const
 				       bench("kvstore_put"));
 		  },
 		  Unit::X, "—", Cmp::NONE, 0, "≥ 2× faster", Cmp::GE, 2 },
-		{ "vs LMDB: kvstore_put_strict vs durable put+commit",
+		{ "vs LMDB: kvstore_put_strict / durable put+commit (time)",
 		  [this] {
 			  return ratio(bench("kvstore_put_strict"),
 				       peer("peer_lmdb_put_durable", "lmdb"));
