@@ -11,6 +11,7 @@ void rs__arena_init(rs__arena *ar, const rs__alloc *a)
 	ar->alloc = a;
 	ar->head = NULL;
 	ar->cur = NULL;
+	ar->kept = 0;
 }
 
 static rs__arena_block *block_new(const rs__alloc *a, size_t cap)
@@ -44,6 +45,7 @@ void *rs__arena_alloc(rs__arena *ar, size_t size)
 		b = block_new(ar->alloc, cap);
 		if (!b)
 			return NULL;
+		ar->kept += cap;
 		/* Append after cur so retained blocks keep their order. */
 		if (ar->cur) {
 			b->next = ar->cur->next;
@@ -72,6 +74,16 @@ void rs__arena_reset(rs__arena *ar)
 	size_t kept = 0;
 	rs__arena_block **link = &ar->head;
 
+	/* Blocks past `cur` were not touched since the last reset (alloc
+	 * clears a block's `used` when it moves on to it). */
+	for (rs__arena_block *b = ar->head; b; b = b->next) {
+		b->used = 0;
+		if (b == ar->cur)
+			break;
+	}
+	ar->cur = ar->head;
+	if (ar->kept <= RETAIN_MAX)
+		return;
 	while (*link) {
 		rs__arena_block *b = *link;
 
@@ -81,9 +93,9 @@ void rs__arena_reset(rs__arena *ar)
 			continue;
 		}
 		kept += b->cap;
-		b->used = 0;
 		link = &b->next;
 	}
+	ar->kept = kept;
 	ar->cur = ar->head;
 }
 
@@ -97,4 +109,5 @@ void rs__arena_free(rs__arena *ar)
 		b = next;
 	}
 	ar->head = ar->cur = NULL;
+	ar->kept = 0;
 }
