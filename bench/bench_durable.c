@@ -50,12 +50,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #define DUR_KEYS RS_BENCH_HOT_KEYS
@@ -63,66 +61,10 @@
 #define REPLAY_RECORDS 100000u
 #define REPLAY_RUNS 16u
 
-/* ---- temporary directories ---- */
-
-static const char *fs_name(long type)
-{
-	switch ((unsigned long)type) {
-	case 0xEF53:
-		return "ext2/3/4";
-	case 0x01021994:
-		return "tmpfs (RAM: fdatasync does no I/O)";
-	case 0x58465342:
-		return "xfs";
-	case 0x9123683E:
-		return "btrfs";
-	case 0x794c7630:
-		return "overlayfs";
-	case 0x2FC12FC1:
-		return "zfs";
-	}
-	return "other";
-}
-
+/* A fresh directory for one benchmark (the file system is noted). */
 static int dur_mkdtemp(char *dir, size_t cap)
 {
-	const char *tmp = getenv("TMPDIR");
-	const char *base = tmp && *tmp ? tmp : "/tmp";
-	struct statfs sfs;
-
-	snprintf(dir, cap, "%s/runstate-bench-dur-XXXXXX", base);
-	if (!mkdtemp(dir)) {
-		dir[0] = 0;
-		return RS_EIO;
-	}
-	if (statfs(dir, &sfs) == 0) {
-		char note[400];
-
-		snprintf(note, sizeof(note),
-			 "%s (temporary directories under %s)",
-			 fs_name((long)sfs.f_type), base);
-		rs_bench_note_set("dur.fs", note);
-	}
-	return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-static void dur_rmdir(char *dir)
-{
-	if (dir[0])
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	dir[0] = 0;
+	return rs_bench_mkdtemp(dir, cap, "dur", "dur.fs") < 0 ? RS_EIO : 0;
 }
 
 static int dur_open(rs_db **db, const char *path, rs_durability mode,
@@ -169,7 +111,7 @@ static void dfix_close(dfix *f)
 {
 	rs_db_close(f->db);
 	f->db = NULL;
-	dur_rmdir(f->dir);
+	rs_bench_rmdir(f->dir);
 	rs_bench_keys_free(&f->k);
 }
 
@@ -261,7 +203,7 @@ static int strict_record_size(const char *dir, size_t *out)
 		rs_db_close(db);
 	}
 	rs_bench_keys_free(&f.k);
-	dur_rmdir(sub);
+	rs_bench_rmdir(sub);
 	return rc;
 }
 
@@ -324,7 +266,7 @@ static void bm_bare(rs_bench_state *st)
 				 RS_BENCH_COUNTER_PLAIN);
 	rs_bench_items_processed(st, rs_bench_iterations(st));
 	bare_close(&b);
-	dur_rmdir(dir);
+	rs_bench_rmdir(dir);
 }
 
 /* ---- probes ---- */
@@ -526,7 +468,7 @@ static void gc_teardown(void *shared)
 	if (!d)
 		return;
 	rs_db_close(d->db);
-	dur_rmdir(d->dir);
+	rs_bench_rmdir(d->dir);
 	rs_bench_keys_free(&d->k);
 	free(d);
 }
@@ -612,7 +554,7 @@ static void bm_replay(rs_bench_state *st)
 				 RS_BENCH_COUNTER_PLAIN);
 	}
 	rs_bench_items_processed(st, rs_bench_iterations(st));
-	dur_rmdir(dir);
+	rs_bench_rmdir(dir);
 	rs_bench_keys_free(&k);
 }
 

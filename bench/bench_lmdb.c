@@ -31,9 +31,7 @@
 
 #ifdef RS_HAVE_LMDB
 
-#include <dirent.h>
 #include <errno.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -51,50 +49,13 @@ typedef struct lenv {
 	MDB_dbi dbi;
 } lenv;
 
-static void rm_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[600];
-
-	if (!d)
-		return;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-			unlink(p);
-		}
-	closedir(d);
-	rmdir(dir);
-}
-
-static const char *fs_name(long type)
-{
-	switch ((unsigned long)type) {
-	case 0xEF53:
-		return "ext2/3/4";
-	case 0x01021994:
-		return "tmpfs (RAM: a durable commit's fdatasync does no I/O)";
-	case 0x58465342:
-		return "xfs";
-	case 0x9123683E:
-		return "btrfs";
-	case 0x794c7630:
-		return "overlayfs";
-	case 0x2FC12FC1:
-		return "zfs";
-	}
-	return "other";
-}
-
 static void lenv_close(lenv *l)
 {
 	if (l->env)
 		mdb_env_close(l->env);
 	l->env = NULL;
 	if (l->dir[0])
-		rm_dir(l->dir);
-	l->dir[0] = 0;
+		rs_bench_rmdir(l->dir);
 }
 
 /* A fresh environment holding every key of k. */
@@ -102,26 +63,14 @@ static int lenv_open(lenv *l, unsigned flags, const rs_bench_keys *k, char *err,
 		     size_t cap)
 {
 	const char *tmp = getenv("TMPDIR");
-	struct statfs sfs;
 	MDB_txn *txn;
 	int rc;
 
 	memset(l, 0, sizeof(*l));
-	snprintf(l->dir, sizeof(l->dir), "%s/runstate-bench-lmdb-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(l->dir)) {
-		snprintf(err, cap, "mkdtemp %s: %s", l->dir, strerror(errno));
-		l->dir[0] = 0;
+	if (rs_bench_mkdtemp(l->dir, sizeof(l->dir), "lmdb", "lmdb.fs") < 0) {
+		snprintf(err, cap, "mkdtemp under %s: %s",
+			 tmp && *tmp ? tmp : "/tmp", strerror(errno));
 		return -1;
-	}
-	if (statfs(l->dir, &sfs) == 0) {
-		char note[400];
-
-		snprintf(note, sizeof(note),
-			 "%s (temporary directories under "
-			 "%s)",
-			 fs_name((long)sfs.f_type), tmp && *tmp ? tmp : "/tmp");
-		rs_bench_note_set("lmdb.fs", note);
 	}
 	if ((rc = mdb_env_create(&l->env)) ||
 	    (rc = mdb_env_set_mapsize(l->env, (size_t)64 << 20)) ||

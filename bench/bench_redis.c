@@ -181,7 +181,6 @@ out:
 
 #ifdef RS_HAVE_HIREDIS
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -222,23 +221,6 @@ static void redis_kill_now(int sig)
 	raise(sig);
 }
 
-static void rm_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[600];
-
-	if (!d)
-		return;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-			unlink(p);
-		}
-	closedir(d);
-	rmdir(dir);
-}
-
 static void redis_stop(void)
 {
 	pid_t pid = R.pid;
@@ -261,10 +243,7 @@ static void redis_stop(void)
 reaped:
 		R.pid = 0;
 	}
-	if (R.dir[0]) {
-		rm_dir(R.dir);
-		R.dir[0] = 0;
-	}
+	rs_bench_rmdir(R.dir);
 }
 
 static void log_tail(char *out, size_t cap)
@@ -302,12 +281,9 @@ static int redis_start(void)
 	if (R.tried)
 		return -1;
 	R.tried = true;
-	snprintf(R.dir, sizeof(R.dir), "%s/runstate-bench-redis-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(R.dir)) {
-		snprintf(R.err, sizeof(R.err), "mkdtemp %s: %s", R.dir,
-			 strerror(errno));
-		R.dir[0] = 0;
+	if (rs_bench_mkdtemp(R.dir, sizeof(R.dir), "redis", NULL) < 0) {
+		snprintf(R.err, sizeof(R.err), "mkdtemp under %s: %s",
+			 tmp && *tmp ? tmp : "/tmp", strerror(errno));
 		return -1;
 	}
 	snprintf(R.sock, sizeof(R.sock), "%s/redis.sock", R.dir);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* statfs, nftw flags */
 #include "common.h"
 
 #include <stdio.h>
@@ -7,6 +7,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 
 int rs_bench_keys_make(rs_bench_keys *k, size_t n)
 {
@@ -237,4 +242,70 @@ int rs_bench_cores(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n > 0 ? (int)n : 1;
+}
+
+/* ---- temporary directories ---- */
+
+static const char *fs_name(long type)
+{
+	switch ((unsigned long)type) {
+	case 0xEF53:
+		return "ext2/3/4";
+	case 0x01021994:
+		return "tmpfs (RAM: fdatasync does no I/O)";
+	case 0x58465342:
+		return "xfs";
+	case 0x9123683E:
+		return "btrfs";
+	case 0x794c7630:
+		return "overlayfs";
+	case 0x2FC12FC1:
+		return "zfs";
+	}
+	return "other";
+}
+
+int rs_bench_mkdtemp(char *dir, size_t cap, const char *what,
+		     const char *note_key)
+{
+	const char *tmp = getenv("TMPDIR");
+	const char *base = tmp && *tmp ? tmp : "/tmp";
+	struct statfs sfs;
+
+	snprintf(dir, cap, "%s/runstate-bench-%s-XXXXXX", base, what);
+	if (!mkdtemp(dir)) {
+		int err = errno;
+
+		dir[0] = 0;
+		errno = err;
+		return -1;
+	}
+	if (note_key && statfs(dir, &sfs) == 0) {
+		char note[400];
+
+		snprintf(note, sizeof(note),
+			 "%s (temporary directories under %s)",
+			 fs_name((long)sfs.f_type), base);
+		rs_bench_note_set(note_key, note);
+	}
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+		    struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+void rs_bench_rmdir(char *dir)
+{
+	if (dir[0])
+		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	dir[0] = 0;
 }

@@ -127,4 +127,16 @@ void rs_bench_seq_uniform(uint32_t *seq, uint32_t n, uint64_t seed);
  * cores (sysconf(_SC_NPROCESSORS_ONLN)). */
 int rs_bench_cores(void);
 
+/*
+ * A fresh directory "$TMPDIR/runstate-bench-<what>-XXXXXX" (/tmp when
+ * TMPDIR is unset) written to dir. When note_key is not NULL, the file
+ * system it lies on is recorded as that report note. Returns 0, or -1 with
+ * errno set and dir[0] == 0.
+ */
+int rs_bench_mkdtemp(char *dir, size_t cap, const char *what,
+		     const char *note_key);
+/* Remove such a directory and everything under it; sets dir[0] = 0. A
+ * dir already empty ("") is left alone. */
+void rs_bench_rmdir(char *dir);
+
 #endif
