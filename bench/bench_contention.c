@@ -47,7 +47,7 @@
  *             ever conflict. Check: in every run the counter equals the
  *             transactions that thread committed and each of the 64 keys
  *             holds the value of its last put.
- *  statecell  every worker runs rs_cell_transition on one cell of one
+ *  statecell  every worker runs rs_statecell_transition on one cell of one
  *             run with a counter callback (8-byte value + 1), with
  *             max_attempts 1: a conflict comes back to the driver, which
  *             retries and counts it. Check: the cell's value equals the
@@ -605,8 +605,8 @@ static int sc_setup(void **out, int n)
 	rs_bench_run_id(&d->run, 0x50u);
 	if ((rc = rs_bench_db_open(&d->db, RS_STORAGE_SHARDED, false)) < 0)
 		return rc;
-	return rs_cell_init(d->db, &d->run, sc_name, SC_NAME_LEN, &zero,
-			    sizeof(zero), NULL);
+	return rs_statecell_init(d->db, &d->run, sc_name, SC_NAME_LEN, &zero,
+				 sizeof(zero), NULL);
 }
 
 static int sc_incr(rs_bytes value, uint64_t version, rs_bytes *nv, void *ctx)
@@ -630,8 +630,8 @@ static int sc_attempt(void *shared, int tid, uint64_t seq)
 	sc *d = shared;
 
 	(void)seq;
-	return rs_cell_transition(d->db, &d->run, sc_name, SC_NAME_LEN, 1, NULL,
-				  sc_incr, &d->t[tid].out);
+	return rs_statecell_transition(d->db, &d->run, sc_name, SC_NAME_LEN, 1,
+				       NULL, sc_incr, &d->t[tid].out);
 }
 
 static int sc_check(void *shared, int n, const uint64_t *succ, char *msg,
@@ -644,8 +644,8 @@ static int sc_check(void *shared, int n, const uint64_t *succ, char *msg,
 
 	for (int t = 0; t < n; t++)
 		total += succ[t];
-	rc = rs_cell_read(d->db, &d->run, sc_name, SC_NAME_LEN, &c, sizeof(c),
-			  &len, &ver);
+	rc = rs_statecell_read(d->db, &d->run, sc_name, SC_NAME_LEN, &c,
+			       sizeof(c), &len, &ver);
 	if (rc < 0 || len != sizeof(c) || c != total || ver != total + 1) {
 		snprintf(msg, cap,
 			 "cell value %llu, version %llu (%s); expected value "

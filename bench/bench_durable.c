@@ -16,7 +16,7 @@
  *                          once its record is written and fdatasynced.
  *  peer_fdatasync_append   the bare floor of a Strict commit: pwrite of one
  *                          record of the size a Strict put logs (read from
- *                          rs_db_get_stats) at the end of what was written,
+ *                          rs_db_stat) at the end of what was written,
  *                          then fdatasync, in a file preallocated to 64 MiB
  *                          (as the log's segments are) in the same kind of
  *                          directory. Not a catalog benchmark.
@@ -85,7 +85,7 @@ static uint64_t dur_stat(rs_db *db, int which)
 
 	memset(&s, 0, sizeof(s));
 	s.version = RS_DB_STATS_VERSION;
-	if (rs_db_get_stats(db, &s) < 0)
+	if (rs_db_stat(db, &s) < 0)
 		return 0;
 	switch (which) {
 	case 0:
@@ -524,7 +524,7 @@ static void bm_replay(rs_bench_state *st)
 		rs_bench_pause(st);
 		memset(&s, 0, sizeof(s));
 		s.version = RS_DB_STATS_VERSION;
-		if (rc < 0 || (rc = rs_db_get_stats(db, &s)) < 0)
+		if (rc < 0 || (rc = rs_db_stat(db, &s)) < 0)
 			bad = rc;
 		else if (s.records_replayed != REPLAY_RECORDS ||
 			 s.checkpoint_used)

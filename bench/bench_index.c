@@ -5,7 +5,7 @@
  * dominated by its per-write copy of the run, tier B shows it).
  *
  *  index_amp_trace_0_tags, _1_tag, _3_tags, _5_tags
- *      per operation: rs_trace_record of a trace with a 100-byte payload,
+ *      per operation: rs_tracestore_record of a trace with a 100-byte payload,
  *      type "llm_call", no parent and 0, 1, 3 or 5 tags (the same tags on
  *      every trace, so each tag's list grows by one entry per trace). The
  *      run rotates as tracestore_record_*'s does: every 4096 traces the
@@ -47,10 +47,10 @@ typedef struct idx_fix {
 
 static inline int idx_record(rs_db *db, const idx_fix *f, uint64_t i)
 {
-	return rs_trace_record(db, &f->run, "llm_call", 8,
-			       rs_bench_val(&f->k, (size_t)i), RS_BENCH_VAL_LEN,
-			       f->ntags ? f->tags : NULL, f->ntags,
-			       RS_TRACE_NONE, NULL);
+	return rs_tracestore_record(db, &f->run, "llm_call", 8,
+				    rs_bench_val(&f->k, (size_t)i),
+				    RS_BENCH_VAL_LEN, f->ntags ? f->tags : NULL,
+				    f->ntags, RS_TRACE_NONE, NULL);
 }
 
 static int idx_rotate(rs_db *db, idx_fix *f)

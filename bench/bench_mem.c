@@ -17,10 +17,10 @@
  *                          holds one 16-byte key with a 100-byte value.
  *  mem_bytes_per_event     100,000 rs_eventlog_append into one run (type
  *                          "tool_call", 100-byte payload).
- *  mem_bytes_per_trace     100,000 rs_trace_record into one run (type
+ *  mem_bytes_per_trace     100,000 rs_tracestore_record into one run (type
  *                          "llm_call", 100-byte payload, no tags, no
  *                          parent: tracestore_record_minimal's trace).
- *  index_amp_ratio_trace   100,000 rs_trace_record into one run, each with
+ *  index_amp_ratio_trace   100,000 rs_tracestore_record into one run, each with
  *                          one of 10 types, 3 tags (the same 3 on every
  *                          trace) and a parent (trace i's parent is
  *                          (i - 1) / 3: a ternary tree), i.e. every kind
@@ -309,12 +309,12 @@ static inline int mem_item(const mem_ctx *m, enum mem_kind kind, rs_db *db,
 					  rs_bench_val(&m->k, i),
 					  RS_BENCH_VAL_LEN, NULL);
 	case MK_TRACE:
-		return rs_trace_record(db, &m->run, "llm_call", 8,
-				       rs_bench_val(&m->k, i), RS_BENCH_VAL_LEN,
-				       NULL, 0, RS_TRACE_NONE, NULL);
+		return rs_tracestore_record(
+			db, &m->run, "llm_call", 8, rs_bench_val(&m->k, i),
+			RS_BENCH_VAL_LEN, NULL, 0, RS_TRACE_NONE, NULL);
 	case MK_TRACE_FULL:
 		t = m->types[i % 10];
-		return rs_trace_record(
+		return rs_tracestore_record(
 			db, &m->run, t, 6, rs_bench_val(&m->k, i),
 			RS_BENCH_VAL_LEN, m->tags, 3,
 			i ? (uint64_t)(i - 1) / 3 : RS_TRACE_NONE, NULL);

@@ -13,20 +13,20 @@
  *  eventlog_read_range/100    rs_eventlog_read_range of 100 events (random
  *                             start) of that log; the callback counts
  *  eventlog_verify_chain/1000 rs_eventlog_verify_chain of a 1000-event log
- *  statecell_init             rs_cell_init of a name not used yet in the
+ *  statecell_init             rs_statecell_init of a name not used yet in the
  *                             run (pre-generated), 100-byte value
- *  statecell_read             rs_cell_read of one of 1024 cells (shuffled
+ *  statecell_read             rs_statecell_read of one of 1024 cells (shuffled
  *                             order) into one caller buffer
- *  statecell_cas              rs_cell_cas of one of 1024 cells, expecting
+ *  statecell_cas              rs_statecell_cas of one of 1024 cells, expecting
  *                             the version its previous write returned
- *  statecell_transition       rs_cell_transition of one of 1024 cells with
+ *  statecell_transition       rs_statecell_transition of one of 1024 cells with
  *                             a counter callback (8-byte value + 1)
- *  tracestore_record_minimal  rs_trace_record, 100-byte payload, no tags,
+ *  tracestore_record_minimal  rs_tracestore_record, 100-byte payload, no tags,
  *                             no parent
  *  tracestore_record_3_tags   the same with 3 tags
- *  tracestore_query_by_type   rs_trace_query_by_type of one of 10 types of
+ *  tracestore_query_by_type   rs_tracestore_query_by_type of one of 10 types of
  *                             a 1000-trace run: 100 results
- *  tracestore_get_tree        rs_trace_get_tree of one of 64 trees of 13
+ *  tracestore_get_tree        rs_tracestore_get_tree of one of 64 trees of 13
  *                             traces (1 + 3 + 9)
  *  runindex_create            rs_runindex_create with a pre-generated id
  *                             (no name, tags, parent or metadata)
@@ -36,11 +36,11 @@
  *                             (four calls; one of 1024 ids in turn)
  *  cross_txn_kv_event         rs_txn_run: rs_txn_kv_put (one of 1024 keys)
  *                             and rs_txn_eventlog_append, one commit
- *  cross_txn_kv_event_state   the same plus rs_txn_cell_set of one cell
- *  cross_txn_all_primitives   the same plus rs_txn_trace_record (no tags)
+ *  cross_txn_kv_event_state   the same plus rs_txn_statecell_set of one cell
+ *  cross_txn_all_primitives   the same plus rs_txn_tracestore_record (no tags)
  *  cross_snapshot_read        a read-only transaction: rs_txn_kv_get,
- *                             rs_txn_eventlog_len, rs_txn_cell_read,
- *                             rs_txn_trace_get, commit
+ *                             rs_txn_eventlog_len, rs_txn_statecell_read,
+ *                             rs_txn_tracestore_get, commit
  *
  * Growing benchmarks (eventlog_append, statecell_init, tracestore_record_*,
  * runindex_create, cross_txn_*) rotate: after PRIM_RUN_CAP operations the
@@ -278,17 +278,17 @@ static int op_ev_verify(pfix *f)
 
 static int op_cell_init(pfix *f)
 {
-	return rs_cell_init(f->db, &f->run, name_of(f, cap_next(f)),
-			    RS_BENCH_KEY_LEN, val_of(f, f->ops),
-			    RS_BENCH_VAL_LEN, NULL);
+	return rs_statecell_init(f->db, &f->run, name_of(f, cap_next(f)),
+				 RS_BENCH_KEY_LEN, val_of(f, f->ops),
+				 RS_BENCH_VAL_LEN, NULL);
 }
 
 static int setup_cells(pfix *f)
 {
 	for (uint32_t i = 0; i < PRIM_HOT; i++) {
-		int rc = rs_cell_init(f->db, &f->run, name_of(f, i),
-				      RS_BENCH_KEY_LEN, val_of(f, i),
-				      RS_BENCH_VAL_LEN, &f->vers[i]);
+		int rc = rs_statecell_init(f->db, &f->run, name_of(f, i),
+					   RS_BENCH_KEY_LEN, val_of(f, i),
+					   RS_BENCH_VAL_LEN, &f->vers[i]);
 
 		if (rc < 0)
 			return rc;
@@ -301,9 +301,9 @@ static int setup_counters(pfix *f)
 	static const uint64_t zero;
 
 	for (uint32_t i = 0; i < PRIM_HOT; i++) {
-		int rc = rs_cell_init(f->db, &f->run, name_of(f, i),
-				      RS_BENCH_KEY_LEN, &zero, sizeof(zero),
-				      NULL);
+		int rc = rs_statecell_init(f->db, &f->run, name_of(f, i),
+					   RS_BENCH_KEY_LEN, &zero,
+					   sizeof(zero), NULL);
 
 		if (rc < 0)
 			return rc;
@@ -315,9 +315,9 @@ static int op_cell_read(pfix *f)
 {
 	size_t len;
 	uint64_t ver;
-	int rc = rs_cell_read(f->db, &f->run, name_of(f, hot_next(f)),
-			      RS_BENCH_KEY_LEN, f->buf, sizeof(f->buf), &len,
-			      &ver);
+	int rc = rs_statecell_read(f->db, &f->run, name_of(f, hot_next(f)),
+				   RS_BENCH_KEY_LEN, f->buf, sizeof(f->buf),
+				   &len, &ver);
 
 	if (RS_BENCH_UNLIKELY(rc == 0 && len != RS_BENCH_VAL_LEN))
 		return RS_ECORRUPT;
@@ -328,9 +328,9 @@ static int op_cell_cas(pfix *f)
 {
 	uint32_t i = hot_next(f);
 
-	return rs_cell_cas(f->db, &f->run, name_of(f, i), RS_BENCH_KEY_LEN,
-			   f->vers[i], val_of(f, f->ops), RS_BENCH_VAL_LEN,
-			   &f->vers[i]);
+	return rs_statecell_cas(f->db, &f->run, name_of(f, i), RS_BENCH_KEY_LEN,
+				f->vers[i], val_of(f, f->ops), RS_BENCH_VAL_LEN,
+				&f->vers[i]);
 }
 
 static int incr_fn(rs_bytes value, uint64_t version, rs_bytes *nv, void *ctx)
@@ -349,9 +349,9 @@ static int incr_fn(rs_bytes value, uint64_t version, rs_bytes *nv, void *ctx)
 
 static int op_cell_transition(pfix *f)
 {
-	return rs_cell_transition(f->db, &f->run, name_of(f, hot_next(f)),
-				  RS_BENCH_KEY_LEN, 0, NULL, incr_fn,
-				  &f->scratch);
+	return rs_statecell_transition(f->db, &f->run, name_of(f, hot_next(f)),
+				       RS_BENCH_KEY_LEN, 0, NULL, incr_fn,
+				       &f->scratch);
 }
 
 /* Every transition counted once: the counters add up to the operations. */
@@ -362,9 +362,9 @@ static int check_counters(pfix *f)
 	for (uint32_t i = 0; i < PRIM_HOT; i++) {
 		uint64_t c = 0;
 		size_t len = 0;
-		int rc = rs_cell_read(f->db, &f->run, name_of(f, i),
-				      RS_BENCH_KEY_LEN, &c, sizeof(c), &len,
-				      NULL);
+		int rc = rs_statecell_read(f->db, &f->run, name_of(f, i),
+					   RS_BENCH_KEY_LEN, &c, sizeof(c),
+					   &len, NULL);
 
 		if (rc < 0)
 			return rc;
@@ -377,25 +377,25 @@ static int check_counters(pfix *f)
 
 static int op_trace_min(pfix *f)
 {
-	return rs_trace_record(f->db, &f->run, tr_type, TR_TYPE_LEN,
-			       val_of(f, f->ops), RS_BENCH_VAL_LEN, NULL, 0,
-			       RS_TRACE_NONE, NULL);
+	return rs_tracestore_record(f->db, &f->run, tr_type, TR_TYPE_LEN,
+				    val_of(f, f->ops), RS_BENCH_VAL_LEN, NULL,
+				    0, RS_TRACE_NONE, NULL);
 }
 
 static int op_trace_3tags(pfix *f)
 {
-	return rs_trace_record(f->db, &f->run, tr_type, TR_TYPE_LEN,
-			       val_of(f, f->ops), RS_BENCH_VAL_LEN, f->tags, 3,
-			       RS_TRACE_NONE, NULL);
+	return rs_tracestore_record(f->db, &f->run, tr_type, TR_TYPE_LEN,
+				    val_of(f, f->ops), RS_BENCH_VAL_LEN,
+				    f->tags, 3, RS_TRACE_NONE, NULL);
 }
 
 static int setup_trace_types(pfix *f)
 {
 	for (unsigned i = 0; i < PRIM_TYPES * PRIM_PER_TYPE; i++) {
 		const char *t = f->types[i % PRIM_TYPES];
-		int rc = rs_trace_record(f->db, &f->run, t, strlen(t),
-					 val_of(f, i), RS_BENCH_VAL_LEN, NULL,
-					 0, RS_TRACE_NONE, NULL);
+		int rc = rs_tracestore_record(f->db, &f->run, t, strlen(t),
+					      val_of(f, i), RS_BENCH_VAL_LEN,
+					      NULL, 0, RS_TRACE_NONE, NULL);
 
 		if (rc < 0)
 			return rc;
@@ -403,7 +403,7 @@ static int setup_trace_types(pfix *f)
 	return 0;
 }
 
-static int count_trace(const rs_trace_entry *t, void *ctx)
+static int count_trace(const rs_trace *t, void *ctx)
 {
 	size_t *n = ctx;
 
@@ -416,8 +416,8 @@ static int op_trace_query(pfix *f)
 	const char *t = f->types[f->ops % PRIM_TYPES];
 	uint64_t cursor = 0;
 	size_t n = 0;
-	int rc = rs_trace_query_by_type(f->db, &f->run, t, 6, &cursor, 0, NULL,
-					count_trace, &n);
+	int rc = rs_tracestore_query_by_type(f->db, &f->run, t, 6, &cursor, 0,
+					     NULL, count_trace, &n);
 
 	if (RS_BENCH_UNLIKELY(rc == 0 && n != PRIM_PER_TYPE))
 		return RS_ECORRUPT;
@@ -430,17 +430,17 @@ static int setup_trees(pfix *f)
 
 	for (unsigned r = 0; r < PRIM_TREES; r++) {
 		uint64_t root, child;
-		int rc = rs_trace_record(f->db, &f->run, tr_type, TR_TYPE_LEN,
-					 val_of(f, v++), RS_BENCH_VAL_LEN, NULL,
-					 0, RS_TRACE_NONE, &root);
+		int rc = rs_tracestore_record(
+			f->db, &f->run, tr_type, TR_TYPE_LEN, val_of(f, v++),
+			RS_BENCH_VAL_LEN, NULL, 0, RS_TRACE_NONE, &root);
 
 		for (int c = 0; rc == 0 && c < 3; c++) {
-			rc = rs_trace_record(f->db, &f->run, tr_type,
-					     TR_TYPE_LEN, val_of(f, v++),
-					     RS_BENCH_VAL_LEN, NULL, 0, root,
-					     &child);
+			rc = rs_tracestore_record(f->db, &f->run, tr_type,
+						  TR_TYPE_LEN, val_of(f, v++),
+						  RS_BENCH_VAL_LEN, NULL, 0,
+						  root, &child);
 			for (int g = 0; rc == 0 && g < 3; g++)
-				rc = rs_trace_record(
+				rc = rs_tracestore_record(
 					f->db, &f->run, tr_type, TR_TYPE_LEN,
 					val_of(f, v++), RS_BENCH_VAL_LEN, NULL,
 					0, child, NULL);
@@ -452,7 +452,7 @@ static int setup_trees(pfix *f)
 	return 0;
 }
 
-static int count_node(const rs_trace_entry *t, unsigned depth, void *ctx)
+static int count_node(const rs_trace *t, unsigned depth, void *ctx)
 {
 	size_t *n = ctx;
 
@@ -464,9 +464,9 @@ static int count_node(const rs_trace_entry *t, unsigned depth, void *ctx)
 static int op_trace_tree(pfix *f)
 {
 	size_t n = 0;
-	int rc =
-		rs_trace_get_tree(f->db, &f->run, f->roots[f->ops % PRIM_TREES],
-				  16, count_node, &n);
+	int rc = rs_tracestore_get_tree(f->db, &f->run,
+					f->roots[f->ops % PRIM_TREES], 16,
+					count_node, &n);
 
 	if (RS_BENCH_UNLIKELY(rc == 0 && n != PRIM_TREE_NODES))
 		return RS_ECORRUPT;
@@ -565,8 +565,8 @@ static int tx_kv_event_state(rs_txn *t, void *ctx)
 
 	if (rc < 0)
 		return rc;
-	return rs_txn_cell_set(t, cell_state, CELL_STATE_LEN, x->val,
-			       RS_BENCH_VAL_LEN, NULL);
+	return rs_txn_statecell_set(t, cell_state, CELL_STATE_LEN, x->val,
+				    RS_BENCH_VAL_LEN, NULL);
 }
 
 static int tx_all(rs_txn *t, void *ctx)
@@ -576,9 +576,9 @@ static int tx_all(rs_txn *t, void *ctx)
 
 	if (rc < 0)
 		return rc;
-	return rs_txn_trace_record(t, tr_type, TR_TYPE_LEN, x->val,
-				   RS_BENCH_VAL_LEN, NULL, 0, RS_TRACE_NONE,
-				   NULL);
+	return rs_txn_tracestore_record(t, tr_type, TR_TYPE_LEN, x->val,
+					RS_BENCH_VAL_LEN, NULL, 0,
+					RS_TRACE_NONE, NULL);
 }
 
 static inline int cross_op(pfix *f, rs_txn_fn fn)
@@ -605,8 +605,8 @@ static int op_x_all(pfix *f)
 
 static int init_state_cell(pfix *f)
 {
-	return rs_cell_init(f->db, &f->run, cell_state, CELL_STATE_LEN,
-			    val_of(f, 0), RS_BENCH_VAL_LEN, NULL);
+	return rs_statecell_init(f->db, &f->run, cell_state, CELL_STATE_LEN,
+				 val_of(f, 0), RS_BENCH_VAL_LEN, NULL);
 }
 
 static int rotate_run_cell(pfix *f)
@@ -629,9 +629,9 @@ static int fill_snapshot(rs_txn *t, void *ctx)
 						    val_of(f, i),
 						    RS_BENCH_VAL_LEN, NULL);
 		if (rc == 0)
-			rc = rs_txn_trace_record(t, tr_type, TR_TYPE_LEN,
-						 val_of(f, i), RS_BENCH_VAL_LEN,
-						 NULL, 0, RS_TRACE_NONE, NULL);
+			rc = rs_txn_tracestore_record(
+				t, tr_type, TR_TYPE_LEN, val_of(f, i),
+				RS_BENCH_VAL_LEN, NULL, 0, RS_TRACE_NONE, NULL);
 	}
 	return rc;
 }
@@ -648,7 +648,7 @@ static int op_x_snapshot(pfix *f)
 	uint32_t i = hot_next(f);
 	rs_txn *t;
 	rs_bytes v, c;
-	rs_trace_entry te;
+	rs_trace te;
 	uint64_t len, ver;
 	int rc = rs_txn_begin(&t, f->db, &f->run, RS_TXN_F_READONLY);
 
@@ -657,9 +657,9 @@ static int op_x_snapshot(pfix *f)
 	if ((rc = rs_txn_kv_get(t, rs_bench_key(&f->k, i), RS_BENCH_KEY_LEN,
 				&v)) < 0 ||
 	    (rc = rs_txn_eventlog_len(t, &len)) < 0 ||
-	    (rc = rs_txn_cell_read(t, cell_state, CELL_STATE_LEN, &c, &ver)) <
-		    0 ||
-	    (rc = rs_txn_trace_get(t, i, &te)) < 0) {
+	    (rc = rs_txn_statecell_read(t, cell_state, CELL_STATE_LEN, &c,
+					&ver)) < 0 ||
+	    (rc = rs_txn_tracestore_get(t, i, &te)) < 0) {
 		rs_txn_abort(t);
 		return rc;
 	}

@@ -636,7 +636,7 @@ typedef struct rs_db_stats {
  *         out->version).
  * Thread safety: any thread.
  */
-RS_API int rs_db_get_stats(rs_db *db, rs_db_stats *out);
+RS_API int rs_db_stat(rs_db *db, rs_db_stats *out);
 
 /* ------------------------------------------------------------------ */
 /* Transactions                                                        */
@@ -954,7 +954,7 @@ typedef struct rs_event_receipt {
  * Called once per event, in sequence order. The event and its views are
  * valid only during the call.
  */
-typedef int (*rs_event_cb)(const rs_event *ev, void *ctx);
+typedef int (*rs_eventlog_event_cb)(const rs_event *ev, void *ctx);
 
 /**
  * One-shot append of an event to a run's log, in its own commit. Never
@@ -1002,8 +1002,8 @@ RS_API int rs_eventlog_read(rs_db *db, const rs_run_id *run, uint64_t seq,
  * Thread safety: any thread.
  */
 RS_API int rs_eventlog_read_range(rs_db *db, const rs_run_id *run,
-				  uint64_t start, uint64_t end, rs_event_cb cb,
-				  void *ctx);
+				  uint64_t start, uint64_t end,
+				  rs_eventlog_event_cb cb, void *ctx);
 
 /**
  * One-shot length of a run's log (the next sequence), on the fast path.
@@ -1046,7 +1046,8 @@ RS_API int rs_eventlog_head(rs_db *db, const rs_run_id *run, uint64_t *len_out,
 RS_API int rs_eventlog_read_by_type(rs_db *db, const rs_run_id *run,
 				    const char *type, size_t type_len,
 				    uint64_t *cursor, size_t limit,
-				    bool *more_out, rs_event_cb cb, void *ctx);
+				    bool *more_out, rs_eventlog_event_cb cb,
+				    void *ctx);
 
 /**
  * One-shot verification of a run's whole chain at one snapshot: for every
@@ -1106,7 +1107,7 @@ RS_API int rs_txn_eventlog_read(rs_txn *txn, uint64_t seq, rs_event *ev_out);
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_eventlog_read_range(rs_txn *txn, uint64_t start, uint64_t end,
-				      rs_event_cb cb, void *ctx);
+				      rs_eventlog_event_cb cb, void *ctx);
 
 /**
  * The log's length in a transaction's view: committed events of its
@@ -1138,7 +1139,7 @@ RS_API int rs_txn_eventlog_head(rs_txn *txn, uint64_t *len_out,
 RS_API int rs_txn_eventlog_read_by_type(rs_txn *txn, const char *type,
 					size_t type_len, uint64_t *cursor,
 					size_t limit, bool *more_out,
-					rs_event_cb cb, void *ctx);
+					rs_eventlog_event_cb cb, void *ctx);
 
 /**
  * rs_eventlog_verify_chain() on the committed events of the transaction's
@@ -1175,13 +1176,13 @@ RS_API int rs_txn_eventlog_verify_chain(rs_txn *txn, uint64_t *bad_seq_out);
  * transition and is returned unchanged. Results of its own go through ctx.
  * It may run more than once (retries), so it must be pure.
  */
-typedef int (*rs_cell_transition_fn)(rs_bytes value, uint64_t version,
-				     rs_bytes *new_value, void *ctx);
+typedef int (*rs_statecell_transition_fn)(rs_bytes value, uint64_t version,
+					  rs_bytes *new_value, void *ctx);
 
 /** Called once per cell by the list functions, in ascending bytewise name
  *  order. The views are valid only during the call. */
-typedef int (*rs_cell_entry_cb)(rs_bytes name, rs_bytes value, uint64_t version,
-				void *ctx);
+typedef int (*rs_statecell_entry_cb)(rs_bytes name, rs_bytes value,
+				     uint64_t version, void *ctx);
 
 /**
  * One-shot init: create a cell. Among concurrent inits of one name exactly
@@ -1194,9 +1195,9 @@ typedef int (*rs_cell_entry_cb)(rs_bytes name, rs_bytes value, uint64_t version,
  *         RS_ENOMEM or RS_EIO.
  * Thread safety: any thread.
  */
-RS_API int rs_cell_init(rs_db *db, const rs_run_id *run, const char *name,
-			size_t name_len, const void *val, size_t vlen,
-			uint64_t *version_out);
+RS_API int rs_statecell_init(rs_db *db, const rs_run_id *run, const char *name,
+			     size_t name_len, const void *val, size_t vlen,
+			     uint64_t *version_out);
 
 /**
  * One-shot read of a cell's value and version on the lock-free fast path,
@@ -1210,9 +1211,9 @@ RS_API int rs_cell_init(rs_db *db, const rs_run_id *run, const char *name,
  *         RS_ETOOBIG or RS_EUTF8.
  * Thread safety: any thread.
  */
-RS_API int rs_cell_read(rs_db *db, const rs_run_id *run, const char *name,
-			size_t name_len, void *buf, size_t cap, size_t *len_out,
-			uint64_t *version_out);
+RS_API int rs_statecell_read(rs_db *db, const rs_run_id *run, const char *name,
+			     size_t name_len, void *buf, size_t cap,
+			     size_t *len_out, uint64_t *version_out);
 
 /**
  * One-shot set of an existing cell's value (version + 1).
@@ -1221,9 +1222,9 @@ RS_API int rs_cell_read(rs_db *db, const rs_run_id *run, const char *name,
  *         RS_EUTF8, RS_EARCHIVED, RS_ENOMEM or RS_EIO.
  * Thread safety: any thread.
  */
-RS_API int rs_cell_set(rs_db *db, const rs_run_id *run, const char *name,
-		       size_t name_len, const void *val, size_t vlen,
-		       uint64_t *version_out);
+RS_API int rs_statecell_set(rs_db *db, const rs_run_id *run, const char *name,
+			    size_t name_len, const void *val, size_t vlen,
+			    uint64_t *version_out);
 
 /**
  * One-shot compare-and-swap: set the value only if the cell's version is
@@ -1234,9 +1235,10 @@ RS_API int rs_cell_set(rs_db *db, const rs_run_id *run, const char *name,
  *         RS_ENOMEM or RS_EIO.
  * Thread safety: any thread.
  */
-RS_API int rs_cell_cas(rs_db *db, const rs_run_id *run, const char *name,
-		       size_t name_len, uint64_t expected_version,
-		       const void *val, size_t vlen, uint64_t *version_out);
+RS_API int rs_statecell_cas(rs_db *db, const rs_run_id *run, const char *name,
+			    size_t name_len, uint64_t expected_version,
+			    const void *val, size_t vlen,
+			    uint64_t *version_out);
 
 /**
  * One-shot transition: read the cell, call fn, write what it returns, in
@@ -1254,10 +1256,10 @@ RS_API int rs_cell_cas(rs_db *db, const rs_run_id *run, const char *name,
  *         RS_ENOMEM or RS_EIO.
  * Thread safety: any thread.
  */
-RS_API int rs_cell_transition(rs_db *db, const rs_run_id *run, const char *name,
-			      size_t name_len, unsigned max_attempts,
-			      uint64_t *version_out, rs_cell_transition_fn fn,
-			      void *ctx);
+RS_API int rs_statecell_transition(rs_db *db, const rs_run_id *run,
+				   const char *name, size_t name_len,
+				   unsigned max_attempts, uint64_t *version_out,
+				   rs_statecell_transition_fn fn, void *ctx);
 
 /**
  * One-shot delete. The name's version is remembered, so a later init
@@ -1268,8 +1270,9 @@ RS_API int rs_cell_transition(rs_db *db, const rs_run_id *run, const char *name,
  *         RS_EIO.
  * Thread safety: any thread.
  */
-RS_API int rs_cell_delete(rs_db *db, const rs_run_id *run, const char *name,
-			  size_t name_len, bool *existed_out);
+RS_API int rs_statecell_delete(rs_db *db, const rs_run_id *run,
+			       const char *name, size_t name_len,
+			       bool *existed_out);
 
 /**
  * One-shot listing of the cells whose names start with `prefix`, at one
@@ -1286,13 +1289,14 @@ RS_API int rs_cell_delete(rs_db *db, const rs_run_id *run, const char *name,
  *         RS_ECORRUPT.
  * Thread safety: any thread.
  */
-RS_API int rs_cell_list(rs_db *db, const rs_run_id *run, const char *prefix,
-			size_t prefix_len, const char *after, size_t after_len,
-			size_t limit, bool *more_out, rs_cell_entry_cb cb,
-			void *ctx);
+RS_API int rs_statecell_list(rs_db *db, const rs_run_id *run,
+			     const char *prefix, size_t prefix_len,
+			     const char *after, size_t after_len, size_t limit,
+			     bool *more_out, rs_statecell_entry_cb cb,
+			     void *ctx);
 
 /**
- * Init in a transaction (as rs_cell_init()). The name is read, so of two
+ * Init in a transaction (as rs_statecell_init()). The name is read, so of two
  * transactions initializing it one commits and the other conflicts (and
  * then, retried, gets RS_EEXIST).
  *
@@ -1301,9 +1305,9 @@ RS_API int rs_cell_list(rs_db *db, const rs_run_id *run, const char *prefix,
  *         RS_EDONE, RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: owner thread.
  */
-RS_API int rs_txn_cell_init(rs_txn *txn, const char *name, size_t name_len,
-			    const void *val, size_t vlen,
-			    uint64_t *version_out);
+RS_API int rs_txn_statecell_init(rs_txn *txn, const char *name, size_t name_len,
+				 const void *val, size_t vlen,
+				 uint64_t *version_out);
 
 /**
  * Read a cell in a transaction: its own writes first, then its snapshot.
@@ -1314,57 +1318,60 @@ RS_API int rs_txn_cell_init(rs_txn *txn, const char *name, size_t name_len,
  *         RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: owner thread.
  */
-RS_API int rs_txn_cell_read(rs_txn *txn, const char *name, size_t name_len,
-			    rs_bytes *val_out, uint64_t *version_out);
+RS_API int rs_txn_statecell_read(rs_txn *txn, const char *name, size_t name_len,
+				 rs_bytes *val_out, uint64_t *version_out);
 
 /**
- * Set in a transaction (as rs_cell_set()).
- * @return as rs_txn_cell_init(), with RS_ENOTFOUND for RS_EEXIST.
+ * Set in a transaction (as rs_statecell_set()).
+ * @return as rs_txn_statecell_init(), with RS_ENOTFOUND for RS_EEXIST.
  * Thread safety: owner thread.
  */
-RS_API int rs_txn_cell_set(rs_txn *txn, const char *name, size_t name_len,
-			   const void *val, size_t vlen, uint64_t *version_out);
+RS_API int rs_txn_statecell_set(rs_txn *txn, const char *name, size_t name_len,
+				const void *val, size_t vlen,
+				uint64_t *version_out);
 
 /**
- * Compare-and-swap in a transaction (as rs_cell_cas()), against the
+ * Compare-and-swap in a transaction (as rs_statecell_cas()), against the
  * version in the transaction's view.
- * @return as rs_txn_cell_set(), plus RS_EMISMATCH.
+ * @return as rs_txn_statecell_set(), plus RS_EMISMATCH.
  * Thread safety: owner thread.
  */
-RS_API int rs_txn_cell_cas(rs_txn *txn, const char *name, size_t name_len,
-			   uint64_t expected_version, const void *val,
-			   size_t vlen, uint64_t *version_out);
+RS_API int rs_txn_statecell_cas(rs_txn *txn, const char *name, size_t name_len,
+				uint64_t expected_version, const void *val,
+				size_t vlen, uint64_t *version_out);
 
 /**
  * Transition in a transaction: fn is called once with the value and
  * version in the transaction's view, and its new value is staged. Retry
  * the whole transaction (rs_txn_run()) on conflict.
- * @return 0, fn's nonzero return, and the errors of rs_txn_cell_set().
+ * @return 0, fn's nonzero return, and the errors of rs_txn_statecell_set().
  * Thread safety: owner thread.
  */
-RS_API int rs_txn_cell_transition(rs_txn *txn, const char *name,
-				  size_t name_len, uint64_t *version_out,
-				  rs_cell_transition_fn fn, void *ctx);
+RS_API int rs_txn_statecell_transition(rs_txn *txn, const char *name,
+				       size_t name_len, uint64_t *version_out,
+				       rs_statecell_transition_fn fn,
+				       void *ctx);
 
 /**
- * Delete in a transaction (as rs_cell_delete()).
+ * Delete in a transaction (as rs_statecell_delete()).
  * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EREADONLY, RS_EDONE,
  *         RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: owner thread.
  */
-RS_API int rs_txn_cell_delete(rs_txn *txn, const char *name, size_t name_len,
-			      bool *existed_out);
+RS_API int rs_txn_statecell_delete(rs_txn *txn, const char *name,
+				   size_t name_len, bool *existed_out);
 
 /**
  * List cells in a transaction, merged with its own writes; arguments as
- * rs_cell_list(). The listed prefix joins the read set (as
+ * rs_statecell_list(). The listed prefix joins the read set (as
  * rs_txn_kv_list(): a cell with that prefix created, changed or deleted by
  * another commit makes this one conflict).
  * Thread safety: owner thread.
  */
-RS_API int rs_txn_cell_list(rs_txn *txn, const char *prefix, size_t prefix_len,
-			    const char *after, size_t after_len, size_t limit,
-			    bool *more_out, rs_cell_entry_cb cb, void *ctx);
+RS_API int rs_txn_statecell_list(rs_txn *txn, const char *prefix,
+				 size_t prefix_len, const char *after,
+				 size_t after_len, size_t limit, bool *more_out,
+				 rs_statecell_entry_cb cb, void *ctx);
 
 /* ------------------------------------------------------------------ */
 /* TraceStore                                                          */
@@ -1390,16 +1397,16 @@ RS_API int rs_txn_cell_list(rs_txn *txn, const char *prefix, size_t prefix_len,
  */
 #define RS_TRACE_PENDING (UINT64_C(1) << 63)
 
-/** rs_trace_entry flag: recorded by the current transaction, not yet
+/** rs_trace flag: recorded by the current transaction, not yet
  *  committed: its id is a pending handle and its timestamp is 0. */
 #define RS_TRACE_F_PENDING 0x1u
 
 /**
  * A trace, as read. A borrowed view: its views point into memory whose
  * lifetime the reading function states. Tags are read with
- * rs_trace_entry_tag().
+ * rs_trace_tag().
  */
-typedef struct rs_trace_entry {
+typedef struct rs_trace {
 	uint64_t id;
 	uint64_t parent; /* RS_TRACE_NONE for a root */
 	uint64_t timestamp_ns;
@@ -1408,13 +1415,13 @@ typedef struct rs_trace_entry {
 	size_t ntags;
 	uint32_t flags;	      /* RS_TRACE_F_* */
 	const void *tags_enc; /* private: the encoded tags */
-} rs_trace_entry;
+} rs_trace;
 
 /** Called once per trace, in id order; views valid only during the call. */
-typedef int (*rs_trace_cb)(const rs_trace_entry *t, void *ctx);
+typedef int (*rs_tracestore_trace_cb)(const rs_trace *t, void *ctx);
 /** Called once per trace of a tree, depth 0 for the root. */
-typedef int (*rs_trace_tree_cb)(const rs_trace_entry *t, unsigned depth,
-				void *ctx);
+typedef int (*rs_tracestore_tree_cb)(const rs_trace *t, unsigned depth,
+				     void *ctx);
 
 /**
  * Tag i of a trace, as a view with the trace's own lifetime.
@@ -1422,8 +1429,7 @@ typedef int (*rs_trace_tree_cb)(const rs_trace_entry *t, unsigned depth,
  * @return 0 or RS_EINVAL (NULL argument, i >= t->ntags).
  * Thread safety: any thread.
  */
-RS_API int rs_trace_entry_tag(const rs_trace_entry *t, size_t i,
-			      rs_bytes *tag_out);
+RS_API int rs_trace_tag(const rs_trace *t, size_t i, rs_bytes *tag_out);
 
 /**
  * One-shot record of a trace, in its own commit; never conflicts.
@@ -1440,10 +1446,11 @@ RS_API int rs_trace_entry_tag(const rs_trace_entry *t, size_t i,
  *         RS_EUTF8, RS_EARCHIVED, RS_ENOMEM or RS_EIO.
  * Thread safety: any thread.
  */
-RS_API int rs_trace_record(rs_db *db, const rs_run_id *run, const char *type,
-			   size_t type_len, const void *payload,
-			   size_t payload_len, const rs_bytes *tags,
-			   size_t ntags, uint64_t parent, uint64_t *id_out);
+RS_API int rs_tracestore_record(rs_db *db, const rs_run_id *run,
+				const char *type, size_t type_len,
+				const void *payload, size_t payload_len,
+				const rs_bytes *tags, size_t ntags,
+				uint64_t parent, uint64_t *id_out);
 
 /**
  * One-shot read of one trace on the lock-free fast path. Its type, tags
@@ -1454,9 +1461,9 @@ RS_API int rs_trace_record(rs_db *db, const rs_run_id *run, const char *type,
  * @return 0, RS_ENOTFOUND, RS_ENOSPC, RS_EINVAL or RS_ECORRUPT.
  * Thread safety: any thread.
  */
-RS_API int rs_trace_get(rs_db *db, const rs_run_id *run, uint64_t id,
-			rs_trace_entry *t_out, void *buf, size_t cap,
-			size_t *needed_out);
+RS_API int rs_tracestore_get(rs_db *db, const rs_run_id *run, uint64_t id,
+			     rs_trace *t_out, void *buf, size_t cap,
+			     size_t *needed_out);
 
 /**
  * One-shot query of the traces of one type, at one snapshot, in id order.
@@ -1470,30 +1477,33 @@ RS_API int rs_trace_get(rs_db *db, const rs_run_id *run, uint64_t id,
  *         RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: any thread.
  */
-RS_API int rs_trace_query_by_type(rs_db *db, const rs_run_id *run,
-				  const char *type, size_t type_len,
-				  uint64_t *cursor, size_t limit,
-				  bool *more_out, rs_trace_cb cb, void *ctx);
+RS_API int rs_tracestore_query_by_type(rs_db *db, const rs_run_id *run,
+				       const char *type, size_t type_len,
+				       uint64_t *cursor, size_t limit,
+				       bool *more_out,
+				       rs_tracestore_trace_cb cb, void *ctx);
 
 /**
  * One-shot query of the traces carrying one tag; as
- * rs_trace_query_by_type(). Tags match exactly ("a" never matches "a__b").
+ * rs_tracestore_query_by_type(). Tags match exactly ("a" never matches "a__b").
  * Thread safety: any thread.
  */
-RS_API int rs_trace_query_by_tag(rs_db *db, const rs_run_id *run,
-				 const char *tag, size_t tag_len,
-				 uint64_t *cursor, size_t limit, bool *more_out,
-				 rs_trace_cb cb, void *ctx);
+RS_API int rs_tracestore_query_by_tag(rs_db *db, const rs_run_id *run,
+				      const char *tag, size_t tag_len,
+				      uint64_t *cursor, size_t limit,
+				      bool *more_out, rs_tracestore_trace_cb cb,
+				      void *ctx);
 
 /**
  * One-shot query of the children of a trace, in id order; as
- * rs_trace_query_by_type(). An id without children gives none (not
+ * rs_tracestore_query_by_type(). An id without children gives none (not
  * RS_ENOTFOUND).
  * Thread safety: any thread.
  */
-RS_API int rs_trace_children(rs_db *db, const rs_run_id *run, uint64_t parent,
-			     uint64_t *cursor, size_t limit, bool *more_out,
-			     rs_trace_cb cb, void *ctx);
+RS_API int rs_tracestore_children(rs_db *db, const rs_run_id *run,
+				  uint64_t parent, uint64_t *cursor,
+				  size_t limit, bool *more_out,
+				  rs_tracestore_trace_cb cb, void *ctx);
 
 /**
  * One-shot query of the traces with t0 <= timestamp_ns < t1, in id order;
@@ -1505,9 +1515,11 @@ RS_API int rs_trace_children(rs_db *db, const rs_run_id *run, uint64_t parent,
  *         RS_ECORRUPT.
  * Thread safety: any thread.
  */
-RS_API int rs_trace_query_by_time(rs_db *db, const rs_run_id *run, uint64_t t0,
-				  uint64_t t1, uint64_t *cursor, size_t limit,
-				  bool *more_out, rs_trace_cb cb, void *ctx);
+RS_API int rs_tracestore_query_by_time(rs_db *db, const rs_run_id *run,
+				       uint64_t t0, uint64_t t1,
+				       uint64_t *cursor, size_t limit,
+				       bool *more_out,
+				       rs_tracestore_trace_cb cb, void *ctx);
 
 /**
  * One-shot walk of the tree under `root`, at one snapshot, depth first,
@@ -1518,9 +1530,9 @@ RS_API int rs_trace_query_by_time(rs_db *db, const rs_run_id *run, uint64_t t0,
  *         RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: any thread.
  */
-RS_API int rs_trace_get_tree(rs_db *db, const rs_run_id *run, uint64_t root,
-			     unsigned max_depth, rs_trace_tree_cb cb,
-			     void *ctx);
+RS_API int rs_tracestore_get_tree(rs_db *db, const rs_run_id *run,
+				  uint64_t root, unsigned max_depth,
+				  rs_tracestore_tree_cb cb, void *ctx);
 
 /**
  * Record a trace in a transaction. Its id is assigned at commit (never
@@ -1542,10 +1554,11 @@ RS_API int rs_trace_get_tree(rs_db *db, const rs_run_id *run, uint64_t root,
  *         RS_EUTF8, RS_EREADONLY, RS_EDONE or RS_ENOMEM.
  * Thread safety: owner thread.
  */
-RS_API int rs_txn_trace_record(rs_txn *txn, const char *type, size_t type_len,
-			       const void *payload, size_t payload_len,
-			       const rs_bytes *tags, size_t ntags,
-			       uint64_t parent, uint64_t *id_out);
+RS_API int rs_txn_tracestore_record(rs_txn *txn, const char *type,
+				    size_t type_len, const void *payload,
+				    size_t payload_len, const rs_bytes *tags,
+				    size_t ntags, uint64_t parent,
+				    uint64_t *id_out);
 
 /**
  * Read one trace (committed id or pending handle) in a transaction.
@@ -1554,39 +1567,43 @@ RS_API int rs_txn_trace_record(rs_txn *txn, const char *type, size_t type_len,
  * @return 0, RS_ENOTFOUND, RS_EINVAL, RS_EDONE, RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: owner thread.
  */
-RS_API int rs_txn_trace_get(rs_txn *txn, uint64_t id, rs_trace_entry *t_out);
+RS_API int rs_txn_tracestore_get(rs_txn *txn, uint64_t id, rs_trace *t_out);
 
-/** rs_trace_query_by_type() in a transaction's view. Thread safety: owner
+/** rs_tracestore_query_by_type() in a transaction's view. Thread safety: owner
  *  thread. */
-RS_API int rs_txn_trace_query_by_type(rs_txn *txn, const char *type,
-				      size_t type_len, uint64_t *cursor,
-				      size_t limit, bool *more_out,
-				      rs_trace_cb cb, void *ctx);
+RS_API int rs_txn_tracestore_query_by_type(rs_txn *txn, const char *type,
+					   size_t type_len, uint64_t *cursor,
+					   size_t limit, bool *more_out,
+					   rs_tracestore_trace_cb cb,
+					   void *ctx);
 
-/** rs_trace_query_by_tag() in a transaction's view. Thread safety: owner
+/** rs_tracestore_query_by_tag() in a transaction's view. Thread safety: owner
  *  thread. */
-RS_API int rs_txn_trace_query_by_tag(rs_txn *txn, const char *tag,
-				     size_t tag_len, uint64_t *cursor,
-				     size_t limit, bool *more_out,
-				     rs_trace_cb cb, void *ctx);
+RS_API int rs_txn_tracestore_query_by_tag(rs_txn *txn, const char *tag,
+					  size_t tag_len, uint64_t *cursor,
+					  size_t limit, bool *more_out,
+					  rs_tracestore_trace_cb cb, void *ctx);
 
-/** rs_trace_children() in a transaction's view (parent may be a pending
+/** rs_tracestore_children() in a transaction's view (parent may be a pending
  *  handle). Thread safety: owner thread. */
-RS_API int rs_txn_trace_children(rs_txn *txn, uint64_t parent, uint64_t *cursor,
-				 size_t limit, bool *more_out, rs_trace_cb cb,
-				 void *ctx);
-
-/** rs_trace_query_by_time() on the committed traces of the transaction's
- *  snapshot. Thread safety: owner thread. */
-RS_API int rs_txn_trace_query_by_time(rs_txn *txn, uint64_t t0, uint64_t t1,
+RS_API int rs_txn_tracestore_children(rs_txn *txn, uint64_t parent,
 				      uint64_t *cursor, size_t limit,
-				      bool *more_out, rs_trace_cb cb,
+				      bool *more_out, rs_tracestore_trace_cb cb,
 				      void *ctx);
 
-/** rs_trace_get_tree() in a transaction's view (root may be a pending
+/** rs_tracestore_query_by_time() on the committed traces of the transaction's
+ *  snapshot. Thread safety: owner thread. */
+RS_API int rs_txn_tracestore_query_by_time(rs_txn *txn, uint64_t t0,
+					   uint64_t t1, uint64_t *cursor,
+					   size_t limit, bool *more_out,
+					   rs_tracestore_trace_cb cb,
+					   void *ctx);
+
+/** rs_tracestore_get_tree() in a transaction's view (root may be a pending
  *  handle). Thread safety: owner thread. */
-RS_API int rs_txn_trace_get_tree(rs_txn *txn, uint64_t root, unsigned max_depth,
-				 rs_trace_tree_cb cb, void *ctx);
+RS_API int rs_txn_tracestore_get_tree(rs_txn *txn, uint64_t root,
+				      unsigned max_depth,
+				      rs_tracestore_tree_cb cb, void *ctx);
 
 /* ------------------------------------------------------------------ */
 /* RunIndex                                                            */
@@ -1630,7 +1647,8 @@ RS_API const char *rs_run_status_name(rs_run_status status);
  * statuses and from == to are not.
  * Thread safety: any thread.
  */
-RS_API bool rs_run_transition_allowed(rs_run_status from, rs_run_status to);
+RS_API bool rs_runindex_transition_allowed(rs_run_status from,
+					   rs_run_status to);
 
 /**
  * A registered run, as read. A borrowed view: name, metadata and tags
@@ -1652,7 +1670,7 @@ typedef struct rs_run_info {
 
 /** Called once per run by the list and query functions, in registration
  *  order; the views are valid only during the call. */
-typedef int (*rs_run_cb)(const rs_run_info *info, void *ctx);
+typedef int (*rs_runindex_run_cb)(const rs_run_info *info, void *ctx);
 
 /**
  * Tag i of a run, as a view with the info's own lifetime.
@@ -1740,7 +1758,7 @@ RS_API int rs_runindex_get_by_name(rs_db *db, const char *name, size_t name_len,
  * Thread safety: any thread.
  */
 RS_API int rs_runindex_list(rs_db *db, uint64_t *cursor, size_t limit,
-			    bool *more_out, rs_run_cb cb, void *ctx);
+			    bool *more_out, rs_runindex_run_cb cb, void *ctx);
 
 /**
  * The registered runs in one status, in registration order; as
@@ -1750,7 +1768,8 @@ RS_API int rs_runindex_list(rs_db *db, uint64_t *cursor, size_t limit,
  */
 RS_API int rs_runindex_query_by_status(rs_db *db, rs_run_status status,
 				       uint64_t *cursor, size_t limit,
-				       bool *more_out, rs_run_cb cb, void *ctx);
+				       bool *more_out, rs_runindex_run_cb cb,
+				       void *ctx);
 
 /**
  * The registered runs carrying a tag, in registration order, through a
@@ -1759,7 +1778,8 @@ RS_API int rs_runindex_query_by_status(rs_db *db, rs_run_status status,
  */
 RS_API int rs_runindex_query_by_tag(rs_db *db, const char *tag, size_t tag_len,
 				    uint64_t *cursor, size_t limit,
-				    bool *more_out, rs_run_cb cb, void *ctx);
+				    bool *more_out, rs_runindex_run_cb cb,
+				    void *ctx);
 
 /**
  * The registered runs whose parent is `parent`, in registration order,
@@ -1768,7 +1788,8 @@ RS_API int rs_runindex_query_by_tag(rs_db *db, const char *tag, size_t tag_len,
  */
 RS_API int rs_runindex_query_by_parent(rs_db *db, const rs_run_id *parent,
 				       uint64_t *cursor, size_t limit,
-				       bool *more_out, rs_run_cb cb, void *ctx);
+				       bool *more_out, rs_runindex_run_cb cb,
+				       void *ctx);
 
 /**
  * Move a run to status `to`. Entering Archived makes the run's data

@@ -287,7 +287,7 @@ int rs_db_checkpoint(rs_db *db)
 	return db->dur.ops->checkpoint(db->dur.state);
 }
 
-int rs_db_get_stats(rs_db *db, rs_db_stats *out)
+int rs_db_stat(rs_db *db, rs_db_stats *out)
 {
 	RS_CHECK_ARG(db && out);
 	if (out->version != RS_DB_STATS_VERSION)

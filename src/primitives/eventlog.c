@@ -304,8 +304,8 @@ static int view_read(rs_txn *txn, uint64_t seq, rs_event *ev)
 	return 0;
 }
 
-static int view_range(rs_txn *txn, uint64_t start, uint64_t end, rs_event_cb cb,
-		      void *ctx)
+static int view_range(rs_txn *txn, uint64_t start, uint64_t end,
+		      rs_eventlog_event_cb cb, void *ctx)
 {
 	uint64_t seq = start, len, k = 0;
 	rs_event ev;
@@ -358,7 +358,7 @@ static bool pending_is_type(const el_append *a, const char *type, size_t tlen)
 
 static int view_by_type(rs_txn *txn, const char *type, size_t tlen,
 			uint64_t *cursor, size_t limit, bool *more_out,
-			rs_event_cb cb, void *ctx)
+			rs_eventlog_event_cb cb, void *ctx)
 {
 	unsigned char prefix[RS__OL_PREFIX_MAX];
 	size_t plen = rs__ol_prefix(prefix, K_TYPE, type, tlen);
@@ -553,7 +553,7 @@ int rs_eventlog_head(rs_db *db, const rs_run_id *run, uint64_t *len_out,
 }
 
 int rs_eventlog_read_range(rs_db *db, const rs_run_id *run, uint64_t start,
-			   uint64_t end, rs_event_cb cb, void *ctx)
+			   uint64_t end, rs_eventlog_event_cb cb, void *ctx)
 {
 	rs_txn *txn;
 	int rc;
@@ -568,7 +568,7 @@ int rs_eventlog_read_range(rs_db *db, const rs_run_id *run, uint64_t start,
 
 int rs_eventlog_read_by_type(rs_db *db, const rs_run_id *run, const char *type,
 			     size_t type_len, uint64_t *cursor, size_t limit,
-			     bool *more_out, rs_event_cb cb, void *ctx)
+			     bool *more_out, rs_eventlog_event_cb cb, void *ctx)
 {
 	rs_txn *txn;
 	int rc;
@@ -606,7 +606,7 @@ int rs_txn_eventlog_read(rs_txn *txn, uint64_t seq, rs_event *ev_out)
 }
 
 int rs_txn_eventlog_read_range(rs_txn *txn, uint64_t start, uint64_t end,
-			       rs_event_cb cb, void *ctx)
+			       rs_eventlog_event_cb cb, void *ctx)
 {
 	RS_TRY(rs__prim_check_txn(txn));
 	RS_CHECK_ARG(cb && start <= end);
@@ -639,7 +639,7 @@ int rs_txn_eventlog_head(rs_txn *txn, uint64_t *len_out, uint8_t *hash_out)
 
 int rs_txn_eventlog_read_by_type(rs_txn *txn, const char *type, size_t type_len,
 				 uint64_t *cursor, size_t limit, bool *more_out,
-				 rs_event_cb cb, void *ctx)
+				 rs_eventlog_event_cb cb, void *ctx)
 {
 	RS_TRY(rs__prim_check_txn(txn));
 	RS_TRY(rs__prim_check_text(type, type_len, RS_TYPE_MAX));

@@ -70,7 +70,7 @@ const char *rs_run_status_name(rs_run_status status)
 	return "unknown";
 }
 
-bool rs_run_transition_allowed(rs_run_status from, rs_run_status to)
+bool rs_runindex_transition_allowed(rs_run_status from, rs_run_status to)
 {
 	switch (from) {
 	case RS_RUN_ACTIVE:
@@ -326,7 +326,7 @@ static int transition_step(rs__cc *cc, void *arg)
 	RS_TRY(rec_parse(v.data, v.len, &t->id, &r));
 	if (t->from_out)
 		*t->from_out = r.info.status;
-	if (!rs_run_transition_allowed(r.info.status, t->to))
+	if (!rs_runindex_transition_allowed(r.info.status, t->to))
 		return RS_ETRANSITION;
 	if (!(rec = rs__cc_alloc(cc, v.len)))
 		return RS_ENOMEM;
@@ -517,8 +517,8 @@ out:
 /* Walk one ordinal list of run ids, skipping holes and, when `status` is
  * valid, runs in another status. */
 static int walk(rs_db *db, const unsigned char *prefix, size_t plen, int status,
-		uint64_t *cursor, size_t limit, bool *more_out, rs_run_cb cb,
-		void *ctx)
+		uint64_t *cursor, size_t limit, bool *more_out,
+		rs_runindex_run_cb cb, void *ctx)
 {
 	unsigned char key[17];
 	uint64_t n, pos = *cursor;
@@ -570,7 +570,7 @@ out:
 }
 
 int rs_runindex_list(rs_db *db, uint64_t *cursor, size_t limit, bool *more_out,
-		     rs_run_cb cb, void *ctx)
+		     rs_runindex_run_cb cb, void *ctx)
 {
 	unsigned char prefix[RS__OL_PREFIX_MAX];
 
@@ -581,7 +581,7 @@ int rs_runindex_list(rs_db *db, uint64_t *cursor, size_t limit, bool *more_out,
 
 int rs_runindex_query_by_status(rs_db *db, rs_run_status status,
 				uint64_t *cursor, size_t limit, bool *more_out,
-				rs_run_cb cb, void *ctx)
+				rs_runindex_run_cb cb, void *ctx)
 {
 	unsigned char prefix[RS__OL_PREFIX_MAX];
 
@@ -592,7 +592,7 @@ int rs_runindex_query_by_status(rs_db *db, rs_run_status status,
 
 int rs_runindex_query_by_tag(rs_db *db, const char *tag, size_t tag_len,
 			     uint64_t *cursor, size_t limit, bool *more_out,
-			     rs_run_cb cb, void *ctx)
+			     rs_runindex_run_cb cb, void *ctx)
 {
 	unsigned char prefix[RS__OL_PREFIX_MAX];
 
@@ -604,7 +604,7 @@ int rs_runindex_query_by_tag(rs_db *db, const char *tag, size_t tag_len,
 
 int rs_runindex_query_by_parent(rs_db *db, const rs_run_id *parent,
 				uint64_t *cursor, size_t limit, bool *more_out,
-				rs_run_cb cb, void *ctx)
+				rs_runindex_run_cb cb, void *ctx)
 {
 	unsigned char prefix[RS__OL_PREFIX_MAX];
 

@@ -54,7 +54,7 @@ typedef struct cell_args {
 	unsigned char *val; /* u64 version + value, in the arena */
 	size_t vlen;
 	uint64_t expected;
-	rs_cell_transition_fn fn;
+	rs_statecell_transition_fn fn;
 	void *fn_ctx;
 	/* results */
 	uint64_t version;
@@ -246,9 +246,9 @@ static int oneshot(rs_db *db, const rs_run_id *run, enum cell_op op,
 	return rs__txn_commit(txn);
 }
 
-int rs_cell_init(rs_db *db, const rs_run_id *run, const char *name,
-		 size_t name_len, const void *val, size_t vlen,
-		 uint64_t *version_out)
+int rs_statecell_init(rs_db *db, const rs_run_id *run, const char *name,
+		      size_t name_len, const void *val, size_t vlen,
+		      uint64_t *version_out)
 {
 	RS_TRY(rs__prim_check_db_run(db, run));
 	RS_TRY(check_write(name, name_len, val, vlen));
@@ -256,9 +256,9 @@ int rs_cell_init(rs_db *db, const rs_run_id *run, const char *name,
 		       version_out);
 }
 
-int rs_cell_set(rs_db *db, const rs_run_id *run, const char *name,
-		size_t name_len, const void *val, size_t vlen,
-		uint64_t *version_out)
+int rs_statecell_set(rs_db *db, const rs_run_id *run, const char *name,
+		     size_t name_len, const void *val, size_t vlen,
+		     uint64_t *version_out)
 {
 	RS_TRY(rs__prim_check_db_run(db, run));
 	RS_TRY(check_write(name, name_len, val, vlen));
@@ -266,9 +266,9 @@ int rs_cell_set(rs_db *db, const rs_run_id *run, const char *name,
 		       version_out);
 }
 
-int rs_cell_cas(rs_db *db, const rs_run_id *run, const char *name,
-		size_t name_len, uint64_t expected_version, const void *val,
-		size_t vlen, uint64_t *version_out)
+int rs_statecell_cas(rs_db *db, const rs_run_id *run, const char *name,
+		     size_t name_len, uint64_t expected_version,
+		     const void *val, size_t vlen, uint64_t *version_out)
 {
 	RS_TRY(rs__prim_check_db_run(db, run));
 	RS_TRY(check_write(name, name_len, val, vlen));
@@ -276,8 +276,8 @@ int rs_cell_cas(rs_db *db, const rs_run_id *run, const char *name,
 		       vlen, version_out);
 }
 
-int rs_cell_delete(rs_db *db, const rs_run_id *run, const char *name,
-		   size_t name_len, bool *existed_out)
+int rs_statecell_delete(rs_db *db, const rs_run_id *run, const char *name,
+			size_t name_len, bool *existed_out)
 {
 	RS_TRY(rs__prim_check_db_run(db, run));
 	RS_TRY(check_name(name, name_len));
@@ -309,9 +309,9 @@ static int sink_cell(const void *val, size_t len, void *arg)
 	return 0;
 }
 
-int rs_cell_read(rs_db *db, const rs_run_id *run, const char *name,
-		 size_t name_len, void *buf, size_t cap, size_t *len_out,
-		 uint64_t *version_out)
+int rs_statecell_read(rs_db *db, const rs_run_id *run, const char *name,
+		      size_t name_len, void *buf, size_t cap, size_t *len_out,
+		      uint64_t *version_out)
 {
 	struct cell_sink cs = { buf, cap, 0, 0 };
 	unsigned char key[CELL_KEY_MAX];
@@ -338,7 +338,7 @@ int rs_cell_read(rs_db *db, const rs_run_id *run, const char *name,
 struct transition_ctx {
 	const char *name;
 	size_t nlen;
-	rs_cell_transition_fn fn;
+	rs_statecell_transition_fn fn;
 	void *ctx;
 	uint64_t version;
 };
@@ -373,10 +373,10 @@ static int transition_body(rs_txn *txn, void *arg)
 	return rc;
 }
 
-int rs_cell_transition(rs_db *db, const rs_run_id *run, const char *name,
-		       size_t name_len, unsigned max_attempts,
-		       uint64_t *version_out, rs_cell_transition_fn fn,
-		       void *ctx)
+int rs_statecell_transition(rs_db *db, const rs_run_id *run, const char *name,
+			    size_t name_len, unsigned max_attempts,
+			    uint64_t *version_out,
+			    rs_statecell_transition_fn fn, void *ctx)
 {
 	struct transition_ctx tc = { name, name_len, fn, ctx, 0 };
 	int rc;
@@ -392,8 +392,8 @@ int rs_cell_transition(rs_db *db, const rs_run_id *run, const char *name,
 
 /* ---- in a transaction ---- */
 
-int rs_txn_cell_init(rs_txn *txn, const char *name, size_t name_len,
-		     const void *val, size_t vlen, uint64_t *version_out)
+int rs_txn_statecell_init(rs_txn *txn, const char *name, size_t name_len,
+			  const void *val, size_t vlen, uint64_t *version_out)
 {
 	cell_args a = { 0 };
 
@@ -405,8 +405,8 @@ int rs_txn_cell_init(rs_txn *txn, const char *name, size_t name_len,
 	return 0;
 }
 
-int rs_txn_cell_read(rs_txn *txn, const char *name, size_t name_len,
-		     rs_bytes *val_out, uint64_t *version_out)
+int rs_txn_statecell_read(rs_txn *txn, const char *name, size_t name_len,
+			  rs_bytes *val_out, uint64_t *version_out)
 {
 	cell_io io = { txn, NULL };
 	cell_args a = { 0 };
@@ -422,8 +422,8 @@ int rs_txn_cell_read(rs_txn *txn, const char *name, size_t name_len,
 	return 0;
 }
 
-int rs_txn_cell_set(rs_txn *txn, const char *name, size_t name_len,
-		    const void *val, size_t vlen, uint64_t *version_out)
+int rs_txn_statecell_set(rs_txn *txn, const char *name, size_t name_len,
+			 const void *val, size_t vlen, uint64_t *version_out)
 {
 	cell_args a = { 0 };
 
@@ -435,9 +435,9 @@ int rs_txn_cell_set(rs_txn *txn, const char *name, size_t name_len,
 	return 0;
 }
 
-int rs_txn_cell_cas(rs_txn *txn, const char *name, size_t name_len,
-		    uint64_t expected_version, const void *val, size_t vlen,
-		    uint64_t *version_out)
+int rs_txn_statecell_cas(rs_txn *txn, const char *name, size_t name_len,
+			 uint64_t expected_version, const void *val,
+			 size_t vlen, uint64_t *version_out)
 {
 	cell_args a = { 0 };
 
@@ -450,9 +450,9 @@ int rs_txn_cell_cas(rs_txn *txn, const char *name, size_t name_len,
 	return 0;
 }
 
-int rs_txn_cell_transition(rs_txn *txn, const char *name, size_t name_len,
-			   uint64_t *version_out, rs_cell_transition_fn fn,
-			   void *ctx)
+int rs_txn_statecell_transition(rs_txn *txn, const char *name, size_t name_len,
+				uint64_t *version_out,
+				rs_statecell_transition_fn fn, void *ctx)
 {
 	cell_args a = { 0 };
 	int rc;
@@ -468,8 +468,8 @@ int rs_txn_cell_transition(rs_txn *txn, const char *name, size_t name_len,
 	return rc;
 }
 
-int rs_txn_cell_delete(rs_txn *txn, const char *name, size_t name_len,
-		       bool *existed_out)
+int rs_txn_statecell_delete(rs_txn *txn, const char *name, size_t name_len,
+			    bool *existed_out)
 {
 	cell_args a = { 0 };
 
@@ -484,7 +484,7 @@ int rs_txn_cell_delete(rs_txn *txn, const char *name, size_t name_len,
 /* ---- listing ---- */
 
 struct list_ctx {
-	rs_cell_entry_cb cb;
+	rs_statecell_entry_cb cb;
 	void *ctx;
 };
 
@@ -504,7 +504,7 @@ static int list_entry(rs_bytes key, rs_bytes val, void *arg)
 
 static int do_list(rs_txn *txn, const char *prefix, size_t plen,
 		   const char *after, size_t alen, size_t limit, bool *more_out,
-		   rs_cell_entry_cb cb, void *ctx)
+		   rs_statecell_entry_cb cb, void *ctx)
 {
 	unsigned char pkey[CELL_KEY_MAX], akey[CELL_KEY_MAX];
 	struct list_ctx lc = { cb, ctx };
@@ -525,9 +525,10 @@ static int do_list(rs_txn *txn, const char *prefix, size_t plen,
 			    &lc);
 }
 
-int rs_cell_list(rs_db *db, const rs_run_id *run, const char *prefix,
-		 size_t prefix_len, const char *after, size_t after_len,
-		 size_t limit, bool *more_out, rs_cell_entry_cb cb, void *ctx)
+int rs_statecell_list(rs_db *db, const rs_run_id *run, const char *prefix,
+		      size_t prefix_len, const char *after, size_t after_len,
+		      size_t limit, bool *more_out, rs_statecell_entry_cb cb,
+		      void *ctx)
 {
 	rs_txn *txn;
 	int rc;
@@ -540,9 +541,9 @@ int rs_cell_list(rs_db *db, const rs_run_id *run, const char *prefix,
 	return rc;
 }
 
-int rs_txn_cell_list(rs_txn *txn, const char *prefix, size_t prefix_len,
-		     const char *after, size_t after_len, size_t limit,
-		     bool *more_out, rs_cell_entry_cb cb, void *ctx)
+int rs_txn_statecell_list(rs_txn *txn, const char *prefix, size_t prefix_len,
+			  const char *after, size_t after_len, size_t limit,
+			  bool *more_out, rs_statecell_entry_cb cb, void *ctx)
 {
 	RS_TRY(rs__prim_check_txn(txn));
 	return do_list(txn, prefix, prefix_len, after, after_len, limit,

@@ -77,8 +77,7 @@ static size_t child_prefix(unsigned char *prefix, uint64_t parent)
 }
 
 /* Parse a trace value; views point into it. */
-static int trace_parse(const void *data, size_t len, uint64_t id,
-		       rs_trace_entry *t)
+static int trace_parse(const void *data, size_t len, uint64_t id, rs_trace *t)
 {
 	const unsigned char *p = data;
 	size_t off, tags;
@@ -110,7 +109,7 @@ static int trace_parse(const void *data, size_t len, uint64_t id,
 	return 0;
 }
 
-static void pending_view(const tr_record *r, rs_trace_entry *t)
+static void pending_view(const tr_record *r, rs_trace *t)
 {
 	(void)trace_parse(r->val, r->vlen, r->handle, t);
 	t->parent = r->parent;
@@ -118,7 +117,7 @@ static void pending_view(const tr_record *r, rs_trace_entry *t)
 	t->flags = RS_TRACE_F_PENDING;
 }
 
-int rs_trace_entry_tag(const rs_trace_entry *t, size_t i, rs_bytes *tag_out)
+int rs_trace_tag(const rs_trace *t, size_t i, rs_bytes *tag_out)
 {
 	RS_CHECK_ARG(t && tag_out && i < t->ntags);
 	return rs__tags_at(t->tags_enc, t->ntags, i, tag_out);
@@ -147,7 +146,7 @@ static int record_step(rs__cc *cc, void *arg)
 	unsigned char *idv, *meta;
 	uint64_t count, last, ts, now = rs__clock_realtime_ns();
 	uint64_t parent = r->parent;
-	rs_trace_entry t;
+	rs_trace t;
 	rs_bytes v, tag;
 
 	RS_TRY(read_meta(rs__cc_read(cc, TAG, meta_key, 1, &v), v, &count,
@@ -232,10 +231,10 @@ static int stage_record(rs_txn *txn, const char *type, size_t tlen,
 	return 0;
 }
 
-int rs_trace_record(rs_db *db, const rs_run_id *run, const char *type,
-		    size_t type_len, const void *payload, size_t payload_len,
-		    const rs_bytes *tags, size_t ntags, uint64_t parent,
-		    uint64_t *id_out)
+int rs_tracestore_record(rs_db *db, const rs_run_id *run, const char *type,
+			 size_t type_len, const void *payload,
+			 size_t payload_len, const rs_bytes *tags, size_t ntags,
+			 uint64_t parent, uint64_t *id_out)
 {
 	rs_txn *txn;
 	int rc;
@@ -266,7 +265,7 @@ static const tr_record *pending_get(const rs_txn *txn, uint64_t handle)
 	return txn->steps[k].arg;
 }
 
-static int view_get(rs_txn *txn, uint64_t id, rs_trace_entry *t)
+static int view_get(rs_txn *txn, uint64_t id, rs_trace *t)
 {
 	unsigned char key[9];
 	const tr_record *r;
@@ -295,7 +294,7 @@ typedef struct matcher {
 
 static bool pending_matches(const tr_record *r, const matcher *m)
 {
-	rs_trace_entry t;
+	rs_trace t;
 	rs_bytes tag;
 
 	if (m->kind == K_CHILD)
@@ -325,7 +324,7 @@ static size_t matcher_prefix(const matcher *m, unsigned char *prefix)
  * end.
  */
 static int list_at(rs_txn *txn, const matcher *m, const unsigned char *prefix,
-		   size_t plen, uint64_t n, uint64_t pos, rs_trace_entry *t)
+		   size_t plen, uint64_t n, uint64_t pos, rs_trace *t)
 {
 	rs_bytes v;
 	int rc;
@@ -362,12 +361,13 @@ static int list_len(rs_txn *txn, const matcher *m, const unsigned char *prefix,
 }
 
 static int view_query(rs_txn *txn, const matcher *m, uint64_t *cursor,
-		      size_t limit, bool *more_out, rs_trace_cb cb, void *ctx)
+		      size_t limit, bool *more_out, rs_tracestore_trace_cb cb,
+		      void *ctx)
 {
 	unsigned char prefix[RS__OL_PREFIX_MAX];
 	size_t plen = matcher_prefix(m, prefix), done = 0;
 	uint64_t n, pos = *cursor;
-	rs_trace_entry t;
+	rs_trace t;
 	int rc = 0;
 
 	RS_TRY(list_len(txn, m, prefix, plen, &n));
@@ -393,7 +393,7 @@ static int view_query(rs_txn *txn, const matcher *m, uint64_t *cursor,
 static int time_lower_bound(rs_txn *txn, uint64_t lo, uint64_t hi, uint64_t t0,
 			    uint64_t *out)
 {
-	rs_trace_entry t;
+	rs_trace t;
 
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
@@ -410,11 +410,12 @@ static int time_lower_bound(rs_txn *txn, uint64_t lo, uint64_t hi, uint64_t t0,
 }
 
 static int view_by_time(rs_txn *txn, uint64_t t0, uint64_t t1, uint64_t *cursor,
-			size_t limit, bool *more_out, rs_trace_cb cb, void *ctx)
+			size_t limit, bool *more_out, rs_tracestore_trace_cb cb,
+			void *ctx)
 {
 	uint64_t count, last, id;
 	size_t done = 0;
-	rs_trace_entry t;
+	rs_trace t;
 	rs_bytes v;
 	int rc;
 
@@ -452,13 +453,13 @@ typedef struct frame {
 
 /* Depth first, pre-order, with an explicit stack (depth-bounded). */
 static int view_tree(rs_txn *txn, uint64_t root, unsigned max_depth,
-		     rs_trace_tree_cb cb, void *ctx)
+		     rs_tracestore_tree_cb cb, void *ctx)
 {
 	const rs__alloc *a = &txn->db->alloc;
 	unsigned char prefix[RS__OL_PREFIX_MAX];
 	frame *stack = NULL;
 	size_t cap = 0, top = 0;
-	rs_trace_entry t;
+	rs_trace t;
 	matcher m = { K_CHILD, NULL, 0, 0 };
 	int rc;
 
@@ -512,7 +513,7 @@ static int view_tree(rs_txn *txn, uint64_t root, unsigned max_depth,
 
 struct trace_sink {
 	uint64_t id;
-	rs_trace_entry *t;
+	rs_trace *t;
 	void *buf;
 	size_t cap;
 	size_t need;
@@ -529,9 +530,9 @@ static int sink_trace(const void *val, size_t len, void *arg)
 	return trace_parse(ts->buf, len, ts->id, ts->t);
 }
 
-int rs_trace_get(rs_db *db, const rs_run_id *run, uint64_t id,
-		 rs_trace_entry *t_out, void *buf, size_t cap,
-		 size_t *needed_out)
+int rs_tracestore_get(rs_db *db, const rs_run_id *run, uint64_t id,
+		      rs_trace *t_out, void *buf, size_t cap,
+		      size_t *needed_out)
 {
 	struct trace_sink ts = { id, t_out, buf, cap, 0 };
 	unsigned char key[9];
@@ -554,7 +555,7 @@ int rs_trace_get(rs_db *db, const rs_run_id *run, uint64_t id,
 
 static int oneshot_query(rs_db *db, const rs_run_id *run, const matcher *m,
 			 uint64_t *cursor, size_t limit, bool *more_out,
-			 rs_trace_cb cb, void *ctx)
+			 rs_tracestore_trace_cb cb, void *ctx)
 {
 	rs_txn *txn;
 	int rc;
@@ -566,9 +567,10 @@ static int oneshot_query(rs_db *db, const rs_run_id *run, const matcher *m,
 	return rc;
 }
 
-int rs_trace_query_by_type(rs_db *db, const rs_run_id *run, const char *type,
-			   size_t type_len, uint64_t *cursor, size_t limit,
-			   bool *more_out, rs_trace_cb cb, void *ctx)
+int rs_tracestore_query_by_type(rs_db *db, const rs_run_id *run,
+				const char *type, size_t type_len,
+				uint64_t *cursor, size_t limit, bool *more_out,
+				rs_tracestore_trace_cb cb, void *ctx)
 {
 	matcher m = { K_TYPE, type, type_len, 0 };
 
@@ -577,9 +579,10 @@ int rs_trace_query_by_type(rs_db *db, const rs_run_id *run, const char *type,
 	return oneshot_query(db, run, &m, cursor, limit, more_out, cb, ctx);
 }
 
-int rs_trace_query_by_tag(rs_db *db, const rs_run_id *run, const char *tag,
-			  size_t tag_len, uint64_t *cursor, size_t limit,
-			  bool *more_out, rs_trace_cb cb, void *ctx)
+int rs_tracestore_query_by_tag(rs_db *db, const rs_run_id *run, const char *tag,
+			       size_t tag_len, uint64_t *cursor, size_t limit,
+			       bool *more_out, rs_tracestore_trace_cb cb,
+			       void *ctx)
 {
 	matcher m = { K_TAG, tag, tag_len, 0 };
 
@@ -588,9 +591,9 @@ int rs_trace_query_by_tag(rs_db *db, const rs_run_id *run, const char *tag,
 	return oneshot_query(db, run, &m, cursor, limit, more_out, cb, ctx);
 }
 
-int rs_trace_children(rs_db *db, const rs_run_id *run, uint64_t parent,
-		      uint64_t *cursor, size_t limit, bool *more_out,
-		      rs_trace_cb cb, void *ctx)
+int rs_tracestore_children(rs_db *db, const rs_run_id *run, uint64_t parent,
+			   uint64_t *cursor, size_t limit, bool *more_out,
+			   rs_tracestore_trace_cb cb, void *ctx)
 {
 	matcher m = { K_CHILD, NULL, 0, parent };
 
@@ -599,9 +602,10 @@ int rs_trace_children(rs_db *db, const rs_run_id *run, uint64_t parent,
 	return oneshot_query(db, run, &m, cursor, limit, more_out, cb, ctx);
 }
 
-int rs_trace_query_by_time(rs_db *db, const rs_run_id *run, uint64_t t0,
-			   uint64_t t1, uint64_t *cursor, size_t limit,
-			   bool *more_out, rs_trace_cb cb, void *ctx)
+int rs_tracestore_query_by_time(rs_db *db, const rs_run_id *run, uint64_t t0,
+				uint64_t t1, uint64_t *cursor, size_t limit,
+				bool *more_out, rs_tracestore_trace_cb cb,
+				void *ctx)
 {
 	rs_txn *txn;
 	int rc;
@@ -614,8 +618,9 @@ int rs_trace_query_by_time(rs_db *db, const rs_run_id *run, uint64_t t0,
 	return rc;
 }
 
-int rs_trace_get_tree(rs_db *db, const rs_run_id *run, uint64_t root,
-		      unsigned max_depth, rs_trace_tree_cb cb, void *ctx)
+int rs_tracestore_get_tree(rs_db *db, const rs_run_id *run, uint64_t root,
+			   unsigned max_depth, rs_tracestore_tree_cb cb,
+			   void *ctx)
 {
 	rs_txn *txn;
 	int rc;
@@ -630,12 +635,12 @@ int rs_trace_get_tree(rs_db *db, const rs_run_id *run, uint64_t root,
 
 /* ---- in a transaction ---- */
 
-int rs_txn_trace_record(rs_txn *txn, const char *type, size_t type_len,
-			const void *payload, size_t payload_len,
-			const rs_bytes *tags, size_t ntags, uint64_t parent,
-			uint64_t *id_out)
+int rs_txn_tracestore_record(rs_txn *txn, const char *type, size_t type_len,
+			     const void *payload, size_t payload_len,
+			     const rs_bytes *tags, size_t ntags,
+			     uint64_t parent, uint64_t *id_out)
 {
-	rs_trace_entry t;
+	rs_trace t;
 
 	RS_TRY(rs__prim_check_txn(txn));
 	RS_TRY(check_record(type, type_len, payload, payload_len, tags, ntags));
@@ -650,16 +655,17 @@ int rs_txn_trace_record(rs_txn *txn, const char *type, size_t type_len,
 	return 0;
 }
 
-int rs_txn_trace_get(rs_txn *txn, uint64_t id, rs_trace_entry *t_out)
+int rs_txn_tracestore_get(rs_txn *txn, uint64_t id, rs_trace *t_out)
 {
 	RS_TRY(rs__prim_check_txn(txn));
 	RS_CHECK_ARG(t_out);
 	return view_get(txn, id, t_out);
 }
 
-int rs_txn_trace_query_by_type(rs_txn *txn, const char *type, size_t type_len,
-			       uint64_t *cursor, size_t limit, bool *more_out,
-			       rs_trace_cb cb, void *ctx)
+int rs_txn_tracestore_query_by_type(rs_txn *txn, const char *type,
+				    size_t type_len, uint64_t *cursor,
+				    size_t limit, bool *more_out,
+				    rs_tracestore_trace_cb cb, void *ctx)
 {
 	matcher m = { K_TYPE, type, type_len, 0 };
 
@@ -669,9 +675,10 @@ int rs_txn_trace_query_by_type(rs_txn *txn, const char *type, size_t type_len,
 	return view_query(txn, &m, cursor, limit, more_out, cb, ctx);
 }
 
-int rs_txn_trace_query_by_tag(rs_txn *txn, const char *tag, size_t tag_len,
-			      uint64_t *cursor, size_t limit, bool *more_out,
-			      rs_trace_cb cb, void *ctx)
+int rs_txn_tracestore_query_by_tag(rs_txn *txn, const char *tag, size_t tag_len,
+				   uint64_t *cursor, size_t limit,
+				   bool *more_out, rs_tracestore_trace_cb cb,
+				   void *ctx)
 {
 	matcher m = { K_TAG, tag, tag_len, 0 };
 
@@ -681,9 +688,9 @@ int rs_txn_trace_query_by_tag(rs_txn *txn, const char *tag, size_t tag_len,
 	return view_query(txn, &m, cursor, limit, more_out, cb, ctx);
 }
 
-int rs_txn_trace_children(rs_txn *txn, uint64_t parent, uint64_t *cursor,
-			  size_t limit, bool *more_out, rs_trace_cb cb,
-			  void *ctx)
+int rs_txn_tracestore_children(rs_txn *txn, uint64_t parent, uint64_t *cursor,
+			       size_t limit, bool *more_out,
+			       rs_tracestore_trace_cb cb, void *ctx)
 {
 	matcher m = { K_CHILD, NULL, 0, parent };
 
@@ -692,17 +699,18 @@ int rs_txn_trace_children(rs_txn *txn, uint64_t parent, uint64_t *cursor,
 	return view_query(txn, &m, cursor, limit, more_out, cb, ctx);
 }
 
-int rs_txn_trace_query_by_time(rs_txn *txn, uint64_t t0, uint64_t t1,
-			       uint64_t *cursor, size_t limit, bool *more_out,
-			       rs_trace_cb cb, void *ctx)
+int rs_txn_tracestore_query_by_time(rs_txn *txn, uint64_t t0, uint64_t t1,
+				    uint64_t *cursor, size_t limit,
+				    bool *more_out, rs_tracestore_trace_cb cb,
+				    void *ctx)
 {
 	RS_TRY(rs__prim_check_txn(txn));
 	RS_CHECK_ARG(cursor && cb && t0 <= t1);
 	return view_by_time(txn, t0, t1, cursor, limit, more_out, cb, ctx);
 }
 
-int rs_txn_trace_get_tree(rs_txn *txn, uint64_t root, unsigned max_depth,
-			  rs_trace_tree_cb cb, void *ctx)
+int rs_txn_tracestore_get_tree(rs_txn *txn, uint64_t root, unsigned max_depth,
+			       rs_tracestore_tree_cb cb, void *ctx)
 {
 	RS_TRY(rs__prim_check_txn(txn));
 	RS_CHECK_ARG(cb && root != RS_TRACE_NONE);

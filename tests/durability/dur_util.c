@@ -301,6 +301,6 @@ rs_db_stats dur_stats(rs_db *db)
 
 	memset(&st, 0, sizeof(st));
 	st.version = RS_DB_STATS_VERSION;
-	assert_int_equal(rs_db_get_stats(db, &st), 0);
+	assert_int_equal(rs_db_stat(db, &st), 0);
 	return st;
 }

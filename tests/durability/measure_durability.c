@@ -208,7 +208,7 @@ static double strict_put_us(unsigned n, size_t *rec_out)
 			die("strict put", rc);
 	}
 	t0 = now_ns() - t0;
-	rs_db_get_stats(db, &st);
+	rs_db_stat(db, &st);
 	*rec_out = (size_t)(st.wal_bytes / st.wal_records);
 	rs_db_close(db);
 	rm_rf(sub("strict"));
@@ -292,7 +292,7 @@ static double group_rate(unsigned n, double *spc)
 		total += th[i].commits;
 	}
 	secs = (double)(now_ns() - t0) / 1e9;
-	rs_db_get_stats(db, &st);
+	rs_db_stat(db, &st);
 	*spc = (double)st.wal_syncs / (double)total;
 	rs_db_close(db);
 	rm_rf(sub("group"));
@@ -346,7 +346,7 @@ static void time_open(const char *name, const char *label, uint64_t n)
 	rs_db *db = open_db(name, RS_DURABILITY_STRICT, false);
 	double ms = (double)(now_ns() - t0) / 1e6;
 
-	rs_db_get_stats(db, &st);
+	rs_db_stat(db, &st);
 	printf("recovery_replay/%" PRIu64
 	       "k %s: open %.0f ms (replayed %" PRIu64
 	       " records, checkpoint entries %" PRIu64 ", recovery %.0f ms)\n",

@@ -73,10 +73,10 @@ static void api__calls_reject_bad_arguments(void **state)
 	(void)state;
 	assert_int_equal(rs_db_flush(NULL), RS_EINVAL);
 	assert_int_equal(rs_db_checkpoint(NULL), RS_EINVAL);
-	assert_int_equal(rs_db_get_stats(NULL, &st), RS_EINVAL);
-	assert_int_equal(rs_db_get_stats(db, NULL), RS_EINVAL);
+	assert_int_equal(rs_db_stat(NULL, &st), RS_EINVAL);
+	assert_int_equal(rs_db_stat(db, NULL), RS_EINVAL);
 	st.version = 42;
-	assert_int_equal(rs_db_get_stats(db, &st), RS_EVERSION);
+	assert_int_equal(rs_db_stat(db, &st), RS_EVERSION);
 	assert_int_equal(rs_txn_set_durability(NULL, RS_DURABILITY_STRICT),
 			 RS_EINVAL);
 	/* InMemory: nothing to flush, no checkpoints, zero statistics. */

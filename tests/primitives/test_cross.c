@@ -22,14 +22,15 @@ static int all_primitives(rs_txn *txn, void *ctx)
 	int rc;
 
 	b->attempts++;
-	rc = rs_txn_cell_read(txn, S("count"), &v, NULL);
+	rc = rs_txn_statecell_read(txn, S("count"), &v, NULL);
 	if (rc != 0 && rc != RS_ENOTFOUND)
 		return rc;
 	if (rc == RS_ENOTFOUND)
-		rc = rs_txn_cell_init(txn, S("count"), S("1"),
-				      &b->cell_version);
+		rc = rs_txn_statecell_init(txn, S("count"), S("1"),
+					   &b->cell_version);
 	else
-		rc = rs_txn_cell_set(txn, S("count"), S("2"), &b->cell_version);
+		rc = rs_txn_statecell_set(txn, S("count"), S("2"),
+					  &b->cell_version);
 	if (rc)
 		return rc;
 	if ((rc = rs_txn_kv_put(txn, S("k"), S("v"))) != 0)
@@ -37,19 +38,19 @@ static int all_primitives(rs_txn *txn, void *ctx)
 	if ((rc = rs_txn_eventlog_append(txn, S("step"), S("p"),
 					 &b->receipt)) != 0)
 		return rc;
-	if ((rc = rs_txn_trace_record(txn, S("call"), NULL, 0, &tag, 1,
-				      RS_TRACE_NONE, &b->trace_id)) != 0)
+	if ((rc = rs_txn_tracestore_record(txn, S("call"), NULL, 0, &tag, 1,
+					   RS_TRACE_NONE, &b->trace_id)) != 0)
 		return rc;
 	if (b->interfere && b->attempts == 1)
-		assert_int_equal(rs_cell_init(b->f->db, &b->f->run, S("count"),
-					      S("x"), NULL),
+		assert_int_equal(rs_statecell_init(b->f->db, &b->f->run,
+						   S("count"), S("x"), NULL),
 				 0);
 	return b->fail_with;
 }
 
 static void expect_nothing(fx *f)
 {
-	rs_trace_entry t;
+	rs_trace t;
 	uint64_t len = 9;
 	char buf[16];
 
@@ -58,12 +59,12 @@ static void expect_nothing(fx *f)
 		RS_ENOTFOUND);
 	assert_int_equal(rs_eventlog_len(f->db, &f->run, &len), 0);
 	assert_int_equal(len, 0);
-	assert_int_equal(
-		rs_cell_read(f->db, &f->run, S("count"), NULL, 0, NULL, NULL),
-		RS_ENOTFOUND);
-	assert_int_equal(
-		rs_trace_get(f->db, &f->run, 0, &t, buf, sizeof(buf), NULL),
-		RS_ENOTFOUND);
+	assert_int_equal(rs_statecell_read(f->db, &f->run, S("count"), NULL, 0,
+					   NULL, NULL),
+			 RS_ENOTFOUND);
+	assert_int_equal(rs_tracestore_get(f->db, &f->run, 0, &t, buf,
+					   sizeof(buf), NULL),
+			 RS_ENOTFOUND);
 }
 
 static void cross__txn_commits_all_primitives_atomically(void **state)
@@ -71,7 +72,7 @@ static void cross__txn_commits_all_primitives_atomically(void **state)
 	fx *f = *state;
 	struct body b = { f, 0, 0, false, { 0 }, 0, 0 };
 	uint64_t v0, v1, len;
-	rs_trace_entry t;
+	rs_trace t;
 	char buf[64];
 	rs_txn *txn;
 
@@ -89,10 +90,11 @@ static void cross__txn_commits_all_primitives_atomically(void **state)
 	assert_int_equal(b.receipt.seq, 0);
 	assert_int_equal(b.trace_id, 0);
 	assert_int_equal(b.cell_version, 1);
-	assert_int_equal(
-		rs_trace_get(f->db, &f->run, 0, &t, buf, sizeof(buf), NULL), 0);
-	assert_int_equal(rs_cell_read(f->db, &f->run, S("count"), buf,
-				      sizeof(buf), NULL, &len),
+	assert_int_equal(rs_tracestore_get(f->db, &f->run, 0, &t, buf,
+					   sizeof(buf), NULL),
+			 0);
+	assert_int_equal(rs_statecell_read(f->db, &f->run, S("count"), buf,
+					   sizeof(buf), NULL, &len),
 			 0);
 	assert_int_equal(len, 1);
 }
@@ -137,7 +139,7 @@ static void cross__conflicts_retry_the_whole_body(void **state)
 static void cross__read_your_writes_across_primitives(void **state)
 {
 	fx *f = *state;
-	rs_trace_entry t;
+	rs_trace t;
 	rs_event ev;
 	rs_txn *txn;
 	rs_bytes v;
@@ -145,22 +147,23 @@ static void cross__read_your_writes_across_primitives(void **state)
 
 	assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, 0), 0);
 	assert_int_equal(rs_txn_kv_put(txn, S("k"), S("kv")), 0);
-	assert_int_equal(rs_txn_cell_init(txn, S("c"), S("cell"), NULL), 0);
+	assert_int_equal(rs_txn_statecell_init(txn, S("c"), S("cell"), NULL),
+			 0);
 	assert_int_equal(rs_txn_eventlog_append(txn, S("e"), S("event"), NULL),
 			 0);
-	assert_int_equal(rs_txn_trace_record(txn, S("t"), S("trace"), NULL, 0,
-					     RS_TRACE_NONE, &id),
+	assert_int_equal(rs_txn_tracestore_record(txn, S("t"), S("trace"), NULL,
+						  0, RS_TRACE_NONE, &id),
 			 0);
 	assert_int_equal(rs_txn_kv_get(txn, S("k"), &v), 0);
 	assert_memory_equal(v.data, "kv", 2);
-	assert_int_equal(rs_txn_cell_read(txn, S("c"), &v, &n), 0);
+	assert_int_equal(rs_txn_statecell_read(txn, S("c"), &v, &n), 0);
 	assert_memory_equal(v.data, "cell", 4);
 	assert_int_equal(n, 1);
 	assert_int_equal(rs_txn_eventlog_len(txn, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(rs_txn_eventlog_read(txn, 0, &ev), 0);
 	assert_memory_equal(ev.payload.data, "event", 5);
-	assert_int_equal(rs_txn_trace_get(txn, id, &t), 0);
+	assert_int_equal(rs_txn_tracestore_get(txn, id, &t), 0);
 	assert_memory_equal(t.payload.data, "trace", 5);
 	/* KV, cells, events and traces are separate key spaces. */
 	assert_int_equal(rs_txn_kv_get(txn, S("c"), &v), RS_ENOTFOUND);
@@ -180,12 +183,13 @@ static void cross__runs_are_isolated(void **state)
 		assert_int_equal(rs_eventlog_append(f->db, &f->run, S("e"),
 						    NULL, 0, NULL),
 				 0);
-		assert_int_equal(rs_trace_record(f->db, &f->run, S("t"), NULL,
-						 0, NULL, 0, RS_TRACE_NONE,
-						 NULL),
+		assert_int_equal(rs_tracestore_record(f->db, &f->run, S("t"),
+						      NULL, 0, NULL, 0,
+						      RS_TRACE_NONE, NULL),
 				 0);
 	}
-	assert_int_equal(rs_cell_init(f->db, &f->run, S("c"), S("a"), NULL), 0);
+	assert_int_equal(
+		rs_statecell_init(f->db, &f->run, S("c"), S("a"), NULL), 0);
 	assert_int_equal(rs_kv_put(f->db, &f->run, S("k"), S("a")), 0);
 	{
 		fx o = { f->db, other, f->storage };
@@ -196,20 +200,21 @@ static void cross__runs_are_isolated(void **state)
 	assert_int_equal(rs_eventlog_append(f->db, &other, S("e"), NULL, 0, &r),
 			 0);
 	assert_int_equal(r.seq, 0);
-	assert_int_equal(rs_trace_record(f->db, &other, S("t"), NULL, 0, NULL,
-					 0, RS_TRACE_NONE, &id),
+	assert_int_equal(rs_tracestore_record(f->db, &other, S("t"), NULL, 0,
+					      NULL, 0, RS_TRACE_NONE, &id),
 			 0);
 	assert_int_equal(id, 0);
-	assert_int_equal(rs_cell_init(f->db, &other, S("c"), S("b"), &v), 0);
+	assert_int_equal(rs_statecell_init(f->db, &other, S("c"), S("b"), &v),
+			 0);
 	assert_int_equal(v, 1);
-	assert_int_equal(rs_cell_delete(f->db, &other, S("c"), NULL), 0);
-	assert_int_equal(rs_cell_read(f->db, &f->run, S("c"), buf, sizeof(buf),
-				      NULL, &v),
+	assert_int_equal(rs_statecell_delete(f->db, &other, S("c"), NULL), 0);
+	assert_int_equal(rs_statecell_read(f->db, &f->run, S("c"), buf,
+					   sizeof(buf), NULL, &v),
 			 0);
 	assert_int_equal(v, 1);
 	/* A trace parent must be in the same run. */
-	assert_int_equal(rs_trace_record(f->db, &other, S("t"), NULL, 0, NULL,
-					 0, 2, NULL),
+	assert_int_equal(rs_tracestore_record(f->db, &other, S("t"), NULL, 0,
+					      NULL, 0, 2, NULL),
 			 RS_ENOTFOUND);
 	assert_int_equal(rs_eventlog_verify_chain(f->db, &f->run, NULL), 0);
 	assert_int_equal(rs_eventlog_verify_chain(f->db, &other, NULL), 0);

@@ -66,7 +66,7 @@ static int noop_event(const rs_event *ev, void *ctx)
 	return 0;
 }
 
-static int noop_trace(const rs_trace_entry *t, void *ctx)
+static int noop_trace(const rs_trace *t, void *ctx)
 {
 	(void)t;
 	(void)ctx;
@@ -83,15 +83,16 @@ static void warm_up(fx *f)
 		assert_int_equal(rs_eventlog_append(f->db, &f->run, S("e"), &i,
 						    sizeof(i), NULL),
 				 0);
-		assert_int_equal(rs_trace_record(f->db, &f->run, S("t"), NULL,
-						 0, NULL, 0, RS_TRACE_NONE,
-						 NULL),
+		assert_int_equal(rs_tracestore_record(f->db, &f->run, S("t"),
+						      NULL, 0, NULL, 0,
+						      RS_TRACE_NONE, NULL),
 				 0);
 	}
-	assert_int_equal(rs_cell_init(f->db, &f->run, S("c"), S("v"), NULL), 0);
+	assert_int_equal(
+		rs_statecell_init(f->db, &f->run, S("c"), S("v"), NULL), 0);
 	assert_int_equal(rs_kv_put(f->db, &f->run, S("k"), S("v")), 0);
 	assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, 0), 0);
-	assert_int_equal(rs_txn_cell_set(txn, S("c"), S("w"), NULL), 0);
+	assert_int_equal(rs_txn_statecell_set(txn, S("c"), S("w"), NULL), 0);
 	assert_int_equal(rs_txn_eventlog_append(txn, S("e"), S("p"), NULL), 0);
 	assert_int_equal(rs_txn_commit(txn), 0);
 }
@@ -101,7 +102,7 @@ static void prim_alloc__reads_allocate_nothing(void **state)
 	fx *f = *state;
 	unsigned long before, reallocs;
 	uint64_t cursor, len;
-	rs_trace_entry t;
+	rs_trace t;
 	rs_event ev;
 	char buf[64];
 
@@ -113,19 +114,19 @@ static void prim_alloc__reads_allocate_nothing(void **state)
 						  &ev, buf, sizeof(buf), NULL),
 				 0);
 		assert_int_equal(rs_eventlog_len(f->db, &f->run, &len), 0);
-		assert_int_equal(rs_cell_read(f->db, &f->run, S("c"), buf,
-					      sizeof(buf), NULL, NULL),
+		assert_int_equal(rs_statecell_read(f->db, &f->run, S("c"), buf,
+						   sizeof(buf), NULL, NULL),
 				 0);
-		assert_int_equal(rs_trace_get(f->db, &f->run, (uint64_t)i, &t,
-					      buf, sizeof(buf), NULL),
+		assert_int_equal(rs_tracestore_get(f->db, &f->run, (uint64_t)i,
+						   &t, buf, sizeof(buf), NULL),
 				 0);
 		assert_int_equal(rs_eventlog_read_range(f->db, &f->run, 0, 100,
 							noop_event, NULL),
 				 0);
 		cursor = 0;
-		assert_int_equal(rs_trace_query_by_type(f->db, &f->run, S("t"),
-							&cursor, 100, NULL,
-							noop_trace, NULL),
+		assert_int_equal(rs_tracestore_query_by_type(
+					 f->db, &f->run, S("t"), &cursor, 100,
+					 NULL, noop_trace, NULL),
 				 0);
 	}
 	assert_int_equal(mallocs() - before, 0);
@@ -144,8 +145,8 @@ static void prim_alloc__writes_allocate_only_versions(void **state)
 	/* A cell set: one version. */
 	before = mallocs();
 	for (int i = 0; i < N; i++)
-		assert_int_equal(rs_cell_set(f->db, &f->run, S("c"), &i,
-					     sizeof(i), NULL),
+		assert_int_equal(rs_statecell_set(f->db, &f->run, S("c"), &i,
+						  sizeof(i), NULL),
 				 0);
 	assert_int_equal(mallocs() - before, N);
 
@@ -161,9 +162,9 @@ static void prim_alloc__writes_allocate_only_versions(void **state)
 	/* A minimal trace: the same shape. */
 	before = mallocs();
 	for (int i = 0; i < N; i++)
-		assert_int_equal(rs_trace_record(f->db, &f->run, S("t"), NULL,
-						 0, NULL, 0, RS_TRACE_NONE,
-						 NULL),
+		assert_int_equal(rs_tracestore_record(f->db, &f->run, S("t"),
+						      NULL, 0, NULL, 0,
+						      RS_TRACE_NONE, NULL),
 				 0);
 	assert_int_equal(mallocs() - before, 6 * N);
 
@@ -172,7 +173,8 @@ static void prim_alloc__writes_allocate_only_versions(void **state)
 	before = mallocs();
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, 0), 0);
-		assert_int_equal(rs_txn_cell_set(txn, S("c"), S("w"), NULL), 0);
+		assert_int_equal(
+			rs_txn_statecell_set(txn, S("c"), S("w"), NULL), 0);
 		assert_int_equal(rs_txn_kv_put(txn, S("k"), S("v")), 0);
 		assert_int_equal(
 			rs_txn_eventlog_append(txn, S("e"), S("p"), NULL), 0);

@@ -73,8 +73,9 @@ static void *incr_thread(void *p)
 	unsigned char out[8];
 
 	for (int i = 0; i < TRANSITIONS; i++) {
-		int rc = rs_cell_transition(a->f->db, &a->f->run, S("counter"),
-					    64, NULL, incr_fn, out);
+		int rc = rs_statecell_transition(a->f->db, &a->f->run,
+						 S("counter"), 64, NULL,
+						 incr_fn, out);
 
 		if (rc == 0)
 			a->successes++;
@@ -96,7 +97,8 @@ static void concurrency__transitions_count_exactly(void **state)
 	int total = 0;
 
 	assert_int_equal(
-		rs_cell_init(f->db, &f->run, S("counter"), zero, 8, NULL), 0);
+		rs_statecell_init(f->db, &f->run, S("counter"), zero, 8, NULL),
+		0);
 	for (int i = 0; i < NTHREADS; i++)
 		args[i].f = f;
 	spawn(t, NTHREADS, incr_thread, args, sizeof(args[0]));
@@ -106,8 +108,8 @@ static void concurrency__transitions_count_exactly(void **state)
 		assert_true(args[i].successes >= 1);
 		total += args[i].successes;
 	}
-	assert_int_equal(rs_cell_read(f->db, &f->run, S("counter"), buf,
-				      sizeof(buf), NULL, &version),
+	assert_int_equal(rs_statecell_read(f->db, &f->run, S("counter"), buf,
+					   sizeof(buf), NULL, &version),
 			 0);
 	assert_int_equal(get_u64(buf), (uint64_t)total);
 	assert_int_equal(version, 1 + (uint64_t)total);
@@ -246,7 +248,7 @@ static int init_body(rs_txn *txn, void *ctx)
 {
 	struct init_body *b = ctx;
 
-	return rs_txn_cell_init(txn, b->name, b->len, S("v"), NULL);
+	return rs_txn_statecell_init(txn, b->name, b->len, S("v"), NULL);
 }
 
 static void *init_thread(void *p)
@@ -260,8 +262,9 @@ static void *init_thread(void *p)
 		b.len = (size_t)snprintf(name, sizeof(name), "cell%d", r);
 		pthread_barrier_wait(a->barrier);
 		if (a->id % 2 == 0)
-			a->results[r] = rs_cell_init(a->f->db, &a->f->run, name,
-						     b.len, S("v"), NULL);
+			a->results[r] =
+				rs_statecell_init(a->f->db, &a->f->run, name,
+						  b.len, S("v"), NULL);
 		else
 			a->results[r] = rs_txn_run(a->f->db, &a->f->run, 0, 0,
 						   init_body, &b);
@@ -325,15 +328,15 @@ static int cross_body(rs_txn *txn, void *ctx)
 	if ((rc = rs_txn_kv_put(txn, S("n"), v, 8)) != 0)
 		return rc;
 	if (b->i == 1)
-		rc = rs_txn_cell_init(txn, S("n"), v, 8, NULL);
+		rc = rs_txn_statecell_init(txn, S("n"), v, 8, NULL);
 	else
-		rc = rs_txn_cell_set(txn, S("n"), v, 8, NULL);
+		rc = rs_txn_statecell_set(txn, S("n"), v, 8, NULL);
 	if (rc)
 		return rc;
 	if ((rc = rs_txn_eventlog_append(txn, S("e"), v, 8, NULL)) != 0)
 		return rc;
-	return rs_txn_trace_record(txn, S("t"), v, 8, NULL, 0, RS_TRACE_NONE,
-				   NULL);
+	return rs_txn_tracestore_record(txn, S("t"), v, 8, NULL, 0,
+					RS_TRACE_NONE, NULL);
 }
 
 static void *cross_writer(void *p)
@@ -357,7 +360,7 @@ static void *snapshot_reader(void *p)
 
 	for (int it = 0; it < READER_CAP && !atomic_load(&c->done); it++) {
 		uint64_t kv = 0, cell = 0, len = 0;
-		rs_trace_entry t;
+		rs_trace t;
 		rs_txn *txn;
 		rs_bytes v;
 		int rc;
@@ -370,13 +373,13 @@ static void *snapshot_reader(void *p)
 		rc = rs_txn_kv_get(txn, S("n"), &v);
 		if (rc == 0)
 			kv = get_u64(v.data);
-		if (rs_txn_cell_read(txn, S("n"), &v, NULL) == 0)
+		if (rs_txn_statecell_read(txn, S("n"), &v, NULL) == 0)
 			cell = get_u64(v.data);
 		if (rs_txn_eventlog_len(txn, &len))
 			atomic_fetch_add(&c->errors, 1);
 		if (kv != cell || kv != len ||
-		    (kv && rs_txn_trace_get(txn, kv - 1, &t) != 0) ||
-		    rs_txn_trace_get(txn, kv, &t) != RS_ENOTFOUND)
+		    (kv && rs_txn_tracestore_get(txn, kv - 1, &t) != 0) ||
+		    rs_txn_tracestore_get(txn, kv, &t) != RS_ENOTFOUND)
 			atomic_fetch_add(&c->torn, 1);
 		rs_txn_abort(txn);
 		atomic_fetch_add(&c->reads, 1);
@@ -394,19 +397,19 @@ static void *fast_reader(void *p)
 	for (int it = 0; it < READER_CAP && !atomic_load(&c->done); it++) {
 		unsigned char b[8];
 		uint64_t kv = 0, cell = 0, len = 0;
-		rs_trace_entry t;
+		rs_trace t;
 		char tb[64];
 
 		if (rs_kv_get(c->f->db, &c->f->run, S("n"), b, 8, NULL) == 0)
 			kv = get_u64(b);
 		if (rs_eventlog_len(c->f->db, &c->f->run, &len))
 			atomic_fetch_add(&c->errors, 1);
-		if (rs_cell_read(c->f->db, &c->f->run, S("n"), b, 8, NULL,
-				 NULL) == 0)
+		if (rs_statecell_read(c->f->db, &c->f->run, S("n"), b, 8, NULL,
+				      NULL) == 0)
 			cell = get_u64(b);
 		if (kv > len || len > cell ||
-		    (cell && rs_trace_get(c->f->db, &c->f->run, cell - 1, &t,
-					  tb, sizeof(tb), NULL) != 0))
+		    (cell && rs_tracestore_get(c->f->db, &c->f->run, cell - 1,
+					       &t, tb, sizeof(tb), NULL) != 0))
 			atomic_fetch_add(&c->torn, 1);
 		atomic_fetch_add(&c->reads, 1);
 	}
@@ -462,10 +465,11 @@ static void populate(fx *f)
 						    NULL, 0, NULL),
 				 0);
 		assert_int_equal(
-			rs_cell_init(f->db, &f->run, k, n, S("v"), NULL), 0);
-		assert_int_equal(rs_trace_record(f->db, &f->run, S("t"), NULL,
-						 0, NULL, 0, RS_TRACE_NONE,
-						 NULL),
+			rs_statecell_init(f->db, &f->run, k, n, S("v"), NULL),
+			0);
+		assert_int_equal(rs_tracestore_record(f->db, &f->run, S("t"),
+						      NULL, 0, NULL, 0,
+						      RS_TRACE_NONE, NULL),
 				 0);
 	}
 }
@@ -477,7 +481,7 @@ static void *delete_reader(void *p)
 	for (int it = 0; it < READER_CAP && !atomic_load(&d->stop); it++) {
 		int present = 0;
 		uint64_t len = 0;
-		rs_trace_entry t;
+		rs_trace t;
 		rs_txn *txn;
 		rs_bytes v;
 
@@ -491,8 +495,10 @@ static void *delete_reader(void *p)
 			size_t n = (size_t)snprintf(k, sizeof(k), "k%d", i);
 
 			present += rs_txn_kv_get(txn, k, n, &v) == 0;
-			present += rs_txn_cell_read(txn, k, n, &v, NULL) == 0;
-			present += rs_txn_trace_get(txn, (uint64_t)i, &t) == 0;
+			present +=
+				rs_txn_statecell_read(txn, k, n, &v, NULL) == 0;
+			present += rs_txn_tracestore_get(txn, (uint64_t)i,
+							 &t) == 0;
 		}
 		if (rs_txn_eventlog_len(txn, &len))
 			atomic_fetch_add(&d->errors, 1);

@@ -60,17 +60,18 @@ static void write_phase(rs_db *db, struct ids *ids)
 				 0);
 	ids->seq = r.seq;
 	memcpy(ids->head, r.hash, RS_HASH_LEN);
-	assert_int_equal(rs_cell_init(db, &ids->run, S("c"), S("a"), NULL), 0);
-	assert_int_equal(rs_cell_set(db, &ids->run, S("c"), S("b"), &ids->cell),
+	assert_int_equal(rs_statecell_init(db, &ids->run, S("c"), S("a"), NULL),
 			 0);
-	assert_int_equal(rs_trace_record(db, &ids->run, S("t"), NULL, 0, NULL,
-					 0, RS_TRACE_NONE, &root),
+	assert_int_equal(
+		rs_statecell_set(db, &ids->run, S("c"), S("b"), &ids->cell), 0);
+	assert_int_equal(rs_tracestore_record(db, &ids->run, S("t"), NULL, 0,
+					      NULL, 0, RS_TRACE_NONE, &root),
 			 0);
 	/* A cross-primitive transaction, too. */
 	assert_int_equal(rs_txn_begin(&txn, db, &ids->run, 0), 0);
 	assert_int_equal(rs_txn_kv_put(txn, S("k"), S("v")), 0);
-	assert_int_equal(rs_txn_trace_record(txn, S("t"), NULL, 0, NULL, 0,
-					     root, &ids->trace),
+	assert_int_equal(rs_txn_tracestore_record(txn, S("t"), NULL, 0, NULL, 0,
+						  root, &ids->trace),
 			 0);
 	assert_int_equal(rs_txn_commit(txn), 0);
 
@@ -103,10 +104,11 @@ static void check_phase(rs_db *db, const struct ids *ids)
 			 0);
 	assert_int_equal(r.seq, ids->seq + 1);
 	assert_int_equal(rs_eventlog_verify_chain(db, &ids->run, NULL), 0);
-	assert_int_equal(rs_cell_set(db, &ids->run, S("c"), S("c"), &v), 0);
+	assert_int_equal(rs_statecell_set(db, &ids->run, S("c"), S("c"), &v),
+			 0);
 	assert_int_equal(v, ids->cell + 1);
-	assert_int_equal(rs_trace_record(db, &ids->run, S("t"), NULL, 0, NULL,
-					 0, ids->trace, &id),
+	assert_int_equal(rs_tracestore_record(db, &ids->run, S("t"), NULL, 0,
+					      NULL, 0, ids->trace, &id),
 			 0);
 	assert_int_equal(id, ids->trace + 1);
 	assert_int_equal(

@@ -282,8 +282,8 @@ static void runindex__transitions_follow_the_table(void **state)
 
 			drive_to(f, &id, all_status[from]);
 			assert_int_equal(
-				rs_run_transition_allowed(all_status[from],
-							  all_status[to]),
+				rs_runindex_transition_allowed(all_status[from],
+							       all_status[to]),
 				allowed[from][to]);
 			rc = rs_runindex_transition(f->db, &id, all_status[to],
 						    &seen);
@@ -305,10 +305,10 @@ static void runindex__transitions_follow_the_table(void **state)
 	assert_string_equal(rs_run_status_name(RS_RUN_ARCHIVED), "archived");
 	assert_string_equal(rs_run_status_name((rs_run_status)6), "unknown");
 	assert_string_equal(rs_run_status_name((rs_run_status)-1), "unknown");
-	assert_false(
-		rs_run_transition_allowed((rs_run_status)7, RS_RUN_ACTIVE));
-	assert_false(
-		rs_run_transition_allowed(RS_RUN_ACTIVE, (rs_run_status)-3));
+	assert_false(rs_runindex_transition_allowed((rs_run_status)7,
+						    RS_RUN_ACTIVE));
+	assert_false(rs_runindex_transition_allowed(RS_RUN_ACTIVE,
+						    (rs_run_status)-3));
 	{
 		rs_run_id none;
 
@@ -338,19 +338,22 @@ static void expect_archived_writes_fail(fx *f)
 	assert_int_equal(
 		rs_eventlog_append(f->db, &f->run, S("t"), NULL, 0, NULL),
 		RS_EARCHIVED);
-	assert_int_equal(rs_cell_init(f->db, &f->run, S("new"), NULL, 0, NULL),
+	assert_int_equal(
+		rs_statecell_init(f->db, &f->run, S("new"), NULL, 0, NULL),
+		RS_EARCHIVED);
+	assert_int_equal(
+		rs_statecell_set(f->db, &f->run, S("c"), NULL, 0, NULL),
+		RS_EARCHIVED);
+	assert_int_equal(
+		rs_statecell_cas(f->db, &f->run, S("c"), 1, NULL, 0, NULL),
+		RS_EARCHIVED);
+	assert_int_equal(rs_statecell_delete(f->db, &f->run, S("c"), NULL),
 			 RS_EARCHIVED);
-	assert_int_equal(rs_cell_set(f->db, &f->run, S("c"), NULL, 0, NULL),
+	assert_int_equal(rs_statecell_transition(f->db, &f->run, S("c"), 0,
+						 NULL, cell_fn, NULL),
 			 RS_EARCHIVED);
-	assert_int_equal(rs_cell_cas(f->db, &f->run, S("c"), 1, NULL, 0, NULL),
-			 RS_EARCHIVED);
-	assert_int_equal(rs_cell_delete(f->db, &f->run, S("c"), NULL),
-			 RS_EARCHIVED);
-	assert_int_equal(rs_cell_transition(f->db, &f->run, S("c"), 0, NULL,
-					    cell_fn, NULL),
-			 RS_EARCHIVED);
-	assert_int_equal(rs_trace_record(f->db, &f->run, S("t"), NULL, 0, NULL,
-					 0, RS_TRACE_NONE, NULL),
+	assert_int_equal(rs_tracestore_record(f->db, &f->run, S("t"), NULL, 0,
+					      NULL, 0, RS_TRACE_NONE, NULL),
 			 RS_EARCHIVED);
 	assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, 0), 0);
 	assert_int_equal(rs_txn_kv_put(txn, S("k2"), S("v")), 0);
@@ -375,7 +378,8 @@ static void runindex__archived_run_is_read_only(void **state)
 	assert_int_equal(rs_kv_put(f->db, &f->run, S("k"), S("v")), 0);
 	assert_int_equal(
 		rs_eventlog_append(f->db, &f->run, S("t"), NULL, 0, NULL), 0);
-	assert_int_equal(rs_cell_init(f->db, &f->run, S("c"), S("x"), NULL), 0);
+	assert_int_equal(
+		rs_statecell_init(f->db, &f->run, S("c"), S("x"), NULL), 0);
 	move(f, &f->run, RS_RUN_COMPLETED);
 	/* Completed is not read-only yet. */
 	assert_int_equal(rs_kv_put(f->db, &f->run, S("k"), S("v2")), 0);
@@ -415,15 +419,16 @@ static void populate(fx *f, const rs_run_id *run)
 	assert_int_equal(rs_kv_put(f->db, run, S("k"), S("v")), 0);
 	assert_int_equal(rs_eventlog_append(f->db, run, S("t"), S("p"), NULL),
 			 0);
-	assert_int_equal(rs_cell_init(f->db, run, S("c"), S("x"), NULL), 0);
-	assert_int_equal(rs_trace_record(f->db, run, S("t"), NULL, 0, NULL, 0,
-					 RS_TRACE_NONE, NULL),
+	assert_int_equal(rs_statecell_init(f->db, run, S("c"), S("x"), NULL),
+			 0);
+	assert_int_equal(rs_tracestore_record(f->db, run, S("t"), NULL, 0, NULL,
+					      0, RS_TRACE_NONE, NULL),
 			 0);
 }
 
 static void expect_empty(fx *f, const rs_run_id *run)
 {
-	rs_trace_entry t;
+	rs_trace t;
 	uint64_t len = 1;
 	char buf[32];
 
@@ -431,10 +436,11 @@ static void expect_empty(fx *f, const rs_run_id *run)
 			 RS_ENOTFOUND);
 	assert_int_equal(rs_eventlog_len(f->db, run, &len), 0);
 	assert_int_equal(len, 0);
-	assert_int_equal(rs_cell_read(f->db, run, S("c"), NULL, 0, NULL, NULL),
-			 RS_ENOTFOUND);
 	assert_int_equal(
-		rs_trace_get(f->db, run, 0, &t, buf, sizeof(buf), NULL),
+		rs_statecell_read(f->db, run, S("c"), NULL, 0, NULL, NULL),
+		RS_ENOTFOUND);
+	assert_int_equal(
+		rs_tracestore_get(f->db, run, 0, &t, buf, sizeof(buf), NULL),
 		RS_ENOTFOUND);
 }
 
@@ -513,9 +519,9 @@ static void runindex__delete_removes_metadata_and_data(void **state)
 	populate(f, &f->run);
 	assert_int_equal(rs_eventlog_len(f->db, &f->run, &cursor), 0);
 	assert_int_equal(cursor, 1);
-	assert_int_equal(
-		rs_cell_read(f->db, &f->run, S("c"), NULL, 0, NULL, &cursor),
-		RS_ENOSPC);
+	assert_int_equal(rs_statecell_read(f->db, &f->run, S("c"), NULL, 0,
+					   NULL, &cursor),
+			 RS_ENOSPC);
 }
 
 static void runindex__bad_input(void **state)

@@ -8,8 +8,8 @@ static void cell_init(fx *f, const char *name, const char *val,
 {
 	uint64_t v = 0;
 
-	assert_int_equal(rs_cell_init(f->db, &f->run, name, strlen(name), val,
-				      strlen(val), &v),
+	assert_int_equal(rs_statecell_init(f->db, &f->run, name, strlen(name),
+					   val, strlen(val), &v),
 			 0);
 	assert_int_equal(v, want_version);
 }
@@ -21,8 +21,8 @@ static void expect_cell(fx *f, const char *name, const char *val,
 	size_t len = 0;
 	uint64_t v = 0;
 
-	assert_int_equal(rs_cell_read(f->db, &f->run, name, strlen(name), buf,
-				      sizeof(buf), &len, &v),
+	assert_int_equal(rs_statecell_read(f->db, &f->run, name, strlen(name),
+					   buf, sizeof(buf), &len, &v),
 			 0);
 	assert_int_equal(len, strlen(val));
 	assert_memory_equal(buf, val, len);
@@ -36,21 +36,22 @@ static void statecell__versions_start_at_1_and_rise(void **state)
 
 	cell_init(f, "plan", "draft", 1);
 	expect_cell(f, "plan", "draft", 1);
-	assert_int_equal(rs_cell_set(f->db, &f->run, S("plan"), S("v2"), &v),
-			 0);
+	assert_int_equal(
+		rs_statecell_set(f->db, &f->run, S("plan"), S("v2"), &v), 0);
 	assert_int_equal(v, 2);
-	assert_int_equal(rs_cell_set(f->db, &f->run, S("plan"), NULL, 0, &v),
-			 0);
+	assert_int_equal(
+		rs_statecell_set(f->db, &f->run, S("plan"), NULL, 0, &v), 0);
 	assert_int_equal(v, 3);
 	expect_cell(f, "plan", "", 3);
 	assert_int_equal(
-		rs_cell_cas(f->db, &f->run, S("plan"), 3, S("final"), &v), 0);
+		rs_statecell_cas(f->db, &f->run, S("plan"), 3, S("final"), &v),
+		0);
 	assert_int_equal(v, 4);
 	expect_cell(f, "plan", "final", 4);
 	/* Other names and other runs are separate. */
 	cell_init(f, "other", "x", 1);
-	assert_int_equal(rs_cell_set(f->db, &f->run, S("plan"), S("y"), NULL),
-			 0);
+	assert_int_equal(
+		rs_statecell_set(f->db, &f->run, S("plan"), S("y"), NULL), 0);
 	expect_cell(f, "plan", "y", 5);
 }
 
@@ -60,7 +61,7 @@ static void statecell__init_existing_is_eexist(void **state)
 	uint64_t v = 77;
 
 	cell_init(f, "c", "a", 1);
-	assert_int_equal(rs_cell_init(f->db, &f->run, S("c"), S("b"), &v),
+	assert_int_equal(rs_statecell_init(f->db, &f->run, S("c"), S("b"), &v),
 			 RS_EEXIST);
 	assert_int_equal(v, 77);
 	expect_cell(f, "c", "a", 1);
@@ -73,21 +74,22 @@ static void statecell__missing_cell_errors(void **state)
 	size_t len = 5;
 	bool existed = true;
 
-	assert_int_equal(rs_cell_read(f->db, &f->run, S("nope"), buf,
-				      sizeof(buf), &len, NULL),
-			 RS_ENOTFOUND);
-	assert_int_equal(rs_cell_set(f->db, &f->run, S("nope"), S("x"), NULL),
+	assert_int_equal(rs_statecell_read(f->db, &f->run, S("nope"), buf,
+					   sizeof(buf), &len, NULL),
 			 RS_ENOTFOUND);
 	assert_int_equal(
-		rs_cell_cas(f->db, &f->run, S("nope"), 0, S("x"), NULL),
+		rs_statecell_set(f->db, &f->run, S("nope"), S("x"), NULL),
 		RS_ENOTFOUND);
-	assert_int_equal(rs_cell_delete(f->db, &f->run, S("nope"), &existed),
-			 0);
+	assert_int_equal(
+		rs_statecell_cas(f->db, &f->run, S("nope"), 0, S("x"), NULL),
+		RS_ENOTFOUND);
+	assert_int_equal(
+		rs_statecell_delete(f->db, &f->run, S("nope"), &existed), 0);
 	assert_false(existed);
 	/* None of that created the cell. */
-	assert_int_equal(
-		rs_cell_read(f->db, &f->run, S("nope"), NULL, 0, NULL, NULL),
-		RS_ENOTFOUND);
+	assert_int_equal(rs_statecell_read(f->db, &f->run, S("nope"), NULL, 0,
+					   NULL, NULL),
+			 RS_ENOTFOUND);
 }
 
 static void statecell__cas_mismatch_changes_nothing(void **state)
@@ -96,8 +98,9 @@ static void statecell__cas_mismatch_changes_nothing(void **state)
 	uint64_t v = 9;
 
 	cell_init(f, "c", "a", 1);
-	assert_int_equal(rs_cell_cas(f->db, &f->run, S("c"), 2, S("b"), &v),
-			 RS_EMISMATCH);
+	assert_int_equal(
+		rs_statecell_cas(f->db, &f->run, S("c"), 2, S("b"), &v),
+		RS_EMISMATCH);
 	assert_int_equal(v, 9);
 	expect_cell(f, "c", "a", 1);
 }
@@ -110,12 +113,15 @@ static void statecell__stale_cas_fails_after_aba(void **state)
 
 	cell_init(f, "c", "A", 1);
 	assert_int_equal(
-		rs_cell_read(f->db, &f->run, S("c"), buf, 4, NULL, &seen), 0);
-	assert_int_equal(rs_cell_set(f->db, &f->run, S("c"), S("B"), NULL), 0);
-	assert_int_equal(rs_cell_set(f->db, &f->run, S("c"), S("A"), NULL), 0);
+		rs_statecell_read(f->db, &f->run, S("c"), buf, 4, NULL, &seen),
+		0);
+	assert_int_equal(rs_statecell_set(f->db, &f->run, S("c"), S("B"), NULL),
+			 0);
+	assert_int_equal(rs_statecell_set(f->db, &f->run, S("c"), S("A"), NULL),
+			 0);
 	/* Same value as when it was read, but the version moved on. */
 	assert_int_equal(
-		rs_cell_cas(f->db, &f->run, S("c"), seen, S("Z"), NULL),
+		rs_statecell_cas(f->db, &f->run, S("c"), seen, S("Z"), NULL),
 		RS_EMISMATCH);
 	expect_cell(f, "c", "A", 3);
 }
@@ -127,25 +133,30 @@ static void statecell__stale_cas_fails_across_delete_reinit(void **state)
 	uint64_t v;
 
 	cell_init(f, "c", "A", 1);
-	assert_int_equal(rs_cell_set(f->db, &f->run, S("c"), S("B"), NULL), 0);
-	assert_int_equal(rs_cell_delete(f->db, &f->run, S("c"), &existed), 0);
+	assert_int_equal(rs_statecell_set(f->db, &f->run, S("c"), S("B"), NULL),
+			 0);
+	assert_int_equal(rs_statecell_delete(f->db, &f->run, S("c"), &existed),
+			 0);
 	assert_true(existed);
 	assert_int_equal(
-		rs_cell_read(f->db, &f->run, S("c"), NULL, 0, NULL, NULL),
+		rs_statecell_read(f->db, &f->run, S("c"), NULL, 0, NULL, NULL),
 		RS_ENOTFOUND);
 	/* Re-init continues past the deleted cell's version. */
 	cell_init(f, "c", "A", 3);
 	for (v = 1; v <= 2; v++)
-		assert_int_equal(
-			rs_cell_cas(f->db, &f->run, S("c"), v, S("Z"), NULL),
-			RS_EMISMATCH);
-	assert_int_equal(rs_cell_delete(f->db, &f->run, S("c"), NULL), 0);
-	assert_int_equal(rs_cell_delete(f->db, &f->run, S("c"), &existed), 0);
+		assert_int_equal(rs_statecell_cas(f->db, &f->run, S("c"), v,
+						  S("Z"), NULL),
+				 RS_EMISMATCH);
+	assert_int_equal(rs_statecell_delete(f->db, &f->run, S("c"), NULL), 0);
+	assert_int_equal(rs_statecell_delete(f->db, &f->run, S("c"), &existed),
+			 0);
 	assert_false(existed);
 	cell_init(f, "c", "A", 4);
-	assert_int_equal(rs_cell_cas(f->db, &f->run, S("c"), 3, S("Z"), NULL),
-			 RS_EMISMATCH);
-	assert_int_equal(rs_cell_cas(f->db, &f->run, S("c"), 4, S("Z"), &v), 0);
+	assert_int_equal(
+		rs_statecell_cas(f->db, &f->run, S("c"), 3, S("Z"), NULL),
+		RS_EMISMATCH);
+	assert_int_equal(
+		rs_statecell_cas(f->db, &f->run, S("c"), 4, S("Z"), &v), 0);
 	assert_int_equal(v, 5);
 }
 
@@ -182,15 +193,15 @@ static void statecell__transition_applies_fn(void **state)
 	struct tr t = { 0 };
 	uint64_t v = 0;
 
-	assert_int_equal(rs_cell_transition(f->db, &f->run, S("c"), 0, &v,
-					    transition_fn, &t),
+	assert_int_equal(rs_statecell_transition(f->db, &f->run, S("c"), 0, &v,
+						 transition_fn, &t),
 			 RS_ENOTFOUND);
 	assert_int_equal(t.calls, 0);
 	cell_init(f, "c", "one", 1);
 	strcpy(t.next, "two");
 	t.write = true;
-	assert_int_equal(rs_cell_transition(f->db, &f->run, S("c"), 0, &v,
-					    transition_fn, &t),
+	assert_int_equal(rs_statecell_transition(f->db, &f->run, S("c"), 0, &v,
+						 transition_fn, &t),
 			 0);
 	assert_int_equal(t.calls, 1);
 	assert_int_equal(t.seen_version, 1);
@@ -199,16 +210,16 @@ static void statecell__transition_applies_fn(void **state)
 	expect_cell(f, "c", "two", 2);
 	/* Writing nothing leaves the cell as it is. */
 	t.write = false;
-	assert_int_equal(rs_cell_transition(f->db, &f->run, S("c"), 1, &v,
-					    transition_fn, &t),
+	assert_int_equal(rs_statecell_transition(f->db, &f->run, S("c"), 1, &v,
+						 transition_fn, &t),
 			 0);
 	assert_int_equal(v, 2);
 	expect_cell(f, "c", "two", 2);
 	/* The callback's own result comes back unchanged, nothing written. */
 	t.ret = 1234;
 	t.write = true;
-	assert_int_equal(rs_cell_transition(f->db, &f->run, S("c"), 0, &v,
-					    transition_fn, &t),
+	assert_int_equal(rs_statecell_transition(f->db, &f->run, S("c"), 0, &v,
+						 transition_fn, &t),
 			 1234);
 	expect_cell(f, "c", "two", 2);
 }
@@ -241,17 +252,19 @@ static void statecell__list_pages_sorted(void **state)
 	cell_init(f, "b.one", "x", 1);
 	cell_init(f, "c", "x", 1);
 	cell_init(f, "gone", "x", 1);
-	assert_int_equal(rs_cell_delete(f->db, &f->run, S("gone"), NULL), 0);
-	assert_int_equal(rs_cell_set(f->db, &f->run, S("c"), S("y"), NULL), 0);
+	assert_int_equal(rs_statecell_delete(f->db, &f->run, S("gone"), NULL),
+			 0);
+	assert_int_equal(rs_statecell_set(f->db, &f->run, S("c"), S("y"), NULL),
+			 0);
 	/* A KV key with the same bytes is not a cell. */
 	assert_int_equal(rs_kv_put(f->db, &f->run, S("\x01z"), S("kv")), 0);
 
-	assert_int_equal(rs_cell_list(f->db, &f->run, NULL, 0, NULL, 0, 2,
-				      &more, list_cb, &l),
+	assert_int_equal(rs_statecell_list(f->db, &f->run, NULL, 0, NULL, 0, 2,
+					   &more, list_cb, &l),
 			 0);
 	assert_true(more);
-	assert_int_equal(rs_cell_list(f->db, &f->run, NULL, 0, S("b.one"), 0,
-				      &more, list_cb, &l),
+	assert_int_equal(rs_statecell_list(f->db, &f->run, NULL, 0, S("b.one"),
+					   0, &more, list_cb, &l),
 			 0);
 	assert_false(more);
 	assert_int_equal(l.n, 4);
@@ -261,8 +274,8 @@ static void statecell__list_pages_sorted(void **state)
 	assert_string_equal(l.names[3], "c");
 	assert_int_equal(l.versions[3], 2);
 	l.n = 0;
-	assert_int_equal(rs_cell_list(f->db, &f->run, S("b."), NULL, 0, 0,
-				      &more, list_cb, &l),
+	assert_int_equal(rs_statecell_list(f->db, &f->run, S("b."), NULL, 0, 0,
+					   &more, list_cb, &l),
 			 0);
 	assert_int_equal(l.n, 2);
 }
@@ -275,8 +288,8 @@ static void statecell__read_enospc_reports_length(void **state)
 	uint64_t v = 0;
 
 	cell_init(f, "c", "hello", 1);
-	assert_int_equal(rs_cell_read(f->db, &f->run, S("c"), buf, sizeof(buf),
-				      &len, &v),
+	assert_int_equal(rs_statecell_read(f->db, &f->run, S("c"), buf,
+					   sizeof(buf), &len, &v),
 			 RS_ENOSPC);
 	assert_int_equal(len, 5);
 	assert_int_equal(v, 0);
@@ -294,41 +307,42 @@ static void statecell__txn_read_your_writes(void **state)
 
 	cell_init(f, "old", "o", 1);
 	assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, 0), 0);
-	assert_int_equal(rs_txn_cell_init(txn, S("new"), S("n1"), &v), 0);
+	assert_int_equal(rs_txn_statecell_init(txn, S("new"), S("n1"), &v), 0);
 	assert_int_equal(v, 1);
-	assert_int_equal(rs_txn_cell_init(txn, S("new"), S("n1"), &v),
+	assert_int_equal(rs_txn_statecell_init(txn, S("new"), S("n1"), &v),
 			 RS_EEXIST);
-	assert_int_equal(rs_txn_cell_read(txn, S("new"), &val, &v), 0);
+	assert_int_equal(rs_txn_statecell_read(txn, S("new"), &val, &v), 0);
 	assert_int_equal(v, 1);
 	assert_memory_equal(val.data, "n1", 2);
-	assert_int_equal(rs_txn_cell_cas(txn, S("new"), 1, S("n2"), &v), 0);
+	assert_int_equal(rs_txn_statecell_cas(txn, S("new"), 1, S("n2"), &v),
+			 0);
 	assert_int_equal(v, 2);
-	assert_int_equal(rs_txn_cell_cas(txn, S("new"), 1, S("n3"), &v),
+	assert_int_equal(rs_txn_statecell_cas(txn, S("new"), 1, S("n3"), &v),
 			 RS_EMISMATCH);
-	assert_int_equal(rs_txn_cell_set(txn, S("old"), S("o2"), &v), 0);
+	assert_int_equal(rs_txn_statecell_set(txn, S("old"), S("o2"), &v), 0);
 	assert_int_equal(v, 2);
 	strcpy(t.next, "n3");
 	t.write = true;
-	assert_int_equal(
-		rs_txn_cell_transition(txn, S("new"), &v, transition_fn, &t),
-		0);
+	assert_int_equal(rs_txn_statecell_transition(txn, S("new"), &v,
+						     transition_fn, &t),
+			 0);
 	assert_string_equal(t.seen, "n2");
 	assert_int_equal(v, 3);
-	assert_int_equal(rs_txn_cell_set(txn, S("missing"), S("x"), &v),
+	assert_int_equal(rs_txn_statecell_set(txn, S("missing"), S("x"), &v),
 			 RS_ENOTFOUND);
-	assert_int_equal(
-		rs_txn_cell_list(txn, NULL, 0, NULL, 0, 0, NULL, list_cb, &l),
-		0);
+	assert_int_equal(rs_txn_statecell_list(txn, NULL, 0, NULL, 0, 0, NULL,
+					       list_cb, &l),
+			 0);
 	assert_int_equal(l.n, 2);
 	assert_int_equal(l.versions[0], 3); /* "new" */
-	assert_int_equal(rs_txn_cell_delete(txn, S("old"), &existed), 0);
+	assert_int_equal(rs_txn_statecell_delete(txn, S("old"), &existed), 0);
 	assert_true(existed);
-	assert_int_equal(rs_txn_cell_read(txn, S("old"), &val, NULL),
+	assert_int_equal(rs_txn_statecell_read(txn, S("old"), &val, NULL),
 			 RS_ENOTFOUND);
 	/* Not visible outside before commit. */
-	assert_int_equal(
-		rs_cell_read(f->db, &f->run, S("new"), NULL, 0, NULL, NULL),
-		RS_ENOTFOUND);
+	assert_int_equal(rs_statecell_read(f->db, &f->run, S("new"), NULL, 0,
+					   NULL, NULL),
+			 RS_ENOTFOUND);
 	assert_int_equal(rs_txn_commit(txn), 0);
 	expect_cell(f, "new", "n3", 3);
 	cell_init(f, "old", "again", 3);
@@ -341,20 +355,21 @@ static void statecell__txn_concurrent_inits_one_commits(void **state)
 
 	assert_int_equal(rs_txn_begin(&a, f->db, &f->run, 0), 0);
 	assert_int_equal(rs_txn_begin(&b, f->db, &f->run, 0), 0);
-	assert_int_equal(rs_txn_cell_init(a, S("c"), S("a"), NULL), 0);
-	assert_int_equal(rs_txn_cell_init(b, S("c"), S("b"), NULL), 0);
+	assert_int_equal(rs_txn_statecell_init(a, S("c"), S("a"), NULL), 0);
+	assert_int_equal(rs_txn_statecell_init(b, S("c"), S("b"), NULL), 0);
 	assert_int_equal(rs_txn_commit(a), 0);
 	assert_int_equal(rs_txn_commit(b), RS_ECONFLICT);
 	expect_cell(f, "c", "a", 1);
 	/* A one-shot init racing a transaction's: the one-shot wins. */
 	assert_int_equal(rs_txn_begin(&a, f->db, &f->run, 0), 0);
-	assert_int_equal(rs_txn_cell_init(a, S("d"), S("txn"), NULL), 0);
+	assert_int_equal(rs_txn_statecell_init(a, S("d"), S("txn"), NULL), 0);
 	cell_init(f, "d", "oneshot", 1);
 	assert_int_equal(rs_txn_commit(a), RS_ECONFLICT);
 	/* A stale transactional CAS conflicts or mismatches, never wins. */
 	assert_int_equal(rs_txn_begin(&a, f->db, &f->run, 0), 0);
-	assert_int_equal(rs_txn_cell_cas(a, S("d"), 1, S("t"), NULL), 0);
-	assert_int_equal(rs_cell_set(f->db, &f->run, S("d"), S("s"), NULL), 0);
+	assert_int_equal(rs_txn_statecell_cas(a, S("d"), 1, S("t"), NULL), 0);
+	assert_int_equal(rs_statecell_set(f->db, &f->run, S("d"), S("s"), NULL),
+			 0);
 	assert_int_equal(rs_txn_commit(a), RS_ECONFLICT);
 	expect_cell(f, "d", "s", 2);
 }
@@ -379,80 +394,90 @@ static void statecell__bad_input(void **state)
 	rs_bytes val;
 
 	memset(name, 'n', sizeof(name));
-	assert_int_equal(rs_cell_init(NULL, &f->run, S("c"), NULL, 0, NULL),
-			 RS_EINVAL);
-	assert_int_equal(rs_cell_init(f->db, &nil, S("c"), NULL, 0, NULL),
-			 RS_EINVAL);
-	assert_int_equal(rs_cell_init(f->db, &f->run, NULL, 1, NULL, 0, NULL),
-			 RS_EINVAL);
-	assert_int_equal(rs_cell_init(f->db, &f->run, "", 0, NULL, 0, NULL),
+	assert_int_equal(
+		rs_statecell_init(NULL, &f->run, S("c"), NULL, 0, NULL),
+		RS_EINVAL);
+	assert_int_equal(rs_statecell_init(f->db, &nil, S("c"), NULL, 0, NULL),
 			 RS_EINVAL);
 	assert_int_equal(
-		rs_cell_init(f->db, &f->run, name, sizeof(name), NULL, 0, NULL),
-		RS_ETOOBIG);
+		rs_statecell_init(f->db, &f->run, NULL, 1, NULL, 0, NULL),
+		RS_EINVAL);
 	assert_int_equal(
-		rs_cell_init(f->db, &f->run, S("\xe2\x82"), NULL, 0, NULL),
+		rs_statecell_init(f->db, &f->run, "", 0, NULL, 0, NULL),
+		RS_EINVAL);
+	assert_int_equal(rs_statecell_init(f->db, &f->run, name, sizeof(name),
+					   NULL, 0, NULL),
+			 RS_ETOOBIG);
+	assert_int_equal(
+		rs_statecell_init(f->db, &f->run, S("\xe2\x82"), NULL, 0, NULL),
 		RS_EUTF8);
-	assert_int_equal(rs_cell_init(f->db, &f->run, S("c"), NULL, 2, NULL),
-			 RS_EINVAL);
-	assert_int_equal(rs_cell_init(f->db, &f->run, S("c"), buf,
-				      (size_t)RS_VALUE_MAX + 1, NULL),
-			 RS_ETOOBIG);
 	assert_int_equal(
-		rs_cell_init(f->db, &f->run, name, RS_NAME_MAX, NULL, 0, NULL),
-		0);
-	assert_int_equal(rs_cell_set(f->db, &f->run, S("\xff"), NULL, 0, NULL),
-			 RS_EUTF8);
-	assert_int_equal(rs_cell_cas(f->db, NULL, S("c"), 1, NULL, 0, NULL),
-			 RS_EINVAL);
-	assert_int_equal(rs_cell_delete(f->db, &f->run, NULL, 0, NULL),
-			 RS_EINVAL);
-	assert_int_equal(
-		rs_cell_read(f->db, &f->run, S("c"), NULL, 4, NULL, NULL),
+		rs_statecell_init(f->db, &f->run, S("c"), NULL, 2, NULL),
 		RS_EINVAL);
-	assert_int_equal(
-		rs_cell_transition(f->db, &f->run, S("c"), 0, NULL, NULL, NULL),
-		RS_EINVAL);
-	assert_int_equal(rs_cell_list(f->db, &f->run, NULL, 3, NULL, 0, 0, NULL,
-				      list_cb, &l),
-			 RS_EINVAL);
-	assert_int_equal(rs_cell_list(f->db, &f->run, NULL, 0, "a", 0, 0, NULL,
-				      list_cb, &l),
-			 RS_EINVAL);
-	assert_int_equal(rs_cell_list(f->db, &f->run, name, sizeof(name), NULL,
-				      0, 0, NULL, list_cb, &l),
+	assert_int_equal(rs_statecell_init(f->db, &f->run, S("c"), buf,
+					   (size_t)RS_VALUE_MAX + 1, NULL),
 			 RS_ETOOBIG);
-	assert_int_equal(rs_cell_list(f->db, &f->run, NULL, 0, NULL, 0, 0, NULL,
-				      NULL, NULL),
+	assert_int_equal(rs_statecell_init(f->db, &f->run, name, RS_NAME_MAX,
+					   NULL, 0, NULL),
+			 0);
+	assert_int_equal(
+		rs_statecell_set(f->db, &f->run, S("\xff"), NULL, 0, NULL),
+		RS_EUTF8);
+	assert_int_equal(
+		rs_statecell_cas(f->db, NULL, S("c"), 1, NULL, 0, NULL),
+		RS_EINVAL);
+	assert_int_equal(rs_statecell_delete(f->db, &f->run, NULL, 0, NULL),
+			 RS_EINVAL);
+	assert_int_equal(
+		rs_statecell_read(f->db, &f->run, S("c"), NULL, 4, NULL, NULL),
+		RS_EINVAL);
+	assert_int_equal(rs_statecell_transition(f->db, &f->run, S("c"), 0,
+						 NULL, NULL, NULL),
+			 RS_EINVAL);
+	assert_int_equal(rs_statecell_list(f->db, &f->run, NULL, 3, NULL, 0, 0,
+					   NULL, list_cb, &l),
+			 RS_EINVAL);
+	assert_int_equal(rs_statecell_list(f->db, &f->run, NULL, 0, "a", 0, 0,
+					   NULL, list_cb, &l),
+			 RS_EINVAL);
+	assert_int_equal(rs_statecell_list(f->db, &f->run, name, sizeof(name),
+					   NULL, 0, 0, NULL, list_cb, &l),
+			 RS_ETOOBIG);
+	assert_int_equal(rs_statecell_list(f->db, &f->run, NULL, 0, NULL, 0, 0,
+					   NULL, NULL, NULL),
 			 RS_EINVAL);
 	/* A transition that returns a value too large writes nothing. */
 	cell_init(f, "c", "v", 1);
-	assert_int_equal(rs_cell_transition(f->db, &f->run, S("c"), 0, NULL,
-					    too_big_fn, NULL),
+	assert_int_equal(rs_statecell_transition(f->db, &f->run, S("c"), 0,
+						 NULL, too_big_fn, NULL),
 			 RS_ETOOBIG);
 	expect_cell(f, "c", "v", 1);
 
-	assert_int_equal(rs_txn_cell_init(NULL, S("c"), NULL, 0, NULL),
+	assert_int_equal(rs_txn_statecell_init(NULL, S("c"), NULL, 0, NULL),
 			 RS_EINVAL);
 	assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, RS_TXN_F_READONLY),
 			 0);
-	assert_int_equal(rs_txn_cell_init(txn, S("z"), NULL, 0, NULL),
+	assert_int_equal(rs_txn_statecell_init(txn, S("z"), NULL, 0, NULL),
 			 RS_EREADONLY);
-	assert_int_equal(rs_txn_cell_set(txn, S("c"), NULL, 0, NULL),
+	assert_int_equal(rs_txn_statecell_set(txn, S("c"), NULL, 0, NULL),
 			 RS_EREADONLY);
-	assert_int_equal(rs_txn_cell_delete(txn, S("c"), NULL), RS_EREADONLY);
-	assert_int_equal(
-		rs_txn_cell_transition(txn, S("c"), NULL, transition_fn, &t),
-		RS_EREADONLY);
-	assert_int_equal(rs_txn_cell_read(txn, S("c"), NULL, NULL), RS_EINVAL);
-	assert_int_equal(rs_txn_cell_read(txn, S("c"), &val, NULL), 0);
-	assert_int_equal(rs_txn_cell_transition(txn, S("c"), NULL, NULL, NULL),
+	assert_int_equal(rs_txn_statecell_delete(txn, S("c"), NULL),
+			 RS_EREADONLY);
+	assert_int_equal(rs_txn_statecell_transition(txn, S("c"), NULL,
+						     transition_fn, &t),
+			 RS_EREADONLY);
+	assert_int_equal(rs_txn_statecell_read(txn, S("c"), NULL, NULL),
 			 RS_EINVAL);
-	rs_txn_abort(txn);
-	assert_int_equal(rs_txn_cell_read(txn, S("c"), &val, NULL), RS_EDONE);
+	assert_int_equal(rs_txn_statecell_read(txn, S("c"), &val, NULL), 0);
 	assert_int_equal(
-		rs_txn_cell_list(txn, NULL, 0, NULL, 0, 0, NULL, list_cb, &l),
-		RS_EDONE);
+		rs_txn_statecell_transition(txn, S("c"), NULL, NULL, NULL),
+		RS_EINVAL);
+	rs_txn_abort(txn);
+	assert_int_equal(rs_txn_statecell_read(txn, S("c"), &val, NULL),
+			 RS_EDONE);
+	assert_int_equal(rs_txn_statecell_list(txn, NULL, 0, NULL, 0, 0, NULL,
+					       list_cb, &l),
+			 RS_EDONE);
 	expect_cell(f, "c", "v", 1);
 }
 
