@@ -16,8 +16,10 @@
  *                           chosen over read_latest on purpose: it is what
  *                           every transaction pays; kvstore_get (tier B)
  *                           takes read_latest, the pin-free fast path.
- *  engine_put_direct        rs__db_commit_ops with one op: hash, run_find,
- *                           commit lock, version, durability record
+ *  engine_put_direct        the one-shot write path: a blind rs__txn_begin
+ *                           (context from the pool, run_find), one staged
+ *                           write (hash), rs__txn_commit: commit lock,
+ *                           version, durability record
  *                           (InMemory backend), prepare/install, publish,
  *                           reclaim (min_pin scan + prune), unlock.
  *  engine_cas_direct        rs__txn_begin, rs__txn_read of the key,
@@ -132,23 +134,28 @@ static inline int op_get_direct(eng_fix *f, const void *key)
 	rc = st->ops->read(st, &snap, RS__TAG_KV, key, RS_BENCH_KEY_LEN, h,
 			   &out);
 	RS_BENCH_DO_NOT_OPTIMIZE(out.data);
-	if (snap.run || snap.priv)
+	if (snap.state)
 		st->ops->snap_close(st, &snap);
-	/* As ctx_release_snapshot() in txn.c. */
+	/* As rs__ctx_release_snapshot() in txn/pool.c. */
 	atomic_store_explicit(&f->pin.ver, RS__PIN_NONE, memory_order_release);
 	return rc;
 }
 
 static inline int op_put_direct(eng_fix *f, const void *key, const void *val)
 {
-	rs__op op = { 0 };
+	rs_txn *txn;
+	int rc;
 
-	op.key = key;
-	op.klen = RS_BENCH_KEY_LEN;
-	op.val = val;
-	op.vlen = RS_BENCH_VAL_LEN;
-	op.tag = RS__TAG_KV;
-	return rs__db_commit_ops(f->db, &f->run, &op, 1, NULL, NULL);
+	/* The one-shot write path (rs__txn_oneshot) without a stage
+	 * callback: a blind transaction, one staged write, its commit. */
+	RS_TRY(rs__txn_begin(&txn, f->db, &f->run, RS__TXN_F_BLIND));
+	rc = rs__txn_write_ref(txn, RS__TAG_KV, key, RS_BENCH_KEY_LEN, val,
+			       RS_BENCH_VAL_LEN, 0);
+	if (RS_BENCH_UNLIKELY(rc < 0)) {
+		rs__txn_abort(txn);
+		return rc;
+	}
+	return rs__txn_commit(txn);
 }
 
 static inline int op_cas_direct(eng_fix *f, const void *key, const void *val)

@@ -23,86 +23,6 @@ const char *rs_version_string(void)
 	return RS_VERSION_STRING;
 }
 
-/* ---- run ids ---- */
-
-int rs_run_id_generate(rs_run_id *out)
-{
-	rs_run_id id;
-
-	RS_CHECK_ARG(out);
-	RS_TRY(rs__random_bytes(id.bytes, sizeof(id.bytes)));
-	id.bytes[6] = (uint8_t)((id.bytes[6] & 0x0f) | 0x40); /* version 4 */
-	id.bytes[8] = (uint8_t)((id.bytes[8] & 0x3f) | 0x80); /* RFC 4122 */
-	*out = id;
-	return 0;
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static bool is_hyphen_pos(size_t i)
-{
-	return i == 8 || i == 13 || i == 18 || i == 23;
-}
-
-int rs_run_id_parse(rs_run_id *out, const char *str, size_t len)
-{
-	rs_run_id id;
-	size_t b = 0;
-
-	RS_CHECK_ARG(out && str);
-	RS_CHECK_ARG(len == RS_RUN_ID_STRLEN);
-	for (size_t i = 0; i < len;) {
-		int hi, lo;
-
-		if (is_hyphen_pos(i)) {
-			RS_CHECK_ARG(str[i] == '-');
-			i++;
-			continue;
-		}
-		hi = hex_value(str[i]);
-		lo = hex_value(str[i + 1]);
-		RS_CHECK_ARG(hi >= 0 && lo >= 0 && !is_hyphen_pos(i + 1));
-		id.bytes[b++] = (uint8_t)(hi << 4 | lo);
-		i += 2;
-	}
-	*out = id;
-	return 0;
-}
-
-int rs_run_id_format(const rs_run_id *id, char *buf, size_t cap)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t o = 0;
-
-	RS_CHECK_ARG(id && buf);
-	if (cap < RS_RUN_ID_STRLEN + 1)
-		return RS_ENOSPC;
-	for (size_t b = 0; b < 16; b++) {
-		if (b == 4 || b == 6 || b == 8 || b == 10)
-			buf[o++] = '-';
-		buf[o++] = digits[id->bytes[b] >> 4];
-		buf[o++] = digits[id->bytes[b] & 15];
-	}
-	buf[o] = '\0';
-	return 0;
-}
-
-bool rs_run_id_is_nil(const rs_run_id *id)
-{
-	static const rs_run_id nil;
-
-	return !id || memcmp(id->bytes, nil.bytes, sizeof(nil.bytes)) == 0;
-}
-
 /* ---- database ---- */
 
 #define FLUSH_INTERVAL_MAX_MS 3600000u
@@ -164,15 +84,21 @@ static void wal_config(const rs_db_options *o, rs__wal_config *cfg)
 	cfg->salvage = (o->flags & RS_DB_F_SALVAGE) != 0;
 }
 
-/* Everything of a database but its durability backend. */
-static void db_free(rs_db *db)
+/*
+ * Open unwinds through one exit. What has been built is told by what is
+ * set: the store, the registration (registered), the backend (dur.ops,
+ * which owns lockfd from the moment open_durability() is called).
+ */
+static void db_free(rs_db *db, bool registered)
 {
 	rs__alloc alloc = db->alloc;
 
 	/* liburcu's own deferred work (the run map) must finish first. */
 	rs__rcu_barrier();
-	rs__db_fini(db);
-	db->store->ops->destroy(db->store);
+	if (registered)
+		rs__db_fini(db);
+	if (db->store)
+		db->store->ops->destroy(db->store);
 	rs__rcu_barrier();
 	rs__free(&alloc, db);
 }
@@ -187,8 +113,10 @@ static int open_durability(rs_db *db, const rs_db_options *o, int lockfd)
 						  o->durability_ops,
 						  o->durability_ctx));
 		rc = db->dur.ops->recover(db->dur.state, &db->host);
-		if (rc < 0)
+		if (rc < 0) {
 			db->dur.ops->close(db->dur.state);
+			db->dur.ops = NULL;
+		}
 		return rc;
 	}
 	if (o->durability == RS_DURABILITY_INMEMORY)
@@ -204,6 +132,7 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 	rs__alloc alloc;
 	uint64_t seed;
 	rs_db *db;
+	bool registered = false;
 	int lockfd = -1;
 	int rc;
 
@@ -232,30 +161,28 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 	rc = opts->storage == RS_STORAGE_UNIFIED
 		     ? rs__store_unified_new(&db->store, &db->alloc, seed)
 		     : rs__store_sharded_new(&db->store, &db->alloc, seed);
-	if (rc < 0) {
-		rs__wal_unlock_dir(lockfd);
-		rs__free(&alloc, db);
-		return rc;
-	}
-	if ((rc = rs__db_init(db)) < 0) {
-		rs__wal_unlock_dir(lockfd);
-		db->store->ops->destroy(db->store);
-		rs__free(&alloc, db);
-		return rc;
-	}
+	if (rc < 0)
+		goto fail;
+	if ((rc = rs__db_init(db)) < 0)
+		goto fail;
+	registered = true;
 	rs__db_host_init(db, &db->host);
-	/* Takes over lockfd, also on failure. */
-	if ((rc = open_durability(db, opts, lockfd)) < 0) {
-		db_free(db);
-		return rc;
-	}
+	/* Takes over lockfd, also on failure (dur.ops stays NULL then). */
+	rc = open_durability(db, opts, lockfd);
+	lockfd = -1;
+	if (rc < 0)
+		goto fail;
 	/* After recovery: rebuilds state derived from the data. */
-	if ((rc = rs__runindex_open(db)) < 0) {
-		rs_db_close(db);
-		return rc;
-	}
+	if ((rc = rs__runindex_open(db)) < 0)
+		goto fail;
 	*out = db;
 	return 0;
+fail:
+	if (db->dur.ops && db->dur.ops->close)
+		db->dur.ops->close(db->dur.state);
+	rs__wal_unlock_dir(lockfd);
+	db_free(db, registered);
+	return rc;
 }
 
 void rs_db_close(rs_db *db)
@@ -267,7 +194,7 @@ void rs_db_close(rs_db *db)
 	 * database (checkpoint images) until then. */
 	if (db->dur.ops->close)
 		db->dur.ops->close(db->dur.state);
-	db_free(db);
+	db_free(db, true);
 }
 
 int rs_db_flush(rs_db *db)

@@ -13,7 +13,7 @@
  *   0x02 u32-len type ord     sequences, in sequence order
  * All integers big-endian.
  *
- * Appends are deferred steps (txn.c): under the run's commit lock a step
+ * Appends are deferred steps (txn/txn.h): under the run's commit lock a step
  * reads the head, takes its length as the sequence, chains to its hash,
  * stamps max(previous timestamp, now), and stages the event, the type
  * index entry and the new head. Sequences are therefore dense and unique
@@ -26,11 +26,9 @@
 #include <string.h>
 
 #include "primitives/prim.h"
-#include "storage/store.h"
 #include "txn/txn.h"
 #include "util/clock.h"
 #include "util/error.h"
-#include "util/rcu.h"
 
 #define TAG RS__TAG_EVENTLOG
 #define K_HEAD 0x00
@@ -55,9 +53,10 @@ typedef struct el_append {
 	size_t vlen;
 	uint32_t tlen;
 	rs_event_receipt res;
+	rs_event_receipt *receipt_out; /* the caller's, or NULL */
 } el_append;
 
-static int append_step(rs__cc *cc, void *arg);
+static const rs__step_type append_step;
 
 static void event_key(unsigned char key[9], uint64_t seq)
 {
@@ -110,26 +109,35 @@ static int head_parse(int rc, rs_bytes v, el_head *h)
 	return 0;
 }
 
+/* An event from its header (EV_HDR bytes) and its body (type, payload),
+ * which need not be contiguous. */
+static int event_parse_parts(const unsigned char *hdr,
+			     const unsigned char *body, size_t blen,
+			     uint64_t seq, rs_event *ev)
+{
+	uint32_t tlen = rs__get_u32(hdr + 8 + 2 * RS_HASH_LEN);
+
+	if (blen < tlen)
+		return RS_ECORRUPT;
+	ev->seq = seq;
+	ev->timestamp_ns = rs__get_u64(hdr);
+	memcpy(ev->prev_hash, hdr + 8, RS_HASH_LEN);
+	memcpy(ev->hash, hdr + 8 + RS_HASH_LEN, RS_HASH_LEN);
+	ev->type.data = body;
+	ev->type.len = tlen;
+	ev->payload.data = body + tlen;
+	ev->payload.len = blen - tlen;
+	ev->flags = 0;
+	return 0;
+}
+
 static int event_parse(const void *data, size_t len, uint64_t seq, rs_event *ev)
 {
 	const unsigned char *p = data;
-	uint32_t tlen;
 
 	if (len < EV_HDR)
 		return RS_ECORRUPT;
-	tlen = rs__get_u32(p + 8 + 2 * RS_HASH_LEN);
-	if (len - EV_HDR < tlen)
-		return RS_ECORRUPT;
-	ev->seq = seq;
-	ev->timestamp_ns = rs__get_u64(p);
-	memcpy(ev->prev_hash, p + 8, RS_HASH_LEN);
-	memcpy(ev->hash, p + 8 + RS_HASH_LEN, RS_HASH_LEN);
-	ev->type.data = p + EV_HDR;
-	ev->type.len = tlen;
-	ev->payload.data = p + EV_HDR + tlen;
-	ev->payload.len = len - EV_HDR - tlen;
-	ev->flags = 0;
-	return 0;
+	return event_parse_parts(p, p + EV_HDR, len - EV_HDR, seq, ev);
 }
 
 static void pending_view(const el_append *a, uint64_t seq, rs_event *ev)
@@ -145,7 +153,7 @@ static void pending_view(const el_append *a, uint64_t seq, rs_event *ev)
 
 /* ---- appending ---- */
 
-static int append_step(rs__cc *cc, void *arg)
+static int append_run(rs__cc *cc, void *arg)
 {
 	el_append *a = arg;
 	unsigned char key[9], prefix[RS__OL_PREFIX_MAX];
@@ -184,6 +192,18 @@ static int append_step(rs__cc *cc, void *arg)
 	return 0;
 }
 
+static void append_done(const void *arg, int rc)
+{
+	const el_append *a = arg;
+
+	if (rc != 0)
+		return;
+	if (a->receipt_out)
+		*a->receipt_out = a->res;
+}
+
+static const rs__step_type append_step = { append_run, append_done };
+
 static int check_append(const char *type, size_t tlen, const void *payload,
 			size_t plen)
 {
@@ -198,14 +218,12 @@ static int stage_append(rs_txn *txn, const char *type, size_t tlen,
 	unsigned char *val;
 	el_append *a;
 
-	if (txn->flags & RS_TXN_F_READONLY)
+	if (rs__txn_readonly(txn))
 		return RS_EREADONLY;
-	val = rs__arena_alloc(&txn->arena, EV_HDR + tlen + plen);
+	val = rs__txn_alloc(txn, EV_HDR + tlen + plen);
 	if (!val)
 		return RS_ENOMEM;
-	RS_TRY(rs__txn_defer(txn, append_step, sizeof(*a), (void **)&a,
-			     receipt_out, offsetof(el_append, res),
-			     sizeof(rs_event_receipt)));
+	RS_TRY(rs__txn_defer(txn, &append_step, sizeof(*a), (void **)&a));
 	memset(val, 0, EV_HDR);
 	rs__put_u32(val + 8 + 2 * RS_HASH_LEN, (uint32_t)tlen);
 	memcpy(val + EV_HDR, type, tlen);
@@ -214,26 +232,36 @@ static int stage_append(rs_txn *txn, const char *type, size_t tlen,
 	a->val = val;
 	a->vlen = EV_HDR + tlen + plen;
 	a->tlen = (uint32_t)tlen;
+	a->receipt_out = receipt_out;
 	return 0;
+}
+
+struct append_req {
+	const char *type;
+	size_t tlen;
+	const void *payload;
+	size_t plen;
+	rs_event_receipt *receipt_out;
+};
+
+static int stage_append_req(rs_txn *txn, const void *arg)
+{
+	const struct append_req *r = arg;
+
+	return stage_append(txn, r->type, r->tlen, r->payload, r->plen,
+			    r->receipt_out);
 }
 
 int rs_eventlog_append(rs_db *db, const rs_run_id *run, const char *type,
 		       size_t type_len, const void *payload, size_t payload_len,
 		       rs_event_receipt *receipt_out)
 {
-	rs_txn *txn;
-	int rc;
+	struct append_req r = { type, type_len, payload, payload_len,
+				receipt_out };
 
 	RS_TRY(rs__prim_check_db_run(db, run));
 	RS_TRY(check_append(type, type_len, payload, payload_len));
-	RS_TRY(rs__txn_begin(&txn, db, run, RS__TXN_F_BLIND));
-	rc = stage_append(txn, type, type_len, payload, payload_len,
-			  receipt_out);
-	if (rc < 0) {
-		rs__txn_abort(txn);
-		return rc;
-	}
-	return rs__txn_commit(txn);
+	return rs__txn_oneshot(db, run, stage_append_req, &r);
 }
 
 int rs_txn_eventlog_append(rs_txn *txn, const char *type, size_t type_len,
@@ -252,16 +280,19 @@ static size_t pending_count(const rs_txn *txn)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < txn->nsteps; i++)
-		n += txn->steps[i].fn == append_step;
+	for (size_t i = 0; i < rs__txn_nsteps(txn); i++)
+		n += rs__txn_step_arg(txn, i, &append_step) != NULL;
 	return n;
 }
 
 static const el_append *pending_at(const rs_txn *txn, uint64_t k)
 {
-	for (size_t i = 0; i < txn->nsteps; i++)
-		if (txn->steps[i].fn == append_step && k-- == 0)
-			return txn->steps[i].arg;
+	for (size_t i = 0; i < rs__txn_nsteps(txn); i++) {
+		const el_append *a = rs__txn_step_arg(txn, i, &append_step);
+
+		if (a && k-- == 0)
+			return a;
+	}
 	return NULL;
 }
 
@@ -334,17 +365,18 @@ static int view_range(rs_txn *txn, uint64_t start, uint64_t end,
 		if (len > start)
 			return RS_ECORRUPT;
 	}
-	for (size_t i = 0; i < txn->nsteps; i++) {
+	for (size_t i = 0; i < rs__txn_nsteps(txn); i++) {
+		const el_append *a = rs__txn_step_arg(txn, i, &append_step);
 		uint64_t pseq;
 
-		if (txn->steps[i].fn != append_step)
+		if (!a)
 			continue;
 		pseq = len + k++;
 		if (pseq < start)
 			continue;
 		if (pseq >= end)
 			break;
-		pending_view(txn->steps[i].arg, pseq, &ev);
+		pending_view(a, pseq, &ev);
 		if ((rc = cb(&ev, ctx)) != 0)
 			return rc;
 	}
@@ -369,10 +401,12 @@ static int view_by_type(rs_txn *txn, const char *type, size_t tlen,
 
 	RS_TRY(rs__ol_len(txn, TAG, prefix, plen, &n));
 	total = n;
-	for (size_t i = 0; i < txn->nsteps; i++)
-		if (txn->steps[i].fn == append_step &&
-		    pending_is_type(txn->steps[i].arg, type, tlen))
+	for (size_t i = 0; i < rs__txn_nsteps(txn); i++) {
+		const el_append *a = rs__txn_step_arg(txn, i, &append_step);
+
+		if (a && pending_is_type(a, type, tlen))
 			total++;
+	}
 	for (; pos < n && (!limit || done < limit); pos++, done++) {
 		rs_bytes v;
 
@@ -392,10 +426,11 @@ static int view_by_type(rs_txn *txn, const char *type, size_t tlen,
 
 		/* Pending events: the head fixes their sequences. */
 		RS_TRY(view_head(txn, &h));
-		for (size_t i = 0; i < txn->nsteps; i++) {
-			const el_append *a = txn->steps[i].arg;
+		for (size_t i = 0; i < rs__txn_nsteps(txn); i++) {
+			const el_append *a =
+				rs__txn_step_arg(txn, i, &append_step);
 
-			if (txn->steps[i].fn != append_step)
+			if (!a)
 				continue;
 			pseq++;
 			if (!pending_is_type(a, type, tlen) || n + k++ < pos)
@@ -456,75 +491,34 @@ bad:
 
 /* ---- one-shot reads ---- */
 
-struct event_sink {
-	uint64_t seq;
-	rs_event *ev;
-	void *buf;
-	size_t cap;
-	size_t need;
-};
-
-/* Inside the store's read section: parse, then copy into the caller's
- * buffer and point the views there. */
-static int sink_event(const void *val, size_t len, void *arg)
-{
-	struct event_sink *es = arg;
-	rs_event ev;
-	unsigned char *dst = es->buf;
-
-	RS_TRY(event_parse(val, len, es->seq, &ev));
-	es->need = ev.type.len + ev.payload.len;
-	if (es->need > es->cap)
-		return RS_ENOSPC;
-	memcpy(dst, ev.type.data, ev.type.len);
-	if (ev.payload.len)
-		memcpy(dst + ev.type.len, ev.payload.data, ev.payload.len);
-	ev.type.data = dst;
-	ev.payload.data = dst + ev.type.len;
-	*es->ev = ev;
-	return 0;
-}
-
 int rs_eventlog_read(rs_db *db, const rs_run_id *run, uint64_t seq,
 		     rs_event *ev_out, void *buf, size_t cap,
 		     size_t *needed_out)
 {
-	struct event_sink es = { seq, ev_out, buf, cap, 0 };
-	unsigned char key[9];
-	rs__store *st;
+	unsigned char key[9], hdr[EV_HDR];
+	rs__copy_out co = { hdr, sizeof(hdr), buf, cap, 0 };
 	int rc;
 
 	RS_TRY(rs__prim_check_db_run(db, run));
 	RS_CHECK_ARG(ev_out && (buf || cap == 0));
-	rs__rcu_thread_ensure();
-	st = db->store;
 	event_key(key, seq);
-	rc = st->ops->read_latest(st, run, TAG, key, sizeof(key), sink_event,
-				  &es);
+	rc = rs__txn_read_latest(db, run, TAG, key, sizeof(key), &co);
+	if (rc == 0)
+		rc = event_parse_parts(hdr, buf, co.len, seq, ev_out);
 	if (needed_out && (rc == 0 || rc == RS_ENOSPC))
-		*needed_out = es.need;
+		*needed_out = co.len;
 	return rc;
-}
-
-static int sink_head(const void *val, size_t len, void *arg)
-{
-	rs_bytes v = { val, len };
-
-	return head_parse(0, v, arg);
 }
 
 static int fast_head(rs_db *db, const rs_run_id *run, el_head *h)
 {
-	rs__store *st = db->store;
-	int rc;
+	unsigned char v[HEAD_LEN];
+	rs__copy_out co = { v, sizeof(v), NULL, 0, 0 };
+	rs_bytes view = { v, sizeof(v) };
+	int rc = rs__txn_read_latest(db, run, TAG, head_key, 1, &co);
 
-	rs__rcu_thread_ensure();
-	rc = st->ops->read_latest(st, run, TAG, head_key, 1, sink_head, h);
-	if (rc == RS_ENOTFOUND) {
-		memset(h, 0, sizeof(*h));
-		return 0;
-	}
-	return rc;
+	/* A head longer than HEAD_LEN does not fit the empty rest. */
+	return head_parse(rc == RS_ENOSPC ? RS_ECORRUPT : rc, view, h);
 }
 
 int rs_eventlog_len(rs_db *db, const rs_run_id *run, uint64_t *len_out)

@@ -5,22 +5,23 @@
  */
 #include <string.h>
 
-#include "storage/store.h"
+#include "primitives/prim.h"
 #include "txn/txn.h"
 #include "util/error.h"
-#include "util/rcu.h"
 
-static int check_db_run(const rs_db *db, const rs_run_id *run)
+#define TAG RS__TAG_KV
+
+static int check_db_key(const rs_db *db, const rs_run_id *run, const void *key,
+			size_t klen)
 {
-	RS_CHECK_ARG(db && run);
-	RS_CHECK_ARG(!rs_run_id_is_nil(run));
-	return 0;
+	RS_TRY(rs__prim_check_db_run(db, run));
+	return rs__prim_check_key(key, klen);
 }
 
-static int check_txn(const rs_txn *txn)
+static int check_txn_key(const rs_txn *txn, const void *key, size_t klen)
 {
-	RS_CHECK_ARG(txn);
-	return txn->state == RS__TXN_ACTIVE ? 0 : RS_EDONE;
+	RS_TRY(rs__prim_check_txn(txn));
+	return rs__prim_check_key(key, klen);
 }
 
 /* A NULL prefix of length 0 means "every key". */
@@ -39,126 +40,116 @@ static int check_prefix(const void **prefix, size_t plen, const void *after,
 
 /* ---- one-shot ---- */
 
+struct kv_put {
+	const void *key, *val;
+	size_t klen, vlen;
+};
+
+/* The caller's key and value live until the one-shot commit returns. */
+static int stage_put(rs_txn *txn, const void *arg)
+{
+	const struct kv_put *p = arg;
+
+	return rs__txn_write_view(txn, TAG, p->key, p->klen, p->val, p->vlen,
+				  0);
+}
+
 int rs_kv_put(rs_db *db, const rs_run_id *run, const void *key, size_t klen,
 	      const void *val, size_t vlen)
 {
-	rs__op op = { 0 };
+	struct kv_put p = { key, val, klen, vlen };
 
-	RS_TRY(check_db_run(db, run));
-	RS_TRY(rs__check_key(key, klen));
-	RS_TRY(rs__check_value(val, vlen));
-	op.key = key;
-	op.klen = (uint32_t)klen;
-	op.val = vlen ? val : "";
-	op.vlen = (uint32_t)vlen;
-	op.tag = RS__TAG_KV;
-	return rs__db_commit_ops(db, run, &op, 1, NULL, NULL);
-}
-
-struct copy_out {
-	void *buf;
-	size_t cap;
-	size_t len;
-};
-
-static int sink_copy(const void *val, size_t len, void *arg)
-{
-	struct copy_out *co = arg;
-
-	co->len = len;
-	if (len > co->cap)
-		return RS_ENOSPC;
-	if (len)
-		memcpy(co->buf, val, len);
-	return 0;
+	RS_TRY(check_db_key(db, run, key, klen));
+	RS_TRY(rs__prim_check_bytes(val, vlen));
+	return rs__txn_oneshot(db, run, stage_put, &p);
 }
 
 int rs_kv_get(rs_db *db, const rs_run_id *run, const void *key, size_t klen,
 	      void *buf, size_t cap, size_t *len_out)
 {
-	struct copy_out co = { buf, cap, 0 };
-	rs__store *st;
+	rs__copy_out co = { NULL, 0, buf, cap, 0 };
 	int rc;
 
-	RS_TRY(check_db_run(db, run));
-	RS_TRY(rs__check_key(key, klen));
+	RS_TRY(check_db_key(db, run, key, klen));
 	RS_CHECK_ARG(buf || cap == 0);
-	rs__rcu_thread_ensure();
-	st = db->store;
-	rc = st->ops->read_latest(st, run, RS__TAG_KV, key, klen, sink_copy,
-				  &co);
+	rc = rs__txn_read_latest(db, run, TAG, key, klen, &co);
 	if (len_out && (rc == 0 || rc == RS_ENOSPC))
 		*len_out = co.len;
 	return rc;
 }
 
-static int sink_none(const void *val, size_t len, void *arg)
-{
-	(void)val;
-	(void)len;
-	(void)arg;
-	return 0;
-}
-
 int rs_kv_exists(rs_db *db, const rs_run_id *run, const void *key, size_t klen,
 		 bool *exists_out)
 {
-	rs__store *st;
 	int rc;
 
-	RS_TRY(check_db_run(db, run));
-	RS_TRY(rs__check_key(key, klen));
+	RS_TRY(check_db_key(db, run, key, klen));
 	RS_CHECK_ARG(exists_out);
-	rs__rcu_thread_ensure();
-	st = db->store;
-	rc = st->ops->read_latest(st, run, RS__TAG_KV, key, klen, sink_none,
-				  NULL);
+	rc = rs__txn_read_latest(db, run, TAG, key, klen, NULL);
 	if (rc < 0 && rc != RS_ENOTFOUND)
 		return rc;
 	*exists_out = rc == 0;
 	return 0;
 }
 
-/* Under the run's commit lock: a delete of an absent key writes nothing. */
-static int delete_locked(rs_db *db, rs__run *run, rs__op *ops, size_t *nops,
-			 void *ctx)
-{
-	rs__store *st = db->store;
-	bool present = false;
+/* A one-shot delete, decided under the run's commit lock: a delete of an
+ * absent key writes nothing (no version, no log record). */
+typedef struct kv_delete {
+	const void *key;
+	size_t klen;
+	bool existed;
+	bool *existed_out;
+} kv_delete;
 
-	st->ops->newest(st, run, ops[0].tag, ops[0].key, ops[0].klen,
-			ops[0].hash, &present);
-	*(bool *)ctx = present;
-	if (!present)
-		*nops = 0;
+static int delete_run(rs__cc *cc, void *arg)
+{
+	kv_delete *d = arg;
+	rs_bytes v;
+	int rc = rs__cc_read(cc, TAG, d->key, d->klen, &v);
+
+	if (rc == RS_ENOTFOUND)
+		return 0;
+	RS_TRY(rc);
+	d->existed = true;
+	return rs__cc_write(cc, TAG, d->key, d->klen, NULL, 0, RS__OP_F_DELETE);
+}
+
+static void delete_done(const void *arg, int rc)
+{
+	const kv_delete *d = arg;
+
+	if (rc != 0)
+		return;
+	if (d->existed_out)
+		*d->existed_out = d->existed;
+}
+
+static const rs__step_type delete_step = { delete_run, delete_done };
+
+static int stage_delete(rs_txn *txn, const void *arg)
+{
+	const kv_delete *req = arg;
+	kv_delete *d;
+
+	RS_TRY(rs__txn_defer(txn, &delete_step, sizeof(*d), (void **)&d));
+	*d = *req;
 	return 0;
 }
 
 int rs_kv_delete(rs_db *db, const rs_run_id *run, const void *key, size_t klen,
 		 bool *existed_out)
 {
-	rs__op op = { 0 };
-	bool existed = false;
-	int rc;
+	kv_delete d = { key, klen, false, existed_out };
 
-	RS_TRY(check_db_run(db, run));
-	RS_TRY(rs__check_key(key, klen));
-	op.key = key;
-	op.klen = (uint32_t)klen;
-	op.val = "";
-	op.tag = RS__TAG_KV;
-	op.flags = RS__OP_F_DELETE;
-	rc = rs__db_commit_ops(db, run, &op, 1, delete_locked, &existed);
-	if (rc == 0 && existed_out)
-		*existed_out = existed;
-	return rc;
+	RS_TRY(check_db_key(db, run, key, klen));
+	return rs__txn_oneshot(db, run, stage_delete, &d);
 }
 
 static int check_keys(size_t n, const rs_bytes *keys)
 {
 	RS_CHECK_ARG(keys || n == 0);
 	for (size_t i = 0; i < n; i++)
-		RS_TRY(rs__check_key(keys[i].data, keys[i].len));
+		RS_TRY(rs__prim_check_key(keys[i].data, keys[i].len));
 	return 0;
 }
 
@@ -171,7 +162,7 @@ int rs_kv_get_many(rs_db *db, const rs_run_id *run, size_t n,
 	rs_txn *txn;
 	int rc;
 
-	RS_TRY(check_db_run(db, run));
+	RS_TRY(rs__prim_check_db_run(db, run));
 	RS_TRY(check_keys(n, keys));
 	RS_CHECK_ARG(vals_out || n == 0);
 	RS_CHECK_ARG(buf || cap == 0);
@@ -179,8 +170,7 @@ int rs_kv_get_many(rs_db *db, const rs_run_id *run, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		rs_bytes v;
 
-		rc = rs__txn_read(txn, RS__TAG_KV, keys[i].data, keys[i].len,
-				  &v);
+		rc = rs__txn_read(txn, TAG, keys[i].data, keys[i].len, &v);
 		if (rc == RS_ENOTFOUND) {
 			vals_out[i].data = NULL;
 			vals_out[i].len = 0;
@@ -216,12 +206,12 @@ int rs_kv_list(rs_db *db, const rs_run_id *run, const void *prefix,
 	rs_txn *txn;
 	int rc;
 
-	RS_TRY(check_db_run(db, run));
+	RS_TRY(rs__prim_check_db_run(db, run));
 	RS_TRY(check_prefix(&prefix, prefix_len, after, after_len));
 	RS_CHECK_ARG(cb);
 	RS_TRY(rs__txn_begin(&txn, db, run, RS_TXN_F_READONLY));
-	rc = rs__txn_list(txn, RS__TAG_KV, prefix, prefix_len, after, after_len,
-			  limit, more_out, cb, ctx);
+	rc = rs__txn_list(txn, TAG, prefix, prefix_len, after, after_len, limit,
+			  more_out, cb, ctx);
 	rs__txn_abort(txn);
 	return rc;
 }
@@ -231,18 +221,16 @@ int rs_kv_list(rs_db *db, const rs_run_id *run, const void *prefix,
 int rs_txn_kv_put(rs_txn *txn, const void *key, size_t klen, const void *val,
 		  size_t vlen)
 {
-	RS_TRY(check_txn(txn));
-	RS_TRY(rs__check_key(key, klen));
-	RS_TRY(rs__check_value(val, vlen));
-	return rs__txn_write(txn, RS__TAG_KV, key, klen, val, vlen, 0);
+	RS_TRY(check_txn_key(txn, key, klen));
+	RS_TRY(rs__prim_check_bytes(val, vlen));
+	return rs__txn_write(txn, TAG, key, klen, val, vlen, 0);
 }
 
 int rs_txn_kv_get(rs_txn *txn, const void *key, size_t klen, rs_bytes *val_out)
 {
-	RS_TRY(check_txn(txn));
-	RS_TRY(rs__check_key(key, klen));
+	RS_TRY(check_txn_key(txn, key, klen));
 	RS_CHECK_ARG(val_out);
-	return rs__txn_read(txn, RS__TAG_KV, key, klen, val_out);
+	return rs__txn_read(txn, TAG, key, klen, val_out);
 }
 
 int rs_txn_kv_exists(rs_txn *txn, const void *key, size_t klen,
@@ -251,10 +239,9 @@ int rs_txn_kv_exists(rs_txn *txn, const void *key, size_t klen,
 	rs_bytes v;
 	int rc;
 
-	RS_TRY(check_txn(txn));
-	RS_TRY(rs__check_key(key, klen));
+	RS_TRY(check_txn_key(txn, key, klen));
 	RS_CHECK_ARG(exists_out);
-	rc = rs__txn_read(txn, RS__TAG_KV, key, klen, &v);
+	rc = rs__txn_read(txn, TAG, key, klen, &v);
 	if (rc < 0 && rc != RS_ENOTFOUND)
 		return rc;
 	*exists_out = rc == 0;
@@ -267,15 +254,13 @@ int rs_txn_kv_delete(rs_txn *txn, const void *key, size_t klen,
 	rs_bytes v;
 	int rc;
 
-	RS_TRY(check_txn(txn));
-	RS_TRY(rs__check_key(key, klen));
-	if (txn->flags & RS_TXN_F_READONLY)
+	RS_TRY(check_txn_key(txn, key, klen));
+	if (rs__txn_readonly(txn))
 		return RS_EREADONLY;
-	rc = rs__txn_read(txn, RS__TAG_KV, key, klen, &v);
+	rc = rs__txn_read(txn, TAG, key, klen, &v);
 	if (rc < 0 && rc != RS_ENOTFOUND)
 		return rc;
-	RS_TRY(rs__txn_write(txn, RS__TAG_KV, key, klen, NULL, 0,
-			     RS__OP_F_DELETE));
+	RS_TRY(rs__txn_write(txn, TAG, key, klen, NULL, 0, RS__OP_F_DELETE));
 	if (existed_out)
 		*existed_out = rc == 0;
 	return 0;
@@ -284,12 +269,12 @@ int rs_txn_kv_delete(rs_txn *txn, const void *key, size_t klen,
 int rs_txn_kv_get_many(rs_txn *txn, size_t n, const rs_bytes *keys,
 		       rs_bytes *vals_out)
 {
-	RS_TRY(check_txn(txn));
+	RS_TRY(rs__prim_check_txn(txn));
 	RS_TRY(check_keys(n, keys));
 	RS_CHECK_ARG(vals_out || n == 0);
 	for (size_t i = 0; i < n; i++) {
-		int rc = rs__txn_read(txn, RS__TAG_KV, keys[i].data,
-				      keys[i].len, &vals_out[i]);
+		int rc = rs__txn_read(txn, TAG, keys[i].data, keys[i].len,
+				      &vals_out[i]);
 		if (rc == RS_ENOTFOUND) {
 			vals_out[i].data = NULL;
 			vals_out[i].len = 0;
@@ -304,9 +289,9 @@ int rs_txn_kv_list(rs_txn *txn, const void *prefix, size_t prefix_len,
 		   const void *after, size_t after_len, size_t limit,
 		   bool *more_out, rs_kv_entry_cb cb, void *ctx)
 {
-	RS_TRY(check_txn(txn));
+	RS_TRY(rs__prim_check_txn(txn));
 	RS_TRY(check_prefix(&prefix, prefix_len, after, after_len));
 	RS_CHECK_ARG(cb);
-	return rs__txn_list(txn, RS__TAG_KV, prefix, prefix_len, after,
-			    after_len, limit, more_out, cb, ctx);
+	return rs__txn_list(txn, TAG, prefix, prefix_len, after, after_len,
+			    limit, more_out, cb, ctx);
 }

@@ -32,8 +32,13 @@ int rs__prim_check_db_run(const rs_db *db, const rs_run_id *run)
 
 int rs__prim_check_txn(const rs_txn *txn)
 {
-	RS_CHECK_ARG(txn);
-	return txn->state == RS__TXN_ACTIVE ? 0 : RS_EDONE;
+	return rs__txn_check(txn);
+}
+
+int rs__prim_check_key(const void *key, size_t klen)
+{
+	RS_CHECK_ARG(key && klen > 0);
+	return klen > RS_KEY_MAX ? RS_ETOOBIG : 0;
 }
 
 int rs__prim_check_text(const char *s, size_t len, size_t max)

@@ -75,6 +75,8 @@ int rs__prim_check_db_run(const rs_db *db, const rs_run_id *run);
 int rs__prim_check_txn(const rs_txn *txn);
 /* Text: RS_EINVAL (NULL, empty), RS_ETOOBIG (> max), RS_EUTF8. */
 int rs__prim_check_text(const char *s, size_t len, size_t max);
+/* A KV key: RS_EINVAL (NULL, empty), RS_ETOOBIG (> RS_KEY_MAX). */
+int rs__prim_check_key(const void *key, size_t klen);
 /* A payload or value: RS_EINVAL (NULL with len), RS_ETOOBIG. */
 int rs__prim_check_bytes(const void *p, size_t len);
 /* Tags: n <= RS_TAGS_MAX, each text, no duplicates. */

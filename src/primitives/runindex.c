@@ -19,10 +19,10 @@
  * Deleting a run removes its entries from the lists (holes; lengths never
  * shrink), so walks skip deleted runs.
  *
- * Writes are deferred steps on the nil run (txn.c), so checks (an id or
+ * Writes are deferred steps on the nil run (txn/txn.h), so checks (an id or
  * name taken, the current status) and writes happen under its commit lock
  * and never conflict. A transition to Archived also locks the run itself
- * (nil run first) and sets its RS__RUN_F_ARCHIVED flag, which every commit
+ * (nil run first) and sets its RS__RUN_F_FENCED flag, which every commit
  * on that run checks under its lock. A delete locks both as well and drops
  * all the run's keys in the same commit (one durability record). The
  * flags live in memory only: rs__runindex_open() rebuilds them at open.
@@ -33,11 +33,10 @@
 #include <string.h>
 
 #include "primitives/prim.h"
-#include "storage/store.h"
 #include "txn/txn.h"
 #include "util/clock.h"
 #include "util/error.h"
-#include "util/rcu.h"
+#include "util/run_id.h"
 
 #define TAG RS__TAG_RUNINDEX
 #define K_RUN 0x01
@@ -56,8 +55,6 @@
 #define R_PARENT_ORD 42
 #define R_NAME_LEN 50
 #define R_HDR 54
-
-static const rs_run_id nil_run;
 
 static const char *const status_names[] = {
 	"active", "paused", "completed", "failed", "cancelled", "archived",
@@ -179,9 +176,10 @@ typedef struct ri_create {
 	size_t ntags;
 	bool has_parent;
 	rs_run_id parent;
+	rs_run_id *id_out; /* the caller's, or NULL */
 } ri_create;
 
-static int create_step(rs__cc *cc, void *arg)
+static int create_run(rs__cc *cc, void *arg)
 {
 	ri_create *c = arg;
 	unsigned char key[1 + RS_NAME_MAX], prefix[RS__OL_PREFIX_MAX];
@@ -225,6 +223,16 @@ static int create_step(rs__cc *cc, void *arg)
 			    0);
 }
 
+static void create_done(const void *arg, int rc)
+{
+	const ri_create *c = arg;
+
+	if (rc == 0 && c->id_out)
+		*c->id_out = c->id;
+}
+
+static const rs__step_type create_step = { create_run, create_done };
+
 static int check_create(const rs_runindex_create_options *o)
 {
 	if (o->version != RS_RUNINDEX_CREATE_OPTIONS_VERSION)
@@ -241,19 +249,25 @@ static int check_create(const rs_runindex_create_options *o)
 	return rs__prim_check_bytes(o->metadata, o->metadata_len);
 }
 
-static int stage_create(rs_txn *txn, const rs_runindex_create_options *o,
-			const rs_run_id *id, rs_run_id *id_out)
+struct create_req {
+	const rs_runindex_create_options *o;
+	rs_run_id id;
+	rs_run_id *id_out;
+};
+
+static int stage_create(rs_txn *txn, const void *arg)
 {
+	const struct create_req *q = arg;
+	const rs_runindex_create_options *o = q->o;
 	size_t tsize = rs__tags_size(o->tags, o->ntags);
 	size_t rlen = R_HDR + o->name_len + 4 + tsize + o->ntags * 8 +
 		      o->metadata_len;
 	unsigned char *rec, *p;
 	ri_create *c;
 
-	if (!(rec = rs__arena_alloc(&txn->arena, rlen)))
+	if (!(rec = rs__txn_alloc(txn, rlen)))
 		return RS_ENOMEM;
-	RS_TRY(rs__txn_defer(txn, create_step, sizeof(*c), (void **)&c, id_out,
-			     offsetof(ri_create, id), sizeof(rs_run_id)));
+	RS_TRY(rs__txn_defer(txn, &create_step, sizeof(*c), (void **)&c));
 	memset(rec, 0, R_HDR);
 	rec[R_STATUS] = RS_RUN_ACTIVE;
 	if (o->parent) {
@@ -273,7 +287,8 @@ static int stage_create(rs_txn *txn, const rs_runindex_create_options *o,
 	p += o->ntags * 8;
 	if (o->metadata_len)
 		memcpy(p, o->metadata, o->metadata_len);
-	c->id = *id;
+	c->id = q->id;
+	c->id_out = q->id_out;
 	c->rec = rec;
 	c->rlen = rlen;
 	c->ntags = o->ntags;
@@ -285,24 +300,15 @@ int rs_runindex_create(rs_db *db, const rs_runindex_create_options *opts,
 {
 	static const rs_runindex_create_options defaults =
 		RS_RUNINDEX_CREATE_OPTIONS_INIT;
-	rs_run_id id;
-	rs_txn *txn;
-	int rc;
+	struct create_req q = { opts ? opts : &defaults, { { 0 } }, id_out };
 
 	RS_CHECK_ARG(db);
-	if (!opts)
-		opts = &defaults;
-	RS_TRY(check_create(opts));
-	if (opts->id)
-		id = *opts->id;
+	RS_TRY(check_create(q.o));
+	if (q.o->id)
+		q.id = *q.o->id;
 	else
-		RS_TRY(rs_run_id_generate(&id));
-	RS_TRY(rs__txn_begin(&txn, db, &nil_run, RS__TXN_F_BLIND));
-	if ((rc = stage_create(txn, opts, &id, id_out)) < 0) {
-		rs__txn_abort(txn);
-		return rc;
-	}
-	return rs__txn_commit(txn);
+		RS_TRY(rs_run_id_generate(&q.id));
+	return rs__txn_oneshot(db, &rs__nil_run, stage_create, &q);
 }
 
 /* ---- transition ---- */
@@ -310,10 +316,12 @@ int rs_runindex_create(rs_db *db, const rs_runindex_create_options *opts,
 typedef struct ri_transition {
 	rs_run_id id;
 	rs_run_status to;
-	rs_run_status *from_out; /* the caller's, written under the lock */
+	rs_run_status from; /* read under the lock (from_set) */
+	bool from_set;
+	rs_run_status *from_out; /* the caller's, or NULL */
 } ri_transition;
 
-static int transition_step(rs__cc *cc, void *arg)
+static int transition_run(rs__cc *cc, void *arg)
 {
 	ri_transition *t = arg;
 	unsigned char key[17], *rec;
@@ -324,8 +332,8 @@ static int transition_step(rs__cc *cc, void *arg)
 
 	RS_TRY(rs__cc_read(cc, TAG, key, klen, &v));
 	RS_TRY(rec_parse(v.data, v.len, &t->id, &r));
-	if (t->from_out)
-		*t->from_out = r.info.status;
+	t->from = r.info.status;
+	t->from_set = true;
 	if (!rs_runindex_transition_allowed(r.info.status, t->to))
 		return RS_ETRANSITION;
 	if (!(rec = rs__cc_alloc(cc, v.len)))
@@ -335,39 +343,50 @@ static int transition_step(rs__cc *cc, void *arg)
 	before = rs__get_u64(rec + R_UPDATED);
 	rs__put_u64(rec + R_UPDATED, now > before ? now : before);
 	if (t->to == RS_RUN_ARCHIVED)
-		rs__cc_also_set_flags(cc, rs__cc_also_flags(cc) |
-						  RS__RUN_F_ARCHIVED);
+		rs__cc_also_set_flags(cc,
+				      rs__cc_also_flags(cc) | RS__RUN_F_FENCED);
 	return rs__cc_write(cc, TAG, key, klen, rec, v.len, 0);
+}
+
+/* The status the run was in, on success and on a refused transition. */
+static void transition_done(const void *arg, int rc)
+{
+	const ri_transition *t = arg;
+
+	if (t->from_out && t->from_set && (rc == 0 || rc == RS_ETRANSITION))
+		*t->from_out = t->from;
+}
+
+static const rs__step_type transition_step = { transition_run,
+					       transition_done };
+
+static int stage_transition(rs_txn *txn, const void *arg)
+{
+	const ri_transition *req = arg;
+	ri_transition *t;
+
+	RS_TRY(rs__txn_defer(txn, &transition_step, sizeof(*t), (void **)&t));
+	*t = *req;
+	/* Archiving fences the run itself, under its own lock. */
+	if (t->to == RS_RUN_ARCHIVED)
+		rs__txn_also(txn, &t->id);
+	return 0;
 }
 
 int rs_runindex_transition(rs_db *db, const rs_run_id *id, rs_run_status to,
 			   rs_run_status *from_out)
 {
-	ri_transition *t;
-	rs_txn *txn;
-	int rc;
+	ri_transition t = { { { 0 } }, to, RS_RUN_ACTIVE, false, from_out };
 
 	RS_CHECK_ARG(db && id && !rs_run_id_is_nil(id));
 	RS_CHECK_ARG(status_valid(to));
-	RS_TRY(rs__txn_begin(&txn, db, &nil_run, RS__TXN_F_BLIND));
-	rc = rs__txn_defer(txn, transition_step, sizeof(*t), (void **)&t, NULL,
-			   0, 0);
-	if (rc < 0) {
-		rs__txn_abort(txn);
-		return rc;
-	}
-	t->id = *id;
-	t->to = to;
-	t->from_out = from_out;
-	/* Archiving flags the run itself, under its own lock. */
-	if (to == RS_RUN_ARCHIVED)
-		rs__txn_also(txn, id);
-	return rs__txn_commit(txn);
+	t.id = *id;
+	return rs__txn_oneshot(db, &rs__nil_run, stage_transition, &t);
 }
 
 /* ---- delete ---- */
 
-static int delete_step(rs__cc *cc, void *arg)
+static int delete_run(rs__cc *cc, void *arg)
 {
 	const rs_run_id *id = arg;
 	unsigned char key[1 + RS_NAME_MAX], prefix[RS__OL_PREFIX_MAX];
@@ -409,23 +428,23 @@ static int delete_step(rs__cc *cc, void *arg)
 	return 0;
 }
 
+static const rs__step_type delete_step = { delete_run, NULL };
+
+static int stage_delete(rs_txn *txn, const void *arg)
+{
+	const rs_run_id *id = arg;
+	rs_run_id *copy;
+
+	RS_TRY(rs__txn_defer(txn, &delete_step, sizeof(*copy), (void **)&copy));
+	*copy = *id;
+	rs__txn_also(txn, id);
+	return 0;
+}
+
 int rs_runindex_delete(rs_db *db, const rs_run_id *id)
 {
-	rs_run_id *arg;
-	rs_txn *txn;
-	int rc;
-
 	RS_CHECK_ARG(db && id && !rs_run_id_is_nil(id));
-	RS_TRY(rs__txn_begin(&txn, db, &nil_run, RS__TXN_F_BLIND));
-	rc = rs__txn_defer(txn, delete_step, sizeof(*arg), (void **)&arg, NULL,
-			   0, 0);
-	if (rc < 0) {
-		rs__txn_abort(txn);
-		return rc;
-	}
-	*arg = *id;
-	rs__txn_also(txn, id);
-	return rs__txn_commit(txn);
+	return rs__txn_oneshot(db, &rs__nil_run, stage_delete, id);
 }
 
 /* ---- reads ---- */
@@ -445,38 +464,23 @@ static int copy_out(const void *val, size_t len, const rs_run_id *id,
 	return 0;
 }
 
-struct get_sink {
-	const rs_run_id *id;
-	rs_run_info *info;
-	void *buf;
-	size_t cap;
-	size_t need;
-};
-
-static int sink_run(const void *val, size_t len, void *arg)
-{
-	struct get_sink *gs = arg;
-
-	return copy_out(val, len, gs->id, gs->info, gs->buf, gs->cap,
-			&gs->need);
-}
-
 int rs_runindex_get(rs_db *db, const rs_run_id *id, rs_run_info *info_out,
 		    void *buf, size_t cap, size_t *needed_out)
 {
-	struct get_sink gs = { id, info_out, buf, cap, 0 };
+	rs__copy_out co = { NULL, 0, buf, cap, 0 };
 	unsigned char key[17];
-	rs__store *st;
+	run_rec r;
 	int rc;
 
 	RS_CHECK_ARG(db && id && info_out && (buf || cap == 0));
 	RS_CHECK_ARG(!rs_run_id_is_nil(id));
-	rs__rcu_thread_ensure();
-	st = db->store;
-	rc = st->ops->read_latest(st, &nil_run, TAG, key, run_key(key, id),
-				  sink_run, &gs);
+	rc = rs__txn_read_latest(db, &rs__nil_run, TAG, key, run_key(key, id),
+				 &co);
+	/* Parsed in the caller's buffer: the views point there. */
+	if (rc == 0 && (rc = rec_parse(buf, co.len, id, &r)) == 0)
+		*info_out = r.info;
 	if (needed_out && (rc == 0 || rc == RS_ENOSPC))
-		*needed_out = gs.need;
+		*needed_out = co.len;
 	return rc;
 }
 
@@ -493,7 +497,7 @@ int rs_runindex_get_by_name(rs_db *db, const char *name, size_t name_len,
 
 	RS_CHECK_ARG(db && info_out && (buf || cap == 0));
 	RS_TRY(rs__prim_check_text(name, name_len, RS_NAME_MAX));
-	RS_TRY(rs__txn_begin(&txn, db, &nil_run, RS_TXN_F_READONLY));
+	RS_TRY(rs__txn_begin(&txn, db, &rs__nil_run, RS_TXN_F_READONLY));
 	rc = rs__txn_read(txn, TAG, key, name_key(key, name, name_len), &v);
 	if (rc < 0)
 		goto out;
@@ -527,7 +531,7 @@ static int walk(rs_db *db, const unsigned char *prefix, size_t plen, int status,
 	rs_txn *txn;
 	int rc;
 
-	RS_TRY(rs__txn_begin(&txn, db, &nil_run, RS_TXN_F_READONLY));
+	RS_TRY(rs__txn_begin(&txn, db, &rs__nil_run, RS_TXN_F_READONLY));
 	if ((rc = rs__ol_len(txn, TAG, prefix, plen, &n)) < 0)
 		goto out;
 	for (; pos < n; pos++) {
@@ -616,17 +620,9 @@ int rs_runindex_query_by_parent(rs_db *db, const rs_run_id *parent,
 
 /* ---- open: rebuild the archived flags ---- */
 
-static int flag_archived(const rs_run_info *info, void *ctx)
+static int fence_archived(const rs_run_info *info, void *ctx)
 {
-	rs_db *db = ctx;
-	rs__store *st = db->store;
-	rs__run *r;
-
-	RS_TRY(st->ops->run_find(st, &info->id, true, &r));
-	st->ops->lock(st, r);
-	st->ops->run_set_flags(r, st->ops->run_flags(r) | RS__RUN_F_ARCHIVED);
-	st->ops->unlock(st, r);
-	return 0;
+	return rs__txn_run_add_flags(ctx, &info->id, RS__RUN_F_FENCED);
 }
 
 int rs__runindex_open(rs_db *db)
@@ -634,5 +630,5 @@ int rs__runindex_open(rs_db *db)
 	uint64_t cursor = 0;
 
 	return rs_runindex_query_by_status(db, RS_RUN_ARCHIVED, &cursor, 0,
-					   NULL, flag_archived, db);
+					   NULL, fence_archived, db);
 }

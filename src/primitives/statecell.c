@@ -12,7 +12,7 @@
  * CAS always fails). Listing scans only the 0x01 keys.
  *
  * One operation, two ways to run it (cell_apply): the one-shot writes are
- * deferred steps of a blind context (txn.c), reading the newest committed
+ * deferred steps of a one-shot write (txn.h), reading the newest committed
  * cell under the run's commit lock, so they never conflict and init has
  * exactly one winner; in a transaction the same code reads the cell in
  * the transaction's view (joining the read set) and stages its writes.
@@ -22,10 +22,8 @@
 #include <string.h>
 
 #include "primitives/prim.h"
-#include "storage/store.h"
 #include "txn/txn.h"
 #include "util/error.h"
-#include "util/rcu.h"
 
 #define TAG RS__TAG_STATECELL
 #define K_CELL 0x01
@@ -56,9 +54,11 @@ typedef struct cell_args {
 	uint64_t expected;
 	rs_statecell_transition_fn fn;
 	void *fn_ctx;
-	/* results */
+	/* results, and where a one-shot write hands them (cell_done) */
 	uint64_t version;
 	bool existed;
+	uint64_t *version_out;
+	bool *existed_out;
 } cell_args;
 
 static size_t cell_key(unsigned char *key, uint8_t kind, const char *name,
@@ -117,7 +117,7 @@ static int read_floor(cell_io *io, const cell_args *a, uint64_t *floor)
 /* A value buffer (u64 version + bytes) in the transaction's arena. */
 static int make_val(rs_txn *txn, cell_args *a, const void *val, size_t vlen)
 {
-	a->val = rs__arena_alloc(&txn->arena, 8 + vlen);
+	a->val = rs__txn_alloc(txn, 8 + vlen);
 	if (!a->val)
 		return RS_ENOMEM;
 	if (vlen)
@@ -137,7 +137,7 @@ static int write_version(cell_io *io, cell_args *a, uint64_t version)
 static int apply_delete(cell_io *io, cell_args *a, uint64_t cur)
 {
 	unsigned char key[CELL_KEY_MAX];
-	unsigned char *floor = rs__arena_alloc(&io->txn->arena, 8);
+	unsigned char *floor = rs__txn_alloc(io->txn, 8);
 
 	if (!floor)
 		return RS_ENOMEM;
@@ -197,12 +197,26 @@ static int cell_apply(cell_io *io, cell_args *a)
 	return write_version(io, a, cur + 1);
 }
 
-static int cell_step(rs__cc *cc, void *arg)
+static int cell_run(rs__cc *cc, void *arg)
 {
-	cell_io io = { cc->txn, cc };
+	cell_io io = { rs__cc_txn(cc), cc };
 
 	return cell_apply(&io, arg);
 }
+
+static void cell_done(const void *arg, int rc)
+{
+	const cell_args *a = arg;
+
+	if (rc != 0)
+		return;
+	if (a->version_out)
+		*a->version_out = a->version;
+	if (a->existed_out)
+		*a->existed_out = a->existed;
+}
+
+static const rs__step_type cell_step = { cell_run, cell_done };
 
 /* ---- argument checks ---- */
 
@@ -218,32 +232,43 @@ static int check_write(const char *name, size_t nlen, const void *val,
 	return rs__prim_check_bytes(val, vlen);
 }
 
-/* ---- one-shot writes: a deferred step in a blind context ---- */
+/* ---- one-shot writes: a deferred step, run under the commit lock ---- */
+
+struct cell_req {
+	enum cell_op op;
+	const char *name;
+	size_t nlen;
+	uint64_t expected;
+	const void *val;
+	size_t vlen;
+	uint64_t *version_out;
+	bool *existed_out;
+};
+
+static int stage_cell(rs_txn *txn, const void *arg)
+{
+	const struct cell_req *r = arg;
+	cell_args *a;
+
+	RS_TRY(rs__txn_defer(txn, &cell_step, sizeof(*a), (void **)&a));
+	if (r->op != OP_DELETE)
+		RS_TRY(make_val(txn, a, r->val, r->vlen));
+	a->op = r->op;
+	a->klen = cell_key(a->key, K_CELL, r->name, r->nlen);
+	a->expected = r->expected;
+	a->version_out = r->version_out;
+	a->existed_out = r->existed_out;
+	return 0;
+}
 
 static int oneshot(rs_db *db, const rs_run_id *run, enum cell_op op,
 		   const char *name, size_t nlen, uint64_t expected,
-		   const void *val, size_t vlen, void *out)
+		   const void *val, size_t vlen, uint64_t *version_out)
 {
-	cell_args *a;
-	rs_txn *txn;
-	size_t off = op == OP_DELETE ? offsetof(cell_args, existed)
-				     : offsetof(cell_args, version);
-	size_t olen = op == OP_DELETE ? sizeof(bool) : sizeof(uint64_t);
-	int rc;
+	struct cell_req r = { op,  name, nlen,	      expected,
+			      val, vlen, version_out, NULL };
 
-	RS_TRY(rs__txn_begin(&txn, db, run, RS__TXN_F_BLIND));
-	rc = rs__txn_defer(txn, cell_step, sizeof(*a), (void **)&a, out, off,
-			   olen);
-	if (rc == 0 && op != OP_DELETE)
-		rc = make_val(txn, a, val, vlen);
-	if (rc < 0) {
-		rs__txn_abort(txn);
-		return rc;
-	}
-	a->op = op;
-	a->klen = cell_key(a->key, K_CELL, name, nlen);
-	a->expected = expected;
-	return rs__txn_commit(txn);
+	return rs__txn_oneshot(db, run, stage_cell, &r);
 }
 
 int rs_statecell_init(rs_db *db, const rs_run_id *run, const char *name,
@@ -279,57 +304,33 @@ int rs_statecell_cas(rs_db *db, const rs_run_id *run, const char *name,
 int rs_statecell_delete(rs_db *db, const rs_run_id *run, const char *name,
 			size_t name_len, bool *existed_out)
 {
+	struct cell_req r = { OP_DELETE, name, name_len, 0,
+			      NULL,	 0,    NULL,	 existed_out };
+
 	RS_TRY(rs__prim_check_db_run(db, run));
 	RS_TRY(check_name(name, name_len));
-	return oneshot(db, run, OP_DELETE, name, name_len, 0, NULL, 0,
-		       existed_out);
+	return rs__txn_oneshot(db, run, stage_cell, &r);
 }
 
 /* ---- one-shot reads ---- */
-
-struct cell_sink {
-	void *buf;
-	size_t cap;
-	size_t len;
-	uint64_t version;
-};
-
-static int sink_cell(const void *val, size_t len, void *arg)
-{
-	struct cell_sink *cs = arg;
-
-	if (len < 8)
-		return RS_ECORRUPT;
-	cs->version = rs__get_u64(val);
-	cs->len = len - 8;
-	if (cs->len > cs->cap)
-		return RS_ENOSPC;
-	if (cs->len)
-		memcpy(cs->buf, (const unsigned char *)val + 8, cs->len);
-	return 0;
-}
 
 int rs_statecell_read(rs_db *db, const rs_run_id *run, const char *name,
 		      size_t name_len, void *buf, size_t cap, size_t *len_out,
 		      uint64_t *version_out)
 {
-	struct cell_sink cs = { buf, cap, 0, 0 };
-	unsigned char key[CELL_KEY_MAX];
-	rs__store *st;
+	unsigned char key[CELL_KEY_MAX], version[8];
+	rs__copy_out co = { version, sizeof(version), buf, cap, 0 };
 	int rc;
 
 	RS_TRY(rs__prim_check_db_run(db, run));
 	RS_TRY(check_name(name, name_len));
 	RS_CHECK_ARG(buf || cap == 0);
-	rs__rcu_thread_ensure();
-	st = db->store;
-	rc = st->ops->read_latest(st, run, TAG, key,
-				  cell_key(key, K_CELL, name, name_len),
-				  sink_cell, &cs);
+	rc = rs__txn_read_latest(db, run, TAG, key,
+				 cell_key(key, K_CELL, name, name_len), &co);
 	if (len_out && (rc == 0 || rc == RS_ENOSPC))
-		*len_out = cs.len;
+		*len_out = co.len;
 	if (version_out && rc == 0)
-		*version_out = cs.version;
+		*version_out = rs__get_u64(version);
 	return rc;
 }
 
@@ -349,7 +350,7 @@ static int txn_apply(rs_txn *txn, enum cell_op op, const char *name,
 {
 	cell_io io = { txn, NULL };
 
-	if (txn->flags & RS_TXN_F_READONLY)
+	if (rs__txn_readonly(txn))
 		return RS_EREADONLY;
 	a->op = op;
 	a->klen = cell_key(a->key, K_CELL, name, nlen);

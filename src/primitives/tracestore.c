@@ -16,7 +16,7 @@
  * equal or extend another's (tag "a" never reaches tag "a__b"), and the
  * tag keeps all of it apart from KV and the other primitives.
  *
- * A record is a deferred step (txn.c): under the run's commit lock it takes
+ * A record is a deferred step (txn/txn.h): under the run's commit lock it takes
  * the count as the id (dense, in commit order), stamps max(last, now) (so
  * timestamps never decrease along ids, which makes time queries a binary
  * search over ids) and appends the id to each of its index lists, all in
@@ -28,11 +28,9 @@
 #include <string.h>
 
 #include "primitives/prim.h"
-#include "storage/store.h"
 #include "txn/txn.h"
 #include "util/clock.h"
 #include "util/error.h"
-#include "util/rcu.h"
 
 #define TAG RS__TAG_TRACESTORE
 #define K_META 0x00
@@ -50,12 +48,13 @@ static const unsigned char meta_key[1] = { K_META };
 typedef struct tr_record {
 	unsigned char *val; /* the trace value; ts and parent set at commit */
 	size_t vlen;
-	uint64_t parent; /* as given: an id, a pending handle, or NONE */
-	uint64_t handle; /* its own pending handle */
-	uint64_t id;	 /* assigned at commit */
+	uint64_t parent;  /* as given: an id, a pending handle, or NONE */
+	uint64_t handle;  /* its own pending handle */
+	uint64_t id;	  /* assigned at commit */
+	uint64_t *id_out; /* the caller's, or NULL: receives id */
 } tr_record;
 
-static int record_step(rs__cc *cc, void *arg);
+static const rs__step_type record_step;
 
 static bool is_pending(uint64_t id)
 {
@@ -139,7 +138,7 @@ static int read_meta(int rc, rs_bytes v, uint64_t *count, uint64_t *ts)
 	return 0;
 }
 
-static int record_step(rs__cc *cc, void *arg)
+static int record_run(rs__cc *cc, void *arg)
 {
 	tr_record *r = arg;
 	unsigned char key[9], prefix[RS__OL_PREFIX_MAX];
@@ -154,8 +153,11 @@ static int record_step(rs__cc *cc, void *arg)
 	ts = now > last ? now : last;
 	if (is_pending(parent)) {
 		/* An earlier step of this transaction: already assigned. */
-		const tr_record *p =
-			cc->txn->steps[parent & ~RS_TRACE_PENDING].arg;
+		const tr_record *p = rs__cc_step_arg(
+			cc, parent & ~RS_TRACE_PENDING, &record_step);
+
+		if (!p)
+			return RS_ENOTFOUND;
 		parent = p->id;
 	} else if (parent != RS_TRACE_NONE && parent >= count) {
 		return RS_ENOTFOUND;
@@ -193,6 +195,18 @@ static int record_step(rs__cc *cc, void *arg)
 	return 0;
 }
 
+static void record_done(const void *arg, int rc)
+{
+	const tr_record *r = arg;
+
+	if (rc != 0)
+		return;
+	if (r->id_out)
+		*r->id_out = r->id;
+}
+
+static const rs__step_type record_step = { record_run, record_done };
+
 static int check_record(const char *type, size_t tlen, const void *payload,
 			size_t plen, const rs_bytes *tags, size_t ntags)
 {
@@ -210,12 +224,11 @@ static int stage_record(rs_txn *txn, const char *type, size_t tlen,
 	unsigned char *val, *p;
 	tr_record *r;
 
-	if (txn->flags & RS_TXN_F_READONLY)
+	if (rs__txn_readonly(txn))
 		return RS_EREADONLY;
-	if (!(val = rs__arena_alloc(&txn->arena, vlen)))
+	if (!(val = rs__txn_alloc(txn, vlen)))
 		return RS_ENOMEM;
-	RS_TRY(rs__txn_defer(txn, record_step, sizeof(*r), (void **)&r, id_out,
-			     offsetof(tr_record, id), sizeof(uint64_t)));
+	RS_TRY(rs__txn_defer(txn, &record_step, sizeof(*r), (void **)&r));
 	memset(val, 0, 16);
 	rs__put_u32(val + 16, (uint32_t)tlen);
 	memcpy(val + REC_HDR, type, tlen);
@@ -227,8 +240,28 @@ static int stage_record(rs_txn *txn, const char *type, size_t tlen,
 	r->val = val;
 	r->vlen = vlen;
 	r->parent = parent;
-	r->handle = RS_TRACE_PENDING | (txn->nsteps - 1);
+	r->handle = RS_TRACE_PENDING | (rs__txn_nsteps(txn) - 1);
+	r->id_out = id_out;
 	return 0;
+}
+
+struct record_req {
+	const char *type;
+	size_t tlen;
+	const void *payload;
+	size_t plen;
+	const rs_bytes *tags;
+	size_t ntags;
+	uint64_t parent;
+	uint64_t *id_out;
+};
+
+static int stage_record_req(rs_txn *txn, const void *arg)
+{
+	const struct record_req *q = arg;
+
+	return stage_record(txn, q->type, q->tlen, q->payload, q->plen, q->tags,
+			    q->ntags, q->parent, q->id_out);
 }
 
 int rs_tracestore_record(rs_db *db, const rs_run_id *run, const char *type,
@@ -236,22 +269,15 @@ int rs_tracestore_record(rs_db *db, const rs_run_id *run, const char *type,
 			 size_t payload_len, const rs_bytes *tags, size_t ntags,
 			 uint64_t parent, uint64_t *id_out)
 {
-	rs_txn *txn;
-	int rc;
+	struct record_req q = { type, type_len, payload, payload_len,
+				tags, ntags,	parent,	 id_out };
 
 	RS_TRY(rs__prim_check_db_run(db, run));
 	RS_TRY(check_record(type, type_len, payload, payload_len, tags, ntags));
 	/* No transaction here, so no pending handle can name a parent. */
 	if (is_pending(parent))
 		return RS_ENOTFOUND;
-	RS_TRY(rs__txn_begin(&txn, db, run, RS__TXN_F_BLIND));
-	rc = stage_record(txn, type, type_len, payload, payload_len, tags,
-			  ntags, parent, id_out);
-	if (rc < 0) {
-		rs__txn_abort(txn);
-		return rc;
-	}
-	return rs__txn_commit(txn);
+	return rs__txn_oneshot(db, run, stage_record_req, &q);
 }
 
 /* ---- the view of a transaction: snapshot + pending records ---- */
@@ -260,9 +286,7 @@ static const tr_record *pending_get(const rs_txn *txn, uint64_t handle)
 {
 	uint64_t k = handle & ~RS_TRACE_PENDING;
 
-	if (k >= txn->nsteps || txn->steps[k].fn != record_step)
-		return NULL;
-	return txn->steps[k].arg;
+	return rs__txn_step_arg(txn, k, &record_step);
 }
 
 static int view_get(rs_txn *txn, uint64_t id, rs_trace *t)
@@ -337,11 +361,10 @@ static int list_at(rs_txn *txn, const matcher *m, const unsigned char *prefix,
 		return rc == RS_ENOTFOUND ? RS_ECORRUPT : rc;
 	}
 	pos -= n;
-	for (size_t i = 0; i < txn->nsteps; i++) {
-		const tr_record *r = txn->steps[i].arg;
+	for (size_t i = 0; i < rs__txn_nsteps(txn); i++) {
+		const tr_record *r = rs__txn_step_arg(txn, i, &record_step);
 
-		if (txn->steps[i].fn == record_step && pending_matches(r, m) &&
-		    pos-- == 0) {
+		if (r && pending_matches(r, m) && pos-- == 0) {
 			pending_view(r, t);
 			return 0;
 		}
@@ -455,7 +478,7 @@ typedef struct frame {
 static int view_tree(rs_txn *txn, uint64_t root, unsigned max_depth,
 		     rs_tracestore_tree_cb cb, void *ctx)
 {
-	const rs__alloc *a = &txn->db->alloc;
+	const rs__alloc *a = rs__txn_allocator(txn);
 	unsigned char prefix[RS__OL_PREFIX_MAX];
 	frame *stack = NULL;
 	size_t cap = 0, top = 0;
@@ -511,45 +534,25 @@ static int view_tree(rs_txn *txn, uint64_t root, unsigned max_depth,
 
 /* ---- one-shot reads ---- */
 
-struct trace_sink {
-	uint64_t id;
-	rs_trace *t;
-	void *buf;
-	size_t cap;
-	size_t need;
-};
-
-static int sink_trace(const void *val, size_t len, void *arg)
-{
-	struct trace_sink *ts = arg;
-
-	ts->need = len;
-	if (len > ts->cap)
-		return RS_ENOSPC;
-	memcpy(ts->buf, val, len);
-	return trace_parse(ts->buf, len, ts->id, ts->t);
-}
-
 int rs_tracestore_get(rs_db *db, const rs_run_id *run, uint64_t id,
 		      rs_trace *t_out, void *buf, size_t cap,
 		      size_t *needed_out)
 {
-	struct trace_sink ts = { id, t_out, buf, cap, 0 };
+	rs__copy_out co = { NULL, 0, buf, cap, 0 };
 	unsigned char key[9];
-	rs__store *st;
 	int rc;
 
 	RS_TRY(rs__prim_check_db_run(db, run));
 	RS_CHECK_ARG(t_out && (buf || cap == 0));
 	if (id == RS_TRACE_NONE || is_pending(id))
 		return RS_ENOTFOUND;
-	rs__rcu_thread_ensure();
-	st = db->store;
 	trace_key(key, id);
-	rc = st->ops->read_latest(st, run, TAG, key, sizeof(key), sink_trace,
-				  &ts);
+	rc = rs__txn_read_latest(db, run, TAG, key, sizeof(key), &co);
+	/* Parsed in the caller's buffer: the views point there. */
+	if (rc == 0)
+		rc = trace_parse(buf, co.len, id, t_out);
 	if (needed_out && (rc == 0 || rc == RS_ENOSPC))
-		*needed_out = ts.need;
+		*needed_out = co.len;
 	return rc;
 }
 
@@ -651,7 +654,7 @@ int rs_txn_tracestore_record(rs_txn *txn, const char *type, size_t type_len,
 	RS_TRY(stage_record(txn, type, type_len, payload, payload_len, tags,
 			    ntags, parent, id_out));
 	if (id_out)
-		*id_out = RS_TRACE_PENDING | (txn->nsteps - 1);
+		*id_out = RS_TRACE_PENDING | (rs__txn_nsteps(txn) - 1);
 	return 0;
 }
 

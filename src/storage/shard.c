@@ -25,7 +25,7 @@
  * run's data (RunIndex delete) is an ordinary commit of a tombstone for
  * each live key (live_keys), so snapshots that predate it keep reading.
  *
- * Flags (RS__RUN_F_ARCHIVED) are written and read under the shard's lock;
+ * Flags (RS__RUN_F_FENCED) are written and read under the shard's lock;
  * they are atomic only so that a future lock-free reader stays race-free.
  */
 #define _GNU_SOURCE
@@ -46,22 +46,22 @@ struct rs__run {
 	struct rs__run *all_next; /* every shard, for destroy */
 	_Atomic uint32_t flags;	  /* RS__RUN_F_*, under `lock` */
 	/* Own cache line: readers load it on every snapshot. Padding, not
-	 * _Alignas(64): shards come from the allocator hooks, which only
+	 * _Alignas: shards come from the allocator hooks, which only
 	 * promise malloc's alignment. */
-	char pad_before[64];
+	char pad_before[RS__CACHE_LINE];
 	_Atomic uint64_t visible;
-	char pad_after[64 - sizeof(uint64_t)];
+	char pad_after[RS__CACHE_LINE - sizeof(uint64_t)];
 };
 
 typedef struct sharded {
 	/* `base` (ops, seed) is read by every operation of every thread:
 	 * padding keeps other objects' hot writes off its cache line. */
-	unsigned char pad_before[64];
+	unsigned char pad_before[RS__CACHE_LINE];
 	rs__store base;
 	struct cds_lfht *runs;
 	pthread_mutex_t all_lock; /* guards `all` (creation only) */
 	rs__run *all;
-	unsigned char pad_after[64];
+	unsigned char pad_after[RS__CACHE_LINE];
 } sharded;
 
 static uint64_t run_hash(const sharded *s, const rs_run_id *id)
@@ -155,16 +155,23 @@ static uint64_t sh_hash(const rs__store *s, uint8_t tag, const void *key,
 	return rs__hash_key(s->seed, tag, key, klen);
 }
 
+/* The run a snapshot reads (its state). */
+static inline rs__run *snap_run(const rs__snap *snap)
+{
+	return snap->state;
+}
+
 static int sh_snap_open(rs__store *s, rs__run *r, void *pinp, rs__snap *out)
 {
 	rs__pin *pin = pinp;
 	uint64_t v, again;
 
 	(void)s;
-	out->run = r;
-	out->priv = NULL;
-	if (!r) {
-		out->ver = 0;
+	out->state = r;
+	if (!r || !pin) {
+		out->ver = r ? atomic_load_explicit(&r->visible,
+						    memory_order_acquire)
+			     : 0;
 		return 0;
 	}
 	/* A context reused on the same run keeps its pin's run: only the
@@ -198,10 +205,10 @@ static int sh_read(rs__store *s, const rs__snap *snap, uint8_t tag,
 	bool pruned;
 
 	(void)s;
-	if (!snap->run)
+	if (!snap->state)
 		return RS_ENOTFOUND;
 	rs__rcu_read_lock();
-	n = rs__table_find(&snap->run->table, tag, key, klen, hash);
+	n = rs__table_find(&snap_run(snap)->table, tag, key, klen, hash);
 	if (n)
 		v = rs__node_visible(n, snap->ver, &pruned);
 	rs__rcu_read_unlock();
@@ -248,10 +255,10 @@ static int scan_run(const rs__snap *snap, struct scan_ctx *sc)
 {
 	int rc;
 
-	if (!snap->run)
+	if (!snap->state)
 		return 0;
 	rs__rcu_read_lock();
-	rc = rs__table_foreach(&snap->run->table, scan_node, sc);
+	rc = rs__table_foreach(&snap_run(snap)->table, scan_node, sc);
 	rs__rcu_read_unlock();
 	return rc;
 }

@@ -19,25 +19,19 @@
  * layer drives both through this vtable and owns the transaction logic:
  * read/write sets, validation order, snapshot pins, durability hand-off.
  *
- * Primitive tags separate the key spaces of the primitives inside a run.
+ * Keys are (tag, bytes): primitive tags (util/op.h) separate the key
+ * spaces of the primitives inside a run.
  */
-enum {
-	RS__TAG_KV = 1,
-	RS__TAG_EVENTLOG = 2,
-	RS__TAG_STATECELL = 3,
-	RS__TAG_TRACESTORE = 4,
-	RS__TAG_RUNINDEX = 5
-};
 
 typedef struct rs__store rs__store;
 typedef struct rs__run rs__run;
 
-/* A read snapshot of one run. run == NULL: the run did not exist (reads
- * see nothing, ver == 0). */
+/* A read snapshot of one run at version `ver`. `state` is the store's
+ * own (the run for the sharded store, a deep copy for the unified one);
+ * NULL when the run did not exist: reads see nothing and ver is 0. */
 typedef struct rs__snap {
-	rs__run *run;
+	void *state;
 	uint64_t ver;
-	void *priv; /* store-private (the unified store's deep copy) */
 } rs__snap;
 
 /* Receives a value read on a fast path, inside the store's read section. */
@@ -49,17 +43,11 @@ typedef int (*rs__scan_fn)(const void *key, size_t klen, const void *val,
 typedef int (*rs__key_fn)(uint8_t tag, const void *key, size_t klen,
 			  uint64_t hash, void *ctx);
 
-/* Run flags (run_flags/run_set_flags). */
-#define RS__RUN_F_ARCHIVED 0x1u /* RunIndex status Archived: no writes */
 /* The same, for scans over every tag. */
 typedef int (*rs__scan_all_fn)(uint8_t tag, const void *key, size_t klen,
 			       const void *val, size_t vlen, void *ctx);
 
 typedef struct rs__store_ops {
-	/* One-shot writes begin with a snapshot, as an implicit transaction
-	 * does (the unified store reproduces M3, whose every transaction,
-	 * implicit ones included, deep-copied its run). */
-	bool oneshot_snapshot;
 	void (*destroy)(rs__store *s);
 	uint64_t (*hash)(const rs__store *s, uint8_t tag, const void *key,
 			 size_t klen);
@@ -72,7 +60,9 @@ typedef struct rs__store_ops {
 
 	/* Open a snapshot at the newest visible version. `pin` is the
 	 * caller's pin slot (rs__pin), published before the version is used
-	 * so reclamation keeps what the snapshot can see. */
+	 * so reclamation keeps what the snapshot can see. A NULL pin is a
+	 * write-only transaction's snapshot, never read through: it holds
+	 * nothing back. */
 	int (*snap_open)(rs__store *s, rs__run *r, void *pin, rs__snap *out);
 	void (*snap_close)(rs__store *s, rs__snap *snap);
 	/* Read at a snapshot. The view stays valid while it is open. */
@@ -96,7 +86,7 @@ typedef struct rs__store_ops {
 
 	/* ---- commit, under lock(r) ---- */
 	/* A thread may hold two runs' locks: the nil run's (RunIndex) first,
-	 * then one other run's (txn.c states the order). A store whose runs
+	 * then one other run's (txn/commit.c states the order). A store whose runs
 	 * share one lock makes it reentrant. */
 	void (*lock)(rs__store *s, rs__run *r);
 	void (*unlock)(rs__store *s, rs__run *r);
@@ -147,7 +137,7 @@ struct rs__store {
 /*
  * A snapshot pin: which run and version a snapshot reads. Lives in the txn
  * layer's contexts; the sharded store writes it in snap_open(), and the txn
- * layer reads all pins to compute min_snap for reclaim(). See txn.c.
+ * layer reads all pins to compute min_snap for reclaim(). See txn/pool.c.
  */
 typedef struct rs__pin {
 	/* Rewritten only when the context moves to another run. */
@@ -155,7 +145,7 @@ typedef struct rs__pin {
 	/* Every committer reads `run` of every pin, but `ver` (written twice
 	 * per transaction) only of pins on its own run: a cache line apart,
 	 * so writers of different runs do not bounce each other's lines. */
-	unsigned char pad[64];
+	unsigned char pad[RS__CACHE_LINE];
 	_Atomic uint64_t ver;
 } rs__pin;
 

@@ -9,7 +9,8 @@
  * validation needs; tombstones are kept so a key read as absent cannot be
  * re-created and deleted unnoticed. Nothing is pooled. As in M3, every
  * transaction begins with that copy, the implicit one of a one-shot write
- * included (oneshot_snapshot); one-shot reads take the read lock only.
+ * included (snap_open copies whether or not it is given a pin); one-shot
+ * reads take the read lock only.
  *
  * Same semantics as the sharded store; only the costs differ.
  *
@@ -68,15 +69,6 @@ typedef struct ucopy {
 	} * e;
 } ucopy;
 
-static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (c)
-		return c;
-	return (alen > blen) - (alen < blen);
-}
-
 static int entry_cmp(const rs_run_id *run, uint8_t tag, const void *key,
 		     size_t klen, const uentry *e)
 {
@@ -86,7 +78,7 @@ static int entry_cmp(const rs_run_id *run, uint8_t tag, const void *key,
 		return c;
 	if (tag != e->tag)
 		return tag < e->tag ? -1 : 1;
-	return key_cmp(key, klen, e->key, e->klen);
+	return rs__key_cmp(key, klen, e->key, e->klen);
 }
 
 /* First index whose entry is >= (run, tag, key). */
@@ -200,10 +192,11 @@ static int u_snap_open(rs__store *st, rs__run *r, void *pin, rs__snap *out)
 	ucopy *c;
 	unsigned char *p;
 
+	/* No pin: nothing is shared to hold back. Every snapshot is a deep
+	 * copy, a write-only transaction's too, as in M3. */
 	(void)pin;
-	out->run = r;
+	out->state = NULL;
 	out->ver = 0;
-	out->priv = NULL;
 	if (!r)
 		return 0;
 	pthread_rwlock_rdlock(&u->lock);
@@ -237,14 +230,14 @@ static int u_snap_open(rs__store *st, rs__run *r, void *pin, rs__snap *out)
 	}
 	out->ver = atomic_load_explicit(&r->visible, memory_order_relaxed);
 	pthread_rwlock_unlock(&u->lock);
-	out->priv = c;
+	out->state = c;
 	return 0;
 }
 
 static void u_snap_close(rs__store *st, rs__snap *snap)
 {
-	rs__free(st->alloc, snap->priv);
-	snap->priv = NULL;
+	rs__free(st->alloc, snap->state);
+	snap->state = NULL;
 }
 
 static int centry_cmp(uint8_t tag, const void *key, size_t klen,
@@ -252,13 +245,13 @@ static int centry_cmp(uint8_t tag, const void *key, size_t klen,
 {
 	if (tag != e->tag)
 		return tag < e->tag ? -1 : 1;
-	return key_cmp(key, klen, e->key, e->klen);
+	return rs__key_cmp(key, klen, e->key, e->klen);
 }
 
 static int u_read(rs__store *st, const rs__snap *snap, uint8_t tag,
 		  const void *key, size_t klen, uint64_t hash, rs_bytes *out)
 {
-	const ucopy *c = snap->priv;
+	const ucopy *c = snap->state;
 	size_t lo = 0, hi;
 
 	(void)st;
@@ -294,7 +287,7 @@ static bool has_prefix(uint8_t etag, const void *key, size_t klen, uint8_t tag,
 static int u_scan(rs__store *st, const rs__snap *snap, uint8_t tag,
 		  const void *prefix, size_t plen, rs__scan_fn fn, void *ctx)
 {
-	const ucopy *c = snap->priv;
+	const ucopy *c = snap->state;
 
 	(void)st;
 	if (!c)
@@ -315,7 +308,7 @@ static int u_scan(rs__store *st, const rs__snap *snap, uint8_t tag,
 static int u_scan_all(rs__store *st, const rs__snap *snap, rs__scan_all_fn fn,
 		      void *ctx)
 {
-	const ucopy *c = snap->priv;
+	const ucopy *c = snap->state;
 
 	(void)st;
 	if (!c)
@@ -588,7 +581,6 @@ static void u_destroy(rs__store *st)
 }
 
 static const rs__store_ops unified_ops = {
-	.oneshot_snapshot = true,
 	.destroy = u_destroy,
 	.hash = u_hash,
 	.run_find = u_run_find,

@@ -2,6 +2,19 @@
 #ifndef RS_TXN_TXN_H
 #define RS_TXN_TXN_H
 
+/*
+ * The txn layer: the database handle, transaction contexts and their
+ * snapshots, read and write sets, validation and commit, deferred commit
+ * steps, and the one-shot read and write paths. It is the only way up
+ * from storage: the primitives above call these functions and never the
+ * store's vtable.
+ *
+ *   pool.c    open databases, per-thread pools of contexts, snapshot pins
+ *   keyset.c  read and write sets
+ *   txn.c     begin, read, stage, list; one-shot reads and writes; retry
+ *   commit.c  validation, deferred steps, the two-run commit, commit
+ *   replay.c  what the durability backend calls back: replay, load, image
+ */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -12,15 +25,13 @@
 
 #include "durability/durability.h"
 #include "storage/store.h"
+#include "txn/keyset.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/op.h"
 #include "util/rcu.h"
 
 /* The database: a store, a durability backend, and the context registry. */
-/* A cache line (x86-64, and the usual size elsewhere). */
-#define RS__CACHE_LINE 64
-
 struct rs_db {
 	/* Read on every operation by every thread: kept off cache lines
 	 * that other allocations of its size class may share with hot
@@ -44,14 +55,6 @@ struct rs_db {
 	unsigned char pad_after[RS__CACHE_LINE];
 };
 
-/* A set of keys (tag + bytes) over an rs__op array, with a hash index. */
-typedef struct rs__keyset {
-	rs__op *ops;
-	size_t n, cap;
-	uint32_t *idx; /* position + 1, 0 = empty; power-of-two size */
-	size_t idx_cap;
-} rs__keyset;
-
 typedef struct rs__prefix_read {
 	const void *prefix;
 	size_t plen;
@@ -64,30 +67,43 @@ enum {
 };
 
 /*
- * Internal rs__txn_begin() flag: a write-only context with no snapshot, for
- * one-shot writes whose work is all in deferred steps. It must not read.
+ * Internal rs__txn_begin() flag: a write-only transaction whose work is
+ * staged writes and deferred steps (the one-shot writes). Its snapshot
+ * holds nothing back and it must not read through it; its commit never
+ * conflicts, since its read set stays empty.
  */
 #define RS__TXN_F_BLIND 0x100u
 
+/* What a deferred step sees at commit (commit.c). */
 typedef struct rs__cc rs__cc;
-/* A deferred step: runs at commit, under the run's lock. See txn.c. */
-typedef int (*rs__step_fn)(rs__cc *cc, void *arg);
+
+/*
+ * A kind of deferred step. `run` executes at commit under the run's lock,
+ * after validation, and may read the newest committed state and stage
+ * writes (rs__cc_*); a negative return aborts the whole commit, which
+ * returns it. `done`, if not NULL, runs once the commit has ended, outside
+ * the lock, with the commit's result (`rc`, 0 or an RS_E* code), and hands
+ * the step's typed results (an assigned sequence, a version) to the
+ * caller's out-params, which the step's arg points to: on success, and on
+ * whatever failure the facade documents as reporting them.
+ */
+typedef struct rs__step_type {
+	int (*run)(rs__cc *cc, void *arg);
+	void (*done)(const void *arg, int rc);
+} rs__step_type;
 
 typedef struct rs__step {
-	rs__step_fn fn;
+	const rs__step_type *type;
 	void *arg; /* zeroed, in the txn's arena */
-	void *out; /* receives out_len bytes at arg + out_off on commit */
-	size_t out_off;
-	size_t out_len;
 } rs__step;
 
 struct rs_txn {
 	/*
-	 * What committers of other runs read (min_pin() scans every pin):
-	 * kept off the cache lines the owner keeps writing (its sets, its
-	 * arena), with padding on both sides because allocator hooks promise
-	 * only malloc's alignment; the pin itself splits its run and its
-	 * version (storage/store.h). Beside the owner's hot fields these
+	 * What committers of other runs read (rs__db_min_pin() scans every
+	 * pin): kept off the cache lines the owner keeps writing (its sets,
+	 * its arena), with padding on both sides because allocator hooks
+	 * promise only malloc's alignment; the pin itself splits its run and
+	 * its version (storage/store.h). Beside the owner's hot fields these
 	 * lines bounced between cores on every commit: 2 threads putting to
 	 * 2 runs ran slower than 1.
 	 */
@@ -98,6 +114,7 @@ struct rs_txn {
 
 	rs_db *db;
 	rs_txn *free_next; /* db->ctx_free */
+	rs__run *run;	   /* NULL: a read-only txn of a run never written */
 	rs__snap snap;
 	rs_run_id run_id;
 	uint32_t flags;
@@ -123,31 +140,57 @@ struct rs_txn {
 	size_t ndrop, cdrop;
 };
 
-/*
- * What a deferred step sees: the commit in progress, under the lock of
- * `run` (and of `also`). Steps read through rs__cc_read() and stage writes
- * with rs__cc_write(); a negative return aborts the whole commit, which
- * returns it.
- */
-struct rs__cc {
-	rs_db *db;
-	rs_txn *txn;
-	rs__run *run;  /* the transaction's run, locked */
-	rs__run *also; /* the second locked run, or NULL */
-	uint32_t also_flags;
-	bool also_flags_set;
-	bool also_drop;
-};
+/* ---- databases and contexts (pool.c) ---- */
 
-/* ---- database core (txn.c) ---- */
+/* Register an open database / unregister it and free its contexts. */
 int rs__db_init(rs_db *db);
 void rs__db_fini(rs_db *db);
 
-/* ---- transactions ---- */
+/* An idle context of db (the thread's pool first); NULL on no memory. */
+rs_txn *rs__ctx_get(rs_db *db);
+/* Reset a context and give it back to the thread's pool. */
+void rs__ctx_put(rs_txn *ctx);
+/* Close the context's snapshot and drop its pin. */
+void rs__ctx_release_snapshot(rs_txn *ctx);
+/* The oldest version a snapshot of `run` may still read; `visible` was
+ * just published (seq_cst) by the caller, before the pins are read. */
+uint64_t rs__db_min_pin(rs_db *db, rs__run *run, uint64_t visible);
+
+/*
+ * Free, after a grace period, what the calling thread's idle contexts of
+ * `db` have retired (normally done per RS__RETIRE_BATCH). For tests and
+ * memory accounting.
+ */
+void rs__txn_flush_retired(rs_db *db);
+
+/* ---- transactions (txn.c, commit.c) ---- */
+
 int rs__txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run,
 		  uint32_t flags);
+/* Consumes the context whatever it returns (commit.c). */
 int rs__txn_commit(rs_txn *txn);
 void rs__txn_abort(rs_txn *txn);
+
+/* An active transaction: RS_EINVAL for NULL, RS_EDONE once it ended (as
+ * far as the context shows: see the header's stale-handle rule). */
+int rs__txn_check(const rs_txn *txn);
+
+static inline bool rs__txn_readonly(const rs_txn *txn)
+{
+	return (txn->flags & RS_TXN_F_READONLY) != 0;
+}
+
+/* Memory that lives until the transaction ends; NULL on no memory. */
+static inline void *rs__txn_alloc(rs_txn *txn, size_t size)
+{
+	return rs__arena_alloc(&txn->arena, size);
+}
+
+/* The database's allocator, for scratch the caller frees itself. */
+static inline const rs__alloc *rs__txn_allocator(const rs_txn *txn)
+{
+	return &txn->db->alloc;
+}
 
 /* Read a key in the txn view; records the read. RS_ENOTFOUND if absent. */
 int rs__txn_read(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
@@ -159,41 +202,71 @@ int rs__txn_write(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
  * transaction ends (its arena, or static memory). */
 int rs__txn_write_ref(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
 		      const void *val, size_t vlen, uint8_t flags);
+/* rs__txn_write copying nothing: key and value must both live until the
+ * transaction ends (a one-shot write's caller's arguments). */
+int rs__txn_write_view(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
+		       const void *val, size_t vlen, uint8_t flags);
 /* Sorted, paginated prefix listing of the txn view; records the prefix. */
 int rs__txn_list(rs_txn *txn, uint8_t tag, const void *prefix, size_t plen,
 		 const void *after, size_t alen, size_t limit, bool *more_out,
 		 rs_kv_entry_cb cb, void *ctx);
 
-/* ---- one-shot paths ---- */
+/* ---- one-shot paths (txn.c) ---- */
 
 /*
- * Commit `ops` on a run without a transaction context: lock, run `locked`
- * (may edit *nops, e.g. drop a delete of an absent key), hand the record to
- * durability, install, publish, reclaim. Never conflicts.
+ * Where a one-shot read puts the value it finds: its first head_len bytes
+ * into `head` (a record's fixed header; a shorter value is RS_ECORRUPT),
+ * the rest into the caller's buffer. `len` receives the rest's length, on
+ * RS_ENOSPC too (the size needed).
  */
-typedef int (*rs__locked_fn)(rs_db *db, rs__run *run, rs__op *ops, size_t *nops,
-			     void *ctx);
-int rs__db_commit_ops(rs_db *db, const rs_run_id *run, rs__op *ops, size_t nops,
-		      rs__locked_fn locked, void *ctx);
+typedef struct rs__copy_out {
+	void *head;
+	size_t head_len;
+	void *buf;
+	size_t cap;
+	size_t len;
+} rs__copy_out;
 
 /*
- * Free, after a grace period, what the calling thread's idle contexts of
- * `db` have retired (normally done per RS__RETIRE_BATCH). For tests and
- * memory accounting.
+ * One-shot read of the newest committed value of a key: no snapshot held,
+ * one lookup inside an RCU read-side section. `co` NULL only asks whether
+ * the key is there. 0, RS_ENOTFOUND, RS_ENOSPC or RS_ECORRUPT.
  */
-void rs__txn_flush_retired(rs_db *db);
-
-/* ---- deferred steps ---- */
+int rs__txn_read_latest(rs_db *db, const rs_run_id *run, uint8_t tag,
+			const void *key, size_t klen, rs__copy_out *co);
 
 /*
- * Register a step to run at commit under the run's lock, after validation,
- * in registration order. *arg_out receives arg_size zeroed bytes in the
- * transaction's arena, owned by the step. If `out` is not NULL, a
- * successful commit copies out_len bytes at arg + out_off to it (results
- * such as an assigned sequence); a failed commit leaves it alone.
+ * The one-shot write path of every facade: a blind transaction on `run`,
+ * `stage` (staging writes and deferred steps into it), then its commit.
+ * Returns stage's error (nothing committed) or the commit's result.
  */
-int rs__txn_defer(rs_txn *txn, rs__step_fn fn, size_t arg_size, void **arg_out,
-		  void *out, size_t out_off, size_t out_len);
+typedef int (*rs__stage_fn)(rs_txn *txn, const void *req);
+int rs__txn_oneshot(rs_db *db, const rs_run_id *run, rs__stage_fn stage,
+		    const void *req);
+
+/* ---- deferred steps (commit.c) ---- */
+
+/*
+ * Register a step of `type` to run at commit, in registration order.
+ * *arg_out receives arg_size zeroed bytes in the transaction's arena,
+ * owned by the step.
+ */
+int rs__txn_defer(rs_txn *txn, const rs__step_type *type, size_t arg_size,
+		  void **arg_out);
+/* Steps registered so far, and step i's arg if it is of `type` (else
+ * NULL): how a transaction's reads see its own pending steps. */
+static inline size_t rs__txn_nsteps(const rs_txn *txn)
+{
+	return txn->nsteps;
+}
+
+static inline void *rs__txn_step_arg(const rs_txn *txn, size_t i,
+				     const rs__step_type *type)
+{
+	return i < txn->nsteps && txn->steps[i].type == type ? txn->steps[i].arg
+							     : NULL;
+}
+
 /*
  * Lock `other` too at commit, after the transaction's own run, which must
  * be the nil run (lock order: nil run, then one other). Steps may then set
@@ -212,24 +285,43 @@ int rs__cc_write(rs__cc *cc, uint8_t tag, const void *key, size_t klen,
 		 const void *val, size_t vlen, uint8_t flags);
 /* Memory that lives until the commit ends; NULL on out of memory. */
 void *rs__cc_alloc(rs__cc *cc, size_t size);
-/* The second run: whether it has a live key; its flags; set its flags
- * (applied if the commit succeeds); drop all its keys in this commit. */
+/* The transaction being committed: a step may also stage into it with
+ * rs__txn_write_ref() (what it stages is read back by rs__cc_read). */
+rs_txn *rs__cc_txn(rs__cc *cc);
+/* Step i's arg if it is of `type`, else NULL (as rs__txn_step_arg). */
+void *rs__cc_step_arg(rs__cc *cc, size_t i, const rs__step_type *type);
+/* The second run: whether it has a live key; its RS__RUN_F_* flags; set
+ * them (applied if the commit succeeds); drop all its keys in this
+ * commit. */
 bool rs__cc_also_has_data(rs__cc *cc);
 uint32_t rs__cc_also_flags(rs__cc *cc);
 void rs__cc_also_set_flags(rs__cc *cc, uint32_t flags);
 void rs__cc_also_drop(rs__cc *cc);
+
+/*
+ * Add RS__RUN_F_* flags to a run outside any commit (creating the run),
+ * under its commit lock: for state the layer above rebuilds at open.
+ */
+int rs__txn_run_add_flags(rs_db *db, const rs_run_id *run, uint32_t flags);
 
 /* ---- durability host (replay.c) ---- */
 
 /* The callbacks the durability backend uses: replay, load, image. */
 void rs__db_host_init(rs_db *db, rs__dur_host *out);
 
-/* Retry helper with randomized exponential backoff. */
+/* ---- retry (txn.c) ---- */
+
+/*
+ * rs_txn_run(): the first retry waits a random time below
+ * RS__BACKOFF_FIRST_NS, each further one below twice the last cap, up to
+ * RS__BACKOFF_MAX_NS (the header's "from 1 µs, capped at 1 ms"). Waits
+ * from RS__BACKOFF_SLEEP_NS up sleep; shorter ones yield.
+ */
+#define RS__BACKOFF_FIRST_NS 1000u
+#define RS__BACKOFF_MAX_NS 1000000u
+#define RS__BACKOFF_SLEEP_NS 50000u
+
 int rs__txn_run(rs_db *db, const rs_run_id *run, uint32_t flags,
 		unsigned max_attempts, rs_txn_fn fn, void *ctx);
-
-/* Validate a key and value against the public limits. */
-int rs__check_key(const void *key, size_t klen);
-int rs__check_value(const void *val, size_t vlen);
 
 #endif

@@ -19,6 +19,12 @@ typedef struct rs__alloc {
 	void *ctx;
 } rs__alloc;
 
+/*
+ * A cache line (x86-64, and the usual size elsewhere): the padding that
+ * keeps fields written by different threads off each other's lines.
+ */
+#define RS__CACHE_LINE 64
+
 /* Fill `a` from user hooks; all three or none. Returns RS_EINVAL if mixed. */
 int rs__alloc_init(rs__alloc *a, const rs_allocator *hooks);
 

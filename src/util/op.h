@@ -2,7 +2,28 @@
 #ifndef RS_UTIL_OP_H
 #define RS_UTIL_OP_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/*
+ * Primitive tags: the key space of each primitive inside a run (op.tag).
+ * The values are on disk (log records, checkpoints) and public as rs_tag.
+ */
+enum {
+	RS__TAG_KV = 1,
+	RS__TAG_EVENTLOG = 2,
+	RS__TAG_STATECELL = 3,
+	RS__TAG_TRACESTORE = 4,
+	RS__TAG_RUNINDEX = 5
+};
+
+/*
+ * Run flags: kept per run by the store, in memory only, and read and set
+ * under the run's commit lock (a commit step sets them through the txn
+ * layer; the layer above rebuilds them at open from what it stored).
+ */
+#define RS__RUN_F_FENCED 0x1u /* read-only: commits fail (RS_EARCHIVED) */
 
 /*
  * One staged write: the unit the txn layer stages, the store installs and
@@ -17,10 +38,22 @@ typedef struct rs__op {
 	uint64_t hash;
 	uint32_t klen;
 	uint32_t vlen;
-	uint8_t tag;	    /* primitive tag (storage/store.h) */
+	uint8_t tag;	    /* RS__TAG_* */
 	uint8_t flags;	    /* RS__OP_F_DELETE */
 	uint8_t prep_flags; /* the store's, with prep */
 	void *prep[2];	    /* the store's prepared objects */
 } rs__op;
+
+/* Bytewise key order, a shorter key before its extensions (memcmp order):
+ * the order of every listing. */
+static inline int rs__key_cmp(const void *a, size_t alen, const void *b,
+			      size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return (alen > blen) - (alen < blen);
+}
 
 #endif

@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Commit: validation, deferred steps, the two-run commit.
+ *
+ * Every write reaches the store through rs__txn_commit(): transactions
+ * and one-shot writes alike (a one-shot write is a blind transaction whose
+ * read set is empty, so it validates trivially and never conflicts).
+ *
+ * Under the run's commit lock: reject a fenced run, validate the read set
+ * (every key read, present or absent, and every listed prefix must have no
+ * version newer than the snapshot: first committer wins), release the
+ * snapshot, run the deferred steps (which read the newest committed state
+ * and stage more writes), prepare (allocate all version records and
+ * nodes), hand one record to the durability backend, apply, publish the
+ * new visible version, reclaim what no pin can see, unlock. Any failure
+ * before apply changes nothing. The record carries the transaction's
+ * durability mode (the database's unless rs_txn_set_durability()
+ * overrode it); a Strict backend returns only once the record is synced,
+ * so the commit lock of the run is held through that sync: commits of one
+ * run are serialized, fsync included, while commits of different runs
+ * share syncs (group commit). Transactions that staged nothing skip all of
+ * it: no lock, no version bump, no durability record.
+ *
+ * Two runs. A transaction on the nil run may name a second run
+ * (rs__txn_also): it is locked after the nil run (the only order in which
+ * a thread holds two run locks), and the steps may set its flags or drop
+ * all its keys; the drop is the same atomic record (RS__REC_DROP_RUN) as
+ * the nil run's writes.
+ *
+ * Results. A step's results reach the caller through its type's done(),
+ * called with the commit's result once the locks are released.
+ */
+#include <assert.h>
+#include <string.h>
+
+#include "txn/txn.h"
+#include "util/error.h"
+#include "util/random.h"
+#include "util/run_id.h"
+
+struct rs__cc {
+	rs_db *db;
+	rs_txn *txn;
+	rs__run *run;  /* the transaction's run, locked */
+	rs__run *also; /* the second locked run, or NULL */
+	uint32_t also_flags;
+	bool also_flags_set;
+	bool also_drop;
+};
+
+static const unsigned char empty_value[1];
+
+/* ---- validation ---- */
+
+static int validate(const rs_txn *txn, rs__store *st, rs__run *run)
+{
+	uint64_t snap = txn->snap.ver;
+
+	for (size_t i = 0; i < txn->reads.n; i++) {
+		const rs__op *rd = &txn->reads.ops[i];
+
+		if (st->ops->newest(st, run, rd->tag, rd->key, rd->klen,
+				    rd->hash, NULL) > snap)
+			return RS_ECONFLICT;
+	}
+	for (size_t i = 0; i < txn->npreads; i++) {
+		const rs__prefix_read *pr = &txn->preads[i];
+
+		if (st->ops->prefix_changed(st, run, pr->tag, pr->prefix,
+					    pr->plen, snap))
+			return RS_ECONFLICT;
+	}
+	return 0;
+}
+
+/* ---- deferred steps ---- */
+
+int rs__txn_defer(rs_txn *txn, const rs__step_type *type, size_t arg_size,
+		  void **arg_out)
+{
+	rs__step *step;
+	void *arg;
+
+	if (rs__txn_readonly(txn))
+		return RS_EREADONLY;
+	RS_TRY(rs__grow(&txn->db->alloc, (void **)&txn->steps, &txn->csteps,
+			txn->nsteps + 1, sizeof(*txn->steps)));
+	arg = rs__arena_alloc(&txn->arena, arg_size);
+	if (!arg)
+		return RS_ENOMEM;
+	memset(arg, 0, arg_size);
+	step = &txn->steps[txn->nsteps++];
+	step->type = type;
+	step->arg = arg;
+	*arg_out = arg;
+	return 0;
+}
+
+void rs__txn_also(rs_txn *txn, const rs_run_id *other)
+{
+	assert(rs_run_id_is_nil(&txn->run_id));
+	txn->also_id = *other;
+	txn->has_also = true;
+}
+
+int rs__cc_read(rs__cc *cc, uint8_t tag, const void *key, size_t klen,
+		rs_bytes *out)
+{
+	rs__store *st = cc->db->store;
+	uint64_t hash = st->ops->hash(st, tag, key, klen);
+	int rc = rs__keyset_view(&cc->txn->writes, tag, key, klen, hash, out);
+
+	if (rc <= 0)
+		return rc;
+	return st->ops->latest(st, cc->run, tag, key, klen, hash, out);
+}
+
+int rs__cc_write(rs__cc *cc, uint8_t tag, const void *key, size_t klen,
+		 const void *val, size_t vlen, uint8_t flags)
+{
+	return rs__txn_write_ref(cc->txn, tag, key, klen, val, vlen, flags);
+}
+
+void *rs__cc_alloc(rs__cc *cc, size_t size)
+{
+	return rs__arena_alloc(&cc->txn->arena, size);
+}
+
+rs_txn *rs__cc_txn(rs__cc *cc)
+{
+	return cc->txn;
+}
+
+void *rs__cc_step_arg(rs__cc *cc, size_t i, const rs__step_type *type)
+{
+	return rs__txn_step_arg(cc->txn, i, type);
+}
+
+static int any_key(uint8_t tag, const void *key, size_t klen, uint64_t hash,
+		   void *ctx)
+{
+	(void)tag;
+	(void)key;
+	(void)klen;
+	(void)hash;
+	(void)ctx;
+	return 1;
+}
+
+bool rs__cc_also_has_data(rs__cc *cc)
+{
+	rs__store *st = cc->db->store;
+
+	return st->ops->live_keys(st, cc->also, any_key, NULL) != 0;
+}
+
+uint32_t rs__cc_also_flags(rs__cc *cc)
+{
+	return cc->db->store->ops->run_flags(cc->also);
+}
+
+void rs__cc_also_set_flags(rs__cc *cc, uint32_t flags)
+{
+	cc->also_flags = flags;
+	cc->also_flags_set = true;
+}
+
+void rs__cc_also_drop(rs__cc *cc)
+{
+	cc->also_drop = true;
+}
+
+/* Under the second run's lock: stage a tombstone for one live key. */
+static int drop_key(uint8_t tag, const void *key, size_t klen, uint64_t hash,
+		    void *ctx)
+{
+	rs_txn *txn = ctx;
+	rs__op *op;
+
+	if (rs__grow(&txn->db->alloc, (void **)&txn->drop_ops, &txn->cdrop,
+		     txn->ndrop + 1, sizeof(*txn->drop_ops)) < 0)
+		return RS_ENOMEM;
+	op = &txn->drop_ops[txn->ndrop];
+	memset(op, 0, sizeof(*op));
+	/* Copied: the key's node may be reclaimed by this very commit. */
+	op->key = rs__arena_dup(&txn->arena, key, klen);
+	if (!op->key)
+		return RS_ENOMEM;
+	op->val = empty_value;
+	op->klen = (uint32_t)klen;
+	op->hash = hash;
+	op->tag = tag;
+	op->flags = RS__OP_F_DELETE;
+	txn->ndrop++;
+	return 0;
+}
+
+static int run_steps(rs__cc *cc)
+{
+	rs_txn *txn = cc->txn;
+	rs__store *st = cc->db->store;
+
+	for (size_t i = 0; i < txn->nsteps; i++)
+		RS_TRY(txn->steps[i].type->run(cc, txn->steps[i].arg));
+	if (cc->also_drop) {
+		txn->ndrop = 0;
+		RS_TRY(st->ops->live_keys(st, cc->also, drop_key, txn));
+	}
+	return 0;
+}
+
+/* ---- commit ---- */
+
+/* What one commit installs into one run: its ops at version ver. */
+typedef struct half {
+	rs__run *run;
+	rs__op *ops;
+	size_t n;
+	uint64_t ver;
+} half;
+
+/* Under the locks, after validation and the steps: log, then install. */
+static int install(rs_txn *txn, rs__cc *cc)
+{
+	rs_db *db = txn->db;
+	rs__store *st = db->store;
+	half h[2] = { { cc->run, txn->writes.ops, txn->writes.n, 0 },
+		      { cc->also, txn->drop_ops, txn->ndrop, 0 } };
+	size_t nh = cc->also_drop ? 2 : 1;
+	rs__commit_record rec;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < nh; i++) {
+		h[i].ver = st->ops->visible(h[i].run) + 1;
+		rc = st->ops->prepare(st, h[i].run, h[i].ops, h[i].n,
+				      &txn->retired);
+		if (rc < 0)
+			goto discard;
+	}
+	rec.run = &txn->run_id;
+	rec.version = h[0].ver;
+	rec.timestamp_ns = 0;
+	rec.ops = h[0].ops;
+	rec.nops = h[0].n;
+	rec.mode = txn->dur_mode;
+	rec.kind = cc->also_drop ? RS__REC_DROP_RUN : RS__REC_COMMIT;
+	rec.drop_run = cc->also_drop ? &txn->also_id : NULL;
+	rec.drop_version = cc->also_drop ? h[1].ver : 0;
+	if ((rc = db->dur.ops->commit(db->dur.state, &rec)) < 0)
+		goto discard;
+	RS_DEBUG_YIELD_POINT();
+	for (i = 0; i < nh; i++)
+		st->ops->apply(st, h[i].run, h[i].ops, h[i].n, h[i].ver);
+	RS_DEBUG_YIELD_POINT();
+	for (i = 0; i < nh; i++)
+		st->ops->publish(st, h[i].run, h[i].ver);
+	if (cc->also_flags_set)
+		st->ops->run_set_flags(cc->also, cc->also_flags);
+	for (i = 0; i < nh; i++)
+		st->ops->reclaim(st, h[i].run, h[i].ops, h[i].n,
+				 rs__db_min_pin(db, h[i].run, h[i].ver),
+				 &txn->retired);
+	return 0;
+discard:
+	while (i-- > 0)
+		st->ops->discard(st, h[i].run, h[i].ops, h[i].n);
+	return rc;
+}
+
+static int commit_locked(rs_txn *txn, rs__cc *cc)
+{
+	rs__store *st = txn->db->store;
+
+	if (st->ops->run_flags(cc->run) & RS__RUN_F_FENCED)
+		return RS_EARCHIVED;
+	RS_TRY(validate(txn, st, cc->run));
+	/* The pin held reclamation back until validation was done (under the
+	 * lock nothing more is unlinked); drop it so this commit's reclaim
+	 * is not held back by its own snapshot. Views it gave out die here. */
+	rs__ctx_release_snapshot(txn);
+	RS_TRY(run_steps(cc));
+	if (txn->writes.n == 0 && !cc->also_drop && !cc->also_flags_set)
+		return 0;
+	return install(txn, cc);
+}
+
+static int commit(rs_txn *txn)
+{
+	rs__store *st = txn->db->store;
+	rs__cc cc = { txn->db, txn, txn->run, NULL, 0, false, false };
+	int rc;
+
+	if (!cc.run)
+		RS_TRY(st->ops->run_find(st, &txn->run_id, true, &cc.run));
+	if (txn->has_also)
+		RS_TRY(st->ops->run_find(st, &txn->also_id, true, &cc.also));
+	st->ops->lock(st, cc.run);
+	if (cc.also)
+		st->ops->lock(st, cc.also);
+	rc = commit_locked(txn, &cc);
+	if (cc.also)
+		st->ops->unlock(st, cc.also);
+	st->ops->unlock(st, cc.run);
+	return rc;
+}
+
+int rs__txn_commit(rs_txn *txn)
+{
+	int rc = 0;
+
+	if (txn->writes.n || txn->nsteps || txn->has_also)
+		rc = commit(txn);
+	for (size_t i = 0; i < txn->nsteps; i++) {
+		const rs__step *step = &txn->steps[i];
+
+		if (step->type->done)
+			step->type->done(step->arg, rc);
+	}
+	rs__ctx_put(txn);
+	return rc;
+}
+
+/* ---- run flags at open ---- */
+
+int rs__txn_run_add_flags(rs_db *db, const rs_run_id *run, uint32_t flags)
+{
+	rs__store *st = db->store;
+	rs__run *r;
+
+	RS_TRY(st->ops->run_find(st, run, true, &r));
+	st->ops->lock(st, r);
+	st->ops->run_set_flags(r, st->ops->run_flags(r) | flags);
+	st->ops->unlock(st, r);
+	return 0;
+}
