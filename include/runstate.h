@@ -98,9 +98,10 @@ extern "C" {
  * parameter (a paging cursor) sits where its input role puts it. A
  * callback and its context (cb, ctx, or fn, ctx) come last. The functions
  * of a vtable (rs_durability_ops, rs_allocator) take their own ctx first,
- * as a method takes its object. An output documented "may be NULL" is
- * optional; any other pointer is required (NULL is RS_EINVAL). Outputs are
- * written only on success unless the doc says otherwise.
+ * as a method takes its object. A pointer documented as "may be NULL" (or
+ * "NULL for defaults") is optional; any other is required (NULL is
+ * RS_EINVAL). Outputs are written only on success unless the doc says
+ * otherwise.
  *
  * Memory at the boundary. Every pointer crossing it is one of three kinds.
  *  1. Caller-owned buffer (buf, cap): the library copies into it. When it
@@ -116,8 +117,8 @@ extern "C" {
  * The library never returns memory the caller must free().
  *
  * Callbacks. A nonzero return from a callback stops the operation, which
- * returns that value unchanged (a positive one too). Callbacks run on the
- * calling thread, before the call returns.
+ * returns that value unchanged (a positive one too). A callback passed to
+ * a call (cb or fn) runs on the calling thread, before the call returns.
  *
  * Errors. A fallible call returns int: 0 (RS_OK) or a negative RS_E* code
  * (below; rs_strerror() gives its message), never errno and never a
