@@ -23,32 +23,23 @@
  * same instant) and inside an explicit transaction (`rs_txn_kv_get(txn,
  * ...)`).
  *
- * Conventions:
- *  - A fallible call returns 0 (RS_OK) or a negative RS_E* code;
- *    rs_strerror() gives its message. A rejected call changes nothing.
- *  - Memory crossing the API is one of: a caller-owned buffer (on RS_ENOSPC
- *    the needed size is returned), a borrowed view (rs_bytes, read-only,
- *    valid for the lifetime stated in the function's doc), or a library
- *    object with its own release function. The library never returns memory
- *    the caller must free().
- *  - Callbacks take (cb, ctx) last; a nonzero return from a callback stops
- *    the operation and is returned unchanged.
- *  - Thread safety is stated per function, in one of these terms: any
- *    thread; one thread per handle (not shared concurrently); owner thread
- *    (only the creator); exclusive (nothing else in flight on the database).
- *  - The library registers each calling thread with its RCU implementation
- *    on first use and unregisters it when the thread exits. Callers never
- *    see RCU.
+ * This header reads top to bottom: conventions, errors, limits and byte
+ * views, run ids, the database (options, open, close, flush, checkpoint,
+ * statistics), transactions, then the five primitives: KV, EventLog,
+ * StateCell, TraceStore, RunIndex. Writing a durability backend of your
+ * own is in <runstate/durability.h>, which this header includes.
  *
  * Caveats:
  *  - A long-lived transaction (read-only ones included) pins the versions
  *    its snapshot can see: overwritten values of its run are kept until it
- *    ends. Keep transactions short.
+ *    ends, so memory grows with every write to the run meanwhile. Keep
+ *    transactions short.
  *  - Do not use a database across fork() without exec(): the child has
- *    none of the parent's threads (RCU reclamation, WAL flushing).
- *  - The process using runstate must not itself use liburcu's "memb"
- *    flavor on the same threads with different registration rules.
- *  - Durability, after a crash (process kill or power loss):
+ *    none of the parent's threads (RCU reclamation, WAL flushing) and
+ *    inherits locks in whatever state they were. Open databases after
+ *    fork(), in the process that uses them.
+ *  - What survives a crash (process kill or power loss) depends on the
+ *    durability mode (rs_durability):
  *    RS_DURABILITY_INMEMORY keeps nothing (nor after close).
  *    RS_DURABILITY_BUFFERED keeps every commit older than its loss window:
  *    commits acknowledged within the last flush_interval_ms (plus the one
@@ -56,12 +47,15 @@
  *    or 2 x flush_batch_bytes bytes, may be lost; what survives is, per
  *    run, a prefix of its commits. RS_DURABILITY_STRICT keeps every
  *    acknowledged commit. rs_db_close() and rs_db_flush() leave nothing
- *    unwritten. See rs_durability.
+ *    unwritten.
+ *  - A transaction or database handle must not be used once consumed
+ *    (rs_txn_commit(), rs_txn_abort(), rs_db_close()): that is undefined
+ *    behaviour, and RS_EDONE is only a best-effort diagnostic (see
+ *    "Handle lifetime" below).
  *  - One process per database directory: a second rs_db_open() of the same
  *    directory, from this process or another, fails with RS_EBUSY.
- *  - Limits are below (RS_KEY_MAX, RS_VALUE_MAX, RS_NAME_MAX, RS_TYPE_MAX,
- *    RS_TAG_MAX, RS_TAGS_MAX); past them calls return RS_ETOOBIG. Text
- *    (names, types, tags) must be UTF-8 (else RS_EUTF8).
+ *  - The process using runstate must not itself use liburcu's "memb"
+ *    flavor on the same threads with different registration rules.
  *  - Archived runs (RunIndex) are read-only: every write to their data
  *    fails with RS_EARCHIVED.
  */
@@ -75,6 +69,98 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ------------------------------------------------------------------ */
+/* Conventions                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Names. Functions and types start with rs_, macros and enum constants
+ * with RS_. Each primitive has one prefix: rs_kv_, rs_eventlog_,
+ * rs_statecell_, rs_tracestore_, rs_runindex_; inside a transaction the
+ * same operation is rs_txn_<primitive>_ (rs_kv_get, rs_txn_kv_get).
+ * Records are named for what they hold (rs_event, rs_trace, rs_run_info,
+ * rs_run_status), and a function that only reads such a record carries its
+ * name (rs_trace_tag, rs_run_info_tag, rs_run_status_name). Getters are
+ * rs_<object>_<property>, without get_ (rs_db_stat, rs_db_run_version,
+ * rs_txn_snapshot_version, rs_eventlog_len); "get" names the read of a
+ * stored item by its key (rs_kv_get, rs_tracestore_get, rs_runindex_get).
+ * Options and vtables start with `uint32_t version` and come with an
+ * initializer (RS_DB_OPTIONS_INIT, RS_DURABILITY_OPS_INIT).
+ *
+ * Parameters. Inputs come first, led by what the call acts on (db and
+ * run, or txn). Only a function that constructs a handle (rs_db_open,
+ * rs_txn_begin) or produces a value from nothing (rs_run_id_generate,
+ * rs_run_id_parse) takes its one output first, named `out`. Every other
+ * output comes after the inputs and is named *_out (version_out,
+ * stats_out); among them a caller-owned buffer is the pair (buf, cap),
+ * followed by the size it took (len_out or needed_out). An in/out
+ * parameter (a paging cursor) sits where its input role puts it. A
+ * callback and its context (cb, ctx, or fn, ctx) come last. The functions
+ * of a vtable (rs_durability_ops, rs_allocator) take their own ctx first,
+ * as a method takes its object. A pointer documented as "may be NULL" (or
+ * "NULL for defaults") is optional; any other is required (NULL is
+ * RS_EINVAL). Outputs are written only on success unless the doc says
+ * otherwise.
+ *
+ * Memory at the boundary. Every pointer crossing it is one of three kinds.
+ *  1. Caller-owned buffer (buf, cap): the library copies into it. When it
+ *     is too small the call returns RS_ENOSPC, copies nothing, and sets
+ *     its len_out or needed_out to the size needed: call again with a
+ *     buffer that large.
+ *  2. Borrowed view (rs_bytes, and the views inside rs_event, rs_trace,
+ *     rs_run_info): read-only memory of the library, never freed by the
+ *     caller, valid for the lifetime the function states: during the
+ *     callback it is passed to, or until the transaction ends.
+ *  3. Library handle (rs_db, rs_txn): opaque, released by its own function
+ *     (rs_db_close(); rs_txn_commit() or rs_txn_abort()).
+ * The library never returns memory the caller must free().
+ *
+ * Callbacks. A nonzero return from a callback stops the operation, which
+ * returns that value unchanged (a positive one too). A callback passed to
+ * a call (cb or fn) runs on the calling thread, before the call returns.
+ *
+ * Errors. A fallible call returns int: 0 (RS_OK) or a negative RS_E* code
+ * (below; rs_strerror() gives its message), never errno and never a
+ * positive code of its own. Each function's @return lists the codes it
+ * can return and when. A rejected call changes nothing. Two codes apply to
+ * whole families and are listed with each member:
+ *  - every call that commits can fail in the durability backend: RS_EIO
+ *    (the log failed; the database then accepts no more writes) or
+ *    RS_ENOMEM for the built-in log, and whatever negative code a custom
+ *    rs_durability_ops.commit returns;
+ *  - every write to the data of a run fails with RS_EARCHIVED once the run
+ *    is archived (RunIndex): one-shot writes at once, transactions at
+ *    rs_txn_commit() (or rs_txn_run()).
+ *
+ * Thread safety. Every function's doc ends with one of these terms:
+ *  - any thread: callable from any number of threads at once;
+ *  - one thread per handle: the handle may move between threads but must
+ *    not be used by two at once;
+ *  - owner thread: only on the thread that created the handle (a
+ *    transaction belongs to the thread that began it);
+ *  - exclusive: nothing else in flight on the database (rs_db_close()).
+ * The library registers each calling thread with its RCU implementation on
+ * first use and unregisters it when the thread exits. Callers never see
+ * RCU.
+ *
+ * Handle lifetime (the stale-handle rule). rs_txn_commit() and
+ * rs_txn_abort() consume their transaction, whatever they return;
+ * rs_db_close() consumes the database and every transaction still open on
+ * it. Any later use of a consumed handle, by any function, is undefined
+ * behaviour, as with mdb_txn_commit(). Transaction contexts are not freed
+ * when consumed: they go back to a per-thread pool, so a stale rs_txn
+ * pointer may already name a newer transaction begun by the same thread,
+ * and a call through it would act on that transaction. RS_EDONE is
+ * returned only on a best-effort basis, when the library happens to notice
+ * that the context is idle; never rely on it.
+ *
+ * Experimental API. Declarations under #ifdef RS_EXPERIMENTAL_API are
+ * outside the API and ABI promise: they may change or disappear in any
+ * release, and exist for runstate's own benchmark suite and tests (zstd's
+ * ZSTD_STATIC_LINKING_ONLY idea). Define RS_EXPERIMENTAL_API before
+ * including this header to see them.
+ */
 
 /* ------------------------------------------------------------------ */
 /* Export and version                                                  */
@@ -182,7 +268,7 @@ RS_API const char *rs_strerror(int rc);
 RS_API const char *rs_errname(int rc);
 
 /* ------------------------------------------------------------------ */
-/* Values and limits                                                   */
+/* Limits and byte views                                               */
 /* ------------------------------------------------------------------ */
 
 /** A read-only view of bytes. A NULL data pointer means "absent". */
@@ -277,8 +363,6 @@ RS_API bool rs_run_id_is_nil(const rs_run_id *id);
 
 /** Opaque database handle. */
 typedef struct rs_db rs_db;
-/** Opaque transaction handle. */
-typedef struct rs_txn rs_txn;
 
 /**
  * Durability mode of a database (and, where allowed, of one commit; see
@@ -312,126 +396,24 @@ typedef enum rs_durability {
 } rs_durability;
 
 /**
- * Storage engine. RS_STORAGE_SHARDED (the default) keeps one lock-free,
- * multi-versioned hash table per run. RS_STORAGE_UNIFIED is the M3 baseline
- * design, kept so benchmarks can compare in one run: one global
- * reader-writer lock over one ordered map of all runs, snapshots by deep
- * copy (O(keys in the run)). Both have the same semantics.
+ * Storage engine. RS_STORAGE_SHARDED (the default and the only engine of
+ * the stable API) keeps one lock-free, multi-versioned hash table per run.
+ *
+ * Experimental (RS_EXPERIMENTAL_API, outside the ABI promise; for the
+ * benchmark suite and the tests): RS_STORAGE_UNIFIED is the M3 baseline
+ * design, kept so benchmarks can compare in one run and tests can run on
+ * both: one global reader-writer lock over one ordered map of all runs,
+ * snapshots by deep copy (O(keys in the run)). Same semantics.
  */
 typedef enum rs_storage {
 	RS_STORAGE_SHARDED = 0,
-	RS_STORAGE_UNIFIED = 1
+#ifdef RS_EXPERIMENTAL_API
+	RS_STORAGE_UNIFIED = 1,
+#endif
 } rs_storage;
 
-/* ------------------------------------------------------------------ */
-/* Durability backends                                                 */
-/* ------------------------------------------------------------------ */
-
-/**
- * Primitive tags: the key space of each primitive inside a run, as seen in
- * commit records and checkpoints.
- */
-typedef enum rs_tag {
-	RS_TAG_KV = 1,
-	RS_TAG_EVENTLOG = 2,
-	RS_TAG_STATECELL = 3,
-	RS_TAG_TRACESTORE = 4,
-	RS_TAG_RUNINDEX = 5
-} rs_tag;
-
-/** Kind of a commit record. */
-typedef enum rs_record_kind {
-	/** A committed write transaction: its ops, in staging order. */
-	RS_RECORD_COMMIT = 1,
-	/** A RunIndex delete, one atomic step over two runs: the ops apply
-	 *  to `run` (the nil RunId, where the RunIndex lives) at `version`,
-	 *  and every key of `drop_run`, of every tag, is deleted at
-	 *  `drop_version` (that run's next version). */
-	RS_RECORD_DROP_RUN = 2
-} rs_record_kind;
-
-/** One write of a commit record. */
-typedef struct rs_record_op {
-	/** Primitive tag (rs_tag). */
-	uint8_t tag;
-	/** True for a delete; `value` is then {NULL, 0}. */
-	bool is_delete;
-	/** 1..RS_KEY_MAX bytes. */
-	rs_bytes key;
-	/** 0..RS_VALUE_MAX bytes; data is non-NULL for a put. */
-	rs_bytes value;
-} rs_record_op;
-
-/**
- * What a durability backend receives for each committed write transaction
- * (and what it hands back at recovery). Every pointer is a borrowed view,
- * valid only during the callback it is passed to.
- */
-typedef struct rs_commit_record {
-	/** rs_record_kind. */
-	uint32_t kind;
-	/** The durability this commit asks for: the database's mode or the
-	 *  transaction's override. Ignored by replay. */
-	rs_durability mode;
-	/** The run. */
-	rs_run_id run;
-	/** The run's new commit version: 1 for its first commit, then one
-	 *  more per commit. */
-	uint64_t version;
-	/** Commit time, nanoseconds since the Unix epoch. */
-	uint64_t timestamp_ns;
-	/** The writes. */
-	const rs_record_op *ops;
-	size_t nops;
-	/** RS_RECORD_DROP_RUN only (all zero otherwise): the run whose every
-	 *  key this record deletes, and that run's new version. */
-	rs_run_id drop_run;
-	uint64_t drop_version;
-} rs_commit_record;
-
-/**
- * Applies one record during recovery (see rs_durability_ops.recover).
- * Returns 0, or a negative RS_E* code that the backend must return.
- */
-typedef int (*rs_replay_fn)(const rs_commit_record *rec, void *ctx);
-
-#define RS_DURABILITY_OPS_VERSION 1
-
-/**
- * A durability backend of your own (rs_db_options.durability_ops), in place
- * of the built-in write-ahead log: for example one that ships every commit
- * record to another machine. The library calls it as below and creates no
- * files. `ctx` is rs_db_options.durability_ctx.
- */
-typedef struct rs_durability_ops {
-	/** RS_DURABILITY_OPS_VERSION. */
-	uint32_t version;
-	/**
-	 * Must provide. Make `rec` as durable as rec->mode asks and return 0;
-	 * or return a negative RS_E* code (RS_EIO, RS_ENOMEM): the commit is
-	 * then not applied and rs_txn_commit() returns that code. Called once
-	 * per committed write transaction, after validation and before its
-	 * writes become visible, under the run's commit lock: the records of
-	 * one run arrive one at a time, in version order; records of
-	 * different runs may arrive concurrently from several threads.
-	 */
-	int (*commit)(void *ctx, const rs_commit_record *rec);
-	/**
-	 * May be NULL. Called once by rs_db_open() before any commit: call
-	 * `replay(rec, replay_ctx)` for every record to restore, in commit
-	 * order (per run, versions 1, 2, 3... without gaps; records at or
-	 * below a run's current version are skipped). Return 0, or a
-	 * negative RS_E* code (a nonzero return of `replay` included), which
-	 * rs_db_open() returns.
-	 */
-	int (*recover)(void *ctx, rs_replay_fn replay, void *replay_ctx);
-	/** May be NULL. Make every record accepted so far durable
-	 *  (rs_db_flush()). Return 0 or a negative RS_E* code. */
-	int (*flush)(void *ctx);
-	/** May be NULL. Called once by rs_db_close() (and by a failed
-	 *  rs_db_open() after `recover`), after the last commit. */
-	void (*close)(void *ctx);
-} rs_durability_ops;
+/** A durability backend of your own: see <runstate/durability.h>. */
+typedef struct rs_durability_ops rs_durability_ops;
 
 /**
  * Allocation hooks. Either all three functions are set or none (NULL: the
@@ -473,7 +455,7 @@ typedef struct rs_db_options {
 	 *  one level, if missing); must be NULL for InMemory and with
 	 *  durability_ops. */
 	const char *path;
-	/** Storage engine. */
+	/** Storage engine: RS_STORAGE_SHARDED. */
 	rs_storage storage;
 	/** 0 or RS_DB_F_SALVAGE. */
 	uint32_t flags;
@@ -500,8 +482,9 @@ typedef struct rs_db_options {
 	 *  0: default). A larger record gets a segment of its own. */
 	uint64_t segment_bytes;
 	/** A durability backend of your own instead of the built-in log, or
-	 *  NULL. With it `path` must be NULL; `durability` is passed to it in
-	 *  every record. It must stay valid until rs_db_close() returns. */
+	 *  NULL (<runstate/durability.h>). With it `path` must be NULL;
+	 *  `durability` is passed to it in every record. It must stay valid
+	 *  until rs_db_close() returns. */
 	const rs_durability_ops *durability_ops;
 	/** Passed to every durability_ops callback. */
 	void *durability_ctx;
@@ -529,12 +512,13 @@ typedef struct rs_db_options {
  *                   hooks and durability_ops, which must outlive the
  *                   database.
  * @return 0, RS_EINVAL (NULL out, inconsistent options, a partial
- *         allocator, unknown flags), RS_EVERSION (opts->version or
- *         durability_ops->version unknown, or files of a newer format),
+ *         allocator, unknown flags or storage), RS_EVERSION (opts->version
+ *         or durability_ops->version unknown, or files of a newer format),
  *         RS_EBUSY (the directory is open in this or another process),
  *         RS_ECORRUPT (corrupt log or checkpoint, without
- *         RS_DB_F_SALVAGE), RS_EIO (a file system call failed),
- *         RS_ENOMEM, or an error returned by durability_ops->recover.
+ *         RS_DB_F_SALVAGE), RS_EIO (a file system call failed, or no
+ *         random source or crypto library), RS_ENOMEM, or an error
+ *         returned by durability_ops->recover.
  * Thread safety: any thread.
  */
 RS_API int rs_db_open(rs_db **out, const rs_db_options *opts);
@@ -547,33 +531,26 @@ RS_API int rs_db_open(rs_db **out, const rs_db_options *opts);
  * progress to finish), releases the directory lock, and frees everything.
  *
  * Transactions still open: close aborts them (their writes are discarded,
- * never logged) and frees their handles, so any later call on such a
- * handle, rs_txn_abort() and rs_txn_commit() included, uses freed memory:
- * finish every transaction first. Every other call on the database must
+ * never logged) and frees their contexts, so they are consumed like the
+ * database: any later call on such a handle, rs_txn_abort() and
+ * rs_txn_commit() included, is undefined behaviour (it uses freed memory).
+ * Finish every transaction first. Every other call on the database must
  * have returned before close starts; any call after it, on the database or
  * a view it gave out, is undefined behaviour.
  *
+ * @param[in] db  From rs_db_open(), or NULL. Consumed.
  * Thread safety: exclusive.
  */
 RS_API void rs_db_close(rs_db *db);
-
-/**
- * The newest committed version of a run: 0 before its first commit, then
- * one more per committed write transaction.
- *
- * @return 0 or RS_EINVAL (NULL argument or nil run).
- * Thread safety: any thread.
- */
-RS_API int rs_db_run_version(rs_db *db, const rs_run_id *run,
-			     uint64_t *version_out);
 
 /**
  * Write and fdatasync every commit logged so far, and wait for it: after
  * this returns 0, every commit acknowledged before the call survives a
  * crash. InMemory: nothing to do. With durability_ops: calls its flush.
  *
- * @return 0, RS_EINVAL (NULL db) or RS_EIO (the log failed; the database
- *         no longer accepts writes).
+ * @return 0, RS_EINVAL (NULL db), RS_EIO (the log failed; the database
+ *         no longer accepts writes), or an error returned by
+ *         durability_ops->flush.
  * Thread safety: any thread.
  */
 RS_API int rs_db_flush(rs_db *db);
@@ -587,7 +564,8 @@ RS_API int rs_db_flush(rs_db *db);
  * another thread) is waited for, then this one runs.
  *
  * @return 0, RS_EINVAL (NULL db), RS_ENOTSUP (InMemory, or a
- *         durability_ops backend), RS_EIO or RS_ENOMEM.
+ *         durability_ops backend), RS_EIO (writing it failed) or
+ *         RS_ENOMEM.
  * Thread safety: any thread.
  */
 RS_API int rs_db_checkpoint(rs_db *db);
@@ -630,17 +608,33 @@ typedef struct rs_db_stats {
  * Read the database's statistics. All zero for InMemory and for a
  * durability_ops backend.
  *
- * @param[in]     db   The database.
- * @param[in,out] out  Set out->version = RS_DB_STATS_VERSION first.
+ * @param[in]     db         The database.
+ * @param[in,out] stats_out  Set stats_out->version = RS_DB_STATS_VERSION
+ *                           first; the rest is written.
  * @return 0, RS_EINVAL (NULL argument) or RS_EVERSION (unknown
- *         out->version).
+ *         stats_out->version).
  * Thread safety: any thread.
  */
-RS_API int rs_db_stat(rs_db *db, rs_db_stats *out);
+RS_API int rs_db_stat(rs_db *db, rs_db_stats *stats_out);
+
+/**
+ * The newest committed version of a run: 0 before its first commit, then
+ * one more per committed write transaction.
+ *
+ * @param[in]  db, run      The database and run (not nil).
+ * @param[out] version_out  The version.
+ * @return 0 or RS_EINVAL (NULL argument or nil run).
+ * Thread safety: any thread.
+ */
+RS_API int rs_db_run_version(rs_db *db, const rs_run_id *run,
+			     uint64_t *version_out);
 
 /* ------------------------------------------------------------------ */
 /* Transactions                                                        */
 /* ------------------------------------------------------------------ */
+
+/** Opaque transaction handle. */
+typedef struct rs_txn rs_txn;
 
 /** rs_txn_begin() flag: a read-only transaction (never conflicts). */
 #define RS_TXN_F_READONLY 0x1u
@@ -655,7 +649,8 @@ RS_API int rs_db_stat(rs_db *db, rs_db_stats *out);
  * @param[in]  run    The run every operation of the transaction belongs
  *                    to; not the nil id.
  * @param[in]  flags  0 or RS_TXN_F_READONLY.
- * @return 0, RS_EINVAL or RS_ENOMEM.
+ * @return 0, RS_EINVAL (NULL argument, nil run, unknown flags) or
+ *         RS_ENOMEM.
  * Thread safety: any thread; the transaction then belongs to this thread
  * (owner thread) until it is committed or aborted.
  */
@@ -675,13 +670,18 @@ RS_API int rs_txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run,
  * synced; Buffered after it is buffered (see rs_durability and
  * rs_txn_set_durability()).
  *
- * @param[in] txn  From rs_txn_begin(). Consumed: freed whether this
- *                 succeeds or fails.
- * @return 0, RS_EINVAL (NULL), RS_ECONFLICT (something read has changed;
- *         retry in a new transaction), RS_ETOOBIG (its log record would
- *         pass 4 GiB), RS_ENOMEM or RS_EIO (the log failed: nothing was
- *         applied and the database accepts no more writes; whether the
- *         commit is found after a restart is unknown).
+ * @param[in] txn  From rs_txn_begin(). Consumed whether this succeeds or
+ *                 fails: its context goes back to the thread's pool, and
+ *                 any later use of txn is undefined behaviour.
+ * @return 0, RS_EINVAL (NULL), RS_EDONE (txn already consumed; best
+ *         effort only, see "Handle lifetime"), RS_ECONFLICT (something
+ *         read has changed; retry in a new transaction), RS_EARCHIVED (the
+ *         run is archived: nothing applied), RS_ETOOBIG (its log record
+ *         would pass 4 GiB), RS_ECORRUPT (a record its appends or
+ *         recordings build on is malformed), RS_ENOMEM, RS_EIO (the log
+ *         failed: nothing was applied and the database accepts no more
+ *         writes; whether the commit is found after a restart is unknown),
+ *         or an error returned by durability_ops->commit.
  * Thread safety: owner thread. Runs concurrently with readers and other
  * committers.
  */
@@ -691,7 +691,9 @@ RS_API int rs_txn_commit(rs_txn *txn);
  * Abort a transaction: discard its writes and release its snapshot.
  * NULL is a no-op.
  *
- * @param[in] txn  Consumed.
+ * @param[in] txn  From rs_txn_begin(), or NULL. Consumed: its context
+ *                 goes back to the thread's pool, and any later use of
+ *                 txn is undefined behaviour.
  * Thread safety: owner thread.
  */
 RS_API void rs_txn_abort(rs_txn *txn);
@@ -699,7 +701,8 @@ RS_API void rs_txn_abort(rs_txn *txn);
 /**
  * The run version the transaction's snapshot reads at.
  *
- * @return 0 or RS_EINVAL.
+ * @param[out] version_out  The version.
+ * @return 0, RS_EINVAL (NULL argument) or RS_EDONE (best effort).
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_snapshot_version(const rs_txn *txn, uint64_t *version_out);
@@ -718,7 +721,7 @@ RS_API int rs_txn_snapshot_version(const rs_txn *txn, uint64_t *version_out);
  * @param[in] txn   An active transaction.
  * @param[in] mode  The durability for its commit.
  * @return 0, RS_EINVAL (NULL txn, unknown mode, or a mode not allowed for
- *         this database) or RS_EDONE (transaction finished).
+ *         this database) or RS_EDONE (best effort).
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_set_durability(rs_txn *txn, rs_durability mode);
@@ -740,7 +743,7 @@ typedef int (*rs_txn_fn)(rs_txn *txn, void *ctx);
  * returns RS_ECONFLICT.
  *
  * @param[in] db            The database.
- * @param[in] run           The run.
+ * @param[in] run           The run (not nil).
  * @param[in] flags         As for rs_txn_begin().
  * @param[in] max_attempts  Attempts in all; 0 for
  *                          RS_TXN_RUN_DEFAULT_ATTEMPTS.
@@ -748,7 +751,10 @@ typedef int (*rs_txn_fn)(rs_txn *txn, void *ctx);
  *                          transaction it is given.
  * @param[in] ctx           Passed to fn.
  * @return 0 (committed), fn's own nonzero return, RS_ECONFLICT (still
- *         conflicting after max_attempts), RS_EINVAL, RS_ENOMEM or RS_EIO.
+ *         conflicting after max_attempts), RS_EINVAL, RS_EARCHIVED (the
+ *         run is archived and fn wrote), RS_ETOOBIG, RS_ECORRUPT,
+ *         RS_ENOMEM or RS_EIO: the codes of rs_txn_begin() and
+ *         rs_txn_commit().
  * Thread safety: any thread.
  */
 RS_API int rs_txn_run(rs_db *db, const rs_run_id *run, uint32_t flags,
@@ -770,7 +776,8 @@ typedef int (*rs_kv_entry_cb)(rs_bytes key, rs_bytes value, void *ctx);
  * @param[in] db, run  The database and run (not nil).
  * @param[in] key      1..RS_KEY_MAX bytes.
  * @param[in] val      0..RS_VALUE_MAX bytes (may be NULL when vlen is 0).
- * @return 0, RS_EINVAL, RS_ETOOBIG, RS_ENOMEM or RS_EIO.
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EARCHIVED (the run is archived),
+ *         RS_ENOMEM or RS_EIO.
  * Thread safety: any thread.
  */
 RS_API int rs_kv_put(rs_db *db, const rs_run_id *run, const void *key,
@@ -794,7 +801,8 @@ RS_API int rs_kv_get(rs_db *db, const rs_run_id *run, const void *key,
  * error and writes nothing.
  *
  * @param[out] existed_out  Whether the key existed; may be NULL.
- * @return 0, RS_EINVAL, RS_ETOOBIG, RS_ENOMEM or RS_EIO.
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EARCHIVED (the run is archived,
+ *         whether or not the key exists), RS_ENOMEM or RS_EIO.
  * Thread safety: any thread.
  */
 RS_API int rs_kv_delete(rs_db *db, const rs_run_id *run, const void *key,
@@ -803,7 +811,8 @@ RS_API int rs_kv_delete(rs_db *db, const rs_run_id *run, const void *key,
 /**
  * One-shot existence check on the fast path.
  *
- * @return 0 (with *exists_out set), RS_EINVAL or RS_ETOOBIG.
+ * @param[out] exists_out  Whether the key exists.
+ * @return 0, RS_EINVAL or RS_ETOOBIG.
  * Thread safety: any thread.
  */
 RS_API int rs_kv_exists(rs_db *db, const rs_run_id *run, const void *key,
@@ -840,7 +849,8 @@ RS_API int rs_kv_get_many(rs_db *db, const rs_run_id *run, size_t n,
  * @param[out] more_out   Whether entries remain after this page; may be
  *                        NULL.
  * @param[in]  cb, ctx    Called per entry.
- * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG or RS_ENOMEM.
+ * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG (prefix or cursor
+ *         longer than RS_KEY_MAX) or RS_ENOMEM.
  * Thread safety: any thread.
  */
 RS_API int rs_kv_list(rs_db *db, const rs_run_id *run, const void *prefix,
@@ -850,8 +860,10 @@ RS_API int rs_kv_list(rs_db *db, const rs_run_id *run, const void *prefix,
 
 /**
  * Stage a put in a transaction. Later reads in the transaction see it.
+ * An archived run fails at commit (RS_EARCHIVED).
  *
- * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EREADONLY, RS_EDONE or RS_ENOMEM.
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EREADONLY, RS_EDONE (best effort)
+ *         or RS_ENOMEM.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_kv_put(rs_txn *txn, const void *key, size_t klen,
@@ -862,7 +874,8 @@ RS_API int rs_txn_kv_put(rs_txn *txn, const void *key, size_t klen,
  * snapshot. The key joins the read set (absent included).
  *
  * @param[out] val_out  Borrowed view, valid until the transaction ends.
- * @return 0, RS_ENOTFOUND, RS_EINVAL, RS_ETOOBIG or RS_ENOMEM.
+ * @return 0, RS_ENOTFOUND, RS_EINVAL, RS_ETOOBIG, RS_EDONE (best effort)
+ *         or RS_ENOMEM.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_kv_get(rs_txn *txn, const void *key, size_t klen,
@@ -870,11 +883,13 @@ RS_API int rs_txn_kv_get(rs_txn *txn, const void *key, size_t klen,
 
 /**
  * Stage a delete. The key joins the read set (so `existed` stays true at
- * commit, or the commit conflicts).
+ * commit, or the commit conflicts). An archived run fails at commit
+ * (RS_EARCHIVED).
  *
  * @param[out] existed_out  Whether the key existed in the transaction's
  *                          view; may be NULL.
- * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EREADONLY or RS_ENOMEM.
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EREADONLY, RS_EDONE (best effort)
+ *         or RS_ENOMEM.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_kv_delete(rs_txn *txn, const void *key, size_t klen,
@@ -882,7 +897,9 @@ RS_API int rs_txn_kv_delete(rs_txn *txn, const void *key, size_t klen,
 
 /**
  * Whether a key exists in the transaction's view; it joins the read set.
- * @return 0, RS_EINVAL, RS_ETOOBIG or RS_ENOMEM.
+ *
+ * @param[out] exists_out  Whether the key exists.
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EDONE (best effort) or RS_ENOMEM.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_kv_exists(rs_txn *txn, const void *key, size_t klen,
@@ -891,7 +908,8 @@ RS_API int rs_txn_kv_exists(rs_txn *txn, const void *key, size_t klen,
 /**
  * Read n keys in a transaction. vals_out[i] is a borrowed view valid until
  * the transaction ends, or {NULL, 0} when absent.
- * @return 0, RS_EINVAL, RS_ETOOBIG or RS_ENOMEM.
+ *
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EDONE (best effort) or RS_ENOMEM.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_kv_get_many(rs_txn *txn, size_t n, const rs_bytes *keys,
@@ -902,8 +920,11 @@ RS_API int rs_txn_kv_get_many(rs_txn *txn, size_t n, const rs_bytes *keys,
  * arguments as rs_kv_list(). Phantoms: the prefix joins the read set, so
  * the commit conflicts if any key with that prefix was created, changed or
  * deleted by another commit after the snapshot (whether or not it fell on
- * the pages read). Listings are serializable, never phantom-prone.
+ * the pages read). Listings are serializable, never phantom-prone. The
+ * views passed to cb are valid only during the call.
  *
+ * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EDONE (best
+ *         effort) or RS_ENOMEM.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_kv_list(rs_txn *txn, const void *prefix, size_t prefix_len,
@@ -967,7 +988,8 @@ typedef int (*rs_eventlog_event_cb)(const rs_event *ev, void *ctx);
  * @param[out] receipt_out  The event's sequence, timestamp and hash; may be
  *                          NULL.
  * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EARCHIVED (the run is
- *         archived), RS_ENOMEM or RS_EIO. On error nothing was appended.
+ *         archived), RS_ECORRUPT (the log's head is malformed), RS_ENOMEM
+ *         or RS_EIO. On error nothing was appended.
  * Thread safety: any thread.
  */
 RS_API int rs_eventlog_append(rs_db *db, const rs_run_id *run, const char *type,
@@ -1008,7 +1030,8 @@ RS_API int rs_eventlog_read_range(rs_db *db, const rs_run_id *run,
 /**
  * One-shot length of a run's log (the next sequence), on the fast path.
  *
- * @return 0 or RS_EINVAL.
+ * @param[out] len_out  The length.
+ * @return 0, RS_EINVAL or RS_ECORRUPT (the log's head is malformed).
  * Thread safety: any thread.
  */
 RS_API int rs_eventlog_len(rs_db *db, const rs_run_id *run, uint64_t *len_out);
@@ -1020,7 +1043,7 @@ RS_API int rs_eventlog_len(rs_db *db, const rs_run_id *run, uint64_t *len_out);
  *
  * @param[out] len_out   May be NULL.
  * @param[out] hash_out  RS_HASH_LEN bytes; may be NULL.
- * @return 0 or RS_EINVAL.
+ * @return 0, RS_EINVAL or RS_ECORRUPT (the log's head is malformed).
  * Thread safety: any thread.
  */
 RS_API int rs_eventlog_head(rs_db *db, const rs_run_id *run, uint64_t *len_out,
@@ -1077,8 +1100,9 @@ RS_API int rs_eventlog_verify_chain(rs_db *db, const rs_run_id *run,
  *                          successfully (left alone otherwise); may be
  *                          NULL. It must stay valid until the commit
  *                          returns (rs_txn_commit() or rs_txn_run()).
- * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EREADONLY, RS_EDONE or
- *         RS_ENOMEM. An archived run fails at commit (RS_EARCHIVED).
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EREADONLY, RS_EDONE (best
+ *         effort) or RS_ENOMEM. An archived run fails at commit
+ *         (RS_EARCHIVED).
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_eventlog_append(rs_txn *txn, const char *type,
@@ -1095,7 +1119,8 @@ RS_API int rs_txn_eventlog_append(rs_txn *txn, const char *type,
  * provisional sequences it saw are then the ones it gets.
  *
  * @param[out] ev_out  Views valid until the transaction ends.
- * @return 0, RS_ENOTFOUND, RS_EINVAL, RS_EDONE, RS_ENOMEM or RS_ECORRUPT.
+ * @return 0, RS_ENOTFOUND, RS_EINVAL, RS_EDONE (best effort), RS_ENOMEM or
+ *         RS_ECORRUPT.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_eventlog_read(rs_txn *txn, uint64_t seq, rs_event *ev_out);
@@ -1104,6 +1129,8 @@ RS_API int rs_txn_eventlog_read(rs_txn *txn, uint64_t seq, rs_event *ev_out);
  * rs_eventlog_read_range() in a transaction's view (pending appends
  * included, as for rs_txn_eventlog_read()). Views valid during cb only.
  *
+ * @return 0, cb's nonzero return, RS_EINVAL (NULL argument, start > end),
+ *         RS_EDONE (best effort), RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_eventlog_read_range(rs_txn *txn, uint64_t start, uint64_t end,
@@ -1114,7 +1141,8 @@ RS_API int rs_txn_eventlog_read_range(rs_txn *txn, uint64_t start, uint64_t end,
  * snapshot plus its pending appends. Reads the head (see
  * rs_txn_eventlog_read()).
  *
- * @return 0, RS_EINVAL, RS_EDONE or RS_ENOMEM.
+ * @param[out] len_out  The length.
+ * @return 0, RS_EINVAL, RS_EDONE (best effort), RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_eventlog_len(rs_txn *txn, uint64_t *len_out);
@@ -1124,7 +1152,9 @@ RS_API int rs_txn_eventlog_len(rs_txn *txn, uint64_t *len_out);
  * rs_eventlog_head(). Pending appends have no hash yet and are not
  * included: len_out may be less than rs_txn_eventlog_len().
  *
- * @return 0, RS_EINVAL, RS_EDONE or RS_ENOMEM.
+ * @param[out] len_out   May be NULL.
+ * @param[out] hash_out  RS_HASH_LEN bytes; may be NULL.
+ * @return 0, RS_EINVAL, RS_EDONE (best effort), RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_eventlog_head(rs_txn *txn, uint64_t *len_out,
@@ -1134,6 +1164,8 @@ RS_API int rs_txn_eventlog_head(rs_txn *txn, uint64_t *len_out,
  * rs_eventlog_read_by_type() in a transaction's view: committed events of
  * the type, then its pending appends of the type (the cursor counts both).
  *
+ * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EUTF8,
+ *         RS_EDONE (best effort), RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_eventlog_read_by_type(rs_txn *txn, const char *type,
@@ -1145,6 +1177,9 @@ RS_API int rs_txn_eventlog_read_by_type(rs_txn *txn, const char *type,
  * rs_eventlog_verify_chain() on the committed events of the transaction's
  * snapshot (pending appends are not chained yet).
  *
+ * @return 0 (the chain verifies), RS_ECORRUPT (with *bad_seq_out set as
+ *         for rs_eventlog_verify_chain()), RS_EINVAL, RS_EDONE (best
+ *         effort) or RS_ENOMEM.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_eventlog_verify_chain(rs_txn *txn, uint64_t *bad_seq_out);
@@ -1164,20 +1199,20 @@ RS_API int rs_txn_eventlog_verify_chain(rs_txn *txn, uint64_t *bad_seq_out);
  * The one-shot writes run under the run's commit lock and never conflict.
  * In a transaction, every operation on a cell reads it (the cell joins the
  * read set), so a concurrent write of the same cell makes the commit
- * conflict.
+ * conflict. A malformed stored cell is reported as RS_ECORRUPT.
  */
 
 /**
  * A transition: given the cell's current value and version, write the new
- * value into *new_value (the library copies it before fn returns to its
- * caller; it need stay valid only until then). *new_value starts as
+ * value into *new_value_out (the library copies it before fn returns to its
+ * caller; it need stay valid only until then). *new_value_out starts as
  * {NULL, 0}: leaving data NULL writes nothing (use a non-NULL pointer with
  * len 0 for an empty value). Return 0 to go on; any other value aborts the
  * transition and is returned unchanged. Results of its own go through ctx.
  * It may run more than once (retries), so it must be pure.
  */
 typedef int (*rs_statecell_transition_fn)(rs_bytes value, uint64_t version,
-					  rs_bytes *new_value, void *ctx);
+					  rs_bytes *new_value_out, void *ctx);
 
 /** Called once per cell by the list functions, in ascending bytewise name
  *  order. The views are valid only during the call. */
@@ -1191,8 +1226,8 @@ typedef int (*rs_statecell_entry_cb)(rs_bytes name, rs_bytes value,
  * @param[in]  name         1..RS_NAME_MAX bytes of UTF-8.
  * @param[in]  val          0..RS_VALUE_MAX bytes (NULL when vlen is 0).
  * @param[out] version_out  The new version; may be NULL.
- * @return 0, RS_EEXIST, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EARCHIVED,
- *         RS_ENOMEM or RS_EIO.
+ * @return 0, RS_EEXIST, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EARCHIVED (the
+ *         run is archived), RS_ECORRUPT, RS_ENOMEM or RS_EIO.
  * Thread safety: any thread.
  */
 RS_API int rs_statecell_init(rs_db *db, const rs_run_id *run, const char *name,
@@ -1208,7 +1243,7 @@ RS_API int rs_statecell_init(rs_db *db, const rs_run_id *run, const char *name,
  *                          NULL.
  * @param[out] version_out  May be NULL.
  * @return 0, RS_ENOTFOUND, RS_ENOSPC (nothing copied), RS_EINVAL,
- *         RS_ETOOBIG or RS_EUTF8.
+ *         RS_ETOOBIG, RS_EUTF8 or RS_ECORRUPT.
  * Thread safety: any thread.
  */
 RS_API int rs_statecell_read(rs_db *db, const rs_run_id *run, const char *name,
@@ -1218,8 +1253,10 @@ RS_API int rs_statecell_read(rs_db *db, const rs_run_id *run, const char *name,
 /**
  * One-shot set of an existing cell's value (version + 1).
  *
+ * @param[out] version_out  The new version; may be NULL.
  * @return 0, RS_ENOTFOUND (no such cell), RS_EINVAL, RS_ETOOBIG,
- *         RS_EUTF8, RS_EARCHIVED, RS_ENOMEM or RS_EIO.
+ *         RS_EUTF8, RS_EARCHIVED (the run is archived), RS_ECORRUPT,
+ *         RS_ENOMEM or RS_EIO.
  * Thread safety: any thread.
  */
 RS_API int rs_statecell_set(rs_db *db, const rs_run_id *run, const char *name,
@@ -1230,9 +1267,10 @@ RS_API int rs_statecell_set(rs_db *db, const rs_run_id *run, const char *name,
  * One-shot compare-and-swap: set the value only if the cell's version is
  * still expected_version.
  *
+ * @param[out] version_out  The new version; may be NULL.
  * @return 0, RS_EMISMATCH (the version differs; nothing written),
- *         RS_ENOTFOUND, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EARCHIVED,
- *         RS_ENOMEM or RS_EIO.
+ *         RS_ENOTFOUND, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EARCHIVED (the
+ *         run is archived), RS_ECORRUPT, RS_ENOMEM or RS_EIO.
  * Thread safety: any thread.
  */
 RS_API int rs_statecell_cas(rs_db *db, const rs_run_id *run, const char *name,
@@ -1252,8 +1290,8 @@ RS_API int rs_statecell_cas(rs_db *db, const rs_run_id *run, const char *name,
  * @param[in]  fn, ctx       The transition.
  * @return 0, fn's nonzero return, RS_ENOTFOUND (fn not called),
  *         RS_ECONFLICT (still conflicting after max_attempts), RS_EINVAL,
- *         RS_ETOOBIG (name, or the value fn gave), RS_EUTF8, RS_EARCHIVED,
- *         RS_ENOMEM or RS_EIO.
+ *         RS_ETOOBIG (name, or the value fn gave), RS_EUTF8, RS_EARCHIVED
+ *         (the run is archived), RS_ECORRUPT, RS_ENOMEM or RS_EIO.
  * Thread safety: any thread.
  */
 RS_API int rs_statecell_transition(rs_db *db, const rs_run_id *run,
@@ -1266,8 +1304,8 @@ RS_API int rs_statecell_transition(rs_db *db, const rs_run_id *run,
  * continues past it. Deleting an absent cell writes nothing.
  *
  * @param[out] existed_out  Whether the cell existed; may be NULL.
- * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EARCHIVED, RS_ENOMEM or
- *         RS_EIO.
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EARCHIVED (the run is
+ *         archived), RS_ECORRUPT, RS_ENOMEM or RS_EIO.
  * Thread safety: any thread.
  */
 RS_API int rs_statecell_delete(rs_db *db, const rs_run_id *run,
@@ -1298,11 +1336,12 @@ RS_API int rs_statecell_list(rs_db *db, const rs_run_id *run,
 /**
  * Init in a transaction (as rs_statecell_init()). The name is read, so of two
  * transactions initializing it one commits and the other conflicts (and
- * then, retried, gets RS_EEXIST).
+ * then, retried, gets RS_EEXIST). An archived run fails at commit
+ * (RS_EARCHIVED).
  *
  * @param[out] version_out  The version the cell will have; may be NULL.
  * @return 0, RS_EEXIST, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EREADONLY,
- *         RS_EDONE, RS_ENOMEM or RS_ECORRUPT.
+ *         RS_EDONE (best effort), RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_statecell_init(rs_txn *txn, const char *name, size_t name_len,
@@ -1314,16 +1353,21 @@ RS_API int rs_txn_statecell_init(rs_txn *txn, const char *name, size_t name_len,
  *
  * @param[out] val_out      Borrowed view, valid until the transaction ends.
  * @param[out] version_out  May be NULL.
- * @return 0, RS_ENOTFOUND, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EDONE,
- *         RS_ENOMEM or RS_ECORRUPT.
+ * @return 0, RS_ENOTFOUND, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EDONE (best
+ *         effort), RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_statecell_read(rs_txn *txn, const char *name, size_t name_len,
 				 rs_bytes *val_out, uint64_t *version_out);
 
 /**
- * Set in a transaction (as rs_statecell_set()).
- * @return as rs_txn_statecell_init(), with RS_ENOTFOUND for RS_EEXIST.
+ * Set in a transaction (as rs_statecell_set()). An archived run fails at
+ * commit (RS_EARCHIVED).
+ *
+ * @param[out] version_out  The version the cell will have; may be NULL.
+ * @return 0, RS_ENOTFOUND (no such cell), RS_EINVAL, RS_ETOOBIG,
+ *         RS_EUTF8, RS_EREADONLY, RS_EDONE (best effort), RS_ENOMEM or
+ *         RS_ECORRUPT.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_statecell_set(rs_txn *txn, const char *name, size_t name_len,
@@ -1332,8 +1376,13 @@ RS_API int rs_txn_statecell_set(rs_txn *txn, const char *name, size_t name_len,
 
 /**
  * Compare-and-swap in a transaction (as rs_statecell_cas()), against the
- * version in the transaction's view.
- * @return as rs_txn_statecell_set(), plus RS_EMISMATCH.
+ * version in the transaction's view. An archived run fails at commit
+ * (RS_EARCHIVED).
+ *
+ * @param[out] version_out  The version the cell will have; may be NULL.
+ * @return 0, RS_EMISMATCH (the version differs; nothing staged),
+ *         RS_ENOTFOUND, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EREADONLY,
+ *         RS_EDONE (best effort), RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_statecell_cas(rs_txn *txn, const char *name, size_t name_len,
@@ -1343,8 +1392,14 @@ RS_API int rs_txn_statecell_cas(rs_txn *txn, const char *name, size_t name_len,
 /**
  * Transition in a transaction: fn is called once with the value and
  * version in the transaction's view, and its new value is staged. Retry
- * the whole transaction (rs_txn_run()) on conflict.
- * @return 0, fn's nonzero return, and the errors of rs_txn_statecell_set().
+ * the whole transaction (rs_txn_run()) on conflict. An archived run fails
+ * at commit (RS_EARCHIVED).
+ *
+ * @param[out] version_out  The version the cell will have (unchanged when
+ *                          fn wrote nothing); may be NULL.
+ * @return 0, fn's nonzero return, RS_ENOTFOUND (fn not called), RS_EINVAL,
+ *         RS_ETOOBIG (name, or the value fn gave), RS_EUTF8, RS_EREADONLY,
+ *         RS_EDONE (best effort), RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_statecell_transition(rs_txn *txn, const char *name,
@@ -1353,9 +1408,13 @@ RS_API int rs_txn_statecell_transition(rs_txn *txn, const char *name,
 				       void *ctx);
 
 /**
- * Delete in a transaction (as rs_statecell_delete()).
- * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EREADONLY, RS_EDONE,
- *         RS_ENOMEM or RS_ECORRUPT.
+ * Delete in a transaction (as rs_statecell_delete()). An archived run
+ * fails at commit (RS_EARCHIVED).
+ *
+ * @param[out] existed_out  Whether the cell existed in the transaction's
+ *                          view; may be NULL.
+ * @return 0, RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EREADONLY, RS_EDONE (best
+ *         effort), RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_statecell_delete(rs_txn *txn, const char *name,
@@ -1366,6 +1425,9 @@ RS_API int rs_txn_statecell_delete(rs_txn *txn, const char *name,
  * rs_statecell_list(). The listed prefix joins the read set (as
  * rs_txn_kv_list(): a cell with that prefix created, changed or deleted by
  * another commit makes this one conflict).
+ *
+ * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EDONE (best
+ *         effort), RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_statecell_list(rs_txn *txn, const char *prefix,
@@ -1385,7 +1447,8 @@ RS_API int rs_txn_statecell_list(rs_txn *txn, const char *prefix,
  * decrease along ids. Index entries by type, by tag and by parent are
  * written in the same commit as the trace, so every query costs
  * O(results) (O(log n + results) by time), whatever the run's size, and
- * returns traces in recording (id) order.
+ * returns traces in recording (id) order. A malformed stored trace or
+ * index entry is reported as RS_ECORRUPT.
  */
 
 /** The parent argument of a trace without one; the parent of a root. */
@@ -1426,6 +1489,7 @@ typedef int (*rs_tracestore_tree_cb)(const rs_trace *t, unsigned depth,
 /**
  * Tag i of a trace, as a view with the trace's own lifetime.
  *
+ * @param[out] tag_out  The tag.
  * @return 0 or RS_EINVAL (NULL argument, i >= t->ntags).
  * Thread safety: any thread.
  */
@@ -1443,7 +1507,8 @@ RS_API int rs_trace_tag(const rs_trace *t, size_t i, rs_bytes *tag_out);
  *                      RS_TRACE_NONE.
  * @param[out] id_out   The new id; may be NULL.
  * @return 0, RS_ENOTFOUND (no such parent), RS_EINVAL, RS_ETOOBIG,
- *         RS_EUTF8, RS_EARCHIVED, RS_ENOMEM or RS_EIO.
+ *         RS_EUTF8, RS_EARCHIVED (the run is archived), RS_ECORRUPT,
+ *         RS_ENOMEM or RS_EIO.
  * Thread safety: any thread.
  */
 RS_API int rs_tracestore_record(rs_db *db, const rs_run_id *run,
@@ -1456,6 +1521,7 @@ RS_API int rs_tracestore_record(rs_db *db, const rs_run_id *run,
  * One-shot read of one trace on the lock-free fast path. Its type, tags
  * and payload are copied into buf; t_out's views point there.
  *
+ * @param[out] t_out       The trace; undefined unless 0 is returned.
  * @param[out] needed_out  Bytes of buf used, or needed on RS_ENOSPC; may
  *                         be NULL.
  * @return 0, RS_ENOTFOUND, RS_ENOSPC, RS_EINVAL or RS_ECORRUPT.
@@ -1486,6 +1552,9 @@ RS_API int rs_tracestore_query_by_type(rs_db *db, const rs_run_id *run,
 /**
  * One-shot query of the traces carrying one tag; as
  * rs_tracestore_query_by_type(). Tags match exactly ("a" never matches "a__b").
+ *
+ * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EUTF8,
+ *         RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: any thread.
  */
 RS_API int rs_tracestore_query_by_tag(rs_db *db, const rs_run_id *run,
@@ -1498,6 +1567,9 @@ RS_API int rs_tracestore_query_by_tag(rs_db *db, const rs_run_id *run,
  * One-shot query of the children of a trace, in id order; as
  * rs_tracestore_query_by_type(). An id without children gives none (not
  * RS_ENOTFOUND).
+ *
+ * @return 0, cb's nonzero return, RS_EINVAL (also parent RS_TRACE_NONE or
+ *         a pending handle), RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: any thread.
  */
 RS_API int rs_tracestore_children(rs_db *db, const rs_run_id *run,
@@ -1526,8 +1598,9 @@ RS_API int rs_tracestore_query_by_time(rs_db *db, const rs_run_id *run,
  * pre-order (a trace before its children, children in id order), down to
  * max_depth (0: the root alone). Cost O(traces visited).
  *
- * @return 0, cb's nonzero return, RS_ENOTFOUND (no root), RS_EINVAL,
- *         RS_ENOMEM or RS_ECORRUPT.
+ * @return 0, cb's nonzero return, RS_ENOTFOUND (no root), RS_EINVAL (also
+ *         root RS_TRACE_NONE or a pending handle), RS_ENOMEM or
+ *         RS_ECORRUPT.
  * Thread safety: any thread.
  */
 RS_API int rs_tracestore_get_tree(rs_db *db, const rs_run_id *run,
@@ -1541,7 +1614,7 @@ RS_API int rs_tracestore_get_tree(rs_db *db, const rs_run_id *run,
  * traces of the same transaction and is resolved to the real id at
  * commit. Pending traces appear after committed ones in the type, tag,
  * children and tree queries of the transaction, not in time queries (they
- * have no timestamp yet).
+ * have no timestamp yet). An archived run fails at commit (RS_EARCHIVED).
  *
  * @param[in]  parent  A trace id in the transaction's view (a committed
  *                     id, which joins the read set, or a pending handle),
@@ -1551,7 +1624,8 @@ RS_API int rs_tracestore_get_tree(rs_db *db, const rs_run_id *run,
  *                     be NULL. It must stay valid until the commit
  *                     returns.
  * @return 0, RS_ENOTFOUND (no such parent), RS_EINVAL, RS_ETOOBIG,
- *         RS_EUTF8, RS_EREADONLY, RS_EDONE or RS_ENOMEM.
+ *         RS_EUTF8, RS_EREADONLY, RS_EDONE (best effort), RS_ENOMEM or
+ *         RS_ECORRUPT.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_tracestore_record(rs_txn *txn, const char *type,
@@ -1564,43 +1638,73 @@ RS_API int rs_txn_tracestore_record(rs_txn *txn, const char *type,
  * Read one trace (committed id or pending handle) in a transaction.
  *
  * @param[out] t_out  Views valid until the transaction ends.
- * @return 0, RS_ENOTFOUND, RS_EINVAL, RS_EDONE, RS_ENOMEM or RS_ECORRUPT.
+ * @return 0, RS_ENOTFOUND, RS_EINVAL, RS_EDONE (best effort), RS_ENOMEM or
+ *         RS_ECORRUPT.
  * Thread safety: owner thread.
  */
 RS_API int rs_txn_tracestore_get(rs_txn *txn, uint64_t id, rs_trace *t_out);
 
-/** rs_tracestore_query_by_type() in a transaction's view. Thread safety: owner
- *  thread. */
+/**
+ * rs_tracestore_query_by_type() in a transaction's view.
+ *
+ * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EUTF8,
+ *         RS_EDONE (best effort), RS_ENOMEM or RS_ECORRUPT.
+ * Thread safety: owner thread.
+ */
 RS_API int rs_txn_tracestore_query_by_type(rs_txn *txn, const char *type,
 					   size_t type_len, uint64_t *cursor,
 					   size_t limit, bool *more_out,
 					   rs_tracestore_trace_cb cb,
 					   void *ctx);
 
-/** rs_tracestore_query_by_tag() in a transaction's view. Thread safety: owner
- *  thread. */
+/**
+ * rs_tracestore_query_by_tag() in a transaction's view.
+ *
+ * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EUTF8,
+ *         RS_EDONE (best effort), RS_ENOMEM or RS_ECORRUPT.
+ * Thread safety: owner thread.
+ */
 RS_API int rs_txn_tracestore_query_by_tag(rs_txn *txn, const char *tag,
 					  size_t tag_len, uint64_t *cursor,
 					  size_t limit, bool *more_out,
 					  rs_tracestore_trace_cb cb, void *ctx);
 
-/** rs_tracestore_children() in a transaction's view (parent may be a pending
- *  handle). Thread safety: owner thread. */
+/**
+ * rs_tracestore_children() in a transaction's view (parent may be a
+ * pending handle).
+ *
+ * @return 0, cb's nonzero return, RS_EINVAL (also parent RS_TRACE_NONE),
+ *         RS_EDONE (best effort), RS_ENOMEM or RS_ECORRUPT.
+ * Thread safety: owner thread.
+ */
 RS_API int rs_txn_tracestore_children(rs_txn *txn, uint64_t parent,
 				      uint64_t *cursor, size_t limit,
 				      bool *more_out, rs_tracestore_trace_cb cb,
 				      void *ctx);
 
-/** rs_tracestore_query_by_time() on the committed traces of the transaction's
- *  snapshot. Thread safety: owner thread. */
+/**
+ * rs_tracestore_query_by_time() on the committed traces of the
+ * transaction's snapshot.
+ *
+ * @return 0, cb's nonzero return, RS_EINVAL (also t0 > t1), RS_EDONE (best
+ *         effort), RS_ENOMEM or RS_ECORRUPT.
+ * Thread safety: owner thread.
+ */
 RS_API int rs_txn_tracestore_query_by_time(rs_txn *txn, uint64_t t0,
 					   uint64_t t1, uint64_t *cursor,
 					   size_t limit, bool *more_out,
 					   rs_tracestore_trace_cb cb,
 					   void *ctx);
 
-/** rs_tracestore_get_tree() in a transaction's view (root may be a pending
- *  handle). Thread safety: owner thread. */
+/**
+ * rs_tracestore_get_tree() in a transaction's view (root may be a pending
+ * handle).
+ *
+ * @return 0, cb's nonzero return, RS_ENOTFOUND (no root), RS_EINVAL (also
+ *         root RS_TRACE_NONE), RS_EDONE (best effort), RS_ENOMEM or
+ *         RS_ECORRUPT.
+ * Thread safety: owner thread.
+ */
 RS_API int rs_txn_tracestore_get_tree(rs_txn *txn, uint64_t root,
 				      unsigned max_depth,
 				      rs_tracestore_tree_cb cb, void *ctx);
@@ -1614,7 +1718,8 @@ RS_API int rs_txn_tracestore_get_tree(rs_txn *txn, uint64_t root,
  * unique name, a parent, tags, opaque metadata bytes) and a lifecycle.
  * Data operations do not need a registered run (any non-nil RunId is a
  * namespace); registration adds metadata and the lifecycle. Reads are
- * lock-free snapshots, like every other read.
+ * lock-free snapshots, like every other read. A malformed stored entry is
+ * reported as RS_ECORRUPT.
  *
  * Statuses and the only transitions allowed:
  *   Active    -> Paused, Completed, Failed, Cancelled
@@ -1674,6 +1779,8 @@ typedef int (*rs_runindex_run_cb)(const rs_run_info *info, void *ctx);
 
 /**
  * Tag i of a run, as a view with the info's own lifetime.
+ *
+ * @param[out] tag_out  The tag.
  * @return 0 or RS_EINVAL (NULL argument, i >= info->ntags).
  * Thread safety: any thread.
  */
@@ -1712,12 +1819,13 @@ typedef struct rs_runindex_create_options {
 /**
  * Register a run, Active. Its data (if any was written before) is kept.
  *
- * @param[in]  db     The database.
- * @param[in]  opts   Options; NULL for all defaults.
- * @param[out] id_out The run's id; may be NULL.
+ * @param[in]  db      The database.
+ * @param[in]  opts    Options; NULL for all defaults.
+ * @param[out] id_out  The run's id; may be NULL.
  * @return 0, RS_EEXIST (the id is registered, or the name taken),
- *         RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EVERSION, RS_ENOMEM or
- *         RS_EIO.
+ *         RS_EINVAL, RS_ETOOBIG, RS_EUTF8, RS_EVERSION (opts->version
+ *         unknown), RS_ECORRUPT, RS_ENOMEM or RS_EIO (also: no random
+ *         source for a new id).
  * Thread safety: any thread.
  */
 RS_API int rs_runindex_create(rs_db *db, const rs_runindex_create_options *opts,
@@ -1727,6 +1835,7 @@ RS_API int rs_runindex_create(rs_db *db, const rs_runindex_create_options *opts,
  * Read a registered run on the lock-free fast path. Its name, tags and
  * metadata are copied into buf; info_out's views point there.
  *
+ * @param[out] info_out    The run; undefined unless 0 is returned.
  * @param[out] needed_out  Bytes of buf used, or needed on RS_ENOSPC; may
  *                         be NULL.
  * @return 0, RS_ENOTFOUND, RS_ENOSPC, RS_EINVAL or RS_ECORRUPT.
@@ -1739,7 +1848,9 @@ RS_API int rs_runindex_get(rs_db *db, const rs_run_id *id,
 /**
  * rs_runindex_get() by name (1..RS_NAME_MAX bytes of UTF-8), at one
  * snapshot.
- * @return as rs_runindex_get(), plus RS_ETOOBIG and RS_EUTF8.
+ *
+ * @return 0, RS_ENOTFOUND, RS_ENOSPC, RS_EINVAL, RS_ETOOBIG, RS_EUTF8,
+ *         RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: any thread.
  */
 RS_API int rs_runindex_get_by_name(rs_db *db, const char *name, size_t name_len,
@@ -1764,6 +1875,9 @@ RS_API int rs_runindex_list(rs_db *db, uint64_t *cursor, size_t limit,
  * The registered runs in one status, in registration order; as
  * rs_runindex_list() (a filtered walk: cost O(runs registered since the
  * cursor)).
+ *
+ * @return 0, cb's nonzero return, RS_EINVAL (also an unknown status),
+ *         RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: any thread.
  */
 RS_API int rs_runindex_query_by_status(rs_db *db, rs_run_status status,
@@ -1774,6 +1888,9 @@ RS_API int rs_runindex_query_by_status(rs_db *db, rs_run_status status,
 /**
  * The registered runs carrying a tag, in registration order, through a
  * per-tag index: cost O(runs returned + deleted runs that had the tag).
+ *
+ * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EUTF8,
+ *         RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: any thread.
  */
 RS_API int rs_runindex_query_by_tag(rs_db *db, const char *tag, size_t tag_len,
@@ -1784,6 +1901,9 @@ RS_API int rs_runindex_query_by_tag(rs_db *db, const char *tag, size_t tag_len,
 /**
  * The registered runs whose parent is `parent`, in registration order,
  * through a per-parent index (cost as rs_runindex_query_by_tag()).
+ *
+ * @return 0, cb's nonzero return, RS_EINVAL (also a nil parent),
+ *         RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: any thread.
  */
 RS_API int rs_runindex_query_by_parent(rs_db *db, const rs_run_id *parent,
@@ -1800,7 +1920,8 @@ RS_API int rs_runindex_query_by_parent(rs_db *db, const rs_run_id *parent,
  *                       RS_ETRANSITION (so rs_run_status_name() can name
  *                       both sides); may be NULL.
  * @return 0, RS_ETRANSITION (not allowed from the current status;
- *         nothing changed), RS_ENOTFOUND, RS_EINVAL, RS_ENOMEM or RS_EIO.
+ *         nothing changed), RS_ENOTFOUND (not registered), RS_EINVAL,
+ *         RS_ECORRUPT, RS_ENOMEM or RS_EIO.
  * Thread safety: any thread.
  */
 RS_API int rs_runindex_transition(rs_db *db, const rs_run_id *id,
@@ -1816,7 +1937,7 @@ RS_API int rs_runindex_transition(rs_db *db, const rs_run_id *id,
  * conflict.
  *
  * @return 0, RS_ENOTFOUND (neither registered nor any data), RS_EINVAL,
- *         RS_ENOMEM or RS_EIO.
+ *         RS_ECORRUPT, RS_ENOMEM or RS_EIO.
  * Thread safety: any thread.
  */
 RS_API int rs_runindex_delete(rs_db *db, const rs_run_id *id);
@@ -1824,5 +1945,8 @@ RS_API int rs_runindex_delete(rs_db *db, const rs_run_id *id);
 #ifdef __cplusplus
 }
 #endif
+
+/* Backend-author material: rs_durability_ops, rs_commit_record. */
+#include <runstate/durability.h>
 
 #endif /* RUNSTATE_H */

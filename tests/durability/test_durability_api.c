@@ -20,8 +20,7 @@ static void api__open_validates_options(void **state)
 {
 	char *dir = dur_tmpdir();
 	rs_db_options o;
-	rs_durability_ops ops = { RS_DURABILITY_OPS_VERSION, NULL, NULL, NULL,
-				  NULL };
+	rs_durability_ops ops = RS_DURABILITY_OPS_INIT;
 
 	(void)state;
 	o = dur_opts(dir, RS_DURABILITY_INMEMORY);

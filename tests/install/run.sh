@@ -60,7 +60,8 @@ step "install $build_dir into $prefix"
 install_args=(--install "$build_dir" --prefix "$prefix")
 [ -n "$config" ] && install_args+=(--config "$config")
 cmake "${install_args[@]}" || die "cmake --install failed"
-for f in include/runstate.h "$libdir/librunstate.a" "$libdir/librunstate.so" \
+for f in include/runstate.h include/runstate/durability.h \
+	 "$libdir/librunstate.a" "$libdir/librunstate.so" \
 	 "$libdir/librunstate.so.${version%%.*}" \
 	 "$libdir/cmake/runstate/runstateConfig.cmake" \
 	 "$libdir/cmake/runstate/runstateConfigVersion.cmake" \
