@@ -214,15 +214,15 @@ int rs_db_checkpoint(rs_db *db)
 	return db->dur.ops->checkpoint(db->dur.state);
 }
 
-int rs_db_stat(rs_db *db, rs_db_stats *out)
+int rs_db_stat(rs_db *db, rs_db_stats *stats_out)
 {
-	RS_CHECK_ARG(db && out);
-	if (out->version != RS_DB_STATS_VERSION)
+	RS_CHECK_ARG(db && stats_out);
+	if (stats_out->version != RS_DB_STATS_VERSION)
 		return RS_EVERSION;
-	memset(out, 0, sizeof(*out));
-	out->version = RS_DB_STATS_VERSION;
+	memset(stats_out, 0, sizeof(*stats_out));
+	stats_out->version = RS_DB_STATS_VERSION;
 	if (db->dur.ops->stats)
-		db->dur.ops->stats(db->dur.state, out);
+		db->dur.ops->stats(db->dur.state, stats_out);
 	return 0;
 }
 

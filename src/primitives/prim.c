@@ -139,7 +139,7 @@ unsigned char *rs__cc_u64(rs__cc *cc, uint64_t v)
 	return p;
 }
 
-static int read_len(int rc, rs_bytes v, uint64_t *len_out)
+int rs__prim_read_u64(int rc, rs_bytes v, uint64_t *len_out)
 {
 	if (rc == RS_ENOTFOUND) {
 		*len_out = 0;
@@ -161,7 +161,8 @@ int rs__ol_append(rs__cc *cc, uint8_t tag, const unsigned char *prefix,
 	uint64_t n;
 
 	assert(plen <= RS__OL_PREFIX_MAX);
-	RS_TRY(read_len(rs__cc_read(cc, tag, prefix, plen, &v), v, &n));
+	RS_TRY(rs__prim_read_u64(rs__cc_read(cc, tag, prefix, plen, &v), v,
+				 &n));
 	if (!(len = rs__cc_u64(cc, n + 1)))
 		return RS_ENOMEM;
 	memcpy(key, prefix, plen);
@@ -189,7 +190,8 @@ int rs__ol_len(rs_txn *txn, uint8_t tag, const unsigned char *prefix,
 {
 	rs_bytes v;
 
-	return read_len(rs__txn_read(txn, tag, prefix, plen, &v), v, len_out);
+	return rs__prim_read_u64(rs__txn_read(txn, tag, prefix, plen, &v), v,
+				 len_out);
 }
 
 int rs__ol_get(rs_txn *txn, uint8_t tag, const unsigned char *prefix,

@@ -79,6 +79,9 @@ int rs__prim_check_text(const char *s, size_t len, size_t max);
 int rs__prim_check_key(const void *key, size_t klen);
 /* A payload or value: RS_EINVAL (NULL with len), RS_ETOOBIG. */
 int rs__prim_check_bytes(const void *p, size_t len);
+/* A u64 value read with result rc: 0 when absent (RS_ENOTFOUND),
+ * RS_ECORRUPT unless 8 bytes, else rc's error. */
+int rs__prim_read_u64(int rc, rs_bytes v, uint64_t *out);
 /* Tags: n <= RS_TAGS_MAX, each text, no duplicates. */
 int rs__prim_check_tags(const rs_bytes *tags, size_t n);
 

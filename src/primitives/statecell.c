@@ -103,15 +103,7 @@ static int read_floor(cell_io *io, const cell_args *a, uint64_t *floor)
 	memcpy(key, a->key, a->klen);
 	key[0] = K_FLOOR;
 	rc = io_read(io, key, a->klen, &v);
-	if (rc == RS_ENOTFOUND) {
-		*floor = 0;
-		return 0;
-	}
-	RS_TRY(rc);
-	if (v.len != 8)
-		return RS_ECORRUPT;
-	*floor = rs__get_u64(v.data);
-	return 0;
+	return rs__prim_read_u64(rc, v, floor);
 }
 
 /* A value buffer (u64 version + bytes) in the transaction's arena. */
@@ -393,17 +385,26 @@ int rs_statecell_transition(rs_db *db, const rs_run_id *run, const char *name,
 
 /* ---- in a transaction ---- */
 
-int rs_txn_statecell_init(rs_txn *txn, const char *name, size_t name_len,
-			  const void *val, size_t vlen, uint64_t *version_out)
+/* init, set and cas in a transaction: checks, apply, the new version. */
+static int txn_write(rs_txn *txn, enum cell_op op, const char *name,
+		     size_t nlen, uint64_t expected, const void *val,
+		     size_t vlen, uint64_t *version_out)
 {
 	cell_args a = { 0 };
 
 	RS_TRY(rs__prim_check_txn(txn));
-	RS_TRY(check_write(name, name_len, val, vlen));
-	RS_TRY(txn_apply(txn, OP_INIT, name, name_len, 0, val, vlen, &a));
+	RS_TRY(check_write(name, nlen, val, vlen));
+	RS_TRY(txn_apply(txn, op, name, nlen, expected, val, vlen, &a));
 	if (version_out)
 		*version_out = a.version;
 	return 0;
+}
+
+int rs_txn_statecell_init(rs_txn *txn, const char *name, size_t name_len,
+			  const void *val, size_t vlen, uint64_t *version_out)
+{
+	return txn_write(txn, OP_INIT, name, name_len, 0, val, vlen,
+			 version_out);
 }
 
 int rs_txn_statecell_read(rs_txn *txn, const char *name, size_t name_len,
@@ -426,29 +427,16 @@ int rs_txn_statecell_read(rs_txn *txn, const char *name, size_t name_len,
 int rs_txn_statecell_set(rs_txn *txn, const char *name, size_t name_len,
 			 const void *val, size_t vlen, uint64_t *version_out)
 {
-	cell_args a = { 0 };
-
-	RS_TRY(rs__prim_check_txn(txn));
-	RS_TRY(check_write(name, name_len, val, vlen));
-	RS_TRY(txn_apply(txn, OP_SET, name, name_len, 0, val, vlen, &a));
-	if (version_out)
-		*version_out = a.version;
-	return 0;
+	return txn_write(txn, OP_SET, name, name_len, 0, val, vlen,
+			 version_out);
 }
 
 int rs_txn_statecell_cas(rs_txn *txn, const char *name, size_t name_len,
 			 uint64_t expected_version, const void *val,
 			 size_t vlen, uint64_t *version_out)
 {
-	cell_args a = { 0 };
-
-	RS_TRY(rs__prim_check_txn(txn));
-	RS_TRY(check_write(name, name_len, val, vlen));
-	RS_TRY(txn_apply(txn, OP_CAS, name, name_len, expected_version, val,
-			 vlen, &a));
-	if (version_out)
-		*version_out = a.version;
-	return 0;
+	return txn_write(txn, OP_CAS, name, name_len, expected_version, val,
+			 vlen, version_out);
 }
 
 int rs_txn_statecell_transition(rs_txn *txn, const char *name, size_t name_len,
@@ -503,6 +491,17 @@ static int list_entry(rs_bytes key, rs_bytes val, void *arg)
 	return lc->cb(name, value, rs__get_u64(val.data), lc->ctx);
 }
 
+static int check_list(const char *prefix, size_t plen, const char *after,
+		      size_t alen, rs_statecell_entry_cb cb)
+{
+	RS_CHECK_ARG(prefix || plen == 0);
+	RS_CHECK_ARG(!after || alen > 0);
+	RS_CHECK_ARG(after || alen == 0);
+	RS_CHECK_ARG(cb);
+	return plen > RS_NAME_MAX || alen > RS_NAME_MAX ? RS_ETOOBIG : 0;
+}
+
+/* After check_list(). */
 static int do_list(rs_txn *txn, const char *prefix, size_t plen,
 		   const char *after, size_t alen, size_t limit, bool *more_out,
 		   rs_statecell_entry_cb cb, void *ctx)
@@ -510,12 +509,6 @@ static int do_list(rs_txn *txn, const char *prefix, size_t plen,
 	unsigned char pkey[CELL_KEY_MAX], akey[CELL_KEY_MAX];
 	struct list_ctx lc = { cb, ctx };
 
-	RS_CHECK_ARG(prefix || plen == 0);
-	RS_CHECK_ARG(!after || alen > 0);
-	RS_CHECK_ARG(after || alen == 0);
-	RS_CHECK_ARG(cb);
-	if (plen > RS_NAME_MAX || alen > RS_NAME_MAX)
-		return RS_ETOOBIG;
 	pkey[0] = akey[0] = K_CELL;
 	if (plen)
 		memcpy(pkey + 1, prefix, plen);
@@ -535,6 +528,7 @@ int rs_statecell_list(rs_db *db, const rs_run_id *run, const char *prefix,
 	int rc;
 
 	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_TRY(check_list(prefix, prefix_len, after, after_len, cb));
 	RS_TRY(rs__txn_begin(&txn, db, run, RS_TXN_F_READONLY));
 	rc = do_list(txn, prefix, prefix_len, after, after_len, limit, more_out,
 		     cb, ctx);
@@ -547,6 +541,7 @@ int rs_txn_statecell_list(rs_txn *txn, const char *prefix, size_t prefix_len,
 			  bool *more_out, rs_statecell_entry_cb cb, void *ctx)
 {
 	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(check_list(prefix, prefix_len, after, after_len, cb));
 	return do_list(txn, prefix, prefix_len, after, after_len, limit,
 		       more_out, cb, ctx);
 }

@@ -647,6 +647,8 @@ int rs_txn_tracestore_record(rs_txn *txn, const char *type, size_t type_len,
 
 	RS_TRY(rs__prim_check_txn(txn));
 	RS_TRY(check_record(type, type_len, payload, payload_len, tags, ntags));
+	if (rs__txn_readonly(txn))
+		return RS_EREADONLY;
 	/* The parent must be in the view; a committed one joins the read
 	 * set, so the commit conflicts if it vanished (run deleted). */
 	if (parent != RS_TRACE_NONE)
