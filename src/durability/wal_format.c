@@ -41,46 +41,63 @@ uint64_t rs__wal_checksum(const void *p, size_t len)
 	return XXH3_64bits(p, len);
 }
 
-/* ---- segment header ---- */
+/* ---- file headers ---- */
+
+/*
+ * Both file headers have one layout: 8-byte magic, format version, header
+ * size, then HDR_NFIELDS u64 fields, then an XXH3 of every header byte
+ * before it (the last 8). A wrong version is reported (RS_EVERSION) as soon
+ * as the magic matches, so a file of a newer format is not called corrupt.
+ */
+#define HDR_FIELDS 16u
+#define HDR_NFIELDS(size) (((size)-HDR_FIELDS - 8u) / 8u)
+
+static void header_encode(unsigned char *out, const char *magic, uint32_t size,
+			  const uint64_t *fields)
+{
+	memcpy(out, magic, 8);
+	rs__put_le32(out + 8, RS__WAL_FORMAT);
+	rs__put_le32(out + 12, size);
+	for (uint32_t off = HDR_FIELDS; off < size - 8; off += 8)
+		rs__put_le64(out + off, *fields++);
+	rs__put_le64(out + size - 8, rs__wal_checksum(out, size - 8));
+}
+
+static int header_decode(const unsigned char *p, size_t avail,
+			 const char *magic, uint32_t size, uint64_t *fields)
+{
+	if (avail < size || memcmp(p, magic, 8) != 0)
+		return RS_ECORRUPT;
+	if (rs__get_le32(p + 8) != RS__WAL_FORMAT)
+		return RS_EVERSION;
+	if (rs__get_le32(p + 12) != size ||
+	    rs__get_le64(p + size - 8) != rs__wal_checksum(p, size - 8))
+		return RS_ECORRUPT;
+	for (uint32_t off = HDR_FIELDS; off < size - 8; off += 8)
+		*fields++ = rs__get_le64(p + off);
+	return 0;
+}
+
+_Static_assert(HDR_NFIELDS(RS__SEG_HDR) == 3, "segment header fields");
 
 void rs__seg_header_encode(unsigned char out[RS__SEG_HDR],
 			   const rs__seg_header *h)
 {
-	memcpy(out, RS__SEG_MAGIC, 8);
-	rs__put_le32(out + 8, RS__WAL_FORMAT);
-	rs__put_le32(out + 12, RS__SEG_HDR);
-	rs__put_le64(out + 16, h->seq);
-	rs__put_le64(out + 24, h->start_lsn);
-	rs__put_le64(out + 32, h->created_ns);
-	rs__put_le64(out + 40, rs__wal_checksum(out, 40));
-}
+	const uint64_t f[HDR_NFIELDS(RS__SEG_HDR)] = { h->seq, h->start_lsn,
+						       h->created_ns };
 
-/*
- * The prologue both file headers share: 8-byte magic, format version,
- * header size, and an XXH3 of the header's bytes before its last 8, which
- * hold it. A wrong version is reported (RS_EVERSION) as soon as the magic
- * matches, so a file of a newer format is not called corrupt.
- */
-static int check_prologue(const unsigned char *p, size_t avail,
-			  const char *magic, uint32_t hdr_size)
-{
-	if (avail < hdr_size || memcmp(p, magic, 8) != 0)
-		return RS_ECORRUPT;
-	if (rs__get_le32(p + 8) != RS__WAL_FORMAT)
-		return RS_EVERSION;
-	if (rs__get_le32(p + 12) != hdr_size ||
-	    rs__get_le64(p + hdr_size - 8) != rs__wal_checksum(p, hdr_size - 8))
-		return RS_ECORRUPT;
-	return 0;
+	header_encode(out, RS__SEG_MAGIC, RS__SEG_HDR, f);
 }
 
 int rs__seg_header_decode(const unsigned char *p, size_t avail,
 			  rs__seg_header *out)
 {
-	RS_TRY(check_prologue(p, avail, RS__SEG_MAGIC, RS__SEG_HDR));
-	out->seq = rs__get_le64(p + 16);
-	out->start_lsn = rs__get_le64(p + 24);
-	out->created_ns = rs__get_le64(p + 32);
+	uint64_t f[HDR_NFIELDS(RS__SEG_HDR)];
+
+	RS_TRY(header_decode(p, avail, RS__SEG_MAGIC, RS__SEG_HDR, f));
+	out->seq = f[0];
+	out->start_lsn = f[1];
+	out->created_ns = f[2];
 	return 0;
 }
 
@@ -237,29 +254,29 @@ void rs__rec_next_op(const unsigned char **cur, rs__op *op)
 
 /* ---- checkpoints ---- */
 
+_Static_assert(HDR_NFIELDS(RS__CKPT_HDR) == 5, "checkpoint header fields");
+
 void rs__ckpt_header_encode(unsigned char out[RS__CKPT_HDR],
 			    const rs__ckpt_header *h)
 {
-	memcpy(out, RS__CKPT_MAGIC, 8);
-	rs__put_le32(out + 8, RS__WAL_FORMAT);
-	rs__put_le32(out + 12, RS__CKPT_HDR);
-	rs__put_le64(out + 16, h->wal_seq);
-	rs__put_le64(out + 24, h->wal_lsn);
-	rs__put_le64(out + 32, h->created_ns);
-	rs__put_le64(out + 40, h->nruns);
-	rs__put_le64(out + 48, h->nentries);
-	rs__put_le64(out + 56, rs__wal_checksum(out, 56));
+	const uint64_t f[HDR_NFIELDS(RS__CKPT_HDR)] = { h->wal_seq, h->wal_lsn,
+							h->created_ns, h->nruns,
+							h->nentries };
+
+	header_encode(out, RS__CKPT_MAGIC, RS__CKPT_HDR, f);
 }
 
 int rs__ckpt_header_decode(const unsigned char *p, size_t avail,
 			   rs__ckpt_header *out)
 {
-	RS_TRY(check_prologue(p, avail, RS__CKPT_MAGIC, RS__CKPT_HDR));
-	out->wal_seq = rs__get_le64(p + 16);
-	out->wal_lsn = rs__get_le64(p + 24);
-	out->created_ns = rs__get_le64(p + 32);
-	out->nruns = rs__get_le64(p + 40);
-	out->nentries = rs__get_le64(p + 48);
+	uint64_t f[HDR_NFIELDS(RS__CKPT_HDR)];
+
+	RS_TRY(header_decode(p, avail, RS__CKPT_MAGIC, RS__CKPT_HDR, f));
+	out->wal_seq = f[0];
+	out->wal_lsn = f[1];
+	out->created_ns = f[2];
+	out->nruns = f[3];
+	out->nentries = f[4];
 	return 0;
 }
 
