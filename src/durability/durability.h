@@ -87,8 +87,11 @@ typedef struct rs__dur_host {
 	void *ctx;
 } rs__dur_host;
 
+/*
+ * A backend. Internal, so it has no version field: only the public
+ * rs_durability_ops (adapted by custom.c) crosses the ABI.
+ */
 typedef struct rs__durability_ops {
-	uint32_t version;
 	/* Must provide. Returns 0 once the record is as durable as
 	 * rec->mode promises, or RS_EIO / RS_ENOMEM / RS_ETOOBIG. */
 	int (*commit)(void *state, const rs__commit_record *rec);

@@ -190,7 +190,6 @@ static void wal_close(void *state)
 }
 
 static const rs__durability_ops wal_ops = {
-	.version = 1,
 	.commit = rs__wal_commit,
 	.recover = NULL, /* done by open, which needs it before threads */
 	.flush = wal_flush,
