@@ -23,7 +23,7 @@
  * that the txn layer provides (txn/replay.c).
  *
  * Backends: InMemory (mem.c), the write-ahead log for Buffered and Strict
- * (wal_*.c, recovery.c, checkpoint.c), and an adapter for a user's public
+ * (wal*.c, recovery.c, checkpoint.c), and an adapter for a user's public
  * rs_durability_ops (custom.c).
  */
 
