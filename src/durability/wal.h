@@ -3,7 +3,6 @@
 #define RS_DURABILITY_WAL_H
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -147,9 +146,6 @@ int rs__wal_list(rs__wal *w, bool remove_tmp, uint64_t **segs, size_t *nsegs,
 		 uint64_t **ckpts, size_t *nckpts);
 
 /* ---- wal_commit.c ---- */
-
-/* Test hook: every batch sync also sleeps this long (0 in production). */
-extern _Atomic uint64_t rs__wal_test_sync_delay_ns;
 
 /* The commit entry point of both modes. */
 int rs__wal_commit(void *state, const rs__commit_record *rec);

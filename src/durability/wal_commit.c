@@ -44,16 +44,12 @@
 #include "durability/wal.h"
 
 #include <assert.h>
-#include <stdatomic.h>
 #include <unistd.h>
 
 #include "util/clock.h"
 #include "util/error.h"
 
 #define GATHER_MAX_NS 500000u
-
-/* Test hook: sleep this long inside every batch sync (0 in production). */
-_Atomic uint64_t rs__wal_test_sync_delay_ns;
 
 void rs__wal_buf_free(const rs__alloc *a, rs__wal_buf *b)
 {
@@ -122,7 +118,6 @@ static int write_batch(rs__wal *w, rs__wal_buf *b, uint64_t base,
 		       uint64_t *syncs)
 {
 	bool dirty = false;
-	uint64_t delay;
 
 	for (size_t off = 0; off < b->len;) {
 		uint32_t len = rs__rec_len(b->data + off);
@@ -155,10 +150,6 @@ static int write_batch(rs__wal *w, rs__wal_buf *b, uint64_t base,
 					  c->off));
 		dirty = true;
 	}
-	delay = atomic_load_explicit(&rs__wal_test_sync_delay_ns,
-				     memory_order_relaxed);
-	if (delay)
-		rs__clock_sleep_ns(delay);
 	if (dirty) {
 		if (fdatasync(w->seg_fd) != 0)
 			return RS_EIO;
