@@ -29,10 +29,11 @@
 
 /*
  * Record kinds: the values of rs_record_kind, also the on-disk values.
- * RS__REC_DROP_RUN (RunIndex delete) carries, besides the ops of its own
- * run (the nil run's RunIndex metadata), a second run whose every key it
- * removes: replaying it drops all of drop_run's keys and sets that run's
- * version to drop_version. Both halves are one atomic record.
+ * RS__REC_COMMIT applies its ops to its run. RS__REC_DROP_RUN is a commit
+ * that also drops a second run: besides applying its ops to its own run,
+ * replaying it deletes every key of drop_run (of every tag) and sets that
+ * run's version to drop_version. Both halves are one atomic record; what
+ * the ops mean is the business of the layers above.
  */
 #define RS__REC_COMMIT 1u
 #define RS__REC_DROP_RUN 2u
