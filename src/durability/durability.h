@@ -23,16 +23,17 @@
  * that the txn layer provides (txn/replay.c).
  *
  * Backends: InMemory (mem.c), the write-ahead log for Buffered and Strict
- * (wal_*.c, recovery.c, checkpoint.c), and an adapter for a user's public
+ * (wal*.c, recovery.c, checkpoint.c), and an adapter for a user's public
  * rs_durability_ops (custom.c).
  */
 
 /*
  * Record kinds: the values of rs_record_kind, also the on-disk values.
- * RS__REC_DROP_RUN (RunIndex delete) carries, besides the ops of its own
- * run (the nil run's RunIndex metadata), a second run whose every key it
- * removes: replaying it drops all of drop_run's keys and sets that run's
- * version to drop_version. Both halves are one atomic record.
+ * RS__REC_COMMIT applies its ops to its run. RS__REC_DROP_RUN is a commit
+ * that also drops a second run: besides applying its ops to its own run,
+ * replaying it deletes every key of drop_run (of every tag) and sets that
+ * run's version to drop_version. Both halves are one atomic record; what
+ * the ops mean is the business of the layers above.
  */
 #define RS__REC_COMMIT 1u
 #define RS__REC_DROP_RUN 2u
@@ -87,8 +88,11 @@ typedef struct rs__dur_host {
 	void *ctx;
 } rs__dur_host;
 
+/*
+ * A backend. Internal, so it has no version field: only the public
+ * rs_durability_ops (adapted by custom.c) crosses the ABI.
+ */
 typedef struct rs__durability_ops {
-	uint32_t version;
 	/* Must provide. Returns 0 once the record is as durable as
 	 * rec->mode promises, or RS_EIO / RS_ENOMEM / RS_ETOOBIG. */
 	int (*commit)(void *state, const rs__commit_record *rec);

@@ -8,15 +8,8 @@ static int mem_commit(void *state, const rs__commit_record *rec)
 	return 0;
 }
 
-static const rs__durability_ops mem_ops = {
-	.version = 1,
-	.commit = mem_commit,
-	.recover = NULL,
-	.flush = NULL,
-	.checkpoint = NULL,
-	.stats = NULL,
-	.close = NULL,
-};
+/* Nothing to recover, flush, checkpoint, count or close. */
+static const rs__durability_ops mem_ops = { .commit = mem_commit };
 
 int rs__durability_mem_open(rs__durability *out, const rs__alloc *a)
 {

@@ -3,7 +3,6 @@
 #define RS_DURABILITY_WAL_H
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,8 +16,9 @@
 
 /*
  * The write-ahead log shared by the Buffered and Strict backends. The
- * concurrency design (locks, who writes, LSNs) is described at the top of
- * wal_buffered.c; the file format in wal_format.c and docs/wal-format.md.
+ * concurrency design (locks, who writes, LSNs, lifetimes) is described at
+ * the top of wal.c, the commit path and group commit at the top of
+ * wal_commit.c; the file format in wal_format.c and docs/wal-format.md.
  */
 
 /* A run of consecutive records of one buffer bound for one segment. */
@@ -93,6 +93,26 @@ typedef struct rs__wal {
 	rs_db_stats rstats; /* recovery's counters, set by open */
 } rs__wal;
 
+/* ---- shared by wal.c and wal_commit.c ---- */
+
+/* Whether a buffer holds a full batch (flush_batch_commits records or
+ * flush_batch_bytes bytes): flush it now; Buffered commits wait. */
+static inline bool rs__wal_buf_full(const rs__wal *w, const rs__wal_buf *b)
+{
+	return b->ncommits >= w->cfg.flush_batch_commits ||
+	       b->len >= w->cfg.flush_batch_bytes;
+}
+
+/* A CLOCK_MONOTONIC time in ns as a timespec (timed condition waits). */
+static inline struct timespec rs__wal_timespec(uint64_t at_ns)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(at_ns / 1000000000u);
+	ts.tv_nsec = (long)(at_ns % 1000000000u);
+	return ts;
+}
+
 /* ---- wal_file.c ---- */
 
 /* File names: prefix, the sequence number as 16 hex digits, suffix. */
@@ -125,28 +145,7 @@ int rs__wal_cut_segment(rs__wal *w, uint64_t seq, uint64_t len);
 int rs__wal_list(rs__wal *w, bool remove_tmp, uint64_t **segs, size_t *nsegs,
 		 uint64_t **ckpts, size_t *nckpts);
 
-/* Whether a buffer holds a full batch (flush_batch_commits records or
- * flush_batch_bytes bytes): flush it now; Buffered commits wait. */
-static inline bool rs__wal_buf_full(const rs__wal *w, const rs__wal_buf *b)
-{
-	return b->ncommits >= w->cfg.flush_batch_commits ||
-	       b->len >= w->cfg.flush_batch_bytes;
-}
-
-/* A CLOCK_MONOTONIC time in ns as a timespec (timed condition waits). */
-static inline struct timespec rs__wal_timespec(uint64_t at_ns)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)(at_ns / 1000000000u);
-	ts.tv_nsec = (long)(at_ns % 1000000000u);
-	return ts;
-}
-
-/* ---- wal_strict.c ---- */
-
-/* Test hook: every batch sync also sleeps this long (0 in production). */
-extern _Atomic uint64_t rs__wal_test_sync_delay_ns;
+/* ---- wal_commit.c ---- */
 
 /* The commit entry point of both modes. */
 int rs__wal_commit(void *state, const rs__commit_record *rec);

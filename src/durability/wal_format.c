@@ -27,51 +27,9 @@
 
 #include <string.h>
 
+#include "util/endian.h"
 #include "util/error.h"
 #include "util/hash.h"
-
-/* ---- little-endian helpers ---- */
-
-static void put16(unsigned char *p, uint16_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint16_t get16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static bool all_zero(const unsigned char *p, size_t n)
 {
@@ -83,46 +41,63 @@ uint64_t rs__wal_checksum(const void *p, size_t len)
 	return XXH3_64bits(p, len);
 }
 
-/* ---- segment header ---- */
+/* ---- file headers ---- */
+
+/*
+ * Both file headers have one layout: 8-byte magic, format version, header
+ * size, then HDR_NFIELDS u64 fields, then an XXH3 of every header byte
+ * before it (the last 8). A wrong version is reported (RS_EVERSION) as soon
+ * as the magic matches, so a file of a newer format is not called corrupt.
+ */
+#define HDR_FIELDS 16u
+#define HDR_NFIELDS(size) (((size)-HDR_FIELDS - 8u) / 8u)
+
+static void header_encode(unsigned char *out, const char *magic, uint32_t size,
+			  const uint64_t *fields)
+{
+	memcpy(out, magic, 8);
+	rs__put_le32(out + 8, RS__WAL_FORMAT);
+	rs__put_le32(out + 12, size);
+	for (uint32_t off = HDR_FIELDS; off < size - 8; off += 8)
+		rs__put_le64(out + off, *fields++);
+	rs__put_le64(out + size - 8, rs__wal_checksum(out, size - 8));
+}
+
+static int header_decode(const unsigned char *p, size_t avail,
+			 const char *magic, uint32_t size, uint64_t *fields)
+{
+	if (avail < size || memcmp(p, magic, 8) != 0)
+		return RS_ECORRUPT;
+	if (rs__get_le32(p + 8) != RS__WAL_FORMAT)
+		return RS_EVERSION;
+	if (rs__get_le32(p + 12) != size ||
+	    rs__get_le64(p + size - 8) != rs__wal_checksum(p, size - 8))
+		return RS_ECORRUPT;
+	for (uint32_t off = HDR_FIELDS; off < size - 8; off += 8)
+		*fields++ = rs__get_le64(p + off);
+	return 0;
+}
+
+_Static_assert(HDR_NFIELDS(RS__SEG_HDR) == 3, "segment header fields");
 
 void rs__seg_header_encode(unsigned char out[RS__SEG_HDR],
 			   const rs__seg_header *h)
 {
-	memcpy(out, RS__SEG_MAGIC, 8);
-	put32(out + 8, RS__WAL_FORMAT);
-	put32(out + 12, RS__SEG_HDR);
-	put64(out + 16, h->seq);
-	put64(out + 24, h->start_lsn);
-	put64(out + 32, h->created_ns);
-	put64(out + 40, rs__wal_checksum(out, 40));
-}
+	const uint64_t f[HDR_NFIELDS(RS__SEG_HDR)] = { h->seq, h->start_lsn,
+						       h->created_ns };
 
-/*
- * The prologue both file headers share: 8-byte magic, format version,
- * header size, and an XXH3 of the header's bytes before its last 8, which
- * hold it. A wrong version is reported (RS_EVERSION) as soon as the magic
- * matches, so a file of a newer format is not called corrupt.
- */
-static int check_prologue(const unsigned char *p, size_t avail,
-			  const char *magic, uint32_t hdr_size)
-{
-	if (avail < hdr_size || memcmp(p, magic, 8) != 0)
-		return RS_ECORRUPT;
-	if (get32(p + 8) != RS__WAL_FORMAT)
-		return RS_EVERSION;
-	if (get32(p + 12) != hdr_size ||
-	    get64(p + hdr_size - 8) != rs__wal_checksum(p, hdr_size - 8))
-		return RS_ECORRUPT;
-	return 0;
+	header_encode(out, RS__SEG_MAGIC, RS__SEG_HDR, f);
 }
 
 int rs__seg_header_decode(const unsigned char *p, size_t avail,
 			  rs__seg_header *out)
 {
-	RS_TRY(check_prologue(p, avail, RS__SEG_MAGIC, RS__SEG_HDR));
-	out->seq = get64(p + 16);
-	out->start_lsn = get64(p + 24);
-	out->created_ns = get64(p + 32);
+	uint64_t f[HDR_NFIELDS(RS__SEG_HDR)];
+
+	RS_TRY(header_decode(p, avail, RS__SEG_MAGIC, RS__SEG_HDR, f));
+	out->seq = f[0];
+	out->start_lsn = f[1];
+	out->created_ns = f[2];
 	return 0;
 }
 
@@ -147,16 +122,16 @@ void rs__rec_encode(unsigned char *out, const rs__commit_record *rec,
 {
 	unsigned char *p = out + RS__REC_HDR;
 
-	put64(out, 0);
-	put32(out + 8, (uint32_t)rs__rec_size(rec));
-	put16(out + 12, (uint16_t)rec->kind);
-	put16(out + 14, 0);
-	put64(out + 16, 0);
+	rs__put_le64(out, 0);
+	rs__put_le32(out + 8, (uint32_t)rs__rec_size(rec));
+	rs__put_le16(out + 12, (uint16_t)rec->kind);
+	rs__put_le16(out + 14, 0);
+	rs__put_le64(out + 16, 0);
 	memcpy(out + 24, rec->run->bytes, 16);
-	put64(out + 40, rec->version);
-	put64(out + 48, timestamp_ns);
-	put32(out + 56, (uint32_t)rec->nops);
-	put32(out + 60, 0);
+	rs__put_le64(out + 40, rec->version);
+	rs__put_le64(out + 48, timestamp_ns);
+	rs__put_le32(out + 56, (uint32_t)rec->nops);
+	rs__put_le32(out + 60, 0);
 	for (size_t i = 0; i < rec->nops; i++) {
 		const rs__op *op = &rec->ops[i];
 		bool del = (op->flags & RS__OP_F_DELETE) != 0;
@@ -164,9 +139,9 @@ void rs__rec_encode(unsigned char *out, const rs__commit_record *rec,
 
 		p[0] = op->tag;
 		p[1] = del ? 1 : 0;
-		put16(p + 2, 0);
-		put32(p + 4, op->klen);
-		put32(p + 8, vlen);
+		rs__put_le16(p + 2, 0);
+		rs__put_le32(p + 4, op->klen);
+		rs__put_le32(p + 8, vlen);
 		p += RS__OP_HDR;
 		memcpy(p, op->key, op->klen);
 		p += op->klen;
@@ -176,21 +151,21 @@ void rs__rec_encode(unsigned char *out, const rs__commit_record *rec,
 	}
 	if (rec->kind == RS__REC_DROP_RUN) {
 		memcpy(p, rec->drop_run->bytes, 16);
-		put64(p + 16, rec->drop_version);
+		rs__put_le64(p + 16, rec->drop_version);
 	}
 }
 
 uint32_t rs__rec_len(const unsigned char *rec)
 {
-	return get32(rec + 8);
+	return rs__get_le32(rec + 8);
 }
 
 void rs__rec_seal(unsigned char *rec, uint64_t synced_lsn)
 {
-	uint32_t len = get32(rec + 8);
+	uint32_t len = rs__get_le32(rec + 8);
 
-	put64(rec + 16, synced_lsn);
-	put64(rec, rs__wal_checksum(rec + 8, len - 8));
+	rs__put_le64(rec + 16, synced_lsn);
+	rs__put_le64(rec, rs__wal_checksum(rec + 8, len - 8));
 }
 
 /* The ops of a record whose checksum matched: structure only. */
@@ -202,10 +177,11 @@ static int check_ops(const unsigned char *p, const unsigned char *end,
 
 		if ((size_t)(end - p) < RS__OP_HDR)
 			return RS_ECORRUPT;
-		klen = get32(p + 4);
-		vlen = get32(p + 8);
-		if (p[0] == 0 || (p[1] & ~1u) != 0 || get16(p + 2) != 0 ||
-		    klen == 0 || klen > RS_KEY_MAX || vlen > RS_VALUE_MAX ||
+		klen = rs__get_le32(p + 4);
+		vlen = rs__get_le32(p + 8);
+		if (p[0] == 0 || (p[1] & ~1u) != 0 ||
+		    rs__get_le16(p + 2) != 0 || klen == 0 ||
+		    klen > RS_KEY_MAX || vlen > RS_VALUE_MAX ||
 		    ((p[1] & 1u) && vlen != 0))
 			return RS_ECORRUPT;
 		p += RS__OP_HDR;
@@ -225,19 +201,20 @@ int rs__rec_check(const unsigned char *p, size_t avail, rs__rec_view *out)
 		return all_zero(p, avail) ? RS__REC_END : RS_ECORRUPT;
 	if (avail < RS__REC_HDR)
 		return RS_ECORRUPT;
-	len = get32(p + 8);
-	kind = get16(p + 12);
-	nops = get32(p + 56);
+	len = rs__get_le32(p + 8);
+	kind = rs__get_le16(p + 12);
+	nops = rs__get_le32(p + 56);
 	/* Cheap field checks first: they reject most garbage before the
 	 * checksum has to be computed over a length read from it. */
 	if (len < RS__REC_HDR || len > avail ||
 	    (kind != RS__REC_COMMIT && kind != RS__REC_DROP_RUN) ||
-	    get16(p + 14) != 0 || get32(p + 60) != 0 || get64(p + 40) == 0 ||
+	    rs__get_le16(p + 14) != 0 || rs__get_le32(p + 60) != 0 ||
+	    rs__get_le64(p + 40) == 0 ||
 	    (kind == RS__REC_DROP_RUN &&
 	     len < RS__REC_HDR + RS__DROP_TRAILER) ||
 	    nops > (len - RS__REC_HDR) / RS__OP_HDR)
 		return RS_ECORRUPT;
-	if (get64(p) != rs__wal_checksum(p + 8, len - 8))
+	if (rs__get_le64(p) != rs__wal_checksum(p + 8, len - 8))
 		return RS_ECORRUPT;
 	ops_end = p + len - (kind == RS__REC_DROP_RUN ? RS__DROP_TRAILER : 0);
 	if (check_ops(p + RS__REC_HDR, ops_end, nops) < 0)
@@ -246,16 +223,16 @@ int rs__rec_check(const unsigned char *p, size_t avail, rs__rec_view *out)
 	out->drop_version = 0;
 	if (kind == RS__REC_DROP_RUN) {
 		memcpy(out->drop_run.bytes, ops_end, 16);
-		out->drop_version = get64(ops_end + 16);
+		out->drop_version = rs__get_le64(ops_end + 16);
 		if (out->drop_version == 0 || rs_run_id_is_nil(&out->drop_run))
 			return RS_ECORRUPT;
 	}
 	out->len = len;
 	out->kind = kind;
-	out->synced_lsn = get64(p + 16);
+	out->synced_lsn = rs__get_le64(p + 16);
 	memcpy(out->run.bytes, p + 24, 16);
-	out->version = get64(p + 40);
-	out->timestamp_ns = get64(p + 48);
+	out->version = rs__get_le64(p + 40);
+	out->timestamp_ns = rs__get_le64(p + 48);
 	out->nops = nops;
 	out->ops = p + RS__REC_HDR;
 	return 0;
@@ -268,8 +245,8 @@ void rs__rec_next_op(const unsigned char **cur, rs__op *op)
 	memset(op, 0, sizeof(*op));
 	op->tag = p[0];
 	op->flags = (p[1] & 1u) ? RS__OP_F_DELETE : 0;
-	op->klen = get32(p + 4);
-	op->vlen = get32(p + 8);
+	op->klen = rs__get_le32(p + 4);
+	op->vlen = rs__get_le32(p + 8);
 	op->key = p + RS__OP_HDR;
 	op->val = p + RS__OP_HDR + op->klen;
 	*cur = p + RS__OP_HDR + op->klen + op->vlen;
@@ -277,29 +254,29 @@ void rs__rec_next_op(const unsigned char **cur, rs__op *op)
 
 /* ---- checkpoints ---- */
 
+_Static_assert(HDR_NFIELDS(RS__CKPT_HDR) == 5, "checkpoint header fields");
+
 void rs__ckpt_header_encode(unsigned char out[RS__CKPT_HDR],
 			    const rs__ckpt_header *h)
 {
-	memcpy(out, RS__CKPT_MAGIC, 8);
-	put32(out + 8, RS__WAL_FORMAT);
-	put32(out + 12, RS__CKPT_HDR);
-	put64(out + 16, h->wal_seq);
-	put64(out + 24, h->wal_lsn);
-	put64(out + 32, h->created_ns);
-	put64(out + 40, h->nruns);
-	put64(out + 48, h->nentries);
-	put64(out + 56, rs__wal_checksum(out, 56));
+	const uint64_t f[HDR_NFIELDS(RS__CKPT_HDR)] = { h->wal_seq, h->wal_lsn,
+							h->created_ns, h->nruns,
+							h->nentries };
+
+	header_encode(out, RS__CKPT_MAGIC, RS__CKPT_HDR, f);
 }
 
 int rs__ckpt_header_decode(const unsigned char *p, size_t avail,
 			   rs__ckpt_header *out)
 {
-	RS_TRY(check_prologue(p, avail, RS__CKPT_MAGIC, RS__CKPT_HDR));
-	out->wal_seq = get64(p + 16);
-	out->wal_lsn = get64(p + 24);
-	out->created_ns = get64(p + 32);
-	out->nruns = get64(p + 40);
-	out->nentries = get64(p + 48);
+	uint64_t f[HDR_NFIELDS(RS__CKPT_HDR)];
+
+	RS_TRY(header_decode(p, avail, RS__CKPT_MAGIC, RS__CKPT_HDR, f));
+	out->wal_seq = f[0];
+	out->wal_lsn = f[1];
+	out->created_ns = f[2];
+	out->nruns = f[3];
+	out->nentries = f[4];
 	return 0;
 }
 
@@ -309,7 +286,7 @@ void rs__ckpt_run_encode(unsigned char out[RS__CKPT_RUN_ITEM],
 	memset(out, 0, 8);
 	out[0] = RS__CKPT_ITEM_RUN;
 	memcpy(out + 8, run->bytes, 16);
-	put64(out + 24, version);
+	rs__put_le64(out + 24, version);
 }
 
 void rs__ckpt_entry_encode(unsigned char out[RS__OP_HDR], uint8_t tag,
@@ -317,16 +294,16 @@ void rs__ckpt_entry_encode(unsigned char out[RS__OP_HDR], uint8_t tag,
 {
 	out[0] = RS__CKPT_ITEM_ENTRY;
 	out[1] = tag;
-	put16(out + 2, 0);
-	put32(out + 4, (uint32_t)klen);
-	put32(out + 8, (uint32_t)vlen);
+	rs__put_le16(out + 2, 0);
+	rs__put_le32(out + 4, (uint32_t)klen);
+	rs__put_le32(out + 8, (uint32_t)vlen);
 }
 
 void rs__ckpt_trailer_encode(unsigned char out[RS__CKPT_TRAILER],
 			     uint64_t body_checksum)
 {
 	memcpy(out, RS__CKPT_END_MAGIC, 8);
-	put64(out + 8, body_checksum);
+	rs__put_le64(out + 8, body_checksum);
 }
 
 /* Decode the item at *off (before end); RS_ECORRUPT if malformed. */
@@ -344,7 +321,7 @@ static int ckpt_item(const unsigned char *p, size_t end, size_t *off,
 		if (left < RS__CKPT_RUN_ITEM || !all_zero(q + 1, 7))
 			return RS_ECORRUPT;
 		memcpy(item->run.bytes, q + 8, 16);
-		item->version = get64(q + 24);
+		item->version = rs__get_le64(q + 24);
 		*off += RS__CKPT_RUN_ITEM;
 		return 0;
 	}
@@ -353,9 +330,9 @@ static int ckpt_item(const unsigned char *p, size_t end, size_t *off,
 
 		if (left < RS__OP_HDR)
 			return RS_ECORRUPT;
-		klen = get32(q + 4);
-		vlen = get32(q + 8);
-		if (q[1] == 0 || get16(q + 2) != 0 || klen == 0 ||
+		klen = rs__get_le32(q + 4);
+		vlen = rs__get_le32(q + 8);
+		if (q[1] == 0 || rs__get_le16(q + 2) != 0 || klen == 0 ||
 		    klen > RS_KEY_MAX || vlen > RS_VALUE_MAX ||
 		    left - RS__OP_HDR < (uint64_t)klen + vlen)
 			return RS_ECORRUPT;
@@ -381,7 +358,7 @@ int rs__ckpt_check(const unsigned char *p, size_t len, rs__ckpt_header *out)
 		return RS_ECORRUPT;
 	end = len - RS__CKPT_TRAILER;
 	if (memcmp(p + end, RS__CKPT_END_MAGIC, 8) != 0 ||
-	    get64(p + end + 8) !=
+	    rs__get_le64(p + end + 8) !=
 		    rs__wal_checksum(p + RS__CKPT_HDR, end - RS__CKPT_HDR))
 		return RS_ECORRUPT;
 	while (off < end) {

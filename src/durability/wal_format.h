@@ -25,7 +25,8 @@
 #define RS__SEG_HDR 48u
 #define RS__REC_HDR 64u
 #define RS__OP_HDR 12u
-/* What a DROP_RUN record carries after its ops: drop_run, drop_version. */
+/* What a DROP_RUN record carries after its ops: the run it also drops
+ * (16 bytes) and that run's new version (8). */
 #define RS__DROP_TRAILER 24u
 /* The length field is 32 bits. */
 #define RS__REC_MAX UINT32_MAX

@@ -3,8 +3,9 @@
 #define RS_PRIMITIVES_PRIM_H
 
 /*
- * Helpers shared by the primitive facades: argument checks, big-endian
- * integers, tag lists, and dense ordinal lists (the indices).
+ * Helpers shared by the primitive facades: argument checks, tag lists, and
+ * dense ordinal lists (the indices). Big-endian integers come from
+ * util/endian.h.
  *
  * Ordinal lists. The per-run table is a hash table, so a prefix scan costs
  * O(keys in the run). An index that must answer in O(results) and in
@@ -22,41 +23,11 @@
 #include <runstate.h>
 
 #include "txn/txn.h"
+#include "util/endian.h"
 
 /* Longest ordinal-list prefix: kind, u32 length, a tag or type. */
 #define RS__OL_PREFIX_MAX (1 + 4 + 256)
 #define RS__OL_KEY_MAX (RS__OL_PREFIX_MAX + 8)
-
-static inline void rs__put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (unsigned char)v;
-		v >>= 8;
-	}
-}
-
-static inline uint64_t rs__get_u64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static inline void rs__put_u32(unsigned char *p, uint32_t v)
-{
-	for (int i = 3; i >= 0; i--) {
-		p[i] = (unsigned char)v;
-		v >>= 8;
-	}
-}
-
-static inline uint32_t rs__get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
 
 /*
  * Once per process, from rs_db_open(): initialize libsodium (thread-safe,

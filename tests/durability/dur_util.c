@@ -17,6 +17,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "util/endian.h"
+
 char *dur_tmpdir(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -271,19 +273,13 @@ char *dur_dump(rs_db *db, unsigned nruns)
 	return d.p;
 }
 
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 size_t dur_records(const unsigned char *seg, size_t len, size_t *off,
 		   size_t *rlen, size_t max)
 {
 	size_t pos = 48, n = 0;
 
 	while (pos + 64 <= len && n < max) {
-		uint32_t l = get32(seg + pos + 8);
+		uint32_t l = rs__get_le32(seg + pos + 8);
 
 		if (l == 0 || pos + l > len)
 			break;

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The write-ahead log backend (Buffered and Strict): open, the flusher and
- * checkpointer threads, flush, close.
+ * The write-ahead log backend, Buffered and Strict alike: open, the two
+ * background threads (the flusher and the checkpointer), flush, stats,
+ * close. What committing threads do (append a record, write a batch as
+ * the writer, group commit) is in wal_commit.c; files are wal_file.c, the
+ * byte format wal_format.c, and checkpoints and recovery have their own
+ * files.
  *
  * Positions. The log is one stream of records cut into segment files. An
  * LSN is a byte offset in that stream (headers excluded); it keeps growing
@@ -19,30 +23,38 @@
  * to whoever set `writing`; `mu` hands it over. Batches are written in LSN
  * order, each after the previous one's fdatasync returned, which is what
  * makes the synced-LSN field of a record meaningful to recovery. The
- * writer is a Strict committer (group commit, wal_strict.c), the flusher
- * thread, or a thread in rs_db_flush()/checkpoint.
+ * writer is a Strict committer (group commit), the flusher thread, or a
+ * thread in rs_db_flush(), a checkpoint or close.
  *
- * Buffered. A commit returns once encoded. The flusher wakes every
- * flush_interval_ms (idle or not) and writes what is pending; a committer
- * that fills the buffer (flush_batch_commits or flush_batch_bytes) signals
- * it at once, and a committer that finds the buffer full waits until the
- * writer takes it. So at most two batches of acknowledged commits (one
- * being written, one filling) are not yet on disk: the loss window
- * documented in runstate.h.
+ * The flusher. It wakes every flush_interval_ms (idle or not) and, unless
+ * a writer is already at work, writes what is pending; it is also woken
+ * at once when a buffer fills (flush_batch_commits or flush_batch_bytes).
+ * It is what makes a Buffered commit durable; the bound on how much such
+ * commits can lose is kept by the commit path (wal_commit.c).
  *
- * Checkpoints run on their own thread (so they never delay a flush),
- * started when the log has grown by checkpoint_wal_bytes since the last
- * one, or by rs_db_checkpoint(); `ckpt_mu` serializes them. See
- * checkpoint.c.
+ * The checkpointer runs checkpoints on its own thread (so they never delay
+ * a flush), when the writer notes that the log has grown by
+ * checkpoint_wal_bytes since the last one; rs_db_checkpoint() runs one on
+ * the caller's thread. `ckpt_mu` serializes them. See checkpoint.c.
  *
  * Failure. The first failed write or sync makes `failed` RS_EIO for good:
  * every later commit fails, nothing more is written. What a failed sync
  * left on disk is unknown, so such a commit may or may not reappear after
  * a restart.
  *
+ * Memory ordering. Every shared field of rs__wal is read and written with
+ * `mu` held (the writer state by the thread that set `writing` under it),
+ * so the mutex orders everything; there are no atomics.
+ *
  * Lock order: ckpt_mu, then a run's commit lock, then mu. No file I/O
- * happens under mu. Threads are started by open and joined by close (the
- * shutdown flag, then the flusher drains everything still buffered).
+ * happens under mu.
+ *
+ * Lifetimes. Open allocates the rs__wal, recovers, then starts both
+ * threads; a failed open frees everything, the directory lock included.
+ * Close sets `shutdown`, joins the checkpointer (a checkpoint in progress
+ * still reads the database, which is freed only after close returns), then
+ * the flusher (which drains what is buffered), drains once more, and frees
+ * the buffers, file descriptors, lock file and the rs__wal (wal_free).
  */
 #define _GNU_SOURCE
 #include "durability/wal.h"
@@ -190,7 +202,6 @@ static void wal_close(void *state)
 }
 
 static const rs__durability_ops wal_ops = {
-	.version = 1,
 	.commit = rs__wal_commit,
 	.recover = NULL, /* done by open, which needs it before threads */
 	.flush = wal_flush,

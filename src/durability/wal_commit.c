@@ -1,18 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The log's commit path and its writer: group commit.
+ * The log's commit path, for both modes, and its writer.
  *
  * A committer (holding its run's commit lock) takes `mu`, encodes its
- * record into the filling buffer and notes the LSN after it. A Buffered
- * commit returns there. A Strict commit then waits until `lsn_durable`
- * reaches that LSN, and if no thread is writing it becomes the leader: it
- * swaps the buffers, drops `mu`, writes the whole batch (its own record and
- * every record appended before it, by any run), fdatasyncs once, takes `mu`
- * again, advances `lsn_durable` and wakes the followers that queued meanwhile.
- * The next of them to run leads the next batch. The leader is always a
- * thread that needs the sync itself (or the flusher, or rs_db_flush), so no
- * commit pays a hand-off to another thread and sleeps twice; and each sync
- * covers at least one commit, so there is at most one fdatasync per commit.
+ * record into the filling buffer and notes the LSN after it. Everything
+ * after that depends on the commit's mode.
+ *
+ * Buffered. The commit returns once its record is encoded; the flusher
+ * (wal.c) writes it. A committer that fills the buffer (flush_batch_commits
+ * records or flush_batch_bytes bytes) wakes the flusher at once, and a
+ * committer that finds the buffer full waits until the writer takes it. So
+ * at most two batches of acknowledged commits (one being written, one
+ * filling) are not yet on disk: the loss window documented in runstate.h.
+ *
+ * Strict: group commit. The commit waits until `lsn_durable` reaches its
+ * LSN, and if no thread is writing it becomes the leader: it swaps the
+ * buffers, drops `mu`, writes the whole batch (its own record and every
+ * record appended before it, by any run), fdatasyncs once, takes `mu`
+ * again, advances `lsn_durable` and wakes the followers that queued
+ * meanwhile. The next of them to run leads the next batch. The leader is
+ * always a thread that needs the sync itself (or the flusher, or
+ * rs_db_flush), so no commit pays a hand-off to another thread and sleeps
+ * twice; and each sync covers at least one commit, so there is at most one
+ * fdatasync per commit.
  *
  * Gathering. A leader that has just finished a batch returns to its caller
  * at once, and its next commit would lead again with only the records that
@@ -23,22 +33,23 @@
  * commits are in the buffer, or half the last batch's write and sync time
  * has passed (at most GATHER_MAX_NS). A lone committer never waits.
  *
- * See wal_buffered.c for the rest of the design.
+ * The writer (rs__wal_write_locked) is shared by every thread that writes:
+ * it is the only code that writes segments, advances `lsn_durable`, and
+ * notes that a checkpoint is due. Buffers are freed by close, or by the
+ * writer when an exceptional batch made one large.
+ *
+ * Positions, locks and memory ordering: see the top of wal.c.
  */
 #define _GNU_SOURCE
 #include "durability/wal.h"
 
 #include <assert.h>
-#include <stdatomic.h>
 #include <unistd.h>
 
 #include "util/clock.h"
 #include "util/error.h"
 
 #define GATHER_MAX_NS 500000u
-
-/* Test hook: sleep this long inside every batch sync (0 in production). */
-_Atomic uint64_t rs__wal_test_sync_delay_ns;
 
 void rs__wal_buf_free(const rs__alloc *a, rs__wal_buf *b)
 {
@@ -107,7 +118,6 @@ static int write_batch(rs__wal *w, rs__wal_buf *b, uint64_t base,
 		       uint64_t *syncs)
 {
 	bool dirty = false;
-	uint64_t delay;
 
 	for (size_t off = 0; off < b->len;) {
 		uint32_t len = rs__rec_len(b->data + off);
@@ -140,10 +150,6 @@ static int write_batch(rs__wal *w, rs__wal_buf *b, uint64_t base,
 					  c->off));
 		dirty = true;
 	}
-	delay = atomic_load_explicit(&rs__wal_test_sync_delay_ns,
-				     memory_order_relaxed);
-	if (delay)
-		rs__clock_sleep_ns(delay);
 	if (dirty) {
 		if (fdatasync(w->seg_fd) != 0)
 			return RS_EIO;
