@@ -196,9 +196,7 @@ static void append_done(const void *arg, int rc)
 {
 	const el_append *a = arg;
 
-	if (rc != 0)
-		return;
-	if (a->receipt_out)
+	if (rc == 0 && a->receipt_out)
 		*a->receipt_out = a->res;
 }
 

@@ -118,9 +118,7 @@ static void delete_done(const void *arg, int rc)
 {
 	const kv_delete *d = arg;
 
-	if (rc != 0)
-		return;
-	if (d->existed_out)
+	if (rc == 0 && d->existed_out)
 		*d->existed_out = d->existed;
 }
 

@@ -199,9 +199,7 @@ static void record_done(const void *arg, int rc)
 {
 	const tr_record *r = arg;
 
-	if (rc != 0)
-		return;
-	if (r->id_out)
+	if (rc == 0 && r->id_out)
 		*r->id_out = r->id;
 }
 

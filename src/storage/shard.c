@@ -356,20 +356,31 @@ static void sh_unlock(rs__store *s, rs__run *r)
 	pthread_mutex_unlock(&r->lock);
 }
 
-static uint64_t sh_newest(rs__store *s, rs__run *r, uint8_t tag,
-			  const void *key, size_t klen, uint64_t hash,
-			  bool *present)
+/*
+ * The newest version of a key, under the run's commit lock: it can be
+ * neither cut nor freed until the lock is released (both happen only
+ * under it), but the table is still read with the readers' protocol.
+ */
+static const rs__ver *newest_locked(rs__run *r, uint8_t tag, const void *key,
+				    size_t klen, uint64_t hash)
 {
 	const rs__node *n;
 	const rs__ver *v;
 
-	(void)s;
-	/* The writer holds the lock: nothing is unlinked or freed under us,
-	 * but the table is still read with the readers' protocol. */
 	rs__rcu_read_lock();
 	n = rs__table_find(&r->table, tag, key, klen, hash);
 	v = n ? atomic_load_explicit(&n->head, memory_order_acquire) : NULL;
 	rs__rcu_read_unlock();
+	return v;
+}
+
+static uint64_t sh_newest(rs__store *s, rs__run *r, uint8_t tag,
+			  const void *key, size_t klen, uint64_t hash,
+			  bool *present)
+{
+	const rs__ver *v = newest_locked(r, tag, key, klen, hash);
+
+	(void)s;
 	if (present)
 		*present = v && !(v->flags & RS__VER_TOMB);
 	return v ? v->ver : 0;
@@ -512,16 +523,9 @@ static void sh_reclaim(rs__store *s, rs__run *r, const rs__op *ops, size_t n,
 static int sh_latest(rs__store *s, rs__run *r, uint8_t tag, const void *key,
 		     size_t klen, uint64_t hash, rs_bytes *out)
 {
-	const rs__node *n;
-	const rs__ver *v;
+	const rs__ver *v = newest_locked(r, tag, key, klen, hash);
 
 	(void)s;
-	/* Under the lock: the newest version can be neither cut nor freed
-	 * until the lock is released (both happen only under it). */
-	rs__rcu_read_lock();
-	n = rs__table_find(&r->table, tag, key, klen, hash);
-	v = n ? atomic_load_explicit(&n->head, memory_order_acquire) : NULL;
-	rs__rcu_read_unlock();
 	if (!v || (v->flags & RS__VER_TOMB))
 		return RS_ENOTFOUND;
 	out->data = v->data;

@@ -284,27 +284,6 @@ static bool has_prefix(uint8_t etag, const void *key, size_t klen, uint8_t tag,
 	return etag == tag && klen >= plen && memcmp(key, prefix, plen) == 0;
 }
 
-static int u_scan(rs__store *st, const rs__snap *snap, uint8_t tag,
-		  const void *prefix, size_t plen, rs__scan_fn fn, void *ctx)
-{
-	const ucopy *c = snap->state;
-
-	(void)st;
-	if (!c)
-		return 0;
-	for (size_t i = 0; i < c->n; i++) {
-		const struct centry *e = &c->e[i];
-		int rc;
-
-		if (e->tomb ||
-		    !has_prefix(e->tag, e->key, e->klen, tag, prefix, plen))
-			continue;
-		if ((rc = fn(e->key, e->klen, e->val, e->vlen, ctx)) != 0)
-			return rc;
-	}
-	return 0;
-}
-
 static int u_scan_all(rs__store *st, const rs__snap *snap, rs__scan_all_fn fn,
 		      void *ctx)
 {
@@ -324,6 +303,33 @@ static int u_scan_all(rs__store *st, const rs__snap *snap, rs__scan_all_fn fn,
 			return rc;
 	}
 	return 0;
+}
+
+/* u_scan: the copy's entries of one tag under a prefix. */
+struct scan_filter {
+	uint8_t tag;
+	const void *prefix;
+	size_t plen;
+	rs__scan_fn fn;
+	void *ctx;
+};
+
+static int scan_filtered(uint8_t tag, const void *key, size_t klen,
+			 const void *val, size_t vlen, void *arg)
+{
+	const struct scan_filter *f = arg;
+
+	if (!has_prefix(tag, key, klen, f->tag, f->prefix, f->plen))
+		return 0;
+	return f->fn(key, klen, val, vlen, f->ctx);
+}
+
+static int u_scan(rs__store *st, const rs__snap *snap, uint8_t tag,
+		  const void *prefix, size_t plen, rs__scan_fn fn, void *ctx)
+{
+	struct scan_filter f = { tag, prefix, plen, fn, ctx };
+
+	return u_scan_all(st, snap, scan_filtered, &f);
 }
 
 static int u_run_list(rs__store *st, rs_run_id **ids_out, size_t *n_out)
