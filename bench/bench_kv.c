@@ -125,11 +125,12 @@ static size_t kv_warmup_ops(const kv_fix *f, rs_storage storage,
 	return rs_bench_warmup_ops(f->k.n);
 }
 
-static inline void kv_run(rs_bench_state *st, enum kv_kind kind)
+RS_BENCH_INLINE void kv_run(rs_bench_state *st, enum kv_kind kind,
+			    rs_bench_op_fn op)
 {
 	const rs_bench_cfg *cfg = rs_bench_cfg_of(st);
 	kv_fix f;
-	int rc, bad = 0;
+	int rc, bad;
 	uint64_t allocs;
 
 	if ((rc = kv_setup(&f, cfg->storage, cfg->nkeys, cfg->count_allocs)) <
@@ -138,38 +139,33 @@ static inline void kv_run(rs_bench_state *st, enum kv_kind kind)
 		kv_teardown(&f);
 		return;
 	}
-	for (size_t w = kv_warmup_ops(&f, cfg->storage, kind); w; w--)
-		if ((rc = kv_op(&f, kind)) < 0)
-			bad = rc;
+	bad = rs_bench_warm(op, &f, kv_warmup_ops(&f, cfg->storage, kind));
 	allocs = rs_bench_allocs();
-	while (rs_bench_keep_running_batch(st, RS_BENCH_BATCH))
-		for (unsigned j = 0; j < RS_BENCH_BATCH; j++)
-			if (RS_BENCH_UNLIKELY((rc = kv_op(&f, kind)) < 0))
-				bad = rc;
+	if ((rc = rs_bench_loop(st, op, &f, 0)) < 0)
+		bad = rc;
 	allocs = rs_bench_allocs() - allocs;
-	if (bad)
-		rs_bench_skip_with_error(st, rs_strerror(bad));
 	if (cfg->count_allocs)
 		rs_bench_counter(st, "allocs_per_op", (double)allocs,
 				 RS_BENCH_COUNTER_AVG_ITERATIONS);
-	rs_bench_items_processed(st, rs_bench_iterations(st));
+	rs_bench_finish(st, bad);
 	kv_teardown(&f);
 }
 
-static void bm_kv_get(rs_bench_state *st)
-{
-	kv_run(st, KV_GET);
-}
+/* bm: the benchmark of kv_op(kind); `kind` is a constant in each, so each
+ * loop is specialized by inlining. */
+#define KV_BENCH(bm, kind)                 \
+	static int bm##_op(void *f)        \
+	{                                  \
+		return kv_op(f, kind);     \
+	}                                  \
+	static void bm(rs_bench_state *st) \
+	{                                  \
+		kv_run(st, kind, bm##_op); \
+	}
 
-static void bm_kv_get_noalloc(rs_bench_state *st)
-{
-	kv_run(st, KV_GET1);
-}
-
-static void bm_kv_put(rs_bench_state *st)
-{
-	kv_run(st, KV_PUT);
-}
+KV_BENCH(bm_kv_get, KV_GET)
+KV_BENCH(bm_kv_get_noalloc, KV_GET1)
+KV_BENCH(bm_kv_put, KV_PUT)
 
 static void bm_kv_delete(rs_bench_state *st)
 {

@@ -222,6 +222,13 @@ void rs_bench_record_latency(const char *prefix, uint64_t *s, size_t n)
 #undef RS__PUT
 }
 
+void rs_bench_finish(rs_bench_state *st, int bad)
+{
+	if (bad)
+		rs_bench_skip_with_error(st, rs_strerror(bad));
+	rs_bench_items_processed(st, rs_bench_iterations(st));
+}
+
 size_t rs_bench_warmup_ops(size_t nkeys)
 {
 	size_t n = 2 * nkeys;
