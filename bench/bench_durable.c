@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Durability: what each mode costs (spec/benchmarks.md, "durability").
+ * Durability: what each mode costs (docs/benchmark-catalog.md, "durability").
  * Public API only, sharded store. Each benchmark call works in a fresh
  * temporary directory under $TMPDIR (or /tmp), created and filled before
  * its timed loop and removed afterwards; the peer fdatasync loop and
