@@ -204,20 +204,6 @@ static int sc_setup(void **out, int n)
 				 sizeof(zero), NULL);
 }
 
-static int sc_incr(rs_bytes value, uint64_t version, rs_bytes *nv, void *ctx)
-{
-	uint64_t *out = ctx, c;
-
-	(void)version;
-	if (value.len != sizeof(c))
-		return RS_ECORRUPT;
-	memcpy(&c, value.data, sizeof(c));
-	*out = c + 1;
-	nv->data = out;
-	nv->len = sizeof(*out);
-	return 0;
-}
-
 /* One attempt: max_attempts 1, so a conflict comes back to the driver,
  * which retries at once and counts the attempt. */
 static int sc_attempt(void *shared, int tid, uint64_t seq)
@@ -226,7 +212,7 @@ static int sc_attempt(void *shared, int tid, uint64_t seq)
 
 	(void)seq;
 	return rs_statecell_transition(d->db, &d->run, sc_name, SC_NAME_LEN, 1,
-				       NULL, sc_incr, &d->t[tid].out);
+				       NULL, rs_bench_incr_u64, &d->t[tid].out);
 }
 
 static int sc_check(void *shared, int n, const uint64_t *succ, char *msg,

@@ -95,11 +95,7 @@ static void core_teardown(core_fix *f)
 
 static inline uint32_t core_next(core_fix *f)
 {
-	uint32_t i = f->k.order[f->pos];
-
-	if (++f->pos == f->k.n)
-		f->pos = 0;
-	return i;
+	return rs_bench_next(&f->k, &f->pos);
 }
 
 /* Returns 1 when the key was found. */

@@ -131,10 +131,8 @@ static int dfix_open(dfix *f, rs_durability mode)
 static int dfix_put(void *ctx)
 {
 	dfix *f = ctx;
-	uint32_t i = f->k.order[f->pos];
+	uint32_t i = rs_bench_next(&f->k, &f->pos);
 
-	if (++f->pos == f->k.n)
-		f->pos = 0;
 	return rs_kv_put(f->db, &f->run, rs_bench_key(&f->k, i),
 			 RS_BENCH_KEY_LEN, rs_bench_val(&f->k, i + f->pos),
 			 RS_BENCH_VAL_LEN);

@@ -104,11 +104,7 @@ static void eng_teardown(eng_fix *f)
 
 static inline uint32_t eng_next(eng_fix *f)
 {
-	uint32_t i = f->k.order[f->pos];
-
-	if (++f->pos == f->k.n)
-		f->pos = 0;
-	return i;
+	return rs_bench_next(&f->k, &f->pos);
 }
 
 /* ---- the operations ---- */
@@ -233,8 +229,7 @@ RS_BENCH_INLINE void eng_run(rs_bench_state *st, rs_bench_op_fn op)
 {
 	const rs_bench_cfg *cfg = rs_bench_cfg_of(st);
 	eng_fix f;
-	int rc, bad;
-	uint64_t allocs;
+	int rc;
 
 	rs__rcu_thread_ensure();
 	if ((rc = eng_setup(&f, cfg)) < 0) {
@@ -242,15 +237,9 @@ RS_BENCH_INLINE void eng_run(rs_bench_state *st, rs_bench_op_fn op)
 		eng_teardown(&f);
 		return;
 	}
-	bad = rs_bench_warm(op, &f, rs_bench_warmup_ops(f.k.n));
-	allocs = rs_bench_allocs();
-	if ((rc = rs_bench_loop(st, op, &f, 0)) < 0)
-		bad = rc;
-	allocs = rs_bench_allocs() - allocs;
-	if (cfg->count_allocs)
-		rs_bench_counter(st, "allocs_per_op", (double)allocs,
-				 RS_BENCH_COUNTER_AVG_ITERATIONS);
-	rs_bench_finish(st, bad);
+	rs_bench_finish(st, rs_bench_loop_allocs(st, op, &f,
+						 rs_bench_warmup_ops(f.k.n),
+						 cfg->count_allocs));
 	eng_teardown(&f);
 }
 

@@ -61,11 +61,7 @@ static void kv_teardown(kv_fix *f)
 
 static inline uint32_t kv_next(kv_fix *f)
 {
-	uint32_t i = f->k.order[f->pos];
-
-	if (++f->pos == f->k.n)
-		f->pos = 0;
-	return i;
+	return rs_bench_next(&f->k, &f->pos);
 }
 
 static inline int kv_get(kv_fix *f)
@@ -130,8 +126,7 @@ RS_BENCH_INLINE void kv_run(rs_bench_state *st, enum kv_kind kind,
 {
 	const rs_bench_cfg *cfg = rs_bench_cfg_of(st);
 	kv_fix f;
-	int rc, bad;
-	uint64_t allocs;
+	int rc;
 
 	if ((rc = kv_setup(&f, cfg->storage, cfg->nkeys, cfg->count_allocs)) <
 	    0) {
@@ -139,15 +134,10 @@ RS_BENCH_INLINE void kv_run(rs_bench_state *st, enum kv_kind kind,
 		kv_teardown(&f);
 		return;
 	}
-	bad = rs_bench_warm(op, &f, kv_warmup_ops(&f, cfg->storage, kind));
-	allocs = rs_bench_allocs();
-	if ((rc = rs_bench_loop(st, op, &f, 0)) < 0)
-		bad = rc;
-	allocs = rs_bench_allocs() - allocs;
-	if (cfg->count_allocs)
-		rs_bench_counter(st, "allocs_per_op", (double)allocs,
-				 RS_BENCH_COUNTER_AVG_ITERATIONS);
-	rs_bench_finish(st, bad);
+	rs_bench_finish(
+		st, rs_bench_loop_allocs(st, op, &f,
+					 kv_warmup_ops(&f, cfg->storage, kind),
+					 cfg->count_allocs));
 	kv_teardown(&f);
 }
 
@@ -274,6 +264,21 @@ static void probe_lat_put_u(void)
 		      "lat.kvstore_put" RS_BENCH_UNIFIED_SUFFIX);
 }
 
+/* A read-only transaction: begin, one rs_txn_kv_get, abort. */
+static int kv_ro_txn_get(kv_fix *f)
+{
+	rs_txn *txn;
+	rs_bytes v;
+	int rc;
+
+	if ((rc = rs_txn_begin(&txn, f->db, &f->run, RS_TXN_F_READONLY)) < 0)
+		return rc;
+	rc = rs_txn_kv_get(txn, rs_bench_key(&f->k, kv_next(f)),
+			   RS_BENCH_KEY_LEN, &v);
+	rs_txn_abort(txn);
+	return rc;
+}
+
 static void probe_allocs_store(rs_storage storage, const char *suffix)
 {
 	char name[96];
@@ -284,35 +289,14 @@ static void probe_allocs_store(rs_storage storage, const char *suffix)
 	if (kv_setup(&f, storage, RS_BENCH_HOT_KEYS, true) < 0)
 		goto out;
 	/* Warm-up both loops: pooled contexts, grown sets. */
-	for (size_t w = 0; w < rs_bench_warmup_ops(f.k.n); w++) {
-		rs_txn *txn;
-		rs_bytes v;
-
-		bad |= kv_get(&f) < 0;
-		if (rs_txn_begin(&txn, f.db, &f.run, RS_TXN_F_READONLY) < 0) {
-			bad = 1;
-			break;
-		}
-		bad |= rs_txn_kv_get(txn, rs_bench_key(&f.k, kv_next(&f)),
-				     RS_BENCH_KEY_LEN, &v) < 0;
-		rs_txn_abort(txn);
-	}
+	for (size_t w = 0; w < rs_bench_warmup_ops(f.k.n) && !bad; w++)
+		bad = kv_get(&f) < 0 || kv_ro_txn_get(&f) < 0;
 	a0 = rs_bench_allocs();
 	for (size_t i = 0; i < ALLOC_OPS; i++)
 		bad |= kv_get(&f) < 0;
 	a1 = rs_bench_allocs();
-	for (size_t i = 0; i < ALLOC_OPS && !bad; i++) {
-		rs_txn *txn;
-		rs_bytes v;
-
-		if (rs_txn_begin(&txn, f.db, &f.run, RS_TXN_F_READONLY) < 0) {
-			bad = 1;
-			break;
-		}
-		bad |= rs_txn_kv_get(txn, rs_bench_key(&f.k, kv_next(&f)),
-				     RS_BENCH_KEY_LEN, &v) < 0;
-		rs_txn_abort(txn);
-	}
+	for (size_t i = 0; i < ALLOC_OPS && !bad; i++)
+		bad = kv_ro_txn_get(&f) < 0;
 	a2 = rs_bench_allocs();
 	if (bad)
 		goto out;

@@ -53,6 +53,21 @@ static inline const unsigned char *rs_bench_val(const rs_bench_keys *k,
 	return k->vals + (i % RS_BENCH_NVALS) * RS_BENCH_VAL_LEN;
 }
 
+/* The next index of k's access order, cycling (*pos wraps at k->n). */
+static inline uint32_t rs_bench_next(const rs_bench_keys *k, size_t *pos)
+{
+	uint32_t i = k->order[*pos];
+
+	if (++*pos == k->n)
+		*pos = 0;
+	return i;
+}
+
+/* A StateCell transition (rs_statecell_transition_fn): the 8-byte counter
+ * in value, plus one, written to *(uint64_t *)ctx. */
+int rs_bench_incr_u64(rs_bytes value, uint64_t version, rs_bytes *nv,
+		      void *ctx);
+
 /* The registration argument of every tier A1/B benchmark. */
 typedef struct rs_bench_cfg {
 	rs_storage storage;
@@ -148,6 +163,26 @@ RS_BENCH_INLINE int rs_bench_loop(rs_bench_state *st, rs_bench_op_fn op,
 		for (unsigned j = 0; j < RS_BENCH_BATCH; j++)
 			if (RS_BENCH_UNLIKELY((rc = op(ctx)) < 0))
 				bad = rc;
+	return bad;
+}
+
+/*
+ * rs_bench_loop() that counts the allocations of its timed part through
+ * the counting allocator (rs_bench_allocs) and, when `count` is set,
+ * reports them per operation as the counter allocs_per_op.
+ */
+RS_BENCH_INLINE int rs_bench_loop_allocs(rs_bench_state *st, rs_bench_op_fn op,
+					 void *ctx, size_t warmup, bool count)
+{
+	int rc, bad = rs_bench_warm(op, ctx, warmup);
+	uint64_t allocs = rs_bench_allocs();
+
+	if ((rc = rs_bench_loop(st, op, ctx, 0)) < 0)
+		bad = rc;
+	allocs = rs_bench_allocs() - allocs;
+	if (count)
+		rs_bench_counter(st, "allocs_per_op", (double)allocs,
+				 RS_BENCH_COUNTER_AVG_ITERATIONS);
 	return bad;
 }
 

@@ -55,33 +55,34 @@ std::string read_first_line(const char *path)
 	return "";
 }
 
+// The first line of the file at path that starts with prefix, or "".
+std::string find_line(const char *path, const char *prefix)
+{
+	std::ifstream f(path);
+	std::string line;
+	while (f && std::getline(f, line))
+		if (line.rfind(prefix, 0) == 0)
+			return line;
+	return "";
+}
+
 std::string os_name()
 {
-	std::ifstream f("/etc/os-release");
-	std::string line;
-	while (f && std::getline(f, line)) {
-		if (line.rfind("PRETTY_NAME=", 0) == 0) {
-			std::string v = line.substr(12);
-			if (v.size() >= 2 && v.front() == '"')
-				v = v.substr(1, v.size() - 2);
-			return v;
-		}
-	}
-	return "unknown";
+	const std::string key = "PRETTY_NAME=";
+	std::string v = find_line("/etc/os-release", key.c_str());
+	if (v.empty())
+		return "unknown";
+	v = v.substr(key.size());
+	if (v.size() >= 2 && v.front() == '"')
+		v = v.substr(1, v.size() - 2);
+	return v;
 }
 
 std::string cpu_model()
 {
-	std::ifstream f("/proc/cpuinfo");
-	std::string line;
-	while (f && std::getline(f, line)) {
-		if (line.rfind("model name", 0) == 0) {
-			size_t c = line.find(':');
-			if (c != std::string::npos)
-				return trim(line.substr(c + 1));
-		}
-	}
-	return "unknown";
+	std::string line = find_line("/proc/cpuinfo", "model name");
+	size_t c = line.find(':');
+	return c == std::string::npos ? "unknown" : trim(line.substr(c + 1));
 }
 
 std::string allocator_name()

@@ -373,19 +373,9 @@ std::vector<Gate> build_table()
 const Bound kP99Seed = lt("10×").red_flag("20×");
 const Bound kP99Goal = lt("5×");
 
-Bound lt(const char *thr, const char *after)
+Bound Comparison::operator()(const char *thr, const char *after) const
 {
-	return make(Cmp::LT, thr, after);
-}
-
-Bound le(const char *thr, const char *after)
-{
-	return make(Cmp::LE, thr, after);
-}
-
-Bound ge(const char *thr, const char *after)
-{
-	return make(Cmp::GE, thr, after);
+	return make(cmp, thr, after);
 }
 
 Bound note(const char *text)

@@ -79,9 +79,13 @@ struct Bound {
 	bool pass(Unit u, double v) const;
 };
 
-Bound lt(const char *thr, const char *after = "");
-Bound le(const char *thr, const char *after = "");
-Bound ge(const char *thr, const char *after = "");
+// lt("200 ns"), le("1.1×"), ge("25%", " of 1 thread"): a bound that
+// judges with that comparison.
+struct Comparison {
+	Cmp cmp;
+	Bound operator()(const char *thr, const char *after = "") const;
+};
+constexpr Comparison lt{ Cmp::LT }, le{ Cmp::LE }, ge{ Cmp::GE };
 // Text only: nothing is judged.
 Bound note(const char *text);
 
