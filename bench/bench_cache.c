@@ -119,7 +119,7 @@ typedef struct cache_fix {
 } cache_fix;
 
 /* rs_kv_get of the next key of the sequence. */
-static int cache_get(void *ctx)
+RS_BENCH_INLINE int cache_get(void *ctx)
 {
 	cache_fix *f = ctx;
 	size_t len;

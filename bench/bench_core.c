@@ -147,17 +147,17 @@ static inline int core_put(core_fix *f, bool cas)
 	return 0;
 }
 
-static int core_get_op(void *f)
+RS_BENCH_INLINE int core_get_op(void *f)
 {
 	return core_get(f) ? 0 : RS_ENOTFOUND;
 }
 
-static int core_put_op(void *f)
+RS_BENCH_INLINE int core_put_op(void *f)
 {
 	return core_put(f, false);
 }
 
-static int core_cas_op(void *f)
+RS_BENCH_INLINE int core_cas_op(void *f)
 {
 	return core_put(f, true);
 }

@@ -128,7 +128,7 @@ static int dfix_open(dfix *f, rs_durability mode)
 	return rs_bench_db_fill(f->db, &f->run, &f->k);
 }
 
-static int dfix_put(void *ctx)
+RS_BENCH_INLINE int dfix_put(void *ctx)
 {
 	dfix *f = ctx;
 	uint32_t i = rs_bench_next(&f->k, &f->pos);
@@ -218,7 +218,7 @@ static int bare_open(bare *b, const char *dir, size_t rec)
 	return 0;
 }
 
-static int bare_append(void *ctx)
+RS_BENCH_INLINE int bare_append(void *ctx)
 {
 	bare *b = ctx;
 

@@ -197,7 +197,7 @@ enum eng_kind {
 	PUT_NOALLOC
 };
 
-static inline int eng_op(eng_fix *f, enum eng_kind kind)
+RS_BENCH_INLINE int eng_op(eng_fix *f, enum eng_kind kind)
 {
 	uint32_t i;
 
@@ -245,14 +245,14 @@ RS_BENCH_INLINE void eng_run(rs_bench_state *st, rs_bench_op_fn op)
 
 /* bm: the benchmark of eng_op(kind); `kind` is a constant in each, so
  * each loop is specialized by inlining. */
-#define ENG_BENCH(bm, kind)                \
-	static int bm##_op(void *f)        \
-	{                                  \
-		return eng_op(f, kind);    \
-	}                                  \
-	static void bm(rs_bench_state *st) \
-	{                                  \
-		eng_run(st, bm##_op);      \
+#define ENG_BENCH(bm, kind)                  \
+	RS_BENCH_INLINE int bm##_op(void *f) \
+	{                                    \
+		return eng_op(f, kind);      \
+	}                                    \
+	static void bm(rs_bench_state *st)   \
+	{                                    \
+		eng_run(st, bm##_op);        \
 	}
 
 ENG_BENCH(bm_get_direct, GET_DIRECT)

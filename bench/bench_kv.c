@@ -95,7 +95,7 @@ enum kv_kind {
 	KV_PUT
 };
 
-static inline int kv_op(kv_fix *f, enum kv_kind kind)
+RS_BENCH_INLINE int kv_op(kv_fix *f, enum kv_kind kind)
 {
 	switch (kind) {
 	case KV_GET:
@@ -143,14 +143,14 @@ RS_BENCH_INLINE void kv_run(rs_bench_state *st, enum kv_kind kind,
 
 /* bm: the benchmark of kv_op(kind); `kind` is a constant in each, so each
  * loop is specialized by inlining. */
-#define KV_BENCH(bm, kind)                 \
-	static int bm##_op(void *f)        \
-	{                                  \
-		return kv_op(f, kind);     \
-	}                                  \
-	static void bm(rs_bench_state *st) \
-	{                                  \
-		kv_run(st, kind, bm##_op); \
+#define KV_BENCH(bm, kind)                   \
+	RS_BENCH_INLINE int bm##_op(void *f) \
+	{                                    \
+		return kv_op(f, kind);       \
+	}                                    \
+	static void bm(rs_bench_state *st)   \
+	{                                    \
+		kv_run(st, kind, bm##_op);   \
 	}
 
 KV_BENCH(bm_kv_get, KV_GET)

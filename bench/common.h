@@ -122,8 +122,10 @@ size_t rs_bench_warmup_ops(size_t nkeys);
  * RS_E* code (the loop goes on; see rs_bench_loop). */
 typedef int (*rs_bench_op_fn)(void *ctx);
 
-/* For a function that takes the operation of a timed loop as an argument:
- * inlined into each caller, so that the operation is a constant there. */
+/* For a function that takes the operation of a timed loop as an argument
+ * (inlined into each caller, so that the operation is a constant there),
+ * and for the operations themselves (so that gcc and clang alike inline
+ * them into the loop once it is a constant). */
 #if defined(__GNUC__) || defined(__clang__)
 #define RS_BENCH_INLINE static inline __attribute__((always_inline))
 #else
