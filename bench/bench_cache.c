@@ -108,55 +108,57 @@ static int make_seq(uint32_t *seq, const cache_cfg *c)
 	return RS_EINVAL;
 }
 
+/* What one lookup of the timed loop reads. */
+typedef struct cache_fix {
+	rs_db *db;
+	rs_run_id run;
+	rs_bench_keys k;
+	uint32_t *seq;
+	size_t pos;
+	unsigned char buf[RS_BENCH_VAL_LEN];
+} cache_fix;
+
+/* rs_kv_get of the next key of the sequence. */
+RS_BENCH_INLINE int cache_get(void *ctx)
+{
+	cache_fix *f = ctx;
+	size_t len;
+	int rc = rs_kv_get(f->db, &f->run, rs_bench_key(&f->k, f->seq[f->pos]),
+			   RS_BENCH_KEY_LEN, f->buf, sizeof(f->buf), &len);
+
+	f->pos = (f->pos + 1) & (RS_BENCH_SEQ_LEN - 1);
+	return rc;
+}
+
 static void bm_cache(rs_bench_state *st)
 {
 	const cache_cfg *c = rs_bench_arg(st);
-	rs_bench_keys k;
-	rs_db *db = NULL;
-	rs_run_id run;
-	uint32_t *seq = malloc(RS_BENCH_SEQ_LEN * sizeof(*seq));
-	unsigned char buf[RS_BENCH_VAL_LEN];
-	size_t pos = 0, len;
-	int rc = 0, bad = 0;
+	cache_fix f;
+	int rc = 0;
 
-	memset(&k, 0, sizeof(k));
-	rs_bench_run_id(&run, 3);
-	if (!seq)
+	memset(&f, 0, sizeof(f));
+	rs_bench_run_id(&f.run, 3);
+	f.seq = malloc(RS_BENCH_SEQ_LEN * sizeof(*f.seq));
+	if (!f.seq)
 		rc = RS_ENOMEM;
 	if (!rc)
-		rc = make_seq(seq, c);
+		rc = make_seq(f.seq, c);
 	if (!rc)
-		rc = rs_bench_keys_make(&k, c->nkeys);
+		rc = rs_bench_keys_make(&f.k, c->nkeys);
 	if (!rc)
-		rc = rs_bench_db_open(&db, c->storage, false);
+		rc = rs_bench_db_open(&f.db, c->storage, false);
 	if (!rc)
-		rc = rs_bench_db_fill(db, &run, &k);
+		rc = rs_bench_db_fill(f.db, &f.run, &f.k);
 	if (rc < 0) {
 		rs_bench_skip_with_error(st, rs_strerror(rc));
 		goto out;
 	}
-	/* Warm-up: one pass over the whole sequence. */
-	for (size_t i = 0; i < RS_BENCH_SEQ_LEN; i++)
-		if (rs_kv_get(db, &run, rs_bench_key(&k, seq[i]),
-			      RS_BENCH_KEY_LEN, buf, sizeof(buf), &len) < 0)
-			bad = RS_ENOTFOUND;
-	while (rs_bench_keep_running_batch(st, RS_BENCH_BATCH)) {
-		for (unsigned j = 0; j < RS_BENCH_BATCH; j++) {
-			rc = rs_kv_get(db, &run, rs_bench_key(&k, seq[pos]),
-				       RS_BENCH_KEY_LEN, buf, sizeof(buf),
-				       &len);
-			if (RS_BENCH_UNLIKELY(rc < 0))
-				bad = rc;
-			pos = (pos + 1) & (RS_BENCH_SEQ_LEN - 1);
-		}
-	}
-	if (bad)
-		rs_bench_skip_with_error(st, rs_strerror(bad));
-	rs_bench_items_processed(st, rs_bench_iterations(st));
+	/* Warm-up: one pass over the whole sequence (pos wraps back to 0). */
+	rs_bench_finish(st, rs_bench_loop(st, cache_get, &f, RS_BENCH_SEQ_LEN));
 out:
-	rs_db_close(db);
-	rs_bench_keys_free(&k);
-	free(seq);
+	rs_db_close(f.db);
+	rs_bench_keys_free(&f.k);
+	free(f.seq);
 }
 
 static void reg(const char *name, enum pattern pat, uint32_t ws, uint32_t nkeys)

@@ -95,11 +95,7 @@ static void core_teardown(core_fix *f)
 
 static inline uint32_t core_next(core_fix *f)
 {
-	uint32_t i = f->k.order[f->pos];
-
-	if (++f->pos == f->k.n)
-		f->pos = 0;
-	return i;
+	return rs_bench_next(&f->k, &f->pos);
 }
 
 /* Returns 1 when the key was found. */
@@ -151,60 +147,51 @@ static inline int core_put(core_fix *f, bool cas)
 	return 0;
 }
 
-static void bm_core_get_hot(rs_bench_state *st)
+RS_BENCH_INLINE int core_get_op(void *f)
+{
+	return core_get(f) ? 0 : RS_ENOTFOUND;
+}
+
+RS_BENCH_INLINE int core_put_op(void *f)
+{
+	return core_put(f, false);
+}
+
+RS_BENCH_INLINE int core_cas_op(void *f)
+{
+	return core_put(f, true);
+}
+
+RS_BENCH_INLINE void core_run(rs_bench_state *st, rs_bench_op_fn op)
 {
 	core_fix f;
-	uint64_t found = 0, ops = 0;
+	int bad;
 
 	if (core_setup(&f, RS_BENCH_HOT_KEYS) < 0) {
 		rs_bench_skip_with_error(st, "core setup failed");
 		core_teardown(&f);
 		return;
 	}
-	for (size_t w = rs_bench_warmup_ops(f.k.n); w; w--)
-		core_get(&f);
-	while (rs_bench_keep_running_batch(st, RS_BENCH_BATCH)) {
-		for (unsigned j = 0; j < RS_BENCH_BATCH; j++)
-			found += (uint64_t)core_get(&f);
-		ops += RS_BENCH_BATCH;
-	}
-	if (found != ops)
+	bad = rs_bench_loop(st, op, &f, rs_bench_warmup_ops(f.k.n));
+	if (bad == RS_ENOTFOUND && op == core_get_op)
 		rs_bench_skip_with_error(st, "core_get_hot: a key was missing");
-	rs_bench_items_processed(st, rs_bench_iterations(st));
+	rs_bench_finish(st, bad);
 	core_teardown(&f);
 }
 
-static void core_put_loop(rs_bench_state *st, bool cas)
+static void bm_core_get_hot(rs_bench_state *st)
 {
-	core_fix f;
-	int bad = 0, rc;
-
-	if (core_setup(&f, RS_BENCH_HOT_KEYS) < 0) {
-		rs_bench_skip_with_error(st, "core setup failed");
-		core_teardown(&f);
-		return;
-	}
-	for (size_t w = rs_bench_warmup_ops(f.k.n); w; w--)
-		if ((rc = core_put(&f, cas)) < 0)
-			bad = rc;
-	while (rs_bench_keep_running_batch(st, RS_BENCH_BATCH))
-		for (unsigned j = 0; j < RS_BENCH_BATCH; j++)
-			if (RS_BENCH_UNLIKELY((rc = core_put(&f, cas)) < 0))
-				bad = rc;
-	if (bad)
-		rs_bench_skip_with_error(st, rs_strerror(bad));
-	rs_bench_items_processed(st, rs_bench_iterations(st));
-	core_teardown(&f);
+	core_run(st, core_get_op);
 }
 
 static void bm_core_put_hot(rs_bench_state *st)
 {
-	core_put_loop(st, false);
+	core_run(st, core_put_op);
 }
 
 static void bm_core_cas_hot(rs_bench_state *st)
 {
-	core_put_loop(st, true);
+	core_run(st, core_cas_op);
 }
 
 void rs_bench_suite_core(void)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Durability: what each mode costs (spec/benchmarks.md, "durability").
+ * Durability: what each mode costs (docs/benchmark-catalog.md, "durability").
  * Public API only, sharded store. Each benchmark call works in a fresh
  * temporary directory under $TMPDIR (or /tmp), created and filled before
  * its timed loop and removed afterwards; the peer fdatasync loop and
@@ -128,12 +128,11 @@ static int dfix_open(dfix *f, rs_durability mode)
 	return rs_bench_db_fill(f->db, &f->run, &f->k);
 }
 
-static inline int dfix_put(dfix *f)
+RS_BENCH_INLINE int dfix_put(void *ctx)
 {
-	uint32_t i = f->k.order[f->pos];
+	dfix *f = ctx;
+	uint32_t i = rs_bench_next(&f->k, &f->pos);
 
-	if (++f->pos == f->k.n)
-		f->pos = 0;
 	return rs_kv_put(f->db, &f->run, rs_bench_key(&f->k, i),
 			 RS_BENCH_KEY_LEN, rs_bench_val(&f->k, i + f->pos),
 			 RS_BENCH_VAL_LEN);
@@ -145,21 +144,15 @@ static void bm_put_durable(rs_bench_state *st)
 	size_t warm = mode == RS_DURABILITY_STRICT ? 64 : 4096;
 	uint64_t syncs, bytes;
 	dfix f;
-	int rc, bad;
+	int bad;
 
-	bad = dfix_open(&f, mode);
-	for (size_t w = 0; w < warm && !bad; w++)
-		if ((rc = dfix_put(&f)) < 0)
-			bad = rc;
+	if ((bad = dfix_open(&f, mode)) == 0)
+		bad = rs_bench_warm(dfix_put, &f, warm);
 	syncs = bad ? 0 : dur_stat(f.db, 0);
 	bytes = bad ? 0 : dur_stat(f.db, 2);
-	while (!bad && rs_bench_keep_running_batch(st, RS_BENCH_BATCH))
-		for (unsigned j = 0; j < RS_BENCH_BATCH; j++)
-			if (RS_BENCH_UNLIKELY((rc = dfix_put(&f)) < 0))
-				bad = rc;
-	if (bad) {
-		rs_bench_skip_with_error(st, rs_strerror(bad));
-	} else {
+	if (!bad)
+		bad = rs_bench_loop(st, dfix_put, &f, 0);
+	if (!bad) {
 		/* Buffered: the flusher's syncs so far (one more at close). */
 		rs_bench_counter(st, "fdatasync_per_op",
 				 (double)(dur_stat(f.db, 0) - syncs),
@@ -168,7 +161,7 @@ static void bm_put_durable(rs_bench_state *st)
 				 (double)(dur_stat(f.db, 2) - bytes),
 				 RS_BENCH_COUNTER_AVG_ITERATIONS);
 	}
-	rs_bench_items_processed(st, rs_bench_iterations(st));
+	rs_bench_finish(st, bad);
 	dfix_close(&f);
 }
 
@@ -225,8 +218,10 @@ static int bare_open(bare *b, const char *dir, size_t rec)
 	return 0;
 }
 
-static inline int bare_append(bare *b)
+RS_BENCH_INLINE int bare_append(void *ctx)
 {
+	bare *b = ctx;
+
 	if (b->off + b->rec > BARE_FILE_BYTES)
 		b->off = 0; /* still inside the preallocated file */
 	if (pwrite(b->fd, b->buf, b->rec, (off_t)b->off) != (ssize_t)b->rec ||
@@ -248,23 +243,19 @@ static void bm_bare(rs_bench_state *st)
 	char dir[256] = "";
 	size_t rec = 0;
 	bare b = { .fd = -1 };
-	int rc, bad;
+	int bad;
 
 	if ((bad = dur_mkdtemp(dir, sizeof(dir))) == 0 &&
 	    (bad = strict_record_size(dir, &rec)) == 0)
 		bad = bare_open(&b, dir, rec);
-	for (int w = 0; w < 64 && !bad; w++)
-		bad = bare_append(&b);
-	while (!bad && rs_bench_keep_running_batch(st, RS_BENCH_BATCH))
-		for (unsigned j = 0; j < RS_BENCH_BATCH; j++)
-			if (RS_BENCH_UNLIKELY((rc = bare_append(&b)) < 0))
-				bad = rc;
-	if (bad)
-		rs_bench_skip_with_error(st, rs_strerror(bad));
-	else
+	if (!bad)
+		bad = rs_bench_warm(bare_append, &b, 64);
+	if (!bad)
+		bad = rs_bench_loop(st, bare_append, &b, 0);
+	if (!bad)
 		rs_bench_counter(st, "record_bytes", (double)rec,
 				 RS_BENCH_COUNTER_PLAIN);
-	rs_bench_items_processed(st, rs_bench_iterations(st));
+	rs_bench_finish(st, bad);
 	bare_close(&b);
 	rs_bench_rmdir(dir);
 }

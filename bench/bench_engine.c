@@ -106,11 +106,7 @@ static void eng_teardown(eng_fix *f)
 
 static inline uint32_t eng_next(eng_fix *f)
 {
-	uint32_t i = f->k.order[f->pos];
-
-	if (++f->pos == f->k.n)
-		f->pos = 0;
-	return i;
+	return rs_bench_next(&f->k, &f->pos);
 }
 
 /* ---- the operations ---- */
@@ -208,7 +204,7 @@ enum eng_kind {
 	PUT_NOALLOC
 };
 
-static inline int eng_op(eng_fix *f, enum eng_kind kind)
+RS_BENCH_INLINE int eng_op(eng_fix *f, enum eng_kind kind)
 {
 	uint32_t i;
 
@@ -235,14 +231,12 @@ static inline int eng_op(eng_fix *f, enum eng_kind kind)
 	return RS_EINVAL;
 }
 
-/* The whole benchmark; `kind` is a constant at each call site, so each
- * loop is specialized by inlining. */
-static inline void eng_run(rs_bench_state *st, enum eng_kind kind)
+/* The whole benchmark of one operation (eng_op of one kind). */
+RS_BENCH_INLINE void eng_run(rs_bench_state *st, rs_bench_op_fn op)
 {
 	const rs_bench_cfg *cfg = rs_bench_cfg_of(st);
 	eng_fix f;
-	int rc, bad = 0;
-	uint64_t allocs;
+	int rc;
 
 	rs__rcu_thread_ensure();
 	if ((rc = eng_setup(&f, cfg)) < 0) {
@@ -250,58 +244,31 @@ static inline void eng_run(rs_bench_state *st, enum eng_kind kind)
 		eng_teardown(&f);
 		return;
 	}
-	for (size_t w = rs_bench_warmup_ops(f.k.n); w; w--)
-		if ((rc = eng_op(&f, kind)) < 0)
-			bad = rc;
-	allocs = rs_bench_allocs();
-	while (rs_bench_keep_running_batch(st, RS_BENCH_BATCH))
-		for (unsigned j = 0; j < RS_BENCH_BATCH; j++)
-			if (RS_BENCH_UNLIKELY((rc = eng_op(&f, kind)) < 0))
-				bad = rc;
-	allocs = rs_bench_allocs() - allocs;
-	if (bad)
-		rs_bench_skip_with_error(st, rs_strerror(bad));
-	if (cfg->count_allocs)
-		rs_bench_counter(st, "allocs_per_op", (double)allocs,
-				 RS_BENCH_COUNTER_AVG_ITERATIONS);
-	rs_bench_items_processed(st, rs_bench_iterations(st));
+	rs_bench_finish(st, rs_bench_loop_allocs(st, op, &f,
+						 rs_bench_warmup_ops(f.k.n),
+						 cfg->count_allocs));
 	eng_teardown(&f);
 }
 
-static void bm_get_direct(rs_bench_state *st)
-{
-	eng_run(st, GET_DIRECT);
-}
+/* bm: the benchmark of eng_op(kind); `kind` is a constant in each, so
+ * each loop is specialized by inlining. */
+#define ENG_BENCH(bm, kind)                  \
+	RS_BENCH_INLINE int bm##_op(void *f) \
+	{                                    \
+		return eng_op(f, kind);      \
+	}                                    \
+	static void bm(rs_bench_state *st)   \
+	{                                    \
+		eng_run(st, bm##_op);        \
+	}
 
-static void bm_put_direct(rs_bench_state *st)
-{
-	eng_run(st, PUT_DIRECT);
-}
-
-static void bm_cas_direct(rs_bench_state *st)
-{
-	eng_run(st, CAS_DIRECT);
-}
-
-static void bm_snapshot(rs_bench_state *st)
-{
-	eng_run(st, SNAPSHOT);
-}
-
-static void bm_empty_commit(rs_bench_state *st)
-{
-	eng_run(st, EMPTY_COMMIT);
-}
-
-static void bm_get_noalloc(rs_bench_state *st)
-{
-	eng_run(st, GET_NOALLOC);
-}
-
-static void bm_put_noalloc(rs_bench_state *st)
-{
-	eng_run(st, PUT_NOALLOC);
-}
+ENG_BENCH(bm_get_direct, GET_DIRECT)
+ENG_BENCH(bm_put_direct, PUT_DIRECT)
+ENG_BENCH(bm_cas_direct, CAS_DIRECT)
+ENG_BENCH(bm_snapshot, SNAPSHOT)
+ENG_BENCH(bm_empty_commit, EMPTY_COMMIT)
+ENG_BENCH(bm_get_noalloc, GET_NOALLOC)
+ENG_BENCH(bm_put_noalloc, PUT_NOALLOC)
 
 /* ---- first touch ---- */
 
@@ -401,7 +368,7 @@ static void bm_get_warm(rs_bench_state *st)
 	const rs_bench_cfg *cfg = rs_bench_cfg_of(st);
 	eng_fix f;
 	long flt0;
-	int rc, bad = 0;
+	int rc, bad;
 
 	rs__rcu_thread_ensure();
 	if ((rc = eng_setup(&f, cfg)) < 0) {
@@ -409,20 +376,13 @@ static void bm_get_warm(rs_bench_state *st)
 		eng_teardown(&f);
 		return;
 	}
-	for (size_t w = f.k.n; w; w--)
-		if ((rc = eng_op(&f, GET_DIRECT)) < 0)
-			bad = rc;
+	bad = rs_bench_warm(bm_get_direct_op, &f, f.k.n);
 	flt0 = minflt();
-	while (rs_bench_keep_running_batch(st, RS_BENCH_BATCH))
-		for (unsigned j = 0; j < RS_BENCH_BATCH; j++)
-			if (RS_BENCH_UNLIKELY((rc = eng_op(&f, GET_DIRECT)) <
-					      0))
-				bad = rc;
+	if ((rc = rs_bench_loop(st, bm_get_direct_op, &f, 0)) < 0)
+		bad = rc;
 	rs_bench_counter(st, "minflt_per_op", (double)(minflt() - flt0),
 			 RS_BENCH_COUNTER_AVG_ITERATIONS);
-	if (bad)
-		rs_bench_skip_with_error(st, rs_strerror(bad));
-	rs_bench_items_processed(st, rs_bench_iterations(st));
+	rs_bench_finish(st, bad);
 	eng_teardown(&f);
 }
 

@@ -61,11 +61,7 @@ static void kv_teardown(kv_fix *f)
 
 static inline uint32_t kv_next(kv_fix *f)
 {
-	uint32_t i = f->k.order[f->pos];
-
-	if (++f->pos == f->k.n)
-		f->pos = 0;
-	return i;
+	return rs_bench_next(&f->k, &f->pos);
 }
 
 static inline int kv_get(kv_fix *f)
@@ -99,7 +95,7 @@ enum kv_kind {
 	KV_PUT
 };
 
-static inline int kv_op(kv_fix *f, enum kv_kind kind)
+RS_BENCH_INLINE int kv_op(kv_fix *f, enum kv_kind kind)
 {
 	switch (kind) {
 	case KV_GET:
@@ -125,12 +121,12 @@ static size_t kv_warmup_ops(const kv_fix *f, rs_storage storage,
 	return rs_bench_warmup_ops(f->k.n);
 }
 
-static inline void kv_run(rs_bench_state *st, enum kv_kind kind)
+RS_BENCH_INLINE void kv_run(rs_bench_state *st, enum kv_kind kind,
+			    rs_bench_op_fn op)
 {
 	const rs_bench_cfg *cfg = rs_bench_cfg_of(st);
 	kv_fix f;
-	int rc, bad = 0;
-	uint64_t allocs;
+	int rc;
 
 	if ((rc = kv_setup(&f, cfg->storage, cfg->nkeys, cfg->count_allocs)) <
 	    0) {
@@ -138,38 +134,28 @@ static inline void kv_run(rs_bench_state *st, enum kv_kind kind)
 		kv_teardown(&f);
 		return;
 	}
-	for (size_t w = kv_warmup_ops(&f, cfg->storage, kind); w; w--)
-		if ((rc = kv_op(&f, kind)) < 0)
-			bad = rc;
-	allocs = rs_bench_allocs();
-	while (rs_bench_keep_running_batch(st, RS_BENCH_BATCH))
-		for (unsigned j = 0; j < RS_BENCH_BATCH; j++)
-			if (RS_BENCH_UNLIKELY((rc = kv_op(&f, kind)) < 0))
-				bad = rc;
-	allocs = rs_bench_allocs() - allocs;
-	if (bad)
-		rs_bench_skip_with_error(st, rs_strerror(bad));
-	if (cfg->count_allocs)
-		rs_bench_counter(st, "allocs_per_op", (double)allocs,
-				 RS_BENCH_COUNTER_AVG_ITERATIONS);
-	rs_bench_items_processed(st, rs_bench_iterations(st));
+	rs_bench_finish(
+		st, rs_bench_loop_allocs(st, op, &f,
+					 kv_warmup_ops(&f, cfg->storage, kind),
+					 cfg->count_allocs));
 	kv_teardown(&f);
 }
 
-static void bm_kv_get(rs_bench_state *st)
-{
-	kv_run(st, KV_GET);
-}
+/* bm: the benchmark of kv_op(kind); `kind` is a constant in each, so each
+ * loop is specialized by inlining. */
+#define KV_BENCH(bm, kind)                   \
+	RS_BENCH_INLINE int bm##_op(void *f) \
+	{                                    \
+		return kv_op(f, kind);       \
+	}                                    \
+	static void bm(rs_bench_state *st)   \
+	{                                    \
+		kv_run(st, kind, bm##_op);   \
+	}
 
-static void bm_kv_get_noalloc(rs_bench_state *st)
-{
-	kv_run(st, KV_GET1);
-}
-
-static void bm_kv_put(rs_bench_state *st)
-{
-	kv_run(st, KV_PUT);
-}
+KV_BENCH(bm_kv_get, KV_GET)
+KV_BENCH(bm_kv_get_noalloc, KV_GET1)
+KV_BENCH(bm_kv_put, KV_PUT)
 
 static void bm_kv_delete(rs_bench_state *st)
 {
@@ -278,6 +264,21 @@ static void probe_lat_put_u(void)
 		      "lat.kvstore_put" RS_BENCH_UNIFIED_SUFFIX);
 }
 
+/* A read-only transaction: begin, one rs_txn_kv_get, abort. */
+static int kv_ro_txn_get(kv_fix *f)
+{
+	rs_txn *txn;
+	rs_bytes v;
+	int rc;
+
+	if ((rc = rs_txn_begin(&txn, f->db, &f->run, RS_TXN_F_READONLY)) < 0)
+		return rc;
+	rc = rs_txn_kv_get(txn, rs_bench_key(&f->k, kv_next(f)),
+			   RS_BENCH_KEY_LEN, &v);
+	rs_txn_abort(txn);
+	return rc;
+}
+
 static void probe_allocs_store(rs_storage storage, const char *suffix)
 {
 	char name[96];
@@ -288,35 +289,14 @@ static void probe_allocs_store(rs_storage storage, const char *suffix)
 	if (kv_setup(&f, storage, RS_BENCH_HOT_KEYS, true) < 0)
 		goto out;
 	/* Warm-up both loops: pooled contexts, grown sets. */
-	for (size_t w = 0; w < rs_bench_warmup_ops(f.k.n); w++) {
-		rs_txn *txn;
-		rs_bytes v;
-
-		bad |= kv_get(&f) < 0;
-		if (rs_txn_begin(&txn, f.db, &f.run, RS_TXN_F_READONLY) < 0) {
-			bad = 1;
-			break;
-		}
-		bad |= rs_txn_kv_get(txn, rs_bench_key(&f.k, kv_next(&f)),
-				     RS_BENCH_KEY_LEN, &v) < 0;
-		rs_txn_abort(txn);
-	}
+	for (size_t w = 0; w < rs_bench_warmup_ops(f.k.n) && !bad; w++)
+		bad = kv_get(&f) < 0 || kv_ro_txn_get(&f) < 0;
 	a0 = rs_bench_allocs();
 	for (size_t i = 0; i < ALLOC_OPS; i++)
 		bad |= kv_get(&f) < 0;
 	a1 = rs_bench_allocs();
-	for (size_t i = 0; i < ALLOC_OPS && !bad; i++) {
-		rs_txn *txn;
-		rs_bytes v;
-
-		if (rs_txn_begin(&txn, f.db, &f.run, RS_TXN_F_READONLY) < 0) {
-			bad = 1;
-			break;
-		}
-		bad |= rs_txn_kv_get(txn, rs_bench_key(&f.k, kv_next(&f)),
-				     RS_BENCH_KEY_LEN, &v) < 0;
-		rs_txn_abort(txn);
-	}
+	for (size_t i = 0; i < ALLOC_OPS && !bad; i++)
+		bad = kv_ro_txn_get(&f) < 0;
 	a2 = rs_bench_allocs();
 	if (bad)
 		goto out;

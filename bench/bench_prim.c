@@ -176,11 +176,7 @@ static inline uint32_t hot_next(pfix *f)
 /* The next of the PRIM_RUN_CAP names/keys, each once per run. */
 static inline uint32_t cap_next(pfix *f)
 {
-	uint32_t i = f->k.order[f->pos];
-
-	if (++f->pos == f->k.n)
-		f->pos = 0;
-	return i;
+	return rs_bench_next(&f->k, &f->pos);
 }
 
 static inline const char *name_of(const pfix *f, uint32_t i)
@@ -333,25 +329,11 @@ static int op_cell_cas(pfix *f)
 				&f->vers[i]);
 }
 
-static int incr_fn(rs_bytes value, uint64_t version, rs_bytes *nv, void *ctx)
-{
-	uint64_t *out = ctx, c;
-
-	(void)version;
-	if (value.len != sizeof(c))
-		return RS_ECORRUPT;
-	memcpy(&c, value.data, sizeof(c));
-	*out = c + 1;
-	nv->data = out;
-	nv->len = sizeof(*out);
-	return 0;
-}
-
 static int op_cell_transition(pfix *f)
 {
 	return rs_statecell_transition(f->db, &f->run, name_of(f, hot_next(f)),
-				       RS_BENCH_KEY_LEN, 0, NULL, incr_fn,
-				       &f->scratch);
+				       RS_BENCH_KEY_LEN, 0, NULL,
+				       rs_bench_incr_u64, &f->scratch);
 }
 
 /* Every transition counted once: the counters add up to the operations. */

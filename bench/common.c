@@ -222,6 +222,27 @@ void rs_bench_record_latency(const char *prefix, uint64_t *s, size_t n)
 #undef RS__PUT
 }
 
+int rs_bench_incr_u64(rs_bytes value, uint64_t version, rs_bytes *nv, void *ctx)
+{
+	uint64_t *out = ctx, c;
+
+	(void)version;
+	if (value.len != sizeof(c))
+		return RS_ECORRUPT;
+	memcpy(&c, value.data, sizeof(c));
+	*out = c + 1;
+	nv->data = out;
+	nv->len = sizeof(*out);
+	return 0;
+}
+
+void rs_bench_finish(rs_bench_state *st, int bad)
+{
+	if (bad)
+		rs_bench_skip_with_error(st, rs_strerror(bad));
+	rs_bench_items_processed(st, rs_bench_iterations(st));
+}
+
 size_t rs_bench_warmup_ops(size_t nkeys)
 {
 	size_t n = 2 * nkeys;

@@ -53,6 +53,21 @@ static inline const unsigned char *rs_bench_val(const rs_bench_keys *k,
 	return k->vals + (i % RS_BENCH_NVALS) * RS_BENCH_VAL_LEN;
 }
 
+/* The next index of k's access order, cycling (*pos wraps at k->n). */
+static inline uint32_t rs_bench_next(const rs_bench_keys *k, size_t *pos)
+{
+	uint32_t i = k->order[*pos];
+
+	if (++*pos == k->n)
+		*pos = 0;
+	return i;
+}
+
+/* A StateCell transition (rs_statecell_transition_fn): the 8-byte counter
+ * in value, plus one, written to *(uint64_t *)ctx. */
+int rs_bench_incr_u64(rs_bytes value, uint64_t version, rs_bytes *nv,
+		      void *ctx);
+
 /* The registration argument of every tier A1/B benchmark. */
 typedef struct rs_bench_cfg {
 	rs_storage storage;
@@ -102,6 +117,80 @@ void rs_bench_record_latency(const char *prefix, uint64_t *s, size_t n);
 
 /* Operations to run untimed before a timed loop (steady state). */
 size_t rs_bench_warmup_ops(size_t nkeys);
+
+/* One operation of a timed loop: 0 or more on success, or a negative
+ * RS_E* code (the loop goes on; see rs_bench_loop). */
+typedef int (*rs_bench_op_fn)(void *ctx);
+
+/* For a function that takes the operation of a timed loop as an argument
+ * (inlined into each caller, so that the operation is a constant there),
+ * and for the operations themselves (so that gcc and clang alike inline
+ * them into the loop once it is a constant). */
+#if defined(__GNUC__) || defined(__clang__)
+#define RS_BENCH_INLINE static inline __attribute__((always_inline))
+#else
+#define RS_BENCH_INLINE static inline
+#endif
+
+/* `n` untimed operations of a timed loop (warm-up): 0, or the last
+ * negative code an operation returned. */
+RS_BENCH_INLINE int rs_bench_warm(rs_bench_op_fn op, void *ctx, size_t n)
+{
+	int rc, bad = 0;
+
+	for (size_t w = n; w; w--)
+		if ((rc = op(ctx)) < 0)
+			bad = rc;
+	return bad;
+}
+
+/*
+ * The timed loop of every tier: `warmup` untimed operations
+ * (rs_bench_warm; pass 0 and call that first to read a counter between
+ * the two), then batches of RS_BENCH_BATCH operations until Google
+ * Benchmark has measured enough (each iteration is one operation). A
+ * failing operation does not stop the loop, so the timing stays that of
+ * whole batches; the last negative code is returned (0 when every
+ * operation succeeded), for rs_bench_finish().
+ *
+ * Always inlined: with `op` a constant, the compiler inlines it too, so
+ * the loop costs what a hand-written one does (no call per operation).
+ */
+RS_BENCH_INLINE int rs_bench_loop(rs_bench_state *st, rs_bench_op_fn op,
+				  void *ctx, size_t warmup)
+{
+	int rc, bad = rs_bench_warm(op, ctx, warmup);
+
+	while (rs_bench_keep_running_batch(st, RS_BENCH_BATCH))
+		for (unsigned j = 0; j < RS_BENCH_BATCH; j++)
+			if (RS_BENCH_UNLIKELY((rc = op(ctx)) < 0))
+				bad = rc;
+	return bad;
+}
+
+/*
+ * rs_bench_loop() that counts the allocations of its timed part through
+ * the counting allocator (rs_bench_allocs) and, when `count` is set,
+ * reports them per operation as the counter allocs_per_op.
+ */
+RS_BENCH_INLINE int rs_bench_loop_allocs(rs_bench_state *st, rs_bench_op_fn op,
+					 void *ctx, size_t warmup, bool count)
+{
+	int rc, bad = rs_bench_warm(op, ctx, warmup);
+	uint64_t allocs = rs_bench_allocs();
+
+	if ((rc = rs_bench_loop(st, op, ctx, 0)) < 0)
+		bad = rc;
+	allocs = rs_bench_allocs() - allocs;
+	if (count)
+		rs_bench_counter(st, "allocs_per_op", (double)allocs,
+				 RS_BENCH_COUNTER_AVG_ITERATIONS);
+	return bad;
+}
+
+/* After a timed loop: fail the benchmark when bad is an RS_E* code, and
+ * count every iteration as an item processed. */
+void rs_bench_finish(rs_bench_state *st, int bad);
 
 /* xorshift64: the benchmarks' only random source (fixed seeds, so every
  * run visits the same sequence). *x must not be 0. */

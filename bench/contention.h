@@ -3,8 +3,8 @@
 #define RS_BENCH_CONTENTION_H
 
 /*
- * The D tier: contention/<workload>/{1,2,4,8} (spec/benchmarks.md,
- * "Contention protocol"). bench_contention.c owns the protocol: N worker
+ * The D tier: contention/<workload>/{1,2,4,8} (docs/benchmark-catalog.md,
+ * "Contention protocol"). contention.c owns the protocol: N worker
  * threads started before the timed region, 500 ms warm-up, 2000 ms
  * measurement, 500 ms cool-down, per-thread statistics, invariants
  * checked at the end, failures loud. A workload only says what one attempt
@@ -18,7 +18,7 @@
  *	... and in rs_bench_suite_contention():
  *	rs_bench_contention_register(&wl_statecell);
  *
- * The report (shim.cc) reads the metrics "contention.<name>.<N>.*" and
+ * The report (harness/report_contention.cc) reads the metrics "contention.<name>.<N>.*" and
  * needs no change for a new workload.
  */
 

@@ -3,9 +3,9 @@
 #define RS_BENCH_LIVE_H
 
 /*
- * The live-byte method of bench_mem.c, for the benchmarks that report
- * bytes per item (memory tier, index amplification). Everything here runs
- * outside the timed loops.
+ * The live-byte method (live.c), for the benchmarks that report bytes per
+ * item (memory tier bench_mem.c, index amplification bench_index.c).
+ * Everything here runs outside the timed loops.
  */
 
 #include <stddef.h>

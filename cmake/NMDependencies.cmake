@@ -32,8 +32,12 @@ endif()
 
 if(RS_BUILD_BENCHMARKS)
   find_package(benchmark REQUIRED)  # benchmark::benchmark
-  # Baselines for the comparison reports (spec/benchmarks.md). Optional here;
-  # bench/CMakeLists.txt decides what it needs (TARGET PkgConfig::HIREDIS ...).
+  # The harness reads and writes its JSON results and baselines with
+  # nlohmann/json (Debian: nlohmann-json3-dev, header-only).
+  find_package(nlohmann_json 3 REQUIRED)  # nlohmann_json::nlohmann_json
+  # Peers of the comparison reports (docs/benchmark-catalog.md, reports 5
+  # and 6). Optional here; bench/CMakeLists.txt decides what it needs
+  # (TARGET PkgConfig::HIREDIS ...).
   pkg_check_modules(HIREDIS QUIET IMPORTED_TARGET hiredis)
   pkg_check_modules(LMDB QUIET IMPORTED_TARGET lmdb)
 endif()

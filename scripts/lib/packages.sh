@@ -9,6 +9,11 @@ RS_BASE_PACKAGES=(build-essential cmake pkg-config ninja-build clang
 	libclang-rt-14-dev liburcu-dev libxxhash-dev libjemalloc-dev
 	libcmocka-dev libsodium-dev libbenchmark-dev git ca-certificates)
 
+# What scripts/bench needs on top: the JSON library of the harness and the
+# peers of reports 5 (Redis) and 6 (LMDB).
+# shellcheck disable=SC2034
+RS_BENCH_PACKAGES=(nlohmann-json3-dev redis-server libhiredis-dev liblmdb-dev)
+
 # rs_ensure_packages <debian package>...
 #   Installs the packages that are not installed yet (apt-get, through sudo
 #   when not root). Does nothing, and needs no network, when all are present.

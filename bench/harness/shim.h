@@ -3,11 +3,13 @@
 #define RS_BENCH_SHIM_H
 
 /*
- * The C face of the benchmark harness (spec/benchmarks.md): a thin wrapper
- * over Google Benchmark's benchmark::State, so benchmark bodies are plain
- * C11. shim.cc implements it, owns main() and prints the reports.
+ * The C face of the benchmark harness (docs/benchmark-catalog.md): a thin
+ * wrapper over Google Benchmark's benchmark::State, so benchmark bodies are
+ * plain C11. shim.cc implements it; main.cc owns main() and the
+ * report_*.cc files print the reports.
  *
- * A benchmark body does its setup, warms up, then runs the timed loop:
+ * A benchmark body does its setup, warms up, then runs the timed loop,
+ * usually through rs_bench_loop() (common.h), which amounts to:
  *
  *	while (rs_bench_keep_running_batch(st, RS_BENCH_BATCH))
  *		for (unsigned j = 0; j < RS_BENCH_BATCH; j++)
@@ -83,7 +85,7 @@ typedef struct rs_bench_opts {
 
 /*
  * Register a benchmark under its catalog name. Names are part of the
- * product (spec/benchmarks.md); a variant on the unified store (the M3
+ * product (docs/benchmark-catalog.md); a variant on the unified store (the M3
  * baseline) carries the suffix RS_BENCH_UNIFIED_SUFFIX. Setting threads,
  * args, min_time or real_time makes Google Benchmark append
  * "/threads:N", "/<arg>", "/min_time:X" or "/real_time" to the name.

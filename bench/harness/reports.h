@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+//
+// The reports of docs/benchmark-catalog.md, printed at the end of a run and
+// written to <results-dir>/report.md. class Reports answers the questions
+// every report asks (a benchmark's time, a ratio, a probe's metric, a
+// contention figure) as a Val: a number, or why there is none. Each
+// report is a member defined in its own report_<name>.cc; the gates and
+// their thresholds are in gates.h.
+
+#ifndef RS_BENCH_REPORTS_H
+#define RS_BENCH_REPORTS_H
+
+#include "env.h"
+#include "results.h"
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+// Every name of the catalog's tier table (docs/benchmark-catalog.md),
+// expanded; a "{1,2,4,8}" suffix lists the variants.
+extern const std::vector<const char *> kCatalog;
+// The benchmarks with a per-operation latency probe (lat.<name>.*).
+extern const std::vector<const char *> kLatencyBenches;
+// Workloads of the contention protocol (metrics contention.<w>.<N>.*).
+extern const std::vector<const char *> kContentionWorkloads;
+
+// A value for a report cell: measured, or why not.
+struct Val {
+	enum Kind {
+		OK,
+		NOT_RUN,
+		NOT_IMPL,
+		ERROR
+	} kind = NOT_IMPL;
+	double v = NAN;
+	std::string why;
+
+	static Val ok(double v)
+	{
+		Val x;
+		x.kind = OK;
+		x.v = v;
+		return x;
+	}
+	static Val not_impl()
+	{
+		return Val{};
+	}
+	static Val not_run(const std::string &why = "not run")
+	{
+		Val x;
+		x.kind = NOT_RUN;
+		x.why = why;
+		return x;
+	}
+	static Val error(const std::string &why)
+	{
+		Val x;
+		x.kind = ERROR;
+		x.why = why;
+		return x;
+	}
+};
+
+enum class Unit {
+	NS,
+	X,
+	RATE,
+	COUNT,
+	BYTES,
+	NS_SIGNED // a difference of durations: "+1.20 µs", "-0.90 µs"
+};
+
+std::string fmt_val(Unit u, double v);
+// The number in unit u, or why there is none.
+std::string val_text(const Val &v, Unit u);
+
+class Reports
+{
+      public:
+	explicit Reports(const Collector &c) : c_(c)
+	{
+	}
+
+	bool is_impl(const std::string &n) const;
+	// Real time per operation of a benchmark.
+	Val bench(const std::string &n) const;
+	static Val ratio(const Val &a, const Val &b);
+	// A probe's metric m, if the probe is registered and ran.
+	Val metric(const std::string &m, const std::string &probe) const;
+	// p99 / mean of a latency probe's samples ("lat.<b>.*"), recorded
+	// by the probe named `probe` (default: "<b> latency").
+	Val p99_over_mean(const std::string &b,
+			  const std::string &probe_name = "") const;
+	// The probe that records "lat.<b>.*".
+	static std::string lat_probe(const std::string &b);
+	// A contention-protocol metric ("contention.<w>.<n>.<k>").
+	static Val cont_metric(const std::string &w, int n,
+			       const std::string &k);
+	// kvstore_put_strict / a bare append + fdatasync: the interleaved
+	// probe's median ratio, else the two benchmarks' times.
+	Val strict_vs_bare() const;
+	// Allocations counted by the "hot-path allocations" probe.
+	Val allocs(const std::string &what) const;
+	// A counter of a benchmark's result (e.g. bytes_per_entry).
+	Val counter(const std::string &n, const std::string &c) const;
+	static std::string note(const std::string &k);
+	// A peer's benchmark (peer: "redis" or "lmdb"): "not installed"
+	// rather than "not yet implemented" when the peer is absent.
+	Val peer(const std::string &n, const std::string &p) const;
+	static int cores();
+	// contention/<w>/<n>: aggregate throughput over that of 1 thread.
+	Val cont_scaling(const std::string &w, int n) const;
+	// A scaling gate, judged only when n threads fit the cores.
+	Val cont_judged(const std::string &w, int n) const;
+
+	// The reports, in the order they are printed.
+	std::string facade_tax() const; // 1, report_facade_tax.cc
+	std::string red_flags() const;	// 2, report_red_flags.cc
+	std::string gates() const;	// 3, gates.cc
+	std::string m3() const;		// 4, report_m3.cc
+	std::string contention() const; // report_contention.cc
+	std::string locality() const;	// report_locality.cc
+	std::string durability() const; // report_durability.cc
+	std::string redis() const;	// 5, report_redis.cc
+	std::string lmdb() const;	// 6, report_lmdb.cc
+	// With --baseline NAME (report_baseline.cc).
+	std::string against(const Baseline &b, const Env &now) const;
+	std::string coverage() const; // report_coverage.cc
+
+      private:
+	const Collector &c_;
+};
+
+#endif
