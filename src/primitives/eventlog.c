@@ -266,7 +266,7 @@ int rs_txn_eventlog_append(rs_txn *txn, const char *type, size_t type_len,
 			   const void *payload, size_t payload_len,
 			   rs_event_receipt *receipt_out)
 {
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_TRY(check_append(type, type_len, payload, payload_len));
 	return stage_append(txn, type, type_len, payload, payload_len,
 			    receipt_out);
@@ -592,7 +592,7 @@ int rs_eventlog_verify_chain(rs_db *db, const rs_run_id *run,
 
 int rs_txn_eventlog_read(rs_txn *txn, uint64_t seq, rs_event *ev_out)
 {
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_CHECK_ARG(ev_out);
 	return view_read(txn, seq, ev_out);
 }
@@ -600,7 +600,7 @@ int rs_txn_eventlog_read(rs_txn *txn, uint64_t seq, rs_event *ev_out)
 int rs_txn_eventlog_read_range(rs_txn *txn, uint64_t start, uint64_t end,
 			       rs_eventlog_event_cb cb, void *ctx)
 {
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_CHECK_ARG(cb && start <= end);
 	return view_range(txn, start, end, cb, ctx);
 }
@@ -609,7 +609,7 @@ int rs_txn_eventlog_len(rs_txn *txn, uint64_t *len_out)
 {
 	el_head h;
 
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_CHECK_ARG(len_out);
 	RS_TRY(view_head(txn, &h));
 	*len_out = h.len + pending_count(txn);
@@ -620,7 +620,7 @@ int rs_txn_eventlog_head(rs_txn *txn, uint64_t *len_out, uint8_t *hash_out)
 {
 	el_head h;
 
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_TRY(view_head(txn, &h));
 	if (len_out)
 		*len_out = h.len;
@@ -633,7 +633,7 @@ int rs_txn_eventlog_read_by_type(rs_txn *txn, const char *type, size_t type_len,
 				 uint64_t *cursor, size_t limit, bool *more_out,
 				 rs_eventlog_event_cb cb, void *ctx)
 {
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_TRY(rs__prim_check_text(type, type_len, RS_TYPE_MAX));
 	RS_CHECK_ARG(cursor && cb);
 	return view_by_type(txn, type, type_len, cursor, limit, more_out, cb,
@@ -642,6 +642,6 @@ int rs_txn_eventlog_read_by_type(rs_txn *txn, const char *type, size_t type_len,
 
 int rs_txn_eventlog_verify_chain(rs_txn *txn, uint64_t *bad_seq_out)
 {
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	return view_verify(txn, bad_seq_out);
 }

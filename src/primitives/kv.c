@@ -20,7 +20,7 @@ static int check_db_key(const rs_db *db, const rs_run_id *run, const void *key,
 
 static int check_txn_key(const rs_txn *txn, const void *key, size_t klen)
 {
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	return rs__prim_check_key(key, klen);
 }
 
@@ -267,7 +267,7 @@ int rs_txn_kv_delete(rs_txn *txn, const void *key, size_t klen,
 int rs_txn_kv_get_many(rs_txn *txn, size_t n, const rs_bytes *keys,
 		       rs_bytes *vals_out)
 {
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_TRY(check_keys(n, keys));
 	RS_CHECK_ARG(vals_out || n == 0);
 	for (size_t i = 0; i < n; i++) {
@@ -287,7 +287,7 @@ int rs_txn_kv_list(rs_txn *txn, const void *prefix, size_t prefix_len,
 		   const void *after, size_t after_len, size_t limit,
 		   bool *more_out, rs_kv_entry_cb cb, void *ctx)
 {
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_TRY(check_prefix(&prefix, prefix_len, after, after_len));
 	RS_CHECK_ARG(cb);
 	return rs__txn_list(txn, TAG, prefix, prefix_len, after, after_len,

@@ -30,11 +30,6 @@ int rs__prim_check_db_run(const rs_db *db, const rs_run_id *run)
 	return 0;
 }
 
-int rs__prim_check_txn(const rs_txn *txn)
-{
-	return rs__txn_check(txn);
-}
-
 int rs__prim_check_key(const void *key, size_t klen)
 {
 	RS_CHECK_ARG(key && klen > 0);

@@ -42,8 +42,6 @@ int rs__runindex_open(rs_db *db);
 
 /* db and a data run (not nil). */
 int rs__prim_check_db_run(const rs_db *db, const rs_run_id *run);
-/* An active transaction (RS_EDONE once finished). */
-int rs__prim_check_txn(const rs_txn *txn);
 /* Text: RS_EINVAL (NULL, empty), RS_ETOOBIG (> max), RS_EUTF8. */
 int rs__prim_check_text(const char *s, size_t len, size_t max);
 /* A KV key: RS_EINVAL (NULL, empty), RS_ETOOBIG (> RS_KEY_MAX). */

@@ -392,7 +392,7 @@ static int txn_write(rs_txn *txn, enum cell_op op, const char *name,
 {
 	cell_args a = { 0 };
 
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_TRY(check_write(name, nlen, val, vlen));
 	RS_TRY(txn_apply(txn, op, name, nlen, expected, val, vlen, &a));
 	if (version_out)
@@ -414,7 +414,7 @@ int rs_txn_statecell_read(rs_txn *txn, const char *name, size_t name_len,
 	cell_args a = { 0 };
 	uint64_t version;
 
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_TRY(check_name(name, name_len));
 	RS_CHECK_ARG(val_out);
 	a.klen = cell_key(a.key, K_CELL, name, name_len);
@@ -446,7 +446,7 @@ int rs_txn_statecell_transition(rs_txn *txn, const char *name, size_t name_len,
 	cell_args a = { 0 };
 	int rc;
 
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_TRY(check_name(name, name_len));
 	RS_CHECK_ARG(fn);
 	a.fn = fn;
@@ -462,7 +462,7 @@ int rs_txn_statecell_delete(rs_txn *txn, const char *name, size_t name_len,
 {
 	cell_args a = { 0 };
 
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_TRY(check_name(name, name_len));
 	RS_TRY(txn_apply(txn, OP_DELETE, name, name_len, 0, NULL, 0, &a));
 	if (existed_out)
@@ -540,7 +540,7 @@ int rs_txn_statecell_list(rs_txn *txn, const char *prefix, size_t prefix_len,
 			  const char *after, size_t after_len, size_t limit,
 			  bool *more_out, rs_statecell_entry_cb cb, void *ctx)
 {
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_TRY(check_list(prefix, prefix_len, after, after_len, cb));
 	return do_list(txn, prefix, prefix_len, after, after_len, limit,
 		       more_out, cb, ctx);

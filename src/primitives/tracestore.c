@@ -643,7 +643,7 @@ int rs_txn_tracestore_record(rs_txn *txn, const char *type, size_t type_len,
 {
 	rs_trace t;
 
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_TRY(check_record(type, type_len, payload, payload_len, tags, ntags));
 	if (rs__txn_readonly(txn))
 		return RS_EREADONLY;
@@ -660,7 +660,7 @@ int rs_txn_tracestore_record(rs_txn *txn, const char *type, size_t type_len,
 
 int rs_txn_tracestore_get(rs_txn *txn, uint64_t id, rs_trace *t_out)
 {
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_CHECK_ARG(t_out);
 	return view_get(txn, id, t_out);
 }
@@ -672,7 +672,7 @@ int rs_txn_tracestore_query_by_type(rs_txn *txn, const char *type,
 {
 	matcher m = { K_TYPE, type, type_len, 0 };
 
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_TRY(rs__prim_check_text(type, type_len, RS_TYPE_MAX));
 	RS_CHECK_ARG(cursor && cb);
 	return view_query(txn, &m, cursor, limit, more_out, cb, ctx);
@@ -685,7 +685,7 @@ int rs_txn_tracestore_query_by_tag(rs_txn *txn, const char *tag, size_t tag_len,
 {
 	matcher m = { K_TAG, tag, tag_len, 0 };
 
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_TRY(rs__prim_check_text(tag, tag_len, RS_TAG_MAX));
 	RS_CHECK_ARG(cursor && cb);
 	return view_query(txn, &m, cursor, limit, more_out, cb, ctx);
@@ -697,7 +697,7 @@ int rs_txn_tracestore_children(rs_txn *txn, uint64_t parent, uint64_t *cursor,
 {
 	matcher m = { K_CHILD, NULL, 0, parent };
 
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_CHECK_ARG(parent != RS_TRACE_NONE && cursor && cb);
 	return view_query(txn, &m, cursor, limit, more_out, cb, ctx);
 }
@@ -707,7 +707,7 @@ int rs_txn_tracestore_query_by_time(rs_txn *txn, uint64_t t0, uint64_t t1,
 				    bool *more_out, rs_tracestore_trace_cb cb,
 				    void *ctx)
 {
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_CHECK_ARG(cursor && cb && t0 <= t1);
 	return view_by_time(txn, t0, t1, cursor, limit, more_out, cb, ctx);
 }
@@ -715,7 +715,7 @@ int rs_txn_tracestore_query_by_time(rs_txn *txn, uint64_t t0, uint64_t t1,
 int rs_txn_tracestore_get_tree(rs_txn *txn, uint64_t root, unsigned max_depth,
 			       rs_tracestore_tree_cb cb, void *ctx)
 {
-	RS_TRY(rs__prim_check_txn(txn));
+	RS_TRY(rs__txn_check(txn));
 	RS_CHECK_ARG(cb && root != RS_TRACE_NONE);
 	return view_tree(txn, root, max_depth, cb, ctx);
 }

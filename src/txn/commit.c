@@ -48,8 +48,6 @@ struct rs__cc {
 	bool also_drop;
 };
 
-static const unsigned char empty_value[1];
-
 /* ---- validation ---- */
 
 static int validate(const rs_txn *txn, rs__store *st, rs__run *run)
@@ -186,7 +184,7 @@ static int drop_key(uint8_t tag, const void *key, size_t klen, uint64_t hash,
 	op->key = rs__arena_dup(&txn->arena, key, klen);
 	if (!op->key)
 		return RS_ENOMEM;
-	op->val = empty_value;
+	op->val = ""; /* a tombstone has no value */
 	op->klen = (uint32_t)klen;
 	op->hash = hash;
 	op->tag = tag;
