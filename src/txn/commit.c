@@ -209,61 +209,64 @@ static int run_steps(rs__cc *cc)
 
 /* ---- commit ---- */
 
-/* What one commit installs into one run: its ops at version ver. */
-typedef struct half {
-	rs__run *run;
-	rs__op *ops;
-	size_t n;
-	uint64_t ver;
-} half;
-
-/* Under the locks, after validation and the steps: log, then install. */
+/*
+ * Under the locks, after validation and the steps: log, then install.
+ * The transaction's own writes go to cc->run at ver; a drop (two-run
+ * commit) also tombstones every key of cc->also at also_ver, in the same
+ * record. Straight-line for the one-run case: this is every commit's path.
+ */
 static int install(rs_txn *txn, rs__cc *cc)
 {
 	rs_db *db = txn->db;
 	rs__store *st = db->store;
-	half h[2] = { { cc->run, txn->writes.ops, txn->writes.n, 0 },
-		      { cc->also, txn->drop_ops, txn->ndrop, 0 } };
-	size_t nh = cc->also_drop ? 2 : 1;
+	rs__op *ops = txn->writes.ops, *dops = txn->drop_ops;
+	size_t n = txn->writes.n, nd = txn->ndrop;
+	bool drop = cc->also_drop;
+	uint64_t ver = st->ops->visible(cc->run) + 1, also_ver = 0;
 	rs__commit_record rec;
-	size_t i;
 	int rc;
 
-	for (i = 0; i < nh; i++) {
-		h[i].ver = st->ops->visible(h[i].run) + 1;
-		rc = st->ops->prepare(st, h[i].run, h[i].ops, h[i].n,
-				      &txn->retired);
-		if (rc < 0)
-			goto discard;
+	RS_TRY(st->ops->prepare(st, cc->run, ops, n, &txn->retired));
+	if (drop) {
+		also_ver = st->ops->visible(cc->also) + 1;
+		rc = st->ops->prepare(st, cc->also, dops, nd, &txn->retired);
+		if (rc < 0) {
+			st->ops->discard(st, cc->run, ops, n);
+			return rc;
+		}
 	}
+	rec.kind = drop ? RS__REC_DROP_RUN : RS__REC_COMMIT;
 	rec.run = &txn->run_id;
-	rec.version = h[0].ver;
+	rec.version = ver;
 	rec.timestamp_ns = 0;
-	rec.ops = h[0].ops;
-	rec.nops = h[0].n;
+	rec.ops = ops;
+	rec.nops = n;
 	rec.mode = txn->dur_mode;
-	rec.kind = cc->also_drop ? RS__REC_DROP_RUN : RS__REC_COMMIT;
-	rec.drop_run = cc->also_drop ? &txn->also_id : NULL;
-	rec.drop_version = cc->also_drop ? h[1].ver : 0;
-	if ((rc = db->dur.ops->commit(db->dur.state, &rec)) < 0)
-		goto discard;
+	rec.drop_run = drop ? &txn->also_id : NULL;
+	rec.drop_version = also_ver;
+	if ((rc = db->dur.ops->commit(db->dur.state, &rec)) < 0) {
+		st->ops->discard(st, cc->run, ops, n);
+		if (drop)
+			st->ops->discard(st, cc->also, dops, nd);
+		return rc;
+	}
 	RS_DEBUG_YIELD_POINT();
-	for (i = 0; i < nh; i++)
-		st->ops->apply(st, h[i].run, h[i].ops, h[i].n, h[i].ver);
+	st->ops->apply(st, cc->run, ops, n, ver);
+	if (drop)
+		st->ops->apply(st, cc->also, dops, nd, also_ver);
 	RS_DEBUG_YIELD_POINT();
-	for (i = 0; i < nh; i++)
-		st->ops->publish(st, h[i].run, h[i].ver);
+	st->ops->publish(st, cc->run, ver);
+	if (drop)
+		st->ops->publish(st, cc->also, also_ver);
 	if (cc->also_flags_set)
 		st->ops->run_set_flags(cc->also, cc->also_flags);
-	for (i = 0; i < nh; i++)
-		st->ops->reclaim(st, h[i].run, h[i].ops, h[i].n,
-				 rs__db_min_pin(db, h[i].run, h[i].ver),
+	st->ops->reclaim(st, cc->run, ops, n, rs__db_min_pin(db, cc->run, ver),
+			 &txn->retired);
+	if (drop)
+		st->ops->reclaim(st, cc->also, dops, nd,
+				 rs__db_min_pin(db, cc->also, also_ver),
 				 &txn->retired);
 	return 0;
-discard:
-	while (i-- > 0)
-		st->ops->discard(st, h[i].run, h[i].ops, h[i].n);
-	return rc;
 }
 
 static int commit_locked(rs_txn *txn, rs__cc *cc)
