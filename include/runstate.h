@@ -841,7 +841,8 @@ RS_API int rs_kv_get_many(rs_db *db, const rs_run_id *run, size_t n,
  * One-shot listing of the keys that start with `prefix`, at one snapshot,
  * in ascending bytewise order, starting after the key `after` (a cursor:
  * pass the last key of the previous page, or NULL for the first page).
- * Cost: O(keys in the run + matches · log matches) per page.
+ * Cost: O(log n + page) per page, n being the keys of the run: a range
+ * scan (rs_kv_scan()) of the prefix.
  *
  * @param[in]  prefix     May be NULL when prefix_len is 0 (every key).
  * @param[in]  after      Cursor or NULL.
@@ -917,11 +918,13 @@ RS_API int rs_txn_kv_get_many(rs_txn *txn, size_t n, const rs_bytes *keys,
 
 /**
  * List keys by prefix in a transaction, merged with its staged writes;
- * arguments as rs_kv_list(). Phantoms: the prefix joins the read set, so
- * the commit conflicts if any key with that prefix was created, changed or
- * deleted by another commit after the snapshot (whether or not it fell on
- * the pages read). Listings are serializable, never phantom-prone. The
- * views passed to cb are valid only during the call.
+ * arguments as rs_kv_list(). Phantoms: the range listed joins the read
+ * set (see "ordered access" below: from the cursor `after`, or the
+ * prefix's start, to the last key of the page, or the prefix's end when
+ * the page reached it), so the commit conflicts if a key inside it was
+ * created, changed or deleted by another commit after the snapshot; keys
+ * of the prefix past the page do not. The views passed to cb are valid
+ * only during the call.
  *
  * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EDONE (best
  *         effort) or RS_ENOMEM.
@@ -930,6 +933,198 @@ RS_API int rs_txn_kv_get_many(rs_txn *txn, size_t n, const rs_bytes *keys,
 RS_API int rs_txn_kv_list(rs_txn *txn, const void *prefix, size_t prefix_len,
 			  const void *after, size_t after_len, size_t limit,
 			  bool *more_out, rs_kv_entry_cb cb, void *ctx);
+
+/* ---- ordered access: range scans and cursors ---- */
+
+/*
+ * Every run keeps its keys in order (an index beside the hash table that
+ * point reads use), so ordered access costs O(log n) to find a position
+ * and O(1) per entry after it, n being the keys of the run (of every
+ * primitive), whatever the position: the 1000th page costs what the
+ * first does. Entries deleted, or created after the snapshot, are skipped
+ * at no more than their own cost.
+ *
+ * In a read-write transaction, ordered reads join the read set as ranges:
+ * the commit conflicts exactly when a key inside a range the transaction
+ * actually walked over was created, changed or deleted by another commit
+ * after its snapshot. That range runs from where the scan or seek began
+ * to the last entry it reached (to its bound, or the end of the keys,
+ * when it ran off the end); a scan that stopped at its limit protects up
+ * to the last entry it passed, plus the one it read to answer more_out
+ * when that is asked for. Keys outside never conflict. Listings are
+ * therefore phantom-free over what they returned: a transaction that
+ * read a page and commits saw exactly that page at its commit too.
+ */
+
+#define RS_SCAN_OPTIONS_VERSION 1
+
+/** Scan in descending key order (from the end of the range). */
+#define RS_SCAN_REVERSE 0x1u
+
+/** Options for rs_kv_scan(). Initialize with RS_SCAN_OPTIONS_INIT. */
+typedef struct rs_scan_options {
+	/** RS_SCAN_OPTIONS_VERSION. */
+	uint32_t version;
+	/** 0 or RS_SCAN_REVERSE. */
+	uint32_t flags;
+	/** First key of the range, included; NULL: from the first key. */
+	const void *start;
+	size_t start_len;
+	/** End of the range, excluded; NULL: to the last key. */
+	const void *end;
+	size_t end_len;
+	/** Continue after this key in the scan's order (pass the last key
+	 *  of the previous page); NULL: from the beginning of the range
+	 *  (its end, in reverse). It need not exist. */
+	const void *resume;
+	size_t resume_len;
+	/** Most entries passed to cb; 0 for no limit. */
+	size_t limit;
+} rs_scan_options;
+
+#define RS_SCAN_OPTIONS_INIT                                             \
+	{                                                                \
+		RS_SCAN_OPTIONS_VERSION, 0, NULL, 0, NULL, 0, NULL, 0, 0 \
+	}
+
+/**
+ * One-shot range scan of a run's keys in [start, end), forward or
+ * reverse, at one snapshot. Cost: O(log n + entries passed).
+ *
+ * @param[in]  opts      NULL: every key, forward.
+ * @param[out] more_out  Whether entries remain after those passed (one
+ *                       more is read to tell); may be NULL.
+ * @param[in]  cb, ctx   Called per entry, in the scan's order.
+ * @return 0, cb's nonzero return, RS_EINVAL (also a wrong version, an
+ *         unknown flag, or a NULL key with a nonzero length), RS_ETOOBIG
+ *         (a key longer than RS_KEY_MAX) or RS_ENOMEM.
+ * Thread safety: any thread.
+ */
+RS_API int rs_kv_scan(rs_db *db, const rs_run_id *run,
+		      const rs_scan_options *opts, bool *more_out,
+		      rs_kv_entry_cb cb, void *ctx);
+
+/**
+ * Range scan in a transaction's view (its staged writes merged in order),
+ * as rs_kv_scan(). In a read-write transaction the range walked joins the
+ * read set (see "ordered access" above).
+ *
+ * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EDONE (best
+ *         effort) or RS_ENOMEM.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_kv_scan(rs_txn *txn, const rs_scan_options *opts,
+			  bool *more_out, rs_kv_entry_cb cb, void *ctx);
+
+/**
+ * A cursor over the KV keys of a run in ascending bytewise order, as
+ * LMDB's MDB_cursor: seek to a key, then step with next and prev. It is
+ * positioned on one entry or on none (after a call that returned
+ * RS_ENOTFOUND, and when opened); next on no entry goes to the first
+ * entry, prev to the last. Every call that lands on an entry returns its
+ * key and value as borrowed views, valid until the cursor is closed (a
+ * one-shot cursor) or its transaction ends, whichever comes first. Each
+ * call costs O(log n) (seek, first, last) or O(1) (next, prev), plus the
+ * deleted entries stepped over.
+ */
+typedef struct rs_cursor rs_cursor;
+
+/** Where rs_cursor_seek() lands. */
+typedef enum rs_seek {
+	/** The first key at or after the key. */
+	RS_SEEK_GE = 0,
+	/** The last key at or before the key. */
+	RS_SEEK_LE = 1
+} rs_seek;
+
+/**
+ * Open a cursor on a one-shot snapshot of the run, taken now: it sees
+ * that snapshot whatever commits later, and holds its versions (memory)
+ * until closed. Close it with rs_cursor_close(). After warm-up, opening
+ * allocates nothing.
+ *
+ * @return 0, RS_EINVAL or RS_ENOMEM.
+ * Thread safety: any thread; the cursor is then the opening thread's
+ *                (it holds one of that thread's transaction contexts).
+ */
+RS_API int rs_kv_cursor_open(rs_db *db, const rs_run_id *run, rs_cursor **out);
+
+/**
+ * Open a cursor in a transaction: its view merges the transaction's
+ * staged writes, including those staged after the cursor was opened. It
+ * ends with the transaction (closing it first is optional); using it
+ * afterwards is undefined, like any handle of an ended transaction.
+ *
+ * @return 0, RS_EINVAL, RS_EDONE (best effort) or RS_ENOMEM.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_kv_cursor_open(rs_txn *txn, rs_cursor **out);
+
+/**
+ * Close a cursor: a one-shot cursor releases its snapshot. NULL is a
+ * no-op.
+ *
+ * Thread safety: owner thread.
+ */
+RS_API void rs_cursor_close(rs_cursor *cur);
+
+/**
+ * Position at the first key >= key (RS_SEEK_GE) or the last key <= key
+ * (RS_SEEK_LE), over the whole run (it clears a prefix set by
+ * rs_cursor_first() or rs_cursor_last()).
+ *
+ * @param[in]  key              0..RS_KEY_MAX bytes (it need not exist).
+ * @param[out] key_out, val_out The entry's views; each may be NULL.
+ * @return 0, RS_ENOTFOUND (no such key: the cursor is on no entry),
+ *         RS_EINVAL, RS_ETOOBIG or RS_ENOMEM.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_cursor_seek(rs_cursor *cur, const void *key, size_t klen,
+			  rs_seek how, rs_bytes *key_out, rs_bytes *val_out);
+
+/**
+ * Position at the first key that starts with prefix, and keep the cursor
+ * inside the prefix: next and prev stop (RS_ENOTFOUND) at its ends, until
+ * a seek or another first/last.
+ *
+ * @param[in] prefix  0..RS_KEY_MAX bytes; NULL when prefix_len is 0 (the
+ *                    whole run).
+ * @return 0, RS_ENOTFOUND (no key under the prefix), RS_EINVAL,
+ *         RS_ETOOBIG or RS_ENOMEM.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_cursor_first(rs_cursor *cur, const void *prefix,
+			   size_t prefix_len, rs_bytes *key_out,
+			   rs_bytes *val_out);
+
+/**
+ * Position at the last key that starts with prefix (the newest, when
+ * keys under it end in a big-endian sequence or timestamp), and keep the
+ * cursor inside the prefix, as rs_cursor_first().
+ *
+ * @return 0, RS_ENOTFOUND, RS_EINVAL, RS_ETOOBIG or RS_ENOMEM.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_cursor_last(rs_cursor *cur, const void *prefix, size_t prefix_len,
+			  rs_bytes *key_out, rs_bytes *val_out);
+
+/**
+ * Move to the next key (on no entry: the first, inside the prefix if one
+ * is set).
+ *
+ * @return 0, RS_ENOTFOUND (past the last: the cursor is on no entry),
+ *         RS_EINVAL or RS_ENOMEM.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_cursor_next(rs_cursor *cur, rs_bytes *key_out, rs_bytes *val_out);
+
+/**
+ * Move to the previous key (on no entry: the last).
+ *
+ * @return 0, RS_ENOTFOUND (before the first), RS_EINVAL or RS_ENOMEM.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_cursor_prev(rs_cursor *cur, rs_bytes *key_out, rs_bytes *val_out);
 
 /* ------------------------------------------------------------------ */
 /* EventLog                                                            */

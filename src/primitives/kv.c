@@ -293,3 +293,189 @@ int rs_txn_kv_list(rs_txn *txn, const void *prefix, size_t prefix_len,
 	return rs__txn_list(txn, TAG, prefix, prefix_len, after, after_len,
 			    limit, more_out, cb, ctx);
 }
+
+/* ---- ordered access ---- */
+
+static int check_bytes_arg(const void *p, size_t len)
+{
+	RS_CHECK_ARG(p || len == 0);
+	return len > RS_KEY_MAX ? RS_ETOOBIG : 0;
+}
+
+static int check_scan(const rs_scan_options *o, rs__bound *lo, rs__bound *hi)
+{
+	static const rs__bound whole = { NULL, 0, false, true };
+
+	*lo = *hi = whole;
+	if (!o)
+		return 0;
+	RS_CHECK_ARG(o->version == RS_SCAN_OPTIONS_VERSION);
+	RS_CHECK_ARG((o->flags & ~RS_SCAN_REVERSE) == 0);
+	RS_TRY(check_bytes_arg(o->start, o->start_len));
+	RS_TRY(check_bytes_arg(o->end, o->end_len));
+	RS_TRY(check_bytes_arg(o->resume, o->resume_len));
+	if (o->start)
+		*lo = (rs__bound){ o->start, (uint32_t)o->start_len, true,
+				   false };
+	if (o->end)
+		*hi = (rs__bound){ o->end, (uint32_t)o->end_len, false, false };
+	return 0;
+}
+
+static int scan(rs_txn *txn, const rs_scan_options *o, const rs__bound *lo,
+		const rs__bound *hi, bool *more_out, rs_kv_entry_cb cb,
+		void *ctx)
+{
+	return rs__txn_scan(txn, TAG, lo, hi, o ? o->resume : NULL,
+			    o ? o->resume_len : 0,
+			    o && (o->flags & RS_SCAN_REVERSE), o ? o->limit : 0,
+			    more_out, cb, ctx);
+}
+
+int rs_kv_scan(rs_db *db, const rs_run_id *run, const rs_scan_options *opts,
+	       bool *more_out, rs_kv_entry_cb cb, void *ctx)
+{
+	rs__bound lo, hi;
+	rs_txn *txn;
+	int rc;
+
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_TRY(check_scan(opts, &lo, &hi));
+	RS_CHECK_ARG(cb);
+	RS_TRY(rs__txn_begin(&txn, db, run, RS_TXN_F_READONLY));
+	rc = scan(txn, opts, &lo, &hi, more_out, cb, ctx);
+	rs__txn_abort(txn);
+	return rc;
+}
+
+int rs_txn_kv_scan(rs_txn *txn, const rs_scan_options *opts, bool *more_out,
+		   rs_kv_entry_cb cb, void *ctx)
+{
+	rs__bound lo, hi;
+
+	RS_TRY(rs__txn_check(txn));
+	RS_TRY(check_scan(opts, &lo, &hi));
+	RS_CHECK_ARG(cb);
+	return scan(txn, opts, &lo, &hi, more_out, cb, ctx);
+}
+
+/*
+ * A cursor is a txn-layer cursor (txn/cursor.c) in its transaction's
+ * arena; a one-shot cursor owns a read-only transaction, ended at close.
+ */
+struct rs_cursor {
+	rs__tcur tc;
+	rs_txn *own;
+	bool closed;
+};
+
+static int cursor_new(rs_txn *txn, rs_txn *own, rs_cursor **out)
+{
+	rs_cursor *c = rs__txn_alloc(txn, sizeof(*c));
+
+	if (!c)
+		return RS_ENOMEM;
+	rs__tcur_init(&c->tc, txn, TAG);
+	c->own = own;
+	c->closed = false;
+	*out = c;
+	return 0;
+}
+
+int rs_kv_cursor_open(rs_db *db, const rs_run_id *run, rs_cursor **out)
+{
+	rs_txn *txn;
+	int rc;
+
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_CHECK_ARG(out);
+	RS_TRY(rs__txn_begin(&txn, db, run, RS_TXN_F_READONLY));
+	if ((rc = cursor_new(txn, txn, out)) < 0)
+		rs__txn_abort(txn);
+	return rc;
+}
+
+int rs_txn_kv_cursor_open(rs_txn *txn, rs_cursor **out)
+{
+	RS_TRY(rs__txn_check(txn));
+	RS_CHECK_ARG(out);
+	return cursor_new(txn, NULL, out);
+}
+
+void rs_cursor_close(rs_cursor *cur)
+{
+	if (!cur || cur->closed)
+		return;
+	cur->closed = true;
+	if (cur->own)
+		rs__txn_abort(cur->own); /* frees the cursor with the arena */
+}
+
+static int check_cursor(const rs_cursor *cur)
+{
+	RS_CHECK_ARG(cur && !cur->closed);
+	return rs__txn_check(cur->tc.txn);
+}
+
+/* The cursor's entry into the caller's views, or its error. */
+static int cursor_out(const rs_cursor *cur, int rc, rs_bytes *key_out,
+		      rs_bytes *val_out)
+{
+	if (rc < 0)
+		return rc;
+	if (key_out)
+		*key_out = cur->tc.key;
+	if (val_out)
+		*val_out = cur->tc.val;
+	return 0;
+}
+
+int rs_cursor_seek(rs_cursor *cur, const void *key, size_t klen, rs_seek how,
+		   rs_bytes *key_out, rs_bytes *val_out)
+{
+	RS_TRY(check_cursor(cur));
+	RS_TRY(check_bytes_arg(key, klen));
+	RS_CHECK_ARG(how == RS_SEEK_GE || how == RS_SEEK_LE);
+	RS_TRY(rs__tcur_bound(&cur->tc, NULL, NULL));
+	return cursor_out(
+		cur,
+		rs__tcur_seek(&cur->tc, klen ? key : "", klen,
+			      how == RS_SEEK_GE ? RS__SEEK_GE : RS__SEEK_LE),
+		key_out, val_out);
+}
+
+static int cursor_end(rs_cursor *cur, const void *prefix, size_t plen, int mode,
+		      rs_bytes *key_out, rs_bytes *val_out)
+{
+	RS_TRY(check_cursor(cur));
+	RS_TRY(check_bytes_arg(prefix, plen));
+	RS_TRY(rs__tcur_prefix(&cur->tc, prefix, plen));
+	return cursor_out(cur, rs__tcur_seek(&cur->tc, NULL, 0, mode), key_out,
+			  val_out);
+}
+
+int rs_cursor_first(rs_cursor *cur, const void *prefix, size_t prefix_len,
+		    rs_bytes *key_out, rs_bytes *val_out)
+{
+	return cursor_end(cur, prefix, prefix_len, RS__SEEK_GE, key_out,
+			  val_out);
+}
+
+int rs_cursor_last(rs_cursor *cur, const void *prefix, size_t prefix_len,
+		   rs_bytes *key_out, rs_bytes *val_out)
+{
+	return cursor_end(cur, prefix, prefix_len, RS__SEEK_LE, key_out,
+			  val_out);
+}
+
+int rs_cursor_next(rs_cursor *cur, rs_bytes *key_out, rs_bytes *val_out)
+{
+	RS_TRY(check_cursor(cur));
+	return cursor_out(cur, rs__tcur_step(&cur->tc, 1), key_out, val_out);
+}
+
+int rs_cursor_prev(rs_cursor *cur, rs_bytes *key_out, rs_bytes *val_out)
+{
+	RS_TRY(check_cursor(cur));
+	return cursor_out(cur, rs__tcur_step(&cur->tc, -1), key_out, val_out);
+}

@@ -32,6 +32,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "storage/index.h"
 #include "storage/store.h"
 #include "storage/table.h"
 #include "util/random.h"
@@ -43,6 +44,7 @@ struct rs__run {
 	rs_run_id id;
 	pthread_mutex_t lock;
 	rs__table table;
+	rs__index index;	  /* the same nodes, in key order */
 	struct rs__run *all_next; /* every shard, for destroy */
 	_Atomic uint32_t flags;	  /* RS__RUN_F_*, under `lock` */
 	/* Own cache line: readers load it on every snapshot. Padding, not
@@ -92,6 +94,7 @@ static rs__run *run_lookup(sharded *s, const rs_run_id *id)
 
 static void run_free(const rs__alloc *a, rs__run *r)
 {
+	rs__index_destroy(&r->index, a);
 	rs__table_destroy(&r->table);
 	pthread_mutex_destroy(&r->lock);
 	rs__free(a, r);
@@ -116,6 +119,11 @@ static int sh_run_find(rs__store *st, const rs_run_id *id, bool create,
 	if (!r)
 		return RS_ENOMEM;
 	if (rs__table_init(&r->table, st->alloc, 0) < 0) {
+		rs__free(st->alloc, r);
+		return RS_ENOMEM;
+	}
+	if (rs__index_init(&r->index, st->alloc) < 0) {
+		rs__table_destroy(&r->table);
 		rs__free(st->alloc, r);
 		return RS_ENOMEM;
 	}
@@ -221,65 +229,103 @@ static int sh_read(rs__store *s, const rs__snap *snap, uint8_t tag,
 	return 0;
 }
 
-/* One visitor for both scans: `all` ignores tag and prefix. */
-struct scan_ctx {
-	uint64_t snap;
-	bool all;
-	uint8_t tag;
-	const void *prefix;
-	size_t plen;
-	rs__scan_fn fn;	     /* !all */
-	rs__scan_all_fn afn; /* all */
-	void *ctx;
-};
+/* ---- ordered iteration (index.c) ---- */
 
-static int scan_node(const rs__node *n, void *arg)
+/* The value a snapshot sees in a node, or NULL. Pinned: never pruned. */
+static const rs__ver *seen(const rs__node *n, uint64_t snap)
 {
-	struct scan_ctx *sc = arg;
-	const rs__ver *v;
 	bool pruned;
 
-	if (!sc->all && (n->tag != sc->tag || n->klen < sc->plen ||
-			 memcmp(n->key, sc->prefix, sc->plen) != 0))
-		return 0;
-	v = rs__node_visible(n, sc->snap, &pruned);
-	if (!v)
-		return 0;
-	if (sc->all)
-		return sc->afn(n->tag, n->key, n->klen, v->data, v->len,
-			       sc->ctx);
-	return sc->fn(n->key, n->klen, v->data, v->len, sc->ctx);
+	return rs__node_visible(n, snap, &pruned);
 }
 
-static int scan_run(const rs__snap *snap, struct scan_ctx *sc)
+static void iter_set(rs__iter *it, const rs__node *n, const rs__ver *v)
 {
+	it->pos = n;
+	it->key.data = rs__node_key(n);
+	it->key.len = n->klen;
+	it->val.data = v->data;
+	it->val.len = v->len;
+}
+
+/* From x (included), the first node of `tag` the snapshot sees, walking
+ * forward (dir > 0) or backward; inside a read-side section. */
+static int walk(const rs__run *r, const rs__node *x, uint8_t tag, uint64_t snap,
+		int dir, rs__iter *it)
+{
+	while (x && x != r->index.head && x->tag == tag) {
+		const rs__ver *v = seen(x, snap);
+
+		if (v) {
+			iter_set(it, x, v);
+			return 0;
+		}
+		x = dir > 0 ? rs__index_next(x) : rs__index_prev(x);
+	}
+	return RS_ENOTFOUND;
+}
+
+static int sh_seek(rs__store *s, const rs__snap *snap, uint8_t tag,
+		   const void *key, size_t klen, int mode, rs__iter *it)
+{
+	const rs__run *r = snap_run(snap);
+	bool fwd = mode == RS__SEEK_GE || mode == RS__SEEK_GT;
+	/* The position: a NULL key is the start (forward) or the end of the
+	 * tag's keys, i.e. the empty key of tag + 1. */
+	unsigned ptag = (!key && !fwd) ? tag + 1u : tag;
+	bool incl = key && (mode == RS__SEEK_GT || mode == RS__SEEK_LE);
+	const rs__node *x;
 	int rc;
 
-	if (!snap->state)
-		return 0;
+	(void)s;
+	if (!r)
+		return RS_ENOTFOUND;
+	if (!key)
+		klen = 0;
 	rs__rcu_read_lock();
-	rc = rs__table_foreach(&snap_run(snap)->table, scan_node, sc);
+	x = rs__index_floor(&r->index, ptag, key ? key : "", klen, incl);
+	if (fwd)
+		x = rs__index_next(x);
+	rc = walk(r, x, tag, snap->ver, fwd ? 1 : -1, it);
 	rs__rcu_read_unlock();
 	return rc;
 }
 
-static int sh_scan(rs__store *s, const rs__snap *snap, uint8_t tag,
-		   const void *prefix, size_t plen, rs__scan_fn fn, void *ctx)
+static int sh_step(rs__store *s, const rs__snap *snap, uint8_t tag,
+		   rs__iter *it, int dir)
 {
-	struct scan_ctx sc = { snap->ver, false, tag,  prefix,
-			       plen,	  fn,	 NULL, ctx };
+	const rs__run *r = snap_run(snap);
+	const rs__node *x = it->pos;
+	int rc;
 
 	(void)s;
-	return scan_run(snap, &sc);
+	rs__rcu_read_lock();
+	x = dir > 0 ? rs__index_next(x) : rs__index_prev(x);
+	rc = walk(r, x, tag, snap->ver, dir, it);
+	rs__rcu_read_unlock();
+	return rc;
 }
 
 static int sh_scan_all(rs__store *s, const rs__snap *snap, rs__scan_all_fn fn,
 		       void *ctx)
 {
-	struct scan_ctx sc = { snap->ver, true, 0, NULL, 0, NULL, fn, ctx };
+	const rs__run *r = snap_run(snap);
+	int rc = 0;
 
 	(void)s;
-	return scan_run(snap, &sc);
+	if (!r)
+		return 0;
+	rs__rcu_read_lock();
+	for (const rs__node *x = rs__index_next(r->index.head); x && !rc;
+	     x = rs__index_next(x)) {
+		const rs__ver *v = seen(x, snap->ver);
+
+		if (v)
+			rc = fn(x->tag, rs__node_key(x), x->klen, v->data,
+				v->len, ctx);
+	}
+	rs__rcu_read_unlock();
+	return rc;
 }
 
 static int sh_run_list(rs__store *st, rs_run_id **ids_out, size_t *n_out)
@@ -386,34 +432,42 @@ static uint64_t sh_newest(rs__store *s, rs__run *r, uint8_t tag,
 	return v ? v->ver : 0;
 }
 
-struct changed_ctx {
-	uint8_t tag;
-	const void *prefix;
-	size_t plen;
-	uint64_t since;
-};
-
-static int changed_node(const rs__node *n, void *arg)
+/* Whether node x lies at or before the range's upper end. */
+static bool below_hi(const rs__node *x, uint8_t tag, const rs__bound *hi)
 {
-	const struct changed_ctx *cc = arg;
+	int c;
 
-	if (n->tag != cc->tag || n->klen < cc->plen ||
-	    memcmp(n->key, cc->prefix, cc->plen) != 0)
-		return 0;
-	return rs__node_newest(n) > cc->since;
+	if (x->tag != tag)
+		return false;
+	if (hi->inf)
+		return true;
+	c = rs__index_cmp(x, tag, hi->key, hi->len);
+	return c < 0 || (c == 0 && hi->incl);
 }
 
-static bool sh_prefix_changed(rs__store *s, rs__run *r, uint8_t tag,
-			      const void *prefix, size_t plen, uint64_t since)
+static bool sh_range_changed(rs__store *s, rs__run *r, uint8_t tag,
+			     const rs__bound *lo, const rs__bound *hi,
+			     uint64_t since)
 {
-	struct changed_ctx cc = { tag, prefix, plen, since };
-	int rc;
+	const rs__node *x;
+	bool changed = false;
 
 	(void)s;
 	rs__rcu_read_lock();
-	rc = rs__table_foreach(&r->table, changed_node, &cc);
+	x = lo->inf ? rs__index_floor(&r->index, tag, "", 0, false)
+		    : rs__index_floor(&r->index, tag, lo->key, lo->len,
+				      !lo->incl);
+	/* Unlinked nodes are not here, but only tombstones every snapshot
+	 * (this transaction's included, pinned until now) sees as absent
+	 * are unlinked: they were deleted at or before `since`. */
+	for (x = rs__index_next(x); x && below_hi(x, tag, hi);
+	     x = rs__index_next(x))
+		if (rs__node_newest(x) > since) {
+			changed = true;
+			break;
+		}
 	rs__rcu_read_unlock();
-	return rc != 0;
+	return changed;
 }
 
 /*
@@ -495,8 +549,10 @@ static void sh_apply(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 
 		v->ver = ver;
 		rs__node_push(node, v);
-		if (ops[i].prep_flags & PREP_NEW_NODE)
+		if (ops[i].prep_flags & PREP_NEW_NODE) {
 			rs__table_insert(&r->table, node);
+			rs__index_insert(&r->index, node);
+		}
 		/* prep[1] stays for reclaim(); the version is published. */
 		ops[i].prep[0] = NULL;
 		ops[i].prep_flags = 0;
@@ -515,9 +571,9 @@ static void sh_reclaim(rs__store *s, rs__run *r, const rs__op *ops, size_t n,
 {
 	(void)s;
 	for (size_t i = 0; i < n; i++)
-		if (ops[i].prep[1])
-			rs__table_prune(&r->table, ops[i].prep[1], min_snap,
-					rl);
+		if (ops[i].prep[1] &&
+		    rs__table_prune(&r->table, ops[i].prep[1], min_snap, rl))
+			rs__index_unlink(&r->index, ops[i].prep[1]);
 }
 
 static int sh_latest(rs__store *s, rs__run *r, uint8_t tag, const void *key,
@@ -533,29 +589,20 @@ static int sh_latest(rs__store *s, rs__run *r, uint8_t tag, const void *key,
 	return 0;
 }
 
-struct live_ctx {
-	rs__key_fn fn;
-	void *ctx;
-};
-
-static int live_node(const rs__node *n, void *arg)
-{
-	const struct live_ctx *lc = arg;
-	const rs__ver *v = atomic_load_explicit(&n->head, memory_order_acquire);
-
-	if (!v || (v->flags & RS__VER_TOMB))
-		return 0;
-	return lc->fn(n->tag, n->key, n->klen, n->hash, lc->ctx);
-}
-
 static int sh_live_keys(rs__store *s, rs__run *r, rs__key_fn fn, void *ctx)
 {
-	struct live_ctx lc = { fn, ctx };
-	int rc;
+	int rc = 0;
 
 	(void)s;
 	rs__rcu_read_lock();
-	rc = rs__table_foreach(&r->table, live_node, &lc);
+	for (const rs__node *x = rs__index_next(r->index.head); x && !rc;
+	     x = rs__index_next(x)) {
+		const rs__ver *v =
+			atomic_load_explicit(&x->head, memory_order_acquire);
+
+		if (v && !(v->flags & RS__VER_TOMB))
+			rc = fn(x->tag, rs__node_key(x), x->klen, x->hash, ctx);
+	}
 	rs__rcu_read_unlock();
 	return rc;
 }
@@ -598,14 +645,15 @@ static const rs__store_ops sharded_ops = {
 	.snap_open = sh_snap_open,
 	.snap_close = sh_snap_close,
 	.read = sh_read,
-	.scan = sh_scan,
+	.seek = sh_seek,
+	.step = sh_step,
 	.scan_all = sh_scan_all,
 	.run_list = sh_run_list,
 	.read_latest = sh_read_latest,
 	.lock = sh_lock,
 	.unlock = sh_unlock,
 	.newest = sh_newest,
-	.prefix_changed = sh_prefix_changed,
+	.range_changed = sh_range_changed,
 	.prepare = sh_prepare,
 	.discard = sh_discard,
 	.apply = sh_apply,

@@ -36,16 +36,45 @@ typedef struct rs__snap {
 
 /* Receives a value read on a fast path, inside the store's read section. */
 typedef int (*rs__sink_fn)(const void *val, size_t len, void *ctx);
-/* Receives one entry of a scan (unordered), inside the read section. */
-typedef int (*rs__scan_fn)(const void *key, size_t klen, const void *val,
-			   size_t vlen, void *ctx);
 /* Receives one live key of a run, under its commit lock. */
 typedef int (*rs__key_fn)(uint8_t tag, const void *key, size_t klen,
 			  uint64_t hash, void *ctx);
 
-/* The same, for scans over every tag. */
+/* Receives one live entry of a run, for scans over every tag. */
 typedef int (*rs__scan_all_fn)(uint8_t tag, const void *key, size_t klen,
 			       const void *val, size_t vlen, void *ctx);
+
+/*
+ * Ordered iteration. A position is one visible entry of one tag at a
+ * snapshot; `pos` is the store's own (a key node, an index into a copy).
+ * The views live while the snapshot is open: a pinned snapshot keeps
+ * every entry it can see, and the node that holds it, linked and
+ * allocated.
+ */
+typedef struct rs__iter {
+	const void *pos;
+	rs_bytes key;
+	rs_bytes val;
+} rs__iter;
+
+/* Where a seek lands, relative to its key. */
+enum {
+	RS__SEEK_GE, /* the first entry at or after the key */
+	RS__SEEK_GT, /* the first entry after it */
+	RS__SEEK_LE, /* the last entry at or before it */
+	RS__SEEK_LT  /* the last entry before it */
+};
+
+/*
+ * One end of a key range of a tag: `inf` is no bound (the first or the
+ * last key of the tag); otherwise the key, included when `incl`.
+ */
+typedef struct rs__bound {
+	const void *key;
+	uint32_t len;
+	bool incl;
+	bool inf;
+} rs__bound;
 
 typedef struct rs__store_ops {
 	void (*destroy)(rs__store *s);
@@ -68,10 +97,20 @@ typedef struct rs__store_ops {
 	/* Read at a snapshot. The view stays valid while it is open. */
 	int (*read)(rs__store *s, const rs__snap *snap, uint8_t tag,
 		    const void *key, size_t klen, uint64_t hash, rs_bytes *out);
-	/* Every live entry of `tag` with the prefix, unordered. */
-	int (*scan)(rs__store *s, const rs__snap *snap, uint8_t tag,
-		    const void *prefix, size_t plen, rs__scan_fn fn, void *ctx);
-	/* Every live entry of every tag, unordered (checkpoints). The
+	/*
+	 * Position `it` at the entry of `tag` visible at the snapshot that
+	 * `mode` (RS__SEEK_*) names relative to the key; a NULL key is
+	 * before every key of the tag for GE/GT and after every key for
+	 * LE/LT. RS_ENOTFOUND when there is none. O(log n) plus the
+	 * invisible entries stepped over.
+	 */
+	int (*seek)(rs__store *s, const rs__snap *snap, uint8_t tag,
+		    const void *key, size_t klen, int mode, rs__iter *it);
+	/* Move `it` to the next (dir > 0) or previous visible entry of the
+	 * same tag: RS_ENOTFOUND at the end, `it` unchanged. */
+	int (*step)(rs__store *s, const rs__snap *snap, uint8_t tag,
+		    rs__iter *it, int dir);
+	/* Every live entry of every tag, in order (checkpoints). The
 	 * sharded store calls fn inside one RCU read-side section. */
 	int (*scan_all)(rs__store *s, const rs__snap *snap, rs__scan_all_fn fn,
 			void *ctx);
@@ -95,9 +134,11 @@ typedef struct rs__store_ops {
 	uint64_t (*newest)(rs__store *s, rs__run *r, uint8_t tag,
 			   const void *key, size_t klen, uint64_t hash,
 			   bool *present);
-	/* Whether any key of `tag` with the prefix has a version > since. */
-	bool (*prefix_changed)(rs__store *s, rs__run *r, uint8_t tag,
-			       const void *prefix, size_t plen, uint64_t since);
+	/* Whether any key of `tag` between lo and hi has a version newer
+	 * than `since` (created, changed or deleted after it). */
+	bool (*range_changed)(rs__store *s, rs__run *r, uint8_t tag,
+			      const rs__bound *lo, const rs__bound *hi,
+			      uint64_t since);
 	/* Allocate all that apply() needs; RS_ENOMEM changes nothing. What
 	 * becomes unreachable (a replaced slot array) goes onto rl. */
 	int (*prepare)(rs__store *s, rs__run *r, rs__op *ops, size_t n,
@@ -119,7 +160,7 @@ typedef struct rs__store_ops {
 	 * deleted. The view stays valid while the lock is held. */
 	int (*latest)(rs__store *s, rs__run *r, uint8_t tag, const void *key,
 		      size_t klen, uint64_t hash, rs_bytes *out);
-	/* Calls fn for every key whose newest version is live, in no order;
+	/* Calls fn for every key whose newest version is live, in order;
 	 * stops at and returns fn's nonzero. The views die with the lock. */
 	int (*live_keys)(rs__store *s, rs__run *r, rs__key_fn fn, void *ctx);
 	/* The run's RS__RUN_F_* flags; set only under lock(r) (read there

@@ -133,13 +133,18 @@ int rs__table_foreach(const rs__table *t,
 	return 0;
 }
 
-rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
-		       size_t klen, uint64_t hash)
+rs__node *rs__node_new_height(const rs__alloc *a, uint8_t tag, const void *key,
+			      size_t klen, uint64_t hash, unsigned height)
 {
-	rs__node *n = rs__malloc(a, sizeof(*n) + klen);
+	rs__node *n =
+		rs__malloc(a, sizeof(*n) + height * sizeof(n->next[0]) + klen);
 
 	if (!n)
 		return NULL;
+	n->height = (uint8_t)height;
+	atomic_init(&n->prev, NULL);
+	for (unsigned i = 0; i < height; i++)
+		atomic_init(&n->next[i], NULL);
 	atomic_init(&n->head, NULL);
 	atomic_init(&n->floor, 0);
 	n->pruned_min = 0;
@@ -147,8 +152,23 @@ rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
 	n->alloc = a;
 	n->klen = (uint32_t)klen;
 	n->tag = tag;
-	memcpy(n->key, key, klen);
+	if (klen)
+		memcpy((unsigned char *)rs__node_key(n), key, klen);
 	return n;
+}
+
+rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
+		       size_t klen, uint64_t hash)
+{
+	/* Each further level with probability 1/4: two random bits each. */
+	uint64_t r = rs__random_fast();
+	unsigned height = 1;
+
+	while (height < RS__INDEX_MAX_HEIGHT && (r & 3) == 0) {
+		height++;
+		r >>= 2;
+	}
+	return rs__node_new_height(a, tag, key, klen, hash, height);
 }
 
 rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
@@ -276,7 +296,7 @@ static void table_unlink(rs__table *t, rs__node *n, rs__retire_list *rl)
 	rs__retire(rl, &n->retire, node_free);
 }
 
-void rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
+bool rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
 		     rs__retire_list *rl)
 {
 	rs__ver *head = atomic_load_explicit(&n->head, memory_order_relaxed);
@@ -289,21 +309,21 @@ void rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
 	 * cut or unlink. This keeps a commit O(1) while an old snapshot
 	 * holds many versions of a hot key. */
 	if (min_snap == n->pruned_min)
-		return;
+		return false;
 	n->pruned_min = min_snap;
 	/* The newest version at or below min_snap is what the oldest
 	 * snapshot sees; everything older is invisible to all. */
 	while (keep && keep->ver > min_snap)
 		keep = atomic_load_explicit(&keep->older, memory_order_relaxed);
 	if (!keep)
-		return;
+		return false;
 	if (keep == head && (keep->flags & RS__VER_TOMB)) {
 		table_unlink(t, n, rl);
-		return;
+		return true;
 	}
 	tail = atomic_load_explicit(&keep->older, memory_order_relaxed);
 	if (!tail)
-		return;
+		return false;
 	/* Raise the floor first: a reader that sees the cut sees it too. */
 	atomic_store_explicit(&n->floor, keep->ver, memory_order_release);
 	RS_DEBUG_YIELD_POINT();
@@ -314,4 +334,5 @@ void rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
 		rs__retire(rl, &tail->retire, ver_free);
 		tail = older;
 	}
+	return false;
 }

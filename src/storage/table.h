@@ -27,6 +27,9 @@ typedef struct rs__ver {
 	unsigned char data[];
 } rs__ver;
 
+/* Most levels of a node's tower in the ordered index (storage/index.h). */
+#define RS__INDEX_MAX_HEIGHT 16u
+
 typedef struct rs__node {
 	rs__ver *_Atomic head; /* newest version; never NULL once linked */
 	/* Snapshots older than `floor` cannot be answered from this chain
@@ -41,9 +44,19 @@ typedef struct rs__node {
 	const rs__alloc *alloc;
 	uint32_t klen;
 	uint8_t tag;
+	uint8_t height; /* levels in the index tower, 1..RS__INDEX_MAX_HEIGHT */
 	rs__retired retire;
-	unsigned char key[];
+	/* The ordered index (storage/index.c): the level-0 predecessor and
+	 * `height` successors, then the key's klen bytes (rs__node_key). */
+	struct rs__node *_Atomic prev;
+	struct rs__node *_Atomic next[];
 } rs__node;
+
+/* The key bytes, stored behind the tower. */
+static inline const unsigned char *rs__node_key(const rs__node *n)
+{
+	return (const unsigned char *)(n->next + n->height);
+}
 
 /*
  * A slot keeps its node's hash beside the pointer, so a probe compares
@@ -85,7 +98,7 @@ static inline bool rs__node_matches(const rs__node *n, uint64_t hash,
 				    uint8_t tag, const void *key, size_t klen)
 {
 	return n->hash == hash && n->tag == tag && n->klen == klen &&
-	       __builtin_memcmp(n->key, key, klen) == 0;
+	       __builtin_memcmp(rs__node_key(n), key, klen) == 0;
 }
 
 static inline rs__node *rs__table_find(const rs__table *t, uint8_t tag,
@@ -147,8 +160,12 @@ int rs__table_foreach(const rs__table *t,
 /* Make room for `extra` more nodes without allocating on insert; a
  * replaced slot array goes onto `rl`. */
 int rs__table_reserve(rs__table *t, size_t extra, rs__retire_list *rl);
+/* A node with a random tower height (1 + geometric, p = 1/4). */
 rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
 		       size_t klen, uint64_t hash);
+/* A node of the given height (the index's head sentinel: the most). */
+rs__node *rs__node_new_height(const rs__alloc *a, uint8_t tag, const void *key,
+			      size_t klen, uint64_t hash, unsigned height);
 rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
 		     uint32_t flags);
 /* Free objects never published (no reader can hold them). */
@@ -168,9 +185,11 @@ static inline void rs__node_push(rs__node *n, rs__ver *v)
 /*
  * Drop the versions of `n` that no snapshot at or after `min_snap` can see;
  * unlink and retire the node when all it has left is a tombstone no such
- * snapshot can see past. What is cut or unlinked goes onto `rl`.
+ * snapshot can see past (then true: the caller unlinks it from its other
+ * structures before the retired list is flushed). What is cut or unlinked
+ * goes onto `rl`.
  */
-void rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
+bool rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
 		     rs__retire_list *rl);
 
 #endif

@@ -278,12 +278,6 @@ static int u_read(rs__store *st, const rs__snap *snap, uint8_t tag,
 	return RS_ENOTFOUND;
 }
 
-static bool has_prefix(uint8_t etag, const void *key, size_t klen, uint8_t tag,
-		       const void *prefix, size_t plen)
-{
-	return etag == tag && klen >= plen && memcmp(key, prefix, plen) == 0;
-}
-
 static int u_scan_all(rs__store *st, const rs__snap *snap, rs__scan_all_fn fn,
 		      void *ctx)
 {
@@ -305,31 +299,76 @@ static int u_scan_all(rs__store *st, const rs__snap *snap, rs__scan_all_fn fn,
 	return 0;
 }
 
-/* u_scan: the copy's entries of one tag under a prefix. */
-struct scan_filter {
-	uint8_t tag;
-	const void *prefix;
-	size_t plen;
-	rs__scan_fn fn;
-	void *ctx;
-};
+/* ---- ordered iteration over the copy ---- */
 
-static int scan_filtered(uint8_t tag, const void *key, size_t klen,
-			 const void *val, size_t vlen, void *arg)
+/* The first entry of the copy after (tag, key) (at it too, unless
+ * `strict`): a binary search. */
+static size_t copy_bound(const ucopy *c, unsigned tag, const void *key,
+			 size_t klen, bool strict)
 {
-	const struct scan_filter *f = arg;
+	size_t lo = 0, hi = c->n;
 
-	if (!has_prefix(tag, key, klen, f->tag, f->prefix, f->plen))
-		return 0;
-	return f->fn(key, klen, val, vlen, f->ctx);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct centry *e = &c->e[mid];
+		int cmp = e->tag != tag
+				  ? (e->tag < tag ? -1 : 1)
+				  : rs__key_cmp(e->key, e->klen, key, klen);
+
+		if (cmp < 0 || (cmp == 0 && strict))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
-static int u_scan(rs__store *st, const rs__snap *snap, uint8_t tag,
-		  const void *prefix, size_t plen, rs__scan_fn fn, void *ctx)
+/* From entry i (a position, may be out of range), the first live entry of
+ * `tag` walking in direction dir. */
+static int copy_walk(const ucopy *c, size_t i, uint8_t tag, int dir,
+		     rs__iter *it)
 {
-	struct scan_filter f = { tag, prefix, plen, fn, ctx };
+	for (; i < c->n && c->e[i].tag == tag; i += (size_t)(ptrdiff_t)dir) {
+		const struct centry *e = &c->e[i];
 
-	return u_scan_all(st, snap, scan_filtered, &f);
+		if (e->tomb)
+			continue;
+		it->pos = e;
+		it->key.data = e->key;
+		it->key.len = e->klen;
+		it->val.data = e->val;
+		it->val.len = e->vlen;
+		return 0;
+	}
+	return RS_ENOTFOUND;
+}
+
+static int u_seek(rs__store *st, const rs__snap *snap, uint8_t tag,
+		  const void *key, size_t klen, int mode, rs__iter *it)
+{
+	const ucopy *c = snap->state;
+	bool fwd = mode == RS__SEEK_GE || mode == RS__SEEK_GT;
+	size_t i;
+
+	(void)st;
+	if (!c)
+		return RS_ENOTFOUND;
+	if (!key) /* the start of the tag's keys, or the end: tag + 1 */
+		i = copy_bound(c, fwd ? tag : tag + 1u, "", 0, false);
+	else
+		i = copy_bound(c, tag, key, klen,
+			       mode == RS__SEEK_GT || mode == RS__SEEK_LE);
+	return copy_walk(c, fwd ? i : i - 1, tag, fwd ? 1 : -1, it);
+}
+
+static int u_step(rs__store *st, const rs__snap *snap, uint8_t tag,
+		  rs__iter *it, int dir)
+{
+	const ucopy *c = snap->state;
+	size_t i = (size_t)((const struct centry *)it->pos - c->e);
+
+	(void)st;
+	return copy_walk(c, i + (size_t)(ptrdiff_t)dir, tag, dir, it);
 }
 
 static int u_run_list(rs__store *st, rs_run_id **ids_out, size_t *n_out)
@@ -411,18 +450,28 @@ static uint64_t u_newest(rs__store *st, rs__run *r, uint8_t tag,
 	return e ? e->ver : 0;
 }
 
-static bool u_prefix_changed(rs__store *st, rs__run *r, uint8_t tag,
-			     const void *prefix, size_t plen, uint64_t since)
+static bool u_range_changed(rs__store *st, rs__run *r, uint8_t tag,
+			    const rs__bound *lo, const rs__bound *hi,
+			    uint64_t since)
 {
 	unified *u = (unified *)st;
+	size_t i = lo->inf ? lower_bound(u, &r->id, tag, "", 0)
+			   : lower_bound(u, &r->id, tag, lo->key, lo->len);
 
-	for (size_t i = lower_bound(u, &r->id, tag, prefix, plen); i < u->n;
-	     i++) {
+	for (; i < u->n; i++) {
 		const uentry *e = u->e[i];
+		int c;
 
-		if (e->run != r ||
-		    !has_prefix(e->tag, e->key, e->klen, tag, prefix, plen))
+		if (e->run != r || e->tag != tag)
 			break;
+		if (!lo->inf && !lo->incl &&
+		    rs__key_cmp(e->key, e->klen, lo->key, lo->len) == 0)
+			continue;
+		if (!hi->inf) {
+			c = rs__key_cmp(e->key, e->klen, hi->key, hi->len);
+			if (c > 0 || (c == 0 && !hi->incl))
+				break;
+		}
 		if (e->ver > since)
 			return true;
 	}
@@ -594,14 +643,15 @@ static const rs__store_ops unified_ops = {
 	.snap_open = u_snap_open,
 	.snap_close = u_snap_close,
 	.read = u_read,
-	.scan = u_scan,
+	.seek = u_seek,
+	.step = u_step,
 	.scan_all = u_scan_all,
 	.run_list = u_run_list,
 	.read_latest = u_read_latest,
 	.lock = u_lock,
 	.unlock = u_unlock,
 	.newest = u_newest,
-	.prefix_changed = u_prefix_changed,
+	.range_changed = u_range_changed,
 	.prepare = u_prepare,
 	.discard = u_discard,
 	.apply = u_apply,

@@ -7,8 +7,8 @@
  * read set is empty, so it validates trivially and never conflicts).
  *
  * Under the run's commit lock: reject a fenced run, validate the read set
- * (every key read, present or absent, and every listed prefix must have no
- * version newer than the snapshot: first committer wins), release the
+ * (every key read, present or absent, and every key inside a scanned range
+ * must have no version newer than the snapshot: first committer wins), release the
  * snapshot, run the deferred steps (which read the newest committed state
  * and stage more writes), prepare (allocate all version records and
  * nodes), hand one record to the durability backend, apply, publish the
@@ -61,11 +61,11 @@ static int validate(const rs_txn *txn, rs__store *st, rs__run *run)
 				    rd->hash, NULL) > snap)
 			return RS_ECONFLICT;
 	}
-	for (size_t i = 0; i < txn->npreads; i++) {
-		const rs__prefix_read *pr = &txn->preads[i];
+	for (size_t i = 0; i < txn->nranges; i++) {
+		const rs__range_read *rr = &txn->ranges[i];
 
-		if (st->ops->prefix_changed(st, run, pr->tag, pr->prefix,
-					    pr->plen, snap))
+		if (st->ops->range_changed(st, run, rr->tag, &rr->lo, &rr->hi,
+					   snap))
 			return RS_ECONFLICT;
 	}
 	return 0;

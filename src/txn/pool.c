@@ -11,7 +11,7 @@
  * closed database can never match). Contexts beyond that, and those of an
  * exiting thread, go to the database's `ctx_free` list. After warm-up,
  * begin and commit allocate nothing: the read/write sets, the arena
- * holding staged keys and values, and the list scratch keep their capacity
+ * holding staged keys and values, and the range reads keep their capacity
  * across reuse. Since a context is reused, a handle the caller keeps after
  * commit or abort may name a newer transaction of the same thread: the
  * header makes using it undefined, and `state` catches it only while the
@@ -130,8 +130,8 @@ static void ctx_destroy(rs_txn *ctx)
 	rs__keyset_free(a, &ctx->writes);
 	rs__free(a, ctx->steps);
 	rs__free(a, ctx->drop_ops);
-	rs__free(a, ctx->preads);
-	rs__free(a, ctx->scratch);
+	rs__free(a, ctx->ranges);
+	rs__free(a, ctx->wsorted);
 	rs__arena_free(&ctx->arena);
 	/* Close is exclusive: no reader is left to wait for. */
 	rs__retire_free_now(&ctx->retired);
@@ -241,7 +241,8 @@ void rs__ctx_put(rs_txn *ctx)
 	ctx->nsteps = 0;
 	ctx->ndrop = 0;
 	ctx->has_also = false;
-	ctx->npreads = 0;
+	ctx->nranges = 0;
+	ctx->nwsorted = 0;
 	ctx->run = NULL;
 	rs__arena_reset(&ctx->arena);
 	/* Not under any lock nor inside a read-side section here. */

@@ -13,10 +13,8 @@
  *
  * The view. A read looks at the transaction's own staged writes first,
  * then at the snapshot, and joins the read set (present or absent) unless
- * the transaction is read-only. A listing merges the snapshot's entries
- * under a prefix with the staged ones, sorts them (the store's scans are
- * unordered) and records the prefix, so a key created under it by another
- * commit is a conflict (no phantoms).
+ * the transaction is read-only. Ordered access (cursors, scans, listings)
+ * is in cursor.c.
  *
  * One-shot paths. A one-shot read is one lookup of the newest committed
  * value inside an RCU read-side section, copied out before the section
@@ -192,125 +190,6 @@ int rs__txn_write_view(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
 	if (rs__txn_readonly(txn))
 		return RS_EREADONLY;
 	return stage_write(txn, tag, key, klen, val, vlen, flags, 0);
-}
-
-/* ---- listing ---- */
-
-typedef struct list_entry {
-	const void *key;
-	const void *val;
-	size_t klen;
-	size_t vlen;
-} list_entry;
-
-struct list_ctx {
-	rs_txn *txn;
-	uint8_t tag;
-	const void *after;
-	size_t alen;
-	size_t n;
-	int rc;
-};
-
-static int entry_cmp(const void *pa, const void *pb)
-{
-	const list_entry *a = pa, *b = pb;
-
-	return rs__key_cmp(a->key, a->klen, b->key, b->klen);
-}
-
-static int list_push(struct list_ctx *lc, const void *key, size_t klen,
-		     const void *val, size_t vlen)
-{
-	rs_txn *txn = lc->txn;
-	list_entry *e;
-
-	if (lc->after && rs__key_cmp(key, klen, lc->after, lc->alen) <= 0)
-		return 0;
-	if (rs__grow(&txn->db->alloc, &txn->scratch, &txn->scratch_cap,
-		     lc->n + 1, sizeof(list_entry)) < 0) {
-		lc->rc = RS_ENOMEM;
-		return 1;
-	}
-	e = (list_entry *)txn->scratch + lc->n++;
-	e->key = key;
-	e->klen = klen;
-	e->val = val;
-	e->vlen = vlen;
-	return 0;
-}
-
-static int list_from_snapshot(const void *key, size_t klen, const void *val,
-			      size_t vlen, void *arg)
-{
-	struct list_ctx *lc = arg;
-	rs_txn *txn = lc->txn;
-
-	/* Staged writes shadow the snapshot; they are merged below. */
-	if (txn->writes.n &&
-	    rs__keyset_find(&txn->writes, lc->tag, key, klen,
-			    key_hash(txn, lc->tag, key, klen)) >= 0)
-		return 0;
-	return list_push(lc, key, klen, val, vlen);
-}
-
-static int record_prefix(rs_txn *txn, uint8_t tag, const void *prefix,
-			 size_t plen)
-{
-	rs__prefix_read *pr;
-
-	RS_TRY(rs__grow(&txn->db->alloc, (void **)&txn->preads, &txn->cpreads,
-			txn->npreads + 1, sizeof(*txn->preads)));
-	pr = &txn->preads[txn->npreads];
-	pr->prefix =
-		plen ? rs__arena_dup(&txn->arena, prefix, plen) : empty_value;
-	if (!pr->prefix)
-		return RS_ENOMEM;
-	pr->plen = plen;
-	pr->tag = tag;
-	txn->npreads++;
-	return 0;
-}
-
-int rs__txn_list(rs_txn *txn, uint8_t tag, const void *prefix, size_t plen,
-		 const void *after, size_t alen, size_t limit, bool *more_out,
-		 rs_kv_entry_cb cb, void *ctx)
-{
-	rs__store *st = txn->db->store;
-	struct list_ctx lc = { txn, tag, after, alen, 0, 0 };
-	size_t emit;
-	int rc;
-
-	rc = st->ops->scan(st, &txn->snap, tag, prefix, plen,
-			   list_from_snapshot, &lc);
-	if (lc.rc < 0)
-		return lc.rc;
-	if (rc < 0)
-		return rc;
-	for (size_t i = 0; i < txn->writes.n; i++) {
-		const rs__op *op = &txn->writes.ops[i];
-
-		if (op->tag != tag || (op->flags & RS__OP_F_DELETE) ||
-		    op->klen < plen || memcmp(op->key, prefix, plen) != 0)
-			continue;
-		if (list_push(&lc, op->key, op->klen, op->val, op->vlen))
-			return lc.rc;
-	}
-	if (!rs__txn_readonly(txn))
-		RS_TRY(record_prefix(txn, tag, prefix, plen));
-	if (lc.n) /* scratch may still be NULL */
-		qsort(txn->scratch, lc.n, sizeof(list_entry), entry_cmp);
-	emit = (limit && limit < lc.n) ? limit : lc.n;
-	if (more_out)
-		*more_out = emit < lc.n;
-	for (size_t i = 0; i < emit; i++) {
-		const list_entry *e = (const list_entry *)txn->scratch + i;
-		rs_bytes k = { e->key, e->klen }, v = { e->val, e->vlen };
-
-		if ((rc = cb(k, v, ctx)) != 0)
-			return rc;
-	}
-	return 0;
 }
 
 /* ---- one-shot paths ---- */

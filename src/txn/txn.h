@@ -55,11 +55,16 @@ struct rs_db {
 	unsigned char pad_after[RS__CACHE_LINE];
 };
 
-typedef struct rs__prefix_read {
-	const void *prefix;
-	size_t plen;
+/*
+ * A key range a transaction scanned (cursor.c): validation conflicts when
+ * any key of `tag` inside it has a version newer than the snapshot. The
+ * bounds' keys live until the transaction ends (its arena, its staged
+ * writes, or key nodes its pinned snapshot keeps).
+ */
+typedef struct rs__range_read {
+	rs__bound lo, hi;
 	uint8_t tag;
-} rs__prefix_read;
+} rs__range_read;
 
 enum {
 	RS__TXN_IDLE = 0,
@@ -123,11 +128,13 @@ struct rs_txn {
 
 	rs__keyset reads;
 	rs__keyset writes;
-	rs__prefix_read *preads;
-	size_t npreads, cpreads;
+	rs__range_read *ranges;
+	size_t nranges, cranges;
+	/* The staged writes in key order, for cursors: rebuilt when
+	 * writes.n changed since (cursor.c). */
+	const rs__op **wsorted;
+	size_t nwsorted, cwsorted;
 	rs__arena arena;
-	void *scratch; /* list merging */
-	size_t scratch_cap;
 	/* What this context's commits unlinked, freed after a grace period
 	 * once RS__RETIRE_BATCH have gathered (util/rcu.h). */
 	rs__retire_list retired;
@@ -206,7 +213,52 @@ int rs__txn_write_ref(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
  * transaction ends (a one-shot write's caller's arguments). */
 int rs__txn_write_view(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
 		       const void *val, size_t vlen, uint8_t flags);
-/* Sorted, paginated prefix listing of the txn view; records the prefix. */
+/* ---- ordered access (cursor.c) ---- */
+
+/*
+ * A cursor over one tag of a transaction's view: its snapshot merged with
+ * its own staged writes, in key order. Positions stay within [lo, hi]
+ * (rs__tcur_bound). In a read-write transaction every range a cursor
+ * walks over joins the read set: from where a seek starts to the last
+ * entry it reached (the bound, past the last entry), extended by each
+ * step. The current entry's views live until the transaction ends.
+ */
+typedef struct rs__tcur {
+	rs_txn *txn;
+	rs__bound lo, hi;
+	uint8_t tag;
+	bool on;	 /* positioned on key/val */
+	bool from_store; /* the entry is sit's */
+	rs_bytes key, val;
+	rs__iter sit;
+	size_t range; /* 1 + the range read it extends; 0: none */
+} rs__tcur;
+
+void rs__tcur_init(rs__tcur *c, rs_txn *txn, uint8_t tag);
+/* Restrict the positions to [lo, hi] (copied); NULL: unbounded. */
+int rs__tcur_bound(rs__tcur *c, const rs__bound *lo, const rs__bound *hi);
+/* Restrict the positions to the keys that start with prefix. */
+int rs__tcur_prefix(rs__tcur *c, const void *prefix, size_t plen);
+/* Position at the entry RS__SEEK_* mode names relative to key (NULL: the
+ * bound's end in the mode's direction). 0 or RS_ENOTFOUND (unpositioned),
+ * RS_ENOMEM. */
+int rs__tcur_seek(rs__tcur *c, const void *key, size_t klen, int mode);
+/* Next (dir > 0) or previous entry; an unpositioned cursor starts from
+ * the bound's end. 0, RS_ENOTFOUND (then unpositioned) or RS_ENOMEM. */
+int rs__tcur_step(rs__tcur *c, int dir);
+
+/*
+ * Up to `limit` (0: all) entries of [lo, hi] in order (reverse: from hi
+ * down), after `resume` in that order when not NULL; *more_out (may be
+ * NULL) tells whether entries remain (found by reading one more). cb's
+ * nonzero return stops the scan and is returned.
+ */
+int rs__txn_scan(rs_txn *txn, uint8_t tag, const rs__bound *lo,
+		 const rs__bound *hi, const void *resume, size_t rlen,
+		 bool reverse, size_t limit, bool *more_out, rs_kv_entry_cb cb,
+		 void *ctx);
+/* The keys under a prefix after `after`, forward: rs__txn_scan over the
+ * prefix's range. */
 int rs__txn_list(rs_txn *txn, uint8_t tag, const void *prefix, size_t plen,
 		 const void *after, size_t alen, size_t limit, bool *more_out,
 		 rs_kv_entry_cb cb, void *ctx);

@@ -165,7 +165,7 @@ static void table__insert_find_and_grow_with_many_keys(void **state)
 		n = find(f, 1, k, strlen(k), h);
 		assert_non_null(n);
 		assert_int_equal(n->klen, strlen(k));
-		assert_memory_equal(n->key, k, n->klen);
+		assert_memory_equal(rs__node_key(n), k, n->klen);
 		assert_visible(n, 1, k);
 		assert_visible(n, 0, NULL);
 		/* Same key, another tag or hash: not found. */
