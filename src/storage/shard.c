@@ -256,13 +256,47 @@ static int walk(const rs__run *r, const rs__node *x, uint8_t tag, uint64_t snap,
 	while (x && x != r->index.head && x->tag == tag) {
 		const rs__ver *v = seen(x, snap);
 
+		const rs__node *nx =
+			dir > 0 ? rs__index_next(x) : rs__index_prev(x);
+
 		if (v) {
+			/* The next step's node: nodes lie in memory in
+			 * insertion order, not key order, so each step is a
+			 * cache miss unless it is started early. */
+			if (nx)
+				__builtin_prefetch(nx);
 			iter_set(it, x, v);
 			return 0;
 		}
-		x = dir > 0 ? rs__index_next(x) : rs__index_prev(x);
+		x = nx;
 	}
 	return RS_ENOTFOUND;
+}
+
+/*
+ * The node a seek starts from. A key that exists in the table is found by
+ * its hash in O(1) (a node in the table is always linked in the index
+ * too: apply links the index first); otherwise the index is searched.
+ */
+static const rs__node *seek_start(const rs__store *s, const rs__run *r,
+				  uint8_t tag, const void *key, size_t klen,
+				  int mode)
+{
+	bool fwd = mode == RS__SEEK_GE || mode == RS__SEEK_GT;
+	const rs__node *x;
+
+	if (!key) /* the start of the tag's keys, or their end: tag + 1 */
+		return rs__index_next(rs__index_floor(
+			&r->index, fwd ? tag : tag + 1u, "", 0, false));
+	x = rs__table_find(&r->table, tag, key, klen,
+			   rs__hash_key(s->seed, tag, key, klen));
+	if (x) {
+		if (mode == RS__SEEK_GT)
+			return rs__index_next(x);
+		return mode == RS__SEEK_LT ? rs__index_prev(x) : x;
+	}
+	x = rs__index_floor(&r->index, tag, key, klen, false);
+	return fwd ? rs__index_next(x) : x;
 }
 
 static int sh_seek(rs__store *s, const rs__snap *snap, uint8_t tag,
@@ -270,23 +304,13 @@ static int sh_seek(rs__store *s, const rs__snap *snap, uint8_t tag,
 {
 	const rs__run *r = snap_run(snap);
 	bool fwd = mode == RS__SEEK_GE || mode == RS__SEEK_GT;
-	/* The position: a NULL key is the start (forward) or the end of the
-	 * tag's keys, i.e. the empty key of tag + 1. */
-	unsigned ptag = (!key && !fwd) ? tag + 1u : tag;
-	bool incl = key && (mode == RS__SEEK_GT || mode == RS__SEEK_LE);
-	const rs__node *x;
 	int rc;
 
-	(void)s;
 	if (!r)
 		return RS_ENOTFOUND;
-	if (!key)
-		klen = 0;
 	rs__rcu_read_lock();
-	x = rs__index_floor(&r->index, ptag, key ? key : "", klen, incl);
-	if (fwd)
-		x = rs__index_next(x);
-	rc = walk(r, x, tag, snap->ver, fwd ? 1 : -1, it);
+	rc = walk(r, seek_start(s, r, tag, key, klen, mode), tag, snap->ver,
+		  fwd ? 1 : -1, it);
 	rs__rcu_read_unlock();
 	return rc;
 }
@@ -550,8 +574,10 @@ static void sh_apply(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 		v->ver = ver;
 		rs__node_push(node, v);
 		if (ops[i].prep_flags & PREP_NEW_NODE) {
-			rs__table_insert(&r->table, node);
+			/* The index first: a reader that finds the node by
+			 * its hash may walk on from it (sh_seek). */
 			rs__index_insert(&r->index, node);
+			rs__table_insert(&r->table, node);
 		}
 		/* prep[1] stays for reclaim(); the version is published. */
 		ops[i].prep[0] = NULL;
