@@ -2053,13 +2053,20 @@ RS_API int rs_runindex_get_by_name(rs_db *db, const char *name, size_t name_len,
 				   size_t *needed_out);
 
 /**
- * List registered runs in registration order, at one snapshot.
+ * List registered runs in registration order, at one snapshot. Cost:
+ * O(log R + runs returned) per page, R being the runs registered: a range
+ * scan of an ordered registration list from the cursor, which holds only
+ * the runs not deleted (deleted runs are not walked; see "ordered access"
+ * in the KV section for what a scan steps over).
  *
  * @param[in,out] cursor    0 for the first page; on return, the position
- *                          after the last run passed to cb.
+ *                          after the last run passed to cb (pass it back
+ *                          for the next page). A position, not a count:
+ *                          runs deleted or registered meanwhile do not
+ *                          shift it.
  * @param[in]     limit     Most runs per page; 0 for no limit.
- * @param[out]    more_out  Whether runs remain; may be NULL.
- * Cost: O(runs registered since the cursor, deleted ones included).
+ * @param[out]    more_out  Whether runs remain after this page (one more
+ *                          is read to tell); may be NULL.
  * @return 0, cb's nonzero return, RS_EINVAL, RS_ENOMEM or RS_ECORRUPT.
  * Thread safety: any thread.
  */
@@ -2068,8 +2075,9 @@ RS_API int rs_runindex_list(rs_db *db, uint64_t *cursor, size_t limit,
 
 /**
  * The registered runs in one status, in registration order; as
- * rs_runindex_list() (a filtered walk: cost O(runs registered since the
- * cursor)).
+ * rs_runindex_list(). Through a per-status index that every transition
+ * updates in its own commit: cost O(log R + runs returned), however many
+ * runs are in other statuses.
  *
  * @return 0, cb's nonzero return, RS_EINVAL (also an unknown status),
  *         RS_ENOMEM or RS_ECORRUPT.
@@ -2081,8 +2089,9 @@ RS_API int rs_runindex_query_by_status(rs_db *db, rs_run_status status,
 				       void *ctx);
 
 /**
- * The registered runs carrying a tag, in registration order, through a
- * per-tag index: cost O(runs returned + deleted runs that had the tag).
+ * The registered runs carrying a tag, in registration order; as
+ * rs_runindex_list(). Through a per-tag index: cost O(log R + runs
+ * returned).
  *
  * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EUTF8,
  *         RS_ENOMEM or RS_ECORRUPT.
@@ -2094,8 +2103,9 @@ RS_API int rs_runindex_query_by_tag(rs_db *db, const char *tag, size_t tag_len,
 				    void *ctx);
 
 /**
- * The registered runs whose parent is `parent`, in registration order,
- * through a per-parent index (cost as rs_runindex_query_by_tag()).
+ * The registered runs whose parent is `parent`, in registration order; as
+ * rs_runindex_list(). Through a per-parent index: cost O(log R + runs
+ * returned).
  *
  * @return 0, cb's nonzero return, RS_EINVAL (also a nil parent),
  *         RS_ENOMEM or RS_ECORRUPT.

@@ -85,7 +85,8 @@ unsigned char *rs__tags_put(unsigned char *p, const rs_bytes *tags, size_t n)
 	return p;
 }
 
-size_t rs__tags_scan(const unsigned char *p, size_t avail, size_t n)
+/* The size of n encoded tags within avail bytes, or SIZE_MAX. */
+static size_t tags_scan(const unsigned char *p, size_t avail, size_t n)
 {
 	size_t off = 0;
 
@@ -93,13 +94,27 @@ size_t rs__tags_scan(const unsigned char *p, size_t avail, size_t n)
 		uint32_t len;
 
 		if (avail - off < 4)
-			return 0;
+			return SIZE_MAX;
 		len = rs__get_u32(p + off);
 		if (avail - off - 4 < len)
-			return 0;
+			return SIZE_MAX;
 		off += 4 + len;
 	}
 	return off;
+}
+
+size_t rs__tags_read(const unsigned char *p, size_t avail, size_t *n_out,
+		     const unsigned char **enc_out)
+{
+	size_t n, size;
+
+	if (avail < 4 || (n = rs__get_u32(p)) > RS_TAGS_MAX)
+		return 0;
+	if ((size = tags_scan(p + 4, avail - 4, n)) == SIZE_MAX)
+		return 0;
+	*n_out = n;
+	*enc_out = p + 4;
+	return 4 + size;
 }
 
 int rs__tags_at(const void *enc, size_t n, size_t i, rs_bytes *out)
@@ -107,7 +122,7 @@ int rs__tags_at(const void *enc, size_t n, size_t i, rs_bytes *out)
 	const unsigned char *p = enc;
 
 	RS_CHECK_ARG(out && (enc || n == 0) && i < n);
-	/* The list was checked by rs__tags_scan() when it was read. */
+	/* The list was checked by rs__tags_read() when it was read. */
 	while (i-- > 0)
 		p += 4 + rs__get_u32(p);
 	out->len = rs__get_u32(p);
@@ -167,17 +182,6 @@ int rs__ol_append(rs__cc *cc, uint8_t tag, const unsigned char *prefix,
 	if (ord_out)
 		*ord_out = n;
 	return 0;
-}
-
-int rs__ol_remove(rs__cc *cc, uint8_t tag, const unsigned char *prefix,
-		  size_t plen, uint64_t ord)
-{
-	unsigned char key[RS__OL_KEY_MAX];
-
-	assert(plen <= RS__OL_PREFIX_MAX);
-	memcpy(key, prefix, plen);
-	rs__put_u64(key + plen, ord);
-	return rs__cc_write(cc, tag, key, plen + 8, NULL, 0, RS__OP_F_DELETE);
 }
 
 int rs__ol_len(rs_txn *txn, uint8_t tag, const unsigned char *prefix,

@@ -7,14 +7,16 @@
  * dense ordinal lists (the indices). Big-endian integers come from
  * util/endian.h.
  *
- * Ordinal lists. The per-run table is a hash table, so a prefix scan costs
- * O(keys in the run). An index that must answer in O(results) and in
- * recording order is therefore a dense list: under a key prefix P (a
- * kind byte, then a length-prefixed or fixed-size name, so no two names
- * share a prefix and no list collides with another key), the key P holds
- * the list's length n (u64) and the keys P + ordinal (u64 big-endian) hold
+ * Ordinal lists, for indices that only ever grow (EventLog by type,
+ * TraceStore by type, tag and parent): under a key prefix P (a kind byte,
+ * then a length-prefixed or fixed-size name, so no two names share a
+ * prefix and no list collides with another key), the key P holds the
+ * list's length n (u64) and the keys P + ordinal (u64 big-endian) hold
  * the entries 0..n-1. Appending happens at commit, under the run's lock,
- * in a deferred step; a query reads n, then point-reads entries.
+ * in a deferred step; a query reads n, then point-reads entries from its
+ * cursor (an ordinal): O(1) per entry returned, with no seek. An index
+ * whose entries are removed (the RunIndex's) is instead a set of ordered
+ * keys, range-scanned (txn.h), so removed entries are not walked.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -60,9 +62,11 @@ size_t rs__tags_size(const rs_bytes *tags, size_t n);
 unsigned char *rs__tags_put(unsigned char *p, const rs_bytes *tags, size_t n);
 /* Tag i of an encoded list of n tags of `size` bytes in all. */
 int rs__tags_at(const void *enc, size_t n, size_t i, rs_bytes *out);
-/* Check an encoded list and return its size, or 0 when malformed (an
- * empty list of n == 0 tags has size 0 and is fine: check n first). */
-size_t rs__tags_scan(const unsigned char *p, size_t avail, size_t n);
+/* A stored list within avail bytes at p: u32 count n (<= RS_TAGS_MAX),
+ * then n tags. *n_out receives n and *enc_out the tags; the result is the
+ * size of it all, count included, or 0 when malformed. */
+size_t rs__tags_read(const unsigned char *p, size_t avail, size_t *n_out,
+		     const unsigned char **enc_out);
 
 /* ---- ordinal lists ---- */
 
@@ -73,9 +77,6 @@ size_t rs__ol_prefix(unsigned char *out, uint8_t kind, const void *name,
  * list; *ord_out receives its ordinal (may be NULL). */
 int rs__ol_append(rs__cc *cc, uint8_t tag, const unsigned char *prefix,
 		  size_t plen, const void *val, size_t vlen, uint64_t *ord_out);
-/* At commit: remove entry `ord` (a hole; the length stays). */
-int rs__ol_remove(rs__cc *cc, uint8_t tag, const unsigned char *prefix,
-		  size_t plen, uint64_t ord);
 /* In a transaction's view: the list's length (0 when absent). */
 int rs__ol_len(rs_txn *txn, uint8_t tag, const unsigned char *prefix,
 	       size_t plen, uint64_t *len_out);

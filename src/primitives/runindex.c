@@ -4,20 +4,26 @@
  * stateless facade over the txn layer. It lives in the shard of the nil
  * RunId (which data operations reject), under tag RS__TAG_RUNINDEX.
  *
- * Keys (all integers big-endian):
+ * Keys (all integers big-endian; ord is a run's registration ordinal):
+ *   0x00                      u64: the next registration ordinal
  *   0x01 id(16)               the run: u8 status, u8 has_parent,
  *                             parent(16), u64 created, u64 updated,
- *                             u64 registration ordinal, u64 ordinal in
- *                             its parent's list, u32 name length, name,
- *                             u32 tag count, tags (u32 length + bytes),
- *                             one u64 ordinal per tag (in the tag's
- *                             list), metadata
+ *                             u64 ord, u32 name length, name, u32 tag
+ *                             count, tags (u32 length + bytes), metadata
  *   0x02 name                 the id(16) of the run with that name
- *   0x03 u32-0 [ord]          ordinal list (prim.h): every registration
- *   0x04 u32-len tag [ord]    ordinal list: the runs with a tag
- *   0x05 u32-16 parent [ord]  ordinal list: the runs with a parent
- * Deleting a run removes its entries from the lists (holes; lengths never
- * shrink), so walks skip deleted runs.
+ *   0x03 ord                  id: every registered run
+ *   0x04 u32-len tag ord      id: the runs with a tag
+ *   0x05 parent(16) ord       id: the runs with a parent
+ *   0x06 status(1) ord        id: the runs in a status
+ * The lists (0x03..0x06) hold exactly the registered runs: their entries
+ * are written with the run, deleted with it, and a transition moves its
+ * 0x06 entry from one status to the other in the same commit. A listing
+ * is therefore a range scan of one list's prefix from the cursor (the
+ * ordinal after the last run returned) in key order, i.e. registration
+ * order: O(log n) to seek and O(1) per run returned, whatever the number
+ * of deleted runs or runs in other statuses. (An earlier layout kept
+ * dense ordinal lists with holes, whose walks cost O(runs registered);
+ * rs__runindex_open() refuses a database written with it.)
  *
  * Writes are deferred steps on the nil run (txn/txn.h), so checks (an id or
  * name taken, the current status) and writes happen under its commit lock
@@ -39,11 +45,13 @@
 #include "util/run_id.h"
 
 #define TAG RS__TAG_RUNINDEX
+#define K_NEXT 0x00
 #define K_RUN 0x01
 #define K_NAME 0x02
 #define K_ALL 0x03
 #define K_TAG 0x04
 #define K_PARENT 0x05
+#define K_STATUS 0x06
 
 /* Offsets in a run record. */
 #define R_STATUS 0
@@ -52,9 +60,8 @@
 #define R_CREATED 18
 #define R_UPDATED 26
 #define R_ORD 34
-#define R_PARENT_ORD 42
-#define R_NAME_LEN 50
-#define R_HDR 54
+#define R_NAME_LEN 42
+#define R_HDR 46
 
 static const char *const status_names[] = {
 	"active", "paused", "completed", "failed", "cancelled", "archived",
@@ -93,8 +100,6 @@ static bool status_valid(rs_run_status s)
 typedef struct run_rec {
 	rs_run_info info;
 	uint64_t ord;
-	uint64_t parent_ord;
-	const unsigned char *tag_ords;
 } run_rec;
 
 static size_t run_key(unsigned char key[17], const rs_run_id *id)
@@ -111,14 +116,71 @@ static size_t name_key(unsigned char *key, const char *name, size_t len)
 	return 1 + len;
 }
 
+/* ---- the lists: prefix + ord -> id ---- */
+
 static size_t all_prefix(unsigned char *prefix)
 {
-	return rs__ol_prefix(prefix, K_ALL, "", 0);
+	prefix[0] = K_ALL;
+	return 1;
+}
+
+static size_t status_prefix(unsigned char *prefix, rs_run_status status)
+{
+	prefix[0] = K_STATUS;
+	prefix[1] = (unsigned char)status;
+	return 2;
 }
 
 static size_t parent_prefix(unsigned char *prefix, const rs_run_id *parent)
 {
-	return rs__ol_prefix(prefix, K_PARENT, parent->bytes, 16);
+	prefix[0] = K_PARENT;
+	memcpy(prefix + 1, parent->bytes, 16);
+	return 17;
+}
+
+/* Length-prefixed, so the list of tag "a" never reaches tag "a__b". */
+static size_t tag_prefix(unsigned char *prefix, const void *tag, size_t len)
+{
+	return rs__ol_prefix(prefix, K_TAG, tag, len);
+}
+
+/* At commit: put the entry ord -> *id into a list, or delete it (id
+ * NULL). The id must live until the commit ends. */
+static int entry_write(rs__cc *cc, const unsigned char *prefix, size_t plen,
+		       uint64_t ord, const rs_run_id *id)
+{
+	unsigned char key[RS__OL_KEY_MAX];
+
+	memcpy(key, prefix, plen);
+	rs__put_u64(key + plen, ord);
+	if (!id)
+		return rs__cc_write(cc, TAG, key, plen + 8, NULL, 0,
+				    RS__OP_F_DELETE);
+	return rs__cc_write(cc, TAG, key, plen + 8, id->bytes, 16, 0);
+}
+
+/* At commit: write (id set) or delete (id NULL) a run's entries in every
+ * list it belongs to: all runs, its status, each tag, its parent. */
+static int entries_write(rs__cc *cc, const run_rec *r, const rs_run_id *id)
+{
+	unsigned char prefix[RS__OL_PREFIX_MAX];
+	const rs_run_info *info = &r->info;
+	rs_bytes tag;
+
+	RS_TRY(entry_write(cc, prefix, all_prefix(prefix), r->ord, id));
+	RS_TRY(entry_write(cc, prefix, status_prefix(prefix, info->status),
+			   r->ord, id));
+	for (size_t i = 0; i < info->ntags; i++) {
+		RS_TRY(rs__tags_at(info->tags_enc, info->ntags, i, &tag));
+		RS_TRY(entry_write(cc, prefix,
+				   tag_prefix(prefix, tag.data, tag.len),
+				   r->ord, id));
+	}
+	if (info->has_parent)
+		RS_TRY(entry_write(cc, prefix,
+				   parent_prefix(prefix, &info->parent), r->ord,
+				   id));
+	return 0;
 }
 
 static int rec_parse(const void *data, size_t len, const rs_run_id *id,
@@ -126,22 +188,19 @@ static int rec_parse(const void *data, size_t len, const rs_run_id *id,
 {
 	const unsigned char *p = data;
 	rs_run_info *info = &r->info;
-	size_t off, tags;
-	uint32_t nlen, ntags;
+	const unsigned char *tags_enc;
+	size_t off, size, ntags;
+	uint32_t nlen;
 
 	if (len < R_HDR || p[R_STATUS] > RS_RUN_ARCHIVED)
 		return RS_ECORRUPT;
 	nlen = rs__get_u32(p + R_NAME_LEN);
-	if (len - R_HDR < (size_t)nlen + 4)
+	if (len - R_HDR < nlen)
 		return RS_ECORRUPT;
 	off = R_HDR + nlen;
-	ntags = rs__get_u32(p + off);
-	off += 4;
-	if (ntags > RS_TAGS_MAX)
+	if (!(size = rs__tags_read(p + off, len - off, &ntags, &tags_enc)))
 		return RS_ECORRUPT;
-	tags = rs__tags_scan(p + off, len - off, ntags);
-	if ((ntags && !tags) || len - off - tags < (size_t)ntags * 8)
-		return RS_ECORRUPT;
+	off += size;
 	memset(r, 0, sizeof(*r));
 	info->id = *id;
 	info->status = (rs_run_status)p[R_STATUS];
@@ -152,12 +211,10 @@ static int rec_parse(const void *data, size_t len, const rs_run_id *id,
 	info->name.data = nlen ? p + R_HDR : NULL;
 	info->name.len = nlen;
 	info->ntags = ntags;
-	info->tags_enc = p + off;
-	r->tag_ords = p + off + tags;
-	info->metadata.data = p + off + tags + (size_t)ntags * 8;
-	info->metadata.len = len - off - tags - (size_t)ntags * 8;
+	info->tags_enc = tags_enc;
+	info->metadata.data = p + off;
+	info->metadata.len = len - off;
 	r->ord = rs__get_u64(p + R_ORD);
-	r->parent_ord = rs__get_u64(p + R_PARENT_ORD);
 	return 0;
 }
 
@@ -171,21 +228,19 @@ int rs_run_info_tag(const rs_run_info *info, size_t i, rs_bytes *tag_out)
 
 typedef struct ri_create {
 	rs_run_id id;
-	unsigned char *rec; /* the record; ordinals and times set at commit */
+	unsigned char
+		*rec; /* the record; its ordinal and times set at commit */
 	size_t rlen;
-	size_t ntags;
-	bool has_parent;
-	rs_run_id parent;
 	rs_run_id *id_out; /* the caller's, or NULL */
 } ri_create;
 
 static int create_run(rs__cc *cc, void *arg)
 {
 	ri_create *c = arg;
-	unsigned char key[1 + RS_NAME_MAX], prefix[RS__OL_PREFIX_MAX];
-	uint64_t now = rs__clock_realtime_ns(), ord;
+	unsigned char key[1 + RS_NAME_MAX], *next;
+	uint64_t now = rs__clock_realtime_ns();
 	run_rec r;
-	rs_bytes v, tag;
+	rs_bytes v;
 	int rc;
 
 	rc = rs__cc_read(cc, TAG, key, run_key(key, &c->id), &v);
@@ -200,23 +255,13 @@ static int create_run(rs__cc *cc, void *arg)
 			return rc < 0 ? rc : RS_EEXIST;
 		RS_TRY(rs__cc_write(cc, TAG, key, klen, c->id.bytes, 16, 0));
 	}
-	RS_TRY(rs__ol_append(cc, TAG, prefix, all_prefix(prefix), c->id.bytes,
-			     16, &ord));
-	rs__put_u64(c->rec + R_ORD, ord);
-	for (size_t i = 0; i < c->ntags; i++) {
-		RS_TRY(rs__tags_at(r.info.tags_enc, c->ntags, i, &tag));
-		RS_TRY(rs__ol_append(
-			cc, TAG, prefix,
-			rs__ol_prefix(prefix, K_TAG, tag.data, tag.len),
-			c->id.bytes, 16, &ord));
-		rs__put_u64((unsigned char *)r.tag_ords + i * 8, ord);
-	}
-	if (c->has_parent) {
-		RS_TRY(rs__ol_append(cc, TAG, prefix,
-				     parent_prefix(prefix, &c->parent),
-				     c->id.bytes, 16, &ord));
-		rs__put_u64(c->rec + R_PARENT_ORD, ord);
-	}
+	key[0] = K_NEXT;
+	RS_TRY(rs__prim_read_u64(rs__cc_read(cc, TAG, key, 1, &v), v, &r.ord));
+	if (!(next = rs__cc_u64(cc, r.ord + 1)))
+		return RS_ENOMEM;
+	RS_TRY(rs__cc_write(cc, TAG, key, 1, next, 8, 0));
+	RS_TRY(entries_write(cc, &r, &c->id));
+	rs__put_u64(c->rec + R_ORD, r.ord);
 	rs__put_u64(c->rec + R_CREATED, now);
 	rs__put_u64(c->rec + R_UPDATED, now);
 	return rs__cc_write(cc, TAG, key, run_key(key, &c->id), c->rec, c->rlen,
@@ -260,8 +305,7 @@ static int stage_create(rs_txn *txn, const void *arg)
 	const struct create_req *q = arg;
 	const rs_runindex_create_options *o = q->o;
 	size_t tsize = rs__tags_size(o->tags, o->ntags);
-	size_t rlen = R_HDR + o->name_len + 4 + tsize + o->ntags * 8 +
-		      o->metadata_len;
+	size_t rlen = R_HDR + o->name_len + 4 + tsize + o->metadata_len;
 	unsigned char *rec, *p;
 	ri_create *c;
 
@@ -273,8 +317,6 @@ static int stage_create(rs_txn *txn, const void *arg)
 	if (o->parent) {
 		rec[R_HAS_PARENT] = 1;
 		memcpy(rec + R_PARENT, o->parent->bytes, 16);
-		c->has_parent = true;
-		c->parent = *o->parent;
 	}
 	rs__put_u32(rec + R_NAME_LEN, (uint32_t)o->name_len);
 	p = rec + R_HDR;
@@ -283,15 +325,12 @@ static int stage_create(rs_txn *txn, const void *arg)
 	p += o->name_len;
 	rs__put_u32(p, (uint32_t)o->ntags);
 	p = rs__tags_put(p + 4, o->tags, o->ntags);
-	memset(p, 0, o->ntags * 8);
-	p += o->ntags * 8;
 	if (o->metadata_len)
 		memcpy(p, o->metadata, o->metadata_len);
 	c->id = q->id;
 	c->id_out = q->id_out;
 	c->rec = rec;
 	c->rlen = rlen;
-	c->ntags = o->ntags;
 	return 0;
 }
 
@@ -324,7 +363,7 @@ typedef struct ri_transition {
 static int transition_run(rs__cc *cc, void *arg)
 {
 	ri_transition *t = arg;
-	unsigned char key[17], *rec;
+	unsigned char key[17], prefix[2], *rec;
 	size_t klen = run_key(key, &t->id);
 	uint64_t now = rs__clock_realtime_ns(), before;
 	run_rec r;
@@ -345,6 +384,11 @@ static int transition_run(rs__cc *cc, void *arg)
 	if (t->to == RS_RUN_ARCHIVED)
 		rs__cc_also_set_flags(cc,
 				      rs__cc_also_flags(cc) | RS__RUN_F_FENCED);
+	/* The run leaves its status's list for the new one's. */
+	RS_TRY(entry_write(cc, prefix, status_prefix(prefix, r.info.status),
+			   r.ord, NULL));
+	RS_TRY(entry_write(cc, prefix, status_prefix(prefix, t->to), r.ord,
+			   &t->id));
 	return rs__cc_write(cc, TAG, key, klen, rec, v.len, 0);
 }
 
@@ -389,9 +433,9 @@ int rs_runindex_transition(rs_db *db, const rs_run_id *id, rs_run_status to,
 static int delete_run(rs__cc *cc, void *arg)
 {
 	const rs_run_id *id = arg;
-	unsigned char key[1 + RS_NAME_MAX], prefix[RS__OL_PREFIX_MAX];
+	unsigned char key[1 + RS_NAME_MAX];
 	run_rec r;
-	rs_bytes v, tag;
+	rs_bytes v;
 	int rc = rs__cc_read(cc, TAG, key, run_key(key, id), &v);
 
 	if (rc == RS_ENOTFOUND) {
@@ -407,21 +451,7 @@ static int delete_run(rs__cc *cc, void *arg)
 					    name_key(key, r.info.name.data,
 						     r.info.name.len),
 					    NULL, 0, RS__OP_F_DELETE));
-		RS_TRY(rs__ol_remove(cc, TAG, prefix, all_prefix(prefix),
-				     r.ord));
-		for (size_t i = 0; i < r.info.ntags; i++) {
-			RS_TRY(rs__tags_at(r.info.tags_enc, r.info.ntags, i,
-					   &tag));
-			RS_TRY(rs__ol_remove(
-				cc, TAG, prefix,
-				rs__ol_prefix(prefix, K_TAG, tag.data, tag.len),
-				rs__get_u64(r.tag_ords + i * 8)));
-		}
-		if (r.info.has_parent)
-			RS_TRY(rs__ol_remove(
-				cc, TAG, prefix,
-				parent_prefix(prefix, &r.info.parent),
-				r.parent_ord));
+		RS_TRY(entries_write(cc, &r, NULL));
 	}
 	rs__cc_also_drop(cc);
 	rs__cc_also_set_flags(cc, 0);
@@ -518,65 +548,71 @@ out:
 	return rc;
 }
 
-/* Walk one ordinal list of run ids, skipping holes and, when `status` is
- * valid, runs in another status. */
+/* ---- listings: a range scan of one list ---- */
+
+struct walk_ctx {
+	rs_txn *txn;
+	size_t plen;
+	int status; /* the list's status, or -1 */
+	uint64_t *cursor;
+	rs_runindex_run_cb cb;
+	void *ctx;
+};
+
+/* One entry: prefix + ord -> id. Its run is read at the same snapshot. */
+static int walk_entry(rs_bytes key, rs_bytes val, void *arg)
+{
+	struct walk_ctx *w = arg;
+	unsigned char rkey[17];
+	uint64_t ord;
+	rs_run_id id;
+	run_rec r;
+	rs_bytes v;
+	int rc;
+
+	if (key.len != w->plen + 8 || val.len != 16)
+		return RS_ECORRUPT;
+	ord = rs__get_u64((const unsigned char *)key.data + w->plen);
+	memcpy(id.bytes, val.data, 16);
+	rc = rs__txn_read(w->txn, TAG, rkey, run_key(rkey, &id), &v);
+	if (rc == RS_ENOTFOUND)
+		return RS_ECORRUPT; /* an entry without its run */
+	RS_TRY(rc);
+	RS_TRY(rec_parse(v.data, v.len, &id, &r));
+	if (r.ord != ord ||
+	    (w->status >= 0 && r.info.status != (rs_run_status)w->status))
+		return RS_ECORRUPT;
+	*w->cursor = ord + 1;
+	return w->cb(&r.info, w->ctx);
+}
+
+/* The entries of one list from the ordinal *cursor on, at one snapshot:
+ * [prefix + cursor, prefix + UINT64_MAX]. */
 static int walk(rs_db *db, const unsigned char *prefix, size_t plen, int status,
 		uint64_t *cursor, size_t limit, bool *more_out,
 		rs_runindex_run_cb cb, void *ctx)
 {
-	unsigned char key[17];
-	uint64_t n, pos = *cursor;
-	size_t done = 0;
-	bool more = false;
-	rs_txn *txn;
+	unsigned char lo_key[RS__OL_KEY_MAX], hi_key[RS__OL_KEY_MAX];
+	struct walk_ctx w = { NULL, plen, status, cursor, cb, ctx };
+	rs__bound lo = { lo_key, (uint32_t)plen + 8, true, false };
+	rs__bound hi = { hi_key, (uint32_t)plen + 8, true, false };
 	int rc;
 
-	RS_TRY(rs__txn_begin(&txn, db, &rs__nil_run, RS_TXN_F_READONLY));
-	if ((rc = rs__ol_len(txn, TAG, prefix, plen, &n)) < 0)
-		goto out;
-	for (; pos < n; pos++) {
-		rs_run_id id;
-		run_rec r;
-		rs_bytes v;
-
-		rc = rs__ol_get(txn, TAG, prefix, plen, pos, &v);
-		if (rc == RS_ENOTFOUND)
-			continue; /* a deleted run */
-		if (rc == 0 && v.len != 16)
-			rc = RS_ECORRUPT;
-		if (rc < 0)
-			goto out;
-		memcpy(id.bytes, v.data, 16);
-		rc = rs__txn_read(txn, TAG, key, run_key(key, &id), &v);
-		if (rc == 0)
-			rc = rec_parse(v.data, v.len, &id, &r);
-		if (rc < 0) {
-			rc = rc == RS_ENOTFOUND ? RS_ECORRUPT : rc;
-			goto out;
-		}
-		if (status >= 0 && r.info.status != (rs_run_status)status)
-			continue;
-		if (limit && done == limit) {
-			more = true;
-			break;
-		}
-		done++;
-		*cursor = pos + 1;
-		if ((rc = cb(&r.info, ctx)) != 0)
-			goto out;
-	}
-	rc = 0; /* the walk may end on a hole */
-	if (more_out)
-		*more_out = more;
-out:
-	rs__txn_abort(txn);
+	memcpy(lo_key, prefix, plen);
+	rs__put_u64(lo_key + plen, *cursor);
+	memcpy(hi_key, prefix, plen);
+	rs__put_u64(hi_key + plen, UINT64_MAX);
+	RS_TRY(rs__txn_begin(&w.txn, db, &rs__nil_run, RS_TXN_F_READONLY));
+	rc = rs__txn_scan(w.txn, TAG, &lo, &hi, NULL, 0, false, limit, more_out,
+			  walk_entry, &w);
+	rs__txn_abort(w.txn);
 	return rc;
 }
 
 int rs_runindex_list(rs_db *db, uint64_t *cursor, size_t limit, bool *more_out,
 		     rs_runindex_run_cb cb, void *ctx)
 {
-	unsigned char prefix[RS__OL_PREFIX_MAX];
+	unsigned char prefix[1];
 
 	RS_CHECK_ARG(db && cursor && cb);
 	return walk(db, prefix, all_prefix(prefix), -1, cursor, limit, more_out,
@@ -587,11 +623,11 @@ int rs_runindex_query_by_status(rs_db *db, rs_run_status status,
 				uint64_t *cursor, size_t limit, bool *more_out,
 				rs_runindex_run_cb cb, void *ctx)
 {
-	unsigned char prefix[RS__OL_PREFIX_MAX];
+	unsigned char prefix[2];
 
 	RS_CHECK_ARG(db && cursor && cb && status_valid(status));
-	return walk(db, prefix, all_prefix(prefix), (int)status, cursor, limit,
-		    more_out, cb, ctx);
+	return walk(db, prefix, status_prefix(prefix, status), (int)status,
+		    cursor, limit, more_out, cb, ctx);
 }
 
 int rs_runindex_query_by_tag(rs_db *db, const char *tag, size_t tag_len,
@@ -602,15 +638,15 @@ int rs_runindex_query_by_tag(rs_db *db, const char *tag, size_t tag_len,
 
 	RS_CHECK_ARG(db && cursor && cb);
 	RS_TRY(rs__prim_check_text(tag, tag_len, RS_TAG_MAX));
-	return walk(db, prefix, rs__ol_prefix(prefix, K_TAG, tag, tag_len), -1,
-		    cursor, limit, more_out, cb, ctx);
+	return walk(db, prefix, tag_prefix(prefix, tag, tag_len), -1, cursor,
+		    limit, more_out, cb, ctx);
 }
 
 int rs_runindex_query_by_parent(rs_db *db, const rs_run_id *parent,
 				uint64_t *cursor, size_t limit, bool *more_out,
 				rs_runindex_run_cb cb, void *ctx)
 {
-	unsigned char prefix[RS__OL_PREFIX_MAX];
+	unsigned char prefix[17];
 
 	RS_CHECK_ARG(db && parent && cursor && cb);
 	RS_CHECK_ARG(!rs_run_id_is_nil(parent));
@@ -618,7 +654,7 @@ int rs_runindex_query_by_parent(rs_db *db, const rs_run_id *parent,
 		    limit, more_out, cb, ctx);
 }
 
-/* ---- open: rebuild the archived flags ---- */
+/* ---- open: check the layout, rebuild the archived flags ---- */
 
 static int fence_archived(const rs_run_info *info, void *ctx)
 {
@@ -627,8 +663,17 @@ static int fence_archived(const rs_run_info *info, void *ctx)
 
 int rs__runindex_open(rs_db *db)
 {
+	/* The earlier layout's registration list length (0x03, u32 0), a
+	 * key this layout never writes. */
+	static const unsigned char old_len_key[5] = { K_ALL, 0, 0, 0, 0 };
 	uint64_t cursor = 0;
+	int rc = rs__txn_read_latest(db, &rs__nil_run, TAG, old_len_key,
+				     sizeof(old_len_key), NULL);
 
+	if (rc == 0)
+		return RS_ECORRUPT;
+	if (rc != RS_ENOTFOUND)
+		return rc;
 	return rs_runindex_query_by_status(db, RS_RUN_ARCHIVED, &cursor, 0,
 					   NULL, fence_archived, db);
 }

@@ -78,32 +78,28 @@ static size_t child_prefix(unsigned char *prefix, uint64_t parent)
 /* Parse a trace value; views point into it. */
 static int trace_parse(const void *data, size_t len, uint64_t id, rs_trace *t)
 {
-	const unsigned char *p = data;
-	size_t off, tags;
-	uint32_t tlen, ntags;
+	const unsigned char *p = data, *tags_enc;
+	size_t off, size, ntags;
+	uint32_t tlen;
 
 	if (len < REC_HDR)
 		return RS_ECORRUPT;
 	tlen = rs__get_u32(p + 16);
-	if (len - REC_HDR < (size_t)tlen + 4)
+	if (len - REC_HDR < tlen)
 		return RS_ECORRUPT;
 	off = REC_HDR + tlen;
-	ntags = rs__get_u32(p + off);
-	off += 4;
-	if (ntags > RS_TAGS_MAX)
+	if (!(size = rs__tags_read(p + off, len - off, &ntags, &tags_enc)))
 		return RS_ECORRUPT;
-	tags = rs__tags_scan(p + off, len - off, ntags);
-	if (ntags && !tags)
-		return RS_ECORRUPT;
+	off += size;
 	t->id = id;
 	t->timestamp_ns = rs__get_u64(p);
 	t->parent = rs__get_u64(p + 8);
 	t->type.data = p + REC_HDR;
 	t->type.len = tlen;
 	t->ntags = ntags;
-	t->tags_enc = p + off;
-	t->payload.data = p + off + tags;
-	t->payload.len = len - off - tags;
+	t->tags_enc = tags_enc;
+	t->payload.data = p + off;
+	t->payload.len = len - off;
 	t->flags = 0;
 	return 0;
 }

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "prim_fixture.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -32,6 +33,31 @@ int fx_teardown(void **state)
 	rs_db_close(f->db);
 	free(f);
 	return 0;
+}
+
+int fx_open_dir(rs_db **db, rs_durability mode, rs_storage storage,
+		const char *path)
+{
+	rs_db_options o = RS_DB_OPTIONS_INIT;
+
+	o.durability = mode;
+	o.path = path;
+	o.storage = storage;
+	return rs_db_open(db, &o);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+		    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int fx_remove_dir(const char *path)
+{
+	return nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 static int run_group(const char *name, const char *store,

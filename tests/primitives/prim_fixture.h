@@ -37,6 +37,12 @@ int fx_run_both(const char *name, const struct CMUnitTest *tests, size_t n);
 #define FX_RUN(name, tests) \
 	fx_run_both(name, tests, sizeof(tests) / sizeof(tests[0]))
 
+/* Open a database with a write-ahead log in the directory `path`. */
+int fx_open_dir(rs_db **db, rs_durability mode, rs_storage storage,
+		const char *path);
+/* Remove a test's database directory with everything in it; 0 or -1. */
+int fx_remove_dir(const char *path);
+
 /* String helpers: a literal's pointer and length. */
 #define S(lit) (lit), (sizeof(lit) - 1)
 

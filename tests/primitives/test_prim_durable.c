@@ -2,41 +2,17 @@
 /*
  * Every primitive survives close and reopen under Buffered and Strict:
  * chains verify, and sequences, ids and versions continue; archived runs
- * stay read-only and deleted runs stay deleted. Public API only (runs
+ * stay read-only and deleted runs stay deleted, and the RunIndex lists
+ * and queries return what they did. Public API only (runs
  * against the shared library). Skipped, saying why, while this build's
  * rs_db_open() has no write-ahead log (RS_ENOTSUP).
  */
 #define _GNU_SOURCE
 #include "prim_fixture.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-struct dir {
-	char path[64];
-};
-
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int open_db(rs_db **db, rs_durability mode, rs_storage storage,
-		   const char *path)
-{
-	rs_db_options o = RS_DB_OPTIONS_INIT;
-
-	o.durability = mode;
-	o.path = path;
-	o.storage = storage;
-	return rs_db_open(db, &o);
-}
 
 struct ids {
 	rs_run_id run, archived, deleted;
@@ -88,6 +64,52 @@ static void write_phase(rs_db *db, struct ids *ids)
 	assert_int_equal(rs_runindex_delete(db, &ids->deleted), 0);
 }
 
+struct listed {
+	rs_run_id ids[4];
+	size_t n;
+};
+
+static int listed_cb(const rs_run_info *info, void *ctx)
+{
+	struct listed *l = ctx;
+
+	assert_true(l->n < 4);
+	l->ids[l->n++] = info->id;
+	return 0;
+}
+
+/* The RunIndex's lists and status index are recovered with it. */
+static void check_listings(rs_db *db, const struct ids *ids)
+{
+	struct listed l = { .n = 0 };
+	uint64_t cursor = 0;
+	bool more = true;
+
+	assert_int_equal(rs_runindex_list(db, &cursor, 1, &more, listed_cb, &l),
+			 0);
+	assert_true(more);
+	assert_int_equal(rs_runindex_list(db, &cursor, 1, &more, listed_cb, &l),
+			 0);
+	assert_false(more);
+	assert_int_equal(l.n, 2);
+	assert_memory_equal(l.ids[0].bytes, ids->run.bytes, 16);
+	assert_memory_equal(l.ids[1].bytes, ids->archived.bytes, 16);
+	l.n = 0;
+	cursor = 0;
+	assert_int_equal(rs_runindex_query_by_status(db, RS_RUN_ARCHIVED,
+						     &cursor, 0, &more,
+						     listed_cb, &l),
+			 0);
+	assert_int_equal(l.n, 1);
+	assert_memory_equal(l.ids[0].bytes, ids->archived.bytes, 16);
+	l.n = 0;
+	cursor = 0;
+	assert_int_equal(rs_runindex_query_by_status(db, RS_RUN_FAILED, &cursor,
+						     0, &more, listed_cb, &l),
+			 0);
+	assert_int_equal(l.n, 0);
+}
+
 static void check_phase(rs_db *db, const struct ids *ids)
 {
 	uint8_t head[RS_HASH_LEN];
@@ -96,6 +118,7 @@ static void check_phase(rs_db *db, const struct ids *ids)
 	uint64_t len, v, id;
 	char buf[128];
 
+	check_listings(db, ids);
 	assert_int_equal(rs_eventlog_head(db, &ids->run, &len, head), 0);
 	assert_int_equal(len, ids->seq + 1);
 	assert_memory_equal(head, ids->head, RS_HASH_LEN);
@@ -139,7 +162,7 @@ static void survives_reopen(rs_durability mode, rs_storage storage)
 	int rc;
 
 	assert_non_null(mkdtemp(path));
-	rc = open_db(&db, mode, storage, path);
+	rc = fx_open_dir(&db, mode, storage, path);
 	if (rc == RS_ENOTSUP) {
 		rmdir(path);
 		printf("skipped: rs_db_open() has no %s mode in this build "
@@ -150,14 +173,14 @@ static void survives_reopen(rs_durability mode, rs_storage storage)
 	assert_int_equal(rc, 0);
 	write_phase(db, &ids);
 	rs_db_close(db);
-	assert_int_equal(open_db(&db, mode, storage, path), 0);
+	assert_int_equal(fx_open_dir(&db, mode, storage, path), 0);
 	check_phase(db, &ids);
 	rs_db_close(db);
 	/* A second reopen continues from the first's writes. */
-	assert_int_equal(open_db(&db, mode, storage, path), 0);
+	assert_int_equal(fx_open_dir(&db, mode, storage, path), 0);
 	assert_int_equal(rs_eventlog_verify_chain(db, &ids.run, NULL), 0);
 	rs_db_close(db);
-	assert_int_equal(nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+	assert_int_equal(fx_remove_dir(path), 0);
 }
 
 static void durable__buffered_survives_reopen(void **state)

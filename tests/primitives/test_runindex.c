@@ -3,6 +3,12 @@
 #define _GNU_SOURCE
 #include "prim_fixture.h"
 
+#include <stdlib.h>
+
+#include "storage/store.h"
+#include "txn/txn.h"
+#include "util/run_id.h"
+
 static rs_run_id create_run(fx *f, const char *name, const rs_run_id *parent,
 			    const char *const *tags, size_t ntags)
 {
@@ -128,9 +134,11 @@ static void runindex__names_are_unique(void **state)
 	assert_memory_equal(info.id.bytes, b.bytes, 16);
 }
 
+#define RUNS_MAX 96
+
 struct runs {
-	rs_run_id ids[16];
-	rs_run_status status[16];
+	rs_run_id ids[RUNS_MAX];
+	rs_run_status status[RUNS_MAX];
 	size_t n;
 };
 
@@ -138,6 +146,7 @@ static int runs_cb(const rs_run_info *info, void *ctx)
 {
 	struct runs *r = ctx;
 
+	assert_true(r->n < RUNS_MAX);
 	r->ids[r->n] = info->id;
 	r->status[r->n++] = info->status;
 	return 0;
@@ -524,6 +533,386 @@ static void runindex__delete_removes_metadata_and_data(void **state)
 			 RS_ENOSPC);
 }
 
+/* ---- listings are range scans of lists that hold only live runs ---- */
+
+/*
+ * The store calls a listing makes, counted by wrapping the store's
+ * vtable (single-threaded tests only): point reads, seeks and steps.
+ */
+static struct {
+	unsigned long reads, seeks, steps;
+} g_ops;
+static const rs__store_ops *g_real;
+static rs__store_ops g_counting;
+
+static int count_read(rs__store *s, const rs__snap *snap, uint8_t tag,
+		      const void *key, size_t klen, uint64_t hash,
+		      rs_bytes *out)
+{
+	g_ops.reads++;
+	return g_real->read(s, snap, tag, key, klen, hash, out);
+}
+
+static int count_seek(rs__store *s, const rs__snap *snap, uint8_t tag,
+		      const void *key, size_t klen, int mode, rs__iter *it)
+{
+	g_ops.seeks++;
+	return g_real->seek(s, snap, tag, key, klen, mode, it);
+}
+
+static int count_step(rs__store *s, const rs__snap *snap, uint8_t tag,
+		      rs__iter *it, int dir)
+{
+	g_ops.steps++;
+	return g_real->step(s, snap, tag, it, dir);
+}
+
+static void counting_on(rs_db *db)
+{
+	g_real = db->store->ops;
+	g_counting = *g_real;
+	g_counting.read = count_read;
+	g_counting.seek = count_seek;
+	g_counting.step = count_step;
+	db->store->ops = &g_counting;
+	memset(&g_ops, 0, sizeof(g_ops));
+}
+
+static void counting_off(rs_db *db)
+{
+	db->store->ops = g_real;
+}
+
+#define MODEL_MAX RUNS_MAX
+
+enum {
+	Q_LIST,
+	Q_STATUS,
+	Q_TAG,
+	Q_PARENT
+};
+
+static const rs_run_id g_parent = { { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+				      0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+				      0xFF, 0xFE } };
+
+static int query(fx *f, int kind, rs_run_status status, uint64_t *cursor,
+		 size_t limit, bool *more, struct runs *s)
+{
+	switch (kind) {
+	case Q_LIST:
+		return rs_runindex_list(f->db, cursor, limit, more, runs_cb, s);
+	case Q_STATUS:
+		return rs_runindex_query_by_status(f->db, status, cursor, limit,
+						   more, runs_cb, s);
+	case Q_TAG:
+		return rs_runindex_query_by_tag(f->db, S("odd"), cursor, limit,
+						more, runs_cb, s);
+	default:
+		return rs_runindex_query_by_parent(f->db, &g_parent, cursor,
+						   limit, more, runs_cb, s);
+	}
+}
+
+/* Page through a listing `limit` runs at a time (0: one page). */
+static void collect(fx *f, int kind, rs_run_status status, size_t limit,
+		    struct runs *s)
+{
+	uint64_t cursor = 0;
+	bool more = true;
+
+	s->n = 0;
+	while (more) {
+		size_t before = s->n;
+
+		assert_int_equal(
+			query(f, kind, status, &cursor, limit, &more, s), 0);
+		if (more)
+			assert_int_equal(s->n - before, limit);
+		else
+			assert_true(!limit || s->n - before <= limit);
+	}
+	/* Past the end: nothing, and the cursor stays. */
+	{
+		uint64_t at = cursor;
+		size_t n = s->n;
+
+		assert_int_equal(
+			query(f, kind, status, &cursor, limit, &more, s), 0);
+		assert_false(more);
+		assert_int_equal(s->n, n);
+		assert_int_equal(cursor, at);
+	}
+}
+
+struct model {
+	rs_run_id id[MODEL_MAX];
+	rs_run_status status[MODEL_MAX];
+	bool live[MODEL_MAX];
+	size_t n;
+};
+
+static bool model_has(const struct model *m, size_t i, int kind,
+		      rs_run_status status)
+{
+	if (!m->live[i])
+		return false;
+	switch (kind) {
+	case Q_LIST:
+		return true;
+	case Q_STATUS:
+		return m->status[i] == status;
+	case Q_TAG:
+		return i % 2 == 1;
+	default:
+		return i % 3 == 0;
+	}
+}
+
+static void expect_model(fx *f, const struct model *m, size_t limit)
+{
+	struct runs s;
+
+	for (int kind = Q_LIST; kind <= Q_PARENT; kind++) {
+		for (int st = 0; st < (kind == Q_STATUS ? 6 : 1); st++) {
+			size_t k = 0;
+
+			collect(f, kind, all_status[st], limit, &s);
+			for (size_t i = 0; i < m->n; i++) {
+				if (!model_has(m, i, kind, all_status[st]))
+					continue;
+				assert_true(k < s.n);
+				assert_memory_equal(s.ids[k].bytes,
+						    m->id[i].bytes, 16);
+				k++;
+			}
+			assert_int_equal(s.n, k);
+		}
+	}
+}
+
+static void model_create(fx *f, struct model *m)
+{
+	const char *odd[] = { "odd" };
+	size_t i = m->n++;
+
+	m->id[i] =
+		create_run(f, NULL, i % 3 == 0 ? &g_parent : NULL, odd, i % 2);
+	m->status[i] = RS_RUN_ACTIVE;
+	m->live[i] = true;
+}
+
+static uint64_t lcg(uint64_t *x)
+{
+	*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+	return *x >> 33;
+}
+
+/* Random creates, transitions and deletes against a model: after each
+ * step every listing, paged, equals the model's runs in registration
+ * order, so the status index follows every transition and delete. */
+static void runindex__listings_follow_a_model(void **state)
+{
+	fx *f = *state;
+	struct model m = { 0 };
+	uint64_t x = 12;
+
+	for (int step = 0; step < 300; step++) {
+		unsigned op = (unsigned)(lcg(&x) % 10);
+		size_t i = m.n ? (size_t)(lcg(&x) % m.n) : 0;
+
+		if (op < 3 || m.n == 0) {
+			if (m.n < MODEL_MAX)
+				model_create(f, &m);
+		} else if (op < 9) {
+			rs_run_status to = all_status[lcg(&x) % 6], from;
+			int rc = rs_runindex_transition(f->db, &m.id[i], to,
+							&from);
+
+			if (!m.live[i]) {
+				assert_int_equal(rc, RS_ENOTFOUND);
+			} else if (allowed[m.status[i]][to]) {
+				assert_int_equal(rc, 0);
+				m.status[i] = to;
+			} else {
+				assert_int_equal(rc, RS_ETRANSITION);
+				assert_int_equal(from, m.status[i]);
+			}
+		} else if (m.live[i]) {
+			assert_int_equal(rs_runindex_delete(f->db, &m.id[i]),
+					 0);
+			m.live[i] = false;
+		}
+		expect_model(f, &m, (size_t)(step % 4));
+	}
+}
+
+/*
+ * The cost, deterministically: a listing makes one seek, one step per run
+ * returned (plus the one that finds the end) and one point read per run
+ * returned (its record), however many runs were deleted or are in other
+ * statuses. The walk of the old ordinal lists read every position.
+ */
+static void runindex__listings_cost_only_what_they_return(void **state)
+{
+	fx *f = *state;
+	const char *odd[] = { "odd" };
+	rs_run_id id[200];
+	struct runs s;
+	uint64_t cursor;
+	bool more;
+
+	for (size_t i = 0; i < 200; i++)
+		id[i] = create_run(f, NULL, &g_parent, odd, 1);
+	/* Keep 4 runs; all others deleted, many after transitions. */
+	for (size_t i = 0; i < 200; i++) {
+		if (i % 50 == 7)
+			continue;
+		if (i % 2)
+			move(f, &id[i], RS_RUN_PAUSED);
+		assert_int_equal(rs_runindex_delete(f->db, &id[i]), 0);
+	}
+	move(f, &id[57], RS_RUN_FAILED);
+	move(f, &id[107], RS_RUN_PAUSED);
+	for (int kind = Q_LIST; kind <= Q_PARENT; kind++) {
+		s.n = 0;
+		cursor = 0;
+		counting_on(f->db);
+		assert_int_equal(
+			query(f, kind, RS_RUN_ACTIVE, &cursor, 0, &more, &s),
+			0);
+		counting_off(f->db);
+		assert_int_equal(s.n, kind == Q_STATUS ? 2 : 4);
+		assert_int_equal(g_ops.seeks, 1);
+		assert_int_equal(g_ops.steps, s.n);
+		assert_int_equal(g_ops.reads, s.n);
+	}
+	/* A page from the middle: the same, and more_out reads one more. */
+	s.n = 0;
+	cursor = 8;
+	counting_on(f->db);
+	assert_int_equal(
+		rs_runindex_list(f->db, &cursor, 1, &more, runs_cb, &s), 0);
+	counting_off(f->db);
+	assert_true(more);
+	assert_int_equal(s.n, 1);
+	assert_memory_equal(s.ids[0].bytes, id[57].bytes, 16);
+	assert_int_equal(g_ops.seeks, 1);
+	assert_int_equal(g_ops.steps, 1);
+	assert_int_equal(g_ops.reads, 1);
+	/* Failed and Paused hold one run each; Archived none. */
+	collect(f, Q_STATUS, RS_RUN_FAILED, 0, &s);
+	assert_int_equal(s.n, 1);
+	assert_memory_equal(s.ids[0].bytes, id[57].bytes, 16);
+	collect(f, Q_STATUS, RS_RUN_PAUSED, 0, &s);
+	assert_int_equal(s.n, 1);
+	assert_memory_equal(s.ids[0].bytes, id[107].bytes, 16);
+	collect(f, Q_STATUS, RS_RUN_ARCHIVED, 0, &s);
+	assert_int_equal(s.n, 0);
+}
+
+/* The cursor is a position: deletes and creates between pages neither
+ * repeat nor skip the runs that stay. */
+static void runindex__cursor_is_a_position(void **state)
+{
+	fx *f = *state;
+	rs_run_id id[6], late;
+	struct runs s = { .n = 0 };
+	uint64_t cursor = 0, status_cursor = 0;
+	bool more;
+
+	for (size_t i = 0; i < 6; i++)
+		id[i] = create_run(f, NULL, NULL, NULL, 0);
+	assert_int_equal(
+		rs_runindex_list(f->db, &cursor, 2, &more, runs_cb, &s), 0);
+	assert_true(more);
+	assert_int_equal(rs_runindex_query_by_status(f->db, RS_RUN_ACTIVE,
+						     &status_cursor, 2, &more,
+						     runs_cb, &s),
+			 0);
+	/* id[1] was the last returned: deleting it or id[0] changes nothing
+	 * ahead; id[2] goes; id[3] leaves Active; a new run comes last. */
+	assert_int_equal(rs_runindex_delete(f->db, &id[1]), 0);
+	assert_int_equal(rs_runindex_delete(f->db, &id[2]), 0);
+	move(f, &id[3], RS_RUN_PAUSED);
+	late = create_run(f, NULL, NULL, NULL, 0);
+	s.n = 0;
+	assert_int_equal(
+		rs_runindex_list(f->db, &cursor, 0, &more, runs_cb, &s), 0);
+	assert_false(more);
+	expect_runs(&s, (const rs_run_id[]){ id[3], id[4], id[5], late }, 4);
+	s.n = 0;
+	assert_int_equal(rs_runindex_query_by_status(f->db, RS_RUN_ACTIVE,
+						     &status_cursor, 0, &more,
+						     runs_cb, &s),
+			 0);
+	expect_runs(&s, (const rs_run_id[]){ id[4], id[5], late }, 3);
+	/* A cursor past every run. */
+	cursor = UINT64_MAX;
+	s.n = 0;
+	assert_int_equal(
+		rs_runindex_list(f->db, &cursor, 0, &more, runs_cb, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_false(more);
+	assert_int_equal(cursor, UINT64_MAX);
+}
+
+/* ---- durability: the lists are ordinary keys ---- */
+
+/* Listings, the status index and the next ordinal survive reopen; and a
+ * RunIndex of the earlier layout (dense lists with holes) is refused. */
+static void runindex__lists_survive_reopen(void **state)
+{
+	fx *f = *state;
+	char path[] = "/tmp/rs-runindex-XXXXXX";
+	fx d = { NULL, { { 0 } }, f->storage };
+	struct model m = { 0 };
+	unsigned char old_key[5] = { 0x03, 0, 0, 0, 0 };
+	rs_txn *txn;
+
+	assert_non_null(mkdtemp(path));
+	assert_int_equal(
+		fx_open_dir(&d.db, RS_DURABILITY_BUFFERED, f->storage, path),
+		0);
+	for (size_t i = 0; i < 12; i++)
+		model_create(&d, &m);
+	move(&d, &m.id[1], RS_RUN_FAILED);
+	move(&d, &m.id[1], RS_RUN_ARCHIVED);
+	m.status[1] = RS_RUN_ARCHIVED;
+	move(&d, &m.id[4], RS_RUN_PAUSED);
+	m.status[4] = RS_RUN_PAUSED;
+	assert_int_equal(rs_runindex_delete(d.db, &m.id[6]), 0);
+	m.live[6] = false;
+	rs_db_close(d.db);
+
+	assert_int_equal(
+		fx_open_dir(&d.db, RS_DURABILITY_BUFFERED, f->storage, path),
+		0);
+	expect_model(&d, &m, 5);
+	/* Fences rebuilt from the status index. */
+	assert_int_equal(rs_kv_put(d.db, &m.id[1], S("k"), S("v")),
+			 RS_EARCHIVED);
+	assert_int_equal(rs_kv_put(d.db, &m.id[2], S("k"), S("v")), 0);
+	/* Ordinals continue: a new run lists last. */
+	model_create(&d, &m);
+	move(&d, &m.id[0], RS_RUN_PAUSED);
+	m.status[0] = RS_RUN_PAUSED;
+	expect_model(&d, &m, 3);
+	/* Plant the earlier layout's list length: refused at open. */
+	assert_int_equal(
+		rs__txn_begin(&txn, d.db, &rs__nil_run, RS__TXN_F_BLIND), 0);
+	assert_int_equal(rs__txn_write(txn, RS__TAG_RUNINDEX, old_key,
+				       sizeof(old_key), "\0\0\0\0\0\0\0\1", 8,
+				       0),
+			 0);
+	assert_int_equal(rs__txn_commit(txn), 0);
+	rs_db_close(d.db);
+	assert_int_equal(
+		fx_open_dir(&d.db, RS_DURABILITY_BUFFERED, f->storage, path),
+		RS_ECORRUPT);
+	assert_int_equal(fx_remove_dir(path), 0);
+}
+
 static void runindex__bad_input(void **state)
 {
 	fx *f = *state;
@@ -622,6 +1011,10 @@ int main(void)
 		FX_TEST(runindex__transitions_follow_the_table),
 		FX_TEST(runindex__archived_run_is_read_only),
 		FX_TEST(runindex__delete_removes_metadata_and_data),
+		FX_TEST(runindex__listings_follow_a_model),
+		FX_TEST(runindex__listings_cost_only_what_they_return),
+		FX_TEST(runindex__cursor_is_a_position),
+		FX_TEST(runindex__lists_survive_reopen),
 		FX_TEST(runindex__bad_input),
 	};
 
