@@ -1409,8 +1409,9 @@ RS_API int rs_txn_eventlog_verify_chain(rs_txn *txn, uint64_t *bad_seq_out);
 typedef int (*rs_statecell_transition_fn)(rs_bytes value, uint64_t version,
 					  rs_bytes *new_value_out, void *ctx);
 
-/** Called once per cell by the list functions, in ascending bytewise name
- *  order. The views are valid only during the call. */
+/** Called once per cell by the list and scan functions, in ascending
+ *  bytewise name order (descending for a reverse scan). The views are
+ *  valid only during the call. */
 typedef int (*rs_statecell_entry_cb)(rs_bytes name, rs_bytes value,
 				     uint64_t version, void *ctx);
 
@@ -1511,8 +1512,9 @@ RS_API int rs_statecell_delete(rs_db *db, const rs_run_id *run,
  * One-shot listing of the cells whose names start with `prefix`, at one
  * snapshot, in ascending bytewise name order, after the name `after` (a
  * cursor: the last name of the previous page, or NULL). Prefix and cursor
- * are bytes (not checked as UTF-8). Cost: O(keys in the run + matches ·
- * log matches) per page, like rs_kv_list().
+ * are bytes (not checked as UTF-8). Cost: O(log n + page) per page, n
+ * being the keys of the run: a range scan of the prefix, like
+ * rs_kv_list().
  *
  * @param[in]  prefix    0..RS_NAME_MAX bytes; NULL when prefix_len is 0.
  * @param[in]  after     Cursor or NULL; at most RS_NAME_MAX bytes.
@@ -1527,6 +1529,27 @@ RS_API int rs_statecell_list(rs_db *db, const rs_run_id *run,
 			     const char *after, size_t after_len, size_t limit,
 			     bool *more_out, rs_statecell_entry_cb cb,
 			     void *ctx);
+
+/**
+ * One-shot range scan of the cells whose names lie in [start, end), at one
+ * snapshot, forward (ascending bytewise name order) or reverse, with a
+ * limit and a resume position: rs_kv_scan() over cell names. The options'
+ * start, end and resume are names: bytes (not checked as UTF-8), at most
+ * RS_NAME_MAX each; resume need not name a cell. Cost: O(log n + cells
+ * passed), n being the keys of the run.
+ *
+ * @param[in]  opts      As for rs_kv_scan(); NULL: every cell, forward.
+ * @param[out] more_out  Whether cells remain after those passed (one more
+ *                       is read to tell); may be NULL.
+ * @param[in]  cb, ctx   Called per cell, in the scan's order.
+ * @return 0, cb's nonzero return, RS_EINVAL (also a wrong version, an
+ *         unknown flag, or a NULL name with a nonzero length), RS_ETOOBIG
+ *         (a name longer than RS_NAME_MAX), RS_ENOMEM or RS_ECORRUPT.
+ * Thread safety: any thread.
+ */
+RS_API int rs_statecell_scan(rs_db *db, const rs_run_id *run,
+			     const rs_scan_options *opts, bool *more_out,
+			     rs_statecell_entry_cb cb, void *ctx);
 
 /**
  * Init in a transaction (as rs_statecell_init()). The name is read, so of two
@@ -1617,9 +1640,11 @@ RS_API int rs_txn_statecell_delete(rs_txn *txn, const char *name,
 
 /**
  * List cells in a transaction, merged with its own writes; arguments as
- * rs_statecell_list(). The listed prefix joins the read set (as
- * rs_txn_kv_list(): a cell with that prefix created, changed or deleted by
- * another commit makes this one conflict).
+ * rs_statecell_list(). The range listed joins the read set, as for
+ * rs_txn_kv_list(): from the cursor `after`, or the prefix's start, to the
+ * last cell of the page, or the prefix's end when the page reached it; a
+ * cell inside it created, changed or deleted by another commit after the
+ * snapshot makes this one conflict, cells past the page do not.
  *
  * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EDONE (best
  *         effort), RS_ENOMEM or RS_ECORRUPT.
@@ -1629,6 +1654,21 @@ RS_API int rs_txn_statecell_list(rs_txn *txn, const char *prefix,
 				 size_t prefix_len, const char *after,
 				 size_t after_len, size_t limit, bool *more_out,
 				 rs_statecell_entry_cb cb, void *ctx);
+
+/**
+ * Range scan of cells in a transaction's view (its own writes merged in
+ * order), as rs_statecell_scan(). In a read-write transaction the range
+ * walked joins the read set, as for rs_txn_kv_scan() (see "ordered
+ * access" in the KV section): a cell inside it created, changed or deleted
+ * by another commit after the snapshot makes this one conflict.
+ *
+ * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EDONE (best
+ *         effort), RS_ENOMEM or RS_ECORRUPT.
+ * Thread safety: owner thread.
+ */
+RS_API int rs_txn_statecell_scan(rs_txn *txn, const rs_scan_options *opts,
+				 bool *more_out, rs_statecell_entry_cb cb,
+				 void *ctx);
 
 /* ------------------------------------------------------------------ */
 /* TraceStore                                                          */

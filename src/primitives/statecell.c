@@ -9,7 +9,8 @@
  *               when it was last deleted (kept while the cell is absent)
  * A deleted cell is a tombstone of 0x01 name plus its floor, so init
  * continues at floor + 1 and a version never repeats for a name (a stale
- * CAS always fails). Listing scans only the 0x01 keys.
+ * CAS always fails). Listings and scans are range scans of the 0x01 keys
+ * (txn.h): O(log n + cells passed).
  *
  * One operation, two ways to run it (cell_apply): the one-shot writes are
  * deferred steps of a one-shot write (txn.h), reading the newest committed
@@ -501,22 +502,44 @@ static int check_list(const char *prefix, size_t plen, const char *after,
 	return plen > RS_NAME_MAX || alen > RS_NAME_MAX ? RS_ETOOBIG : 0;
 }
 
-/* After check_list(). */
-static int do_list(rs_txn *txn, const char *prefix, size_t plen,
-		   const char *after, size_t alen, size_t limit, bool *more_out,
-		   rs_statecell_entry_cb cb, void *ctx)
+/* A read in a one-shot snapshot of the run. */
+typedef int (*view_fn)(rs_txn *txn, void *req);
+
+static int in_snapshot(rs_db *db, const rs_run_id *run, view_fn fn, void *req)
 {
+	rs_txn *txn;
+	int rc;
+
+	RS_TRY(rs__txn_begin(&txn, db, run, RS_TXN_F_READONLY));
+	rc = fn(txn, req);
+	rs__txn_abort(txn);
+	return rc;
+}
+
+struct list_req {
+	const char *prefix;
+	size_t plen;
+	const char *after;
+	size_t alen;
+	size_t limit;
+	bool *more_out;
+	struct list_ctx lc;
+};
+
+/* After check_list(). */
+static int do_list(rs_txn *txn, void *arg)
+{
+	struct list_req *q = arg;
 	unsigned char pkey[CELL_KEY_MAX], akey[CELL_KEY_MAX];
-	struct list_ctx lc = { cb, ctx };
 
 	pkey[0] = akey[0] = K_CELL;
-	if (plen)
-		memcpy(pkey + 1, prefix, plen);
-	if (alen)
-		memcpy(akey + 1, after, alen);
-	return rs__txn_list(txn, TAG, pkey, 1 + plen, after ? akey : NULL,
-			    after ? 1 + alen : 0, limit, more_out, list_entry,
-			    &lc);
+	if (q->plen)
+		memcpy(pkey + 1, q->prefix, q->plen);
+	if (q->alen)
+		memcpy(akey + 1, q->after, q->alen);
+	return rs__txn_list(txn, TAG, pkey, 1 + q->plen, q->after ? akey : NULL,
+			    q->after ? 1 + q->alen : 0, q->limit, q->more_out,
+			    list_entry, &q->lc);
 }
 
 int rs_statecell_list(rs_db *db, const rs_run_id *run, const char *prefix,
@@ -524,24 +547,119 @@ int rs_statecell_list(rs_db *db, const rs_run_id *run, const char *prefix,
 		      size_t limit, bool *more_out, rs_statecell_entry_cb cb,
 		      void *ctx)
 {
-	rs_txn *txn;
-	int rc;
+	struct list_req q = { prefix, prefix_len, after,      after_len,
+			      limit,  more_out,	  { cb, ctx } };
 
 	RS_TRY(rs__prim_check_db_run(db, run));
 	RS_TRY(check_list(prefix, prefix_len, after, after_len, cb));
-	RS_TRY(rs__txn_begin(&txn, db, run, RS_TXN_F_READONLY));
-	rc = do_list(txn, prefix, prefix_len, after, after_len, limit, more_out,
-		     cb, ctx);
-	rs__txn_abort(txn);
-	return rc;
+	return in_snapshot(db, run, do_list, &q);
 }
 
 int rs_txn_statecell_list(rs_txn *txn, const char *prefix, size_t prefix_len,
 			  const char *after, size_t after_len, size_t limit,
 			  bool *more_out, rs_statecell_entry_cb cb, void *ctx)
 {
+	struct list_req q = { prefix, prefix_len, after,      after_len,
+			      limit,  more_out,	  { cb, ctx } };
+
 	RS_TRY(rs__txn_check(txn));
 	RS_TRY(check_list(prefix, prefix_len, after, after_len, cb));
-	return do_list(txn, prefix, prefix_len, after, after_len, limit,
-		       more_out, cb, ctx);
+	return do_list(txn, &q);
+}
+
+/* ---- range scans: rs_kv_scan() over the 0x01 name keys ---- */
+
+struct scan_req {
+	unsigned char lo_key[CELL_KEY_MAX], hi_key[CELL_KEY_MAX];
+	unsigned char resume[CELL_KEY_MAX];
+	rs__bound lo, hi;
+	size_t rlen; /* 0: no resume position */
+	bool reverse;
+	size_t limit;
+	bool *more_out;
+	struct list_ctx lc;
+};
+
+/* A name of the options: NULL (absent) or up to RS_NAME_MAX bytes. The
+ * key K_CELL + name goes into key, its length into *klen (0: absent). */
+static int scan_name(unsigned char *key, const void *name, size_t len,
+		     size_t *klen)
+{
+	RS_CHECK_ARG(name || len == 0);
+	if (len > RS_NAME_MAX)
+		return RS_ETOOBIG;
+	*klen = 0;
+	if (!name)
+		return 0;
+	key[0] = K_CELL;
+	if (len)
+		memcpy(key + 1, name, len);
+	*klen = 1 + len;
+	return 0;
+}
+
+/*
+ * The range [K_CELL + start, K_CELL + end), or without a start from the
+ * kind byte K_CELL alone (before every name: names are not empty), and
+ * without an end to K_FLOOR (after every name).
+ */
+static int scan_prepare(struct scan_req *q, const rs_scan_options *o,
+			bool *more_out, rs_statecell_entry_cb cb, void *ctx)
+{
+	static const rs_scan_options every = RS_SCAN_OPTIONS_INIT;
+	size_t lo_len, hi_len;
+
+	if (!o)
+		o = &every;
+	RS_CHECK_ARG(o->version == RS_SCAN_OPTIONS_VERSION);
+	RS_CHECK_ARG((o->flags & ~RS_SCAN_REVERSE) == 0);
+	RS_CHECK_ARG(cb);
+	RS_TRY(scan_name(q->lo_key, o->start, o->start_len, &lo_len));
+	RS_TRY(scan_name(q->hi_key, o->end, o->end_len, &hi_len));
+	RS_TRY(scan_name(q->resume, o->resume, o->resume_len, &q->rlen));
+	if (!lo_len) {
+		q->lo_key[0] = K_CELL;
+		lo_len = 1;
+	}
+	if (!hi_len) {
+		q->hi_key[0] = K_FLOOR;
+		hi_len = 1;
+	}
+	q->lo = (rs__bound){ q->lo_key, (uint32_t)lo_len, true, false };
+	q->hi = (rs__bound){ q->hi_key, (uint32_t)hi_len, false, false };
+	q->reverse = (o->flags & RS_SCAN_REVERSE) != 0;
+	q->limit = o->limit;
+	q->more_out = more_out;
+	q->lc = (struct list_ctx){ cb, ctx };
+	return 0;
+}
+
+static int do_scan(rs_txn *txn, void *arg)
+{
+	struct scan_req *q = arg;
+
+	return rs__txn_scan(txn, TAG, &q->lo, &q->hi,
+			    q->rlen ? q->resume : NULL, q->rlen, q->reverse,
+			    q->limit, q->more_out, list_entry, &q->lc);
+}
+
+int rs_statecell_scan(rs_db *db, const rs_run_id *run,
+		      const rs_scan_options *opts, bool *more_out,
+		      rs_statecell_entry_cb cb, void *ctx)
+{
+	struct scan_req q;
+
+	RS_TRY(rs__prim_check_db_run(db, run));
+	RS_TRY(scan_prepare(&q, opts, more_out, cb, ctx));
+	return in_snapshot(db, run, do_scan, &q);
+}
+
+int rs_txn_statecell_scan(rs_txn *txn, const rs_scan_options *opts,
+			  bool *more_out, rs_statecell_entry_cb cb, void *ctx)
+{
+	struct scan_req q;
+
+	RS_TRY(rs__txn_check(txn));
+	RS_TRY(scan_prepare(&q, opts, more_out, cb, ctx));
+	return do_scan(txn, &q);
 }

@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "prim_fixture.h"
 
+#include <stdlib.h>
+
 static void cell_init(fx *f, const char *name, const char *val,
 		      uint64_t want_version)
 {
@@ -280,6 +282,336 @@ static void statecell__list_pages_sorted(void **state)
 	assert_int_equal(l.n, 2);
 }
 
+/* ---- range scans ---- */
+
+/* Names sharing prefixes, with a 0x00 byte, multi-byte UTF-8 and
+ * control characters; kept sorted bytewise below. */
+static const rs_bytes pool[] = {
+	{ "a", 1 },
+	{ "a\0b", 3 },
+	{ "a.b", 3 },
+	{ "a.c", 3 },
+	{ "ab", 2 },
+	{ "b", 1 },
+	{ "b\x7f", 2 },
+	{ "\x01", 1 },
+	{ "z", 1 },
+	{ "zz", 2 },
+	{ "\xc3\xa9", 2 },
+	{ "\xe2\x82\xac", 3 },
+	{ "\xf0\x9f\x98\x80", 4 },
+};
+#define NPOOL (sizeof(pool) / sizeof(pool[0]))
+
+/* Range ends: every name, and some that are not names. */
+static const rs_bytes ends[] = {
+	{ "", 0 },  { "a.", 2 },   { "a\0", 2 }, { "b", 1 },
+	{ "y", 1 }, { "\xff", 1 }, { "zzz", 3 },
+};
+#define NENDS (sizeof(ends) / sizeof(ends[0]))
+
+static int bytes_cmp(rs_bytes a, rs_bytes b)
+{
+	int c = memcmp(a.data, b.data, a.len < b.len ? a.len : b.len);
+
+	return c ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+static int pool_cmp(const void *a, const void *b)
+{
+	return bytes_cmp(**(const rs_bytes *const *)a,
+			 **(const rs_bytes *const *)b);
+}
+
+/* The cells of a model, by pool index: the version (0: absent) and the
+ * version floor a deleted name continues from. */
+struct cells {
+	uint64_t version[NPOOL];
+	uint64_t floor[NPOOL];
+};
+
+struct scanned {
+	size_t idx[NPOOL * 2];
+	uint64_t version[NPOOL * 2];
+	size_t n;
+};
+
+static int scanned_cb(rs_bytes name, rs_bytes value, uint64_t version,
+		      void *ctx)
+{
+	struct scanned *sc = ctx;
+	size_t i = 0;
+
+	while (i < NPOOL && bytes_cmp(pool[i], name) != 0)
+		i++;
+	assert_true(i < NPOOL);
+	assert_int_equal(value.len, 8);
+	assert_memory_equal(value.data, &version, 8);
+	assert_true(sc->n < NPOOL * 2);
+	sc->idx[sc->n] = i;
+	sc->version[sc->n++] = version;
+	return 0;
+}
+
+static int count_cb(rs_bytes name, rs_bytes value, uint64_t version, void *ctx)
+{
+	(void)name;
+	(void)value;
+	(void)version;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/* A one-shot scan counting the cells into *n. */
+static int scan_count(fx *f, const rs_scan_options *o, size_t *n)
+{
+	return rs_statecell_scan(f->db, &f->run, o, NULL, count_cb, n);
+}
+
+static uint64_t rnd(uint64_t *x)
+{
+	*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+	return *x >> 33;
+}
+
+static const rs_bytes *pick_end(uint64_t *x)
+{
+	size_t k = (size_t)(rnd(x) % (NPOOL + NENDS + 3));
+
+	if (k < NPOOL)
+		return &pool[k];
+	return k < NPOOL + NENDS ? &ends[k - NPOOL] : NULL;
+}
+
+/*
+ * A random scan, paged through with resume until more_out is false,
+ * against the model: the cells in [start, end), in the scan's order.
+ * txn NULL: one-shot.
+ */
+static void check_scan(fx *f, rs_txn *txn, const struct cells *m,
+		       const size_t *order, uint64_t *x)
+{
+	rs_scan_options o = RS_SCAN_OPTIONS_INIT;
+	const rs_bytes *start = pick_end(x), *end = pick_end(x);
+	struct scanned sc = { .n = 0 };
+	size_t limit = (size_t)(rnd(x) % 5), k = 0;
+	bool more = true, reverse = rnd(x) % 2;
+
+	o.flags = reverse ? RS_SCAN_REVERSE : 0;
+	o.limit = limit;
+	if (start) {
+		o.start = start->data;
+		o.start_len = start->len;
+	}
+	if (end) {
+		o.end = end->data;
+		o.end_len = end->len;
+	}
+	while (more) {
+		size_t before = sc.n;
+
+		if (txn)
+			assert_int_equal(rs_txn_statecell_scan(txn, &o, &more,
+							       scanned_cb, &sc),
+					 0);
+		else
+			assert_int_equal(rs_statecell_scan(f->db, &f->run, &o,
+							   &more, scanned_cb,
+							   &sc),
+					 0);
+		if (more)
+			assert_int_equal(sc.n - before, limit);
+		if (sc.n > before) {
+			o.resume = pool[sc.idx[sc.n - 1]].data;
+			o.resume_len = pool[sc.idx[sc.n - 1]].len;
+		} else {
+			assert_false(more);
+		}
+	}
+	for (size_t j = 0; j < NPOOL; j++) {
+		size_t i = order[reverse ? NPOOL - 1 - j : j];
+
+		if (!m->version[i] ||
+		    (start && bytes_cmp(pool[i], *start) < 0) ||
+		    (end && bytes_cmp(pool[i], *end) >= 0))
+			continue;
+		assert_true(k < sc.n);
+		assert_int_equal(sc.idx[k], i);
+		assert_int_equal(sc.version[k], m->version[i]);
+		k++;
+	}
+	assert_int_equal(sc.n, k);
+}
+
+/* Op 0 deletes cell i, others init or set it, one-shot or in a
+ * transaction, and the model follows; a cell's value is its version. */
+static void model_write(fx *f, rs_txn *txn, struct cells *m, size_t i,
+			unsigned op)
+{
+	const rs_bytes *n = &pool[i];
+	uint64_t want, got = 0;
+	int rc;
+
+	if (op == 0) {
+		rc = txn ? rs_txn_statecell_delete(txn, n->data, n->len, NULL)
+			 : rs_statecell_delete(f->db, &f->run, n->data, n->len,
+					       NULL);
+		assert_int_equal(rc, 0);
+		if (m->version[i])
+			m->floor[i] = m->version[i];
+		m->version[i] = 0;
+		return;
+	}
+	if (m->version[i]) {
+		want = m->version[i] + 1;
+		rc = txn ? rs_txn_statecell_set(txn, n->data, n->len, &want, 8,
+						&got)
+			 : rs_statecell_set(f->db, &f->run, n->data, n->len,
+					    &want, 8, &got);
+	} else {
+		want = m->floor[i] + 1;
+		rc = txn ? rs_txn_statecell_init(txn, n->data, n->len, &want, 8,
+						 &got)
+			 : rs_statecell_init(f->db, &f->run, n->data, n->len,
+					     &want, 8, &got);
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(got, want);
+	m->version[i] = want;
+}
+
+/* Random writes, one-shot and in transactions; after each step random
+ * scans (bounds, direction, limit, resume) equal a sorted model, in a
+ * transaction's view too (its staged writes merged in order). */
+static void statecell__scan_follows_a_model(void **state)
+{
+	fx *f = *state;
+	const rs_bytes *sorted[NPOOL];
+	size_t order[NPOOL];
+	struct cells m = { { 0 }, { 0 } };
+	uint64_t x = 7;
+
+	for (size_t i = 0; i < NPOOL; i++)
+		sorted[i] = &pool[i];
+	qsort(sorted, NPOOL, sizeof(sorted[0]), pool_cmp);
+	for (size_t i = 0; i < NPOOL; i++)
+		order[i] = (size_t)(sorted[i] - pool);
+	/* A KV key with a cell's bytes is no cell. */
+	assert_int_equal(rs_kv_put(f->db, &f->run,
+				   S("\x01"
+				     "b"),
+				   S("kv")),
+			 0);
+	for (int step = 0; step < 150; step++) {
+		if (step % 5 == 4) {
+			struct cells tm = m;
+			rs_txn *txn;
+
+			assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, 0),
+					 0);
+			for (int w = 0; w < 4; w++)
+				model_write(f, txn, &tm,
+					    (size_t)(rnd(&x) % NPOOL),
+					    (unsigned)(rnd(&x) % 3));
+			for (int k = 0; k < 4; k++)
+				check_scan(f, txn, &tm, order, &x);
+			if (rnd(&x) % 2) {
+				assert_int_equal(rs_txn_commit(txn), 0);
+				m = tm;
+			} else {
+				rs_txn_abort(txn);
+			}
+		} else {
+			model_write(f, NULL, &m, (size_t)(rnd(&x) % NPOOL),
+				    (unsigned)(rnd(&x) % 3));
+		}
+		for (int k = 0; k < 3; k++)
+			check_scan(f, NULL, &m, order, &x);
+	}
+}
+
+static void scan_range(rs_txn *txn, const char *start, const char *end,
+		       size_t limit, bool *more_out, struct scanned *sc)
+{
+	rs_scan_options o = RS_SCAN_OPTIONS_INIT;
+
+	o.start = start;
+	o.start_len = strlen(start);
+	o.end = end;
+	o.end_len = strlen(end);
+	o.limit = limit;
+	sc->n = 0;
+	assert_int_equal(
+		rs_txn_statecell_scan(txn, &o, more_out, scanned_cb, sc), 0);
+}
+
+/* Set a cell to the version it will have (as scanned_cb expects). */
+static void set_named(fx *f, const char *name, uint64_t v)
+{
+	assert_int_equal(rs_statecell_set(f->db, &f->run, name, strlen(name),
+					  &v, 8, NULL),
+			 0);
+}
+
+static void init_named(fx *f, const char *name)
+{
+	uint64_t one = 1;
+
+	assert_int_equal(rs_statecell_init(f->db, &f->run, name, strlen(name),
+					   &one, 8, NULL),
+			 0);
+}
+
+/*
+ * In a transaction the range a scan walked joins the read set: a cell
+ * created inside it conflicts, one outside does not; a scan stopped at
+ * its limit protects what it passed, plus the one more it read when
+ * more_out was asked for.
+ */
+static void statecell__txn_scan_protects_its_range(void **state)
+{
+	fx *f = *state;
+	struct scanned sc;
+	uint64_t one = 1;
+	bool more;
+	rs_txn *txn;
+
+	init_named(f, "a.b");
+	init_named(f, "ab");
+	/* A cell created inside [a., b): conflict. */
+	assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, 0), 0);
+	scan_range(txn, "a.", "b", 0, NULL, &sc);
+	assert_int_equal(sc.n, 2);
+	assert_int_equal(rs_txn_statecell_init(txn, S("z"), &one, 8, NULL), 0);
+	init_named(f, "a.c");
+	assert_int_equal(rs_txn_commit(txn), RS_ECONFLICT);
+	/* Outside it: no conflict; the transaction's own init is seen. */
+	assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, 0), 0);
+	assert_int_equal(rs_txn_statecell_init(txn, S("a\0b"), &one, 8, NULL),
+			 0);
+	scan_range(txn, "a.", "b", 0, NULL, &sc);
+	assert_int_equal(sc.n, 3);
+	scan_range(txn, "a", "a.", 0, NULL, &sc);
+	assert_int_equal(sc.n, 1);
+	assert_int_equal(sc.idx[0], 1); /* "a\0b", staged */
+	init_named(f, "b");
+	assert_int_equal(rs_txn_commit(txn), 0);
+	/* Limit 1 without more_out: only "a.b" is protected. */
+	assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, 0), 0);
+	scan_range(txn, "a.", "b", 1, NULL, &sc);
+	assert_int_equal(sc.n, 1);
+	assert_int_equal(rs_txn_statecell_init(txn, S("zz"), &one, 8, NULL), 0);
+	set_named(f, "a.c", 2);
+	assert_int_equal(rs_txn_commit(txn), 0);
+	/* With more_out the next cell was read too. */
+	assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, 0), 0);
+	scan_range(txn, "a.", "b", 1, &more, &sc);
+	assert_true(more);
+	assert_int_equal(rs_txn_statecell_set(txn, S("zz"), &one, 8, NULL), 0);
+	set_named(f, "a.c", 3);
+	assert_int_equal(rs_txn_commit(txn), RS_ECONFLICT);
+}
+
 static void statecell__read_enospc_reports_length(void **state)
 {
 	fx *f = *state;
@@ -446,6 +778,53 @@ static void statecell__bad_input(void **state)
 	assert_int_equal(rs_statecell_list(f->db, &f->run, NULL, 0, NULL, 0, 0,
 					   NULL, NULL, NULL),
 			 RS_EINVAL);
+	{
+		rs_scan_options o = RS_SCAN_OPTIONS_INIT;
+		size_t n = 0;
+
+		/* The one cell: its name is RS_NAME_MAX bytes long. */
+		assert_int_equal(scan_count(f, NULL, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(rs_statecell_scan(NULL, &f->run, &o, NULL,
+						   count_cb, &n),
+				 RS_EINVAL);
+		assert_int_equal(
+			rs_statecell_scan(f->db, &nil, &o, NULL, count_cb, &n),
+			RS_EINVAL);
+		assert_int_equal(
+			rs_statecell_scan(f->db, &f->run, &o, NULL, NULL, NULL),
+			RS_EINVAL);
+		o.version = 99;
+		assert_int_equal(scan_count(f, &o, &n), RS_EINVAL);
+		o.version = RS_SCAN_OPTIONS_VERSION;
+		o.flags = 0x2;
+		assert_int_equal(scan_count(f, &o, &n), RS_EINVAL);
+		o.flags = 0;
+		o.start_len = 1;
+		assert_int_equal(scan_count(f, &o, &n), RS_EINVAL);
+		o.start = name;
+		o.start_len = sizeof(name);
+		assert_int_equal(scan_count(f, &o, &n), RS_ETOOBIG);
+		o.start_len = 0;
+		o.end = name;
+		o.end_len = sizeof(name);
+		assert_int_equal(scan_count(f, &o, &n), RS_ETOOBIG);
+		o.end_len = RS_NAME_MAX;
+		o.resume = name;
+		o.resume_len = sizeof(name);
+		assert_int_equal(scan_count(f, &o, &n), RS_ETOOBIG);
+		o.resume_len = 0;
+		o.resume = NULL;
+		/* [name, name): empty. */
+		o.start = name;
+		o.start_len = RS_NAME_MAX;
+		n = 0;
+		assert_int_equal(scan_count(f, &o, &n), 0);
+		assert_int_equal(n, 0);
+		assert_int_equal(
+			rs_txn_statecell_scan(NULL, &o, NULL, count_cb, &n),
+			RS_EINVAL);
+	}
 	/* A transition that returns a value too large writes nothing. */
 	cell_init(f, "c", "v", 1);
 	assert_int_equal(rs_statecell_transition(f->db, &f->run, S("c"), 0,
@@ -478,6 +857,8 @@ static void statecell__bad_input(void **state)
 	assert_int_equal(rs_txn_statecell_list(txn, NULL, 0, NULL, 0, 0, NULL,
 					       list_cb, &l),
 			 RS_EDONE);
+	assert_int_equal(rs_txn_statecell_scan(txn, NULL, NULL, list_cb, &l),
+			 RS_EDONE);
 	expect_cell(f, "c", "v", 1);
 }
 
@@ -492,6 +873,8 @@ int main(void)
 		FX_TEST(statecell__stale_cas_fails_across_delete_reinit),
 		FX_TEST(statecell__transition_applies_fn),
 		FX_TEST(statecell__list_pages_sorted),
+		FX_TEST(statecell__scan_follows_a_model),
+		FX_TEST(statecell__txn_scan_protects_its_range),
 		FX_TEST(statecell__read_enospc_reports_length),
 		FX_TEST(statecell__txn_read_your_writes),
 		FX_TEST(statecell__txn_concurrent_inits_one_commits),
