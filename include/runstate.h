@@ -1246,7 +1246,7 @@ RS_API int rs_eventlog_head(rs_db *db, const rs_run_id *run, uint64_t *len_out,
 
 /**
  * One-shot read of the events of one type, in sequence order, at one
- * snapshot, through a per-type index: cost O(events returned), whatever
+ * snapshot, through a per-type index. Cost: O(events returned), whatever
  * the size of the log.
  *
  * @param[in]     type      1..RS_TYPE_MAX bytes of UTF-8.
@@ -1271,7 +1271,8 @@ RS_API int rs_eventlog_read_by_type(rs_db *db, const rs_run_id *run,
  * One-shot verification of a run's whole chain at one snapshot: for every
  * event in order, that its stored previous hash is the hash of the event
  * before (zeros for sequence 0), that its hash recomputes from its fields,
- * and that the log's head matches the last event. Cost: O(log size).
+ * and that the log's head matches the last event. Cost: O(events in the
+ * log).
  *
  * @param[out] bad_seq_out  On RS_ECORRUPT, the first sequence that does
  *                          not verify (the log's length when only the
@@ -1323,6 +1324,8 @@ RS_API int rs_txn_eventlog_read(rs_txn *txn, uint64_t seq, rs_event *ev_out);
 /**
  * rs_eventlog_read_range() in a transaction's view (pending appends
  * included, as for rs_txn_eventlog_read()). Views valid during cb only.
+ * Cost: O(events read), plus one pass over the transaction's pending
+ * appends and records when the range reaches past the committed events.
  *
  * @return 0, cb's nonzero return, RS_EINVAL (NULL argument, start > end),
  *         RS_EDONE (best effort), RS_ENOMEM or RS_ECORRUPT.
@@ -1358,6 +1361,8 @@ RS_API int rs_txn_eventlog_head(rs_txn *txn, uint64_t *len_out,
 /**
  * rs_eventlog_read_by_type() in a transaction's view: committed events of
  * the type, then its pending appends of the type (the cursor counts both).
+ * Cost: O(events returned), plus one pass over the transaction's pending
+ * appends and records.
  *
  * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EUTF8,
  *         RS_EDONE (best effort), RS_ENOMEM or RS_ECORRUPT.
@@ -1644,7 +1649,8 @@ RS_API int rs_txn_statecell_delete(rs_txn *txn, const char *name,
  * rs_txn_kv_list(): from the cursor `after`, or the prefix's start, to the
  * last cell of the page, or the prefix's end when the page reached it; a
  * cell inside it created, changed or deleted by another commit after the
- * snapshot makes this one conflict, cells past the page do not.
+ * snapshot makes this one conflict, cells past the page do not. Cost: as
+ * rs_statecell_list(), the staged writes merged in as it goes.
  *
  * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EDONE (best
  *         effort), RS_ENOMEM or RS_ECORRUPT.
@@ -1660,7 +1666,8 @@ RS_API int rs_txn_statecell_list(rs_txn *txn, const char *prefix,
  * order), as rs_statecell_scan(). In a read-write transaction the range
  * walked joins the read set, as for rs_txn_kv_scan() (see "ordered
  * access" in the KV section): a cell inside it created, changed or deleted
- * by another commit after the snapshot makes this one conflict.
+ * by another commit after the snapshot makes this one conflict. Cost: as
+ * rs_statecell_scan(), the staged writes merged in as it goes.
  *
  * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EDONE (best
  *         effort), RS_ENOMEM or RS_ECORRUPT.
@@ -1767,8 +1774,9 @@ RS_API int rs_tracestore_get(rs_db *db, const rs_run_id *run, uint64_t id,
 			     size_t *needed_out);
 
 /**
- * One-shot query of the traces of one type, at one snapshot, in id order.
- * Cost O(traces returned).
+ * One-shot query of the traces of one type, at one snapshot, in id order,
+ * through a per-type index. Cost: O(traces returned), whatever the number
+ * of traces.
  *
  * @param[in,out] cursor    0 for the first page; on return, the position
  *                          after the last trace passed to cb.
@@ -1787,6 +1795,7 @@ RS_API int rs_tracestore_query_by_type(rs_db *db, const rs_run_id *run,
 /**
  * One-shot query of the traces carrying one tag; as
  * rs_tracestore_query_by_type(). Tags match exactly ("a" never matches "a__b").
+ * Cost: O(traces returned) (a per-tag index).
  *
  * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EUTF8,
  *         RS_ENOMEM or RS_ECORRUPT.
@@ -1801,7 +1810,7 @@ RS_API int rs_tracestore_query_by_tag(rs_db *db, const rs_run_id *run,
 /**
  * One-shot query of the children of a trace, in id order; as
  * rs_tracestore_query_by_type(). An id without children gives none (not
- * RS_ENOTFOUND).
+ * RS_ENOTFOUND). Cost: O(traces returned) (a per-parent index).
  *
  * @return 0, cb's nonzero return, RS_EINVAL (also parent RS_TRACE_NONE or
  *         a pending handle), RS_ENOMEM or RS_ECORRUPT.
@@ -1813,8 +1822,9 @@ RS_API int rs_tracestore_children(rs_db *db, const rs_run_id *run,
 				  rs_tracestore_trace_cb cb, void *ctx);
 
 /**
- * One-shot query of the traces with t0 <= timestamp_ns < t1, in id order;
- * cost O(log traces + traces returned).
+ * One-shot query of the traces with t0 <= timestamp_ns < t1, in id order
+ * (timestamps never decrease along ids: a binary search). Cost: O(log
+ * traces + traces returned).
  *
  * @param[in,out] cursor  0 for the first page; on return, the id after the
  *                        last trace passed to cb.
@@ -1831,7 +1841,7 @@ RS_API int rs_tracestore_query_by_time(rs_db *db, const rs_run_id *run,
 /**
  * One-shot walk of the tree under `root`, at one snapshot, depth first,
  * pre-order (a trace before its children, children in id order), down to
- * max_depth (0: the root alone). Cost O(traces visited).
+ * max_depth (0: the root alone). Cost: O(traces visited).
  *
  * @return 0, cb's nonzero return, RS_ENOTFOUND (no root), RS_EINVAL (also
  *         root RS_TRACE_NONE or a pending handle), RS_ENOMEM or
@@ -1880,7 +1890,10 @@ RS_API int rs_txn_tracestore_record(rs_txn *txn, const char *type,
 RS_API int rs_txn_tracestore_get(rs_txn *txn, uint64_t id, rs_trace *t_out);
 
 /**
- * rs_tracestore_query_by_type() in a transaction's view.
+ * rs_tracestore_query_by_type() in a transaction's view: the committed
+ * traces, then the transaction's pending ones (the cursor counts both).
+ * Cost: O(traces returned), plus one pass over the transaction's pending
+ * appends and records.
  *
  * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EUTF8,
  *         RS_EDONE (best effort), RS_ENOMEM or RS_ECORRUPT.
@@ -1893,7 +1906,8 @@ RS_API int rs_txn_tracestore_query_by_type(rs_txn *txn, const char *type,
 					   void *ctx);
 
 /**
- * rs_tracestore_query_by_tag() in a transaction's view.
+ * rs_tracestore_query_by_tag() in a transaction's view, pending traces
+ * last; cost as rs_txn_tracestore_query_by_type().
  *
  * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_EUTF8,
  *         RS_EDONE (best effort), RS_ENOMEM or RS_ECORRUPT.
@@ -1906,7 +1920,8 @@ RS_API int rs_txn_tracestore_query_by_tag(rs_txn *txn, const char *tag,
 
 /**
  * rs_tracestore_children() in a transaction's view (parent may be a
- * pending handle).
+ * pending handle), pending traces last; cost as
+ * rs_txn_tracestore_query_by_type().
  *
  * @return 0, cb's nonzero return, RS_EINVAL (also parent RS_TRACE_NONE),
  *         RS_EDONE (best effort), RS_ENOMEM or RS_ECORRUPT.
@@ -1919,7 +1934,7 @@ RS_API int rs_txn_tracestore_children(rs_txn *txn, uint64_t parent,
 
 /**
  * rs_tracestore_query_by_time() on the committed traces of the
- * transaction's snapshot.
+ * transaction's snapshot; same cost.
  *
  * @return 0, cb's nonzero return, RS_EINVAL (also t0 > t1), RS_EDONE (best
  *         effort), RS_ENOMEM or RS_ECORRUPT.
@@ -1933,7 +1948,8 @@ RS_API int rs_txn_tracestore_query_by_time(rs_txn *txn, uint64_t t0,
 
 /**
  * rs_tracestore_get_tree() in a transaction's view (root may be a pending
- * handle).
+ * handle). Cost: O(traces visited), plus one pass over the transaction's
+ * pending appends and records per trace visited (none when it has none).
  *
  * @return 0, cb's nonzero return, RS_ENOTFOUND (no root), RS_EINVAL (also
  *         root RS_TRACE_NONE), RS_EDONE (best effort), RS_ENOMEM or

@@ -21,7 +21,8 @@
  * timestamps never decrease along ids, which makes time queries a binary
  * search over ids) and appends the id to each of its index lists, all in
  * the same commit as the trace. Queries read a list's length and then
- * point-read entries and traces: O(results).
+ * point-read entries and traces: O(results). In a transaction, its
+ * pending records follow, found in one pass over its deferred steps.
  */
 #define _GNU_SOURCE
 #include <stddef.h>
@@ -337,31 +338,50 @@ static size_t matcher_prefix(const matcher *m, unsigned char *prefix)
 }
 
 /*
- * Entry `pos` of a query's list in the view: the committed entries (n of
- * them) first, then the matching pending records. RS_ENOTFOUND past the
- * end.
+ * A position in a query's list in the view: the committed entries (n of
+ * them) first, then the matching pending records. For a pending position
+ * it remembers where the search stopped (steps before `step` hold no
+ * later match; one found at or after it is at list position `at`), so a
+ * walk visits each step at most twice, not once per entry.
  */
+typedef struct lcur {
+	uint64_t pos;
+	size_t step;
+	uint64_t at;
+} lcur;
+
+static void lcur_init(lcur *c, uint64_t n, uint64_t pos)
+{
+	c->pos = pos;
+	c->step = 0;
+	c->at = n;
+}
+
+/* The entry at c->pos (c->pos++ moves on). RS_ENOTFOUND past the end. */
 static int list_at(rs_txn *txn, const matcher *m, const unsigned char *prefix,
-		   size_t plen, uint64_t n, uint64_t pos, rs_trace *t)
+		   size_t plen, uint64_t n, lcur *c, rs_trace *t)
 {
 	rs_bytes v;
 	int rc;
 
-	if (pos < n) {
-		RS_TRY(rs__ol_get(txn, TAG, prefix, plen, pos, &v));
+	if (c->pos < n) {
+		RS_TRY(rs__ol_get(txn, TAG, prefix, plen, c->pos, &v));
 		if (v.len != 8)
 			return RS_ECORRUPT;
 		rc = view_get(txn, rs__get_u64(v.data), t);
 		return rc == RS_ENOTFOUND ? RS_ECORRUPT : rc;
 	}
-	pos -= n;
-	for (size_t i = 0; i < rs__txn_nsteps(txn); i++) {
-		const tr_record *r = rs__txn_step_arg(txn, i, &record_step);
+	for (; c->step < rs__txn_nsteps(txn); c->step++) {
+		const tr_record *r =
+			rs__txn_step_arg(txn, c->step, &record_step);
 
-		if (r && pending_matches(r, m) && pos-- == 0) {
+		if (!r || !pending_matches(r, m))
+			continue;
+		if (c->at == c->pos) {
 			pending_view(r, t);
 			return 0;
 		}
+		c->at++;
 	}
 	return RS_ENOTFOUND;
 }
@@ -383,22 +403,24 @@ static int view_query(rs_txn *txn, const matcher *m, uint64_t *cursor,
 {
 	unsigned char prefix[RS__OL_PREFIX_MAX];
 	size_t plen = matcher_prefix(m, prefix), done = 0;
-	uint64_t n, pos = *cursor;
+	uint64_t n;
 	rs_trace t;
+	lcur c;
 	int rc = 0;
 
 	RS_TRY(list_len(txn, m, prefix, plen, &n));
-	for (; !limit || done < limit; pos++, done++) {
-		rc = list_at(txn, m, prefix, plen, n, pos, &t);
+	for (lcur_init(&c, n, *cursor); !limit || done < limit;
+	     c.pos++, done++) {
+		rc = list_at(txn, m, prefix, plen, n, &c, &t);
 		if (rc == RS_ENOTFOUND)
 			break;
 		RS_TRY(rc);
-		*cursor = pos + 1;
+		*cursor = c.pos + 1;
 		if ((rc = cb(&t, ctx)) != 0)
 			return rc;
 	}
 	if (more_out) {
-		rc = list_at(txn, m, prefix, plen, n, pos, &t);
+		rc = list_at(txn, m, prefix, plen, n, &c, &t);
 		if (rc < 0 && rc != RS_ENOTFOUND)
 			return rc;
 		*more_out = rc == 0;
@@ -463,8 +485,8 @@ static int view_by_time(rs_txn *txn, uint64_t t0, uint64_t t1, uint64_t *cursor,
 
 typedef struct frame {
 	uint64_t id;
-	uint64_t pos; /* the next child to visit */
-	uint64_t n;   /* committed children */
+	lcur next;  /* the next child to visit */
+	uint64_t n; /* committed children */
 	unsigned depth;
 } frame;
 
@@ -488,7 +510,7 @@ static int view_tree(rs_txn *txn, uint64_t root, unsigned max_depth,
 	m.parent = root;
 	rc = list_len(txn, &m, prefix, matcher_prefix(&m, prefix), &stack[0].n);
 	stack[0].id = root;
-	stack[0].pos = 0;
+	lcur_init(&stack[0].next, stack[0].n, 0);
 	stack[0].depth = 0;
 	top = 1;
 	while (rc == 0 && top > 0) {
@@ -496,7 +518,7 @@ static int view_tree(rs_txn *txn, uint64_t root, unsigned max_depth,
 
 		m.parent = f->id;
 		rc = list_at(txn, &m, prefix, matcher_prefix(&m, prefix), f->n,
-			     f->pos, &t);
+			     &f->next, &t);
 		if (rc == RS_ENOTFOUND) {
 			rc = 0;
 			top--;
@@ -504,7 +526,7 @@ static int view_tree(rs_txn *txn, uint64_t root, unsigned max_depth,
 		}
 		if (rc < 0)
 			break;
-		f->pos++;
+		f->next.pos++;
 		if ((rc = cb(&t, f->depth + 1, ctx)) != 0)
 			break;
 		if (f->depth + 1 >= max_depth)
@@ -515,11 +537,11 @@ static int view_tree(rs_txn *txn, uint64_t root, unsigned max_depth,
 			break;
 		f = &stack[top];
 		f->id = t.id;
-		f->pos = 0;
 		f->depth = stack[top - 1].depth + 1;
 		m.parent = t.id;
 		rc = list_len(txn, &m, prefix, matcher_prefix(&m, prefix),
 			      &f->n);
+		lcur_init(&f->next, f->n, 0);
 		top++;
 	}
 	rs__free(a, stack);

@@ -427,6 +427,88 @@ static void tracestore__txn_pending_parents_resolve(void **state)
 	expect_ids(&s, (const uint64_t[]){ 4 }, 1);
 }
 
+/* Page through a query in a transaction (y: type "a", t: tag "k", c:
+ * children of parent) from `cursor`, `limit` traces at a time. */
+static void pages(rs_txn *txn, char kind, uint64_t parent, uint64_t cursor,
+		  size_t limit, struct seen *s)
+{
+	bool more = true;
+	int rc;
+
+	s->n = 0;
+	while (more) {
+		size_t before = s->n;
+
+		if (kind == 'y')
+			rc = rs_txn_tracestore_query_by_type(
+				txn, S("a"), &cursor, limit, &more, seen_cb, s);
+		else if (kind == 't')
+			rc = rs_txn_tracestore_query_by_tag(
+				txn, S("k"), &cursor, limit, &more, seen_cb, s);
+		else
+			rc = rs_txn_tracestore_children(
+				txn, parent, &cursor, limit, &more, seen_cb, s);
+		assert_int_equal(rc, 0);
+		assert_true(!more || s->n - before == limit);
+	}
+}
+
+/* A transaction's pending traces page like committed ones, after them:
+ * by type, by tag, as children and in a tree, from any cursor. */
+static void tracestore__txn_pending_traces_page(void **state)
+{
+	fx *f = *state;
+	const char *tags[] = { "k" };
+	rs_bytes tag = { "k", 1 };
+	uint64_t h[30], want_a[20], want_k[20], want_c[20], root;
+	size_t na = 0, nk = 0, nc = 0;
+	struct seen s = { 0 };
+	rs_txn *txn;
+
+	for (uint64_t i = 0; i < 3; i++)
+		want_a[na++] = record(f, "a", "", tags, 1, RS_TRACE_NONE);
+	want_k[nk++] = want_a[0];
+	want_k[nk++] = want_a[1];
+	want_k[nk++] = want_a[2];
+	assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, 0), 0);
+	assert_int_equal(rs_txn_tracestore_record(txn, S("root"), NULL, 0, NULL,
+						  0, RS_TRACE_NONE, &root),
+			 0);
+	for (size_t i = 0; i < 30; i++) {
+		bool is_a = i % 2 == 0, tagged = i % 3 == 0, child = i % 4 == 1;
+
+		assert_int_equal(rs_txn_tracestore_record(
+					 txn, is_a ? "a" : "b", 1, NULL, 0,
+					 &tag, tagged, child ? root : 0, &h[i]),
+				 0);
+		if (is_a)
+			want_a[na++] = h[i];
+		if (tagged)
+			want_k[nk++] = h[i];
+		if (child)
+			want_c[nc++] = h[i];
+	}
+	pages(txn, 'y', root, 0, 4, &s); /* by type, 4 per page */
+	expect_ids(&s, want_a, na);
+	pages(txn, 't', root, 5, 0, &s); /* from inside the pending ones */
+	expect_ids(&s, want_k + 5, nk - 5);
+	pages(txn, 't', root, 100, 3, &s); /* past the end */
+	assert_int_equal(s.n, 0);
+	pages(txn, 'c', root, 0, 1, &s); /* children of a pending root */
+	expect_ids(&s, want_c, nc);
+	/* The tree: the root, then its children. */
+	s.n = 0;
+	assert_int_equal(rs_txn_tracestore_get_tree(txn, root, 1, tree_cb, &s),
+			 0);
+	assert_int_equal(s.n, nc + 1);
+	assert_int_equal(s.ids[0], root);
+	for (size_t i = 0; i < nc; i++) {
+		assert_int_equal(s.ids[i + 1], want_c[i]);
+		assert_int_equal(s.depths[i + 1], 1);
+	}
+	rs_txn_abort(txn);
+}
+
 static void tracestore__txn_abort_records_nothing(void **state)
 {
 	fx *f = *state;
@@ -577,6 +659,7 @@ int main(void)
 		FX_TEST(tracestore__missing_parent_is_enotfound),
 		FX_TEST(tracestore__index_keys_do_not_collide_with_kv),
 		FX_TEST(tracestore__txn_pending_parents_resolve),
+		FX_TEST(tracestore__txn_pending_traces_page),
 		FX_TEST(tracestore__txn_abort_records_nothing),
 		FX_TEST(tracestore__bad_input),
 	};
