@@ -516,7 +516,8 @@ typedef struct rs_db_options {
  *         or durability_ops->version unknown, or files of a newer format),
  *         RS_EBUSY (the directory is open in this or another process),
  *         RS_ECORRUPT (corrupt log or checkpoint, without
- *         RS_DB_F_SALVAGE), RS_EIO (a file system call failed, or no
+ *         RS_DB_F_SALVAGE; or a RunIndex in the layout of development
+ *         builds before ordered keys), RS_EIO (a file system call failed, or no
  *         random source or crypto library), RS_ENOMEM, or an error
  *         returned by durability_ops->recover.
  * Thread safety: any thread.
@@ -961,7 +962,8 @@ RS_API int rs_txn_kv_list(rs_txn *txn, const void *prefix, size_t prefix_len,
 /** Scan in descending key order (from the end of the range). */
 #define RS_SCAN_REVERSE 0x1u
 
-/** Options for rs_kv_scan(). Initialize with RS_SCAN_OPTIONS_INIT. */
+/** Options for the range scans (rs_kv_scan(), rs_statecell_scan()).
+ *  Initialize with RS_SCAN_OPTIONS_INIT. */
 typedef struct rs_scan_options {
 	/** RS_SCAN_OPTIONS_VERSION. */
 	uint32_t version;
