@@ -44,7 +44,11 @@ struct rs__run {
 	rs_run_id id;
 	pthread_mutex_t lock;
 	rs__table table;
-	rs__index index;	  /* the same nodes, in key order */
+	rs__index index; /* the same nodes, in key order */
+	/* Nodes a pinned snapshot kept from being pruned at their write
+	 * (writer-only): see sh_reclaim(). */
+	rs__node **pending;
+	size_t npending, cpending, pending_at;
 	struct rs__run *all_next; /* every shard, for destroy */
 	_Atomic uint32_t flags;	  /* RS__RUN_F_*, under `lock` */
 	/* Own cache line: readers load it on every snapshot. Padding, not
@@ -94,6 +98,7 @@ static rs__run *run_lookup(sharded *s, const rs_run_id *id)
 
 static void run_free(const rs__alloc *a, rs__run *r)
 {
+	rs__free(a, r->pending);
 	rs__index_destroy(&r->index, a);
 	rs__table_destroy(&r->table);
 	pthread_mutex_destroy(&r->lock);
@@ -592,14 +597,82 @@ static void sh_publish(rs__store *s, rs__run *r, uint64_t ver)
 	atomic_store_explicit(&r->visible, ver, memory_order_seq_cst);
 }
 
+/*
+ * Pending prunes. A key's versions are pruned when the key is written; a
+ * snapshot pinned at that moment may keep a tombstone linked, or older
+ * versions in the chain, that nothing will need once it ends. A key that
+ * is never written again (a deleted key, a list entry) would keep them
+ * forever, and every scan would step over its tombstone. So such a node
+ * goes onto its run's pending list, and every later commit of the run
+ * prunes up to RS__PENDING_STEP of them (round robin, at the commit's
+ * min_snap), until each is fully pruned or unlinked: bounded work per
+ * commit, and memory given back within a few commits of the snapshot's
+ * end. Only that walk prunes a pending node. A run that gets no further
+ * commit keeps what it holds until it does (or the database closes).
+ */
+#define RS__PENDING_STEP 16u
+
+/* Whether a pruned node still holds what a later prune can free. */
+static bool prune_held(const rs__node *n)
+{
+	const rs__ver *head =
+		atomic_load_explicit(&n->head, memory_order_relaxed);
+
+	return (head->flags & RS__VER_TOMB) ||
+	       atomic_load_explicit(&head->older, memory_order_relaxed);
+}
+
+/* Prune n; true when it is gone (unlinked from table and index). */
+static bool prune(rs__run *r, rs__node *n, uint64_t min_snap,
+		  rs__retire_list *rl)
+{
+	if (!rs__table_prune(&r->table, n, min_snap, rl))
+		return false;
+	rs__index_unlink(&r->index, n);
+	return true;
+}
+
+static void pending_add(const rs__alloc *a, rs__run *r, rs__node *n)
+{
+	/* No memory: the node is pruned at its next write instead. */
+	if (rs__grow(a, (void **)&r->pending, &r->cpending, r->npending + 1,
+		     sizeof(*r->pending)) < 0)
+		return;
+	r->pending[r->npending++] = n;
+	n->pending = true;
+}
+
+static void pending_walk(rs__run *r, uint64_t min_snap, rs__retire_list *rl)
+{
+	size_t budget = RS__PENDING_STEP;
+
+	while (budget-- && r->npending) {
+		size_t i = r->pending_at % r->npending;
+		rs__node *n = r->pending[i];
+
+		if (!prune(r, n, min_snap, rl) && prune_held(n)) {
+			r->pending_at = i + 1;
+			continue;
+		}
+		n->pending = false;
+		r->pending[i] = r->pending[--r->npending];
+		r->pending_at = i;
+	}
+}
+
 static void sh_reclaim(rs__store *s, rs__run *r, const rs__op *ops, size_t n,
 		       uint64_t min_snap, rs__retire_list *rl)
 {
-	(void)s;
-	for (size_t i = 0; i < n; i++)
-		if (ops[i].prep[1] &&
-		    rs__table_prune(&r->table, ops[i].prep[1], min_snap, rl))
-			rs__index_unlink(&r->index, ops[i].prep[1]);
+	for (size_t i = 0; i < n; i++) {
+		rs__node *node = ops[i].prep[1];
+
+		if (!node || node->pending)
+			continue;
+		if (!prune(r, node, min_snap, rl) && prune_held(node))
+			pending_add(s->alloc, r, node);
+	}
+	if (r->npending)
+		pending_walk(r, min_snap, rl);
 }
 
 static int sh_latest(rs__store *s, rs__run *r, uint8_t tag, const void *key,

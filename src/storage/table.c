@@ -142,6 +142,7 @@ rs__node *rs__node_new_height(const rs__alloc *a, uint8_t tag, const void *key,
 	if (!n)
 		return NULL;
 	n->height = (uint8_t)height;
+	n->pending = false;
 	atomic_init(&n->prev, NULL);
 	for (unsigned i = 0; i < height; i++)
 		atomic_init(&n->next[i], NULL);

@@ -45,6 +45,7 @@ typedef struct rs__node {
 	uint32_t klen;
 	uint8_t tag;
 	uint8_t height; /* levels in the index tower, 1..RS__INDEX_MAX_HEIGHT */
+	bool pending;	/* on its run's pending-prune list (writer-only) */
 	rs__retired retire;
 	/* The ordered index (storage/index.c): the level-0 predecessor and
 	 * `height` successors, then the key's klen bytes (rs__node_key). */
