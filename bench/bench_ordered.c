@@ -2,13 +2,16 @@
 /*
  * The ordered tier: the ordered index of a run (seek, scans, pages, the
  * newest key under a prefix) and the commit path of a large run. Public
- * API only (runstate.h), InMemory, sharded store. Keys are the suite's
- * (16 bytes, "k000000000000042"; 100-byte values) unless said otherwise.
+ * API only (runstate.h), InMemory. The reads run on the sharded store
+ * (their catalog name) and the unified store (name@unified); the puts on
+ * the sharded store only. Keys are the suite's (16 bytes,
+ * "k000000000000042"; 100-byte values) unless said otherwise.
  *
- * The 1M-key run is built once per process, on first use (about a
- * second), and shared by every benchmark and probe that reads or
- * overwrites it; it is freed at exit. So is each prefix run of
- * kvstore_latest_under_prefix. Per operation, inside the timed loop:
+ * The 1M-key run of each store is built once per process, on first use
+ * (about a second; transactions of ORD_FILL_BATCH puts), and shared by
+ * every benchmark and probe that reads or overwrites it; it is freed at
+ * exit. So is each prefix run of kvstore_latest_under_prefix. Per
+ * operation, inside the timed loop:
  *
  *  kvstore_seek/1M          a one-shot cursor opened once (its snapshot is
  *                           fixed): rs_cursor_seek(RS_SEEK_GE) at the next
@@ -70,6 +73,12 @@
 /* Untimed operations before each timed loop: the run is shared and warm,
  * only the new cursor or snapshot needs them. */
 #define ORD_WARMUP 8192u
+/* Puts per transaction filling the runs (few copies on the unified
+ * store, whose transactions begin with a copy of the run). */
+#define ORD_FILL_BATCH 65536u
+/* Warm-up of the operations that take a snapshot each on the unified
+ * store (a copy of the whole run: milliseconds at 1M keys). */
+#define ORD_WARMUP_COPY 2u
 /* kvstore_list_*: entries per page, and the deep page (1-based). */
 #define ORD_PAGE 100u
 #define ORD_DEEP_PAGE 1000u
@@ -104,18 +113,22 @@ typedef struct lp_run {
 	unsigned char last[RS_BENCH_KEY_LEN]; /* the newest key under it */
 } lp_run;
 
-static big_run big;
-static lp_run lp[2] = { { .n = 1000 }, { .n = 100000 } };
+/* By store (RS_STORAGE_SHARDED, RS_STORAGE_UNIFIED), and for lp by
+ * size (1k, 100k). */
+static big_run big[2];
+static lp_run lp[2][2];
 
 static void ord_free(void)
 {
-	rs_db_close(big.db);
-	big.db = NULL;
-	free(big.uni);
-	big.uni = NULL;
 	for (size_t i = 0; i < 2; i++) {
-		rs_db_close(lp[i].db);
-		lp[i].db = NULL;
+		rs_db_close(big[i].db);
+		big[i].db = NULL;
+		free(big[i].uni);
+		big[i].uni = NULL;
+		for (size_t j = 0; j < 2; j++) {
+			rs_db_close(lp[i][j].db);
+			lp[i][j].db = NULL;
+		}
 	}
 }
 
@@ -128,26 +141,28 @@ static void ord_atexit(void)
 	done = true;
 }
 
-/* The 1M-key run, built on the first call: 0 or an RS_E* code. */
-static int big_get(big_run **out)
+/* The 1M-key run on `storage`, built on the first call: 0 or an RS_E*
+ * code. */
+static int big_get(big_run **out, rs_storage storage)
 {
+	big_run *b = *out = &big[storage == RS_STORAGE_UNIFIED];
 	uint64_t x = ORD_UNI_SEED;
 
-	*out = &big;
-	if (big.tried)
-		return big.rc;
-	big.tried = true;
+	if (b->tried)
+		return b->rc;
+	b->tried = true;
 	ord_atexit();
-	big.k = rs_bench_keys_1m();
-	big.uni = malloc(ORD_UNI_LEN * sizeof(*big.uni));
-	if (!big.k || !big.uni)
-		return big.rc = RS_ENOMEM;
+	b->k = rs_bench_keys_1m();
+	b->uni = malloc(ORD_UNI_LEN * sizeof(*b->uni));
+	if (!b->k || !b->uni)
+		return b->rc = RS_ENOMEM;
 	for (size_t i = 0; i < ORD_UNI_LEN; i++)
-		big.uni[i] = (uint32_t)(rs_bench_rand(&x) % big.k->n);
-	rs_bench_run_id(&big.run, 12);
-	if ((big.rc = rs_bench_db_open(&big.db, RS_STORAGE_SHARDED, false)) < 0)
-		return big.rc;
-	return big.rc = rs_bench_db_fill(big.db, &big.run, big.k);
+		b->uni[i] = (uint32_t)(rs_bench_rand(&x) % b->k->n);
+	rs_bench_run_id(&b->run, 12);
+	if ((b->rc = rs_bench_db_open(&b->db, storage, false)) < 0)
+		return b->rc;
+	return b->rc = rs_bench_db_fill_batch(b->db, &b->run, b->k,
+					      ORD_FILL_BATCH);
 }
 
 /* "t%03u/%011u": prefix p, sequence s. */
@@ -179,7 +194,8 @@ static int lp_fill(lp_run *r, const rs_bench_keys *vals)
 			rc = rs_txn_kv_put(txn, key, sizeof(key),
 					   rs_bench_val(vals, done),
 					   RS_BENCH_VAL_LEN);
-			if (rc == 0 && done % 4096 == 4095) {
+			if (rc == 0 &&
+			    done % ORD_FILL_BATCH == ORD_FILL_BATCH - 1) {
 				rc = rs_txn_commit(txn);
 				txn = NULL;
 			}
@@ -191,22 +207,24 @@ static int lp_fill(lp_run *r, const rs_bench_keys *vals)
 	return rc;
 }
 
-/* The prefix run holding `n` keys under its prefix (lp[i]). */
-static int lp_get(lp_run **out, size_t i)
+/* The prefix run on `storage` holding n (1,000 or 100,000) keys under
+ * its prefix. */
+static int lp_get(lp_run **out, rs_storage storage, uint32_t n)
 {
-	lp_run *r = *out = &lp[i];
+	lp_run *r = *out = &lp[storage == RS_STORAGE_UNIFIED][n > LP_OTHER];
 	const rs_bench_keys *vals = rs_bench_keys_1m();
 
 	if (r->tried)
 		return r->rc;
 	r->tried = true;
+	r->n = n;
 	ord_atexit();
 	if (!vals)
 		return r->rc = RS_ENOMEM;
 	lp_key(r->last, LP_TARGET, r->n - 1);
 	memcpy(r->prefix, r->last, LP_PLEN);
 	rs_bench_run_id(&r->run, 14);
-	if ((r->rc = rs_bench_db_open(&r->db, RS_STORAGE_SHARDED, false)) < 0)
+	if ((r->rc = rs_bench_db_open(&r->db, storage, false)) < 0)
 		return r->rc;
 	return r->rc = lp_fill(r, vals);
 }
@@ -336,7 +354,7 @@ static int cur_check(cur_fix *f, rs_bench_op_fn op)
 
 RS_BENCH_INLINE void cur_run(rs_bench_state *st, rs_bench_op_fn op)
 {
-	size_t which = (size_t)(uintptr_t)rs_bench_arg(st);
+	const rs_bench_cfg *cfg = rs_bench_cfg_of(st);
 	bool prefix = op == last_op || op == last_oneshot_op;
 	cur_fix f;
 	int rc;
@@ -345,14 +363,14 @@ RS_BENCH_INLINE void cur_run(rs_bench_state *st, rs_bench_op_fn op)
 	if (prefix) {
 		lp_run *r;
 
-		rc = lp_get(&r, which);
+		rc = lp_get(&r, cfg->storage, (uint32_t)cfg->nkeys);
 		f.db = r->db;
 		f.run = &r->run;
 		f.lp = r;
 	} else {
 		big_run *b;
 
-		rc = big_get(&b);
+		rc = big_get(&b, cfg->storage);
 		f.db = b->db;
 		f.run = &b->run;
 		f.k = b->k;
@@ -364,7 +382,12 @@ RS_BENCH_INLINE void cur_run(rs_bench_state *st, rs_bench_op_fn op)
 	if (rc < 0) {
 		rs_bench_skip_with_error(st, rs_strerror(rc));
 	} else {
-		rs_bench_finish(st, rs_bench_loop(st, op, &f, ORD_WARMUP));
+		size_t warm = cfg->storage == RS_STORAGE_UNIFIED &&
+					      op == last_oneshot_op
+				      ? ORD_WARMUP_COPY
+				      : ORD_WARMUP;
+
+		rs_bench_finish(st, rs_bench_loop(st, op, &f, warm));
 		if (op == scan_fwd_op || op == scan_rev_op)
 			rs_bench_items_processed(st, rs_bench_iterations(st) *
 							     RS_BENCH_SCAN_LEN);
@@ -431,15 +454,15 @@ static int list_check_cb(rs_bytes key, rs_bytes value, void *ctx)
 	return 0;
 }
 
-static void bm_list(rs_bench_state *st)
+RS_BENCH_INLINE void list_run(rs_bench_state *st, bool deep)
 {
-	bool deep = rs_bench_arg(st) != NULL;
+	rs_storage storage = rs_bench_cfg_of(st)->storage;
 	big_run *b;
 	list_fix f;
 	int rc;
 
 	memset(&f, 0, sizeof(f));
-	if ((rc = big_get(&b)) == 0) {
+	if ((rc = big_get(&b, storage)) == 0) {
 		size_t first = deep ? (ORD_DEEP_PAGE - 1) * ORD_PAGE : 0;
 
 		f.db = b->db;
@@ -455,7 +478,20 @@ static void bm_list(rs_bench_state *st)
 	if (rc < 0)
 		rs_bench_skip_with_error(st, rs_strerror(rc));
 	else
-		rs_bench_finish(st, rs_bench_loop(st, list_op, &f, ORD_WARMUP));
+		rs_bench_finish(st, rs_bench_loop(st, list_op, &f,
+						  storage == RS_STORAGE_UNIFIED
+							  ? ORD_WARMUP_COPY
+							  : ORD_WARMUP));
+}
+
+static void bm_list_first(rs_bench_state *st)
+{
+	list_run(st, false);
+}
+
+static void bm_list_deep(rs_bench_state *st)
+{
+	list_run(st, true);
 }
 
 /* ---- puts ---- */
@@ -490,7 +526,7 @@ RS_BENCH_INLINE int grow_op(void *p)
 static int overwrite_setup(put_fix *f)
 {
 	big_run *b;
-	int rc = big_get(&b);
+	int rc = big_get(&b, RS_STORAGE_SHARDED);
 
 	memset(f, 0, sizeof(*f));
 	f->db = b->db;
@@ -611,17 +647,27 @@ static void probe_put_growing(void)
 
 void rs_bench_suite_ordered(void)
 {
-	RS_BENCH("kvstore_seek/1M", bm_seek, NULL);
-	RS_BENCH("kvstore_scan/100", bm_scan, NULL);
-	RS_BENCH("kvstore_scan_reverse/100", bm_scan_rev, NULL);
-	RS_BENCH("kvstore_list_first_page", bm_list, NULL);
-	RS_BENCH("kvstore_list_deep_page", bm_list, (void *)1);
-	RS_BENCH("kvstore_latest_under_prefix/1k", bm_latest, (void *)0);
-	RS_BENCH("kvstore_latest_under_prefix/100k", bm_latest, (void *)1);
-	RS_BENCH("kvstore_latest_under_prefix_oneshot/1k", bm_latest_oneshot,
-		 (void *)0);
-	RS_BENCH("kvstore_latest_under_prefix_oneshot/100k", bm_latest_oneshot,
-		 (void *)1);
+	/* Reads on both stores; nkeys: keys under the prefix (latest). */
+	rs_bench_register_both("kvstore_seek/1M", bm_seek, RS_BENCH_1M_KEYS,
+			       false);
+	rs_bench_register_both("kvstore_scan/100", bm_scan, RS_BENCH_1M_KEYS,
+			       false);
+	rs_bench_register_both("kvstore_scan_reverse/100", bm_scan_rev,
+			       RS_BENCH_1M_KEYS, false);
+	rs_bench_register_both("kvstore_list_first_page", bm_list_first,
+			       RS_BENCH_1M_KEYS, false);
+	rs_bench_register_both("kvstore_list_deep_page", bm_list_deep,
+			       RS_BENCH_1M_KEYS, false);
+	rs_bench_register_both("kvstore_latest_under_prefix/1k", bm_latest,
+			       1000, false);
+	rs_bench_register_both("kvstore_latest_under_prefix/100k", bm_latest,
+			       100000, false);
+	rs_bench_register_both("kvstore_latest_under_prefix_oneshot/1k",
+			       bm_latest_oneshot, 1000, false);
+	rs_bench_register_both("kvstore_latest_under_prefix_oneshot/100k",
+			       bm_latest_oneshot, 100000, false);
+	/* Puts on the sharded store only: on the unified store each one-shot
+	 * put copies the whole 1M-key run. */
 	RS_BENCH("kvstore_put_overwrite/1M", bm_put_overwrite, NULL);
 	RS_BENCH("kvstore_put_growing", bm_put_growing, NULL);
 

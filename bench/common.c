@@ -159,13 +159,19 @@ int rs_bench_db_open(rs_db **out, rs_storage storage, bool count_allocs)
  */
 int rs_bench_db_fill(rs_db *db, const rs_run_id *run, const rs_bench_keys *k)
 {
+	return rs_bench_db_fill_batch(db, run, k, 4096);
+}
+
+int rs_bench_db_fill_batch(rs_db *db, const rs_run_id *run,
+			   const rs_bench_keys *k, size_t batch)
+{
 	for (size_t i = 0; i < k->n;) {
 		rs_txn *txn;
 		int rc = rs_txn_begin(&txn, db, run, 0);
 
 		if (rc < 0)
 			return rc;
-		for (size_t end = i + 4096; i < k->n && i < end; i++) {
+		for (size_t end = i + batch; i < k->n && i < end; i++) {
 			rc = rs_txn_kv_put(txn, rs_bench_key(k, i),
 					   RS_BENCH_KEY_LEN, rs_bench_val(k, i),
 					   RS_BENCH_VAL_LEN);

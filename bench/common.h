@@ -129,6 +129,11 @@ uint64_t rs_bench_allocs(void);
 int rs_bench_db_open(rs_db **out, rs_storage storage, bool count_allocs);
 /* Put every key of `k` (value rs_bench_val(k, i)) in `run`. */
 int rs_bench_db_fill(rs_db *db, const rs_run_id *run, const rs_bench_keys *k);
+/* The same in transactions of `batch` puts (rs_bench_db_fill: 4096). On
+ * the unified store every transaction begins with a copy of the run, so a
+ * 1M-key run is filled in few large ones. */
+int rs_bench_db_fill_batch(rs_db *db, const rs_run_id *run,
+			   const rs_bench_keys *k, size_t batch);
 
 /* A fixed, non-nil run id. */
 void rs_bench_run_id(rs_run_id *out, unsigned salt);
