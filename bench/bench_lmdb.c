@@ -58,10 +58,14 @@ static void lenv_close(lenv *l)
 		rs_bench_rmdir(l->dir);
 }
 
-/* A fresh environment holding every key of k. */
-static int lenv_open(lenv *l, unsigned flags, const rs_bench_keys *k, char *err,
-		     size_t cap)
+/* A fresh environment holding every key of k; `append`: filled with
+ * MDB_APPEND (k's keys ascend), which packs the pages full. */
+static int lenv_open(lenv *l, unsigned flags, bool append,
+		     const rs_bench_keys *k, char *err, size_t cap)
 {
+	/* 64 MiB, or 512 bytes per key: room for the 1M-key database. */
+	size_t map =
+		k->n > ((size_t)64 << 20) / 512 ? k->n * 512 : (size_t)64 << 20;
 	const char *tmp = getenv("TMPDIR");
 	MDB_txn *txn;
 	int rc;
@@ -73,7 +77,7 @@ static int lenv_open(lenv *l, unsigned flags, const rs_bench_keys *k, char *err,
 		return -1;
 	}
 	if ((rc = mdb_env_create(&l->env)) ||
-	    (rc = mdb_env_set_mapsize(l->env, (size_t)64 << 20)) ||
+	    (rc = mdb_env_set_mapsize(l->env, map)) ||
 	    (rc = mdb_env_open(l->env, l->dir, flags, 0600)) ||
 	    (rc = mdb_txn_begin(l->env, NULL, 0, &txn)))
 		goto fail;
@@ -85,7 +89,8 @@ static int lenv_open(lenv *l, unsigned flags, const rs_bench_keys *k, char *err,
 		MDB_val key = { RS_BENCH_KEY_LEN, (void *)rs_bench_key(k, i) };
 		MDB_val val = { RS_BENCH_VAL_LEN, (void *)rs_bench_val(k, i) };
 
-		if ((rc = mdb_put(txn, l->dbi, &key, &val, 0))) {
+		if ((rc = mdb_put(txn, l->dbi, &key, &val,
+				  append ? MDB_APPEND : 0))) {
 			mdb_txn_abort(txn);
 			goto fail;
 		}
@@ -133,7 +138,7 @@ static void bm_lmdb(rs_bench_state *st)
 			for (size_t i = 0; i < RS_BENCH_SEQ_LEN; i++)
 				seq[i] = (uint32_t)(k.n / 2);
 	}
-	if (lenv_open(&l, flags, &k, err, sizeof(err)) < 0)
+	if (lenv_open(&l, flags, false, &k, err, sizeof(err)) < 0)
 		goto out;
 	if (get) {
 		if ((rc = mdb_txn_begin(l.env, NULL, MDB_RDONLY, &rtxn))) {
@@ -218,6 +223,129 @@ out:
 	rs_bench_keys_free(&k);
 }
 
+/* ---- the ordered tier's peers ---- */
+
+enum lord {
+	LO_SEEK,
+	LO_SCAN,
+	LO_SCAN_REV
+};
+
+/* The 1M-key environment, built on first use and shared until exit. */
+static lenv big_env;
+static bool big_tried;
+static char big_err[300];
+
+static void big_env_close(void)
+{
+	lenv_close(&big_env);
+}
+
+static const lenv *big_env_get(void)
+{
+	const rs_bench_keys *k = rs_bench_keys_1m();
+
+	if (!big_tried) {
+		big_tried = true;
+		if (!k)
+			snprintf(big_err, sizeof(big_err), "out of memory");
+		else if (lenv_open(&big_env, MDB_WRITEMAP | MDB_NOSYNC, true, k,
+				   big_err, sizeof(big_err)) == 0)
+			atexit(big_env_close);
+	}
+	return big_env.env ? &big_env : NULL;
+}
+
+static inline int lord_take(int rc, const MDB_val *key, const MDB_val *val,
+			    unsigned char *buf)
+{
+	if (rc)
+		return rc;
+	if (RS_BENCH_UNLIKELY(key->mv_size != RS_BENCH_KEY_LEN))
+		return MDB_CORRUPTED;
+	return rs_bench_copy_val(buf, val->mv_data, val->mv_size) < 0
+		       ? MDB_CORRUPTED
+		       : 0;
+}
+
+/*
+ * One operation: MDB_SET_RANGE at the next key (LO_SEEK) or scan start
+ * (as kvstore_scan*), then RS_BENCH_SCAN_LEN - 1 MDB_NEXT or MDB_PREV.
+ * With `check`, the keys reached are compared with k's (bytes).
+ */
+RS_BENCH_INLINE int lord_op(MDB_cursor *cur, const rs_bench_keys *k,
+			    size_t *pos, enum lord op, unsigned char *buf,
+			    bool check)
+{
+	bool rev = op == LO_SCAN_REV;
+	uint32_t i = op == LO_SEEK ? rs_bench_next(k, pos)
+				   : rs_bench_scan_start(k, pos, rev);
+	unsigned steps = op == LO_SEEK ? 1 : RS_BENCH_SCAN_LEN;
+	MDB_val key = { RS_BENCH_KEY_LEN, (void *)rs_bench_key(k, i) };
+	MDB_val val;
+	int rc;
+
+	rc = lord_take(mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE), &key,
+		       &val, buf);
+	for (unsigned j = 1; j <= steps && rc == 0; j++) {
+		if (check &&
+		    memcmp(key.mv_data,
+			   rs_bench_key(k, rev ? i - j + 1 : i + j - 1),
+			   RS_BENCH_KEY_LEN) != 0)
+			return MDB_CORRUPTED;
+		if (j < steps)
+			rc = lord_take(
+				mdb_cursor_get(cur, &key, &val,
+					       rev ? MDB_PREV : MDB_NEXT),
+				&key, &val, buf);
+	}
+	return rc;
+}
+
+/*
+ * One read transaction and one cursor, opened before the loop and kept
+ * for it (as kvstore_seek/1M keeps its one-shot cursor): a fixed
+ * snapshot on both sides.
+ */
+static void bm_lmdb_ordered(rs_bench_state *st)
+{
+	enum lord op = (enum lord)(uintptr_t)rs_bench_arg(st);
+	const rs_bench_keys *k = rs_bench_keys_1m();
+	const lenv *l = big_env_get();
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	unsigned char buf[RS_BENCH_VAL_LEN];
+	size_t pos = 0;
+	int rc;
+
+	if (!l) {
+		rs_bench_skip_with_error(st, big_err);
+		return;
+	}
+	if ((rc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, &txn)) ||
+	    (rc = mdb_cursor_open(txn, l->dbi, &cur)))
+		goto out;
+	/* Untimed: the first keys the loop visits are checked, then a
+	 * warm-up as kvstore_seek/1M's. */
+	for (unsigned w = 0; w < 64 && !rc; w++)
+		rc = lord_op(cur, k, &pos, op, buf, true);
+	for (unsigned w = 64; w < 8192 && !rc; w++)
+		rc = lord_op(cur, k, &pos, op, buf, false);
+	while (!rc && rs_bench_keep_running_batch(st, RS_BENCH_BATCH))
+		for (unsigned j = 0; j < RS_BENCH_BATCH && !rc; j++)
+			rc = lord_op(cur, k, &pos, op, buf, false);
+out:
+	if (rc)
+		rs_bench_skip_with_error(st, mdb_strerror(rc));
+	rs_bench_items_processed(
+		st, rs_bench_iterations(st) *
+			    (op == LO_SEEK ? 1 : RS_BENCH_SCAN_LEN));
+	if (cur)
+		mdb_cursor_close(cur);
+	if (txn)
+		mdb_txn_abort(txn);
+}
+
 void rs_bench_suite_lmdb(void)
 {
 	static const struct {
@@ -238,6 +366,12 @@ void rs_bench_suite_lmdb(void)
 	rs_bench_note_set("lmdb.version", ver);
 	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++)
 		RS_BENCH(b[i].name, bm_lmdb, (void *)(uintptr_t)b[i].op);
+	RS_BENCH("peer_lmdb_seek_1m", bm_lmdb_ordered,
+		 (void *)(uintptr_t)LO_SEEK);
+	RS_BENCH("peer_lmdb_scan_100", bm_lmdb_ordered,
+		 (void *)(uintptr_t)LO_SCAN);
+	RS_BENCH("peer_lmdb_scan_reverse_100", bm_lmdb_ordered,
+		 (void *)(uintptr_t)LO_SCAN_REV);
 }
 
 #else

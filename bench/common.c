@@ -64,6 +64,25 @@ void rs_bench_keys_free(rs_bench_keys *k)
 	memset(k, 0, sizeof(*k));
 }
 
+static rs_bench_keys keys_1m;
+
+static void keys_1m_free(void)
+{
+	rs_bench_keys_free(&keys_1m);
+}
+
+const rs_bench_keys *rs_bench_keys_1m(void)
+{
+	static bool tried;
+
+	if (!tried) {
+		tried = true;
+		if (rs_bench_keys_make(&keys_1m, RS_BENCH_1M_KEYS) == 0)
+			atexit(keys_1m_free);
+	}
+	return keys_1m.keys ? &keys_1m : NULL;
+}
+
 void rs_bench_register_both(const char *name, rs_bench_fn fn, size_t nkeys,
 			    bool count_allocs)
 {
@@ -140,13 +159,19 @@ int rs_bench_db_open(rs_db **out, rs_storage storage, bool count_allocs)
  */
 int rs_bench_db_fill(rs_db *db, const rs_run_id *run, const rs_bench_keys *k)
 {
+	return rs_bench_db_fill_batch(db, run, k, 4096);
+}
+
+int rs_bench_db_fill_batch(rs_db *db, const rs_run_id *run,
+			   const rs_bench_keys *k, size_t batch)
+{
 	for (size_t i = 0; i < k->n;) {
 		rs_txn *txn;
 		int rc = rs_txn_begin(&txn, db, run, 0);
 
 		if (rc < 0)
 			return rc;
-		for (size_t end = i + 4096; i < k->n && i < end; i++) {
+		for (size_t end = i + batch; i < k->n && i < end; i++) {
 			rc = rs_txn_kv_put(txn, rs_bench_key(k, i),
 					   RS_BENCH_KEY_LEN, rs_bench_val(k, i),
 					   RS_BENCH_VAL_LEN);
@@ -217,6 +242,7 @@ void rs_bench_record_latency(const char *prefix, uint64_t *s, size_t n)
 	RS__PUT("p50_ns", pct(s, n, 0.50));
 	RS__PUT("p95_ns", pct(s, n, 0.95));
 	RS__PUT("p99_ns", pct(s, n, 0.99));
+	RS__PUT("p999_ns", pct(s, n, 0.999));
 	RS__PUT("max_ns", (double)s[n - 1]);
 	RS__PUT("samples", (double)n);
 #undef RS__PUT

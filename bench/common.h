@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <runstate.h>
 
@@ -28,6 +29,11 @@
 #define RS_BENCH_10K_KEYS 10000u
 /* kvstore_put/100k. */
 #define RS_BENCH_100K_KEYS 100000u
+/* The ordered tier (bench_ordered.c) and its LMDB peers: a 1M-key run. */
+#define RS_BENCH_1M_KEYS 1000000u
+/* Entries read by kvstore_scan/100, kvstore_scan_reverse/100 and their
+ * LMDB peers. */
+#define RS_BENCH_SCAN_LEN 100u
 
 typedef struct rs_bench_keys {
 	size_t n;
@@ -61,6 +67,30 @@ static inline uint32_t rs_bench_next(const rs_bench_keys *k, size_t *pos)
 	if (++*pos == k->n)
 		*pos = 0;
 	return i;
+}
+
+/*
+ * The suite's keys for RS_BENCH_1M_KEYS (rs_bench_keys_make), made on the
+ * first call and shared by every later caller until exit, so that the
+ * ordered tier and its LMDB peers read the same keys in the same order.
+ * NULL when out of memory. Not thread-safe (benchmark bodies and probes
+ * run one at a time).
+ */
+const rs_bench_keys *rs_bench_keys_1m(void);
+
+/*
+ * The key index where the next scan of RS_BENCH_SCAN_LEN entries starts
+ * (the next of k's access order, cut to leave room for the scan): a
+ * forward scan reads it and the keys after it, a reverse scan it and the
+ * keys before it. *pos as rs_bench_next().
+ */
+static inline uint32_t rs_bench_scan_start(const rs_bench_keys *k, size_t *pos,
+					   bool reverse)
+{
+	uint32_t room = (uint32_t)k->n - (RS_BENCH_SCAN_LEN - 1);
+	uint32_t i = rs_bench_next(k, pos) % room;
+
+	return reverse ? i + (RS_BENCH_SCAN_LEN - 1) : i;
 }
 
 /* A StateCell transition (rs_statecell_transition_fn): the 8-byte counter
@@ -99,6 +129,11 @@ uint64_t rs_bench_allocs(void);
 int rs_bench_db_open(rs_db **out, rs_storage storage, bool count_allocs);
 /* Put every key of `k` (value rs_bench_val(k, i)) in `run`. */
 int rs_bench_db_fill(rs_db *db, const rs_run_id *run, const rs_bench_keys *k);
+/* The same in transactions of `batch` puts (rs_bench_db_fill: 4096). On
+ * the unified store every transaction begins with a copy of the run, so a
+ * 1M-key run is filled in few large ones. */
+int rs_bench_db_fill_batch(rs_db *db, const rs_run_id *run,
+			   const rs_bench_keys *k, size_t batch);
 
 /* A fixed, non-nil run id. */
 void rs_bench_run_id(rs_run_id *out, unsigned salt);
@@ -111,7 +146,8 @@ uint64_t rs_bench_now_ns(void);
 
 /*
  * Turn per-operation latency samples into metrics <prefix>.mean_ns,
- * .p50_ns, .p95_ns, .p99_ns, .max_ns, .samples. Sorts `s` in place.
+ * .p50_ns, .p95_ns, .p99_ns, .p999_ns (p99.9), .max_ns, .samples. Sorts
+ * `s` in place.
  */
 void rs_bench_record_latency(const char *prefix, uint64_t *s, size_t n);
 
@@ -131,6 +167,21 @@ typedef int (*rs_bench_op_fn)(void *ctx);
 #else
 #define RS_BENCH_INLINE static inline
 #endif
+
+/*
+ * Read a value as rs_kv_get does: copy it into buf (RS_BENCH_VAL_LEN
+ * bytes, kept by the compiler). 0, or RS_ECORRUPT when len is not
+ * RS_BENCH_VAL_LEN.
+ */
+RS_BENCH_INLINE int rs_bench_copy_val(unsigned char *buf, const void *data,
+				      size_t len)
+{
+	if (RS_BENCH_UNLIKELY(len != RS_BENCH_VAL_LEN))
+		return RS_ECORRUPT;
+	memcpy(buf, data, RS_BENCH_VAL_LEN);
+	RS_BENCH_DO_NOT_OPTIMIZE(buf);
+	return 0;
+}
 
 /* `n` untimed operations of a timed loop (warm-up): 0, or the last
  * negative code an operation returned. */

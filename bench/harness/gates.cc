@@ -130,6 +130,19 @@ std::function<Val(const Reports &)> peer_over(const char *peer_bench,
 	};
 }
 
+// A latency probe's percentile over its median: "p99", "p999" (p99.9) or
+// "max" of the samples "lat.<b>.*".
+std::function<Val(const Reports &)> pct_over_p50(const char *b, const char *p)
+{
+	std::string x = b, y = p;
+	return [x, y](const Reports &r) {
+		std::string probe = Reports::lat_probe(x);
+		return Reports::ratio(
+			r.metric("lat." + x + "." + y + "_ns", probe),
+			r.metric("lat." + x + ".p50_ns", probe));
+	};
+}
+
 std::function<Val(const Reports &)> scaling_of(const char *w, int n)
 {
 	std::string x = w;
@@ -365,6 +378,49 @@ std::vector<Gate> build_table()
 		{ "kvstore_put_strict vs bare append + fdatasync, same run",
 		  [](const Reports &r) { return r.strict_vs_bare(); }, Unit::X,
 		  kNone, le("1.1×") },
+		// The ordered tier (report_ordered.cc prints them together).
+		{ "kvstore_seek/1M", time_of("kvstore_seek/1M"), Unit::NS,
+		  kObserve, kObserve },
+		{ "vs LMDB: kvstore_seek/1M vs MDB_SET_RANGE",
+		  peer_over("peer_lmdb_seek_1m", "lmdb", "kvstore_seek/1M"),
+		  Unit::X, kNone, ge("2×", " faster") },
+		{ "kvstore_scan/100 (seek + 100 entries)",
+		  time_of("kvstore_scan/100"), Unit::NS, kObserve, kObserve },
+		{ "vs LMDB: kvstore_scan/100 vs SET_RANGE + 99 NEXT",
+		  peer_over("peer_lmdb_scan_100", "lmdb", "kvstore_scan/100"),
+		  Unit::X, ge("1×", " (as fast)"), ge("2×", " faster") },
+		{ "kvstore_scan_reverse/100 (seek + 100 entries)",
+		  time_of("kvstore_scan_reverse/100"), Unit::NS, kObserve,
+		  kObserve },
+		{ "vs LMDB: kvstore_scan_reverse/100 vs SET_RANGE + 99 PREV",
+		  peer_over("peer_lmdb_scan_reverse_100", "lmdb",
+			    "kvstore_scan_reverse/100"),
+		  Unit::X, ge("1×", " (as fast)"), ge("2×", " faster") },
+		{ "kvstore_list_deep_page / kvstore_list_first_page (1M keys)",
+		  ratio_of("kvstore_list_deep_page", "kvstore_list_first_page"),
+		  Unit::X, kNone, lt("1.5×") },
+		{ "kvstore_latest_under_prefix/1k",
+		  time_of("kvstore_latest_under_prefix/1k"), Unit::NS, kObserve,
+		  kObserve },
+		{ "kvstore_latest_under_prefix/100k",
+		  time_of("kvstore_latest_under_prefix/100k"), Unit::NS, kNone,
+		  lt("1 µs") },
+		{ "kvstore_latest_under_prefix/100k / /1k",
+		  ratio_of("kvstore_latest_under_prefix/100k",
+			   "kvstore_latest_under_prefix/1k"),
+		  Unit::X, kNone, le("1.5×") },
+		{ "kvstore_put_growing p99 / p50",
+		  pct_over_p50("kvstore_put_growing", "p99"), Unit::X, kNone,
+		  lt("5×") },
+		{ "kvstore_put_growing p99.9 / p50",
+		  pct_over_p50("kvstore_put_growing", "p999"), Unit::X, kNone,
+		  lt("10×") },
+		{ "kvstore_put_overwrite/1M p99 / p50",
+		  pct_over_p50("kvstore_put_overwrite/1M", "p99"), Unit::X,
+		  kNone, lt("5×") },
+		{ "kvstore_put_overwrite/1M p99.9 / p50",
+		  pct_over_p50("kvstore_put_overwrite/1M", "p999"), Unit::X,
+		  kNone, lt("10×") },
 	};
 }
 

@@ -73,7 +73,8 @@ std::string all_reports(const Collector &col, const Args &a,
 	std::string text = r.facade_tax() + "\n" + r.red_flags() + "\n" +
 			   r.gates() + "\n" + r.m3() + "\n" + r.contention() +
 			   "\n" + r.locality() + "\n" + r.durability() + "\n" +
-			   r.redis() + "\n" + r.lmdb() + "\n";
+			   r.redis() + "\n" + r.lmdb() + "\n" + r.ordered() +
+			   "\n";
 	if (!a.baseline.empty())
 		text += r.against(base, env) + "\n";
 	return text + r.coverage();

@@ -70,6 +70,13 @@ const std::vector<const char *> kCatalog = {
 	"contention/statecell/{1,2,4,8}",
 	"contention/eventlog/{1,2,4,8}",
 	"contention/disjoint/{1,2,4,8}",
+	"kvstore_seek/1M",
+	"kvstore_scan/100",
+	"kvstore_scan_reverse/100",
+	"kvstore_list_deep_page",
+	"kvstore_latest_under_prefix/{1k,100k}",
+	"kvstore_put_growing",
+	"kvstore_put_overwrite/1M",
 };
 
 const std::vector<const char *> kLatencyBenches = {
@@ -79,6 +86,7 @@ const std::vector<const char *> kLatencyBenches = {
 	"statecell_transition", "tracestore_record_3_tags",
 	"runindex_transition",	"cross_txn_all_primitives",
 	"kvstore_put_buffered", "kvstore_put_strict",
+	"kvstore_put_growing",	"kvstore_put_overwrite/1M",
 };
 
 const std::vector<const char *> kContentionWorkloads = {

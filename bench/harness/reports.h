@@ -126,6 +126,7 @@ class Reports
 	std::string durability() const; // report_durability.cc
 	std::string redis() const;	// 5, report_redis.cc
 	std::string lmdb() const;	// 6, report_lmdb.cc
+	std::string ordered() const;	// report_ordered.cc
 	// With --baseline NAME (report_baseline.cc).
 	std::string against(const Baseline &b, const Env &now) const;
 	std::string coverage() const; // report_coverage.cc

@@ -143,7 +143,8 @@ void rs_bench_note_set(const char *name, const char *text);
 	X(contention)      \
 	X(durable)         \
 	X(redis)           \
-	X(lmdb)
+	X(lmdb)            \
+	X(ordered)
 
 #define RS_BENCH__DECLARE(s) void rs_bench_suite_##s(void);
 RS_BENCH_SUITES(RS_BENCH__DECLARE)
