@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "util/endian.h"
+
 /*
  * Primitive tags: the key space of each primitive inside a run (op.tag).
  * The values are on disk (log records, checkpoints) and public as rs_tag.
@@ -45,14 +47,23 @@ typedef struct rs__op {
 } rs__op;
 
 /* Bytewise key order, a shorter key before its extensions (memcmp order):
- * the order of every listing. */
+ * the order of every listing. Eight bytes at a time as big-endian words
+ * (one load each, no call): index searches compare keys on every step. */
 static inline int rs__key_cmp(const void *a, size_t alen, const void *b,
 			      size_t blen)
 {
-	int c = memcmp(a, b, alen < blen ? alen : blen);
+	const unsigned char *p = a, *q = b;
+	size_t n = alen < blen ? alen : blen;
 
-	if (c)
-		return c;
+	for (; n >= 8; n -= 8, p += 8, q += 8) {
+		uint64_t x = rs__get_u64(p), y = rs__get_u64(q);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	for (; n; n--, p++, q++)
+		if (*p != *q)
+			return *p < *q ? -1 : 1;
 	return (alen > blen) - (alen < blen);
 }
 
