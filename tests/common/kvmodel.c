@@ -176,6 +176,21 @@ static bool in_scan(const rs_m_scan *sc, const rs_m_ent *e)
 	return true;
 }
 
+void rs_m_scan_options(const rs_m_scan *sc, rs_scan_options *o)
+{
+	const rs_scan_options init = RS_SCAN_OPTIONS_INIT;
+
+	*o = init;
+	o->flags = sc->reverse ? RS_SCAN_REVERSE : 0;
+	o->start = sc->start;
+	o->start_len = sc->start_len;
+	o->end = sc->end;
+	o->end_len = sc->end_len;
+	o->resume = sc->resume;
+	o->resume_len = sc->resume_len;
+	o->limit = sc->limit;
+}
+
 void rs_m_expect_scan(const rs_model *m, const rs_m_scan *sc, rs_model *out,
 		      bool *more)
 {

@@ -60,6 +60,8 @@ typedef struct rs_m_scan {
 	size_t limit;
 } rs_m_scan;
 
+/* The rs_scan_options of sc. */
+void rs_m_scan_options(const rs_m_scan *sc, rs_scan_options *o);
 /* The entries rs_kv_scan() passes for sc, appended to out; *more as
  * more_out. */
 void rs_m_expect_scan(const rs_model *m, const rs_m_scan *sc, rs_model *out,

@@ -179,21 +179,6 @@ static void draw_scan(uint64_t *s, const rs_model *m, bounds *b, rs_m_scan *sc)
 	sc->limit = rnd(s, 5) < 2 ? 0 : 1 + rnd(s, 6);
 }
 
-static void to_opts(const rs_m_scan *sc, rs_scan_options *o)
-{
-	rs_scan_options init = RS_SCAN_OPTIONS_INIT;
-
-	*o = init;
-	o->flags = sc->reverse ? RS_SCAN_REVERSE : 0;
-	o->start = sc->start;
-	o->start_len = sc->start_len;
-	o->end = sc->end;
-	o->end_len = sc->end_len;
-	o->resume = sc->resume;
-	o->resume_len = sc->resume_len;
-	o->limit = sc->limit;
-}
-
 static void describe(const rs_m_scan *sc, char *buf, size_t cap)
 {
 	char a[128], b[128], c[128];
@@ -216,7 +201,7 @@ static void check_scan(const target *t, const rs_model *view, uint64_t *s)
 	int rc;
 
 	draw_scan(s, view, &b, &sc);
-	to_opts(&sc, &o);
+	rs_m_scan_options(&sc, &o);
 	rs_m_init(&got);
 	rs_m_init(&want);
 	rs_m_expect_scan(view, &sc, &want, &want_more);
@@ -260,7 +245,7 @@ static void check_paging(const target *t, const rs_model *view, uint64_t *s)
 		size_t before = all.n;
 		int rc;
 
-		to_opts(&sc, &o);
+		rs_m_scan_options(&sc, &o);
 		if ((rc = do_scan(t, &o, &more, &all)) != 0)
 			MFAIL("paging %s: %s", what, rs_errname(rc));
 		if (all.n - before > page || (more && all.n - before != page))
