@@ -346,22 +346,13 @@ static int cur_end(rs_m_cur *c, const rs_model *m, bool last, size_t *at)
 	return cur_land(c, m, i, at);
 }
 
-int rs_m_cur_first(rs_m_cur *c, const rs_model *m, const void *prefix,
-		   size_t plen, size_t *at)
+int rs_m_cur_in(rs_m_cur *c, const rs_model *m, const void *prefix, size_t plen,
+		bool last, size_t *at)
 {
 	if (plen)
 		memcpy(c->pfx, prefix, plen);
 	c->plen = plen;
-	return cur_end(c, m, false, at);
-}
-
-int rs_m_cur_last(rs_m_cur *c, const rs_model *m, const void *prefix,
-		  size_t plen, size_t *at)
-{
-	if (plen)
-		memcpy(c->pfx, prefix, plen);
-	c->plen = plen;
-	return cur_end(c, m, true, at);
+	return cur_end(c, m, last, at);
 }
 
 int rs_m_cur_step(rs_m_cur *c, const rs_model *m, int dir, size_t *at)

@@ -92,10 +92,9 @@ typedef struct rs_m_cur {
  * staging writes between moves): positions are keys, not indexes. */
 int rs_m_cur_seek(rs_m_cur *c, const rs_model *m, const void *key, size_t klen,
 		  bool le, size_t *at);
-int rs_m_cur_first(rs_m_cur *c, const rs_model *m, const void *prefix,
-		   size_t plen, size_t *at);
-int rs_m_cur_last(rs_m_cur *c, const rs_model *m, const void *prefix,
-		  size_t plen, size_t *at);
+/* rs_cursor_first() (last: rs_cursor_last()) within prefix. */
+int rs_m_cur_in(rs_m_cur *c, const rs_model *m, const void *prefix, size_t plen,
+		bool last, size_t *at);
 int rs_m_cur_step(rs_m_cur *c, const rs_model *m, int dir, size_t *at);
 
 #endif

@@ -388,12 +388,12 @@ static void walk(rs_cursor *cur, rs_m_cur *mc, const rs_model *view,
 				op == 3 ? RS_SEEK_LE : RS_SEEK_GE, &k, &v);
 			break;
 		case 4:
-			want = rs_m_cur_first(mc, view, key, klen, &at);
+			want = rs_m_cur_in(mc, view, key, klen, false, &at);
 			rc = rs_cursor_first(cur, klen ? key : NULL, klen, &k,
 					     &v);
 			break;
 		default:
-			want = rs_m_cur_last(mc, view, key, klen, &at);
+			want = rs_m_cur_in(mc, view, key, klen, true, &at);
 			rc = rs_cursor_last(cur, klen ? key : NULL, klen, &k,
 					    &v);
 			break;
@@ -708,10 +708,8 @@ static void model__edge_keys_exhaustive(void **state)
 				memset(&mc, 0, sizeof(mc));
 				assert_ok(rs_kv_cursor_open(fx->db, &fx->run,
 							    &cur));
-				want = how ? rs_m_cur_last(&mc, &m, e->k, plen,
-							   &at)
-					   : rs_m_cur_first(&mc, &m, e->k, plen,
-							    &at);
+				want = rs_m_cur_in(&mc, &m, e->k, plen, how,
+						   &at);
 				rc = how ? rs_cursor_last(cur, e->k, plen, &k,
 							  &v)
 					 : rs_cursor_first(cur, e->k, plen, &k,

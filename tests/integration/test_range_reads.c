@@ -6,6 +6,15 @@
  * inside it after the snapshot. Each case reads in a fresh run seeded
  * with a few keys, checks what it read, then for each concurrent one-shot
  * write (in a fresh run again) checks the commit's result. Both engines.
+ *
+ * A case is four strings. The read, as words: "scan" with "start=K",
+ * "end=K", "resume=K", "reverse", "limit=N", "more" (ask more_out);
+ * "list" with "prefix=P", "after=K", "limit=N", "more"; or "cursor" and
+ * its moves: "ge:K", "le:K", "first:P", "last:P", "next", "prev". What it
+ * returned: keys joined by ',', '-' for a move that found nothing, and
+ * '+' or '.' for more_out. The concurrent writes, each in its own run:
+ * 'p' put (create or change), 'd' delete, 'e' an EventLog append, 'c' a
+ * StateCell init, then the key; a leading '!' expects RS_ECONFLICT.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "common/rs_test.h"
@@ -14,35 +23,13 @@
 #include <stdlib.h>
 
 #define S(x) (x), strlen(x)
-#define CONFLICT RS_ECONFLICT
-
-/* A concurrent write: 'p' put (create or change), 'd' delete, 'e' an
- * EventLog append, 'c' a StateCell init; then the expected commit rc. */
-typedef struct write {
-	char op;
-	const char *key;
-	int expect;
-} write;
-
-enum {
-	R_SCAN,
-	R_LIST,
-	R_CURSOR
-};
 
 typedef struct rcase {
 	const char *name;
 	const char *seed; /* keys, space separated; NULL: "b d f h j" */
-	int kind;
-	/* R_SCAN: bounds ("" is no bound), resume, reverse, limit, more. */
-	const char *start, *end, *resume;
-	bool reverse;
-	size_t limit;
-	bool ask_more;
-	/* R_LIST: prefix (in start), after (in resume), limit. R_CURSOR:
-	 * moves in `start`, e.g. "ge:c next prev last: first:d". */
-	const char *reads; /* what the read returned: keys, '-' none */
-	write w[10];
+	const char *read;
+	const char *reads;
+	const char *writes;
 } rcase;
 
 static void seed(rs_fx *fx, const rs_run_id *run, const char *keys)
@@ -57,6 +44,7 @@ static void seed(rs_fx *fx, const rs_run_id *run, const char *keys)
 
 typedef struct acc {
 	char s[256];
+	size_t n, stop; /* entries; stop > 0: the callback stops there */
 } acc;
 
 static void acc_add(acc *a, const void *k, size_t len)
@@ -69,23 +57,23 @@ static void acc_add(acc *a, const void *k, size_t len)
 
 static int acc_cb(rs_bytes key, rs_bytes value, void *ctx)
 {
+	acc *a = ctx;
+
 	(void)value;
-	acc_add(ctx, key.data, key.len);
-	return 0;
+	acc_add(a, key.data, key.len);
+	return ++a->n == a->stop ? 77 : 0;
 }
 
-static const void *opt(const char *s)
+/* The value of "name=value" in words, or NULL. */
+static const char *word(const char *w, const char *name)
 {
-	return s && *s ? s : NULL;
+	size_t n = strlen(name);
+
+	return strncmp(w, name, n) == 0 && w[n] == '=' ? w + n + 1 : NULL;
 }
 
-static size_t optlen(const char *s)
-{
-	return s ? strlen(s) : 0;
-}
-
-/* One cursor move of a script: "next", "prev", "ge:K", "le:K",
- * "first:P", "last:P". */
+/* One cursor move: "next", "prev", "ge:K", "le:K", "first:P",
+ * "last:P". */
 static int move(rs_cursor *c, const char *m, rs_bytes *k)
 {
 	const char *arg = strchr(m, ':');
@@ -109,96 +97,116 @@ static int move(rs_cursor *c, const char *m, rs_bytes *k)
 	return RS_EINVAL;
 }
 
-/* Does the case's read in txn; returns what it read. */
-static void do_read(rs_txn *txn, const rcase *rc, acc *a)
+static void read_cursor(rs_txn *txn, char *moves, acc *a)
 {
-	rs_scan_options o = RS_SCAN_OPTIONS_INIT;
-	bool more = false;
+	rs_cursor *c = NULL;
+	char *save = NULL;
 
-	a->s[0] = '\0';
-	switch (rc->kind) {
-	case R_SCAN:
-		o.start = opt(rc->start);
-		o.start_len = optlen(rc->start);
-		o.end = opt(rc->end);
-		o.end_len = optlen(rc->end);
-		o.resume = opt(rc->resume);
-		o.resume_len = optlen(rc->resume);
-		o.flags = rc->reverse ? RS_SCAN_REVERSE : 0;
-		o.limit = rc->limit;
-		assert_ok(rs_txn_kv_scan(txn, &o, rc->ask_more ? &more : NULL,
-					 acc_cb, a));
-		if (rc->ask_more)
-			acc_add(a, more ? "+" : ".", 1);
-		break;
-	case R_LIST:
-		assert_ok(rs_txn_kv_list(txn, opt(rc->start), optlen(rc->start),
-					 opt(rc->resume), optlen(rc->resume),
-					 rc->limit, rc->ask_more ? &more : NULL,
-					 acc_cb, a));
-		if (rc->ask_more)
-			acc_add(a, more ? "+" : ".", 1);
-		break;
-	default: {
-		char buf[256], *save = NULL;
-		rs_cursor *c = NULL;
+	assert_ok(rs_txn_kv_cursor_open(txn, &c));
+	for (char *m = strtok_r(moves, " ", &save); m;
+	     m = strtok_r(NULL, " ", &save)) {
+		rs_bytes k = { NULL, 0 };
+		int r = move(c, m, &k);
 
-		assert_ok(rs_txn_kv_cursor_open(txn, &c));
-		snprintf(buf, sizeof(buf), "%s", rc->start);
-		for (char *m = strtok_r(buf, " ", &save); m;
-		     m = strtok_r(NULL, " ", &save)) {
-			rs_bytes k = { NULL, 0 };
-			int r = move(c, m, &k);
-
-			if (r == RS_ENOTFOUND)
-				acc_add(a, "-", 1);
-			else if (r == 0)
-				acc_add(a, k.data, k.len);
-			else
-				fail_msg("%s: %s", m, rs_errname(r));
-		}
-		rs_cursor_close(c);
+		if (r == RS_ENOTFOUND)
+			acc_add(a, "-", 1);
+		else if (r == 0)
+			acc_add(a, k.data, k.len);
+		else
+			fail_msg("%s: %s", m, rs_errname(r));
 	}
-	}
+	rs_cursor_close(c);
 }
 
-static void concurrent(rs_fx *fx, const rs_run_id *run, const write *w)
+/* Does the case's read in txn; `a` gets what it returned. */
+static void do_read(rs_txn *txn, const char *spec, acc *a)
 {
-	switch (w->op) {
-	case 'p':
-		rs_t_put(fx->db, run, w->key, "v1");
-		break;
-	case 'd': {
-		bool existed = false;
+	rs_scan_options o = RS_SCAN_OPTIONS_INIT;
+	const char *prefix = NULL, *v;
+	char buf[256], *save = NULL, *w;
+	bool ask = false, more = false;
+	int rc;
 
-		assert_ok(rs_kv_delete(fx->db, run, S(w->key), &existed));
+	memset(a, 0, sizeof(*a));
+	snprintf(buf, sizeof(buf), "%s", spec);
+	w = strtok_r(buf, " ", &save);
+	if (strcmp(w, "cursor") == 0) {
+		read_cursor(txn, save, a);
+		return;
+	}
+	for (char *x = strtok_r(NULL, " ", &save); x;
+	     x = strtok_r(NULL, " ", &save)) {
+		if ((v = word(x, "start")) || (v = word(x, "prefix")))
+			o.start = prefix = v, o.start_len = strlen(v);
+		else if ((v = word(x, "end")))
+			o.end = v, o.end_len = strlen(v);
+		else if ((v = word(x, "resume")) || (v = word(x, "after")))
+			o.resume = v, o.resume_len = strlen(v);
+		else if ((v = word(x, "limit")))
+			o.limit = strtoul(v, NULL, 10);
+		else if ((v = word(x, "stop")))
+			a->stop = strtoul(v, NULL, 10);
+		else if (strcmp(x, "reverse") == 0)
+			o.flags = RS_SCAN_REVERSE;
+		else if (strcmp(x, "more") == 0)
+			ask = true;
+		else
+			fail_msg("bad read word '%s'", x);
+	}
+	if (strcmp(w, "list") == 0)
+		rc = rs_txn_kv_list(txn, prefix, prefix ? strlen(prefix) : 0,
+				    o.resume, o.resume_len, o.limit,
+				    ask ? &more : NULL, acc_cb, a);
+	else
+		rc = rs_txn_kv_scan(txn, &o, ask ? &more : NULL, acc_cb, a);
+	assert_rc(rc, a->stop ? 77 : 0);
+	if (ask)
+		acc_add(a, more ? "+" : ".", 1);
+}
+
+/* One concurrent write, "<op><key>" (see the top of the file). */
+static void concurrent(rs_fx *fx, const rs_run_id *run, const char *w)
+{
+	const char *key = w + 1;
+	bool existed = false;
+
+	switch (w[0]) {
+	case 'p':
+		rs_t_put(fx->db, run, key, "v1");
+		break;
+	case 'd':
+		assert_ok(rs_kv_delete(fx->db, run, S(key), &existed));
 		assert_true(existed); /* a delete that writes nothing is moot */
 		break;
-	}
 	case 'e':
-		assert_ok(rs_eventlog_append(fx->db, run, S(w->key), "x", 1,
-					     NULL));
+		assert_ok(
+			rs_eventlog_append(fx->db, run, S(key), "x", 1, NULL));
 		break;
 	case 'c':
-		assert_ok(rs_statecell_init(fx->db, run, S(w->key), "1", 1,
-					    NULL));
+		assert_ok(rs_statecell_init(fx->db, run, S(key), "1", 1, NULL));
 		break;
 	default:
-		fail_msg("bad write op");
+		fail_msg("bad write '%s'", w);
 	}
 }
 
 static void run_case(rs_fx *fx, const rcase *rc)
 {
-	for (const write *w = rc->w; w->op; w++) {
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", rc->writes);
+	for (char *w = strtok_r(buf, " ", &save); w;
+	     w = strtok_r(NULL, " ", &save)) {
+		int expect = *w == '!' ? RS_ECONFLICT : 0;
 		rs_run_id run = rs_t_run();
 		rs_txn *txn;
 		acc a;
 		int got;
 
+		w += *w == '!';
 		seed(fx, &run, rc->seed);
 		assert_ok(rs_txn_begin(&txn, fx->db, &run, 0));
-		do_read(txn, rc, &a);
+		do_read(txn, rc->read, &a);
 		if (strcmp(a.s, rc->reads) != 0)
 			fail_msg("%s: read '%s', expected '%s'", rc->name, a.s,
 				 rc->reads);
@@ -206,371 +214,123 @@ static void run_case(rs_fx *fx, const rcase *rc)
 		/* A write of its own, so the commit validates. */
 		rs_t_txn_put(txn, "~own", "x");
 		got = rs_txn_commit(txn);
-		if (got != w->expect)
-			fail_msg("%s, then %c '%s': commit %s, expected %s",
-				 rc->name, w->op, w->key, rs_errname(got),
-				 rs_errname(w->expect));
+		if (got != expect)
+			fail_msg("%s, then %s: commit %s, expected %s",
+				 rc->name, w, rs_errname(got),
+				 rs_errname(expect));
 	}
 }
 
-static void run_cases(rs_fx *fx, const rcase *cases, size_t n)
+/*
+ * The cases, by group. Scans: the start is included, the end excluded;
+ * changes and deletes count; other primitives' keys of the run are
+ * another tag. Limits: up to the last entry passed, or the one peeked at
+ * for more_out; a resume key itself is outside. Listings: the page, to
+ * the prefix's end when the page reached it. Cursors: from the seek's
+ * position to the last entry reached (the bound, off an end); each seek
+ * adds its own interval.
+ */
+enum {
+	G_SCAN,
+	G_LIMIT,
+	G_LIST,
+	G_CURSOR
+};
+
+static const struct {
+	int group;
+	rcase c;
+} cases[] = {
+	{ G_SCAN,
+	  { "scan [c, g)", NULL, "scan start=c end=g", "d,f",
+	    "!pc !pe !pfz !pd !df pg pbz ph db" } },
+	{ G_SCAN,
+	  { "reverse scan [c, g)", NULL, "scan start=c end=g reverse", "f,d",
+	    "!pc !pe !dd pg pa" } },
+	{ G_SCAN,
+	  { "empty scan [k, m)", NULL, "scan start=k end=m more", ".",
+	    "!pl !pk pm pjz" } },
+	{ G_SCAN,
+	  { "unbounded scan", NULL, "scan", "b,d,f,h,j",
+	    "!pa !pzzz !dh estep ccell" } },
+	{ G_LIMIT,
+	  { "scan limit 2", NULL, "scan limit=2", "b,d",
+	    "!pa !pc !pd pdd pf pzz" } },
+	{ G_LIMIT,
+	  { "scan limit 2, more", NULL, "scan limit=2 more", "b,d,+",
+	    "!pdd !pf !df pff ph" } },
+	{ G_LIMIT,
+	  { "reverse scan limit 2", NULL, "scan reverse limit=2", "j,h",
+	    "!pz !pi !ph pgz df" } },
+	{ G_LIMIT,
+	  { "reverse scan limit 2, more", NULL, "scan reverse limit=2 more",
+	    "j,h,+", "!pgz !pf pe" } },
+	{ G_LIMIT,
+	  { "scan to the end, more", NULL, "scan start=e limit=3 more",
+	    "f,h,j,.", "!pzz pdz" } },
+	{ G_LIMIT,
+	  { "scan resumed after d", NULL, "scan resume=d limit=1", "f",
+	    "!pe !pf pd pc pff" } },
+	{ G_LIMIT,
+	  { "reverse scan resumed before h", NULL,
+	    "scan reverse resume=h limit=1", "f", "!pg !pf ph pe" } },
+	{ G_LIMIT,
+	  { "scan stopped by its callback", NULL, "scan stop=1", "b",
+	    "!pa !pb pc pd" } },
+	{ G_LIST,
+	  { "list d limit 2", "b d d1 d2 d3 f", "list prefix=d limit=2", "d,d1",
+	    "!pd0 !pd pd1a pd2 pc" } },
+	{ G_LIST,
+	  { "list d after d1", "b d d1 d2 d3 f", "list prefix=d after=d1 more",
+	    "d2,d3,.", "!pd9 !pd\xff !pd1a pd1 pd pe df" } },
+	{ G_CURSOR,
+	  { "seek GE c, next", NULL, "cursor ge:c next", "d,f",
+	    "!pc !pe !pf pff pbz" } },
+	{ G_CURSOR,
+	  { "seek GE c, next, prev", NULL, "cursor ge:c next prev", "d,f,d",
+	    "!pee pfa" } },
+	{ G_CURSOR,
+	  { "seek GE c1", NULL, "cursor ge:c1", "d", "!pc2 !pc1 pc0 pda" } },
+	{ G_CURSOR,
+	  { "seek LE g, prev", NULL, "cursor le:g prev", "f,d",
+	    "!pg !pe pcz pgz" } },
+	{ G_CURSOR,
+	  { "last, prev", NULL, "cursor last: prev", "j,h", "!pz !pi pgz" } },
+	{ G_CURSOR,
+	  { "seek GE i, off the end", NULL, "cursor ge:i next", "j,-",
+	    "!pzz phz" } },
+	{ G_CURSOR,
+	  { "first in f, off the prefix", "b d f fa h",
+	    "cursor first:f next next", "f,fa,-", "!pfz !pf pg pez" } },
+	{ G_CURSOR,
+	  { "two seeks", NULL, "cursor ge:a ge:i", "b,j", "!pa !pia pc ph" } },
+};
+
+static void run_group(void **state, int group)
 {
-	for (size_t i = 0; i < n; i++)
-		run_case(fx, &cases[i]);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (cases[i].group == group)
+			run_case(*state, &cases[i].c);
 }
-
-#define RUN_CASES(fx, cases) \
-	run_cases((fx), (cases), sizeof(cases) / sizeof((cases)[0]))
-
-/* ---- scans ---- */
 
 static void ranges__bounded_scan_protects_its_range(void **state)
 {
-	static const rcase cases[] = {
-		{ "scan [c, g)",
-		  NULL,
-		  R_SCAN,
-		  "c",
-		  "g",
-		  NULL,
-		  false,
-		  0,
-		  false,
-		  "d,f",
-		  { { 'p', "c", CONFLICT }, /* the start is included */
-		    { 'p', "e", CONFLICT },
-		    { 'p', "fz", CONFLICT },
-		    { 'p', "d", CONFLICT }, /* changed */
-		    { 'd', "f", CONFLICT },
-		    { 'p', "g", 0 }, /* the end is excluded */
-		    { 'p', "bz", 0 },
-		    { 'p', "h", 0 },
-		    { 'd', "b", 0 } } },
-		{ "reverse scan [c, g)",
-		  NULL,
-		  R_SCAN,
-		  "c",
-		  "g",
-		  NULL,
-		  true,
-		  0,
-		  false,
-		  "f,d",
-		  { { 'p', "c", CONFLICT },
-		    { 'p', "e", CONFLICT },
-		    { 'd', "d", CONFLICT },
-		    { 'p', "g", 0 },
-		    { 'p', "a", 0 } } },
-		{ "empty scan [k, m)",
-		  NULL,
-		  R_SCAN,
-		  "k",
-		  "m",
-		  NULL,
-		  false,
-		  0,
-		  true,
-		  ".",
-		  { { 'p', "l", CONFLICT },
-		    { 'p', "k", CONFLICT },
-		    { 'p', "m", 0 },
-		    { 'p', "jz", 0 } } },
-		{ "unbounded scan",
-		  NULL,
-		  R_SCAN,
-		  NULL,
-		  NULL,
-		  NULL,
-		  false,
-		  0,
-		  false,
-		  "b,d,f,h,j",
-		  { { 'p', "a", CONFLICT },
-		    { 'p', "zzz", CONFLICT },
-		    { 'd', "h", CONFLICT },
-		    /* Other primitives' keys of the run are another tag. */
-		    { 'e', "step", 0 },
-		    { 'c', "cell", 0 } } },
-	};
-
-	RUN_CASES(*state, cases);
+	run_group(state, G_SCAN);
 }
 
 static void ranges__limited_scan_protects_what_it_read(void **state)
 {
-	static const rcase cases[] = {
-		{ "scan limit 2",
-		  NULL,
-		  R_SCAN,
-		  NULL,
-		  NULL,
-		  NULL,
-		  false,
-		  2,
-		  false,
-		  "b,d",
-		  { { 'p', "a", CONFLICT },
-		    { 'p', "c", CONFLICT },
-		    { 'p', "d", CONFLICT },
-		    { 'p', "dd", 0 }, /* past the last entry read */
-		    { 'p', "f", 0 },
-		    { 'p', "zz", 0 } } },
-		{ "scan limit 2, more_out",
-		  NULL,
-		  R_SCAN,
-		  NULL,
-		  NULL,
-		  NULL,
-		  false,
-		  2,
-		  true,
-		  "b,d,+",
-		  { { 'p', "dd", CONFLICT }, /* up to the peeked entry */
-		    { 'p', "f", CONFLICT },
-		    { 'd', "f", CONFLICT },
-		    { 'p', "ff", 0 },
-		    { 'p', "h", 0 } } },
-		{ "reverse scan limit 2",
-		  NULL,
-		  R_SCAN,
-		  NULL,
-		  NULL,
-		  NULL,
-		  true,
-		  2,
-		  false,
-		  "j,h",
-		  { { 'p', "z", CONFLICT },
-		    { 'p', "i", CONFLICT },
-		    { 'p', "h", CONFLICT },
-		    { 'p', "gz", 0 },
-		    { 'd', "f", 0 } } },
-		{ "reverse scan limit 2, more_out",
-		  NULL,
-		  R_SCAN,
-		  NULL,
-		  NULL,
-		  NULL,
-		  true,
-		  2,
-		  true,
-		  "j,h,+",
-		  { { 'p', "gz", CONFLICT },
-		    { 'p', "f", CONFLICT },
-		    { 'p', "e", 0 } } },
-		{ "scan to the end with more_out",
-		  NULL,
-		  R_SCAN,
-		  "e",
-		  NULL,
-		  NULL,
-		  false,
-		  3,
-		  true,
-		  "f,h,j,.",
-		  { { 'p', "zz", CONFLICT }, { 'p', "dz", 0 } } },
-		{ "scan resumed after d, limit 1",
-		  NULL,
-		  R_SCAN,
-		  NULL,
-		  NULL,
-		  "d",
-		  false,
-		  1,
-		  false,
-		  "f",
-		  { { 'p', "e", CONFLICT },
-		    { 'p', "f", CONFLICT },
-		    { 'p', "d", 0 }, /* the resume key is excluded */
-		    { 'p', "c", 0 },
-		    { 'p', "ff", 0 } } },
-	};
-
-	RUN_CASES(*state, cases);
+	run_group(state, G_LIMIT);
 }
-
-/* The callback stopped the scan: what it was passed is protected. */
-static void ranges__scan_stopped_by_callback(void **state)
-{
-	rs_fx *fx = *state;
-	static const write ws[] = { { 'p', "a", CONFLICT },
-				    { 'p', "b", CONFLICT },
-				    { 'p', "c", 0 },
-				    { 'p', "d", 0 } };
-
-	for (size_t i = 0; i < sizeof(ws) / sizeof(ws[0]); i++) {
-		rs_run_id run = rs_t_run();
-		rs_t_list l = { 0 };
-		rs_txn *txn;
-
-		seed(fx, &run, NULL);
-		assert_ok(rs_txn_begin(&txn, fx->db, &run, 0));
-		l.stop_after = 1;
-		assert_rc(rs_txn_kv_scan(txn, NULL, NULL, rs_t_list_cb, &l),
-			  77);
-		assert_string_equal(l.keys[0], "b");
-		concurrent(fx, &run, &ws[i]);
-		rs_t_txn_put(txn, "~own", "x");
-		assert_rc(rs_txn_commit(txn), ws[i].expect);
-	}
-}
-
-/* ---- listings ---- */
 
 static void ranges__listing_protects_its_page(void **state)
 {
-	static const rcase cases[] = {
-		{ "list d limit 2",
-		  "b d d1 d2 d3 f",
-		  R_LIST,
-		  "d",
-		  NULL,
-		  NULL,
-		  false,
-		  2,
-		  false,
-		  "d,d1",
-		  { { 'p', "d0", CONFLICT },
-		    { 'p', "d", CONFLICT },
-		    { 'p', "d1a", 0 },
-		    { 'p', "d2", 0 },
-		    { 'p', "c", 0 } } },
-		{ "list d after d1",
-		  "b d d1 d2 d3 f",
-		  R_LIST,
-		  "d",
-		  NULL,
-		  "d1",
-		  false,
-		  0,
-		  true,
-		  "d2,d3,.",
-		  { { 'p', "d9", CONFLICT }, /* to the prefix's end */
-		    { 'p', "d\xff", CONFLICT },
-		    { 'p', "d1a", CONFLICT },
-		    { 'p', "d1", 0 },
-		    { 'p', "d", 0 },
-		    { 'p', "e", 0 },
-		    { 'd', "f", 0 } } },
-	};
-
-	RUN_CASES(*state, cases);
+	run_group(state, G_LIST);
 }
-
-/* ---- cursors ---- */
 
 static void ranges__cursor_protects_what_it_walked(void **state)
 {
-	static const rcase cases[] = {
-		{ "seek GE c, next",
-		  NULL,
-		  R_CURSOR,
-		  "ge:c next",
-		  NULL,
-		  NULL,
-		  false,
-		  0,
-		  false,
-		  "d,f",
-		  { { 'p', "c", CONFLICT }, /* the seek's position */
-		    { 'p', "e", CONFLICT },
-		    { 'p', "f", CONFLICT },
-		    { 'p', "ff", 0 },
-		    { 'p', "bz", 0 } } },
-		{ "seek GE c, next, prev",
-		  NULL,
-		  R_CURSOR,
-		  "ge:c next prev",
-		  NULL,
-		  NULL,
-		  false,
-		  0,
-		  false,
-		  "d,f,d",
-		  { { 'p', "ee", CONFLICT }, { 'p', "fa", 0 } } },
-		{ "seek GE c1",
-		  NULL,
-		  R_CURSOR,
-		  "ge:c1",
-		  NULL,
-		  NULL,
-		  false,
-		  0,
-		  false,
-		  "d",
-		  { { 'p', "c2", CONFLICT },
-		    { 'p', "c1", CONFLICT },
-		    { 'p', "c0", 0 },
-		    { 'p', "da", 0 } } },
-		{ "seek LE g, prev",
-		  NULL,
-		  R_CURSOR,
-		  "le:g prev",
-		  NULL,
-		  NULL,
-		  false,
-		  0,
-		  false,
-		  "f,d",
-		  { { 'p', "g", CONFLICT },
-		    { 'p', "e", CONFLICT },
-		    { 'p', "cz", 0 },
-		    { 'p', "gz", 0 } } },
-		{ "last, prev",
-		  NULL,
-		  R_CURSOR,
-		  "last: prev",
-		  NULL,
-		  NULL,
-		  false,
-		  0,
-		  false,
-		  "j,h",
-		  { { 'p', "z", CONFLICT },
-		    { 'p', "i", CONFLICT },
-		    { 'p', "gz", 0 } } },
-		{ "seek GE i, next off the end",
-		  NULL,
-		  R_CURSOR,
-		  "ge:i next",
-		  NULL,
-		  NULL,
-		  false,
-		  0,
-		  false,
-		  "j,-",
-		  { { 'p', "zz", CONFLICT }, { 'p', "hz", 0 } } },
-		{ "first in prefix f, next off the prefix",
-		  "b d f fa h",
-		  R_CURSOR,
-		  "first:f next next",
-		  NULL,
-		  NULL,
-		  false,
-		  0,
-		  false,
-		  "f,fa,-",
-		  { { 'p', "fz", CONFLICT },
-		    { 'p', "f", CONFLICT },
-		    { 'p', "g", 0 },
-		    { 'p', "ez", 0 } } },
-		{ "two seeks: both intervals",
-		  NULL,
-		  R_CURSOR,
-		  "ge:a ge:i",
-		  NULL,
-		  NULL,
-		  false,
-		  0,
-		  false,
-		  "b,j",
-		  { { 'p', "a", CONFLICT },
-		    { 'p', "ia", CONFLICT },
-		    { 'p', "c", 0 },
-		    { 'p', "h", 0 } } },
-	};
-
-	RUN_CASES(*state, cases);
+	run_group(state, G_CURSOR);
 }
 
 /* ---- what never conflicts ---- */
@@ -634,7 +394,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		RS_FX_TEST(ranges__bounded_scan_protects_its_range),
 		RS_FX_TEST(ranges__limited_scan_protects_what_it_read),
-		RS_FX_TEST(ranges__scan_stopped_by_callback),
 		RS_FX_TEST(ranges__listing_protects_its_page),
 		RS_FX_TEST(ranges__cursor_protects_what_it_walked),
 		RS_FX_TEST(ranges__own_writes_and_readonly_never_conflict),

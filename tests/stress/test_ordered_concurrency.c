@@ -376,7 +376,7 @@ static bool walk(reader *r, rs_cursor *cur, rs_m_cur *mcp, int nops)
 					     &ck, &cv);
 		} else if (x % 8 == 1) {
 			kl = draw_key(r, k) % 2;
-			want = rs_m_cur_last(&mc, &r->m, k, kl, &at);
+			want = rs_m_cur_in(&mc, &r->m, k, kl, true, &at);
 			got = rs_cursor_last(cur, kl ? k : NULL, kl, &ck, &cv);
 		} else {
 			if (x % 8 == 2)

@@ -15,7 +15,9 @@
 #include "txn/txn.h"
 
 enum {
-	SLACK = 64 * 1024
+	SLACK = 64 * 1024,
+	CHURN = 20000, /* inserts and deletes of distinct keys */
+	HELD = 2000    /* keys under a held cursor */
 };
 
 static size_t key_of(char *buf, size_t cap, const char *pfx, int i)
@@ -70,9 +72,6 @@ static size_t count_keys(rs_fx *fx, bool reverse)
 static void reclaim__churn_of_distinct_keys_stays_bounded(void **state)
 {
 	rs_fx *fx = *state;
-	enum {
-		M = 20000
-	};
 	int64_t start, end;
 	rs_cursor *cur;
 
@@ -85,7 +84,7 @@ static void reclaim__churn_of_distinct_keys_stays_bounded(void **state)
 	}
 	rs__txn_flush_retired(fx->db);
 	start = rs_test_alloc_live(&fx->ta);
-	for (int i = 0; i < M; i++) {
+	for (int i = 0; i < CHURN; i++) {
 		/* Keys before, between and after the live ones. */
 		const char *pfx = i % 3 == 0 ? "a" : i % 3 == 1 ? "base0" : "z";
 
@@ -118,7 +117,7 @@ static void reclaim__churn_of_distinct_keys_stays_bounded(void **state)
 	if (end - start > SLACK)
 		fail_msg("live bytes grew by %lld over %d inserts and deletes "
 			 "of distinct keys",
-			 (long long)(end - start), M);
+			 (long long)(end - start), CHURN);
 	assert_int_equal(count_keys(fx, false), 64);
 	assert_int_equal(count_keys(fx, true), 64);
 	assert_ok(rs_kv_cursor_open(fx->db, &fx->run, &cur));
@@ -178,9 +177,7 @@ static void reclaim__walks_after_frees_touch_no_freed_node(void **state)
 static void reclaim__held_cursor_keeps_its_keys_then_releases(void **state)
 {
 	rs_fx *fx = *state;
-	enum {
-		N = 2000
-	};
+	const int N = HELD;
 	int64_t before, after;
 	rs_cursor *cur;
 	rs_bytes k, v, first_k, first_v;
@@ -253,10 +250,7 @@ int main(void)
 	/* The unified store keeps a tombstone for every key ever deleted
 	 * (unified.c), so its memory grows with distinct deleted keys by
 	 * design: the bounds are the sharded store's. */
-	failed = _cmocka_run_group_tests(
-		"ordered_reclaim/sharded", sharded_only,
-		sizeof(sharded_only) / sizeof(sharded_only[0]),
-		rs_fx_group_setup_sharded, rs_fx_group_teardown);
+	failed = RS_FX_RUN_SHARDED("ordered_reclaim", sharded_only);
 	failed += RS_FX_RUN_BOTH("ordered_reclaim", both);
 	return failed;
 }
