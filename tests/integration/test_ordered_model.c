@@ -576,6 +576,13 @@ static void step_txn(rs_fx *fx, rs_model *m, uint64_t *s)
 	kept_check_free(&kp);
 	if (cur && rnd(s, 2))
 		rs_cursor_close(cur);
+	/* Writes of other primitives in the same transaction: other tags,
+	 * never in a KV view. */
+	if (rnd(s, 5) == 0) {
+		assert_ok(rs_txn_eventlog_append(t.txn, "step", 4, v, 1, NULL));
+		check_scan(&t, &view, s);
+		check_list(&t, &view, s);
+	}
 	if (rnd(s, 100) < 15) {
 		rs_txn_abort(t.txn);
 		rs_m_free(&view);
@@ -612,6 +619,10 @@ static void run_model(rs_fx *fx, uint64_t seed, long steps)
 
 	memset(h, 0, sizeof(h));
 	rs_m_init(&m);
+	/* Other primitives' keys follow the KV keys in the run's index: a
+	 * reverse walk from the end must start before them. */
+	assert_ok(rs_eventlog_append(fx->db, &fx->run, "e", 1, "x", 1, NULL));
+	assert_ok(rs_statecell_init(fx->db, &fx->run, "c", 1, "1", 1, NULL));
 	for (g_step = 0; g_step < steps; g_step++) {
 		if (rnd(&s, 4))
 			step_txn(fx, &m, &s);
@@ -680,6 +691,7 @@ static void model__edge_keys_exhaustive(void **state)
 	g_where = "edge keys";
 	g_step = 0;
 	rs_m_init(&m);
+	assert_ok(rs_statecell_init(fx->db, &fx->run, "c", 1, "1", 1, NULL));
 	memset(big, 0xff, sizeof(big));
 	assert_ok(rs_kv_put(fx->db, &fx->run, big, sizeof(big), "max", 3));
 	rs_m_put(&m, big, sizeof(big), "max", 3);

@@ -43,8 +43,8 @@ enum {
 static uint64_t g_seed = 0x0c0ffee12u;
 /* Writers stop once both counts are reached, at the hard cap, or past
  * the time budget, whichever comes first. */
-static uint64_t g_gens = 2000; /* generations committed */
-static uint64_t g_snaps = 400; /* snapshots checked by the readers */
+static uint64_t g_gens = 3000;	/* generations committed */
+static uint64_t g_snaps = 1000; /* snapshots checked by the readers */
 static uint64_t g_gens_cap = 200000;
 static double g_budget_s = 60.0;
 
