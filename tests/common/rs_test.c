@@ -203,6 +203,16 @@ int rs_fx_teardown(void **state)
 	return 0;
 }
 
+int rs_fx_run_sharded(const char *name, const struct CMUnitTest *tests,
+		      size_t n)
+{
+	char g[128];
+
+	snprintf(g, sizeof(g), "%s/sharded", name);
+	return _cmocka_run_group_tests(g, tests, n, rs_fx_group_setup_sharded,
+				       rs_fx_group_teardown);
+}
+
 int rs_fx_run_both(const char *name, const struct CMUnitTest *tests, size_t n)
 {
 	char g1[128], g2[128];

@@ -90,6 +90,11 @@ int rs_fx_teardown(void **state);
 int rs_fx_run_both(const char *name, const struct CMUnitTest *tests, size_t n);
 #define RS_FX_RUN_BOTH(name, tests) \
 	rs_fx_run_both((name), (tests), sizeof(tests) / sizeof((tests)[0]))
+/* Run `tests` on the sharded engine only, as group "<name>/sharded". */
+int rs_fx_run_sharded(const char *name, const struct CMUnitTest *tests,
+		      size_t n);
+#define RS_FX_RUN_SHARDED(name, tests) \
+	rs_fx_run_sharded((name), (tests), sizeof(tests) / sizeof((tests)[0]))
 
 /* Open a database with this engine (and hooks when non-NULL). */
 rs_db *rs_t_open(rs_storage storage, const rs_allocator *hooks);

@@ -2,10 +2,12 @@
 /*
  * Threads racing on one database (DESIGN.md 1.2-1.4). Bounded iteration
  * counts; every thread is joined. Worker threads never call CMocka's
- * assertions (they longjmp): they record failures in a `chk`, and the
- * test thread asserts after the join. Run against both storage engines.
+ * assertions (they longjmp): they record failures in a `chk`
+ * (common/rs_chk.h), and the test thread asserts after the join. Run
+ * against both storage engines.
  */
 #define _GNU_SOURCE
+#include "common/rs_chk.h"
 #include "common/rs_test.h"
 
 #include <pthread.h>
@@ -16,65 +18,6 @@
 #include "txn/txn.h"
 
 #define S(x) (x), strlen(x)
-
-/* ---- failure recording for worker threads ---- */
-
-typedef struct chk {
-	_Atomic int failures;
-	pthread_mutex_t mu;
-	char first[512];
-} chk;
-
-static void chk_init(chk *c)
-{
-	atomic_init(&c->failures, 0);
-	pthread_mutex_init(&c->mu, NULL);
-	c->first[0] = '\0';
-}
-
-static void chk_fail(chk *c, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void chk_fail(chk *c, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (atomic_fetch_add(&c->failures, 1) != 0)
-		return;
-	pthread_mutex_lock(&c->mu);
-	{
-		int n = snprintf(c->first, sizeof(c->first), "line %d: ", line);
-		va_start(ap, fmt);
-		vsnprintf(c->first + n, sizeof(c->first) - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	pthread_mutex_unlock(&c->mu);
-}
-
-/* In a worker: record and go on (or stop, at the caller's choice). */
-#define CHECK(c, cond, ...) \
-	((cond) ? true : (chk_fail((c), __LINE__, __VA_ARGS__), false))
-
-static void chk_assert(chk *c)
-{
-	pthread_mutex_destroy(&c->mu);
-	if (atomic_load(&c->failures) != 0)
-		fail_msg("%d failure(s) in worker threads; first: %s",
-			 atomic_load(&c->failures), c->first);
-}
-
-static void run_threads(int n, void *(*fn)(void *), void *args, size_t size)
-{
-	pthread_t th[16];
-
-	assert_true(n <= 16);
-	for (int i = 0; i < n; i++)
-		assert_int_equal(
-			pthread_create(&th[i], NULL, fn,
-				       (char *)args + (size_t)i * size),
-			0);
-	for (int i = 0; i < n; i++)
-		assert_int_equal(pthread_join(th[i], NULL), 0);
-}
 
 /* ------------------------------------------------------------------ */
 /* (a) fast-path equivalence: no torn or uncommitted reads             */

@@ -386,10 +386,7 @@ int main(void)
 	/* The unified store deep-copies a snapshot per transaction (one
 	 * allocation each, by design), so the zero-allocation transaction
 	 * paths are the sharded store's. */
-	failed = _cmocka_run_group_tests(
-		"alloc/sharded", sharded_only,
-		sizeof(sharded_only) / sizeof(sharded_only[0]),
-		rs_fx_group_setup_sharded, rs_fx_group_teardown);
+	failed = RS_FX_RUN_SHARDED("alloc", sharded_only);
 	failed += RS_FX_RUN_BOTH("alloc", both);
 	return failed;
 }
