@@ -290,9 +290,11 @@ static const rs__node *seek_start(const rs__store *s, const rs__run *r,
 	bool fwd = mode == RS__SEEK_GE || mode == RS__SEEK_GT;
 	const rs__node *x;
 
-	if (!key) /* the start of the tag's keys, or their end: tag + 1 */
-		return rs__index_next(rs__index_floor(
-			&r->index, fwd ? tag : tag + 1u, "", 0, false));
+	if (!key) { /* the start of the tag's keys, or their end: tag + 1 */
+		x = rs__index_floor(&r->index, fwd ? tag : tag + 1u, "", 0,
+				    false);
+		return fwd ? rs__index_next(x) : x;
+	}
 	x = rs__table_find(&r->table, tag, key, klen,
 			   rs__hash_key(s->seed, tag, key, klen));
 	if (x) {
