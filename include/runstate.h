@@ -1063,8 +1063,10 @@ RS_API int rs_kv_cursor_open(rs_db *db, const rs_run_id *run, rs_cursor **out);
 RS_API int rs_txn_kv_cursor_open(rs_txn *txn, rs_cursor **out);
 
 /**
- * Close a cursor: a one-shot cursor releases its snapshot. NULL is a
- * no-op.
+ * Close a cursor: a one-shot cursor releases its snapshot and its memory
+ * (using it afterwards is undefined, as for freed memory); a closed
+ * cursor of a transaction makes every later call on it RS_EINVAL until
+ * the transaction ends. NULL is a no-op.
  *
  * Thread safety: owner thread.
  */
