@@ -470,7 +470,8 @@ static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 		/* Under the commit lock nothing unlinks a found node. */
 		op->prep[1] = node;
 	}
-	if (fresh && rs__table_reserve(&r->table, fresh, rl) < 0)
+	/* Every commit: a rehash in progress moves a share of its slots. */
+	if (rs__table_reserve(&r->table, fresh, rl) < 0)
 		goto nomem;
 	return 0;
 nomem:

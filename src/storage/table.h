@@ -59,15 +59,30 @@ typedef struct rs__slot {
 
 typedef struct rs__slots {
 	size_t mask;
+	/* While this array is being filled from the one it replaces (an
+	 * incremental rehash, table.c): that array, intact; NULL once every
+	 * node is here too. Set before the array is published, cleared
+	 * with release once the last node is moved; readers load it with
+	 * acquire before probing this array. */
+	struct rs__slots *_Atomic old;
 	const rs__alloc *alloc;
 	rs__retired retire;
 	rs__slot s[];
 } rs__slots;
 
 typedef struct rs__table {
-	rs__slots *_Atomic slots;
-	size_t live; /* slots holding a node (writer-only) */
-	size_t dead; /* slots holding the unlink marker (writer-only) */
+	rs__slots *_Atomic slots; /* the current array */
+	/* Writer-only (under the commit lock): */
+	size_t live;  /* linked nodes, wherever they sit */
+	size_t nodes; /* slots of the current array holding a node */
+	size_t dead;  /* slots of the current array holding the marker */
+	size_t mig;   /* next slot of slots->old to move (rehashing) */
+	/* For tests: old slots the last rs__table_reserve() moved, rehashes
+	 * started, and rehashes finished at once because the pace had not
+	 * (never, by the argument in table.c). */
+	size_t moved;
+	uint64_t rehashes;
+	uint64_t forced;
 	const rs__alloc *alloc;
 } rs__table;
 
@@ -88,12 +103,10 @@ static inline bool rs__node_matches(const rs__node *n, uint64_t hash,
 	       __builtin_memcmp(n->key, key, klen) == 0;
 }
 
-static inline rs__node *rs__table_find(const rs__table *t, uint8_t tag,
+static inline rs__node *rs__slots_find(const rs__slots *sl, uint8_t tag,
 				       const void *key, size_t klen,
 				       uint64_t hash)
 {
-	const rs__slots *sl =
-		atomic_load_explicit(&t->slots, memory_order_acquire);
 	size_t i = (size_t)hash & sl->mask;
 
 	for (;;) {
@@ -108,6 +121,24 @@ static inline rs__node *rs__table_find(const rs__table *t, uint8_t tag,
 			return n;
 		i = (i + 1) & sl->mask;
 	}
+}
+
+/* A linked node: in the current array, else (rehashing) in the old one.
+ * `old` is loaded before the current array is probed: see table.c. */
+static inline rs__node *rs__table_find(const rs__table *t, uint8_t tag,
+				       const void *key, size_t klen,
+				       uint64_t hash)
+{
+	const rs__slots *sl =
+		atomic_load_explicit(&t->slots, memory_order_acquire);
+	/* Pairs with the release store of NULL when the rehash ends. */
+	const rs__slots *old =
+		atomic_load_explicit(&sl->old, memory_order_acquire);
+	rs__node *n = rs__slots_find(sl, tag, key, klen, hash);
+
+	if (n || !old)
+		return n;
+	return rs__slots_find(old, tag, key, klen, hash);
 }
 
 /*
@@ -144,9 +175,19 @@ int rs__table_foreach(const rs__table *t,
 
 /* ---- writers: under the owner's commit lock ---- */
 
-/* Make room for `extra` more nodes without allocating on insert; a
- * replaced slot array goes onto `rl`. */
+/* Make room for `extra` more nodes without allocating on insert, and
+ * move a bounded share of a rehash in progress: at most
+ * rs__table_rehash_budget(extra) old slots (t->moved says how many). A
+ * slot array the rehash is done with goes onto `rl`. */
 int rs__table_reserve(rs__table *t, size_t extra, rs__retire_list *rl);
+#define RS__TABLE_REHASH_MIN 64u
+static inline size_t rs__table_rehash_budget(size_t extra)
+{
+	if (extra > SIZE_MAX / 4)
+		return SIZE_MAX;
+	return extra > RS__TABLE_REHASH_MIN / 4 ? 4 * extra
+						: RS__TABLE_REHASH_MIN;
+}
 rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
 		       size_t klen, uint64_t hash);
 rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
