@@ -39,6 +39,9 @@
 #include "util/hash.h"
 #include "util/rcu.h"
 
+/* Pending prunes done per commit (sh_reclaim). */
+#define RS__PENDING_STEP 16u
+
 struct rs__run {
 	struct cds_lfht_node lf;
 	rs_run_id id;
@@ -509,12 +512,12 @@ static bool sh_range_changed(rs__store *s, rs__run *r, uint8_t tag,
  */
 #define PREP_NEW_NODE 0x1u
 
-static void prep_release(rs__op *ops, size_t n)
+static void prep_release(const rs__alloc *a, rs__op *ops, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		rs__ver_free_unpublished(ops[i].prep[0]);
+		rs__ver_free_unpublished(a, ops[i].prep[0]);
 		if (ops[i].prep_flags & PREP_NEW_NODE)
-			rs__node_free_unpublished(ops[i].prep[1]);
+			rs__node_free_unpublished(a, ops[i].prep[1]);
 		ops[i].prep[0] = ops[i].prep[1] = NULL;
 		ops[i].prep_flags = 0;
 	}
@@ -525,6 +528,11 @@ static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 {
 	size_t fresh = 0;
 
+	/* Room for all this commit retires: a prune per key, the table's. */
+	/* Room for what reclaim() retires: one entry per op, the slot
+	 * arrays of a reserve, and the pending walk's prunes. */
+	RS_TRY(rs__retire_reserve(rl, n + RS__TABLE_RESERVE_RETIRES +
+					      RS__PENDING_STEP));
 	for (size_t i = 0; i < n; i++) {
 		ops[i].prep[0] = ops[i].prep[1] = NULL;
 		ops[i].prep_flags = 0;
@@ -555,19 +563,19 @@ static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 		/* Under the commit lock nothing unlinks a found node. */
 		op->prep[1] = node;
 	}
-	if (fresh && rs__table_reserve(&r->table, fresh, rl) < 0)
+	/* Every commit: a rehash in progress moves a share of its slots. */
+	if (rs__table_reserve(&r->table, fresh, rl) < 0)
 		goto nomem;
 	return 0;
 nomem:
-	prep_release(ops, n);
+	prep_release(s->alloc, ops, n);
 	return RS_ENOMEM;
 }
 
 static void sh_discard(rs__store *s, rs__run *r, rs__op *ops, size_t n)
 {
-	(void)s;
 	(void)r;
-	prep_release(ops, n);
+	prep_release(s->alloc, ops, n);
 }
 
 static void sh_apply(rs__store *s, rs__run *r, rs__op *ops, size_t n,
@@ -612,8 +620,6 @@ static void sh_publish(rs__store *s, rs__run *r, uint64_t ver)
  * end. Only that walk prunes a pending node. A run that gets no further
  * commit keeps what it holds until it does (or the database closes).
  */
-#define RS__PENDING_STEP 16u
-
 /* Whether a pruned node still holds what a later prune can free. */
 static bool prune_held(const rs__node *n)
 {

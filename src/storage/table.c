@@ -4,8 +4,8 @@
  *
  * Layout. Open addressing with linear probing over an array of slots
  * (power-of-two capacity), each a node pointer with the node's hash beside
- * it, so probing compares hashes without touching nodes. A node is one key (primitive tag +
- * bytes, hashed by the caller with XXH3-64 and the database's seed) with a
+ * it, so probing compares hashes without touching nodes. A node is one
+ * key (primitive tag + bytes, hashed by the caller with XXH3-64 and the database's seed) with a
  * version chain, newest first. A version carries its commit version, a
  * tombstone flag and the value bytes; versions and nodes are immutable once
  * published except for the chain links and `floor`.
@@ -15,27 +15,64 @@
  * Writers are serialized by the owning run's commit lock (the caller's):
  * every function marked "writer" in table.h runs under it. Publication
  * order is always: initialize an object, then store its pointer with
- * release (rs__node_push, rs__table_insert, the slots swap on resize).
+ * release (rs__node_push, rs__table_insert, the new array of a rehash).
  *
  * Slots are never cleared to NULL while readers may probe: an unlinked
  * node's slot gets RS__SLOT_UNLINKED, which probing steps over, so no probe
  * chain is ever cut. Inserts may reuse such a slot (the caller has checked
- * the key is absent). Resizes copy the live nodes into a new array, publish
- * it, and retire the old one; readers still on the old
- * array see every node that existed when they loaded it, and any node
- * inserted later has only versions newer than their snapshot.
+ * the key is absent).
+ *
+ * Rehash (growth), incremental as in Redis's dict, with lock-free readers.
+ * When a reserve finds too little room, it allocates a bigger array N,
+ * sets N->old to the current array A and publishes N (release). From then
+ * on new keys go into N only, and A is never written again except for
+ * unlink markers. Every later reserve (one per commit) moves the next
+ * rs__table_rehash_budget(extra) slots of A into N: their nodes are
+ * copied, and A keeps them too. Once all of A is copied, N->old is set to
+ * NULL (release) and A is retired. So while rehashing, every linked node is
+ * in N (inserted since the start, or moved) or still in A (not moved yet),
+ * and A stays complete for every node older than the rehash.
+ *
+ * Readers load `slots`, then `slots->old`, both with acquire, and only then
+ * probe: N, then A. Order matters at the end of a rehash: a reader that
+ * sees old == NULL synchronizes with the store that cleared it and so sees
+ * every move into N; a reader that probed N first and loaded `old` after
+ * could miss a node moved in between and find A gone. At the start, a
+ * reader that still loads `slots` == A reads A alone, which holds every
+ * node but those inserted since; those belong to commits newer than the
+ * reader's snapshot (a snapshot that includes such a commit loaded
+ * `visible` after that commit published N, and so loads N). A rehash only
+ * starts once the previous one is done, so there is never an older array
+ * to look into. Unlink marks the node's slot in N and, while rehashing, in
+ * A: once retired, a node is reachable from no array still in use, and A's
+ * copy never comes back (moving skips markers). Writers, under the commit
+ * lock, find keys in both arrays with the same rs__table_find().
+ *
+ * Pace. Let A have C slots and L live nodes when the rehash starts, for a
+ * commit adding E keys; N gets at least C slots and at least 2(L + E). A
+ * commit adding k keys moves max(64, 4k) slots of A before it inserts, so
+ * while the rehash is unfinished the keys added during it (E and every
+ * later k, the current commit's included) number fewer than C/4, and the
+ * slots N uses, plus the nodes of A still to move, are at most
+ * L + E + C/4 < N/2 + N/4: the rehash always finishes before N passes its
+ * 3/4 load limit, so no reserve ever needs to finish one at once or start
+ * a second (t->forced counts that fallback; it stays 0). A huge commit
+ * (k of the order of C) moves the rest of A in one go: work proportional
+ * to the commit. Growth allocates N zeroed (calloc; large arrays come
+ * from fresh pages), so no commit ever copies a whole table.
  *
  * Reclamation. rs__table_prune() cuts a chain below the version the oldest
  * snapshot (`min_snap`, computed by the txn layer from its pins) can see.
  * It raises `floor` before cutting, so an unpinned reader that runs off the
  * end of a cut chain knows its answer is unknown rather than "absent".
- * Cut versions, unlinked nodes and old slot arrays are retired onto the
- * caller's list (util/rcu.h) and freed after a grace period, once every
+ * Cut versions, unlinked nodes and replaced slot arrays are retired onto
+ * the caller's list (util/rcu.h) and freed after a grace period, once every
  * reader that could hold them has left its read-side section.
  * Memory therefore stays O(live keys + versions some snapshot can see).
  *
- * Termination. Capacity keeps live + unlinked slots at most 3/4 of the
- * array, so every probe meets a NULL slot.
+ * Termination. Capacity keeps the used slots of the current array (nodes
+ * and markers) at most 3/4 of it, and the old array is never filled
+ * further, so every probe meets a NULL slot.
  */
 #include "storage/table.h"
 
@@ -44,6 +81,9 @@
 #include <string.h>
 
 rs__node rs__table_unlinked;
+
+/* A version of a 100-byte value must fit jemalloc's 128-byte class. */
+_Static_assert(sizeof(rs__ver) == 24, "rs__ver header is 24 bytes");
 
 #define MIN_CAP 8u
 
@@ -54,7 +94,6 @@ static rs__slots *slots_new(const rs__alloc *a, size_t cap)
 	if (!sl)
 		return NULL;
 	sl->mask = cap - 1;
-	sl->alloc = a;
 	return sl;
 }
 
@@ -66,7 +105,12 @@ int rs__table_init(rs__table *t, const rs__alloc *a, size_t cap_hint)
 		cap *= 2;
 	t->alloc = a;
 	t->live = 0;
+	t->nodes = 0;
 	t->dead = 0;
+	t->mig = 0;
+	t->moved = 0;
+	t->rehashes = 0;
+	t->forced = 0;
 	atomic_init(&t->slots, slots_new(a, cap));
 	return atomic_load_explicit(&t->slots, memory_order_relaxed)
 		       ? 0
@@ -83,20 +127,30 @@ static void ver_chain_free(const rs__alloc *a, rs__ver *v)
 	}
 }
 
-void rs__node_free_unpublished(rs__node *n)
+void rs__node_free_unpublished(const rs__alloc *a, rs__node *n)
 {
 	if (!n)
 		return;
-	ver_chain_free(n->alloc,
-		       atomic_load_explicit(&n->head, memory_order_relaxed));
-	rs__free(n->alloc, n);
+	ver_chain_free(a, atomic_load_explicit(&n->head, memory_order_relaxed));
+	rs__free(a, n);
 }
 
-void rs__ver_free_unpublished(rs__ver *v)
+void rs__ver_free_unpublished(const rs__alloc *a, rs__ver *v)
 {
-	if (v)
-		rs__free(v->alloc, v);
+	rs__free(a, v);
 }
+
+static void slots_free_nodes(const rs__alloc *a, rs__slots *sl)
+{
+	for (size_t i = 0; i <= sl->mask; i++) {
+		rs__node *n = atomic_load_explicit(&sl->s[i].node,
+						   memory_order_relaxed);
+		if (n && n != RS__SLOT_UNLINKED)
+			rs__node_free_unpublished(a, n);
+	}
+}
+
+static void rehash_step(rs__table *t, size_t budget, rs__retire_list *rl);
 
 void rs__table_destroy(rs__table *t)
 {
@@ -104,22 +158,32 @@ void rs__table_destroy(rs__table *t)
 
 	if (!sl)
 		return;
-	for (size_t i = 0; i <= sl->mask; i++) {
-		rs__node *n = atomic_load_explicit(&sl->s[i].node,
-						   memory_order_relaxed);
-		if (n && n != RS__SLOT_UNLINKED)
-			rs__node_free_unpublished(n);
-	}
+	/* Every node then sits in the current array, exactly once. */
+	rehash_step(t, SIZE_MAX, NULL);
+	slots_free_nodes(t->alloc, sl);
 	rs__free(t->alloc, sl);
 	atomic_store_explicit(&t->slots, NULL, memory_order_relaxed);
 }
 
-int rs__table_foreach(const rs__table *t,
-		      int (*fn)(const rs__node *n, void *ctx), void *ctx)
+/* Whether `n` has a slot in `sl` (a pointer match along its probe chain). */
+static bool slots_holds(const rs__slots *sl, const rs__node *n)
 {
-	const rs__slots *sl =
-		atomic_load_explicit(&t->slots, memory_order_acquire);
+	size_t i = (size_t)n->hash & sl->mask;
 
+	for (;;) {
+		const rs__node *cur = atomic_load_explicit(
+			&sl->s[i].node, memory_order_acquire);
+		if (!cur)
+			return false;
+		if (cur == n)
+			return true;
+		i = (i + 1) & sl->mask;
+	}
+}
+
+static int slots_foreach(const rs__slots *sl, const rs__slots *skip,
+			 int (*fn)(const rs__node *n, void *ctx), void *ctx)
+{
 	for (size_t i = 0; i <= sl->mask; i++) {
 		const rs__node *n = atomic_load_explicit(&sl->s[i].node,
 							 memory_order_acquire);
@@ -127,10 +191,32 @@ int rs__table_foreach(const rs__table *t,
 
 		if (!n || n == RS__SLOT_UNLINKED)
 			continue;
+		if (skip && slots_holds(skip, n))
+			continue;
 		if ((rc = fn(n, ctx)) != 0)
 			return rc;
 	}
 	return 0;
+}
+
+int rs__table_foreach(const rs__table *t,
+		      int (*fn)(const rs__node *n, void *ctx), void *ctx)
+{
+	const rs__slots *sl =
+		atomic_load_explicit(&t->slots, memory_order_acquire);
+	const rs__slots *old =
+		atomic_load_explicit(&sl->old, memory_order_acquire);
+	int rc;
+
+	if (!old)
+		return slots_foreach(sl, NULL, fn, ctx);
+	/* Rehashing: every node of the old array, then those of the new one
+	 * the old one lacks (inserted since), so each is visited once. A
+	 * node unlinked meanwhile may be visited twice; it is one that every
+	 * snapshot sees deleted. */
+	if ((rc = slots_foreach(old, NULL, fn, ctx)) != 0)
+		return rc;
+	return slots_foreach(sl, old, fn, ctx);
 }
 
 rs__node *rs__node_new_height(const rs__alloc *a, uint8_t tag, const void *key,
@@ -150,7 +236,6 @@ rs__node *rs__node_new_height(const rs__alloc *a, uint8_t tag, const void *key,
 	atomic_init(&n->floor, 0);
 	n->pruned_min = 0;
 	n->hash = hash;
-	n->alloc = a;
 	n->klen = (uint32_t)klen;
 	n->tag = tag;
 	if (klen)
@@ -181,7 +266,6 @@ rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
 		return NULL;
 	atomic_init(&v->older, NULL);
 	v->ver = 0;
-	v->alloc = a;
 	v->len = (uint32_t)len;
 	v->flags = flags;
 	if (len)
@@ -189,112 +273,181 @@ rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
 	return v;
 }
 
-static void slots_free(rs__retired *r)
+static void slots_free(const rs__alloc *a, void *p)
 {
-	rs__slots *sl = rs__container_of(r, rs__slots, retire);
-
-	rs__free(sl->alloc, sl);
+	rs__free(a, p);
 }
 
-static void ver_free(rs__retired *r)
+/* A cut tail of a chain: every version from p down, in one entry. */
+static void chain_free(const rs__alloc *a, void *p)
 {
-	rs__ver *v = rs__container_of(r, rs__ver, retire);
-
-	rs__free(v->alloc, v);
+	ver_chain_free(a, p);
 }
 
-static void node_free(rs__retired *r)
+/* An unlinked node and what is left of its chain. */
+static void node_free(const rs__alloc *a, void *p)
 {
-	rs__node_free_unpublished(rs__container_of(r, rs__node, retire));
+	rs__node_free_unpublished(a, p);
 }
 
-/* Fill a slot: the hash first, then the node (published with `order`). */
-static void slot_set(rs__slot *slot, rs__node *n, memory_order order)
-{
-	atomic_store_explicit(&slot->hash, n->hash, memory_order_relaxed);
-	atomic_store_explicit(&slot->node, n, order);
-}
-
-/* Place a node in an array no reader sees yet, or in a reserved slot. */
-static size_t slot_place(rs__slots *sl, rs__node *n, bool reuse_unlinked)
+/*
+ * Place `n` in the first free or unlinked slot of its probe chain in the
+ * current array (the caller has checked the key is absent there) and
+ * count it. The hash is stored first, then the node with release: a
+ * reader that loads the node (acquire) sees its hash beside it.
+ */
+static void cur_place(rs__table *t, rs__slots *sl, rs__node *n)
 {
 	size_t i = (size_t)n->hash & sl->mask;
+	rs__node *cur;
 
 	for (;;) {
-		rs__node *cur = atomic_load_explicit(&sl->s[i].node,
-						     memory_order_relaxed);
-		if (!cur || (reuse_unlinked && cur == RS__SLOT_UNLINKED))
+		cur = atomic_load_explicit(&sl->s[i].node,
+					   memory_order_relaxed);
+		if (!cur || cur == RS__SLOT_UNLINKED)
 			break;
 		i = (i + 1) & sl->mask;
 	}
-	return i;
+	if (cur == RS__SLOT_UNLINKED)
+		t->dead--;
+	t->nodes++;
+	atomic_store_explicit(&sl->s[i].hash, n->hash, memory_order_relaxed);
+	/* Pairs with the acquire loads of slots in rs__slots_find(). */
+	atomic_store_explicit(&sl->s[i].node, n, memory_order_release);
 }
 
-static int table_resize(rs__table *t, size_t cap, rs__retire_list *rl)
+/*
+ * Move up to `budget` slots of the old array into the current one; when
+ * the last is moved, end the rehash and retire the old array onto rl (or,
+ * rl NULL: no reader can exist, free it).
+ */
+static void rehash_step(rs__table *t, size_t budget, rs__retire_list *rl)
+{
+	rs__slots *sl = atomic_load_explicit(&t->slots, memory_order_relaxed);
+	rs__slots *old = atomic_load_explicit(&sl->old, memory_order_relaxed);
+	size_t cap;
+
+	if (!old)
+		return;
+	cap = old->mask + 1;
+	for (; budget && t->mig < cap; budget--, t->mig++, t->moved++) {
+		rs__node *n = atomic_load_explicit(&old->s[t->mig].node,
+						   memory_order_relaxed);
+		if (n && n != RS__SLOT_UNLINKED)
+			cur_place(t, sl, n);
+	}
+	if (t->mig < cap)
+		return;
+	RS_DEBUG_YIELD_POINT();
+	/* Pairs with the acquire load of `old` in the readers: one that sees
+	 * NULL sees every move above. */
+	atomic_store_explicit(&sl->old, NULL, memory_order_release);
+	t->mig = 0;
+	if (rl)
+		rs__retire(rl, old, slots_free);
+	else
+		rs__free(t->alloc, old);
+}
+
+static int rehash_start(rs__table *t, size_t cap)
 {
 	rs__slots *old = atomic_load_explicit(&t->slots, memory_order_relaxed);
 	rs__slots *sl = slots_new(t->alloc, cap);
 
 	if (!sl)
 		return RS_ENOMEM;
-	for (size_t i = 0; i <= old->mask; i++) {
-		rs__node *n = atomic_load_explicit(&old->s[i].node,
-						   memory_order_relaxed);
-		if (n && n != RS__SLOT_UNLINKED)
-			slot_set(&sl->s[slot_place(sl, n, false)], n,
-				 memory_order_relaxed);
-	}
-	/* Pairs with the acquire load of `slots` in the readers. */
+	atomic_init(&sl->old, old);
+	t->nodes = 0;
+	t->dead = 0;
+	t->mig = 0;
+	t->rehashes++;
+	/* Pairs with the acquire load of `slots` in the readers: one that
+	 * loads the new array sees its `old`. */
 	RS_DEBUG_YIELD_POINT();
 	atomic_store_explicit(&t->slots, sl, memory_order_release);
-	t->dead = 0;
-	rs__retire(rl, &old->retire, slots_free);
 	return 0;
+}
+
+/*
+ * Room for `extra` more nodes in the current array, counting the nodes of
+ * the old one still to move: used slots (nodes + dead) plus those
+ * (live - nodes) is live + dead.
+ */
+static bool has_room(const rs__table *t, const rs__slots *sl, size_t extra)
+{
+	return (t->live + t->dead + extra) * 4 <= (sl->mask + 1) * 3;
 }
 
 int rs__table_reserve(rs__table *t, size_t extra, rs__retire_list *rl)
 {
 	rs__slots *sl = atomic_load_explicit(&t->slots, memory_order_relaxed);
-	size_t cap = sl->mask + 1;
-	size_t need = t->live + extra;
+	size_t budget = rs__table_rehash_budget(extra);
+	size_t cap, need;
 
-	if ((need + t->dead) * 4 <= cap * 3)
+	t->moved = 0;
+	rehash_step(t, budget, rl);
+	if (has_room(t, sl, extra))
 		return 0;
+	if (atomic_load_explicit(&sl->old, memory_order_relaxed)) {
+		/* Unreachable by the pace argument (top of file); if it ever
+		 * were reached, finishing keeps probes terminating. */
+		t->forced++;
+		rehash_step(t, SIZE_MAX, rl);
+	}
 	/* Grow until live keys fill at most half; unlinked slots go away. */
+	cap = sl->mask + 1;
+	need = t->live + extra;
 	while (need * 2 > cap) {
 		if (cap > ((size_t)1 << 40))
 			return RS_ENOMEM;
 		cap *= 2;
 	}
-	return table_resize(t, cap, rl);
+	RS_TRY(rehash_start(t, cap));
+	rehash_step(t, budget, rl);
+	return 0;
 }
 
 void rs__table_insert(rs__table *t, rs__node *n)
 {
-	rs__slots *sl = atomic_load_explicit(&t->slots, memory_order_relaxed);
-	size_t i = slot_place(sl, n, true);
-
-	if (atomic_load_explicit(&sl->s[i].node, memory_order_relaxed) ==
-	    RS__SLOT_UNLINKED)
-		t->dead--;
 	t->live++;
-	/* Pairs with the acquire loads of slots in rs__table_find(). */
-	slot_set(&sl->s[i], n, memory_order_release);
+	cur_place(t, atomic_load_explicit(&t->slots, memory_order_relaxed), n);
+}
+
+/* Mark n's slot in `sl`, if it has one there; whether it had. */
+static bool slots_unlink(rs__slots *sl, const rs__node *n)
+{
+	size_t i = (size_t)n->hash & sl->mask;
+
+	for (;;) {
+		rs__node *cur = atomic_load_explicit(&sl->s[i].node,
+						     memory_order_relaxed);
+		if (!cur)
+			return false;
+		if (cur == n)
+			break;
+		i = (i + 1) & sl->mask;
+	}
+	/* The hash stays: probes skip the marker by its pointer. */
+	atomic_store_explicit(&sl->s[i].node, RS__SLOT_UNLINKED,
+			      memory_order_release);
+	return true;
 }
 
 static void table_unlink(rs__table *t, rs__node *n, rs__retire_list *rl)
 {
 	rs__slots *sl = atomic_load_explicit(&t->slots, memory_order_relaxed);
-	size_t i = (size_t)n->hash & sl->mask;
+	rs__slots *old = atomic_load_explicit(&sl->old, memory_order_relaxed);
 
-	while (atomic_load_explicit(&sl->s[i].node, memory_order_relaxed) != n)
-		i = (i + 1) & sl->mask;
-	/* The hash stays: probes skip the marker by its pointer. */
-	atomic_store_explicit(&sl->s[i].node, RS__SLOT_UNLINKED,
-			      memory_order_release);
+	/* In both arrays: once freed, the node must be reachable from
+	 * neither (the old one is still probed until the rehash ends). */
+	if (slots_unlink(sl, n)) {
+		t->nodes--;
+		t->dead++;
+	}
+	if (old)
+		(void)slots_unlink(old, n);
 	t->live--;
-	t->dead++;
-	rs__retire(rl, &n->retire, node_free);
+	rs__retire(rl, n, node_free);
 }
 
 bool rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
@@ -329,11 +482,7 @@ bool rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
 	atomic_store_explicit(&n->floor, keep->ver, memory_order_release);
 	RS_DEBUG_YIELD_POINT();
 	atomic_store_explicit(&keep->older, NULL, memory_order_release);
-	while (tail) {
-		rs__ver *older = atomic_load_explicit(&tail->older,
-						      memory_order_relaxed);
-		rs__retire(rl, &tail->retire, ver_free);
-		tail = older;
-	}
+	/* The tail keeps its links: one entry frees it all. */
+	rs__retire(rl, tail, chain_free);
 	return false;
 }

@@ -13,6 +13,9 @@
 /*
  * One run's key table: open addressing over key nodes, each holding an MVCC
  * version chain (newest first). See table.c for the concurrency contract.
+ * Nodes, versions and slot arrays carry no allocator pointer nor retire
+ * link: whoever frees them has the table's allocator (retire lists carry
+ * it), so a version of a 100-byte value is 24 + 100 bytes.
  */
 
 #define RS__VER_TOMB 0x1u
@@ -20,10 +23,8 @@
 typedef struct rs__ver {
 	struct rs__ver *_Atomic older; /* next older version, or NULL */
 	uint64_t ver;		       /* commit version of the run */
-	const rs__alloc *alloc;
 	uint32_t len;
 	uint32_t flags; /* RS__VER_TOMB */
-	rs__retired retire;
 	unsigned char data[];
 } rs__ver;
 
@@ -41,12 +42,10 @@ typedef struct rs__node {
 	 * walking the versions a held snapshot keeps (O(1), not O(chain)). */
 	uint64_t pruned_min;
 	uint64_t hash;
-	const rs__alloc *alloc;
 	uint32_t klen;
 	uint8_t tag;
 	uint8_t height; /* levels in the index tower, 1..RS__INDEX_MAX_HEIGHT */
 	bool pending;	/* on its run's pending-prune list (writer-only) */
-	rs__retired retire;
 	/* The ordered index (storage/index.c): the level-0 predecessor and
 	 * `height` successors, then the key's klen bytes (rs__node_key). */
 	struct rs__node *_Atomic prev;
@@ -73,15 +72,28 @@ typedef struct rs__slot {
 
 typedef struct rs__slots {
 	size_t mask;
-	const rs__alloc *alloc;
-	rs__retired retire;
+	/* While this array is being filled from the one it replaces (an
+	 * incremental rehash, table.c): that array, intact; NULL once every
+	 * node is here too. Set before the array is published, cleared
+	 * with release once the last node is moved; readers load it with
+	 * acquire before probing this array. */
+	struct rs__slots *_Atomic old;
 	rs__slot s[];
 } rs__slots;
 
 typedef struct rs__table {
-	rs__slots *_Atomic slots;
-	size_t live; /* slots holding a node (writer-only) */
-	size_t dead; /* slots holding the unlink marker (writer-only) */
+	rs__slots *_Atomic slots; /* the current array */
+	/* Writer-only (under the commit lock): */
+	size_t live;  /* linked nodes, wherever they sit */
+	size_t nodes; /* slots of the current array holding a node */
+	size_t dead;  /* slots of the current array holding the marker */
+	size_t mig;   /* next slot of slots->old to move (rehashing) */
+	/* For tests: old slots the last rs__table_reserve() moved, rehashes
+	 * started, and rehashes finished at once because the pace had not
+	 * (never, by the argument in table.c). */
+	size_t moved;
+	uint64_t rehashes;
+	uint64_t forced;
 	const rs__alloc *alloc;
 } rs__table;
 
@@ -102,12 +114,10 @@ static inline bool rs__node_matches(const rs__node *n, uint64_t hash,
 	       __builtin_memcmp(rs__node_key(n), key, klen) == 0;
 }
 
-static inline rs__node *rs__table_find(const rs__table *t, uint8_t tag,
+static inline rs__node *rs__slots_find(const rs__slots *sl, uint8_t tag,
 				       const void *key, size_t klen,
 				       uint64_t hash)
 {
-	const rs__slots *sl =
-		atomic_load_explicit(&t->slots, memory_order_acquire);
 	size_t i = (size_t)hash & sl->mask;
 
 	for (;;) {
@@ -122,6 +132,24 @@ static inline rs__node *rs__table_find(const rs__table *t, uint8_t tag,
 			return n;
 		i = (i + 1) & sl->mask;
 	}
+}
+
+/* A linked node: in the current array, else (rehashing) in the old one.
+ * `old` is loaded before the current array is probed: see table.c. */
+static inline rs__node *rs__table_find(const rs__table *t, uint8_t tag,
+				       const void *key, size_t klen,
+				       uint64_t hash)
+{
+	const rs__slots *sl =
+		atomic_load_explicit(&t->slots, memory_order_acquire);
+	/* Pairs with the release store of NULL when the rehash ends. */
+	const rs__slots *old =
+		atomic_load_explicit(&sl->old, memory_order_acquire);
+	rs__node *n = rs__slots_find(sl, tag, key, klen, hash);
+
+	if (n || !old)
+		return n;
+	return rs__slots_find(old, tag, key, klen, hash);
 }
 
 /*
@@ -158,9 +186,27 @@ int rs__table_foreach(const rs__table *t,
 
 /* ---- writers: under the owner's commit lock ---- */
 
-/* Make room for `extra` more nodes without allocating on insert; a
- * replaced slot array goes onto `rl`. */
+/*
+ * What the writer functions below retire onto `rl`, at most: a reserve,
+ * RS__TABLE_RESERVE_RETIRES entries (slot arrays); a prune, one (a cut
+ * chain tail or an unlinked node, whatever its length). The caller
+ * reserves that room on `rl` first (rs__retire_reserve).
+ */
+#define RS__TABLE_RESERVE_RETIRES 2u
+
+/* Make room for `extra` more nodes without allocating on insert, and
+ * move a bounded share of a rehash in progress: at most
+ * rs__table_rehash_budget(extra) old slots (t->moved says how many). A
+ * slot array the rehash is done with goes onto `rl`. */
 int rs__table_reserve(rs__table *t, size_t extra, rs__retire_list *rl);
+#define RS__TABLE_REHASH_MIN 64u
+static inline size_t rs__table_rehash_budget(size_t extra)
+{
+	if (extra > SIZE_MAX / 4)
+		return SIZE_MAX;
+	return extra > RS__TABLE_REHASH_MIN / 4 ? 4 * extra
+						: RS__TABLE_REHASH_MIN;
+}
 /* A node with a random tower height (1 + geometric, p = 1/4). */
 rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
 		       size_t klen, uint64_t hash);
@@ -169,9 +215,10 @@ rs__node *rs__node_new_height(const rs__alloc *a, uint8_t tag, const void *key,
 			      size_t klen, uint64_t hash, unsigned height);
 rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
 		     uint32_t flags);
-/* Free objects never published (no reader can hold them). */
-void rs__node_free_unpublished(rs__node *n);
-void rs__ver_free_unpublished(rs__ver *v);
+/* Free objects never published (no reader can hold them), with the
+ * allocator they came from (objects do not record it). */
+void rs__node_free_unpublished(const rs__alloc *a, rs__node *n);
+void rs__ver_free_unpublished(const rs__alloc *a, rs__ver *v);
 /* Link a node with its first version already pushed; needs a reserve. */
 void rs__table_insert(rs__table *t, rs__node *n);
 /* Publish `v` (its ver already set) as the newest version of `n`. */

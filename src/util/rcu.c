@@ -56,26 +56,204 @@ void rs__thread_set_exit_hook(void (*hook)(void))
 	atomic_store_explicit(&exit_hook, hook, memory_order_release);
 }
 
+/* ---- retire lists ---- */
+
+void rs__retire_list_init(rs__retire_list *l, const rs__alloc *a,
+			  size_t first_cap)
+{
+	l->e = NULL;
+	l->n = l->cap = l->resv = 0;
+	l->first_cap = first_cap;
+	l->alloc = a;
+}
+
+void rs__retire_list_fini(rs__retire_list *l)
+{
+	rs__retire_free_now(l);
+	rs__free(l->alloc, l->e);
+	l->e = NULL;
+	l->cap = l->resv = 0;
+}
+
+int rs__retire_reserve(rs__retire_list *l, size_t extra)
+{
+	size_t need = l->n + l->resv + extra;
+
+	if (need > l->cap && l->cap == 0 && need <= l->first_cap) {
+		/* A list handed to a reclaimer gets its size at once, so one
+		 * whose arrays then only change hands never reallocates. */
+		l->e = rs__malloc(l->alloc, l->first_cap * sizeof(*l->e));
+		if (!l->e)
+			return RS_ENOMEM;
+		l->cap = l->first_cap;
+	}
+	RS_TRY(rs__grow(l->alloc, (void **)&l->e, &l->cap, need,
+			sizeof(*l->e)));
+	l->resv += extra;
+	return 0;
+}
+
+static void entries_free(const rs__alloc *a, rs__retired *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		e[i].fn(a, e[i].p);
+}
+
 void rs__retire_free_now(rs__retire_list *l)
 {
-	rs__retired *r = l->head;
-
-	while (r) {
-		rs__retired *next = r->next;
-		r->free_fn(r);
-		r = next;
-	}
-	l->head = NULL;
+	entries_free(l->alloc, l->e, l->n);
 	l->n = 0;
 }
 
 void rs__retire_flush(rs__retire_list *l)
 {
-	if (!l->head)
+	if (!l->n)
 		return;
 	urcu_memb_synchronize_rcu();
 	/* Every read-side section that could see these objects has ended;
 	 * each released this token when it did (see rs__rcu_read_unlock). */
 	RS__TSAN_ACQUIRE(&rs__tsan_grace_token);
 	rs__retire_free_now(l);
+}
+
+/* ---- the reclaimer: batches handed to call_rcu ---- */
+
+int rs__reclaim_init(rs__reclaimer *rc, const rs__alloc *a)
+{
+	rc->alloc = a;
+	rc->idle = NULL;
+	rc->inflight = 0;
+	rc->bound = RS__RECLAIM_INFLIGHT;
+	rc->handoffs = rc->waits = 0;
+	for (unsigned i = 0; i < RS__RECLAIM_INFLIGHT; i++) {
+		rs__rbatch *b = &rc->b[i];
+
+		b->owner = rc;
+		b->n = 0;
+		b->cap = RS__RETIRE_CAP;
+		b->e = rs__malloc(a, RS__RETIRE_CAP * sizeof(*b->e));
+		if (!b->e) {
+			while (i-- > 0)
+				rs__free(a, rc->b[i].e);
+			return RS_ENOMEM;
+		}
+		b->next = rc->idle;
+		rc->idle = b;
+	}
+	if (pthread_mutex_init(&rc->lock, NULL) != 0)
+		goto fail;
+	if (pthread_cond_init(&rc->freed, NULL) != 0) {
+		pthread_mutex_destroy(&rc->lock);
+		goto fail;
+	}
+	/* Start liburcu's call_rcu thread now if it is not running yet, so
+	 * the first hand-off allocates nothing (liburcu allocates its state
+	 * outside our hooks). */
+	if (!urcu_memb_get_default_call_rcu_data()) {
+		pthread_cond_destroy(&rc->freed);
+		pthread_mutex_destroy(&rc->lock);
+		goto fail;
+	}
+	return 0;
+fail:
+	for (unsigned i = 0; i < RS__RECLAIM_INFLIGHT; i++)
+		rs__free(a, rc->b[i].e);
+	return RS_ENOMEM;
+}
+
+void rs__reclaim_fini(rs__reclaimer *rc)
+{
+	/* Callbacks use rc and its allocator until they return. */
+	rs__rcu_barrier();
+	/* The barrier is invisible to TSan; each callback's last unlock of
+	 * rc->lock is not, and orders its work before the frees below. */
+	pthread_mutex_lock(&rc->lock);
+	assert(rc->inflight == 0);
+	pthread_mutex_unlock(&rc->lock);
+	for (unsigned i = 0; i < RS__RECLAIM_INFLIGHT; i++)
+		rs__free(rc->alloc, rc->b[i].e);
+	pthread_cond_destroy(&rc->freed);
+	pthread_mutex_destroy(&rc->lock);
+}
+
+/* On liburcu's call_rcu thread, after a grace period. */
+static void batch_free(struct rcu_head *head)
+{
+	rs__rbatch *b = rs__container_of(head, rs__rbatch, head);
+	rs__reclaimer *rc = b->owner;
+
+	/* The hand-off's release before call_rcu, and every read-side
+	 * section's end (the grace period). */
+	RS__TSAN_ACQUIRE(b);
+	RS__TSAN_ACQUIRE(&rs__tsan_grace_token);
+	entries_free(rc->alloc, b->e, b->n);
+	b->n = 0;
+	if (b->cap > RS__RETIRE_CAP) {
+		/* One huge commit grew this array: keep the usual size. */
+		rs__retired *e =
+			rs__malloc(rc->alloc, RS__RETIRE_CAP * sizeof(*e));
+		if (e) {
+			rs__free(rc->alloc, b->e);
+			b->e = e;
+			b->cap = RS__RETIRE_CAP;
+		}
+	}
+	pthread_mutex_lock(&rc->lock);
+	b->next = rc->idle;
+	rc->idle = b;
+	rc->inflight--;
+	pthread_cond_broadcast(&rc->freed);
+	pthread_mutex_unlock(&rc->lock);
+}
+
+void rs__reclaim_handoff(rs__reclaimer *rc, rs__retire_list *l)
+{
+	rs__retired *e;
+	rs__rbatch *b;
+	size_t cap;
+
+	if (!l->n)
+		return;
+	pthread_mutex_lock(&rc->lock);
+	if (rc->inflight >= rc->bound) {
+		/* Back-pressure: the only wait (see rcu.h). */
+		rc->waits++;
+		while (rc->inflight >= rc->bound)
+			pthread_cond_wait(&rc->freed, &rc->lock);
+	}
+	b = rc->idle;
+	rc->idle = b->next;
+	rc->inflight++;
+	rc->handoffs++;
+	pthread_mutex_unlock(&rc->lock);
+
+	/* The list's array goes with the batch; the batch's empty one
+	 * stays with the list. */
+	e = b->e;
+	cap = b->cap;
+	b->e = l->e;
+	b->cap = l->cap;
+	b->n = l->n;
+	l->e = e;
+	l->cap = cap;
+	l->n = 0;
+	RS__TSAN_RELEASE(b); /* pairs with the acquire in batch_free() */
+	urcu_memb_call_rcu(&b->head, batch_free);
+}
+
+void rs__reclaim_set_bound(rs__reclaimer *rc, unsigned bound)
+{
+	pthread_mutex_lock(&rc->lock);
+	rc->bound = bound < 1			   ? 1
+		    : bound > RS__RECLAIM_INFLIGHT ? RS__RECLAIM_INFLIGHT
+						   : bound;
+	pthread_mutex_unlock(&rc->lock);
+}
+
+void rs__reclaim_stats(rs__reclaimer *rc, uint64_t *handoffs, uint64_t *waits)
+{
+	pthread_mutex_lock(&rc->lock);
+	*handoffs = rc->handoffs;
+	*waits = rc->waits;
+	pthread_mutex_unlock(&rc->lock);
 }

@@ -32,6 +32,10 @@ static int setup(void **state)
 	if (rs__alloc_init(&f->alloc, &hooks) != 0 ||
 	    rs__table_init(&f->t, &f->alloc, 0) != 0)
 		return -1;
+	/* More room than any test retires between two flushes. */
+	rs__retire_list_init(&f->rl, &f->alloc, 0);
+	if (rs__retire_reserve(&f->rl, RS__RETIRE_BATCH) != 0)
+		return -1;
 	*state = f;
 	return 0;
 }
@@ -43,6 +47,7 @@ static int teardown(void **state)
 
 	rs__table_destroy(&f->t);
 	rs__retire_flush(&f->rl); /* pruned versions and unlinked nodes */
+	rs__retire_list_fini(&f->rl);
 	bad = atomic_load(&f->ta.live_blocks) != 0;
 	if (bad)
 		fprintf(stderr, "table teardown: %lld blocks leaked\n",
@@ -413,6 +418,206 @@ static void table__growth_drops_unlinked_markers(void **state)
 	assert_int_equal(seen, f->t.live);
 }
 
+/* ---- incremental rehash ---- */
+
+static bool rehashing(const tfx *f)
+{
+	return atomic_load(&atomic_load(&f->t.slots)->old) != NULL;
+}
+
+/* Key i of the growth tests: its 8 bytes, and a well-mixed hash. */
+static uint64_t grow_hash(uint64_t i)
+{
+	uint64_t s = i * 0x9e3779b97f4a7c15ull;
+
+	return rs_t_rand(&s);
+}
+
+static rs__node *grow_node(tfx *f, uint64_t i)
+{
+	rs__node *n = rs__node_new(&f->alloc, 1, &i, sizeof(i), grow_hash(i));
+
+	assert_non_null(n);
+	rs__node_push(n, mkver(f, 1, "v"));
+	return n;
+}
+
+static bool grow_findable(tfx *f, uint64_t i)
+{
+	rs__node *n = find(f, 1, (const char *)&i, sizeof(i), grow_hash(i));
+
+	return n && n->klen == sizeof(i) && memcmp(rs__node_key(n), &i, sizeof(i)) == 0;
+}
+
+/* Keys 0..n-1 spread over the range, and the newest ones. */
+static void grow_check_sample(tfx *f, uint64_t n)
+{
+	uint64_t step = n / 256 + 1;
+
+	for (uint64_t i = 0; i < n; i += step)
+		if (!grow_findable(f, i))
+			fail_msg("key %llu of %llu lost (rehashing: %d)",
+				 (unsigned long long)i, (unsigned long long)n,
+				 rehashing(f));
+	for (uint64_t i = n > 16 ? n - 16 : 0; i < n; i++)
+		if (!grow_findable(f, i))
+			fail_msg("key %llu of %llu lost (rehashing: %d)",
+				 (unsigned long long)i, (unsigned long long)n,
+				 rehashing(f));
+}
+
+/* One commit adding keys [from, to): find (a miss), reserve, insert. */
+static void grow_commit(tfx *f, uint64_t from, uint64_t to)
+{
+	size_t extra = (size_t)(to - from);
+
+	for (uint64_t i = from; i < to; i++)
+		assert_false(grow_findable(f, i));
+	assert_int_equal(rs__table_reserve(&f->t, extra, &f->rl), 0);
+	if (f->t.moved > rs__table_rehash_budget(extra))
+		fail_msg("a commit adding %zu keys moved %zu slots", extra,
+			 f->t.moved);
+	for (uint64_t i = from; i < to; i++)
+		rs__table_insert(&f->t, grow_node(f, i));
+}
+
+/*
+ * A run grown from empty, one key per commit: no commit moves more than
+ * its budget of old slots (no O(n) step), every rehash finishes before the
+ * next growth (none is forced), and every key stays findable, checked
+ * after each growth step and halfway through each rehash. 1M keys: about
+ * 3 s under ASan.
+ */
+static void table__growth_moves_a_bounded_share_per_commit(void **state)
+{
+	tfx *f = *state;
+	const uint64_t n = 1000000;
+	uint64_t started = 0, finished = 0;
+	size_t cap = capacity(f), most = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		bool was = rehashing(f);
+		uint64_t before = f->t.rehashes, forced = f->t.forced;
+		size_t half = cap / 2;
+
+		grow_commit(f, i, i + 1);
+		if (f->t.moved > most)
+			most = f->t.moved;
+		assert_int_equal(f->t.forced, forced);
+		if (f->t.rehashes != before) {
+			/* A growth step; a rehash under way had finished. */
+			assert_int_equal(f->t.rehashes, before + 1);
+			finished += was;
+			started++;
+			finished += !rehashing(f); /* a small array: at once */
+			cap = capacity(f);
+			grow_check_sample(f, i + 1);
+		} else if (was && !rehashing(f)) {
+			finished++;
+			grow_check_sample(f, i + 1);
+		} else if (rehashing(f) && f->t.mig >= half &&
+			   f->t.mig - f->t.moved < half) {
+			grow_check_sample(f, i + 1);
+		}
+	}
+	/* Commits without new keys finish a rehash still under way, within
+	 * (old capacity) / 64 of them. */
+	for (size_t left = cap / 2 / RS__TABLE_REHASH_MIN + 1; rehashing(f);
+	     left--) {
+		assert_true(left > 0);
+		assert_int_equal(rs__table_reserve(&f->t, 0, &f->rl), 0);
+		assert_true(f->t.moved <= RS__TABLE_REHASH_MIN);
+		if (!rehashing(f))
+			finished++;
+	}
+	assert_true(started >= 10);
+	assert_int_equal(f->t.rehashes, started);
+	assert_int_equal(finished, started);
+	assert_int_equal(f->t.forced, 0);
+	assert_int_equal(f->t.live, n);
+	assert_true(most <= RS__TABLE_REHASH_MIN);
+	for (uint64_t i = 0; i < n; i++)
+		if (!grow_findable(f, i))
+			fail_msg("key %llu lost", (unsigned long long)i);
+	rs__retire_flush(&f->rl);
+}
+
+/* Grow one key per commit until a rehash is under way, past its start. */
+static uint64_t grow_until_rehashing(tfx *f, uint64_t i, size_t min_cap)
+{
+	while (!rehashing(f) || capacity(f) < min_cap || f->t.mig == 0) {
+		grow_commit(f, i, i + 1);
+		i++;
+	}
+	return i;
+}
+
+/* A commit adding many keys mid-rehash moves what it needs of the rest,
+ * within its own budget; nothing is forced and nothing is lost. */
+static void table__huge_commit_during_rehash(void **state)
+{
+	tfx *f = *state;
+	uint64_t i = grow_until_rehashing(f, 0, 4096);
+	uint64_t big = 3 * capacity(f);
+	size_t seen = 0;
+
+	grow_commit(f, i, i + big);
+	i += big;
+	assert_int_equal(f->t.forced, 0);
+	assert_int_equal(f->t.live, i);
+	assert_true((f->t.live + f->t.dead) * 4 <= capacity(f) * 3);
+	for (uint64_t k = 0; k < i; k++)
+		if (!grow_findable(f, k))
+			fail_msg("key %llu lost", (unsigned long long)k);
+	/* The same from a table that is not rehashing. */
+	while (rehashing(f))
+		assert_int_equal(rs__table_reserve(&f->t, 0, &f->rl), 0);
+	big = 5 * capacity(f);
+	grow_commit(f, i, i + big);
+	i += big;
+	assert_int_equal(f->t.forced, 0);
+	for (uint64_t k = 0; k < i; k += 7)
+		assert_true(grow_findable(f, k));
+	assert_int_equal(rs__table_foreach(&f->t, count_cb, &seen), 0);
+	assert_int_equal(seen, i);
+	rs__retire_flush(&f->rl);
+}
+
+/* Unlinks during a rehash, of nodes moved already and of nodes still
+ * only in the old array: gone from both arrays, not brought back by the
+ * moves that follow; a scan meanwhile visits every other node once. */
+static void table__unlink_during_rehash_clears_both_arrays(void **state)
+{
+	tfx *f = *state;
+	uint64_t n = grow_until_rehashing(f, 0, 1024);
+	const rs__slots *old = atomic_load(&atomic_load(&f->t.slots)->old);
+	size_t seen = 0, gone = 0;
+
+	assert_non_null(old);
+	assert_true(f->t.mig < old->mask + 1);
+	for (uint64_t i = 0; i < n; i += 3) {
+		rs__node *x =
+			find(f, 1, (const char *)&i, sizeof(i), grow_hash(i));
+		assert_non_null(x);
+		rs__node_push(x, mkver(f, 2, NULL));
+		rs__table_prune(&f->t, x, 2, &f->rl);
+		gone++;
+		assert_false(grow_findable(f, i));
+	}
+	assert_true(rehashing(f));
+	assert_int_equal(f->t.live, n - gone);
+	assert_int_equal(rs__table_foreach(&f->t, count_cb, &seen), 0);
+	assert_int_equal(seen, n - gone);
+	while (rehashing(f))
+		assert_int_equal(rs__table_reserve(&f->t, 0, &f->rl), 0);
+	for (uint64_t i = 0; i < n; i++)
+		assert_int_equal(grow_findable(f, i), i % 3 != 0);
+	seen = 0;
+	assert_int_equal(rs__table_foreach(&f->t, count_cb, &seen), 0);
+	assert_int_equal(seen, n - gone);
+	rs__retire_flush(&f->rl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +638,14 @@ int main(void)
 			table__unlinked_slots_are_reused, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			table__growth_drops_unlinked_markers, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			table__growth_moves_a_bounded_share_per_commit, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			table__huge_commit_during_rehash, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			table__unlink_during_rehash_clears_both_arrays, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests_name("table", tests, NULL, NULL);
