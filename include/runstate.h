@@ -142,10 +142,9 @@ extern "C" {
  *  - exclusive: nothing else in flight on the database (rs_db_close()).
  * The library registers each calling thread with its RCU implementation on
  * first use and unregisters it when the thread exits. Callers never see
- * RCU. The first rs_db_open() of the process starts liburcu's call_rcu
- * thread (one per process, shared by every database and owned by liburcu,
- * which keeps it until the process exits): it frees, after a grace period,
- * what commits replaced or deleted, through the database's allocator.
+ * RCU. Every rs_db_open() starts one reclaimer thread for the database,
+ * joined by rs_db_close(): it frees, after a grace period, what commits
+ * replaced or deleted, through the database's allocator.
  *
  * Handle lifetime (the stale-handle rule). rs_txn_commit() and
  * rs_txn_abort() consume their transaction, whatever they return;
@@ -421,9 +420,8 @@ typedef struct rs_durability_ops rs_durability_ops;
 /**
  * Allocation hooks. Either all three functions are set or none (NULL: the
  * C library's malloc/realloc/free). `ctx` is passed to each. The functions
- * must be thread-safe (liburcu's call_rcu thread calls them too, to free
- * and to malloc/free its own arrays) and stay valid until rs_db_close()
- * returns.
+ * must be thread-safe (the database's reclaimer thread calls them too,
+ * to free) and stay valid until rs_db_close() returns.
  */
 typedef struct rs_allocator {
 	void *(*malloc_fn)(void *ctx, size_t size);
@@ -534,8 +532,9 @@ RS_API int rs_db_open(rs_db **out, const rs_db_options *opts);
  *
  * Writes and syncs every logged commit (Buffered included), stops and joins
  * the flusher and checkpointer threads (waiting for a checkpoint in
- * progress to finish), waits until the call_rcu thread has freed what the
- * database's commits handed it, releases the directory lock, and frees
+ * progress to finish), waits until the reclaimer thread has freed what
+ * the database's commits handed it and joins it, releases the directory
+ * lock, and frees
  * everything.
  *
  * Transactions still open: close aborts them (their writes are discarded,

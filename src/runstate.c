@@ -93,9 +93,9 @@ static void db_free(rs_db *db, bool registered)
 {
 	rs__alloc alloc = db->alloc;
 
-	/* Deferred work must finish first: liburcu's own (the run map) and
-	 * the batches this database's commits handed to call_rcu, which
-	 * free through db->alloc (rs__db_fini waits for those again). */
+	/* Deferred work must finish first: liburcu's own (the run map), and
+	 * the batches this database's commits handed to its reclaimer,
+	 * which free through db->alloc (rs__db_fini stops the reclaimer). */
 	rs__rcu_barrier();
 	if (registered)
 		rs__db_fini(db);

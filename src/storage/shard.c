@@ -539,20 +539,34 @@ static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 	}
 	for (size_t i = 0; i < n; i++) {
 		rs__op *op = &ops[i];
+		uint32_t vflags =
+			(op->flags & RS__OP_F_DELETE) ? RS__VER_TOMB : 0;
+		rs__ver *first;
 		rs__node *node;
 
-		op->prep[0] = rs__ver_new(
-			s->alloc, op->val, op->vlen,
-			(op->flags & RS__OP_F_DELETE) ? RS__VER_TOMB : 0);
-		if (!op->prep[0])
-			goto nomem;
 		rs__rcu_read_lock();
 		node = rs__table_find(&r->table, op->tag, op->key, op->klen,
 				      op->hash);
 		rs__rcu_read_unlock();
-		if (!node) {
+		if (!node && op->vlen <= RS__VER_INLINE_MAX) {
 			/* The txn layer deduplicates its write set, so a new
-			 * key gets exactly one node. */
+			 * key gets exactly one node: here with its version
+			 * inside (one allocation). */
+			node = rs__node_new_with(s->alloc, op->tag, op->key,
+						 op->klen, op->hash, op->val,
+						 op->vlen, vflags, &first);
+			if (!node)
+				goto nomem;
+			op->prep[0] = first;
+			op->prep_flags = PREP_NEW_NODE;
+			fresh++;
+		} else {
+			op->prep[0] = rs__ver_new(s->alloc, op->val, op->vlen,
+						  vflags);
+			if (!op->prep[0])
+				goto nomem;
+		}
+		if (!node) {
 			node = rs__node_new(s->alloc, op->tag, op->key,
 					    op->klen, op->hash);
 			if (!node)

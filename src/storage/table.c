@@ -122,7 +122,8 @@ static void ver_chain_free(const rs__alloc *a, rs__ver *v)
 	while (v) {
 		rs__ver *older =
 			atomic_load_explicit(&v->older, memory_order_relaxed);
-		rs__free(a, v);
+		if (!(v->flags & RS__VER_INLINE)) /* freed with its node */
+			rs__free(a, v);
 		v = older;
 	}
 }
@@ -137,7 +138,8 @@ void rs__node_free_unpublished(const rs__alloc *a, rs__node *n)
 
 void rs__ver_free_unpublished(const rs__alloc *a, rs__ver *v)
 {
-	rs__free(a, v);
+	if (v && !(v->flags & RS__VER_INLINE))
+		rs__free(a, v);
 }
 
 static void slots_free_nodes(const rs__alloc *a, rs__slots *sl)
@@ -219,34 +221,49 @@ int rs__table_foreach(const rs__table *t,
 	return slots_foreach(sl, old, fn, ctx);
 }
 
-rs__node *rs__node_new_height(const rs__alloc *a, uint8_t tag, const void *key,
-			      size_t klen, uint64_t hash, unsigned height)
+static void ver_init(rs__ver *v, const void *val, size_t len, uint32_t flags)
 {
-	rs__node *n =
-		rs__malloc(a, sizeof(*n) + height * sizeof(n->next[0]) + klen);
+	atomic_init(&v->older, NULL);
+	v->ver = 0;
+	v->len = (uint32_t)len;
+	v->flags = flags;
+	if (len)
+		memcpy(v->data, val, len);
+}
+
+/* A node of `height` with room for `extra` bytes behind its tail. */
+static rs__node *node_alloc(const rs__alloc *a, uint8_t tag, const void *key,
+			    size_t klen, uint64_t hash, unsigned height,
+			    size_t extra)
+{
+	rs__node *n = rs__malloc(a, rs__node_size(height, klen) + extra);
 
 	if (!n)
 		return NULL;
+	n->klen = (uint32_t)klen;
+	n->tag = tag;
 	n->height = (uint8_t)height;
 	n->pending = false;
+	atomic_init(&n->head, NULL);
+	n->hash = hash;
 	atomic_init(&n->prev, NULL);
 	for (unsigned i = 0; i < height; i++)
 		atomic_init(&n->next[i], NULL);
-	atomic_init(&n->head, NULL);
-	atomic_init(&n->floor, 0);
-	n->pruned_min = 0;
-	n->hash = hash;
-	n->klen = (uint32_t)klen;
-	n->tag = tag;
 	if (klen)
 		memcpy((unsigned char *)rs__node_key(n), key, klen);
+	atomic_init(&n->floor, 0);
 	return n;
 }
 
-rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
-		       size_t klen, uint64_t hash)
+rs__node *rs__node_new_height(const rs__alloc *a, uint8_t tag, const void *key,
+			      size_t klen, uint64_t hash, unsigned height)
 {
-	/* Each further level with probability 1/4: two random bits each. */
+	return node_alloc(a, tag, key, klen, hash, height, 0);
+}
+
+/* Each further level with probability 1/4: two random bits each. */
+static unsigned random_height(void)
+{
 	uint64_t r = rs__random_fast();
 	unsigned height = 1;
 
@@ -254,7 +271,28 @@ rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
 		height++;
 		r >>= 2;
 	}
-	return rs__node_new_height(a, tag, key, klen, hash, height);
+	return height;
+}
+
+rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
+		       size_t klen, uint64_t hash)
+{
+	return node_alloc(a, tag, key, klen, hash, random_height(), 0);
+}
+
+rs__node *rs__node_new_with(const rs__alloc *a, uint8_t tag, const void *key,
+			    size_t klen, uint64_t hash, const void *val,
+			    size_t len, uint32_t flags, rs__ver **first)
+{
+	rs__node *n = node_alloc(a, tag, key, klen, hash, random_height(),
+				 sizeof(rs__ver) + len);
+
+	if (!n)
+		return NULL;
+	*first = (rs__ver *)(void *)((char *)n +
+				     rs__node_size(n->height, n->klen));
+	ver_init(*first, val, len, flags | RS__VER_INLINE);
+	return n;
 }
 
 rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
@@ -262,14 +300,8 @@ rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
 {
 	rs__ver *v = rs__malloc(a, sizeof(*v) + len);
 
-	if (!v)
-		return NULL;
-	atomic_init(&v->older, NULL);
-	v->ver = 0;
-	v->len = (uint32_t)len;
-	v->flags = flags;
-	if (len)
-		memcpy(v->data, val, len);
+	if (v)
+		ver_init(v, val, len, flags);
 	return v;
 }
 
@@ -450,6 +482,32 @@ static void table_unlink(rs__table *t, rs__node *n, rs__retire_list *rl)
 	rs__retire(rl, n, node_free);
 }
 
+/*
+ * A cut tail that ends in the node's inline first version (always the
+ * oldest): that version is freed with the node, which may happen before
+ * the tail's entry runs, so the tail's chain must not reach it. Cut it
+ * off the tail (a reader still on the tail that needs it finds the end of
+ * the chain below `floor` and retries). True when the inline version was
+ * the whole tail: nothing to retire.
+ */
+static bool cut_inline(rs__ver *tail)
+{
+	rs__ver *v = tail, *older;
+
+	if (tail->flags & RS__VER_INLINE)
+		return true;
+	while ((older = atomic_load_explicit(&v->older,
+					     memory_order_relaxed)) != NULL) {
+		if (older->flags & RS__VER_INLINE) {
+			atomic_store_explicit(&v->older, NULL,
+					      memory_order_release);
+			break;
+		}
+		v = older;
+	}
+	return false;
+}
+
 bool rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
 		     rs__retire_list *rl)
 {
@@ -462,9 +520,11 @@ bool rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
 	 * than the then-visible version >= min_snap, so there is nothing to
 	 * cut or unlink. This keeps a commit O(1) while an old snapshot
 	 * holds many versions of a hot key. */
-	if (min_snap == n->pruned_min)
+	if (min_snap <= atomic_load_explicit(&n->floor, memory_order_relaxed))
 		return false;
-	n->pruned_min = min_snap;
+	/* Raise the floor first: a reader that sees the cut sees it too. */
+	atomic_store_explicit(&n->floor, min_snap, memory_order_release);
+	RS_DEBUG_YIELD_POINT();
 	/* The newest version at or below min_snap is what the oldest
 	 * snapshot sees; everything older is invisible to all. */
 	while (keep && keep->ver > min_snap)
@@ -478,11 +538,10 @@ bool rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
 	tail = atomic_load_explicit(&keep->older, memory_order_relaxed);
 	if (!tail)
 		return false;
-	/* Raise the floor first: a reader that sees the cut sees it too. */
-	atomic_store_explicit(&n->floor, keep->ver, memory_order_release);
-	RS_DEBUG_YIELD_POINT();
 	atomic_store_explicit(&keep->older, NULL, memory_order_release);
 	/* The tail keeps its links: one entry frees it all. */
+	if (cut_inline(tail))
+		return false;
 	rs__retire(rl, tail, chain_free);
 	return false;
 }

@@ -19,35 +19,53 @@
  */
 
 #define RS__VER_TOMB 0x1u
+/* The version lives inside its node (the key's first version, when
+ * small): it is freed with the node, never on its own. */
+#define RS__VER_INLINE 0x2u
 
 typedef struct rs__ver {
 	struct rs__ver *_Atomic older; /* next older version, or NULL */
 	uint64_t ver;		       /* commit version of the run */
 	uint32_t len;
-	uint32_t flags; /* RS__VER_TOMB */
+	uint32_t flags; /* RS__VER_TOMB, RS__VER_INLINE */
 	unsigned char data[];
 } rs__ver;
 
 /* Most levels of a node's tower in the ordered index (storage/index.h). */
 #define RS__INDEX_MAX_HEIGHT 16u
+/* A first version up to this long is stored inside its node. */
+#define RS__VER_INLINE_MAX 256u
 
+/*
+ * A key node. What a lookup, an index search and a step read comes first
+ * and together (the key's length, tag and tower height, the newest
+ * version, the tower, the key), so a node costs one or two adjacent cache
+ * lines, not two scattered ones; behind the key lies, for a small first
+ * value, that version itself (RS__VER_INLINE): one allocation per
+ * new key, and a step through the index reaches the value without another
+ * miss. The price: a key overwritten after its first value keeps that
+ * value's bytes until the node is freed (at most RS__VER_INLINE_MAX).
+ */
 typedef struct rs__node {
-	rs__ver *_Atomic head; /* newest version; never NULL once linked */
-	/* Snapshots older than `floor` cannot be answered from this chain
-	 * (their version was pruned); only unpinned fast-path readers can
-	 * hold such a snapshot, and they retry at a newer one. */
-	_Atomic uint64_t floor;
-	/* min_snap of the last rs__table_prune() (writer-only): a prune at
-	 * the same min_snap has nothing to cut, so it returns without
-	 * walking the versions a held snapshot keeps (O(1), not O(chain)). */
-	uint64_t pruned_min;
-	uint64_t hash;
 	uint32_t klen;
 	uint8_t tag;
 	uint8_t height; /* levels in the index tower, 1..RS__INDEX_MAX_HEIGHT */
 	bool pending;	/* on its run's pending-prune list (writer-only) */
+	rs__ver *_Atomic head; /* newest version; never NULL once linked */
+	uint64_t hash;
+	/*
+	 * The min_snap of the last rs__table_prune(), raised before it cuts:
+	 * every snapshot at or after it finds its version in the chain. A
+	 * walk that runs off the chain's end at an older snapshot cannot
+	 * tell "absent" from "pruned"; only unpinned fast-path readers hold
+	 * such a snapshot, and they retry at a newer one. A prune at the
+	 * same min_snap has nothing to cut, so it returns at once (O(1), not
+	 * O(chain), while an old snapshot holds many versions).
+	 */
+	_Atomic uint64_t floor;
 	/* The ordered index (storage/index.c): the level-0 predecessor and
-	 * `height` successors, then the key's klen bytes (rs__node_key). */
+	 * `height` successors; then the key's klen bytes (rs__node_key) and,
+	 * maybe, the first version (8-aligned behind the key). */
 	struct rs__node *_Atomic prev;
 	struct rs__node *_Atomic next[];
 } rs__node;
@@ -56,6 +74,13 @@ typedef struct rs__node {
 static inline const unsigned char *rs__node_key(const rs__node *n)
 {
 	return (const unsigned char *)(n->next + n->height);
+}
+
+/* Bytes of a node up to its inline version, 8-aligned behind the key. */
+static inline size_t rs__node_size(unsigned height, size_t klen)
+{
+	return (offsetof(rs__node, next) + height * sizeof(void *) + klen + 7) &
+	       ~(size_t)7;
 }
 
 /*
@@ -210,6 +235,11 @@ static inline size_t rs__table_rehash_budget(size_t extra)
 /* A node with a random tower height (1 + geometric, p = 1/4). */
 rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
 		       size_t klen, uint64_t hash);
+/* The same with its first version inside (RS__VER_INLINE; len at most
+ * RS__VER_INLINE_MAX), returned in *first to be set and pushed. */
+rs__node *rs__node_new_with(const rs__alloc *a, uint8_t tag, const void *key,
+			    size_t klen, uint64_t hash, const void *val,
+			    size_t len, uint32_t flags, rs__ver **first);
 /* A node of the given height (the index's head sentinel: the most). */
 rs__node *rs__node_new_height(const rs__alloc *a, uint8_t tag, const void *key,
 			      size_t klen, uint64_t hash, unsigned height);

@@ -27,11 +27,11 @@
  * Reclamation. What a commit unlinks (cut versions, dead key nodes,
  * replaced slot arrays) goes onto the committing context's retire list,
  * and rs__ctx_put(), outside every lock, hands the list to the database's
- * reclaimer once it holds RS__RETIRE_BATCH entries (util/rcu.h): a
- * call_rcu callback frees the batch after a grace period. The hand-off
+ * reclaimer once it holds RS__RETIRE_BATCH entries (util/rcu.h): the
+ * reclaimer thread frees the batch after a grace period. The hand-off
  * waits only when the database already has RS__RECLAIM_INFLIGHT batches
- * waiting for their callback (back-pressure). Close waits for the
- * callbacks (rs__reclaim_fini) before the allocator goes away.
+ * waiting to be freed (back-pressure). Close waits for the
+ * batches (rs__reclaim_fini) before the allocator goes away.
  *
  * Locks, in order: g_lock (process-wide list of open databases) before a
  * database's ctx_lock; a run's commit lock is never held with either.
@@ -292,5 +292,6 @@ void rs__txn_flush_retired(rs_db *db)
 		if (tls_pool.s[i].db_id == db->id)
 			rs__reclaim_handoff(&db->reclaim,
 					    &tls_pool.s[i].ctx->retired);
-	rs__rcu_barrier();
+	rs__reclaim_drain(&db->reclaim);
+	rs__rcu_barrier(); /* liburcu's own (the run map) */
 }

@@ -116,94 +116,122 @@ void rs__retire_flush(rs__retire_list *l)
 	rs__retire_free_now(l);
 }
 
-/* ---- the reclaimer: batches handed to call_rcu ---- */
+/* ---- the reclaimer: a thread per database ---- */
+
+static void batch_shrink(const rs__alloc *a, rs__rbatch *b)
+{
+	rs__retired *e;
+
+	if (b->cap <= RS__RETIRE_CAP)
+		return;
+	/* One huge commit grew this array: keep the usual size. */
+	e = rs__malloc(a, RS__RETIRE_CAP * sizeof(*e));
+	if (e) {
+		rs__free(a, b->e);
+		b->e = e;
+		b->cap = RS__RETIRE_CAP;
+	}
+}
+
+static void *reclaimer_main(void *arg)
+{
+	rs__reclaimer *rc = arg;
+
+	pthread_mutex_lock(&rc->lock);
+	for (;;) {
+		rs__rbatch *q, *last = NULL;
+		unsigned n = 0;
+
+		while (!rc->queue && !rc->stop)
+			pthread_cond_wait(&rc->work, &rc->lock);
+		if (!rc->queue)
+			break; /* stop, and nothing left */
+		q = rc->queue;
+		rc->queue = NULL;
+		pthread_mutex_unlock(&rc->lock);
+		/* One grace period for every batch queued by now. */
+		urcu_memb_synchronize_rcu();
+		/* Every read-side section that could see the entries has
+		 * ended; each released this token when it did. */
+		RS__TSAN_ACQUIRE(&rs__tsan_grace_token);
+		for (rs__rbatch *b = q; b; b = b->next) {
+			entries_free(rc->alloc, b->e, b->n);
+			b->n = 0;
+			batch_shrink(rc->alloc, b);
+			last = b;
+			n++;
+		}
+		pthread_mutex_lock(&rc->lock);
+		last->next = rc->idle;
+		rc->idle = q;
+		rc->inflight -= n;
+		pthread_cond_broadcast(&rc->freed);
+	}
+	pthread_mutex_unlock(&rc->lock);
+	return NULL;
+}
+
+static void slots_free(rs__reclaimer *rc)
+{
+	for (unsigned i = 0; i < RS__RECLAIM_INFLIGHT; i++)
+		if (rc->b[i].e)
+			rs__free(rc->alloc, rc->b[i].e);
+}
 
 int rs__reclaim_init(rs__reclaimer *rc, const rs__alloc *a)
 {
 	rc->alloc = a;
 	rc->idle = NULL;
+	rc->queue = NULL;
+	rc->stop = false;
 	rc->inflight = 0;
 	rc->bound = RS__RECLAIM_INFLIGHT;
 	rc->handoffs = rc->waits = 0;
 	for (unsigned i = 0; i < RS__RECLAIM_INFLIGHT; i++) {
 		rs__rbatch *b = &rc->b[i];
 
-		b->owner = rc;
 		b->n = 0;
 		b->cap = RS__RETIRE_CAP;
 		b->e = rs__malloc(a, RS__RETIRE_CAP * sizeof(*b->e));
-		if (!b->e) {
-			while (i-- > 0)
-				rs__free(a, rc->b[i].e);
-			return RS_ENOMEM;
-		}
 		b->next = rc->idle;
 		rc->idle = b;
 	}
+	for (unsigned i = 0; i < RS__RECLAIM_INFLIGHT; i++)
+		if (!rc->b[i].e)
+			goto fail;
 	if (pthread_mutex_init(&rc->lock, NULL) != 0)
 		goto fail;
-	if (pthread_cond_init(&rc->freed, NULL) != 0) {
-		pthread_mutex_destroy(&rc->lock);
-		goto fail;
-	}
-	/* Start liburcu's call_rcu thread now if it is not running yet, so
-	 * the first hand-off allocates nothing (liburcu allocates its state
-	 * outside our hooks). */
-	if (!urcu_memb_get_default_call_rcu_data()) {
-		pthread_cond_destroy(&rc->freed);
-		pthread_mutex_destroy(&rc->lock);
-		goto fail;
-	}
+	if (pthread_cond_init(&rc->freed, NULL) != 0)
+		goto fail_lock;
+	if (pthread_cond_init(&rc->work, NULL) != 0)
+		goto fail_freed;
+	if (pthread_create(&rc->thread, NULL, reclaimer_main, rc) != 0)
+		goto fail_work;
 	return 0;
+fail_work:
+	pthread_cond_destroy(&rc->work);
+fail_freed:
+	pthread_cond_destroy(&rc->freed);
+fail_lock:
+	pthread_mutex_destroy(&rc->lock);
 fail:
-	for (unsigned i = 0; i < RS__RECLAIM_INFLIGHT; i++)
-		rs__free(a, rc->b[i].e);
+	slots_free(rc);
 	return RS_ENOMEM;
 }
 
 void rs__reclaim_fini(rs__reclaimer *rc)
 {
-	/* Callbacks use rc and its allocator until they return. */
-	rs__rcu_barrier();
-	/* The barrier is invisible to TSan; each callback's last unlock of
-	 * rc->lock is not, and orders its work before the frees below. */
 	pthread_mutex_lock(&rc->lock);
-	assert(rc->inflight == 0);
+	rc->stop = true;
+	pthread_cond_signal(&rc->work);
 	pthread_mutex_unlock(&rc->lock);
-	for (unsigned i = 0; i < RS__RECLAIM_INFLIGHT; i++)
-		rs__free(rc->alloc, rc->b[i].e);
+	/* It frees what is queued before it stops. */
+	pthread_join(rc->thread, NULL);
+	assert(rc->inflight == 0);
+	slots_free(rc);
+	pthread_cond_destroy(&rc->work);
 	pthread_cond_destroy(&rc->freed);
 	pthread_mutex_destroy(&rc->lock);
-}
-
-/* On liburcu's call_rcu thread, after a grace period. */
-static void batch_free(struct rcu_head *head)
-{
-	rs__rbatch *b = rs__container_of(head, rs__rbatch, head);
-	rs__reclaimer *rc = b->owner;
-
-	/* The hand-off's release before call_rcu, and every read-side
-	 * section's end (the grace period). */
-	RS__TSAN_ACQUIRE(b);
-	RS__TSAN_ACQUIRE(&rs__tsan_grace_token);
-	entries_free(rc->alloc, b->e, b->n);
-	b->n = 0;
-	if (b->cap > RS__RETIRE_CAP) {
-		/* One huge commit grew this array: keep the usual size. */
-		rs__retired *e =
-			rs__malloc(rc->alloc, RS__RETIRE_CAP * sizeof(*e));
-		if (e) {
-			rs__free(rc->alloc, b->e);
-			b->e = e;
-			b->cap = RS__RETIRE_CAP;
-		}
-	}
-	pthread_mutex_lock(&rc->lock);
-	b->next = rc->idle;
-	rc->idle = b;
-	rc->inflight--;
-	pthread_cond_broadcast(&rc->freed);
-	pthread_mutex_unlock(&rc->lock);
 }
 
 void rs__reclaim_handoff(rs__reclaimer *rc, rs__retire_list *l)
@@ -225,8 +253,6 @@ void rs__reclaim_handoff(rs__reclaimer *rc, rs__retire_list *l)
 	rc->idle = b->next;
 	rc->inflight++;
 	rc->handoffs++;
-	pthread_mutex_unlock(&rc->lock);
-
 	/* The list's array goes with the batch; the batch's empty one
 	 * stays with the list. */
 	e = b->e;
@@ -237,8 +263,18 @@ void rs__reclaim_handoff(rs__reclaimer *rc, rs__retire_list *l)
 	l->e = e;
 	l->cap = cap;
 	l->n = 0;
-	RS__TSAN_RELEASE(b); /* pairs with the acquire in batch_free() */
-	urcu_memb_call_rcu(&b->head, batch_free);
+	b->next = rc->queue;
+	rc->queue = b;
+	pthread_cond_signal(&rc->work);
+	pthread_mutex_unlock(&rc->lock);
+}
+
+void rs__reclaim_drain(rs__reclaimer *rc)
+{
+	pthread_mutex_lock(&rc->lock);
+	while (rc->inflight)
+		pthread_cond_wait(&rc->freed, &rc->lock);
+	pthread_mutex_unlock(&rc->lock);
 }
 
 void rs__reclaim_set_bound(rs__reclaimer *rc, unsigned bound)

@@ -29,13 +29,11 @@
 
 /*
  * ThreadSanitizer cannot see liburcu's grace periods (membarrier, inline
- * assembly) nor its call_rcu queue (uninstrumented atomics), so under TSan
- * the wrappers state the happens-before edges RCU guarantees: every
- * read-side section ends with a release on one global token that
- * reclamation (rs__retire_flush, and every call_rcu callback) acquires
- * after its grace period, and a hand-off releases its batch before
- * call_rcu, which the callback acquires first. Outside TSan these compile
- * to nothing.
+ * assembly), so under TSan the wrappers state the happens-before edges RCU
+ * guarantees: every read-side section ends with a release on one global
+ * token that reclamation (rs__retire_flush, and the reclaimer thread)
+ * acquires after its grace period. (A batch reaches the reclaimer under
+ * a mutex, which TSan sees.) Outside TSan these compile to nothing.
  */
 #if defined(__SANITIZE_THREAD__)
 #define RS_TSAN 1
@@ -125,18 +123,22 @@ static inline void rs__rcu_barrier(void)
  *
  * When a list holds RS__RETIRE_BATCH entries, the writer, after releasing
  * the lock, hands the whole array to its database's reclaimer
- * (rs__reclaim_handoff): one call_rcu callback per batch, which liburcu's
- * call_rcu thread runs after a grace period and which frees the entries.
- * No commit waits for a grace period or frees a batch itself. The array
+ * (rs__reclaim_handoff): a queue append and a wake-up. The reclaimer is
+ * one thread per open database: it takes every batch queued, waits for
+ * one grace period (synchronize_rcu) for all of them, frees their
+ * entries, and sleeps when the queue is empty. No commit waits for a
+ * grace period or frees a batch itself. (liburcu's call_rcu thread would
+ * do the same, but while callbacks keep coming it sleeps 10 ms between
+ * grace periods, which capped a single writer at ~1 µs per overwrite.) The array
  * changes hands instead of being copied: the list takes an empty one from
  * the reclaimer in exchange, so after warm-up nothing is allocated.
  *
  * Back-pressure. A database has RS__RECLAIM_INFLIGHT batch slots (fewer
  * with rs__reclaim_set_bound, for tests); a batch occupies one from its
- * hand-off until its callback has freed it. A hand-off that finds every
- * slot taken waits until a callback frees one. That is the only wait on
- * the commit path: it happens only when writers retire faster than the
- * call_rcu thread frees (grace periods plus frees), always after the
+ * hand-off until the reclaimer has freed it. A hand-off that finds every
+ * slot taken waits until one is freed. That is the only wait on the
+ * commit path: it happens only when writers retire faster than the
+ * reclaimer frees (grace periods plus frees), always after the
  * commit lock is released and outside any read-side section, and it
  * bounds what awaits reclamation to RS__RECLAIM_INFLIGHT batches per
  * database plus fewer than RS__RETIRE_BATCH entries (+ one commit's) per
@@ -146,7 +148,7 @@ static inline void rs__rcu_barrier(void)
  * CPU running the process's threads, which in a VM cost microseconds on
  * both ends. When each writer waited for a grace period of its own per
  * batch, batches of 256 gave 2 threads 0.75x the throughput of 1 (4096:
- * 1.75x). Now no writer waits, and the call_rcu thread waits for one grace
+ * 1.75x). Now no writer waits, and the reclaimer waits for one grace
  * period for all the batches queued by then, so a smaller batch costs only
  * a queue append and a wake-up each; 2048 keeps each context's array at
  * 36 KiB. 2048 versions of 100-byte values are ~260 KiB.
@@ -171,7 +173,7 @@ typedef struct rs__retire_list {
  * fills it (bigger commits grow it; the reclaimer shrinks it back). Each
  * context that ever committed keeps one such array (36 KiB). */
 #define RS__RETIRE_CAP (RS__RETIRE_BATCH + 256u)
-#define RS__RECLAIM_INFLIGHT 4u
+#define RS__RECLAIM_INFLIGHT 8u
 
 /* first_cap: RS__RETIRE_CAP for a list handed to a reclaimer (its arrays
  * then all have that size), 0 to grow from a few entries. */
@@ -211,31 +213,34 @@ void rs__retire_free_now(rs__retire_list *l);
 
 /* The batch slots of one database (see above). */
 typedef struct rs__rbatch {
-	struct rcu_head head;
-	struct rs__reclaimer *owner;
 	rs__retired *e;
 	size_t n, cap;
-	struct rs__rbatch *next; /* idle list */
+	struct rs__rbatch *next; /* idle list, or the reclaimer's queue */
 } rs__rbatch;
 
 typedef struct rs__reclaimer {
 	const rs__alloc *alloc;
 	pthread_mutex_t lock; /* guards everything below */
-	pthread_cond_t freed; /* a callback returned its slot */
+	pthread_cond_t freed; /* the reclaimer returned a slot */
+	pthread_cond_t work;  /* a batch was queued, or stop */
 	rs__rbatch *idle;     /* free slots, each with an empty array */
-	unsigned inflight;    /* handed off, not yet freed */
-	unsigned bound;	      /* at most this many in flight */
-	uint64_t handoffs;    /* batches handed off, ever */
-	uint64_t waits;	      /* hand-offs that had to wait */
+	rs__rbatch *queue;    /* handed off, waiting for the reclaimer */
+	bool stop;
+	pthread_t thread;
+	unsigned inflight; /* handed off, not yet freed */
+	unsigned bound;	   /* at most this many in flight */
+	uint64_t handoffs; /* batches handed off, ever */
+	uint64_t waits;	   /* hand-offs that had to wait */
 	rs__rbatch b[RS__RECLAIM_INFLIGHT];
 } rs__reclaimer;
 
-/* Allocates the slots' arrays (RS_ENOMEM: nothing left to free). */
+/* Allocates the slots' arrays and starts the reclaimer thread (RS_ENOMEM:
+ * nothing left to free or stop). */
 int rs__reclaim_init(rs__reclaimer *rc, const rs__alloc *a);
-/* Waits for the outstanding callbacks (rcu_barrier), then frees. Never
+/* Lets the reclaimer free what is queued, stops it, then frees. Never
  * inside a read-side section or under a lock a reader takes. */
 void rs__reclaim_fini(rs__reclaimer *rc);
-/* Hand the list's entries to a call_rcu callback, waiting for a free slot
+/* Hand the list's entries to the reclaimer, waiting for a free slot
  * first if all are in flight (back-pressure). Outside every lock and
  * read-side section. A list with nothing retired is left as it is. */
 void rs__reclaim_handoff(rs__reclaimer *rc, rs__retire_list *l);
@@ -247,6 +252,8 @@ static inline void rs__retire_end(rs__reclaimer *rc, rs__retire_list *l)
 	if (l->n >= RS__RETIRE_BATCH)
 		rs__reclaim_handoff(rc, l);
 }
+/* Wait until everything handed off so far is freed. */
+void rs__reclaim_drain(rs__reclaimer *rc);
 /* For tests: fewer batch slots (1..RS__RECLAIM_INFLIGHT), taking effect
  * for hand-offs from now on. */
 void rs__reclaim_set_bound(rs__reclaimer *rc, unsigned bound);

@@ -150,14 +150,14 @@ static void prim_alloc__writes_allocate_only_versions(void **state)
 				 0);
 	assert_int_equal(mallocs() - before, N);
 
-	/* An append: event and type entry (2 nodes, 2 versions), type count
-	 * and head (2 versions). */
+	/* An append: event and type entry (2 new nodes, each holding its
+	 * first version), type count and head (2 versions). */
 	before = mallocs();
 	for (int i = 0; i < N; i++)
 		assert_int_equal(rs_eventlog_append(f->db, &f->run, S("e"), &i,
 						    sizeof(i), NULL),
 				 0);
-	assert_int_equal(mallocs() - before, 6 * N);
+	assert_int_equal(mallocs() - before, 4 * N);
 
 	/* A minimal trace: the same shape. */
 	before = mallocs();
@@ -166,10 +166,10 @@ static void prim_alloc__writes_allocate_only_versions(void **state)
 						      NULL, 0, NULL, 0,
 						      RS_TRACE_NONE, NULL),
 				 0);
-	assert_int_equal(mallocs() - before, 6 * N);
+	assert_int_equal(mallocs() - before, 4 * N);
 
 	/* A cross-primitive transaction: cell and KV versions plus an
-	 * append's six. */
+	 * append's four. */
 	before = mallocs();
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, 0), 0);
@@ -180,7 +180,7 @@ static void prim_alloc__writes_allocate_only_versions(void **state)
 			rs_txn_eventlog_append(txn, S("e"), S("p"), NULL), 0);
 		assert_int_equal(rs_txn_commit(txn), 0);
 	}
-	assert_int_equal(mallocs() - before, 8 * N);
+	assert_int_equal(mallocs() - before, 6 * N);
 	assert_int_equal(atomic_load(&g_reallocs), reallocs);
 }
 

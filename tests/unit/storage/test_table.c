@@ -232,12 +232,13 @@ static void table__prune_keeps_what_min_snap_sees(void **state)
 	/* min_snap 1: the oldest is what it sees; nothing older. */
 	rs__table_prune(&f->t, n, 1, &f->rl);
 	assert_int_equal(chain_len(n), 4);
-	assert_int_equal(atomic_load(&n->floor), 0);
+	/* The floor is the last prune's min_snap, cut or not. */
+	assert_int_equal(atomic_load(&n->floor), 1);
 
-	/* min_snap 4 sees v3: v1 goes, the floor rises to 3. */
+	/* min_snap 4 sees v3: v1 goes, the floor rises to 4. */
 	rs__table_prune(&f->t, n, 4, &f->rl);
 	assert_int_equal(chain_len(n), 3);
-	assert_int_equal(atomic_load(&n->floor), 3);
+	assert_int_equal(atomic_load(&n->floor), 4);
 	assert_visible(n, 4, "v3");
 	assert_visible(n, 3, "v3");
 	assert_visible(n, 6, "v5");
@@ -446,7 +447,8 @@ static bool grow_findable(tfx *f, uint64_t i)
 {
 	rs__node *n = find(f, 1, (const char *)&i, sizeof(i), grow_hash(i));
 
-	return n && n->klen == sizeof(i) && memcmp(rs__node_key(n), &i, sizeof(i)) == 0;
+	return n && n->klen == sizeof(i) &&
+	       memcmp(rs__node_key(n), &i, sizeof(i)) == 0;
 }
 
 /* Keys 0..n-1 spread over the range, and the newest ones. */
