@@ -316,6 +316,14 @@ static void chain_free(const rs__alloc *a, void *p)
 	ver_chain_free(a, p);
 }
 
+/* A cut tail of one version (the common case: an overwrite): freed
+ * without reading it, so the reclaimer thread does not pull its cache
+ * lines away from the writer that will reuse the memory. */
+static void ver_free(const rs__alloc *a, void *p)
+{
+	rs__free(a, p);
+}
+
 /* An unlinked node and what is left of its chain. */
 static void node_free(const rs__alloc *a, void *p)
 {
@@ -542,6 +550,9 @@ bool rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
 	/* The tail keeps its links: one entry frees it all. */
 	if (cut_inline(tail))
 		return false;
-	rs__retire(rl, tail, chain_free);
+	rs__retire(rl, tail,
+		   atomic_load_explicit(&tail->older, memory_order_relaxed)
+			   ? chain_free
+			   : ver_free);
 	return false;
 }
