@@ -52,6 +52,7 @@ static int core_setup(core_fix *f, size_t nkeys)
 	rs__rcu_thread_ensure();
 	rs__alloc_init(&core_alloc, NULL);
 	memset(f, 0, sizeof(*f));
+	rs__retire_list_init(&f->rl, &core_alloc, 0);
 	if ((rc = rs_bench_keys_make(&f->k, nkeys)) < 0)
 		return rc;
 	f->expect = calloc(nkeys, sizeof(*f->expect));
@@ -59,7 +60,8 @@ static int core_setup(core_fix *f, size_t nkeys)
 		return RS_ENOMEM;
 	if ((rc = rs__table_init(&f->t, &core_alloc, nkeys)) < 0)
 		return rc;
-	if ((rc = rs__table_reserve(&f->t, nkeys, &f->rl)) < 0)
+	if ((rc = rs__retire_reserve(&f->rl, RS__TABLE_RESERVE_RETIRES)) < 0 ||
+	    (rc = rs__table_reserve(&f->t, nkeys, &f->rl)) < 0)
 		return rc;
 	f->ver = 1;
 	for (size_t i = 0; i < nkeys; i++) {
@@ -87,6 +89,7 @@ static int core_setup(core_fix *f, size_t nkeys)
 static void core_teardown(core_fix *f)
 {
 	rs__retire_flush(&f->rl);
+	rs__retire_list_fini(&f->rl);
 	if (atomic_load_explicit(&f->t.slots, memory_order_relaxed))
 		rs__table_destroy(&f->t);
 	free(f->expect);
@@ -133,6 +136,8 @@ static inline int core_put(core_fix *f, bool cas)
 		return RS_ENOTFOUND;
 	if (cas && rs__node_newest(n) != f->expect[i])
 		return RS_EMISMATCH;
+	if (rs__retire_reserve(&f->rl, 1) < 0)
+		return RS_ENOMEM;
 	v = rs__ver_new(&core_alloc, rs_bench_val(&f->k, f->ver),
 			RS_BENCH_VAL_LEN, 0);
 	if (!v)
@@ -140,7 +145,9 @@ static inline int core_put(core_fix *f, bool cas)
 	v->ver = ++f->ver;
 	rs__node_push(n, v);
 	rs__table_prune(&f->t, n, f->ver, &f->rl);
-	/* Reclaim as the engine does: one grace period per batch. */
+	rs__retire_unreserve(&f->rl);
+	/* One grace period per batch, on this thread (the engine hands
+	 * batches to call_rcu instead). */
 	if (f->rl.n >= RS__RETIRE_BATCH)
 		rs__retire_flush(&f->rl);
 	f->expect[i] = f->ver;

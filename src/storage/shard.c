@@ -440,6 +440,8 @@ static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 {
 	size_t fresh = 0;
 
+	/* Room for all this commit retires: a prune per key, the table's. */
+	RS_TRY(rs__retire_reserve(rl, n + RS__TABLE_RESERVE_RETIRES));
 	for (size_t i = 0; i < n; i++) {
 		ops[i].prep[0] = ops[i].prep[1] = NULL;
 		ops[i].prep_flags = 0;

@@ -254,23 +254,24 @@ rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
 	return v;
 }
 
-static void slots_free(rs__retired *r)
+static void slots_free(const rs__alloc *a, void *p)
 {
-	rs__slots *sl = rs__container_of(r, rs__slots, retire);
-
-	rs__free(sl->alloc, sl);
+	rs__free(a, p);
 }
 
-static void ver_free(rs__retired *r)
+/* A cut tail of a chain: every version from p down, in one entry. */
+static void chain_free(const rs__alloc *a, void *p)
 {
-	rs__ver *v = rs__container_of(r, rs__ver, retire);
-
-	rs__free(v->alloc, v);
+	ver_chain_free(a, p);
 }
 
-static void node_free(rs__retired *r)
+/* An unlinked node and what is left of its chain. */
+static void node_free(const rs__alloc *a, void *p)
 {
-	rs__node_free_unpublished(rs__container_of(r, rs__node, retire));
+	rs__node *n = p;
+
+	ver_chain_free(a, atomic_load_explicit(&n->head, memory_order_relaxed));
+	rs__free(a, n);
 }
 
 /*
@@ -327,7 +328,7 @@ static void rehash_step(rs__table *t, size_t budget, rs__retire_list *rl)
 	atomic_store_explicit(&sl->old, NULL, memory_order_release);
 	t->mig = 0;
 	if (rl)
-		rs__retire(rl, &old->retire, slots_free);
+		rs__retire(rl, old, slots_free);
 	else
 		rs__free(t->alloc, old);
 }
@@ -430,7 +431,7 @@ static void table_unlink(rs__table *t, rs__node *n, rs__retire_list *rl)
 	if (old)
 		(void)slots_unlink(old, n);
 	t->live--;
-	rs__retire(rl, &n->retire, node_free);
+	rs__retire(rl, n, node_free);
 }
 
 void rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
@@ -465,10 +466,6 @@ void rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
 	atomic_store_explicit(&n->floor, keep->ver, memory_order_release);
 	RS_DEBUG_YIELD_POINT();
 	atomic_store_explicit(&keep->older, NULL, memory_order_release);
-	while (tail) {
-		rs__ver *older = atomic_load_explicit(&tail->older,
-						      memory_order_relaxed);
-		rs__retire(rl, &tail->retire, ver_free);
-		tail = older;
-	}
+	/* The tail keeps its links: one entry frees it all. */
+	rs__retire(rl, tail, chain_free);
 }

@@ -175,6 +175,14 @@ int rs__table_foreach(const rs__table *t,
 
 /* ---- writers: under the owner's commit lock ---- */
 
+/*
+ * What the writer functions below retire onto `rl`, at most: a reserve,
+ * RS__TABLE_RESERVE_RETIRES entries (slot arrays); a prune, one (a cut
+ * chain tail or an unlinked node, whatever its length). The caller
+ * reserves that room on `rl` first (rs__retire_reserve).
+ */
+#define RS__TABLE_RESERVE_RETIRES 2u
+
 /* Make room for `extra` more nodes without allocating on insert, and
  * move a bounded share of a rehash in progress: at most
  * rs__table_rehash_budget(extra) old slots (t->moved says how many). A

@@ -26,9 +26,12 @@
  *
  * Reclamation. What a commit unlinks (cut versions, dead key nodes,
  * replaced slot arrays) goes onto the committing context's retire list,
- * and rs__ctx_put() frees the list after a grace period once it holds
- * RS__RETIRE_BATCH objects: outside every lock, on the allocating thread,
- * with at most RS__RETIRE_BATCH - 1 objects waiting per context.
+ * and rs__ctx_put(), outside every lock, hands the list to the database's
+ * reclaimer once it holds RS__RETIRE_BATCH entries (util/rcu.h): its
+ * thread frees the batch after a grace period. The hand-off waits only
+ * when the database already has RS__RECLAIM_INFLIGHT batches waiting to
+ * be freed (back-pressure). Close joins the thread, once it has freed
+ * them, before the allocator goes away (rs__reclaim_fini).
  *
  * Locks, in order: g_lock (process-wide list of open databases) before a
  * database's ctx_lock; a run's commit lock is never held with either.
@@ -111,8 +114,11 @@ int rs__db_init(rs_db *db)
 {
 	atomic_init(&db->ctx_all, NULL);
 	db->ctx_free = NULL;
-	if (pthread_mutex_init(&db->ctx_lock, NULL) != 0)
+	RS_TRY(rs__reclaim_init(&db->reclaim, &db->alloc));
+	if (pthread_mutex_init(&db->ctx_lock, NULL) != 0) {
+		rs__reclaim_fini(&db->reclaim);
 		return RS_ENOMEM;
+	}
 	db->id = atomic_fetch_add_explicit(&g_next_id, 1, memory_order_relaxed);
 	rs__thread_set_exit_hook(pool_thread_exit);
 	pthread_mutex_lock(&g_lock);
@@ -134,7 +140,7 @@ static void ctx_destroy(rs_txn *ctx)
 	rs__free(a, ctx->scratch);
 	rs__arena_free(&ctx->arena);
 	/* Close is exclusive: no reader is left to wait for. */
-	rs__retire_free_now(&ctx->retired);
+	rs__retire_list_fini(&ctx->retired);
 	rs__free(a, ctx);
 }
 
@@ -164,6 +170,8 @@ void rs__db_fini(rs_db *db)
 		ctx = next;
 	}
 	pthread_mutex_destroy(&db->ctx_lock);
+	/* After the contexts: frees the batches they handed off. */
+	rs__reclaim_fini(&db->reclaim);
 }
 
 /* ---- contexts ---- */
@@ -195,6 +203,7 @@ rs_txn *rs__ctx_get(rs_db *db)
 	atomic_init(&ctx->pin.run, NULL);
 	atomic_init(&ctx->pin.ver, RS__PIN_NONE);
 	rs__arena_init(&ctx->arena, &db->alloc);
+	rs__retire_list_init(&ctx->retired, &db->alloc, RS__RETIRE_CAP);
 	pthread_mutex_lock(&db->ctx_lock);
 	ctx->reg_next =
 		atomic_load_explicit(&db->ctx_all, memory_order_relaxed);
@@ -245,8 +254,7 @@ void rs__ctx_put(rs_txn *ctx)
 	ctx->run = NULL;
 	rs__arena_reset(&ctx->arena);
 	/* Not under any lock nor inside a read-side section here. */
-	if (ctx->retired.n >= RS__RETIRE_BATCH)
-		rs__retire_flush(&ctx->retired);
+	rs__retire_end(&ctx->db->reclaim, &ctx->retired);
 	ctx->state = RS__TXN_IDLE;
 	if (tls_pool.n < POOL_SLOTS) {
 		tls_pool.s[tls_pool.n].db = ctx->db;
@@ -281,5 +289,7 @@ void rs__txn_flush_retired(rs_db *db)
 {
 	for (unsigned i = 0; i < tls_pool.n; i++)
 		if (tls_pool.s[i].db_id == db->id)
-			rs__retire_flush(&tls_pool.s[i].ctx->retired);
+			rs__reclaim_handoff(&db->reclaim,
+					    &tls_pool.s[i].ctx->retired);
+	rs__reclaim_drain(&db->reclaim);
 }

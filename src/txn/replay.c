@@ -61,17 +61,22 @@ static int collect_live(uint8_t tag, const void *key, size_t klen,
 static int install(rs__store *st, rs__run *r, rs__op *ops, size_t n,
 		   uint64_t ver)
 {
-	rs__retire_list rl = { NULL, 0 };
+	rs__retire_list rl;
+	int rc;
 
+	rs__retire_list_init(&rl, st->alloc, 0);
 	if (n) {
-		RS_TRY(st->ops->prepare(st, r, ops, n, &rl));
+		if ((rc = st->ops->prepare(st, r, ops, n, &rl)) < 0) {
+			rs__retire_list_fini(&rl);
+			return rc;
+		}
 		st->ops->apply(st, r, ops, n, ver);
 	}
 	st->ops->publish(st, r, ver);
 	/* No snapshot exists yet: keep only the newest versions. */
 	if (n)
 		st->ops->reclaim(st, r, ops, n, ver, &rl);
-	rs__retire_free_now(&rl);
+	rs__retire_list_fini(&rl);
 	return 0;
 }
 

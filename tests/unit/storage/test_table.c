@@ -32,6 +32,10 @@ static int setup(void **state)
 	if (rs__alloc_init(&f->alloc, &hooks) != 0 ||
 	    rs__table_init(&f->t, &f->alloc, 0) != 0)
 		return -1;
+	/* More room than any test retires between two flushes. */
+	rs__retire_list_init(&f->rl, &f->alloc, 0);
+	if (rs__retire_reserve(&f->rl, RS__RETIRE_BATCH) != 0)
+		return -1;
 	*state = f;
 	return 0;
 }
@@ -43,6 +47,7 @@ static int teardown(void **state)
 
 	rs__table_destroy(&f->t);
 	rs__retire_flush(&f->rl); /* pruned versions and unlinked nodes */
+	rs__retire_list_fini(&f->rl);
 	bad = atomic_load(&f->ta.live_blocks) != 0;
 	if (bad)
 		fprintf(stderr, "table teardown: %lld blocks leaked\n",
