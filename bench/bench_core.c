@@ -74,8 +74,8 @@ static int core_setup(core_fix *f, size_t nkeys)
 					 RS_BENCH_VAL_LEN, 0);
 
 		if (!n || !v) {
-			rs__node_free_unpublished(n);
-			rs__ver_free_unpublished(v);
+			rs__node_free_unpublished(&core_alloc, n);
+			rs__ver_free_unpublished(&core_alloc, v);
 			return RS_ENOMEM;
 		}
 		v->ver = f->ver;

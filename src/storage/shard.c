@@ -424,12 +424,12 @@ static bool sh_prefix_changed(rs__store *s, rs__run *r, uint8_t tag,
  */
 #define PREP_NEW_NODE 0x1u
 
-static void prep_release(rs__op *ops, size_t n)
+static void prep_release(const rs__alloc *a, rs__op *ops, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		rs__ver_free_unpublished(ops[i].prep[0]);
+		rs__ver_free_unpublished(a, ops[i].prep[0]);
 		if (ops[i].prep_flags & PREP_NEW_NODE)
-			rs__node_free_unpublished(ops[i].prep[1]);
+			rs__node_free_unpublished(a, ops[i].prep[1]);
 		ops[i].prep[0] = ops[i].prep[1] = NULL;
 		ops[i].prep_flags = 0;
 	}
@@ -477,15 +477,14 @@ static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 		goto nomem;
 	return 0;
 nomem:
-	prep_release(ops, n);
+	prep_release(s->alloc, ops, n);
 	return RS_ENOMEM;
 }
 
 static void sh_discard(rs__store *s, rs__run *r, rs__op *ops, size_t n)
 {
-	(void)s;
 	(void)r;
-	prep_release(ops, n);
+	prep_release(s->alloc, ops, n);
 }
 
 static void sh_apply(rs__store *s, rs__run *r, rs__op *ops, size_t n,

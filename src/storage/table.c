@@ -82,6 +82,9 @@
 
 rs__node rs__table_unlinked;
 
+/* A version of a 100-byte value must fit jemalloc's 128-byte class. */
+_Static_assert(sizeof(rs__ver) == 24, "rs__ver header is 24 bytes");
+
 #define MIN_CAP 8u
 
 static rs__slots *slots_new(const rs__alloc *a, size_t cap)
@@ -91,7 +94,6 @@ static rs__slots *slots_new(const rs__alloc *a, size_t cap)
 	if (!sl)
 		return NULL;
 	sl->mask = cap - 1;
-	sl->alloc = a;
 	return sl;
 }
 
@@ -125,28 +127,26 @@ static void ver_chain_free(const rs__alloc *a, rs__ver *v)
 	}
 }
 
-void rs__node_free_unpublished(rs__node *n)
+void rs__node_free_unpublished(const rs__alloc *a, rs__node *n)
 {
 	if (!n)
 		return;
-	ver_chain_free(n->alloc,
-		       atomic_load_explicit(&n->head, memory_order_relaxed));
-	rs__free(n->alloc, n);
+	ver_chain_free(a, atomic_load_explicit(&n->head, memory_order_relaxed));
+	rs__free(a, n);
 }
 
-void rs__ver_free_unpublished(rs__ver *v)
+void rs__ver_free_unpublished(const rs__alloc *a, rs__ver *v)
 {
-	if (v)
-		rs__free(v->alloc, v);
+	rs__free(a, v);
 }
 
-static void slots_free_nodes(rs__slots *sl)
+static void slots_free_nodes(const rs__alloc *a, rs__slots *sl)
 {
 	for (size_t i = 0; i <= sl->mask; i++) {
 		rs__node *n = atomic_load_explicit(&sl->s[i].node,
 						   memory_order_relaxed);
 		if (n && n != RS__SLOT_UNLINKED)
-			rs__node_free_unpublished(n);
+			rs__node_free_unpublished(a, n);
 	}
 }
 
@@ -160,7 +160,7 @@ void rs__table_destroy(rs__table *t)
 		return;
 	/* Every node then sits in the current array, exactly once. */
 	rehash_step(t, SIZE_MAX, NULL);
-	slots_free_nodes(sl);
+	slots_free_nodes(t->alloc, sl);
 	rs__free(t->alloc, sl);
 	atomic_store_explicit(&t->slots, NULL, memory_order_relaxed);
 }
@@ -230,7 +230,6 @@ rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
 	atomic_init(&n->floor, 0);
 	n->pruned_min = 0;
 	n->hash = hash;
-	n->alloc = a;
 	n->klen = (uint32_t)klen;
 	n->tag = tag;
 	memcpy(n->key, key, klen);
@@ -246,7 +245,6 @@ rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
 		return NULL;
 	atomic_init(&v->older, NULL);
 	v->ver = 0;
-	v->alloc = a;
 	v->len = (uint32_t)len;
 	v->flags = flags;
 	if (len)
@@ -268,10 +266,7 @@ static void chain_free(const rs__alloc *a, void *p)
 /* An unlinked node and what is left of its chain. */
 static void node_free(const rs__alloc *a, void *p)
 {
-	rs__node *n = p;
-
-	ver_chain_free(a, atomic_load_explicit(&n->head, memory_order_relaxed));
-	rs__free(a, n);
+	rs__node_free_unpublished(a, p);
 }
 
 /*

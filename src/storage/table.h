@@ -13,6 +13,9 @@
 /*
  * One run's key table: open addressing over key nodes, each holding an MVCC
  * version chain (newest first). See table.c for the concurrency contract.
+ * Nodes, versions and slot arrays carry no allocator pointer nor retire
+ * link: whoever frees them has the table's allocator (retire lists carry
+ * it), so a version of a 100-byte value is 24 + 100 bytes.
  */
 
 #define RS__VER_TOMB 0x1u
@@ -20,10 +23,8 @@
 typedef struct rs__ver {
 	struct rs__ver *_Atomic older; /* next older version, or NULL */
 	uint64_t ver;		       /* commit version of the run */
-	const rs__alloc *alloc;
 	uint32_t len;
 	uint32_t flags; /* RS__VER_TOMB */
-	rs__retired retire;
 	unsigned char data[];
 } rs__ver;
 
@@ -38,10 +39,8 @@ typedef struct rs__node {
 	 * walking the versions a held snapshot keeps (O(1), not O(chain)). */
 	uint64_t pruned_min;
 	uint64_t hash;
-	const rs__alloc *alloc;
 	uint32_t klen;
 	uint8_t tag;
-	rs__retired retire;
 	unsigned char key[];
 } rs__node;
 
@@ -65,8 +64,6 @@ typedef struct rs__slots {
 	 * with release once the last node is moved; readers load it with
 	 * acquire before probing this array. */
 	struct rs__slots *_Atomic old;
-	const rs__alloc *alloc;
-	rs__retired retire;
 	rs__slot s[];
 } rs__slots;
 
@@ -200,9 +197,10 @@ rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
 		       size_t klen, uint64_t hash);
 rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
 		     uint32_t flags);
-/* Free objects never published (no reader can hold them). */
-void rs__node_free_unpublished(rs__node *n);
-void rs__ver_free_unpublished(rs__ver *v);
+/* Free objects never published (no reader can hold them), with the
+ * allocator they came from (objects do not record it). */
+void rs__node_free_unpublished(const rs__alloc *a, rs__node *n);
+void rs__ver_free_unpublished(const rs__alloc *a, rs__ver *v);
 /* Link a node with its first version already pushed; needs a reserve. */
 void rs__table_insert(rs__table *t, rs__node *n);
 /* Publish `v` (its ver already set) as the newest version of `n`. */

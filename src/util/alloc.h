@@ -9,8 +9,8 @@
 /*
  * Every allocation of the library goes through an rs__alloc: the user's
  * hooks from rs_db_options, or the C library's functions. One rs__alloc
- * lives in each rs_db; objects that are freed from a context without a
- * database at hand (RCU callbacks) keep a pointer to it.
+ * lives in each rs_db; RCU callbacks find it through their retire list or
+ * batch (util/rcu.h), so objects need not keep a pointer to it.
  */
 typedef struct rs__alloc {
 	void *(*malloc_fn)(void *ctx, size_t size);
