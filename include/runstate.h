@@ -143,8 +143,8 @@ extern "C" {
  * The library registers each calling thread with its RCU implementation on
  * first use and unregisters it when the thread exits. Callers never see
  * RCU. Every database starts one reclaimer thread in rs_db_open() and
- * joins it in rs_db_close(): it frees, after an RCU grace period, what
- * commits replaced or deleted, through the database's allocator.
+ * joins it in rs_db_close(): it waits for RCU grace periods, so that later
+ * commits can free what earlier ones replaced or deleted.
  *
  * Handle lifetime (the stale-handle rule). rs_txn_commit() and
  * rs_txn_abort() consume their transaction, whatever they return;
@@ -420,8 +420,7 @@ typedef struct rs_durability_ops rs_durability_ops;
 /**
  * Allocation hooks. Either all three functions are set or none (NULL: the
  * C library's malloc/realloc/free). `ctx` is passed to each. The functions
- * must be thread-safe (the database's reclaimer thread calls them too)
- * and stay valid until rs_db_close() returns.
+ * must be thread-safe and stay valid until rs_db_close() returns.
  */
 typedef struct rs_allocator {
 	void *(*malloc_fn)(void *ctx, size_t size);
@@ -531,8 +530,8 @@ RS_API int rs_db_open(rs_db **out, const rs_db_options *opts);
  *
  * Writes and syncs every logged commit (Buffered included), stops and joins
  * the flusher and checkpointer threads (waiting for a checkpoint in
- * progress to finish), joins the reclaimer thread once it has freed what
- * commits handed it, releases the directory lock, and frees everything.
+ * progress to finish), joins the reclaimer thread, releases the directory
+ * lock, and frees everything.
  *
  * Transactions still open: close aborts them (their writes are discarded,
  * never logged) and frees their contexts, so they are consumed like the
