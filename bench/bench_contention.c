@@ -15,6 +15,13 @@
  *             ever conflict. Check: in every run the counter equals the
  *             transactions that thread committed and each of the 64 keys
  *             holds the value of its last put.
+ *  disjoint_ceiling
+ *             disjoint's work without the database: each worker replaces
+ *             records (malloc of the version size, free of the replaced
+ *             one) in a private hash table of the same keys and values.
+ *             Its scaling is the machine's ceiling, which disjoint's runs
+ *             report beside their own (ceiling_scaling, of_ceiling).
+ *             Check: each counter equals its thread's odd operations.
  *  statecell  every worker runs rs_statecell_transition on one cell of one
  *             run with a counter callback (8-byte value + 1), with
  *             max_attempts 1: a conflict comes back to the driver, which
@@ -163,12 +170,189 @@ static void dj_teardown(void *shared)
 	free(d);
 }
 
+/* ---- workload: disjoint_ceiling (no database) ---- */
+
+/*
+ * What disjoint does to memory, without the database: each worker owns a
+ * private open-addressing table of DJ_KEYS + 1 keys (linear probing,
+ * 16-byte keys, hashed with FNV-1a), and every operation replaces a key's
+ * value record the way a commit replaces a version: malloc a record of
+ * the engine's version size (24-byte header + value), fill it, link it,
+ * free the one it replaces. Even operations put a 100-byte value, odd
+ * ones read an 8-byte counter and write counter + 1. No lock, no RCU, no
+ * shared line: its 2-thread scaling is what this machine allows for such
+ * work, the ceiling beside disjoint's.
+ */
+#define CL_SLOTS 256u /* a power of two, >= 2 x (DJ_KEYS + 1) */
+
+typedef struct cl_rec {
+	uint64_t ver; /* the engine's version header: 24 bytes */
+	uint32_t len;
+	uint32_t flags;
+	unsigned char data[];
+} cl_rec;
+
+typedef struct cl_slot {
+	const unsigned char *key;
+	uint64_t hash;
+	cl_rec *rec;
+} cl_slot;
+
+typedef struct cl_table {
+	_Alignas(64) cl_slot s[CL_SLOTS]; /* whole cache lines, per thread */
+	uint64_t ver;
+} cl_table;
+
+typedef struct cl {
+	rs_bench_keys k;
+	unsigned char ctr[RS_BENCH_KEY_LEN];
+	int n;
+	cl_table *t[]; /* one per thread */
+} cl;
+
+static uint64_t cl_hash(const unsigned char *key)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (unsigned i = 0; i < RS_BENCH_KEY_LEN; i++)
+		h = (h ^ key[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* The slot of `key`: its own, or the empty one where it goes. */
+static cl_slot *cl_find(cl_table *t, const unsigned char *key)
+{
+	uint64_t h = cl_hash(key);
+
+	for (size_t i = (size_t)h & (CL_SLOTS - 1);;
+	     i = (i + 1) & (CL_SLOTS - 1)) {
+		cl_slot *s = &t->s[i];
+
+		if (!s->key) {
+			s->key = key;
+			s->hash = h;
+			return s;
+		}
+		if (s->hash == h && memcmp(s->key, key, RS_BENCH_KEY_LEN) == 0)
+			return s;
+	}
+}
+
+static int cl_replace(cl_table *t, const unsigned char *key, const void *val,
+		      size_t len)
+{
+	cl_slot *s = cl_find(t, key);
+	cl_rec *r = malloc(sizeof(*r) + len);
+
+	if (!r)
+		return RS_ENOMEM;
+	r->ver = ++t->ver;
+	r->len = (uint32_t)len;
+	r->flags = 0;
+	memcpy(r->data, val, len);
+	free(s->rec);
+	s->rec = r;
+	return 0;
+}
+
+static int cl_setup(void **out, int n)
+{
+	cl *c = calloc(1, sizeof(*c) + (size_t)n * sizeof(cl_table *));
+
+	if (!c)
+		return RS_ENOMEM;
+	*out = c;
+	memcpy(c->ctr, "counter_________", RS_BENCH_KEY_LEN);
+	for (; c->n < n; c->n++) {
+		c->t[c->n] = aligned_alloc(64, sizeof(cl_table));
+		if (!c->t[c->n])
+			return RS_ENOMEM;
+		memset(c->t[c->n], 0, sizeof(cl_table));
+	}
+	return rs_bench_keys_make(&c->k, DJ_KEYS);
+}
+
+static int cl_attempt(void *shared, int tid, uint64_t seq)
+{
+	cl *c = shared;
+	cl_table *t = c->t[tid];
+	uint64_t ctr = 0;
+	const cl_rec *r;
+
+	if (!(seq & 1)) {
+		uint64_t p = seq / 2;
+
+		return cl_replace(t, rs_bench_key(&c->k, p % DJ_KEYS),
+				  rs_bench_val(&c->k, (size_t)(p / DJ_KEYS)),
+				  RS_BENCH_VAL_LEN);
+	}
+	r = cl_find(t, c->ctr)->rec;
+	if (r)
+		memcpy(&ctr, r->data, sizeof(ctr));
+	ctr++;
+	return cl_replace(t, c->ctr, &ctr, sizeof(ctr));
+}
+
+/* Each counter equals that thread's odd operations; every key put holds
+ * a 100-byte record. */
+static int cl_check(void *shared, int n, const uint64_t *succ, char *msg,
+		    size_t cap)
+{
+	cl *c = shared;
+
+	for (int t = 0; t < n; t++) {
+		uint64_t puts = (succ[t] + 1) / 2, ctr = 0, held = 0;
+		const cl_rec *r = cl_find(c->t[t], c->ctr)->rec;
+
+		if (r)
+			memcpy(&ctr, r->data, sizeof(ctr));
+		for (size_t i = 0; i < CL_SLOTS; i++) {
+			const cl_slot *s = &c->t[t]->s[i];
+
+			held += s->rec && s->rec->len == RS_BENCH_VAL_LEN;
+		}
+		if (ctr != succ[t] / 2 ||
+		    held != (puts < DJ_KEYS ? puts : DJ_KEYS)) {
+			snprintf(msg, cap,
+				 "thread %d: counter %llu, %llu values held", t,
+				 (unsigned long long)ctr,
+				 (unsigned long long)held);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void cl_teardown(void *shared)
+{
+	cl *c = shared;
+
+	if (!c)
+		return;
+	for (int t = 0; t < c->n; t++) {
+		for (size_t i = 0; c->t[t] && i < CL_SLOTS; i++)
+			free(c->t[t]->s[i].rec);
+		free(c->t[t]);
+	}
+	rs_bench_keys_free(&c->k);
+	free(c);
+}
+
+static const rs_bench_contention_wl wl_disjoint_ceiling = {
+	.name = "disjoint_ceiling",
+	.setup = cl_setup,
+	.attempt = cl_attempt,
+	.check = cl_check,
+	.teardown = cl_teardown,
+};
+
 static const rs_bench_contention_wl wl_disjoint = {
 	.name = "disjoint",
 	.setup = dj_setup,
 	.attempt = dj_attempt,
 	.check = dj_check,
 	.teardown = dj_teardown,
+	.ceiling = &wl_disjoint_ceiling,
 };
 
 /* ---- workload: statecell ---- */
@@ -432,5 +616,7 @@ void rs_bench_suite_contention(void)
 {
 	rs_bench_contention_register(&wl_statecell);
 	rs_bench_contention_register(&wl_eventlog);
+	/* The ceiling first: disjoint's runs report against it. */
+	rs_bench_contention_register(&wl_disjoint_ceiling);
 	rs_bench_contention_register(&wl_disjoint);
 }

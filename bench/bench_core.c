@@ -15,8 +15,9 @@
  *  core_put_hot  hash, rs__ver_new (allocates the 100-byte version, as a
  *                real write must), find, rs__node_push, rs__table_prune
  *                with min_snap = the new version (retires the superseded
- *                version; one synchronize_rcu + free per 4096, as the
- *                engine does).
+ *                version; rs__retire_end frees a share of the previous
+ *                batch once its grace period, waited for by a reclaimer
+ *                thread, is over, as the engine does).
  *  core_cas_hot  as core_put_hot, after checking rs__node_newest against
  *                the version this thread last wrote for the key.
  * The run holds RS_BENCH_HOT_KEYS keys, visited in a fixed shuffled order.
@@ -43,6 +44,8 @@ typedef struct core_fix {
 	uint64_t ver;	    /* the table's newest commit version */
 	size_t pos;	    /* next index into k.order */
 	rs__retire_list rl; /* superseded versions awaiting a grace period */
+	rs__reclaimer rc;   /* as a database's */
+	bool reclaiming;    /* rc started */
 } core_fix;
 
 static int core_setup(core_fix *f, size_t nkeys)
@@ -52,7 +55,10 @@ static int core_setup(core_fix *f, size_t nkeys)
 	rs__rcu_thread_ensure();
 	rs__alloc_init(&core_alloc, NULL);
 	memset(f, 0, sizeof(*f));
-	rs__retire_list_init(&f->rl, &core_alloc, 0);
+	rs__retire_list_init(&f->rl, &core_alloc, RS__RETIRE_CAP);
+	if ((rc = rs__reclaim_init(&f->rc)) < 0)
+		return rc;
+	f->reclaiming = true;
 	if ((rc = rs_bench_keys_make(&f->k, nkeys)) < 0)
 		return rc;
 	f->expect = calloc(nkeys, sizeof(*f->expect));
@@ -88,7 +94,10 @@ static int core_setup(core_fix *f, size_t nkeys)
 
 static void core_teardown(core_fix *f)
 {
-	rs__retire_flush(&f->rl);
+	if (f->reclaiming) {
+		rs__retire_drain(&f->rc, &f->rl);
+		rs__reclaim_fini(&f->rc);
+	}
 	rs__retire_list_fini(&f->rl);
 	if (atomic_load_explicit(&f->t.slots, memory_order_relaxed))
 		rs__table_destroy(&f->t);
@@ -145,11 +154,9 @@ static inline int core_put(core_fix *f, bool cas)
 	v->ver = ++f->ver;
 	rs__node_push(n, v);
 	rs__table_prune(&f->t, n, f->ver, &f->rl);
-	rs__retire_unreserve(&f->rl);
-	/* One grace period per batch, on this thread (the engine hands
-	 * batches to call_rcu instead). */
-	if (f->rl.n >= RS__RETIRE_BATCH)
-		rs__retire_flush(&f->rl);
+	/* As a commit ends: a share of the done batch is freed, and a full
+	 * list is queued for a grace period. */
+	rs__retire_end(&f->rc, &f->rl);
 	f->expect[i] = f->ver;
 	return 0;
 }

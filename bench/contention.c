@@ -16,6 +16,11 @@
  *  ops_s_thread     the same per thread
  *  scaling          ops_s / ops_s of the 1-thread run of the same workload
  *                   (when that ran earlier in this process)
+ *  ceiling_scaling  for a workload with a ceiling (rs_bench_contention_wl
+ *                   .ceiling): the ceiling workload's scaling at the same
+ *                   N, run earlier in this process
+ *  of_ceiling       scaling / ceiling_scaling: how close the workload gets
+ *                   to what the machine allows
  *  attempts_mean    attempts per successful operation (1 = no retry)
  *  attempts_max     the most attempts one operation needed
  *  retry_rate       failed attempts / all attempts
@@ -170,28 +175,40 @@ static void sleep_until(uint64_t deadline_ns)
 		;
 }
 
-/* ops/s of the 1-thread run of each workload, for `scaling`. */
+/* ops/s of each (workload, thread count) run so far in this process, for
+ * `scaling` (against N = 1) and the ceiling's. */
 static struct {
 	const rs_bench_contention_wl *wl;
+	int n;
 	double ops_s;
-} one_thread[8];
+} runs_ops[64];
 
-static double one_thread_ops(const rs_bench_contention_wl *wl)
+static double ops_of(const rs_bench_contention_wl *wl, int n)
 {
-	for (size_t i = 0; i < sizeof(one_thread) / sizeof(one_thread[0]); i++)
-		if (one_thread[i].wl == wl)
-			return one_thread[i].ops_s;
+	for (size_t i = 0; i < sizeof(runs_ops) / sizeof(runs_ops[0]); i++)
+		if (runs_ops[i].wl == wl && runs_ops[i].n == n)
+			return runs_ops[i].ops_s;
 	return 0;
 }
 
-static void set_one_thread_ops(const rs_bench_contention_wl *wl, double v)
+static void set_ops(const rs_bench_contention_wl *wl, int n, double v)
 {
-	for (size_t i = 0; i < sizeof(one_thread) / sizeof(one_thread[0]); i++)
-		if (one_thread[i].wl == wl || !one_thread[i].wl) {
-			one_thread[i].wl = wl;
-			one_thread[i].ops_s = v;
+	for (size_t i = 0; i < sizeof(runs_ops) / sizeof(runs_ops[0]); i++)
+		if ((runs_ops[i].wl == wl && runs_ops[i].n == n) ||
+		    !runs_ops[i].wl) {
+			runs_ops[i].wl = wl;
+			runs_ops[i].n = n;
+			runs_ops[i].ops_s = v;
 			return;
 		}
+}
+
+/* Scaling at n against 1 thread of the same workload; 0 if not both ran. */
+static double scaling_of(const rs_bench_contention_wl *wl, int n)
+{
+	double one = ops_of(wl, 1), at = ops_of(wl, n);
+
+	return one > 0 && at > 0 ? at / one : 0;
 }
 
 static void metric(const cctx *c, const char *what, double v)
@@ -218,7 +235,7 @@ static void report(rs_bench_state *st, cctx *c, uint64_t window_ns)
 	static uint64_t hist[HIST_N];
 	uint64_t succ = 0, att = 0, maxatt = 0, lat = 0, smin = UINT64_MAX,
 		 smax = 0, seen = 0, p50 = 0, p99 = 0, lmax = 0;
-	double secs = (double)window_ns / 1e9, ops, one;
+	double secs = (double)window_ns / 1e9, ops, one, ceil;
 	char label[512];
 	size_t off;
 
@@ -252,9 +269,9 @@ static void report(rs_bench_state *st, cctx *c, uint64_t window_ns)
 		lmax = hist_upper(i);
 	}
 	ops = secs > 0 ? (double)succ / secs : 0;
-	if (c->n == 1)
-		set_one_thread_ops(c->wl, ops);
-	one = one_thread_ops(c->wl);
+	set_ops(c->wl, c->n, ops);
+	one = ops_of(c->wl, 1);
+	ceil = c->wl->ceiling ? scaling_of(c->wl->ceiling, c->n) : 0;
 
 	rs_bench_counter(st, "ops_s", ops, RS_BENCH_COUNTER_PLAIN);
 	rs_bench_counter(st, "ops_s_thread", ops / c->n,
@@ -262,6 +279,12 @@ static void report(rs_bench_state *st, cctx *c, uint64_t window_ns)
 	if (one > 0)
 		rs_bench_counter(st, "scaling", ops / one,
 				 RS_BENCH_COUNTER_PLAIN);
+	if (one > 0 && ceil > 0) {
+		rs_bench_counter(st, "ceiling_scaling", ceil,
+				 RS_BENCH_COUNTER_PLAIN);
+		rs_bench_counter(st, "of_ceiling", ops / one / ceil,
+				 RS_BENCH_COUNTER_PLAIN);
+	}
 	rs_bench_counter(st, "attempts_mean", succ ? (double)att / succ : 0,
 			 RS_BENCH_COUNTER_PLAIN);
 	rs_bench_counter(st, "attempts_max", (double)maxatt,
@@ -281,6 +304,10 @@ static void report(rs_bench_state *st, cctx *c, uint64_t window_ns)
 	metric(c, "ops_s_thread", ops / c->n);
 	if (one > 0)
 		metric(c, "scaling", ops / one);
+	if (one > 0 && ceil > 0) {
+		metric(c, "ceiling_scaling", ceil);
+		metric(c, "of_ceiling", ops / one / ceil);
+	}
 	metric(c, "successes", (double)succ);
 	metric(c, "attempts_mean", succ ? (double)att / succ : 0);
 	metric(c, "attempts_max", (double)maxatt);

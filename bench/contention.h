@@ -60,6 +60,14 @@ typedef struct rs_bench_contention_wl {
 	int (*check)(void *shared, int nthreads, const uint64_t *successes,
 		     char *msg, size_t cap);
 	void (*teardown)(void *shared);
+	/*
+	 * When set: a workload measuring what this machine allows for the
+	 * same work without the database (a ceiling), registered and so run
+	 * before this one. This one's N-thread run then also reports the
+	 * ceiling's scaling at N (counter ceiling_scaling) and its own
+	 * scaling as a fraction of it (of_ceiling).
+	 */
+	const struct rs_bench_contention_wl *ceiling;
 } rs_bench_contention_wl;
 
 /* Register contention/<wl->name>/{1,2,4,8} (or <wl->bench_name>/...);

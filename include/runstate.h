@@ -142,9 +142,9 @@ extern "C" {
  *  - exclusive: nothing else in flight on the database (rs_db_close()).
  * The library registers each calling thread with its RCU implementation on
  * first use and unregisters it when the thread exits. Callers never see
- * RCU. Every rs_db_open() starts one reclaimer thread for the database,
- * joined by rs_db_close(): it frees, after a grace period, what commits
- * replaced or deleted, through the database's allocator.
+ * RCU. Every database starts one reclaimer thread in rs_db_open() and
+ * joins it in rs_db_close(): it waits for RCU grace periods, so that later
+ * commits can free what earlier ones replaced or deleted.
  *
  * Handle lifetime (the stale-handle rule). rs_txn_commit() and
  * rs_txn_abort() consume their transaction, whatever they return;
@@ -532,10 +532,8 @@ RS_API int rs_db_open(rs_db **out, const rs_db_options *opts);
  *
  * Writes and syncs every logged commit (Buffered included), stops and joins
  * the flusher and checkpointer threads (waiting for a checkpoint in
- * progress to finish), waits until the reclaimer thread has freed what
- * the database's commits handed it and joins it, releases the directory
- * lock, and frees
- * everything.
+ * progress to finish), joins the reclaimer thread, releases the directory
+ * lock, and frees everything.
  *
  * Transactions still open: close aborts them (their writes are discarded,
  * never logged) and frees their contexts, so they are consumed like the

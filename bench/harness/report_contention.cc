@@ -10,8 +10,8 @@
 
 std::string Reports::contention() const
 {
-	static const char *const wls[] = { "disjoint", "statecell",
-					   "eventlog" };
+	static const char *const wls[] = { "disjoint", "disjoint_ceiling",
+					   "statecell", "eventlog" };
 	static const int counts[] = { 1, 2, 4, 8 };
 	const int nc = cores();
 	std::string out = "## Contention (tier D)\n\n";
@@ -65,9 +65,15 @@ std::string Reports::contention() const
 				g("invariants_ok") == 1
 					? "PASS"
 					: "FAIL: " + note(p + "failure");
+			// Beside a ceiling measured in the same run (disjoint).
+			std::string scal =
+				val_text(cont_scaling(w, n), Unit::X);
+			if (!std::isnan(g("of_ceiling")))
+				scal += fmt(" (ceiling %.2f×: ",
+					    g("ceiling_scaling")) +
+					fmt("%.0f%%)", 100 * g("of_ceiling"));
 			t.add({ label, fmt_rate(g("ops_s")),
-				fmt_rate(g("ops_s_thread")),
-				val_text(cont_scaling(w, n), Unit::X),
+				fmt_rate(g("ops_s_thread")), scal,
 				fmt("%.3f", g("attempts_mean")) + " / " +
 					fmt("%.0f", g("attempts_max")),
 				fmt("%.4f", g("retry_rate")),

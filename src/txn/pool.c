@@ -26,12 +26,13 @@
  *
  * Reclamation. What a commit unlinks (cut versions, dead key nodes,
  * replaced slot arrays) goes onto the committing context's retire list,
- * and rs__ctx_put(), outside every lock, hands the list to the database's
- * reclaimer once it holds RS__RETIRE_BATCH entries (util/rcu.h): the
- * reclaimer thread frees the batch after a grace period. The hand-off
- * waits only when the database already has RS__RECLAIM_INFLIGHT batches
- * waiting to be freed (back-pressure). Close waits for the
- * batches (rs__reclaim_fini) before the allocator goes away.
+ * and rs__ctx_put(), outside every lock, ends each commit with
+ * rs__retire_end() (util/rcu.h): it frees a share of the previous batch
+ * once the database's reclaimer thread has seen its grace period end, and
+ * queues the list for a grace period once it holds RS__RETIRE_BATCH
+ * entries, waiting only if the previous batch's grace period is not over
+ * yet (back-pressure). Close joins the reclaimer before it frees the
+ * contexts and what they still hold.
  *
  * Locks, in order: g_lock (process-wide list of open databases) before a
  * database's ctx_lock; a run's commit lock is never held with either.
@@ -114,7 +115,7 @@ int rs__db_init(rs_db *db)
 {
 	atomic_init(&db->ctx_all, NULL);
 	db->ctx_free = NULL;
-	RS_TRY(rs__reclaim_init(&db->reclaim, &db->alloc));
+	RS_TRY(rs__reclaim_init(&db->reclaim));
 	if (pthread_mutex_init(&db->ctx_lock, NULL) != 0) {
 		rs__reclaim_fini(&db->reclaim);
 		return RS_ENOMEM;
@@ -157,6 +158,8 @@ void rs__db_fini(rs_db *db)
 	}
 	atomic_fetch_add_explicit(&g_close_gen, 1, memory_order_release);
 	pthread_mutex_unlock(&g_lock);
+	/* First: the contexts' batches may still be queued there. */
+	rs__reclaim_fini(&db->reclaim);
 
 	ctx = atomic_load_explicit(&db->ctx_all, memory_order_acquire);
 	while (ctx) {
@@ -170,8 +173,6 @@ void rs__db_fini(rs_db *db)
 		ctx = next;
 	}
 	pthread_mutex_destroy(&db->ctx_lock);
-	/* After the contexts: waits for the batches they handed off. */
-	rs__reclaim_fini(&db->reclaim);
 }
 
 /* ---- contexts ---- */
@@ -290,8 +291,6 @@ void rs__txn_flush_retired(rs_db *db)
 {
 	for (unsigned i = 0; i < tls_pool.n; i++)
 		if (tls_pool.s[i].db_id == db->id)
-			rs__reclaim_handoff(&db->reclaim,
-					    &tls_pool.s[i].ctx->retired);
-	rs__reclaim_drain(&db->reclaim);
-	rs__rcu_barrier(); /* liburcu's own (the run map) */
+			rs__retire_drain(&db->reclaim,
+					 &tls_pool.s[i].ctx->retired);
 }

@@ -50,7 +50,7 @@ struct rs_db {
 	rs_txn *_Atomic ctx_all;
 	pthread_mutex_t ctx_lock; /* guards ctx_free and appends to ctx_all */
 	rs_txn *ctx_free;	  /* contexts not cached by any thread */
-	rs__reclaimer reclaim;	  /* retired batches on their way (rcu.h) */
+	rs__reclaimer reclaim;	  /* grace periods for retire lists (rcu.h) */
 
 	struct rs_db *live_next; /* the process-wide list of open dbs */
 	unsigned char pad_after[RS__CACHE_LINE];
@@ -136,8 +136,8 @@ struct rs_txn {
 	const rs__op **wsorted;
 	size_t nwsorted, cwsorted;
 	rs__arena arena;
-	/* What this context's commits unlinked, handed to the reclaimer
-	 * once RS__RETIRE_BATCH have gathered (util/rcu.h). */
+	/* What this context's commits unlinked: freed by its own later
+	 * commits once a grace period has passed (util/rcu.h). */
 	rs__retire_list retired;
 
 	rs__step *steps; /* deferred steps, in registration order */
@@ -165,9 +165,9 @@ void rs__ctx_release_snapshot(rs_txn *ctx);
 uint64_t rs__db_min_pin(rs_db *db, rs__run *run, uint64_t visible);
 
 /*
- * Hand off what the calling thread's idle contexts of `db` have retired
- * (normally done per RS__RETIRE_BATCH), then wait until every batch handed
- * off so far is freed (rcu_barrier). For tests and memory accounting.
+ * Free what the calling thread's idle contexts of `db` have retired,
+ * waiting for the grace periods that needs (normally done a share per
+ * commit). For tests and memory accounting.
  */
 void rs__txn_flush_retired(rs_db *db);
 

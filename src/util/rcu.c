@@ -62,17 +62,29 @@ void rs__retire_list_init(rs__retire_list *l, const rs__alloc *a,
 			  size_t first_cap)
 {
 	l->e = NULL;
-	l->n = l->cap = l->resv = 0;
+	l->n = l->cap = l->resv = l->mark = 0;
 	l->first_cap = first_cap;
 	l->alloc = a;
+	l->prev.e = NULL;
+	l->prev.n = l->prev.cap = l->prev.freed = 0;
+	atomic_init(&l->prev.state, RS__RB_EMPTY);
+	l->prev.next = NULL;
+}
+
+static void entries_free(const rs__alloc *a, rs__retired *e, size_t from,
+			 size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		e[i].fn(a, e[i].p);
 }
 
 void rs__retire_list_fini(rs__retire_list *l)
 {
 	rs__retire_free_now(l);
+	entries_free(l->alloc, l->prev.e, l->prev.freed, l->prev.n);
 	rs__free(l->alloc, l->e);
-	l->e = NULL;
-	l->cap = l->resv = 0;
+	rs__free(l->alloc, l->prev.e);
+	rs__retire_list_init(l, l->alloc, l->first_cap);
 }
 
 int rs__retire_reserve(rs__retire_list *l, size_t extra)
@@ -80,12 +92,22 @@ int rs__retire_reserve(rs__retire_list *l, size_t extra)
 	size_t need = l->n + l->resv + extra;
 
 	if (need > l->cap && l->cap == 0 && need <= l->first_cap) {
-		/* A list handed to a reclaimer gets its size at once, so one
-		 * whose arrays then only change hands never reallocates. */
-		l->e = rs__malloc(l->alloc, l->first_cap * sizeof(*l->e));
-		if (!l->e)
+		/* Both arrays at once, at full size: after warm-up a list
+		 * whose arrays only change places never allocates. */
+		rs__retired *e =
+			rs__malloc(l->alloc, l->first_cap * sizeof(*e));
+		rs__retired *p =
+			rs__malloc(l->alloc, l->first_cap * sizeof(*p));
+
+		if (!e || !p) {
+			rs__free(l->alloc, e);
+			rs__free(l->alloc, p);
 			return RS_ENOMEM;
+		}
+		l->e = e;
 		l->cap = l->first_cap;
+		l->prev.e = p;
+		l->prev.cap = l->first_cap;
 	}
 	RS_TRY(rs__grow(l->alloc, (void **)&l->e, &l->cap, need,
 			sizeof(*l->e)));
@@ -93,16 +115,10 @@ int rs__retire_reserve(rs__retire_list *l, size_t extra)
 	return 0;
 }
 
-static void entries_free(const rs__alloc *a, rs__retired *e, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		e[i].fn(a, e[i].p);
-}
-
 void rs__retire_free_now(rs__retire_list *l)
 {
-	entries_free(l->alloc, l->e, l->n);
-	l->n = 0;
+	entries_free(l->alloc, l->e, 0, l->n);
+	l->n = l->mark = 0;
 }
 
 void rs__retire_flush(rs__retire_list *l)
@@ -116,22 +132,7 @@ void rs__retire_flush(rs__retire_list *l)
 	rs__retire_free_now(l);
 }
 
-/* ---- the reclaimer: a thread per database ---- */
-
-static void batch_shrink(const rs__alloc *a, rs__rbatch *b)
-{
-	rs__retired *e;
-
-	if (b->cap <= RS__RETIRE_CAP)
-		return;
-	/* One huge commit grew this array: keep the usual size. */
-	e = rs__malloc(a, RS__RETIRE_CAP * sizeof(*e));
-	if (e) {
-		rs__free(a, b->e);
-		b->e = e;
-		b->cap = RS__RETIRE_CAP;
-	}
-}
+/* ---- the reclaimer: grace periods on a thread of the database's ---- */
 
 static void *reclaimer_main(void *arg)
 {
@@ -139,83 +140,59 @@ static void *reclaimer_main(void *arg)
 
 	pthread_mutex_lock(&rc->lock);
 	for (;;) {
-		rs__rbatch *q, *last = NULL;
-		unsigned n = 0;
+		rs__rbatch *got;
 
-		while (!rc->queue && !rc->stop)
+		while (!rc->queued && !rc->stop)
 			pthread_cond_wait(&rc->work, &rc->lock);
-		if (!rc->queue)
+		if (!rc->queued)
 			break; /* stop, and nothing left */
-		q = rc->queue;
-		rc->queue = NULL;
+		got = rc->queued;
+		rc->queued = NULL;
 		pthread_mutex_unlock(&rc->lock);
-		/* One grace period for every batch queued by now. */
+
+		/* One grace period for every batch taken. This thread is not
+		 * an RCU reader, so it never holds one back. */
 		urcu_memb_synchronize_rcu();
-		/* Every read-side section that could see the entries has
+		/* Every read-side section that could see these objects has
 		 * ended; each released this token when it did. */
 		RS__TSAN_ACQUIRE(&rs__tsan_grace_token);
-		for (rs__rbatch *b = q; b; b = b->next) {
-			entries_free(rc->alloc, b->e, b->n);
-			b->n = 0;
-			batch_shrink(rc->alloc, b);
-			last = b;
-			n++;
-		}
+
 		pthread_mutex_lock(&rc->lock);
-		last->next = rc->idle;
-		rc->idle = q;
-		rc->inflight -= n;
-		pthread_cond_broadcast(&rc->freed);
+		while (got) {
+			rs__rbatch *next = got->next;
+
+			got->next = NULL;
+			/* Pairs with the owner's acquire load. */
+			atomic_store_explicit(&got->state, RS__RB_DONE,
+					      memory_order_release);
+			got = next;
+		}
+		pthread_cond_broadcast(&rc->done);
 	}
 	pthread_mutex_unlock(&rc->lock);
 	return NULL;
 }
 
-static void slots_free(rs__reclaimer *rc)
+int rs__reclaim_init(rs__reclaimer *rc)
 {
-	for (unsigned i = 0; i < RS__RECLAIM_INFLIGHT; i++)
-		if (rc->b[i].e)
-			rs__free(rc->alloc, rc->b[i].e);
-}
-
-int rs__reclaim_init(rs__reclaimer *rc, const rs__alloc *a)
-{
-	rc->alloc = a;
-	rc->idle = NULL;
-	rc->queue = NULL;
+	rc->queued = NULL;
 	rc->stop = false;
-	rc->inflight = 0;
-	rc->bound = RS__RECLAIM_INFLIGHT;
 	rc->handoffs = rc->waits = 0;
-	for (unsigned i = 0; i < RS__RECLAIM_INFLIGHT; i++) {
-		rs__rbatch *b = &rc->b[i];
-
-		b->n = 0;
-		b->cap = RS__RETIRE_CAP;
-		b->e = rs__malloc(a, RS__RETIRE_CAP * sizeof(*b->e));
-		b->next = rc->idle;
-		rc->idle = b;
-	}
-	for (unsigned i = 0; i < RS__RECLAIM_INFLIGHT; i++)
-		if (!rc->b[i].e)
-			goto fail;
 	if (pthread_mutex_init(&rc->lock, NULL) != 0)
-		goto fail;
-	if (pthread_cond_init(&rc->freed, NULL) != 0)
-		goto fail_lock;
+		return RS_ENOMEM;
 	if (pthread_cond_init(&rc->work, NULL) != 0)
-		goto fail_freed;
-	if (pthread_create(&rc->thread, NULL, reclaimer_main, rc) != 0)
+		goto fail_lock;
+	if (pthread_cond_init(&rc->done, NULL) != 0)
 		goto fail_work;
+	if (pthread_create(&rc->th, NULL, reclaimer_main, rc) != 0)
+		goto fail_done;
 	return 0;
+fail_done:
+	pthread_cond_destroy(&rc->done);
 fail_work:
 	pthread_cond_destroy(&rc->work);
-fail_freed:
-	pthread_cond_destroy(&rc->freed);
 fail_lock:
 	pthread_mutex_destroy(&rc->lock);
-fail:
-	slots_free(rc);
 	return RS_ENOMEM;
 }
 
@@ -225,65 +202,104 @@ void rs__reclaim_fini(rs__reclaimer *rc)
 	rc->stop = true;
 	pthread_cond_signal(&rc->work);
 	pthread_mutex_unlock(&rc->lock);
-	/* It frees what is queued before it stops. */
-	pthread_join(rc->thread, NULL);
-	assert(rc->inflight == 0);
-	slots_free(rc);
+	/* It marks every queued batch done before it returns. */
+	pthread_join(rc->th, NULL);
+	pthread_cond_destroy(&rc->done);
 	pthread_cond_destroy(&rc->work);
-	pthread_cond_destroy(&rc->freed);
 	pthread_mutex_destroy(&rc->lock);
 }
 
-void rs__reclaim_handoff(rs__reclaimer *rc, rs__retire_list *l)
+/* Free up to `quota` entries of the done previous batch. */
+static void prev_free(rs__retire_list *l, size_t quota)
 {
-	rs__retired *e;
-	rs__rbatch *b;
-	size_t cap;
+	rs__rbatch *b = &l->prev;
+	size_t to = b->n - b->freed > quota ? b->freed + quota : b->n;
 
-	if (!l->n)
+	entries_free(l->alloc, b->e, b->freed, to);
+	b->freed = to;
+	if (b->freed < b->n)
+		return;
+	b->n = b->freed = 0;
+	atomic_store_explicit(&b->state, RS__RB_EMPTY, memory_order_relaxed);
+	if (b->cap > 4 * l->first_cap && l->first_cap) {
+		/* One huge commit grew this array: keep the usual size. */
+		rs__retired *e =
+			rs__realloc(l->alloc, b->e, l->first_cap * sizeof(*e));
+		if (e) {
+			b->e = e;
+			b->cap = l->first_cap;
+		}
+	}
+}
+
+/* Wait until the previous batch's grace period is over (back-pressure). */
+static void prev_wait(rs__reclaimer *rc, rs__retire_list *l)
+{
+	if (atomic_load_explicit(&l->prev.state, memory_order_acquire) !=
+	    RS__RB_WAIT)
 		return;
 	pthread_mutex_lock(&rc->lock);
-	if (rc->inflight >= rc->bound) {
-		/* Back-pressure: the only wait (see rcu.h). */
-		rc->waits++;
-		while (rc->inflight >= rc->bound)
-			pthread_cond_wait(&rc->freed, &rc->lock);
-	}
-	b = rc->idle;
-	rc->idle = b->next;
-	rc->inflight++;
-	rc->handoffs++;
-	/* The list's array goes with the batch; the batch's empty one
-	 * stays with the list. */
-	e = b->e;
-	cap = b->cap;
+	rc->waits++;
+	while (atomic_load_explicit(&l->prev.state, memory_order_acquire) ==
+	       RS__RB_WAIT)
+		pthread_cond_wait(&rc->done, &rc->lock);
+	pthread_mutex_unlock(&rc->lock);
+}
+
+/* Queue the array being filled as the previous batch; the previous one
+ * must be empty. */
+static void handoff(rs__reclaimer *rc, rs__retire_list *l)
+{
+	rs__rbatch *b = &l->prev;
+	rs__retired *e = b->e;
+	size_t cap = b->cap;
+
 	b->e = l->e;
 	b->cap = l->cap;
 	b->n = l->n;
+	b->freed = 0;
 	l->e = e;
 	l->cap = cap;
 	l->n = 0;
-	b->next = rc->queue;
-	rc->queue = b;
+	atomic_store_explicit(&b->state, RS__RB_WAIT, memory_order_relaxed);
+	pthread_mutex_lock(&rc->lock);
+	b->next = rc->queued;
+	rc->queued = b;
+	rc->handoffs++;
 	pthread_cond_signal(&rc->work);
 	pthread_mutex_unlock(&rc->lock);
 }
 
-void rs__reclaim_drain(rs__reclaimer *rc)
+void rs__retire_step(rs__reclaimer *rc, rs__retire_list *l, size_t retired)
 {
-	pthread_mutex_lock(&rc->lock);
-	while (rc->inflight)
-		pthread_cond_wait(&rc->freed, &rc->lock);
-	pthread_mutex_unlock(&rc->lock);
+	size_t quota = retired > RS__RETIRE_FREE_MIN / 4 ? 4 * retired
+							 : RS__RETIRE_FREE_MIN;
+
+	if (l->prev.freed < l->prev.n &&
+	    atomic_load_explicit(&l->prev.state, memory_order_acquire) ==
+		    RS__RB_DONE)
+		prev_free(l, quota);
+	if (l->n < RS__RETIRE_BATCH)
+		return;
+	if (l->prev.freed < l->prev.n) {
+		/* Its grace period outlasted 3/4 of the filling. */
+		prev_wait(rc, l);
+		prev_free(l, SIZE_MAX);
+	}
+	handoff(rc, l);
 }
 
-void rs__reclaim_set_bound(rs__reclaimer *rc, unsigned bound)
+void rs__retire_drain(rs__reclaimer *rc, rs__retire_list *l)
 {
-	pthread_mutex_lock(&rc->lock);
-	rc->bound = bound < 1			   ? 1
-		    : bound > RS__RECLAIM_INFLIGHT ? RS__RECLAIM_INFLIGHT
-						   : bound;
-	pthread_mutex_unlock(&rc->lock);
+	for (int i = 0; i < 2; i++) {
+		if (l->prev.freed < l->prev.n) {
+			prev_wait(rc, l);
+			prev_free(l, SIZE_MAX);
+		}
+		if (l->n)
+			handoff(rc, l);
+	}
+	l->mark = 0;
 }
 
 void rs__reclaim_stats(rs__reclaimer *rc, uint64_t *handoffs, uint64_t *waits)

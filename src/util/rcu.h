@@ -20,6 +20,7 @@
 
 #include <assert.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,9 +32,10 @@
  * ThreadSanitizer cannot see liburcu's grace periods (membarrier, inline
  * assembly), so under TSan the wrappers state the happens-before edges RCU
  * guarantees: every read-side section ends with a release on one global
- * token that reclamation (rs__retire_flush, and the reclaimer thread)
- * acquires after its grace period. (A batch reaches the reclaimer under
- * a mutex, which TSan sees.) Outside TSan these compile to nothing.
+ * token that reclamation (rs__retire_flush, the reclaimer thread) acquires
+ * after its grace period; the reclaimer then marks batches done with a
+ * release that their owner acquires before freeing. Outside TSan these
+ * compile to nothing.
  */
 #if defined(__SANITIZE_THREAD__)
 #define RS_TSAN 1
@@ -121,37 +123,45 @@ static inline void rs__rcu_barrier(void)
  * reserved before anything changes (rs__retire_reserve, in prepare, where
  * failing is still allowed), so retiring itself never allocates or fails.
  *
- * When a list holds RS__RETIRE_BATCH entries, the writer, after releasing
- * the lock, hands the whole array to its database's reclaimer
- * (rs__reclaim_handoff): a queue append and a wake-up. The reclaimer is
- * one thread per open database: it takes every batch queued, waits for
- * one grace period (synchronize_rcu) for all of them, frees their
- * entries, and sleeps when the queue is empty. No commit waits for a
- * grace period or frees a batch itself. (liburcu's call_rcu thread would
- * do the same, but while callbacks keep coming it sleeps 10 ms between
- * grace periods, which capped a single writer at ~1 µs per overwrite.) The array
- * changes hands instead of being copied: the list takes an empty one from
- * the reclaimer in exchange, so after warm-up nothing is allocated.
+ * A list has two arrays: the one being filled and the previous batch.
+ * When the one being filled holds RS__RETIRE_BATCH entries, the commit,
+ * after releasing its lock, makes it the previous batch and queues it for
+ * the database's reclaimer thread (started at open, joined at close),
+ * which waits for one grace period (synchronize_rcu) for every batch
+ * queued by then and marks them done. It frees nothing: each later commit
+ * of the list's owner frees up to max(RS__RETIRE_FREE_MIN, 4 x its own
+ * retires) entries of the done batch, after its lock is released. So no
+ * commit waits for a grace period or frees a batch at once, and memory is
+ * freed on the thread that allocated it (a cross-thread free costs jemalloc
+ * tens of ns, and a single freeing thread did not keep up with two
+ * writers: see below). At that pace the done batch is empty long before
+ * the next fills, unless its grace period took longer than 3/4 of the
+ * filling; the hand-off then frees what is left (at most a batch).
  *
- * Back-pressure. A database has RS__RECLAIM_INFLIGHT batch slots (fewer
- * with rs__reclaim_set_bound, for tests); a batch occupies one from its
- * hand-off until the reclaimer has freed it. A hand-off that finds every
- * slot taken waits until one is freed. That is the only wait on the
- * commit path: it happens only when writers retire faster than the
- * reclaimer frees (grace periods plus frees), always after the
- * commit lock is released and outside any read-side section, and it
- * bounds what awaits reclamation to RS__RECLAIM_INFLIGHT batches per
- * database plus fewer than RS__RETIRE_BATCH entries (+ one commit's) per
- * context.
+ * Back-pressure. A list has one batch in flight at most. A hand-off that
+ * finds the previous batch still waiting for its grace period waits until
+ * the reclaimer marks it done. That is the only wait on the commit path:
+ * it happens only when a grace period lasts longer than a context takes to
+ * retire RS__RETIRE_BATCH entries (a long read-side section, or a
+ * reclaimer starved of CPU), always after the commit lock is released and
+ * outside any read-side section. What awaits reclamation is thus bounded
+ * by 2 x RS__RETIRE_BATCH entries (+ one commit's) per context. A context
+ * left idle keeps its batches until it is reused or the database closes.
+ * (Bounding batches per database instead would let an idle context's
+ * unfreed batch block every other committer.)
  *
- * The batch is a trade: every grace period sends membarrier IPIs to every
- * CPU running the process's threads, which in a VM cost microseconds on
- * both ends. When each writer waited for a grace period of its own per
- * batch, batches of 256 gave 2 threads 0.75x the throughput of 1 (4096:
- * 1.75x). Now no writer waits, and the reclaimer waits for one grace
- * period for all the batches queued by then, so a smaller batch costs only
- * a queue append and a wake-up each; 2048 keeps each context's array at
- * 36 KiB. 2048 versions of 100-byte values are ~260 KiB.
+ * Tried and measured on 2 vCPUs (contention/disjoint, one-shot puts and
+ * read-modify-write transactions, each thread its own run): a writer
+ * waiting for a grace period per batch of 4096 itself scaled 1.7x with 2
+ * threads (256: 0.75x); liburcu's call_rcu, whose thread sleeps 10 ms
+ * after every round, held a one-shot put to 1.3 us of wall time for
+ * 0.25 us of CPU (waiting for it); a reclaimer thread that freed the
+ * batches itself capped two writers at what one thread can free across
+ * threads (~4M/s, 1.0x). The batch is a trade too: every grace period
+ * sends membarrier IPIs to every CPU running the process's threads and
+ * wakes the reclaimer. One-shot overwrites, same run (2 vCPUs): batches of
+ * 1024 took 273 ns a put, 2048 160 ns, 4096 155 ns (the tree before the
+ * reclaimer: 150 ns). 4096 costs a writing context two 68 KiB arrays.
  */
 typedef void (*rs__free_fn)(const rs__alloc *a, void *p);
 
@@ -160,26 +170,62 @@ typedef struct rs__retired {
 	rs__free_fn fn;
 } rs__retired;
 
-typedef struct rs__retire_list {
+enum {
+	RS__RB_EMPTY = 0, /* nothing left to free */
+	RS__RB_WAIT = 1,  /* queued for a grace period */
+	RS__RB_DONE = 2	  /* grace period over: its owner frees it */
+};
+
+/* A list's previous batch. */
+typedef struct rs__rbatch {
 	rs__retired *e;
 	size_t n, cap;
+	size_t freed; /* entries e[0..freed) already freed (owner only) */
+	/* Written by the reclaimer (DONE, release, under its lock) and by
+	 * the owner; the owner's acquire load of DONE orders its frees
+	 * after the grace period. */
+	_Atomic int state;
+	struct rs__rbatch *next; /* the reclaimer's queue */
+} rs__rbatch;
+
+typedef struct rs__retire_list {
+	rs__retired *e; /* the array being filled */
+	size_t n, cap;
 	size_t resv; /* entries reserved for the commit under way, unused */
-	size_t first_cap; /* capacity of the first array */
+	size_t mark; /* n at the end of the last commit */
+	size_t first_cap; /* capacity of the first arrays */
 	const rs__alloc *alloc;
+	rs__rbatch prev;
 } rs__retire_list;
 
-#define RS__RETIRE_BATCH 2048u
+#define RS__RETIRE_BATCH 4096u
 /* A list's first capacity: a batch and the retires of the commit that
- * fills it (bigger commits grow it; the reclaimer shrinks it back). Each
- * context that ever committed keeps one such array (36 KiB). */
+ * fills it (bigger commits grow it). */
 #define RS__RETIRE_CAP (RS__RETIRE_BATCH + 256u)
-#define RS__RECLAIM_INFLIGHT 8u
+#define RS__RETIRE_FREE_MIN 16u
 
-/* first_cap: RS__RETIRE_CAP for a list handed to a reclaimer (its arrays
- * then all have that size), 0 to grow from a few entries. */
+/* One database's reclaimer: a thread that waits for grace periods. */
+typedef struct rs__reclaimer {
+	pthread_t th;
+	pthread_mutex_t lock; /* guards everything below */
+	pthread_cond_t work;  /* a batch was queued, or stop */
+	pthread_cond_t done;  /* batches were marked done */
+	rs__rbatch *queued;
+	bool stop;
+	uint64_t handoffs; /* batches queued, ever */
+	uint64_t waits;	   /* hand-offs that had to wait */
+} rs__reclaimer;
+
+/*
+ * first_cap: RS__RETIRE_CAP for a list handed to a reclaimer (both its
+ * arrays are allocated at that size by the first reserve, so the list
+ * never allocates again after warm-up), 0 for one flushed synchronously
+ * (rs__retire_flush), which grows from a few entries.
+ */
 void rs__retire_list_init(rs__retire_list *l, const rs__alloc *a,
 			  size_t first_cap);
-/* Free what the list holds now, and its array: when no reader can exist. */
+/* Free all the list holds now, and its arrays: when no reader can exist
+ * and the reclaimer is gone or never saw the list. */
 void rs__retire_list_fini(rs__retire_list *l);
 
 /*
@@ -205,59 +251,41 @@ static inline void rs__retire(rs__retire_list *l, void *p, rs__free_fn fn)
 	l->n++;
 }
 
-/* Wait for a grace period, then free the list's entries (the array stays).
- * Never inside a read-side section or under a lock a reader takes. */
+/* Wait for a grace period, then free the entries being filled (the array
+ * stays). Never inside a read-side section or under a lock a reader
+ * takes. For lists without a reclaimer. */
 void rs__retire_flush(rs__retire_list *l);
-/* Free the list's entries at once: only when no reader can exist. */
+/* Free the entries being filled at once: only when no reader can exist. */
 void rs__retire_free_now(rs__retire_list *l);
 
-/* The batch slots of one database (see above). */
-typedef struct rs__rbatch {
-	rs__retired *e;
-	size_t n, cap;
-	struct rs__rbatch *next; /* idle list, or the reclaimer's queue */
-} rs__rbatch;
-
-typedef struct rs__reclaimer {
-	const rs__alloc *alloc;
-	pthread_mutex_t lock; /* guards everything below */
-	pthread_cond_t freed; /* the reclaimer returned a slot */
-	pthread_cond_t work;  /* a batch was queued, or stop */
-	rs__rbatch *idle;     /* free slots, each with an empty array */
-	rs__rbatch *queue;    /* handed off, waiting for the reclaimer */
-	bool stop;
-	pthread_t thread;
-	unsigned inflight; /* handed off, not yet freed */
-	unsigned bound;	   /* at most this many in flight */
-	uint64_t handoffs; /* batches handed off, ever */
-	uint64_t waits;	   /* hand-offs that had to wait */
-	rs__rbatch b[RS__RECLAIM_INFLIGHT];
-} rs__reclaimer;
-
-/* Allocates the slots' arrays and starts the reclaimer thread (RS_ENOMEM:
- * nothing left to free or stop). */
-int rs__reclaim_init(rs__reclaimer *rc, const rs__alloc *a);
-/* Lets the reclaimer free what is queued, stops it, then frees. Never
- * inside a read-side section or under a lock a reader takes. */
+/* Starts the thread (RS_ENOMEM if it cannot). */
+int rs__reclaim_init(rs__reclaimer *rc);
+/* Ends every grace period still waited for, then joins the thread. */
 void rs__reclaim_fini(rs__reclaimer *rc);
-/* Hand the list's entries to the reclaimer, waiting for a free slot
- * first if all are in flight (back-pressure). Outside every lock and
- * read-side section. A list with nothing retired is left as it is. */
-void rs__reclaim_handoff(rs__reclaimer *rc, rs__retire_list *l);
-/* The end of a commit (outside its lock): drop its unused reservation,
- * hand the list off once it holds RS__RETIRE_BATCH entries. */
+
+void rs__retire_step(rs__reclaimer *rc, rs__retire_list *l, size_t retired);
+/*
+ * The end of a commit, outside its lock and any read-side section: drop
+ * its unused reservation, free a share of the done batch, and queue the
+ * array being filled once it holds RS__RETIRE_BATCH entries (waiting first
+ * if the previous batch's grace period is not over: back-pressure).
+ */
 static inline void rs__retire_end(rs__reclaimer *rc, rs__retire_list *l)
 {
+	size_t retired = l->n - l->mark;
+
 	rs__retire_unreserve(l);
-	if (l->n >= RS__RETIRE_BATCH)
-		rs__reclaim_handoff(rc, l);
+	if (l->n >= RS__RETIRE_BATCH ||
+	    (l->prev.freed < l->prev.n &&
+	     atomic_load_explicit(&l->prev.state, memory_order_acquire) ==
+		     RS__RB_DONE))
+		rs__retire_step(rc, l, retired);
+	l->mark = l->n;
 }
-/* Wait until everything handed off so far is freed. */
-void rs__reclaim_drain(rs__reclaimer *rc);
-/* For tests: fewer batch slots (1..RS__RECLAIM_INFLIGHT), taking effect
- * for hand-offs from now on. */
-void rs__reclaim_set_bound(rs__reclaimer *rc, unsigned bound);
-/* For tests: handoffs and waits so far. */
+/* Free everything the list holds, waiting for the grace periods it needs
+ * (tests and memory accounting). Outside every lock and read-side section. */
+void rs__retire_drain(rs__reclaimer *rc, rs__retire_list *l);
+/* For tests: hand-offs and waits so far. */
 void rs__reclaim_stats(rs__reclaimer *rc, uint64_t *handoffs, uint64_t *waits);
 
 static inline void rs__rcu_synchronize(void)
