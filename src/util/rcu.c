@@ -91,23 +91,29 @@ int rs__retire_reserve(rs__retire_list *l, size_t extra)
 {
 	size_t need = l->n + l->resv + extra;
 
-	if (need > l->cap && l->cap == 0 && need <= l->first_cap) {
-		/* Both arrays at once, at full size: after warm-up a list
-		 * whose arrays only change places never allocates. */
-		rs__retired *e =
-			rs__malloc(l->alloc, l->first_cap * sizeof(*e));
-		rs__retired *p =
-			rs__malloc(l->alloc, l->first_cap * sizeof(*p));
+	if (need > l->cap && l->cap == 0) {
+		/* The array being filled, at full size (or more, for a huge
+		 * commit), and the batch's second array if it has none yet
+		 * (never one the batch holds: it may be queued): after
+		 * warm-up a list whose arrays only change places never
+		 * allocates. */
+		size_t cap = need > l->first_cap ? need : l->first_cap;
+		rs__retired *e = rs__malloc(l->alloc, cap * sizeof(*e));
+		rs__retired *p = NULL;
 
-		if (!e || !p) {
+		if (e && !l->prev.e && l->first_cap)
+			p = rs__malloc(l->alloc, l->first_cap * sizeof(*p));
+		if (!e || (!l->prev.e && l->first_cap && !p)) {
 			rs__free(l->alloc, e);
 			rs__free(l->alloc, p);
 			return RS_ENOMEM;
 		}
 		l->e = e;
-		l->cap = l->first_cap;
-		l->prev.e = p;
-		l->prev.cap = l->first_cap;
+		l->cap = cap;
+		if (p) {
+			l->prev.e = p;
+			l->prev.cap = l->first_cap;
+		}
 	}
 	RS_TRY(rs__grow(l->alloc, (void **)&l->e, &l->cap, need,
 			sizeof(*l->e)));

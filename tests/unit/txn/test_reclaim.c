@@ -207,11 +207,42 @@ static void reclaim__close_waits_for_batches_in_flight(void **state)
 	assert_int_equal(atomic_load(&fx->ta.live_blocks), 0);
 }
 
+/*
+ * A context whose first commit is bigger than a retire array (its
+ * reservation grows the array being filled past the usual size) and that
+ * then retires a few batches: the hand-offs must keep the batch they
+ * queued (a reservation used to reallocate both arrays and drop it, and
+ * the next free read garbage).
+ */
+static void reclaim__huge_first_commit_then_batches(void **state)
+{
+	rs_fx *fx = *state;
+	enum {
+		BIG = RS__RETIRE_CAP + 100
+	};
+	char key[16];
+	rs_txn *t;
+
+	assert_ok(rs_txn_begin(&t, fx->db, &fx->run, 0));
+	for (int i = 0; i < BIG; i++) {
+		snprintf(key, sizeof(key), "k%08d", i);
+		assert_ok(rs_txn_kv_put(t, key, 9, "v", 1));
+	}
+	assert_ok(rs_txn_commit(t));
+	for (uint64_t i = 0; i < 6 * (uint64_t)RS__RETIRE_BATCH; i++) {
+		snprintf(key, sizeof(key), "k%08d", (int)(i % BIG));
+		assert_ok(rs_kv_put(fx->db, &fx->run, key, 9, &i, sizeof(i)));
+	}
+	assert_true(handoffs(fx->db) >= 3);
+	rs__txn_flush_retired(fx->db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		RS_FX_TEST(reclaim__writer_outrunning_reclaimer_waits_bounded),
 		RS_FX_TEST(reclaim__close_waits_for_batches_in_flight),
+		RS_FX_TEST(reclaim__huge_first_commit_then_batches),
 	};
 
 	return _cmocka_run_group_tests(
