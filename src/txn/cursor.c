@@ -301,9 +301,9 @@ static int land(rs__tcur *c, int rc, int dir)
 	if (rc == 0 && !within(dir > 0 ? &c->hi : &c->lo, c->key.data,
 			       c->key.len, dir > 0 ? 1 : -1))
 		rc = RS_ENOTFOUND;
-	if (rc < 0 && rc != RS_ENOTFOUND)
-		return rc;
 	c->on = rc == 0;
+	if (rc < 0 && rc != RS_ENOTFOUND)
+		return rc; /* no memory: on no entry, nothing recorded */
 	range_widen(c, dir, c->on);
 	return rc;
 }
