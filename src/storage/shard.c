@@ -577,8 +577,10 @@ static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 		/* Under the commit lock nothing unlinks a found node. */
 		op->prep[1] = node;
 	}
-	/* Every commit: a rehash in progress moves a share of its slots. */
-	if (rs__table_reserve(&r->table, fresh, rl) < 0)
+	/* Room for the new keys; and every commit moves a share of a
+	 * rehash in progress. */
+	if ((fresh || rs__table_rehashing(&r->table)) &&
+	    rs__table_reserve(&r->table, fresh, rl) < 0)
 		goto nomem;
 	return 0;
 nomem:

@@ -224,6 +224,15 @@ int rs__table_foreach(const rs__table *t,
  * rs__table_rehash_budget(extra) old slots (t->moved says how many). A
  * slot array the rehash is done with goes onto `rl`. */
 int rs__table_reserve(rs__table *t, size_t extra, rs__retire_list *rl);
+/* Whether a rehash is under way (writer-only): reserve() then has work
+ * even for a commit without new keys. */
+static inline bool rs__table_rehashing(const rs__table *t)
+{
+	const rs__slots *sl =
+		atomic_load_explicit(&t->slots, memory_order_relaxed);
+
+	return atomic_load_explicit(&sl->old, memory_order_relaxed) != NULL;
+}
 #define RS__TABLE_REHASH_MIN 64u
 static inline size_t rs__table_rehash_budget(size_t extra)
 {

@@ -87,7 +87,7 @@ void rs__retire_list_fini(rs__retire_list *l)
 	rs__retire_list_init(l, l->alloc, l->first_cap);
 }
 
-int rs__retire_reserve(rs__retire_list *l, size_t extra)
+int rs__retire_reserve_slow(rs__retire_list *l, size_t extra)
 {
 	size_t need = l->n + l->resv + extra;
 

@@ -232,7 +232,16 @@ void rs__retire_list_fini(rs__retire_list *l);
  * Make room for `extra` more retires on top of those already reserved
  * (until rs__retire_unreserve). 0 or RS_ENOMEM (unchanged).
  */
-int rs__retire_reserve(rs__retire_list *l, size_t extra);
+int rs__retire_reserve_slow(rs__retire_list *l, size_t extra);
+static inline int rs__retire_reserve(rs__retire_list *l, size_t extra)
+{
+	/* Every commit reserves: the common case, room, is no call. */
+	if (l->n + l->resv + extra <= l->cap) {
+		l->resv += extra;
+		return 0;
+	}
+	return rs__retire_reserve_slow(l, extra);
+}
 
 /* Drop what is left of the reservations (the commit is over). */
 static inline void rs__retire_unreserve(rs__retire_list *l)
