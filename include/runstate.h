@@ -144,7 +144,9 @@ extern "C" {
  * first use and unregisters it when the thread exits. Callers never see
  * RCU. Every database starts one reclaimer thread in rs_db_open() and
  * joins it in rs_db_close(): it waits for RCU grace periods, so that later
- * commits can free what earlier ones replaced or deleted.
+ * commits can free what earlier ones replaced or deleted. On Linux it runs
+ * in the SCHED_IDLE class: it uses a core only when the core would
+ * otherwise idle, or when a committer waits for it.
  *
  * Handle lifetime (the stale-handle rule). rs_txn_commit() and
  * rs_txn_abort() consume their transaction, whatever they return;
@@ -420,8 +422,8 @@ typedef struct rs_durability_ops rs_durability_ops;
 /**
  * Allocation hooks. Either all three functions are set or none (NULL: the
  * C library's malloc/realloc/free). `ctx` is passed to each. The functions
- * must be thread-safe (the database's reclaimer thread calls them too,
- * to free) and stay valid until rs_db_close() returns.
+ * must be thread-safe (every thread that uses the database may call them)
+ * and stay valid until rs_db_close() returns.
  */
 typedef struct rs_allocator {
 	void *(*malloc_fn)(void *ctx, size_t size);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* SCHED_IDLE */
 #include "util/rcu.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 /*
@@ -140,9 +142,30 @@ void rs__retire_flush(rs__retire_list *l)
 
 /* ---- the reclaimer: grace periods on a thread of the database's ---- */
 
+/*
+ * The reclaimer runs at the lowest scheduling class where there is one
+ * (Linux's SCHED_IDLE): it takes a core only when the core would
+ * otherwise idle, or when a committer waits for it (back-pressure blocks
+ * that committer, which frees its core). At normal priority it preempted
+ * the writers: on 2 vCPUs, two writers of two runs did 5.0-5.7M ops/s
+ * beside it, 10.0-10.5M with it at SCHED_IDLE, 7.3-8.2M on the tree that
+ * waited for grace periods inline. The scheduler still gives an idle-class
+ * thread a small share of a saturated machine, so it always progresses.
+ */
+static void lower_priority(void)
+{
+#ifdef SCHED_IDLE
+	struct sched_param sp = { 0 };
+
+	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+#endif
+}
+
 static void *reclaimer_main(void *arg)
 {
 	rs__reclaimer *rc = arg;
+
+	lower_priority();
 
 	pthread_mutex_lock(&rc->lock);
 	for (;;) {
