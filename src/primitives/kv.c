@@ -302,15 +302,14 @@ static int check_bytes_arg(const void *p, size_t len)
 	return len > RS_KEY_MAX ? RS_ETOOBIG : 0;
 }
 
-static int check_scan(const rs_scan_options *o, rs__bound *lo, rs__bound *hi)
+static int check_scan(const rs_scan_options **op, rs__bound *lo, rs__bound *hi)
 {
 	static const rs__bound whole = { NULL, 0, false, true };
+	const rs_scan_options *o;
 
 	*lo = *hi = whole;
-	if (!o)
-		return 0;
-	RS_CHECK_ARG(o->version == RS_SCAN_OPTIONS_VERSION);
-	RS_CHECK_ARG((o->flags & ~RS_SCAN_REVERSE) == 0);
+	RS_TRY(rs__prim_check_scan(op));
+	o = *op;
 	RS_TRY(check_bytes_arg(o->start, o->start_len));
 	RS_TRY(check_bytes_arg(o->end, o->end_len));
 	RS_TRY(check_bytes_arg(o->resume, o->resume_len));
@@ -326,9 +325,8 @@ static int scan(rs_txn *txn, const rs_scan_options *o, const rs__bound *lo,
 		const rs__bound *hi, bool *more_out, rs_kv_entry_cb cb,
 		void *ctx)
 {
-	return rs__txn_scan(txn, TAG, lo, hi, o ? o->resume : NULL,
-			    o ? o->resume_len : 0,
-			    o && (o->flags & RS_SCAN_REVERSE), o ? o->limit : 0,
+	return rs__txn_scan(txn, TAG, lo, hi, o->resume, o->resume_len,
+			    (o->flags & RS_SCAN_REVERSE) != 0, o->limit,
 			    more_out, cb, ctx);
 }
 
@@ -340,7 +338,7 @@ int rs_kv_scan(rs_db *db, const rs_run_id *run, const rs_scan_options *opts,
 	int rc;
 
 	RS_TRY(rs__prim_check_db_run(db, run));
-	RS_TRY(check_scan(opts, &lo, &hi));
+	RS_TRY(check_scan(&opts, &lo, &hi));
 	RS_CHECK_ARG(cb);
 	RS_TRY(rs__txn_begin(&txn, db, run, RS_TXN_F_READONLY));
 	rc = scan(txn, opts, &lo, &hi, more_out, cb, ctx);
@@ -354,7 +352,7 @@ int rs_txn_kv_scan(rs_txn *txn, const rs_scan_options *opts, bool *more_out,
 	rs__bound lo, hi;
 
 	RS_TRY(rs__txn_check(txn));
-	RS_TRY(check_scan(opts, &lo, &hi));
+	RS_TRY(check_scan(&opts, &lo, &hi));
 	RS_CHECK_ARG(cb);
 	return scan(txn, opts, &lo, &hi, more_out, cb, ctx);
 }

@@ -50,6 +50,17 @@ int rs__prim_check_bytes(const void *p, size_t len)
 	return len > RS_VALUE_MAX ? RS_ETOOBIG : 0;
 }
 
+int rs__prim_check_scan(const rs_scan_options **o)
+{
+	static const rs_scan_options every = RS_SCAN_OPTIONS_INIT;
+
+	if (!*o)
+		*o = &every;
+	RS_CHECK_ARG((*o)->version == RS_SCAN_OPTIONS_VERSION);
+	RS_CHECK_ARG(((*o)->flags & ~RS_SCAN_REVERSE) == 0);
+	return 0;
+}
+
 int rs__prim_check_tags(const rs_bytes *tags, size_t n)
 {
 	RS_CHECK_ARG(tags || n == 0);

@@ -53,6 +53,9 @@ int rs__prim_check_bytes(const void *p, size_t len);
 /* A u64 value read with result rc: 0 when absent (RS_ENOTFOUND),
  * RS_ECORRUPT unless 8 bytes, else rc's error. */
 int rs__prim_read_u64(int rc, rs_bytes v, uint64_t *out);
+/* Range-scan options (KV and StateCell): *o NULL becomes the whole
+ * range, forward; RS_EINVAL for another version or unknown flags. */
+int rs__prim_check_scan(const rs_scan_options **o);
 /* Tags: n <= RS_TAGS_MAX, each text, no duplicates. */
 int rs__prim_check_tags(const rs_bytes *tags, size_t n);
 

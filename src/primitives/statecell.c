@@ -606,13 +606,9 @@ static int scan_name(unsigned char *key, const void *name, size_t len,
 static int scan_prepare(struct scan_req *q, const rs_scan_options *o,
 			bool *more_out, rs_statecell_entry_cb cb, void *ctx)
 {
-	static const rs_scan_options every = RS_SCAN_OPTIONS_INIT;
 	size_t lo_len, hi_len;
 
-	if (!o)
-		o = &every;
-	RS_CHECK_ARG(o->version == RS_SCAN_OPTIONS_VERSION);
-	RS_CHECK_ARG((o->flags & ~RS_SCAN_REVERSE) == 0);
+	RS_TRY(rs__prim_check_scan(&o));
 	RS_CHECK_ARG(cb);
 	RS_TRY(scan_name(q->lo_key, o->start, o->start_len, &lo_len));
 	RS_TRY(scan_name(q->hi_key, o->end, o->end_len, &hi_len));

@@ -35,9 +35,7 @@ void rs__index_destroy(rs__index *ix, const rs__alloc *a);
 static inline int rs__index_cmp(const rs__node *n, unsigned tag,
 				const void *key, size_t klen)
 {
-	if (n->tag != tag)
-		return n->tag < tag ? -1 : 1;
-	return rs__key_cmp(rs__node_key(n), n->klen, key, klen);
+	return rs__tagkey_cmp(n->tag, rs__node_key(n), n->klen, tag, key, klen);
 }
 
 /* ---- readers: inside an RCU read-side section ---- */

@@ -205,7 +205,9 @@ static inline uint64_t rs__node_newest(const rs__node *n)
 	return v ? v->ver : 0;
 }
 
-/* Calls fn for every linked node; stops at and returns fn's nonzero. */
+/* Calls fn for every linked node; stops at and returns fn's nonzero.
+ * (Walks every slot: the tests check the table's contents with it; the
+ * library walks the ordered index instead.) */
 int rs__table_foreach(const rs__table *t,
 		      int (*fn)(const rs__node *n, void *ctx), void *ctx);
 

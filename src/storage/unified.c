@@ -76,9 +76,7 @@ static int entry_cmp(const rs_run_id *run, uint8_t tag, const void *key,
 
 	if (c)
 		return c;
-	if (tag != e->tag)
-		return tag < e->tag ? -1 : 1;
-	return rs__key_cmp(key, klen, e->key, e->klen);
+	return rs__tagkey_cmp(tag, key, klen, e->tag, e->key, e->klen);
 }
 
 /* First index whose entry is >= (run, tag, key). */
@@ -240,12 +238,10 @@ static void u_snap_close(rs__store *st, rs__snap *snap)
 	snap->state = NULL;
 }
 
-static int centry_cmp(uint8_t tag, const void *key, size_t klen,
+static int centry_cmp(unsigned tag, const void *key, size_t klen,
 		      const struct centry *e)
 {
-	if (tag != e->tag)
-		return tag < e->tag ? -1 : 1;
-	return rs__key_cmp(key, klen, e->key, e->klen);
+	return rs__tagkey_cmp(tag, key, klen, e->tag, e->key, e->klen);
 }
 
 static int u_read(rs__store *st, const rs__snap *snap, uint8_t tag,
@@ -310,10 +306,8 @@ static size_t copy_bound(const ucopy *c, unsigned tag, const void *key,
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct centry *e = &c->e[mid];
-		int cmp = e->tag != tag
-				  ? (e->tag < tag ? -1 : 1)
-				  : rs__key_cmp(e->key, e->klen, key, klen);
+		/* The entry against the position. */
+		int cmp = -centry_cmp(tag, key, klen, &c->e[mid]);
 
 		if (cmp < 0 || (cmp == 0 && strict))
 			lo = mid + 1;

@@ -36,9 +36,7 @@ static int op_cmp(const void *pa, const void *pb)
 	const rs__op *a = *(const rs__op *const *)pa;
 	const rs__op *b = *(const rs__op *const *)pb;
 
-	if (a->tag != b->tag)
-		return a->tag < b->tag ? -1 : 1;
-	return rs__key_cmp(a->key, a->klen, b->key, b->klen);
+	return rs__tagkey_cmp(a->tag, a->key, a->klen, b->tag, b->key, b->klen);
 }
 
 static int sort_writes(rs_txn *txn)
@@ -54,14 +52,6 @@ static int sort_writes(rs_txn *txn)
 	qsort(txn->wsorted, n, sizeof(*txn->wsorted), op_cmp);
 	txn->nwsorted = n;
 	return 0;
-}
-
-static int key_order(unsigned atag, const void *a, size_t alen, unsigned btag,
-		     const void *b, size_t blen)
-{
-	if (atag != btag)
-		return atag < btag ? -1 : 1;
-	return rs__key_cmp(a, alen, b, blen);
 }
 
 /*
@@ -83,7 +73,7 @@ static const rs__op *staged_near(const rs_txn *txn, unsigned tag,
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const rs__op *m = txn->wsorted[mid];
-		int c = key_order(m->tag, m->key, m->klen, tag, key, klen);
+		int c = rs__tagkey_cmp(m->tag, m->key, m->klen, tag, key, klen);
 
 		if (c < 0 || (c == 0 && strict))
 			lo = mid + 1;

@@ -67,4 +67,15 @@ static inline int rs__key_cmp(const void *a, size_t alen, const void *b,
 	return (alen > blen) - (alen < blen);
 }
 
+/* The order of (tag, key) positions inside a run: by tag, then by key.
+ * Tags are unsigned so that tag + 1 (with an empty key: the end of a
+ * tag's keys) is a position too. */
+static inline int rs__tagkey_cmp(unsigned atag, const void *a, size_t alen,
+				 unsigned btag, const void *b, size_t blen)
+{
+	if (atag != btag)
+		return atag < btag ? -1 : 1;
+	return rs__key_cmp(a, alen, b, blen);
+}
+
 #endif
