@@ -87,7 +87,7 @@ static void wal_config(const rs_db_options *o, rs__wal_config *cfg)
 /*
  * Open unwinds through one exit. What has been built is told by what is
  * set: the store, the registration (registered), the backend (dur.ops,
- * which owns lockfd from the moment open_durability() is called).
+ * which owns the lock from the moment open_durability() is called).
  */
 static void db_free(rs_db *db, bool registered)
 {
@@ -105,7 +105,7 @@ static void db_free(rs_db *db, bool registered)
 	rs__free(&alloc, db);
 }
 
-static int open_durability(rs_db *db, const rs_db_options *o, int lockfd)
+static int open_durability(rs_db *db, const rs_db_options *o, rs__dirlock *lock)
 {
 	rs__wal_config cfg;
 	int rc;
@@ -124,7 +124,7 @@ static int open_durability(rs_db *db, const rs_db_options *o, int lockfd)
 	if (o->durability == RS_DURABILITY_INMEMORY)
 		return rs__durability_mem_open(&db->dur, &db->alloc);
 	wal_config(o, &cfg);
-	return rs__durability_wal_open(&db->dur, &db->alloc, &cfg, lockfd,
+	return rs__durability_wal_open(&db->dur, &db->alloc, &cfg, lock,
 				       &db->host);
 }
 
@@ -135,7 +135,7 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 	uint64_t seed;
 	rs_db *db;
 	bool registered = false;
-	int lockfd = -1;
+	rs__dirlock *lock = NULL;
 	int rc;
 
 	RS_CHECK_ARG(out);
@@ -149,12 +149,12 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 		RS_TRY(rs__random_bytes(&seed, sizeof(seed)));
 	/* A busy directory is reported before anything else is touched. */
 	if (!opts->durability_ops && opts->durability != RS_DURABILITY_INMEMORY)
-		RS_TRY(rs__wal_lock_dir(opts->path, &lockfd));
+		RS_TRY(rs__wal_lock_dir(&alloc, opts->path, &lock));
 
 	rs__rcu_thread_ensure();
 	db = rs__calloc(&alloc, 1, sizeof(*db));
 	if (!db) {
-		rs__wal_unlock_dir(lockfd);
+		rs__wal_unlock_dir(&alloc, lock);
 		return RS_ENOMEM;
 	}
 	db->alloc = alloc;
@@ -169,9 +169,9 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 		goto fail;
 	registered = true;
 	rs__db_host_init(db, &db->host);
-	/* Takes over lockfd, also on failure (dur.ops stays NULL then). */
-	rc = open_durability(db, opts, lockfd);
-	lockfd = -1;
+	/* Takes over the lock, also on failure (dur.ops stays NULL then). */
+	rc = open_durability(db, opts, lock);
+	lock = NULL;
 	if (rc < 0)
 		goto fail;
 	/* After recovery: rebuilds state derived from the data. */
@@ -182,7 +182,7 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 fail:
 	if (db->dur.ops && db->dur.ops->close)
 		db->dur.ops->close(db->dur.state);
-	rs__wal_unlock_dir(lockfd);
+	rs__wal_unlock_dir(&alloc, lock);
 	db_free(db, registered);
 	return rc;
 }

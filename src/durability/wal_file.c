@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,9 +73,54 @@ static int fsync_parent(const char *path)
 	return fsync_path_dir(parent);
 }
 
-int rs__wal_lock_dir(const char *path, int *lockfd_out)
+/*
+ * The directory lock is an flock() on LOCK, which belongs to the open file
+ * description: a fork()ed child shares it, and would keep the directory
+ * locked after the parent closed the database, until the child exits or
+ * execs. So every held lock is on a list, and a pthread_atfork() handler
+ * closes the child's copies (the parent's lock is unaffected: it goes
+ * when the last descriptor of the description is closed). A child does
+ * not own its parent's databases (see the fork caveat in runstate.h); it
+ * may open any directory its parent does not hold.
+ */
+struct rs__dirlock {
+	int fd;
+	rs__dirlock *prev, *next;
+};
+
+static pthread_mutex_t g_locks_mu = PTHREAD_MUTEX_INITIALIZER;
+static rs__dirlock *g_locks;
+static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
+
+static void locks_prepare(void)
+{
+	pthread_mutex_lock(&g_locks_mu);
+}
+
+static void locks_parent(void)
+{
+	pthread_mutex_unlock(&g_locks_mu);
+}
+
+static void locks_child(void)
+{
+	for (rs__dirlock *l = g_locks; l; l = l->next) {
+		if (l->fd >= 0)
+			close(l->fd);
+		l->fd = -1;
+	}
+	pthread_mutex_unlock(&g_locks_mu);
+}
+
+static void locks_atfork(void)
+{
+	(void)pthread_atfork(locks_prepare, locks_parent, locks_child);
+}
+
+int rs__wal_lock_dir(const rs__alloc *a, const char *path, rs__dirlock **out)
 {
 	char lock[PATH_MAX];
+	rs__dirlock *l;
 	int fd, rc = 0;
 
 	if ((size_t)snprintf(lock, sizeof(lock), "%s/" LOCK_NAME, path) >=
@@ -85,22 +131,47 @@ int rs__wal_lock_dir(const char *path, int *lockfd_out)
 	} else if (errno != EEXIST) {
 		return errno == ENOMEM ? RS_ENOMEM : RS_EIO;
 	}
+	if (!(l = rs__malloc(a, sizeof(*l))))
+		return RS_ENOMEM;
+	(void)pthread_once(&g_atfork_once, locks_atfork);
+	/* Held from the open on, so no fork() sees the descriptor before
+	 * it is on the list. */
+	pthread_mutex_lock(&g_locks_mu);
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return RS_EIO;
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		rc = (errno == EWOULDBLOCK) ? RS_EBUSY : RS_EIO;
-		close(fd);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		rc = fd >= 0 && errno == EWOULDBLOCK ? RS_EBUSY : RS_EIO;
+		pthread_mutex_unlock(&g_locks_mu);
+		if (fd >= 0)
+			close(fd);
+		rs__free(a, l);
 		return rc;
 	}
-	*lockfd_out = fd;
+	l->fd = fd;
+	l->prev = NULL;
+	l->next = g_locks;
+	if (g_locks)
+		g_locks->prev = l;
+	g_locks = l;
+	pthread_mutex_unlock(&g_locks_mu);
+	*out = l;
 	return 0;
 }
 
-void rs__wal_unlock_dir(int lockfd)
+void rs__wal_unlock_dir(const rs__alloc *a, rs__dirlock *l)
 {
-	if (lockfd >= 0)
-		close(lockfd); /* releases the flock */
+	if (!l)
+		return;
+	pthread_mutex_lock(&g_locks_mu);
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		g_locks = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	pthread_mutex_unlock(&g_locks_mu);
+	if (l->fd >= 0)
+		close(l->fd); /* releases the flock */
+	rs__free(a, l);
 }
 
 int rs__wal_fsync_dir(rs__wal *w)
