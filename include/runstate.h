@@ -590,6 +590,12 @@ RS_API int rs_db_flush(rs_db *db);
 RS_API int rs_db_checkpoint(rs_db *db);
 
 #define RS_DB_STATS_VERSION 1
+/** An rs_db_stats ready for rs_db_stat(): the version set, the rest 0. */
+#define RS_DB_STATS_INIT                                                     \
+	{                                                                    \
+		RS_DB_STATS_VERSION, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, \
+			0, 0                                                 \
+	}
 
 /** Statistics of a database: what its open recovered, and its log since. */
 typedef struct rs_db_stats {
@@ -630,7 +636,8 @@ typedef struct rs_db_stats {
  *
  * @param[in]     db         The database.
  * @param[in,out] stats_out  Set stats_out->version = RS_DB_STATS_VERSION
- *                           first; the rest is written.
+ *                           first (or initialize with RS_DB_STATS_INIT);
+ *                           the rest is written.
  * @return 0, RS_EINVAL (NULL argument) or RS_EVERSION (unknown
  *         stats_out->version).
  * Thread safety: any thread.

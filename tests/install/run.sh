@@ -10,6 +10,8 @@
 #      pkg-config --cflags --libs runstate           (shared)
 #      pkg-config --cflags --libs --static runstate  (librunstate.a)
 #    Only the prefix is visible to these builds, never the source tree.
+# 3. Build every program of examples/ against the prefix (pkg-config) and
+#    run it.
 # Any failure stops the script with a non-zero exit and a FAIL line.
 set -euo pipefail
 
@@ -158,4 +160,25 @@ for kind in shared static; do
 	run_consumer "$bdir/consumer_cxx" "$kind"
 done
 
-echo "install test: OK (8 consumer binaries built and run)"
+# The examples, as a user builds them: against the installed copy only.
+examples_src="$here/../../examples"
+step "examples against the installed copy (pkg-config, shared)"
+bdir="$work/examples"
+mkdir -p "$bdir"
+nex=0
+for src in "$examples_src"/*.c "$examples_src"/*.cpp; do
+	name=$(basename "${src%.*}")
+	case "$src" in
+	*.c) build=("$cc" -std=c11) ;;
+	*) build=("$cxx" -std=c++17) ;;
+	esac
+	"${build[@]}" -Wall -Wextra -Werror -pthread "${san_flags[@]}" \
+		"${pc_cflags[@]}" "$src" -o "$bdir/$name" \
+		"${pc_libs_shared[@]}" ||
+		die "example $name failed to build against the install"
+	run_consumer "$bdir/$name" shared
+	nex=$((nex + 1))
+done
+[ "$nex" -ge 4 ] || die "only $nex examples found in $examples_src"
+
+echo "install test: OK (8 consumer binaries and $nex examples built and run)"
