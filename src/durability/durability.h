@@ -8,6 +8,7 @@
 
 #include <runstate.h>
 
+#include "durability/io.h"
 #include "util/alloc.h"
 #include "util/op.h"
 
@@ -119,6 +120,7 @@ int rs__durability_mem_open(rs__durability *out, const rs__alloc *a);
 /* Configuration of the write-ahead log (Buffered and Strict). */
 typedef struct rs__wal_config {
 	const char *path;
+	const rs__io *io; /* the file layer (io.h) */
 	rs_durability mode;
 	uint64_t flush_interval_ns;
 	uint64_t flush_batch_commits;
@@ -133,12 +135,12 @@ typedef struct rs__wal_config {
  * needed): RS_EBUSY when another handle holds it. Done first by open, so a
  * busy directory is reported before anything else is touched.
  */
-int rs__wal_lock_dir(const char *path, int *lockfd_out);
-void rs__wal_unlock_dir(int lockfd);
+int rs__wal_lock_dir(const rs__io *io, const char *path, int *lockfd_out);
+void rs__wal_unlock_dir(const rs__io *io, int lockfd);
 
 /*
- * Open the log in cfg->path (locked by `lockfd`, which it takes over, also
- * on failure): recover through `host` (which must stay valid until close),
+ * Open the log in cfg->path through cfg->io (locked by `lockfd`, taken
+ * through the same io, which it takes over, also on failure): recover through `host` (which must stay valid until close),
  * then start the flusher and checkpointer threads.
  */
 int rs__durability_wal_open(rs__durability *out, const rs__alloc *a,

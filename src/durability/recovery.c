@@ -30,7 +30,6 @@
 #include "durability/wal.h"
 
 #include <string.h>
-#include <unistd.h>
 
 #include "util/clock.h"
 #include "util/error.h"
@@ -152,7 +151,7 @@ static int salvage_cut(recovery *rv, size_t i, uint64_t at,
 		rs__wal_name(name, RS__SEG_PREFIX, rv->segs[j], RS__SEG_SUFFIX);
 		if (rs__wal_map(w, name, &q, &qlen) == 0) {
 			w->rstats.bytes_salvaged += data_end(q, 0, qlen);
-			rs__wal_unmap(q, qlen);
+			rs__wal_unmap(w, q, qlen);
 		}
 		RS_TRY(remove_segment(rv, rv->segs[j]));
 	}
@@ -229,7 +228,7 @@ static int replay_segment(recovery *rv, size_t i, uint64_t *end_lsn,
 	*end_lsn = h.start_lsn + (pos - RS__SEG_HDR);
 	*end_off = pos;
 out:
-	rs__wal_unmap(p, size);
+	rs__wal_unmap(w, p, size);
 	return rc;
 }
 
