@@ -39,11 +39,14 @@ int rs__wal_io_error(int neg_errno)
 	return neg_errno == -ENOMEM ? RS_ENOMEM : RS_EIO;
 }
 
-static int fsync_path_dir(const rs__io *io, const char *path)
+/* fsync a directory; with may_deny, one we may not open is left as is. */
+static int fsync_path_dir(const rs__io *io, const char *path, bool may_deny)
 {
 	int fd = io->ops->open(io->ctx, path, RS__IO_DIR);
 	int rc = 0;
 
+	if (fd == -EACCES && may_deny)
+		return 0;
 	if (fd < 0)
 		return rs__wal_io_error(fd);
 	if (io->ops->fsync(io->ctx, fd) < 0)
@@ -52,8 +55,8 @@ static int fsync_path_dir(const rs__io *io, const char *path)
 	return rc;
 }
 
-/* fsync the directory that contains `path` (after creating it). */
-static int fsync_parent(const rs__io *io, const char *path)
+/* fsync the directory that contains `path`. */
+static int fsync_parent(const rs__io *io, const char *path, bool may_deny)
 {
 	char parent[PATH_MAX];
 	size_t n = strlen(path);
@@ -63,12 +66,12 @@ static int fsync_parent(const rs__io *io, const char *path)
 	while (n > 0 && path[n - 1] != '/')
 		n--;
 	if (n == 0)
-		return fsync_path_dir(io, ".");
+		return fsync_path_dir(io, ".", may_deny);
 	if (n >= sizeof(parent))
 		return RS_EINVAL;
 	memcpy(parent, path, n);
 	parent[n] = '\0';
-	return fsync_path_dir(io, parent);
+	return fsync_path_dir(io, parent, may_deny);
 }
 
 int rs__wal_lock_dir(const rs__io *io, const char *path, int *lockfd_out)
@@ -79,11 +82,14 @@ int rs__wal_lock_dir(const rs__io *io, const char *path, int *lockfd_out)
 	if ((size_t)snprintf(lock, sizeof(lock), "%s/" LOCK_NAME, path) >=
 	    sizeof(lock))
 		return RS_EINVAL;
+	/* The directory's entry in its parent is synced at every open, not
+	 * only when this one created it: a crash or a failed sync after an
+	 * earlier mkdir leaves a directory that exists but may not survive
+	 * a power cut, with everything later written into it. */
 	rc = io->ops->mkdir(io->ctx, path);
-	if (rc == 0)
-		RS_TRY(fsync_parent(io, path));
-	else if (rc != -EEXIST)
+	if (rc < 0 && rc != -EEXIST)
 		return rs__wal_io_error(rc);
+	RS_TRY(fsync_parent(io, path, rc == -EEXIST));
 	fd = io->ops->open(io->ctx, lock, RS__IO_WRITE | RS__IO_CREATE);
 	if (fd < 0)
 		return rs__wal_io_error(fd);
