@@ -37,7 +37,10 @@
  *  - Do not use a database across fork() without exec(): the child has
  *    none of the parent's threads (RCU reclamation, WAL flushing) and
  *    inherits locks in whatever state they were. Open databases after
- *    fork(), in the process that uses them.
+ *    fork(), in the process that uses them. The child does not keep the
+ *    parent's directory locks (its copies of them are closed at fork), so
+ *    the parent can close and reopen a directory while the child runs,
+ *    and the child may open directories the parent does not hold.
  *  - What survives a crash (process kill or power loss) depends on the
  *    durability mode (rs_durability):
  *    RS_DURABILITY_INMEMORY keeps nothing (nor after close).
@@ -440,8 +443,13 @@ typedef struct rs_allocator {
 /** rs_db_options.flags: open a database whose log or checkpoint is corrupt
  *  by treating the first corrupt byte as the end of the log: recovery keeps
  *  the state as of the last commit before it and deletes the rest of the
- *  log (reported in rs_db_stats). Without it such an open fails with
- *  RS_ECORRUPT and changes nothing. */
+ *  log (reported in rs_db_stats.bytes_salvaged). A damaged newest
+ *  checkpoint is replaced by an older valid one whose log is all there, or
+ *  by the whole log from its first segment. Salvage only ever keeps a real
+ *  prefix of history: when none can be built (the checkpoint is damaged
+ *  and the log before it is gone, or nothing valid precedes the damage) it
+ *  fails with RS_ECORRUPT, like an open without it, and changes
+ *  nothing. */
 #define RS_DB_F_SALVAGE 0x1u
 
 /** Defaults of the durability options (used when the field is 0). */
@@ -511,8 +519,12 @@ typedef struct rs_db_options {
  * it, so versions and data continue where they left off. A torn record at
  * the very end of the log (a crash during a write) is cut off and reported
  * in rs_db_stats; corruption anywhere else fails the open unless
- * RS_DB_F_SALVAGE is set. Recovery is idempotent. Then it starts the
- * flusher and checkpointer threads.
+ * RS_DB_F_SALVAGE is set. A record counts as possibly torn only while no
+ * later record proves it was synced: a clean rs_db_close() ends the log
+ * with such a proof, so after it any damaged record is RS_ECORRUPT; after
+ * a crash, damage inside the last batch written before it cannot be told
+ * from a torn write and is cut (docs/wal-format.md). Recovery is
+ * idempotent. Then it starts the flusher and checkpointer threads.
  *
  * @param[out] out   The handle; set only on success.
  * @param[in]  opts  Options, or NULL for defaults (in-memory, sharded).
@@ -600,7 +612,8 @@ typedef struct rs_db_stats {
 	uint64_t records_skipped;
 	/** Bytes of torn record cut from the end of the log. */
 	uint64_t bytes_truncated;
-	/** Bytes of log dropped by RS_DB_F_SALVAGE (0 without it). */
+	/** Bytes of log and of damaged checkpoints dropped by
+	 *  RS_DB_F_SALVAGE (0 without it). */
 	uint64_t bytes_salvaged;
 	/** Log segment files read by recovery. */
 	uint64_t segments_read;

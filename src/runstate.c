@@ -89,7 +89,7 @@ static void wal_config(const rs_db_options *o, const rs__io *io,
 /*
  * Open unwinds through one exit. What has been built is told by what is
  * set: the store, the registration (registered), the backend (dur.ops,
- * which owns lockfd from the moment open_durability() is called).
+ * which owns the lock from the moment open_durability() is called).
  */
 static void db_free(rs_db *db, bool registered)
 {
@@ -108,7 +108,7 @@ static void db_free(rs_db *db, bool registered)
 }
 
 static int open_durability(rs_db *db, const rs_db_options *o, const rs__io *io,
-			   int lockfd)
+			   rs__dirlock *lock)
 {
 	rs__wal_config cfg;
 	int rc;
@@ -127,7 +127,7 @@ static int open_durability(rs_db *db, const rs_db_options *o, const rs__io *io,
 	if (o->durability == RS_DURABILITY_INMEMORY)
 		return rs__durability_mem_open(&db->dur, &db->alloc);
 	wal_config(o, io, &cfg);
-	return rs__durability_wal_open(&db->dur, &db->alloc, &cfg, lockfd,
+	return rs__durability_wal_open(&db->dur, &db->alloc, &cfg, lock,
 				       &db->host);
 }
 
@@ -139,7 +139,7 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 	rs_db *db;
 	bool registered = false;
 	const rs__io *io = rs__io_for_open();
-	int lockfd = -1;
+	rs__dirlock *lock = NULL;
 	int rc;
 
 	RS_CHECK_ARG(out);
@@ -153,12 +153,12 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 		RS_TRY(rs__random_bytes(&seed, sizeof(seed)));
 	/* A busy directory is reported before anything else is touched. */
 	if (!opts->durability_ops && opts->durability != RS_DURABILITY_INMEMORY)
-		RS_TRY(rs__wal_lock_dir(io, opts->path, &lockfd));
+		RS_TRY(rs__wal_lock_dir(&alloc, io, opts->path, &lock));
 
 	rs__rcu_thread_ensure();
 	db = rs__calloc(&alloc, 1, sizeof(*db));
 	if (!db) {
-		rs__wal_unlock_dir(io, lockfd);
+		rs__wal_unlock_dir(&alloc, lock);
 		return RS_ENOMEM;
 	}
 	db->alloc = alloc;
@@ -173,9 +173,9 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 		goto fail;
 	registered = true;
 	rs__db_host_init(db, &db->host);
-	/* Takes over lockfd, also on failure (dur.ops stays NULL then). */
-	rc = open_durability(db, opts, io, lockfd);
-	lockfd = -1;
+	/* Takes over the lock, also on failure (dur.ops stays NULL then). */
+	rc = open_durability(db, opts, io, lock);
+	lock = NULL;
 	if (rc < 0)
 		goto fail;
 	/* After recovery: rebuilds state derived from the data. */
@@ -186,7 +186,7 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 fail:
 	if (db->dur.ops && db->dur.ops->close)
 		db->dur.ops->close(db->dur.state);
-	rs__wal_unlock_dir(io, lockfd);
+	rs__wal_unlock_dir(&alloc, lock);
 	db_free(db, registered);
 	return rc;
 }

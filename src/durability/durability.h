@@ -133,18 +133,22 @@ typedef struct rs__wal_config {
 /*
  * Take the directory's lock (creating the directory and the lock file if
  * needed): RS_EBUSY when another handle holds it. Done first by open, so a
- * busy directory is reported before anything else is touched.
+ * busy directory is reported before anything else is touched. A child
+ * fork()ed while the lock is held does not keep it (wal_file.c).
  */
-int rs__wal_lock_dir(const rs__io *io, const char *path, int *lockfd_out);
-void rs__wal_unlock_dir(const rs__io *io, int lockfd);
+typedef struct rs__dirlock rs__dirlock;
+int rs__wal_lock_dir(const rs__alloc *a, const rs__io *io, const char *path,
+		     rs__dirlock **out);
+/* Release it (NULL: nothing). */
+void rs__wal_unlock_dir(const rs__alloc *a, rs__dirlock *lock);
 
 /*
- * Open the log in cfg->path through cfg->io (locked by `lockfd`, taken
+ * Open the log in cfg->path through cfg->io (locked by `lock`, taken
  * through the same io, which it takes over, also on failure): recover through `host` (which must stay valid until close),
  * then start the flusher and checkpointer threads.
  */
 int rs__durability_wal_open(rs__durability *out, const rs__alloc *a,
-			    const rs__wal_config *cfg, int lockfd,
+			    const rs__wal_config *cfg, rs__dirlock *lock,
 			    const rs__dur_host *host);
 
 /* A user's backend behind the internal interface. */

@@ -14,14 +14,20 @@
  *  - in the last segment, it is a torn write (a crash during a batch
  *    write) unless a valid record further on says, through its synced-LSN
  *    field, that the log was already durable past the bad one: then a
- *    record that was acknowledged is damaged, which is corruption. A torn
+ *    record that was acknowledged is damaged, which is corruption. The
+ *    CLOSE record of a clean close says so for the whole log. A torn
  *    tail is cut off (and the space reserved again, reading as zeros) so
  *    records written later are not followed by the old garbage;
  *  - in any other segment it is corruption: a segment is synced before
  *    the next one is created, so it cannot be torn.
  * Corruption fails the open with RS_ECORRUPT, unless the caller asked to
  * salvage: then the log ends at the first bad byte (the rest is cut and
- * later segments removed), as if the crash had happened there.
+ * later segments removed), as if the crash had happened there. Salvage
+ * only keeps a real prefix of history: it never starts from a segment
+ * other than the checkpoint's (or segment 1 at LSN 0), never replaces a
+ * damaged checkpoint by anything but an older valid one with its log or
+ * the whole log (load_checkpoint), and never empties a database
+ * (salvage_cut); where it cannot, the open fails and nothing changes.
  *
  * Replaying the same directory twice gives the same state: nothing here
  * writes except to cut what was never valid.
@@ -41,6 +47,8 @@ typedef struct recovery {
 	uint64_t *segs, *ckpts;
 	size_t nsegs, nckpts;
 	bool removed;		  /* a directory entry was removed */
+	bool last_close;	  /* the last valid record read is a CLOSE */
+	bool have_ckpt;		  /* a checkpoint was loaded */
 	uint64_t first_start_lsn; /* of the first segment replayed */
 	uint64_t last_size;	  /* file size of the last one */
 } recovery;
@@ -74,7 +82,9 @@ static bool is_torn(const unsigned char *p, size_t size, size_t bad,
 {
 	size_t end = data_end(p, bad, size);
 
-	for (size_t o = bad + 1; o + RS__REC_HDR <= end; o++) {
+	/* A record starts before the last non-zero byte but may end after
+	 * it: its last bytes can be zeros (a CLOSE record's always are). */
+	for (size_t o = bad + 1; o < end && o + RS__REC_HDR <= size; o++) {
 		rs__rec_view v;
 
 		/* A zero length field never starts a record. */
@@ -137,6 +147,10 @@ static int salvage_cut(recovery *rv, size_t i, uint64_t at,
 {
 	rs__wal *w = rv->w;
 
+	/* Nothing valid before the damage: salvage would leave an empty
+	 * database in place of this one. It refuses instead. */
+	if (!rv->have_ckpt && i == 0 && at <= RS__SEG_HDR)
+		return RS_ECORRUPT;
 	w->rstats.bytes_salvaged += data_end(p, at < size ? at : size, size) -
 				    (at < size ? at : size);
 	if (at == 0)
@@ -204,7 +218,8 @@ static int replay_segment(recovery *rv, size_t i, uint64_t *end_lsn,
 			bad = pos;
 			break;
 		}
-		if ((rc = replay_record(rv, &v)) < 0)
+		rv->last_close = v.kind == RS__WAL_REC_CLOSE;
+		if (!rv->last_close && (rc = replay_record(rv, &v)) < 0)
 			goto out;
 		pos += v.len;
 	}
@@ -232,41 +247,85 @@ out:
 	return rc;
 }
 
-/* Load the newest checkpoint; *first_seq: the segment the log after it
- * must start at (0: no checkpoint). */
+static bool has_segment(const recovery *rv, uint64_t seq)
+{
+	for (size_t i = 0; i < rv->nsegs; i++)
+		if (rv->segs[i] == seq)
+			return true;
+	return false;
+}
+
+/* Remove checkpoint `seq`; *bytes (if not NULL) gets its size added. */
+static int remove_checkpoint(recovery *rv, uint64_t seq, uint64_t *bytes)
+{
+	char name[RS__NAME_MAX];
+
+	rs__wal_name(name, RS__CKPT_PREFIX, seq, RS__CKPT_SUFFIX);
+	if (bytes) {
+		const unsigned char *p;
+		size_t len;
+
+		if (rs__wal_map(rv->w, name, &p, &len) == 0) {
+			*bytes += len;
+			rs__wal_unmap(rv->w, p, len);
+		}
+	}
+	rv->removed = true;
+	return rs__wal_unlink(rv->w, name);
+}
+
+/*
+ * Load the newest checkpoint; *first_seq: the segment the log after it
+ * must start at (0: no checkpoint, the log starts at segment 1).
+ *
+ * Salvage never builds a state that did not exist. When the newest
+ * checkpoint is damaged, what it covered is known only to an older valid
+ * checkpoint whose log is still there (left by a crash during cleanup), or
+ * to the whole log from segment 1; with neither, the open fails with
+ * RS_ECORRUPT and nothing is changed. The damaged checkpoints are removed
+ * (counted in bytes_salvaged) only once another start was loaded.
+ */
 static int load_checkpoint(recovery *rv, uint64_t *first_seq,
 			   uint64_t *base_lsn)
 {
 	rs__wal *w = rv->w;
 	rs__ckpt_header h;
-	char name[RS__NAME_MAX];
-	int rc;
+	size_t use = rv->nckpts;
+	int rc = RS_ECORRUPT;
 
 	*first_seq = 0;
 	*base_lsn = 0;
 	if (rv->nckpts == 0)
 		return 0;
-	rc = rs__wal_load_checkpoint(w, rv->ckpts[rv->nckpts - 1], &h);
-	if (rc == RS_ECORRUPT && w->cfg.salvage) {
-		/* Replay whatever log is left, without it. */
-		rs__wal_name(name, RS__CKPT_PREFIX, rv->ckpts[rv->nckpts - 1],
-			     RS__CKPT_SUFFIX);
-		rv->removed = true;
-		return rs__wal_unlink(w, name);
+	while (use-- > 0) {
+		bool newest = use + 1 == rv->nckpts;
+
+		if (!newest && !has_segment(rv, rv->ckpts[use]))
+			continue;
+		rc = rs__wal_load_checkpoint(w, rv->ckpts[use], &h);
+		if (rc != RS_ECORRUPT || !w->cfg.salvage)
+			break;
 	}
+	if (rc == RS_ECORRUPT && w->cfg.salvage && has_segment(rv, 1))
+		rc = 0; /* the whole log, without a checkpoint */
 	RS_TRY(rc);
+	/* Damaged checkpoints newer than the one used (salvage only). */
+	for (size_t i = use + 1; i < rv->nckpts; i++)
+		RS_TRY(remove_checkpoint(rv, rv->ckpts[i],
+					 &w->rstats.bytes_salvaged));
+	if (use == SIZE_MAX) {
+		/* Every checkpoint went; the log from segment 1 is all. */
+		rv->nckpts = 0;
+		return 0;
+	}
 	w->rstats.checkpoint_used = true;
 	w->rstats.checkpoint_runs = h.nruns;
 	w->rstats.checkpoint_entries = h.nentries;
 	*first_seq = h.wal_seq;
 	*base_lsn = h.wal_lsn;
 	/* Older checkpoints, left by a crash during cleanup. */
-	for (size_t i = 0; i + 1 < rv->nckpts; i++) {
-		rs__wal_name(name, RS__CKPT_PREFIX, rv->ckpts[i],
-			     RS__CKPT_SUFFIX);
-		rv->removed = true;
-		RS_TRY(rs__wal_unlink(w, name));
-	}
+	for (size_t i = 0; i < use; i++)
+		RS_TRY(remove_checkpoint(rv, rv->ckpts[i], NULL));
 	return 0;
 }
 
@@ -290,12 +349,16 @@ static int recover(recovery *rv)
 		rv->nsegs -= skip;
 	}
 
-	/* The log must start where the checkpoint ends, or at segment 1. */
-	if (rv->nsegs && rv->segs[0] != (first_seq ? first_seq : 1) &&
-	    !w->cfg.salvage)
+	/* The log must start where the checkpoint ends, or at segment 1 and
+	 * LSN 0: without its start the rest is no prefix of history, so
+	 * salvage cannot use it either. */
+	if (rv->nsegs && rv->segs[0] != (first_seq ? first_seq : 1))
 		return RS_ECORRUPT;
-	if (rv->nsegs == 0 && first_seq && !w->cfg.salvage)
+	if (rv->nsegs == 0 && first_seq)
 		return RS_ECORRUPT;
+	rv->have_ckpt = first_seq != 0;
+	if (!first_seq)
+		end_lsn = 0;
 	for (size_t i = 0; i < rv->nsegs && !stop; i++) {
 		if (i > 0 && rv->segs[i] != rv->segs[i - 1] + 1) {
 			if (!w->cfg.salvage)
@@ -334,7 +397,11 @@ static int recover(recovery *rv)
 		RS_TRY(rs__wal_cut_segment(w, w->cur_seq, end_off));
 	RS_TRY(rs__wal_open_segment(w, w->cur_seq, &w->seg_fd));
 	w->seg_fd_seq = w->cur_seq;
-	return 0;
+	w->ends_closed = rv->last_close;
+	/* After a crash what was read may be in the page cache only. The
+	 * next batch's synced LSN will say it is durable, so make it so
+	 * first, or a power cut could keep that batch and lose this. */
+	return rs__wal_fdatasync(w, w->seg_fd);
 }
 
 int rs__wal_recover(rs__wal *w)

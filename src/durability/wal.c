@@ -53,7 +53,8 @@
  * threads; a failed open frees everything, the directory lock included.
  * Close sets `shutdown`, joins the checkpointer (a checkpoint in progress
  * still reads the database, which is freed only after close returns), then
- * the flusher (which drains what is buffered), drains once more, and frees
+ * the flusher (which drains what is buffered), drains once more, appends
+ * and syncs a CLOSE record (unless the log ends in one), and frees
  * the buffers, file descriptors, lock file and the rs__wal (wal_free).
  */
 #define _GNU_SOURCE
@@ -162,7 +163,7 @@ static void wal_free(rs__wal *w)
 {
 	rs__wal_close_fd(w, w->seg_fd);
 	rs__wal_close_fd(w, w->dirfd);
-	rs__wal_unlock_dir(w->io, w->lockfd);
+	rs__wal_unlock_dir(w->alloc, w->lock);
 	rs__wal_buf_free(w->alloc, &w->bufs[0]);
 	rs__wal_buf_free(w->alloc, &w->bufs[1]);
 	pthread_cond_destroy(&w->flush_cv);
@@ -192,6 +193,12 @@ static void wal_close(void *state)
 		pthread_join(w->flusher, NULL);
 	pthread_mutex_lock(&w->mu);
 	drain_locked(w);
+	/* A log that ends in a CLOSE record proves to recovery that every
+	 * record before it was synced (docs/wal-format.md). Best effort:
+	 * close cannot fail, and without it the last batch is only treated
+	 * as a possible torn write. */
+	if (!w->failed && !w->ends_closed)
+		(void)rs__wal_close_record_locked(w);
 	pthread_mutex_unlock(&w->mu);
 	wal_free(w);
 }
@@ -206,7 +213,7 @@ static const rs__durability_ops wal_ops = {
 };
 
 static int wal_init(rs__wal *w, const rs__alloc *a, const rs__wal_config *cfg,
-		    int lockfd, const rs__dur_host *host)
+		    rs__dirlock *lock, const rs__dur_host *host)
 {
 	pthread_condattr_t ca;
 	size_t n = strlen(cfg->path);
@@ -215,7 +222,7 @@ static int wal_init(rs__wal *w, const rs__alloc *a, const rs__wal_config *cfg,
 	w->cfg = *cfg;
 	w->host = *host;
 	w->io = cfg->io;
-	w->lockfd = lockfd;
+	w->lock = lock;
 	w->dirfd = -1;
 	w->seg_fd = -1;
 	pthread_mutex_init(&w->mu, NULL);
@@ -236,17 +243,17 @@ static int wal_init(rs__wal *w, const rs__alloc *a, const rs__wal_config *cfg,
 }
 
 int rs__durability_wal_open(rs__durability *out, const rs__alloc *a,
-			    const rs__wal_config *cfg, int lockfd,
+			    const rs__wal_config *cfg, rs__dirlock *lock,
 			    const rs__dur_host *host)
 {
 	rs__wal *w = rs__calloc(a, 1, sizeof(*w));
 	int rc;
 
 	if (!w) {
-		rs__wal_unlock_dir(cfg->io, lockfd);
+		rs__wal_unlock_dir(a, lock);
 		return RS_ENOMEM;
 	}
-	if ((rc = wal_init(w, a, cfg, lockfd, host)) < 0)
+	if ((rc = wal_init(w, a, cfg, lock, host)) < 0)
 		goto fail;
 	if ((rc = rs__wal_recover(w)) < 0)
 		goto fail;

@@ -47,7 +47,7 @@ typedef struct rs__wal {
 	rs__dur_host host;
 	const rs__io *io; /* cfg.io: every file system call goes here */
 	int dirfd;
-	int lockfd;
+	rs__dirlock *lock;
 
 	/* Lock order: ckpt_mu, then a run's commit lock (held by the
 	 * caller of commit), then mu. Nothing is called with mu held except
@@ -76,6 +76,7 @@ typedef struct rs__wal {
 	bool ckpt_due;		/* the checkpointer should run */
 	bool ckpt_running;	/* a checkpoint is being written */
 	int failed;		/* sticky: RS_EIO once a write or sync failed */
+	bool ends_closed;	/* the log's last record is a CLOSE record */
 	uint64_t ckpt_base_lsn; /* LSN the newest checkpoint covers */
 	uint64_t n_records, n_bytes, n_syncs, n_checkpoints;
 
@@ -170,6 +171,9 @@ int rs__wal_wait_durable_locked(rs__wal *w, uint64_t lsn, bool gather);
 /* With mu held and nobody writing: write and sync the filling buffer.
  * Drops mu while it works. */
 void rs__wal_write_locked(rs__wal *w);
+/* With mu held, at close, nothing else appending: sync what is pending,
+ * then append and sync a CLOSE record. */
+int rs__wal_close_record_locked(rs__wal *w);
 void rs__wal_buf_free(const rs__alloc *a, rs__wal_buf *b);
 
 /* ---- recovery.c ---- */

@@ -60,7 +60,8 @@ void rs__wal_buf_free(const rs__alloc *a, rs__wal_buf *b)
 	b->ncommits = b->nstrict = 0;
 }
 
-/* With mu held: place the record in the log and copy it to the buffer. */
+/* With mu held: place the record in the log and copy it to the buffer
+ * (rec NULL: a CLOSE record). */
 static int append_locked(rs__wal *w, const rs__commit_record *rec,
 			 uint64_t size, uint64_t *end_lsn)
 {
@@ -89,13 +90,18 @@ static int append_locked(rs__wal *w, const rs__commit_record *rec,
 		c->start = b->len;
 		c->len = 0;
 	}
-	rs__rec_encode(b->data + b->len, rec,
-		       rec->timestamp_ns ? rec->timestamp_ns
-					 : rs__clock_realtime_ns());
+	if (!rec) {
+		rs__rec_encode_close(b->data + b->len, rs__clock_realtime_ns());
+	} else {
+		rs__rec_encode(b->data + b->len, rec,
+			       rec->timestamp_ns ? rec->timestamp_ns
+						 : rs__clock_realtime_ns());
+		b->ncommits++;
+	}
 	b->len += (size_t)size;
 	c->len += (size_t)size;
-	b->ncommits++;
-	if (rec->mode == RS_DURABILITY_STRICT) {
+	w->ends_closed = !rec;
+	if (rec && rec->mode == RS_DURABILITY_STRICT) {
 		b->nstrict++;
 		if (w->gathering && b->nstrict >= w->gather_target)
 			pthread_cond_signal(&w->fill_cv);
@@ -246,6 +252,17 @@ int rs__wal_wait_durable_locked(rs__wal *w, uint64_t lsn, bool gather)
 		pthread_cond_wait(&w->done_cv, &w->mu);
 	}
 	return 0;
+}
+
+int rs__wal_close_record_locked(rs__wal *w)
+{
+	uint64_t end;
+
+	/* Everything before it is synced, so the batch it is written in
+	 * starts at its own LSN, which becomes its synced LSN. */
+	RS_TRY(rs__wal_wait_durable_locked(w, w->lsn_appended, false));
+	RS_TRY(append_locked(w, NULL, RS__REC_HDR, &end));
+	return rs__wal_wait_durable_locked(w, end, false);
 }
 
 int rs__wal_commit(void *state, const rs__commit_record *rec)

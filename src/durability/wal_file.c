@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,10 +75,58 @@ static int fsync_parent(const rs__io *io, const char *path, bool may_deny)
 	return fsync_path_dir(io, parent, may_deny);
 }
 
-int rs__wal_lock_dir(const rs__io *io, const char *path, int *lockfd_out)
+/*
+ * The directory lock is an flock() on LOCK, which belongs to the open file
+ * description: a fork()ed child shares it, and would keep the directory
+ * locked after the parent closed the database, until the child exits or
+ * execs. So every held lock is on a list, and a pthread_atfork() handler
+ * closes the child's copies (the parent's lock is unaffected: it goes
+ * when the last descriptor of the description is closed). A child does
+ * not own its parent's databases (see the fork caveat in runstate.h); it
+ * may open any directory its parent does not hold.
+ */
+struct rs__dirlock {
+	const rs__io *io;
+	int fd;
+	rs__dirlock *prev, *next;
+};
+
+static pthread_mutex_t g_locks_mu = PTHREAD_MUTEX_INITIALIZER;
+static rs__dirlock *g_locks;
+static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
+
+static void locks_prepare(void)
+{
+	pthread_mutex_lock(&g_locks_mu);
+}
+
+static void locks_parent(void)
+{
+	pthread_mutex_unlock(&g_locks_mu);
+}
+
+static void locks_child(void)
+{
+	for (rs__dirlock *l = g_locks; l; l = l->next) {
+		/* Through the file layer: no other thread runs here. */
+		if (l->fd >= 0)
+			l->io->ops->close(l->io->ctx, l->fd);
+		l->fd = -1;
+	}
+	pthread_mutex_unlock(&g_locks_mu);
+}
+
+static void locks_atfork(void)
+{
+	(void)pthread_atfork(locks_prepare, locks_parent, locks_child);
+}
+
+int rs__wal_lock_dir(const rs__alloc *a, const rs__io *io, const char *path,
+		     rs__dirlock **out)
 {
 	char lock[PATH_MAX];
-	int fd, rc;
+	rs__dirlock *l;
+	int fd, rc = 0;
 
 	if ((size_t)snprintf(lock, sizeof(lock), "%s/" LOCK_NAME, path) >=
 	    sizeof(lock))
@@ -90,21 +139,49 @@ int rs__wal_lock_dir(const rs__io *io, const char *path, int *lockfd_out)
 	if (rc < 0 && rc != -EEXIST)
 		return rs__wal_io_error(rc);
 	RS_TRY(fsync_parent(io, path, rc == -EEXIST));
+	if (!(l = rs__malloc(a, sizeof(*l))))
+		return RS_ENOMEM;
+	(void)pthread_once(&g_atfork_once, locks_atfork);
+	/* Held from the open on, so no fork() sees the descriptor before
+	 * it is on the list. */
+	pthread_mutex_lock(&g_locks_mu);
 	fd = io->ops->open(io->ctx, lock, RS__IO_WRITE | RS__IO_CREATE);
-	if (fd < 0)
-		return rs__wal_io_error(fd);
-	if ((rc = io->ops->lock(io->ctx, fd)) < 0) {
-		io->ops->close(io->ctx, fd);
-		return rc == -EWOULDBLOCK ? RS_EBUSY : RS_EIO;
+	rc = fd < 0 ? fd : io->ops->lock(io->ctx, fd);
+	if (rc < 0) {
+		pthread_mutex_unlock(&g_locks_mu);
+		if (fd >= 0)
+			io->ops->close(io->ctx, fd);
+		rs__free(a, l);
+		return fd >= 0 && rc == -EWOULDBLOCK ? RS_EBUSY
+						     : rs__wal_io_error(rc);
 	}
-	*lockfd_out = fd;
+	l->io = io;
+	l->fd = fd;
+	l->prev = NULL;
+	l->next = g_locks;
+	if (g_locks)
+		g_locks->prev = l;
+	g_locks = l;
+	pthread_mutex_unlock(&g_locks_mu);
+	*out = l;
 	return 0;
 }
 
-void rs__wal_unlock_dir(const rs__io *io, int lockfd)
+void rs__wal_unlock_dir(const rs__alloc *a, rs__dirlock *l)
 {
-	if (lockfd >= 0)
-		io->ops->close(io->ctx, lockfd); /* releases the flock */
+	if (!l)
+		return;
+	pthread_mutex_lock(&g_locks_mu);
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		g_locks = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	pthread_mutex_unlock(&g_locks_mu);
+	if (l->fd >= 0)
+		l->io->ops->close(l->io->ctx, l->fd); /* releases the flock */
+	rs__free(a, l);
 }
 
 int rs__wal_open_dir(rs__wal *w)

@@ -16,7 +16,9 @@
  *    was on stable storage when the record was written (the start of the
  *    batch it was written in). It is filled in, and the checksum computed,
  *    by the thread that writes the batch (rs__rec_seal), not by the
- *    committer: a committer only copies bytes under the log mutex.
+ *    committer: a committer only copies bytes under the log mutex. A
+ *    CLOSE record, written alone after everything before it was synced,
+ *    carries its own LSN there: the proof for the whole log.
  *  - rs__rec_check() and rs__ckpt_check() accept any input: every length
  *    is checked against the bytes available before it is used, so they
  *    are safe on garbage (torn tails, bit flips, fuzzing).
@@ -46,11 +48,16 @@ uint64_t rs__wal_checksum(const void *p, size_t len)
 /*
  * Both file headers have one layout: 8-byte magic, format version, header
  * size, then HDR_NFIELDS u64 fields, then an XXH3 of every header byte
- * before it (the last 8). A wrong version is reported (RS_EVERSION) as soon
- * as the magic matches, so a file of a newer format is not called corrupt.
+ * before it (the last 8). The checksum is verified first, over the header
+ * size the file states, so a damaged byte anywhere (the version field
+ * included) is RS_ECORRUPT; a header that is intact but of another format
+ * version is RS_EVERSION, so a file of a newer format is not called
+ * corrupt. Every version keeps the first 16 bytes and a trailing checksum.
  */
 #define HDR_FIELDS 16u
 #define HDR_NFIELDS(size) (((size)-HDR_FIELDS - 8u) / 8u)
+/* The largest header size a later version may state and still be read. */
+#define HDR_SIZE_MAX 4096u
 
 static void header_encode(unsigned char *out, const char *magic, uint32_t size,
 			  const uint64_t *fields)
@@ -66,12 +73,18 @@ static void header_encode(unsigned char *out, const char *magic, uint32_t size,
 static int header_decode(const unsigned char *p, size_t avail,
 			 const char *magic, uint32_t size, uint64_t *fields)
 {
-	if (avail < size || memcmp(p, magic, 8) != 0)
+	uint32_t stated;
+
+	if (avail < HDR_FIELDS || memcmp(p, magic, 8) != 0)
+		return RS_ECORRUPT;
+	stated = rs__get_le32(p + 12);
+	if (stated < HDR_FIELDS + 8 || stated > HDR_SIZE_MAX || stated % 8 ||
+	    avail < stated ||
+	    rs__get_le64(p + stated - 8) != rs__wal_checksum(p, stated - 8))
 		return RS_ECORRUPT;
 	if (rs__get_le32(p + 8) != RS__WAL_FORMAT)
 		return RS_EVERSION;
-	if (rs__get_le32(p + 12) != size ||
-	    rs__get_le64(p + size - 8) != rs__wal_checksum(p, size - 8))
+	if (stated != size)
 		return RS_ECORRUPT;
 	for (uint32_t off = HDR_FIELDS; off < size - 8; off += 8)
 		*fields++ = rs__get_le64(p + off);
@@ -155,6 +168,14 @@ void rs__rec_encode(unsigned char *out, const rs__commit_record *rec,
 	}
 }
 
+void rs__rec_encode_close(unsigned char out[RS__REC_HDR], uint64_t timestamp_ns)
+{
+	memset(out, 0, RS__REC_HDR);
+	rs__put_le32(out + 8, RS__REC_HDR);
+	rs__put_le16(out + 12, RS__WAL_REC_CLOSE);
+	rs__put_le64(out + 48, timestamp_ns);
+}
+
 uint32_t rs__rec_len(const unsigned char *rec)
 {
 	return rs__get_le32(rec + 8);
@@ -192,6 +213,22 @@ static int check_ops(const unsigned char *p, const unsigned char *end,
 	return p == end ? 0 : RS_ECORRUPT;
 }
 
+/* A CLOSE record: exactly its header, nil run, version 0, no ops. */
+static int check_close(const unsigned char *p, uint32_t len, rs__rec_view *out)
+{
+	if (len != RS__REC_HDR || rs__get_le16(p + 14) != 0 ||
+	    !all_zero(p + 24, 24) || !all_zero(p + 56, 8) ||
+	    rs__get_le64(p) != rs__wal_checksum(p + 8, len - 8))
+		return RS_ECORRUPT;
+	memset(out, 0, sizeof(*out));
+	out->len = len;
+	out->kind = RS__WAL_REC_CLOSE;
+	out->synced_lsn = rs__get_le64(p + 16);
+	out->timestamp_ns = rs__get_le64(p + 48);
+	out->ops = p + RS__REC_HDR;
+	return 0;
+}
+
 int rs__rec_check(const unsigned char *p, size_t avail, rs__rec_view *out)
 {
 	const unsigned char *ops_end;
@@ -206,6 +243,8 @@ int rs__rec_check(const unsigned char *p, size_t avail, rs__rec_view *out)
 	nops = rs__get_le32(p + 56);
 	/* Cheap field checks first: they reject most garbage before the
 	 * checksum has to be computed over a length read from it. */
+	if (kind == RS__WAL_REC_CLOSE)
+		return check_close(p, len, out);
 	if (len < RS__REC_HDR || len > avail ||
 	    (kind != RS__REC_COMMIT && kind != RS__REC_DROP_RUN) ||
 	    rs__get_le16(p + 14) != 0 || rs__get_le32(p + 60) != 0 ||

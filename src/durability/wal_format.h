@@ -30,6 +30,15 @@
 #define RS__DROP_TRAILER 24u
 /* The length field is 32 bits. */
 #define RS__REC_MAX UINT32_MAX
+/*
+ * A record kind of the log only, next to rs_record_kind's COMMIT (1) and
+ * DROP_RUN (2): CLOSE, written by a clean close after everything before
+ * it was synced, and synced itself. Its synced LSN is its own LSN, so it
+ * proves every record before it was on stable storage: damage to any of
+ * them is corruption, not a torn write. 64 bytes, no ops, nil run,
+ * version 0; recovery applies nothing for it.
+ */
+#define RS__WAL_REC_CLOSE 3u
 
 typedef struct rs__seg_header {
 	uint64_t seq;	    /* segment number: 1, 2, 3... */
@@ -45,6 +54,9 @@ int rs__seg_header_decode(const unsigned char *p, size_t avail,
 
 /* Bytes the record of `rec` takes (may exceed RS__REC_MAX). */
 uint64_t rs__rec_size(const rs__commit_record *rec);
+/* Encode a CLOSE record (RS__REC_HDR bytes), unsealed. */
+void rs__rec_encode_close(unsigned char out[RS__REC_HDR],
+			  uint64_t timestamp_ns);
 /* Encode it at `out` (rs__rec_size bytes), unsealed: the synced LSN and
  * the checksum are written by rs__rec_seal() when the record is written. */
 void rs__rec_encode(unsigned char *out, const rs__commit_record *rec,

@@ -3,7 +3,8 @@
  * One owner per directory across processes: while a child holds a
  * database open, the parent's open fails with RS_EBUSY (and touches
  * nothing); once the child exits, or is killed, the parent can open it;
- * while the parent holds it, a child's open fails with RS_EBUSY.
+ * while the parent holds it, a child's open fails with RS_EBUSY; and a
+ * child forked while the parent holds it does not keep the lock.
  *
  * Order matters: the parent uses the library only in the last test, so
  * the earlier children are forked from a process without library threads.
@@ -137,11 +138,49 @@ static void dirlock__parent_holds_child_is_busy(void **state)
 	dur_rmdir(dir);
 }
 
+/*
+ * A child fork()ed while the parent holds the database (and never uses
+ * it) does not keep the directory locked: once the parent closes, it can
+ * open the directory again while the child still runs.
+ */
+static void dirlock__forked_child_does_not_keep_the_lock(void **state)
+{
+	char *dir = dur_tmpdir();
+	rs_db_options o = dur_opts(dir, RS_DURABILITY_STRICT);
+	int go[2], status;
+	rs_db *db;
+	char c;
+	pid_t pid;
+
+	(void)state;
+	db = dur_open(&o);
+	dur_put(db, 0, "k", "1");
+	assert_int_equal(pipe(go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* No library call here: only wait to be told to go. */
+		close(go[1]);
+		_exit(read(go[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(go[0]);
+	rs_db_close(db);
+	db = dur_open(&o);
+	dur_put(db, 0, "k", "2");
+	rs_db_close(db);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	close(go[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	dur_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(dirlock__child_holds_parent_is_busy),
 		cmocka_unit_test(dirlock__parent_holds_child_is_busy),
+		cmocka_unit_test(dirlock__forked_child_does_not_keep_the_lock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

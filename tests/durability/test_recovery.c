@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "dur_util.h"
+#include "durability/wal_format.h"
 #include "txn/txn.h"
 
 static const rs_durability modes[] = { RS_DURABILITY_BUFFERED,
@@ -113,7 +114,8 @@ static void recovery__multi_key_txn_is_one_record(void **state)
 	dur_rmdir(dir);
 }
 
-/* A directory with n strict records in segment 1; returns its image. */
+/* A directory with n strict records in segment 1, then the CLOSE record
+ * of a clean close; returns its image. */
 static unsigned char *make_log(const char *dir, unsigned n, size_t *len)
 {
 	rs_db_options o = dur_opts(dir, RS_DURABILITY_STRICT);
@@ -133,9 +135,11 @@ static void recovery__torn_tail_every_offset(void **state)
 
 	(void)state;
 	n = dur_records(img, len, off, rl, 8);
-	assert_int_equal(n, 5);
-	/* Cut the last record after `cut` bytes; the rest reads as zeros
-	 * (preallocated), or the file ends there (truncate). */
+	assert_int_equal(n, 6);
+	assert_int_equal(rl[5], 64); /* CLOSE */
+	/* Cut the last commit after `cut` bytes (a crash: no CLOSE after
+	 * it); the rest reads as zeros (preallocated), or the file ends
+	 * there (truncate). */
 	for (size_t cut = 0; cut < rl[4]; cut++) {
 		for (int trunc = 0; trunc < 2; trunc++) {
 			size_t flen = trunc ? off[4] + cut : len;
@@ -178,9 +182,10 @@ static void recovery__torn_tail_every_offset(void **state)
 }
 
 /*
- * Flip one bit in every byte of the last record (a torn tail: cut) and of
- * a record in the middle (corruption: RS_ECORRUPT, or with salvage the
- * state before it).
+ * Flip one bit in every byte of a record in the middle and of the last
+ * commit (corruption: the CLOSE record after them proves they were synced;
+ * RS_ECORRUPT, or with salvage the state before it), and of the CLOSE
+ * record itself (nothing after it: a torn tail, cut).
  */
 static void recovery__bit_flips_in_every_field(void **state)
 {
@@ -190,8 +195,8 @@ static void recovery__bit_flips_in_every_field(void **state)
 	unsigned char *img = make_log(dir, 5, &len);
 
 	(void)state;
-	assert_int_equal(dur_records(img, len, off, rl, 8), 5);
-	for (int which = 2; which <= 4; which += 2) {
+	assert_int_equal(dur_records(img, len, off, rl, 8), 6);
+	for (int which = 2; which <= 5; which += which == 2 ? 2 : 1) {
 		for (size_t b = 0; b < rl[which]; b++) {
 			unsigned char *copy = malloc(len);
 			rs_db_options so = o;
@@ -201,11 +206,16 @@ static void recovery__bit_flips_in_every_field(void **state)
 			memcpy(copy, img, len);
 			copy[off[which] + b] ^= (unsigned char)(1u << (b % 8));
 			dur_write(dur_seg(dir, 1), copy, len);
-			if (which == 4) {
+			if (which == 5) {
+				size_t torn = rl[5];
+
+				/* Cut up to its last non-zero byte. */
+				while (copy[off[5] + torn - 1] == 0)
+					torn--;
 				db = dur_open(&o);
 				st = dur_stats(db);
-				assert_int_equal(st.bytes_truncated, rl[4]);
-				assert_int_equal(dur_version(db, 0), 4);
+				assert_int_equal(st.bytes_truncated, torn);
+				assert_int_equal(dur_version(db, 0), 5);
 				rs_db_close(db);
 				free(copy);
 				continue;
@@ -225,13 +235,15 @@ static void recovery__bit_flips_in_every_field(void **state)
 			db = dur_open(&so);
 			st = dur_stats(db);
 			assert_true(st.bytes_salvaged > 0);
-			assert_int_equal(dur_version(db, 0), 2);
-			assert_value(db, 0, "k0001", "v0001");
-			assert_value(db, 0, "k0002", NULL);
+			assert_int_equal(dur_version(db, 0), (uint64_t)which);
+			assert_value(db, 0, which == 2 ? "k0001" : "k0003",
+				     which == 2 ? "v0001" : "v0003");
+			assert_value(db, 0, which == 2 ? "k0002" : "k0004",
+				     NULL);
 			rs_db_close(db);
 			/* Salvage cut the log: it opens cleanly now. */
 			db = dur_open(&o);
-			assert_int_equal(dur_version(db, 0), 2);
+			assert_int_equal(dur_version(db, 0), (uint64_t)which);
 			rs_db_close(db);
 			free(copy);
 		}
@@ -268,28 +280,53 @@ static void recovery__damaged_headers(void **state)
 	copy[20] ^= 1;
 	dur_write(dur_seg(dir, 1), copy, len);
 	assert_int_equal(dur_open_rc(&o), RS_ECORRUPT);
-	/* A newer format version. */
+	/* A flipped byte in the version field is damage, not a newer
+	 * format: the checksum is checked first. */
 	memcpy(copy, img, len);
 	copy[8] = 99;
 	dur_write(dur_seg(dir, 1), copy, len);
+	assert_int_equal(dur_open_rc(&o), RS_ECORRUPT);
+	/* An intact header of a newer format version. */
+	{
+		uint64_t sum;
+
+		sum = rs__wal_checksum(copy, 40);
+		for (int i = 0; i < 8; i++)
+			copy[40 + i] = (unsigned char)(sum >> (8 * i));
+	}
+	dur_write(dur_seg(dir, 1), copy, len);
 	assert_int_equal(dur_open_rc(&o), RS_EVERSION);
 	assert_int_equal(dur_open_rc(&so), RS_EVERSION);
-	/* Salvage opens a bad header as an empty log. */
+	/* Salvage refuses to turn a log whose first header is bad into an
+	 * empty database, and changes nothing. */
 	memcpy(copy, img, len);
 	copy[0] = 'X';
 	dur_write(dur_seg(dir, 1), copy, len);
-	db = dur_open(&so);
-	assert_int_equal(dur_version(db, 0), 0);
-	dur_put(db, 0, "after", "1");
-	rs_db_close(db);
+	assert_int_equal(dur_open_rc(&so), RS_ECORRUPT);
+	{
+		size_t l2;
+		unsigned char *now = dur_read(dur_seg(dir, 1), &l2);
+
+		assert_int_equal(l2, len);
+		assert_memory_equal(now, copy, len);
+		free(now);
+	}
+	dur_write(dur_seg(dir, 1), img, len);
 	db = dur_open(&o);
-	assert_value(db, 0, "after", "1");
+	assert_int_equal(dur_version(db, 0), 3);
+	dur_put(db, 0, "after", "1");
 	rs_db_close(db);
 	/* Stray temporaries and unknown files are harmless. */
 	dur_write(dur_path(dir, "wal-0000000000000009.tmp"), "junk", 4);
+	dur_write(dur_path(dir, "ckpt-0000000000000003.tmp"), "junk", 4);
 	dur_write(dur_path(dir, "README"), "hello", 5);
+	dur_write(dur_path(dir, "notes.tmp"), "mine", 4);
 	db = dur_open(&o);
 	assert_false(dur_exists(dur_path(dir, "wal-0000000000000009.tmp")));
+	assert_false(dur_exists(dur_path(dir, "ckpt-0000000000000003.tmp")));
+	/* Files the library did not name are the user's: left alone. */
+	assert_true(dur_exists(dur_path(dir, "README")));
+	assert_true(dur_exists(dur_path(dir, "notes.tmp")));
 	assert_value(db, 0, "after", "1");
 	rs_db_close(db);
 	free(copy);
@@ -307,9 +344,10 @@ static void recovery__is_idempotent(void **state)
 	rs_db *db;
 
 	(void)state;
-	assert_int_equal(dur_records(img, len, off, rl, 16), 10);
-	/* A torn tail, cut by the first open only. */
-	memset(img + off[9] + 10, 0, rl[9] - 10);
+	assert_int_equal(dur_records(img, len, off, rl, 16), 11);
+	/* A torn tail (a crash: no CLOSE record), cut by the first open
+	 * only. */
+	memset(img + off[9] + 10, 0, rl[9] - 10 + rl[10]);
 	img[off[9] + 30] = 0x55;
 	dur_write(dur_seg(dir, 1), img, len);
 	db = dur_open(&o);
