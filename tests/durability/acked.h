@@ -8,6 +8,8 @@
 
 #include <runstate.h>
 
+#include "durability/io.h"
+
 /*
  * What the power-loss and fault tests commit and check. Commit i (1, 2,
  * ...) of run r is one transaction of three puts: "a<i>" and "b<i>" (long
@@ -28,6 +30,15 @@ typedef struct ack_run {
 typedef struct ack_model {
 	ack_run run[ACK_RUNS];
 } ack_model;
+
+/* Options for the simulated directory `path`: 4 KiB segments, no
+ * automatic checkpoint, no flush timer (only the test's calls write). */
+rs_db_options ack_opts(const char *path, rs_durability mode);
+
+/* Open with the file layer `io` (rs__test_io); the hook is reset when
+ * the open fails. ack_close() closes and resets it. */
+int ack_open(const rs__io *io, const rs_db_options *o, rs_db **out);
+void ack_close(rs_db *db);
 
 /* Commit the next commit of run r under `mode`: its return code. */
 int ack_commit(rs_db *db, ack_model *m, unsigned r, rs_durability mode);

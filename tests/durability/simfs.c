@@ -368,23 +368,8 @@ static int sim_openat(void *ctx, int dirfd, const char *name, unsigned flags)
 	return rc;
 }
 
-static int sim_lock(void *ctx, int fd)
-{
-	simfs *s = ctx;
-	int rc = 0;
-
-	pthread_mutex_lock(&s->mu);
-	if (fd_kind(s, fd) == FD_FREE)
-		rc = -EBADF;
-	else if (s->lock_fd >= 0 && s->lock_fd != fd)
-		rc = -EWOULDBLOCK;
-	else
-		s->lock_fd = fd;
-	pthread_mutex_unlock(&s->mu);
-	return rc;
-}
-
-static int sim_close(void *ctx, int fd)
+/* flock (close_it false) or close (true): both decide who holds LOCK. */
+static int fd_lock_op(void *ctx, int fd, bool close_it)
 {
 	simfs *s = ctx;
 	int rc = 0;
@@ -392,13 +377,27 @@ static int sim_close(void *ctx, int fd)
 	pthread_mutex_lock(&s->mu);
 	if (fd_kind(s, fd) == FD_FREE) {
 		rc = -EBADF;
-	} else {
+	} else if (close_it) {
 		s->fds[fd - FD_BASE].kind = FD_FREE;
 		if (s->lock_fd == fd)
 			s->lock_fd = -1;
+	} else if (s->lock_fd >= 0 && s->lock_fd != fd) {
+		rc = -EWOULDBLOCK;
+	} else {
+		s->lock_fd = fd;
 	}
 	pthread_mutex_unlock(&s->mu);
 	return rc;
+}
+
+static int sim_lock(void *ctx, int fd)
+{
+	return fd_lock_op(ctx, fd, false);
+}
+
+static int sim_close(void *ctx, int fd)
+{
+	return fd_lock_op(ctx, fd, true);
 }
 
 static int64_t sim_pwrite(void *ctx, int fd, const void *p, size_t len,
@@ -472,45 +471,43 @@ static int sim_fallocate(void *ctx, int fd, uint64_t len)
 	return resize_op(ctx, fd, len, OP_ALLOC);
 }
 
-static int sim_renameat(void *ctx, int dirfd, const char *from, const char *to)
+/* The entry `name` of the directory `dirfd`, or NULL with *rc set. */
+static sim_ent *entry_locked(simfs *s, int dirfd, const char *name, int *rc)
+{
+	sim_ent *e = NULL;
+
+	if (fd_kind(s, dirfd) != FD_DIR)
+		*rc = -EBADF;
+	else if (!(e = dir_find(&s->cur, name)))
+		*rc = -ENOENT;
+	return e;
+}
+
+/* rename (to non-NULL) or unlink: pending until the directory's fsync. */
+static int dir_change(void *ctx, int dirfd, const char *name, const char *to)
 {
 	simfs *s = ctx;
 	sim_ent *e;
 	int rc = 0;
 
 	pthread_mutex_lock(&s->mu);
-	if (fd_kind(s, dirfd) != FD_DIR) {
-		rc = -EBADF;
-	} else if (!(e = dir_find(&s->cur, from))) {
-		rc = -ENOENT;
-	} else {
-		int ino = e->ino;
-
-		dop_add(s, DOP_RENAME, from, to, ino);
-		dir_remove(&s->cur, to);
-		e = dir_find(&s->cur, from);
-		snprintf(e->name, NAME_MAX_, "%s", to);
+	if ((e = entry_locked(s, dirfd, name, &rc)) != NULL) {
+		dop_add(s, to ? DOP_RENAME : DOP_UNLINK, name, to,
+			to ? e->ino : -1);
+		dop_apply(&s->cur, &s->dops[s->ndops - 1]);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
 
+static int sim_renameat(void *ctx, int dirfd, const char *from, const char *to)
+{
+	return dir_change(ctx, dirfd, from, to);
+}
+
 static int sim_unlinkat(void *ctx, int dirfd, const char *name)
 {
-	simfs *s = ctx;
-	int rc = 0;
-
-	pthread_mutex_lock(&s->mu);
-	if (fd_kind(s, dirfd) != FD_DIR) {
-		rc = -EBADF;
-	} else if (!dir_find(&s->cur, name)) {
-		rc = -ENOENT;
-	} else {
-		dir_remove(&s->cur, name);
-		dop_add(s, DOP_UNLINK, name, NULL, -1);
-	}
-	pthread_mutex_unlock(&s->mu);
-	return rc;
+	return dir_change(ctx, dirfd, name, NULL);
 }
 
 static int sim_map(void *ctx, int dirfd, const char *name,
@@ -521,11 +518,7 @@ static int sim_map(void *ctx, int dirfd, const char *name,
 	int rc = 0;
 
 	pthread_mutex_lock(&s->mu);
-	if (fd_kind(s, dirfd) != FD_DIR) {
-		rc = -EBADF;
-	} else if (!(e = dir_find(&s->cur, name))) {
-		rc = -ENOENT;
-	} else {
+	if ((e = entry_locked(s, dirfd, name, &rc)) != NULL) {
 		const sim_bytes *b = &s->files[e->ino]->cur;
 
 		*len = b->len;
@@ -940,6 +933,26 @@ void fio_init(fio *f, const rs__io *inner)
 	f->fail_kind = -1;
 	f->cut_at = UINT64_MAX;
 	pthread_mutex_init(&f->mu, NULL);
+}
+
+static bool fio_flag(fio *f, const bool *flag)
+{
+	bool v;
+
+	pthread_mutex_lock(&f->mu);
+	v = *flag;
+	pthread_mutex_unlock(&f->mu);
+	return v;
+}
+
+bool fio_has_fired(fio *f)
+{
+	return fio_flag(f, &f->fired);
+}
+
+bool fio_was_cut(fio *f)
+{
+	return fio_flag(f, &f->cut);
 }
 
 void fio_destroy(fio *f)

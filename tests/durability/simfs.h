@@ -102,5 +102,8 @@ typedef struct fio {
 
 void fio_init(fio *f, const rs__io *inner);
 void fio_destroy(fio *f);
+/* Whether the failure fired / the power was cut (read under its lock). */
+bool fio_has_fired(fio *f);
+bool fio_was_cut(fio *f);
 
 #endif

@@ -64,24 +64,7 @@ static unsigned scale(void)
 
 static rs_db_options fault_opts(rs_durability mode)
 {
-	rs_db_options o = RS_DB_OPTIONS_INIT;
-
-	o.durability = mode;
-	o.path = ROOT;
-	o.segment_bytes = 4096;
-	o.checkpoint_wal_bytes = RS_CHECKPOINT_NEVER;
-	o.flush_interval_ms = 3600000; /* no timer: only our calls write */
-	return o;
-}
-
-static bool fio_fired(fio *f)
-{
-	bool fired;
-
-	pthread_mutex_lock(&f->mu);
-	fired = f->fired;
-	pthread_mutex_unlock(&f->mu);
-	return fired;
+	return ack_opts(ROOT, mode);
 }
 
 /* One workload run with a fault plan. */
@@ -93,13 +76,22 @@ typedef struct run {
 	char where[96];
 } run;
 
+/* A run on `sim` through `f` (initialized here). */
+static void run_init(run *r, fio *f, simfs *sim, rs_durability mode)
+{
+	memset(r, 0, sizeof(*r));
+	fio_init(f, simfs_io(sim));
+	r->f = f;
+	r->mode = mode;
+}
+
 static void expect_rc(run *r, int rc, const char *what)
 {
 	if (rc == 0)
 		return;
-	if (rc != RS_EIO || !fio_fired(r->f))
+	if (rc != RS_EIO || !fio_has_fired(r->f))
 		fail_msg("%s: %s returned %s%s", r->where, what, rs_errname(rc),
-			 fio_fired(r->f) ? "" : " with no fault injected");
+			 fio_has_fired(r->f) ? "" : " with no fault injected");
 }
 
 /* Reads on the open database: exactly what it acknowledged. */
@@ -111,14 +103,20 @@ static void expect_reads(run *r, rs_db *db)
 		fail_msg("%s: reads after the fault: %s", r->where, msg);
 }
 
+/* A write call's code: 0 or RS_EIO, and RS_EIO once the log failed. */
+static void expect_write_rc(run *r, int rc, const char *what)
+{
+	if (r->poisoned && rc != RS_EIO)
+		fail_msg("%s: %s after the log failed returned %s", r->where,
+			 what, rs_errname(rc));
+	expect_rc(r, rc, what);
+}
+
 static void commit(run *r, rs_db *db, unsigned run_no)
 {
 	int rc = ack_commit(db, &r->m, run_no, r->mode);
 
-	if (r->poisoned && rc != RS_EIO)
-		fail_msg("%s: a commit after the log failed returned %s",
-			 r->where, rs_errname(rc));
-	expect_rc(r, rc, "a commit");
+	expect_write_rc(r, rc, "a commit");
 	if (rc == RS_EIO) {
 		r->poisoned = true;
 		expect_reads(r, db);
@@ -129,10 +127,7 @@ static void flush(run *r, rs_db *db)
 {
 	int rc = rs_db_flush(db);
 
-	if (r->poisoned && rc != RS_EIO)
-		fail_msg("%s: a flush after the log failed returned %s",
-			 r->where, rs_errname(rc));
-	expect_rc(r, rc, "flush");
+	expect_write_rc(r, rc, "a flush");
 	if (rc == 0)
 		ack_flushed(&r->m);
 	else
@@ -143,10 +138,7 @@ static void checkpoint(run *r, rs_db *db)
 {
 	int rc = rs_db_checkpoint(db);
 
-	if (r->poisoned && rc != RS_EIO)
-		fail_msg("%s: a checkpoint after the log failed returned %s",
-			 r->where, rs_errname(rc));
-	expect_rc(r, rc, "checkpoint");
+	expect_write_rc(r, rc, "a checkpoint");
 	expect_reads(r, db);
 }
 
@@ -173,7 +165,7 @@ static void close_db(run *r, rs_db *db)
 	rs_db_close(db);
 	/* Close cannot report a failure; if none happened, everything
 	 * acknowledged is on disk now. */
-	if (!r->poisoned && !fio_fired(r->f))
+	if (!r->poisoned && !fio_has_fired(r->f))
 		ack_flushed(&r->m);
 }
 
@@ -266,23 +258,17 @@ static void check_after(run *r, simfs *sim)
 		rs_db *db;
 		int rc;
 
-		rs__test_io(simfs_io(img));
-		rc = rs_db_open(&db, &o);
-		if (rc != 0) {
-			rs__test_io(NULL);
+		if ((rc = ack_open(simfs_io(img), &o, &db)) != 0)
 			fail_msg("%s: reopen (%s): %s; files: %s", r->where,
 				 v ? "power cut" : "restart", rs_errname(rc),
 				 info.desc);
-		}
 		if (!ack_check(db, &r->m, r->mode == RS_DURABILITY_STRICT, 1,
 			       msg, sizeof(msg), NULL)) {
-			rs_db_close(db);
-			rs__test_io(NULL);
+			ack_close(db);
 			fail_msg("%s: reopen (%s): %s; files: %s", r->where,
 				 v ? "power cut" : "restart", msg, info.desc);
 		}
-		rs_db_close(db);
-		rs__test_io(NULL);
+		ack_close(db);
 		simfs_free(img);
 	}
 }
@@ -294,10 +280,7 @@ static void count_calls(rs_durability mode, uint64_t counts[FIO_NKINDS])
 	run r;
 	fio f;
 
-	memset(&r, 0, sizeof(r));
-	fio_init(&f, simfs_io(sim));
-	r.f = &f;
-	r.mode = mode;
+	run_init(&r, &f, sim, mode);
 	snprintf(r.where, sizeof(r.where), "no fault");
 	rs__test_io(&f.io);
 	workload(&r, sim);
@@ -322,13 +305,10 @@ static void every_call_fails(rs_durability mode)
 				run r;
 				fio f;
 
-				memset(&r, 0, sizeof(r));
-				fio_init(&f, simfs_io(sim));
+				run_init(&r, &f, sim, mode);
 				f.fail_kind = k;
 				f.fail_nth = n;
 				f.fail_errno = errnos[e];
-				r.f = &f;
-				r.mode = mode;
 				snprintf(r.where, sizeof(r.where),
 					 "%s call %" PRIu64 " fails with %s",
 					 fio_kind_name[k], n,
@@ -396,10 +376,7 @@ static void iofault__checkpoint_fails_halfway(void **state)
 		fio f;
 		rs_db *db;
 
-		memset(&r, 0, sizeof(r));
-		fio_init(&f, simfs_io(sim));
-		r.f = &f;
-		r.mode = RS_DURABILITY_STRICT;
+		run_init(&r, &f, sim, RS_DURABILITY_STRICT);
 		rs__test_io(&f.io);
 		db = ckpt_setup(&r);
 		memcpy(before, f.count, sizeof(before));
@@ -418,10 +395,7 @@ static void iofault__checkpoint_fails_halfway(void **state)
 			fio f;
 			rs_db *db;
 
-			memset(&r, 0, sizeof(r));
-			fio_init(&f, simfs_io(sim));
-			r.f = &f;
-			r.mode = RS_DURABILITY_STRICT;
+			run_init(&r, &f, sim, RS_DURABILITY_STRICT);
 			snprintf(r.where, sizeof(r.where),
 				 "checkpoint: its %s call %" PRIu64 " fails",
 				 fio_kind_name[k], n - before[k]);
@@ -433,7 +407,7 @@ static void iofault__checkpoint_fails_halfway(void **state)
 			if (rs_db_checkpoint(db) != RS_EIO)
 				fail_msg("%s: checkpoint did not fail",
 					 r.where);
-			assert_true(fio_fired(&f));
+			assert_true(fio_has_fired(&f));
 			expect_reads(&r, db);
 			want = dur_dump(db, ACK_RUNS);
 			rs_db_close(db);
@@ -487,10 +461,7 @@ static void iofault__commits_go_on_after_a_failed_checkpoint(void **state)
 	rs_db *db;
 
 	(void)state;
-	memset(&r, 0, sizeof(r));
-	fio_init(&f, simfs_io(sim));
-	r.f = &f;
-	r.mode = RS_DURABILITY_STRICT;
+	run_init(&r, &f, sim, RS_DURABILITY_STRICT);
 	snprintf(r.where, sizeof(r.where), "checkpoint rename fails");
 	rs__test_io(&f.io);
 	db = ckpt_setup(&r);

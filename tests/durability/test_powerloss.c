@@ -72,25 +72,7 @@ typedef struct pl {
 
 static rs_db_options pl_opts(rs_durability mode)
 {
-	rs_db_options o = RS_DB_OPTIONS_INIT;
-
-	o.durability = mode;
-	o.path = ROOT;
-	o.segment_bytes = 4096;
-	o.checkpoint_wal_bytes = RS_CHECKPOINT_NEVER;
-	/* Only the workload's own calls write: no timer in the way. */
-	o.flush_interval_ms = 3600000;
-	return o;
-}
-
-static bool fio_was_cut(fio *f)
-{
-	bool cut;
-
-	pthread_mutex_lock(&f->mu);
-	cut = f->cut;
-	pthread_mutex_unlock(&f->mu);
-	return cut;
+	return ack_opts(ROOT, mode);
 }
 
 /* A call that failed is allowed only after the cut, and only with EIO. */
@@ -211,13 +193,9 @@ static char *check_image(pl *p, simfs *img, const ack_model *m,
 	rs_db *db;
 	int rc;
 
-	rs__test_io(simfs_io(img));
-	rc = rs_db_open(&db, &o);
-	if (rc != 0) {
-		rs__test_io(NULL);
+	if ((rc = ack_open(simfs_io(img), &o, &db)) != 0)
 		fail_msg("%s: open after the power cut: %s; survived: %s",
 			 where, rs_errname(rc), info->desc);
-	}
 	if (!ack_check(db, m, p->mode == RS_DURABILITY_STRICT, 1, msg,
 		       sizeof(msg), &lost)) {
 		rs_db_close(db);
