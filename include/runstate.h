@@ -129,7 +129,10 @@ extern "C" {
  * can return and when. A rejected call changes nothing. Two codes apply to
  * whole families and are listed with each member:
  *  - every call that commits can fail in the durability backend: RS_EIO
- *    (the log failed; the database then accepts no more writes) or
+ *    (a write or sync of the log failed: that commit and every later one
+ *    fail with RS_EIO, and so do rs_db_flush() and rs_db_checkpoint(),
+ *    until the database is closed and opened again; reads keep working
+ *    and see exactly the commits that returned 0) or
  *    RS_ENOMEM for the built-in log, and whatever negative code a custom
  *    rs_durability_ops.commit returns;
  *  - every write to the data of a run fails with RS_EARCHIVED once the run
@@ -547,7 +550,8 @@ RS_API int rs_db_open(rs_db **out, const rs_db_options *opts);
  * Writes and syncs every logged commit (Buffered included), stops and joins
  * the flusher and checkpointer threads (waiting for a checkpoint in
  * progress to finish), joins the reclaimer thread, releases the directory
- * lock, and frees everything.
+ * lock, and frees everything. Close cannot report a failed write: call
+ * rs_db_flush() first to know that Buffered commits reached the disk.
  *
  * Transactions still open: close aborts them (their writes are discarded,
  * never logged) and frees their contexts, so they are consumed like the
@@ -583,8 +587,10 @@ RS_API int rs_db_flush(rs_db *db);
  * another thread) is waited for, then this one runs.
  *
  * @return 0, RS_EINVAL (NULL db), RS_ENOTSUP (InMemory, or a
- *         durability_ops backend), RS_EIO (writing it failed) or
- *         RS_ENOMEM.
+ *         durability_ops backend), RS_EIO (a file system call of the
+ *         checkpoint failed: the previous checkpoint and the log are
+ *         intact, commits go on and a later checkpoint may succeed; or
+ *         the log had failed, see Errors) or RS_ENOMEM.
  * Thread safety: any thread.
  */
 RS_API int rs_db_checkpoint(rs_db *db);

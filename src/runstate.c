@@ -66,9 +66,11 @@ static uint64_t or_default(uint64_t v, uint64_t def)
 	return v ? v : def;
 }
 
-static void wal_config(const rs_db_options *o, rs__wal_config *cfg)
+static void wal_config(const rs_db_options *o, const rs__io *io,
+		       rs__wal_config *cfg)
 {
 	cfg->path = o->path;
+	cfg->io = io;
 	cfg->mode = o->durability;
 	cfg->flush_interval_ns =
 		or_default(o->flush_interval_ms, RS_FLUSH_INTERVAL_DEFAULT_MS) *
@@ -105,7 +107,8 @@ static void db_free(rs_db *db, bool registered)
 	rs__free(&alloc, db);
 }
 
-static int open_durability(rs_db *db, const rs_db_options *o, rs__dirlock *lock)
+static int open_durability(rs_db *db, const rs_db_options *o, const rs__io *io,
+			   rs__dirlock *lock)
 {
 	rs__wal_config cfg;
 	int rc;
@@ -123,7 +126,7 @@ static int open_durability(rs_db *db, const rs_db_options *o, rs__dirlock *lock)
 	}
 	if (o->durability == RS_DURABILITY_INMEMORY)
 		return rs__durability_mem_open(&db->dur, &db->alloc);
-	wal_config(o, &cfg);
+	wal_config(o, io, &cfg);
 	return rs__durability_wal_open(&db->dur, &db->alloc, &cfg, lock,
 				       &db->host);
 }
@@ -135,6 +138,7 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 	uint64_t seed;
 	rs_db *db;
 	bool registered = false;
+	const rs__io *io = rs__io_for_open();
 	rs__dirlock *lock = NULL;
 	int rc;
 
@@ -149,7 +153,7 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 		RS_TRY(rs__random_bytes(&seed, sizeof(seed)));
 	/* A busy directory is reported before anything else is touched. */
 	if (!opts->durability_ops && opts->durability != RS_DURABILITY_INMEMORY)
-		RS_TRY(rs__wal_lock_dir(&alloc, opts->path, &lock));
+		RS_TRY(rs__wal_lock_dir(&alloc, io, opts->path, &lock));
 
 	rs__rcu_thread_ensure();
 	db = rs__calloc(&alloc, 1, sizeof(*db));
@@ -170,7 +174,7 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 	registered = true;
 	rs__db_host_init(db, &db->host);
 	/* Takes over the lock, also on failure (dur.ops stays NULL then). */
-	rc = open_durability(db, opts, lock);
+	rc = open_durability(db, opts, io, lock);
 	lock = NULL;
 	if (rc < 0)
 		goto fail;

@@ -25,10 +25,8 @@
 #define _GNU_SOURCE
 #include "durability/wal.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "util/clock.h"
 #include "util/error.h"
@@ -49,7 +47,7 @@ typedef struct ckpt_writer {
 
 static int ckw_flush(ckpt_writer *cw)
 {
-	RS_TRY(rs__wal_pwrite_all(cw->fd, cw->buf, cw->len, cw->off));
+	RS_TRY(rs__wal_pwrite_all(cw->w, cw->fd, cw->buf, cw->len, cw->off));
 	cw->off += cw->len;
 	cw->len = 0;
 	return 0;
@@ -61,7 +59,8 @@ static int ckw_put(ckpt_writer *cw, const void *p, size_t n)
 	if (cw->len + n > CKW_BUF) {
 		RS_TRY(ckw_flush(cw));
 		if (n > CKW_BUF / 2) {
-			RS_TRY(rs__wal_pwrite_all(cw->fd, p, n, cw->off));
+			RS_TRY(rs__wal_pwrite_all(cw->w, cw->fd, p, n,
+						  cw->off));
 			cw->off += n;
 			return 0;
 		}
@@ -112,11 +111,9 @@ static int write_image(rs__wal *w, const char *tmp, uint64_t seq, uint64_t lsn)
 	if (!cw.buf)
 		return RS_ENOMEM;
 	XXH3_64bits_reset(&cw.hash);
-	cw.fd = openat(w->dirfd, tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
-		       0644);
-	if (cw.fd < 0) {
+	if ((rc = rs__wal_create_tmp(w, tmp, &cw.fd)) < 0) {
 		rs__free(w->alloc, cw.buf);
-		return RS_EIO;
+		return rc;
 	}
 	if ((rc = w->host.image(w->host.ctx, &sink)) < 0 ||
 	    (rc = ckw_flush(&cw)) < 0)
@@ -128,14 +125,13 @@ static int write_image(rs__wal *w, const char *tmp, uint64_t seq, uint64_t lsn)
 	h.nruns = cw.nruns;
 	h.nentries = cw.nentries;
 	rs__ckpt_header_encode(hdr, &h);
-	if ((rc = rs__wal_pwrite_all(cw.fd, trailer, sizeof(trailer), cw.off)) <
-		    0 ||
-	    (rc = rs__wal_pwrite_all(cw.fd, hdr, sizeof(hdr), 0)) < 0)
+	if ((rc = rs__wal_pwrite_all(w, cw.fd, trailer, sizeof(trailer),
+				     cw.off)) < 0 ||
+	    (rc = rs__wal_pwrite_all(w, cw.fd, hdr, sizeof(hdr), 0)) < 0)
 		goto out;
-	if (fsync(cw.fd) != 0)
-		rc = RS_EIO;
+	rc = rs__wal_fsync(w, cw.fd);
 out:
-	close(cw.fd);
+	rs__wal_close_fd(w, cw.fd);
 	rs__free(w->alloc, cw.buf);
 	return rc;
 }
@@ -194,9 +190,8 @@ int rs__wal_checkpoint(rs__wal *w)
 		(void)rs__wal_unlink(w, tmp);
 		goto out;
 	}
-	if (renameat(w->dirfd, tmp, w->dirfd, name) != 0) {
+	if ((rc = rs__wal_rename(w, tmp, name)) < 0) {
 		(void)rs__wal_unlink(w, tmp);
-		rc = RS_EIO;
 		goto out;
 	}
 	if ((rc = rs__wal_fsync_dir(w)) < 0)
@@ -287,6 +282,6 @@ int rs__wal_load_checkpoint(rs__wal *w, uint64_t seq, rs__ckpt_header *out)
 		rc = loader_flush(&ld, true);
 	rs__free(w->alloc, ld.ops);
 out:
-	rs__wal_unmap(p, len);
+	rs__wal_unmap(w, p, len);
 	return rc;
 }

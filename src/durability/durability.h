@@ -8,6 +8,7 @@
 
 #include <runstate.h>
 
+#include "durability/io.h"
 #include "util/alloc.h"
 #include "util/op.h"
 
@@ -119,6 +120,7 @@ int rs__durability_mem_open(rs__durability *out, const rs__alloc *a);
 /* Configuration of the write-ahead log (Buffered and Strict). */
 typedef struct rs__wal_config {
 	const char *path;
+	const rs__io *io; /* the file layer (io.h) */
 	rs_durability mode;
 	uint64_t flush_interval_ns;
 	uint64_t flush_batch_commits;
@@ -135,13 +137,14 @@ typedef struct rs__wal_config {
  * fork()ed while the lock is held does not keep it (wal_file.c).
  */
 typedef struct rs__dirlock rs__dirlock;
-int rs__wal_lock_dir(const rs__alloc *a, const char *path, rs__dirlock **out);
+int rs__wal_lock_dir(const rs__alloc *a, const rs__io *io, const char *path,
+		     rs__dirlock **out);
 /* Release it (NULL: nothing). */
 void rs__wal_unlock_dir(const rs__alloc *a, rs__dirlock *lock);
 
 /*
- * Open the log in cfg->path (locked by `lock`, which it takes over, also
- * on failure): recover through `host` (which must stay valid until close),
+ * Open the log in cfg->path through cfg->io (locked by `lock`, taken
+ * through the same io, which it takes over, also on failure): recover through `host` (which must stay valid until close),
  * then start the flusher and checkpointer threads.
  */
 int rs__durability_wal_open(rs__durability *out, const rs__alloc *a,

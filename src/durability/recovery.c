@@ -36,7 +36,6 @@
 #include "durability/wal.h"
 
 #include <string.h>
-#include <unistd.h>
 
 #include "util/clock.h"
 #include "util/error.h"
@@ -166,7 +165,7 @@ static int salvage_cut(recovery *rv, size_t i, uint64_t at,
 		rs__wal_name(name, RS__SEG_PREFIX, rv->segs[j], RS__SEG_SUFFIX);
 		if (rs__wal_map(w, name, &q, &qlen) == 0) {
 			w->rstats.bytes_salvaged += data_end(q, 0, qlen);
-			rs__wal_unmap(q, qlen);
+			rs__wal_unmap(w, q, qlen);
 		}
 		RS_TRY(remove_segment(rv, rv->segs[j]));
 	}
@@ -244,7 +243,7 @@ static int replay_segment(recovery *rv, size_t i, uint64_t *end_lsn,
 	*end_lsn = h.start_lsn + (pos - RS__SEG_HDR);
 	*end_off = pos;
 out:
-	rs__wal_unmap(p, size);
+	rs__wal_unmap(w, p, size);
 	return rc;
 }
 
@@ -268,7 +267,7 @@ static int remove_checkpoint(recovery *rv, uint64_t seq, uint64_t *bytes)
 
 		if (rs__wal_map(rv->w, name, &p, &len) == 0) {
 			*bytes += len;
-			rs__wal_unmap(p, len);
+			rs__wal_unmap(rv->w, p, len);
 		}
 	}
 	rv->removed = true;
@@ -402,9 +401,7 @@ static int recover(recovery *rv)
 	/* After a crash what was read may be in the page cache only. The
 	 * next batch's synced LSN will say it is durable, so make it so
 	 * first, or a power cut could keep that batch and lose this. */
-	if (fdatasync(w->seg_fd) != 0)
-		return RS_EIO;
-	return 0;
+	return rs__wal_fdatasync(w, w->seg_fd);
 }
 
 int rs__wal_recover(rs__wal *w)

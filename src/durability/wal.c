@@ -60,11 +60,8 @@
 #define _GNU_SOURCE
 #include "durability/wal.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "util/clock.h"
 #include "util/error.h"
@@ -164,10 +161,8 @@ static void wal_stats(void *state, rs_db_stats *out)
 
 static void wal_free(rs__wal *w)
 {
-	if (w->seg_fd >= 0)
-		close(w->seg_fd);
-	if (w->dirfd >= 0)
-		close(w->dirfd);
+	rs__wal_close_fd(w, w->seg_fd);
+	rs__wal_close_fd(w, w->dirfd);
 	rs__wal_unlock_dir(w->alloc, w->lock);
 	rs__wal_buf_free(w->alloc, &w->bufs[0]);
 	rs__wal_buf_free(w->alloc, &w->bufs[1]);
@@ -226,6 +221,7 @@ static int wal_init(rs__wal *w, const rs__alloc *a, const rs__wal_config *cfg,
 	w->alloc = a;
 	w->cfg = *cfg;
 	w->host = *host;
+	w->io = cfg->io;
 	w->lock = lock;
 	w->dirfd = -1;
 	w->seg_fd = -1;
@@ -243,8 +239,7 @@ static int wal_init(rs__wal *w, const rs__alloc *a, const rs__wal_config *cfg,
 		return RS_ENOMEM;
 	memcpy(w->dir, cfg->path, n + 1);
 	w->cfg.path = w->dir;
-	w->dirfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return w->dirfd < 0 ? RS_EIO : 0;
+	return rs__wal_open_dir(w);
 }
 
 int rs__durability_wal_open(rs__durability *out, const rs__alloc *a,

@@ -45,6 +45,7 @@ typedef struct rs__wal {
 	rs__wal_config cfg;
 	char *dir; /* cfg.path, owned */
 	rs__dur_host host;
+	const rs__io *io; /* cfg.io: every file system call goes here */
 	int dirfd;
 	rs__dirlock *lock;
 
@@ -125,18 +126,31 @@ static inline struct timespec rs__wal_timespec(uint64_t at_ns)
 #define RS__TMP_SUFFIX ".tmp"
 void rs__wal_name(char out[RS__NAME_MAX], const char *prefix, uint64_t seq,
 		  const char *suffix);
+/* A negative errno from w->io as an RS_E* code (RS_ENOMEM or RS_EIO). */
+int rs__wal_io_error(int neg_errno);
+/* The database directory (w->dirfd), opened once by open. */
+int rs__wal_open_dir(rs__wal *w);
+void rs__wal_close_fd(rs__wal *w, int fd);
+/* fsync / fdatasync: 0 or RS_EIO. */
 int rs__wal_fsync_dir(rs__wal *w);
+int rs__wal_fsync(rs__wal *w, int fd);
+int rs__wal_fdatasync(rs__wal *w, int fd);
+/* Create (or truncate) a file of the directory, open for writing. */
+int rs__wal_create_tmp(rs__wal *w, const char *name, int *fd_out);
+/* Rename a file of the directory (then fsync the directory yourself). */
+int rs__wal_rename(rs__wal *w, const char *from, const char *to);
 /* Create segment `seq` atomically (temporary name, header, preallocation,
  * fsync, rename, directory fsync); returns an fd open for writing. */
 int rs__wal_create_segment(rs__wal *w, uint64_t seq, uint64_t start_lsn,
 			   int *fd_out);
 int rs__wal_open_segment(rs__wal *w, uint64_t seq, int *fd_out);
 /* pwrite all of it, retrying on EINTR and short writes: 0 or RS_EIO. */
-int rs__wal_pwrite_all(int fd, const void *p, size_t len, uint64_t off);
-/* Read a whole file of the directory into memory (mmap, read-only). */
+int rs__wal_pwrite_all(rs__wal *w, int fd, const void *p, size_t len,
+		       uint64_t off);
+/* Read a whole file of the directory into memory (read-only). */
 int rs__wal_map(rs__wal *w, const char *name, const unsigned char **p_out,
 		size_t *len_out);
-void rs__wal_unmap(const unsigned char *p, size_t len);
+void rs__wal_unmap(rs__wal *w, const unsigned char *p, size_t len);
 /* Remove a file of the directory (then fsync the directory yourself). */
 int rs__wal_unlink(rs__wal *w, const char *name);
 /* Give a segment back its preallocation after a cut at `len`. */

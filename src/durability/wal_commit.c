@@ -44,7 +44,6 @@
 #include "durability/wal.h"
 
 #include <assert.h>
-#include <unistd.h>
 
 #include "util/clock.h"
 #include "util/error.h"
@@ -139,11 +138,11 @@ static int write_batch(rs__wal *w, rs__wal_buf *b, uint64_t base,
 			 * the next exists: only the last segment of the
 			 * log can ever have a torn tail. */
 			if (w->seg_fd >= 0) {
-				if (dirty && fdatasync(w->seg_fd) != 0)
-					return RS_EIO;
-				if (dirty)
+				if (dirty) {
+					RS_TRY(rs__wal_fdatasync(w, w->seg_fd));
 					(*syncs)++;
-				close(w->seg_fd);
+				}
+				rs__wal_close_fd(w, w->seg_fd);
 				w->seg_fd = -1;
 			}
 			dirty = false;
@@ -152,13 +151,12 @@ static int write_batch(rs__wal *w, rs__wal_buf *b, uint64_t base,
 				w, c->seq, c->seg_start_lsn, &w->seg_fd));
 			w->seg_fd_seq = c->seq;
 		}
-		RS_TRY(rs__wal_pwrite_all(w->seg_fd, b->data + c->start, c->len,
-					  c->off));
+		RS_TRY(rs__wal_pwrite_all(w, w->seg_fd, b->data + c->start,
+					  c->len, c->off));
 		dirty = true;
 	}
 	if (dirty) {
-		if (fdatasync(w->seg_fd) != 0)
-			return RS_EIO;
+		RS_TRY(rs__wal_fdatasync(w, w->seg_fd));
 		(*syncs)++;
 	}
 	return 0;

@@ -16,19 +16,13 @@
 #define _GNU_SOURCE
 #include "durability/wal.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "util/clock.h"
 #include "util/error.h"
@@ -41,21 +35,29 @@ void rs__wal_name(char out[RS__NAME_MAX], const char *prefix, uint64_t seq,
 	snprintf(out, RS__NAME_MAX, "%s%016" PRIx64 "%s", prefix, seq, suffix);
 }
 
-static int fsync_path_dir(const char *path)
+int rs__wal_io_error(int neg_errno)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return neg_errno == -ENOMEM ? RS_ENOMEM : RS_EIO;
+}
+
+/* fsync a directory; with may_deny, one we may not open is left as is. */
+static int fsync_path_dir(const rs__io *io, const char *path, bool may_deny)
+{
+	int fd = io->ops->open(io->ctx, path, RS__IO_DIR);
 	int rc = 0;
 
+	if (fd == -EACCES && may_deny)
+		return 0;
 	if (fd < 0)
-		return RS_EIO;
-	if (fsync(fd) != 0)
+		return rs__wal_io_error(fd);
+	if (io->ops->fsync(io->ctx, fd) < 0)
 		rc = RS_EIO;
-	close(fd);
+	io->ops->close(io->ctx, fd);
 	return rc;
 }
 
-/* fsync the directory that contains `path` (after creating it). */
-static int fsync_parent(const char *path)
+/* fsync the directory that contains `path`. */
+static int fsync_parent(const rs__io *io, const char *path, bool may_deny)
 {
 	char parent[PATH_MAX];
 	size_t n = strlen(path);
@@ -65,12 +67,12 @@ static int fsync_parent(const char *path)
 	while (n > 0 && path[n - 1] != '/')
 		n--;
 	if (n == 0)
-		return fsync_path_dir(".");
+		return fsync_path_dir(io, ".", may_deny);
 	if (n >= sizeof(parent))
 		return RS_EINVAL;
 	memcpy(parent, path, n);
 	parent[n] = '\0';
-	return fsync_path_dir(parent);
+	return fsync_path_dir(io, parent, may_deny);
 }
 
 /*
@@ -84,6 +86,7 @@ static int fsync_parent(const char *path)
  * may open any directory its parent does not hold.
  */
 struct rs__dirlock {
+	const rs__io *io;
 	int fd;
 	rs__dirlock *prev, *next;
 };
@@ -105,8 +108,9 @@ static void locks_parent(void)
 static void locks_child(void)
 {
 	for (rs__dirlock *l = g_locks; l; l = l->next) {
+		/* Through the file layer: no other thread runs here. */
 		if (l->fd >= 0)
-			close(l->fd);
+			l->io->ops->close(l->io->ctx, l->fd);
 		l->fd = -1;
 	}
 	pthread_mutex_unlock(&g_locks_mu);
@@ -117,7 +121,8 @@ static void locks_atfork(void)
 	(void)pthread_atfork(locks_prepare, locks_parent, locks_child);
 }
 
-int rs__wal_lock_dir(const rs__alloc *a, const char *path, rs__dirlock **out)
+int rs__wal_lock_dir(const rs__alloc *a, const rs__io *io, const char *path,
+		     rs__dirlock **out)
 {
 	char lock[PATH_MAX];
 	rs__dirlock *l;
@@ -126,26 +131,31 @@ int rs__wal_lock_dir(const rs__alloc *a, const char *path, rs__dirlock **out)
 	if ((size_t)snprintf(lock, sizeof(lock), "%s/" LOCK_NAME, path) >=
 	    sizeof(lock))
 		return RS_EINVAL;
-	if (mkdir(path, 0777) == 0) {
-		RS_TRY(fsync_parent(path));
-	} else if (errno != EEXIST) {
-		return errno == ENOMEM ? RS_ENOMEM : RS_EIO;
-	}
+	/* The directory's entry in its parent is synced at every open, not
+	 * only when this one created it: a crash or a failed sync after an
+	 * earlier mkdir leaves a directory that exists but may not survive
+	 * a power cut, with everything later written into it. */
+	rc = io->ops->mkdir(io->ctx, path);
+	if (rc < 0 && rc != -EEXIST)
+		return rs__wal_io_error(rc);
+	RS_TRY(fsync_parent(io, path, rc == -EEXIST));
 	if (!(l = rs__malloc(a, sizeof(*l))))
 		return RS_ENOMEM;
 	(void)pthread_once(&g_atfork_once, locks_atfork);
 	/* Held from the open on, so no fork() sees the descriptor before
 	 * it is on the list. */
 	pthread_mutex_lock(&g_locks_mu);
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		rc = fd >= 0 && errno == EWOULDBLOCK ? RS_EBUSY : RS_EIO;
+	fd = io->ops->open(io->ctx, lock, RS__IO_WRITE | RS__IO_CREATE);
+	rc = fd < 0 ? fd : io->ops->lock(io->ctx, fd);
+	if (rc < 0) {
 		pthread_mutex_unlock(&g_locks_mu);
 		if (fd >= 0)
-			close(fd);
+			io->ops->close(io->ctx, fd);
 		rs__free(a, l);
-		return rc;
+		return fd >= 0 && rc == -EWOULDBLOCK ? RS_EBUSY
+						     : rs__wal_io_error(rc);
 	}
+	l->io = io;
 	l->fd = fd;
 	l->prev = NULL;
 	l->next = g_locks;
@@ -170,27 +180,56 @@ void rs__wal_unlock_dir(const rs__alloc *a, rs__dirlock *l)
 		l->next->prev = l->prev;
 	pthread_mutex_unlock(&g_locks_mu);
 	if (l->fd >= 0)
-		close(l->fd); /* releases the flock */
+		l->io->ops->close(l->io->ctx, l->fd); /* releases the flock */
 	rs__free(a, l);
+}
+
+int rs__wal_open_dir(rs__wal *w)
+{
+	int fd = w->io->ops->open(w->io->ctx, w->dir, RS__IO_DIR);
+
+	if (fd < 0)
+		return rs__wal_io_error(fd);
+	w->dirfd = fd;
+	return 0;
+}
+
+void rs__wal_close_fd(rs__wal *w, int fd)
+{
+	if (fd >= 0)
+		w->io->ops->close(w->io->ctx, fd);
 }
 
 int rs__wal_fsync_dir(rs__wal *w)
 {
-	return fsync(w->dirfd) == 0 ? 0 : RS_EIO;
+	return w->io->ops->fsync(w->io->ctx, w->dirfd) == 0 ? 0 : RS_EIO;
 }
 
-int rs__wal_pwrite_all(int fd, const void *p, size_t len, uint64_t off)
+int rs__wal_fsync(rs__wal *w, int fd)
+{
+	return w->io->ops->fsync(w->io->ctx, fd) == 0 ? 0 : RS_EIO;
+}
+
+int rs__wal_fdatasync(rs__wal *w, int fd)
+{
+	return w->io->ops->fdatasync(w->io->ctx, fd) == 0 ? 0 : RS_EIO;
+}
+
+int rs__wal_pwrite_all(rs__wal *w, int fd, const void *p, size_t len,
+		       uint64_t off)
 {
 	const unsigned char *b = p;
 
 	while (len) {
-		ssize_t n = pwrite(fd, b, len, (off_t)off);
+		int64_t n = w->io->ops->pwrite(w->io->ctx, fd, b, len, off);
 
 		if (n < 0) {
-			if (errno == EINTR)
+			if (n == -EINTR)
 				continue;
 			return RS_EIO;
 		}
+		if (n == 0)
+			return RS_EIO; /* no progress: never spin */
 		b += n;
 		len -= (size_t)n;
 		off += (uint64_t)n;
@@ -198,15 +237,31 @@ int rs__wal_pwrite_all(int fd, const void *p, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Reserve the segment's blocks so appends do not change its size. */
-static int preallocate(int fd, uint64_t size)
+int rs__wal_create_tmp(rs__wal *w, const char *name, int *fd_out)
 {
-	int err;
+	int fd =
+		w->io->ops->openat(w->io->ctx, w->dirfd, name,
+				   RS__IO_WRITE | RS__IO_CREATE | RS__IO_TRUNC);
 
-	if (fallocate(fd, 0, 0, (off_t)size) == 0)
-		return 0;
-	err = posix_fallocate(fd, 0, (off_t)size);
-	if (err == 0 || err == EOPNOTSUPP || err == EINVAL)
+	if (fd < 0)
+		return rs__wal_io_error(fd);
+	*fd_out = fd;
+	return 0;
+}
+
+int rs__wal_rename(rs__wal *w, const char *from, const char *to)
+{
+	return w->io->ops->renameat(w->io->ctx, w->dirfd, from, to) == 0
+		       ? 0
+		       : RS_EIO;
+}
+
+/* Reserve the segment's blocks so appends do not change its size. */
+static int preallocate(rs__wal *w, int fd, uint64_t size)
+{
+	int err = w->io->ops->fallocate(w->io->ctx, fd, size);
+
+	if (err == 0 || err == -EOPNOTSUPP || err == -EINVAL)
 		return 0; /* no preallocation here: appends still work */
 	return RS_EIO;
 }
@@ -221,27 +276,22 @@ int rs__wal_create_segment(rs__wal *w, uint64_t seq, uint64_t start_lsn,
 
 	rs__wal_name(name, RS__SEG_PREFIX, seq, RS__SEG_SUFFIX);
 	rs__wal_name(tmp, RS__SEG_PREFIX, seq, RS__TMP_SUFFIX);
-	fd = openat(w->dirfd, tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
-		    0644);
-	if (fd < 0)
-		return RS_EIO;
+	RS_TRY(rs__wal_create_tmp(w, tmp, &fd));
 	rs__seg_header_encode(hdr, &h);
-	if ((rc = rs__wal_pwrite_all(fd, hdr, sizeof(hdr), 0)) < 0 ||
-	    (rc = preallocate(fd, w->cfg.segment_bytes)) < 0)
+	if ((rc = rs__wal_pwrite_all(w, fd, hdr, sizeof(hdr), 0)) < 0 ||
+	    (rc = preallocate(w, fd, w->cfg.segment_bytes)) < 0 ||
+	    (rc = rs__wal_fsync(w, fd)) < 0 ||
+	    (rc = rs__wal_rename(w, tmp, name)) < 0)
 		goto fail;
-	if (fsync(fd) != 0 || renameat(w->dirfd, tmp, w->dirfd, name) != 0) {
-		rc = RS_EIO;
-		goto fail;
-	}
 	if ((rc = rs__wal_fsync_dir(w)) < 0) {
-		close(fd);
+		rs__wal_close_fd(w, fd);
 		return rc;
 	}
 	*fd_out = fd;
 	return 0;
 fail:
-	close(fd);
-	unlinkat(w->dirfd, tmp, 0);
+	rs__wal_close_fd(w, fd);
+	(void)rs__wal_unlink(w, tmp);
 	return rc;
 }
 
@@ -251,9 +301,9 @@ int rs__wal_open_segment(rs__wal *w, uint64_t seq, int *fd_out)
 	int fd;
 
 	rs__wal_name(name, RS__SEG_PREFIX, seq, RS__SEG_SUFFIX);
-	fd = openat(w->dirfd, name, O_RDWR | O_CLOEXEC);
+	fd = w->io->ops->openat(w->io->ctx, w->dirfd, name, RS__IO_WRITE);
 	if (fd < 0)
-		return RS_EIO;
+		return rs__wal_io_error(fd);
 	*fd_out = fd;
 	return 0;
 }
@@ -266,54 +316,34 @@ int rs__wal_cut_segment(rs__wal *w, uint64_t seq, uint64_t len)
 	/* Dropping the blocks past the cut and reserving them again reads
 	 * back as zeros: the torn bytes can never resurface behind records
 	 * written there later. */
-	if (ftruncate(fd, (off_t)len) != 0)
+	if (w->io->ops->ftruncate(w->io->ctx, fd, len) < 0)
 		rc = RS_EIO;
 	if (rc == 0 && len < w->cfg.segment_bytes)
-		rc = preallocate(fd, w->cfg.segment_bytes);
-	if (rc == 0 && fsync(fd) != 0)
-		rc = RS_EIO;
-	close(fd);
+		rc = preallocate(w, fd, w->cfg.segment_bytes);
+	if (rc == 0)
+		rc = rs__wal_fsync(w, fd);
+	rs__wal_close_fd(w, fd);
 	return rc;
 }
 
 int rs__wal_map(rs__wal *w, const char *name, const unsigned char **p_out,
 		size_t *len_out)
 {
-	struct stat st;
-	void *p;
-	int fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC);
+	int rc = w->io->ops->map(w->io->ctx, w->dirfd, name, p_out, len_out);
 
-	if (fd < 0)
-		return RS_EIO;
-	if (fstat(fd, &st) != 0) {
-		close(fd);
-		return RS_EIO;
-	}
-	*len_out = (size_t)st.st_size;
-	*p_out = NULL;
-	if (st.st_size == 0) {
-		close(fd);
-		return 0;
-	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return errno == ENOMEM ? RS_ENOMEM : RS_EIO;
-	*p_out = p;
-	return 0;
+	return rc < 0 ? rs__wal_io_error(rc) : 0;
 }
 
-void rs__wal_unmap(const unsigned char *p, size_t len)
+void rs__wal_unmap(rs__wal *w, const unsigned char *p, size_t len)
 {
-	if (p)
-		munmap((void *)(uintptr_t)p, len);
+	w->io->ops->unmap(w->io->ctx, p, len);
 }
 
 int rs__wal_unlink(rs__wal *w, const char *name)
 {
-	if (unlinkat(w->dirfd, name, 0) != 0 && errno != ENOENT)
-		return RS_EIO;
-	return 0;
+	int rc = w->io->ops->unlinkat(w->io->ctx, w->dirfd, name);
+
+	return rc == 0 || rc == -ENOENT ? 0 : RS_EIO;
 }
 
 /* "<prefix><16 lower-case hex digits><suffix>" exactly. */
@@ -355,45 +385,51 @@ static int push(const rs__alloc *a, uint64_t **arr, size_t *n, size_t *cap,
 	return 0;
 }
 
+typedef struct list_ctx {
+	rs__wal *w;
+	bool remove_tmp, removed;
+	uint64_t **segs, **ckpts;
+	size_t *nsegs, *nckpts, cseg, cckpt;
+	int rc; /* an RS_E* code that stopped the listing */
+} list_ctx;
+
+static int list_entry(void *arg, const char *name)
+{
+	list_ctx *lc = arg;
+	uint64_t seq;
+	int rc = 0;
+
+	if (parse_name(name, RS__SEG_PREFIX, RS__SEG_SUFFIX, &seq)) {
+		rc = push(lc->w->alloc, lc->segs, lc->nsegs, &lc->cseg, seq);
+	} else if (parse_name(name, RS__CKPT_PREFIX, RS__CKPT_SUFFIX, &seq)) {
+		rc = push(lc->w->alloc, lc->ckpts, lc->nckpts, &lc->cckpt, seq);
+	} else if (lc->remove_tmp &&
+		   (parse_name(name, RS__SEG_PREFIX, RS__TMP_SUFFIX, &seq) ||
+		    parse_name(name, RS__CKPT_PREFIX, RS__TMP_SUFFIX, &seq))) {
+		/* An interrupted create: never renamed, never used. */
+		lc->removed = true;
+		rc = rs__wal_unlink(lc->w, name);
+	}
+	/* RS_E* codes and negative errnos overlap: keep ours apart. */
+	lc->rc = rc;
+	return rc < 0 ? -1 : 0;
+}
+
 int rs__wal_list(rs__wal *w, bool remove_tmp, uint64_t **segs, size_t *nsegs,
 		 uint64_t **ckpts, size_t *nckpts)
 {
-	size_t cseg = 0, cckpt = 0;
-	bool removed = false;
-	struct dirent *de;
-	int rc = 0, fd;
-	DIR *d;
+	list_ctx lc = { w,     remove_tmp, false, segs, ckpts,
+			nsegs, nckpts,	   0,	  0,	0 };
+	int rc;
 
 	*segs = *ckpts = NULL;
 	*nsegs = *nckpts = 0;
-	fd = openat(w->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return RS_EIO;
-	}
-	while ((de = readdir(d)) != NULL) {
-		uint64_t seq;
-
-		if (parse_name(de->d_name, RS__SEG_PREFIX, RS__SEG_SUFFIX,
-			       &seq))
-			rc = push(w->alloc, segs, nsegs, &cseg, seq);
-		else if (parse_name(de->d_name, RS__CKPT_PREFIX,
-				    RS__CKPT_SUFFIX, &seq))
-			rc = push(w->alloc, ckpts, nckpts, &cckpt, seq);
-		else if (remove_tmp && (parse_name(de->d_name, RS__SEG_PREFIX,
-						   RS__TMP_SUFFIX, &seq) ||
-					parse_name(de->d_name, RS__CKPT_PREFIX,
-						   RS__TMP_SUFFIX, &seq))) {
-			/* An interrupted create: never renamed, never used. */
-			rc = rs__wal_unlink(w, de->d_name);
-			removed = true;
-		}
-		if (rc < 0)
-			break;
-	}
-	closedir(d);
-	if (rc == 0 && removed)
+	rc = w->io->ops->list(w->io->ctx, w->dirfd, list_entry, &lc);
+	if (lc.rc < 0)
+		rc = lc.rc;
+	else if (rc < 0)
+		rc = rs__wal_io_error(rc);
+	if (rc == 0 && lc.removed)
 		rc = rs__wal_fsync_dir(w);
 	if (rc < 0) {
 		rs__free(w->alloc, *segs);
