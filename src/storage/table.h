@@ -249,6 +249,18 @@ static inline const rs__ver *rs__ver_toward(const rs__ver *v, uint64_t snap)
 	return atomic_load_explicit(&v->older, memory_order_acquire);
 }
 
+/* The most versions rs__chain_seek() looks at for a snapshot under
+ * `newer` newer versions: 3 log2(newer + 2) + 3, rounded up (what the
+ * tests check and the header promises). */
+static inline size_t rs__chain_seek_bound(uint64_t newer)
+{
+	unsigned l = 0;
+
+	while (l < 64 && ((uint64_t)1 << l) < newer + 2)
+		l++;
+	return 3 * (size_t)l + 3;
+}
+
 /* From `v` down its chain, the newest version at or below `snap` (NULL
  * when the chain ends first); *visits, when not NULL, counts the versions
  * looked at (the tests bound it). */

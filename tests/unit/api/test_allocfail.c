@@ -28,7 +28,6 @@
 #include "common/rs_test.h"
 
 #include <execinfo.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -828,15 +827,6 @@ static uint64_t knob(const char *name, uint64_t def)
 	return s && *s && strtoull(s, NULL, 10) ? strtoull(s, NULL, 10) : def;
 }
 
-static int rm_cb(const char *p, const struct stat *sb, int flag,
-		 struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void side_init(side *s, const char *tag)
 {
 	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
@@ -844,7 +834,7 @@ static void side_init(side *s, const char *tag)
 	memset(s, 0, sizeof(*s));
 	snprintf(s->dir, sizeof(s->dir), "%s/rs_allocfail_%s_%d", base, tag,
 		 (int)getpid());
-	nftw(s->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	rs_t_rmtree(s->dir);
 	assert_ok(open_side(s));
 }
 
@@ -1017,8 +1007,8 @@ static void allocfail__every_allocation_of_the_workload(void **state)
 	rs_db_close(sh->db);
 	assert_int_equal(atomic_load(&f->h.live_blocks), 0);
 	assert_int_equal(atomic_load(&sh->h.live_blocks), 0);
-	nftw(f->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
-	nftw(sh->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	rs_t_rmtree(f->dir);
+	rs_t_rmtree(sh->dir);
 	free(before.text);
 	free(after.text);
 	free(shadow.text);

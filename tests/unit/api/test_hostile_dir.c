@@ -21,13 +21,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "durability/dur_util.h"
 #include "util/endian.h"
 #include "util/hash.h"
 
@@ -90,15 +90,6 @@ static int open_at(const char *path, rs_db **db)
 	return rs_db_open(db, &o);
 }
 
-static int rm_cb(const char *p, const struct stat *sb, int flag,
-		 struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static char base[64];
 
 static int setup(void **state)
@@ -112,7 +103,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	chmod(base, 0700);
-	nftw(base, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	rs_t_rmtree(base);
 	return 0;
 }
 
@@ -276,34 +267,6 @@ static void make_checkpointed(const char *path, char *ckpt, size_t cap)
 	assert_true(ckpt[0] != '\0');
 }
 
-static unsigned char *slurp(const char *p, size_t *len)
-{
-	FILE *f = fopen(p, "rb");
-	unsigned char *buf;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	buf = malloc((size_t)n);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-static void spit(const char *p, const unsigned char *buf, size_t len)
-{
-	FILE *f = fopen(p, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(buf, 1, len, f), len);
-	fclose(f);
-}
-
 #define CK_HDR 64
 #define CK_TRAILER 16
 
@@ -323,7 +286,7 @@ static int open_with(const char *path, const char *ckpt, const unsigned char *b,
 	rs_db *db;
 	int rc;
 
-	spit(ckpt, b, len);
+	dur_write(ckpt, b, len);
 	atomic_store(&peak, atomic_load(&live));
 	rc = open_at(path, &db);
 	*peak_out = atomic_load(&peak);
@@ -353,7 +316,7 @@ static void hostile__checkpoint_with_huge_counts_and_lengths(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/db", base);
 	make_checkpointed(path, ckpt, sizeof(ckpt));
-	orig = slurp(ckpt, &len);
+	orig = dur_read(ckpt, &len);
 	b = malloc(len);
 	assert_non_null(b);
 

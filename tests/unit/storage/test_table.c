@@ -649,20 +649,8 @@ static size_t seek_visits(const rs__node *n, uint64_t snap, uint64_t want)
 	return visits;
 }
 
-static unsigned log2_ceil(uint64_t x)
-{
-	unsigned l = 0;
-
-	while (((uint64_t)1 << l) < x)
-		l++;
-	return l;
-}
-
-/* The most versions a seek may look at under `newer` newer versions. */
-static size_t visit_bound(uint64_t newer)
-{
-	return 3 * (size_t)log2_ceil(newer + 2) + 3;
-}
+/* The most versions one read may visit under `newer` newer versions. */
+#define visit_bound rs__chain_seek_bound
 
 static void table__deep_snapshot_read_is_logarithmic(void **state)
 {

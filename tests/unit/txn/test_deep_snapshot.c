@@ -36,20 +36,8 @@ static uint64_t knob(const char *name, uint64_t def)
 	return *end || v == 0 ? def : (uint64_t)v;
 }
 
-static unsigned log2_ceil(uint64_t x)
-{
-	unsigned l = 0;
-
-	while (((uint64_t)1 << l) < x)
-		l++;
-	return l;
-}
-
 /* The most versions one read may visit under `newer` newer versions. */
-static size_t visit_bound(uint64_t newer)
-{
-	return 3 * (size_t)log2_ceil(newer + 2) + 3;
-}
+#define visit_bound rs__chain_seek_bound
 
 #ifndef NDEBUG
 static int count_entry(rs_bytes k, rs_bytes v, void *ctx)
