@@ -250,8 +250,9 @@ static inline const rs__ver *rs__ver_toward(const rs__ver *v, uint64_t snap)
 }
 
 /* The most versions rs__chain_seek() looks at for a snapshot under
- * `newer` newer versions: 3 log2(newer + 2) + 3, rounded up (what the
- * tests check and the header promises). */
+ * `newer` newer versions when no root lies between (3 log2(newer + 2) + 3,
+ * log rounded up); with one root in between (the most a pinned snapshot
+ * can have, docs/engine.md), twice that. The tests check it. */
 static inline size_t rs__chain_seek_bound(uint64_t newer)
 {
 	unsigned l = 0;

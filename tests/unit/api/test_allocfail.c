@@ -152,7 +152,8 @@ typedef struct dump {
 	bool exact; /* timestamps and hashes too */
 } dump;
 
-static void put(dump *d, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void put(dump *d, const char *fmt,
+						      ...)
 {
 	va_list ap;
 	int n;
@@ -300,7 +301,7 @@ static void take(side *s, dump *d, bool exact)
 	disarm(&s->h);
 	d->len = 0;
 	d->exact = exact;
-	put(d, "");
+	put(d, "%s", ""); /* an empty dump is "" */
 	dump_run(s->db, &run_a, d);
 	dump_run(s->db, &run_b, d);
 	assert_ok(rs_runindex_list(s->db, &cursor, 0, NULL, run_cb, d));
