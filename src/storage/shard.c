@@ -561,8 +561,11 @@ static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 			op->prep_flags = PREP_NEW_NODE;
 			fresh++;
 		} else {
-			op->prep[0] = rs__ver_new(s->alloc, op->val, op->vlen,
-						  vflags);
+			/* Its skip link is set from the node's head now:
+			 * nothing else is pushed or pruned there before
+			 * apply() pushes it (one op per key). */
+			op->prep[0] = rs__ver_new_on(s->alloc, node, op->val,
+						     op->vlen, vflags);
 			if (!op->prep[0])
 				goto nomem;
 		}

@@ -70,6 +70,26 @@
  * reader that could hold them has left its read-side section.
  * Memory therefore stays O(live keys + versions some snapshot can see).
  *
+ * Skip links (table.h) and pruning. A link may outlive its target: a prune
+ * cuts below the version its min_snap sees and stores no link. So no one
+ * follows a link without knowing its target is still allocated, from the
+ * target's version recorded in the link:
+ *  - A pinned reader at snap follows a link only to a version newer than
+ *    snap. Every prune, before or after the pin, ran at a min_snap at most
+ *    snap (before: min_snap <= visible <= snap; after: the pin protocol of
+ *    shard.c), and kept every version newer than its min_snap.
+ *  - An unpinned reader (rs__txn_read_latest) loaded snap = visible inside
+ *    its read-side section. A version freed before the section began was
+ *    cut, and its grace period ended, before it; the cut ran at a min_snap
+ *    <= the visible version of then, which the reader sees (the grace
+ *    period orders it), so the version is older than snap and the reader
+ *    never follows a link to it. One retired later is not freed before the
+ *    section ends.
+ *  - The writer (rs__ver_new_on, rs__table_prune), under the commit lock,
+ *    reads a link target only when its version is above floor, the
+ *    largest min_snap so far, or reaches it through `older`, which a cut
+ *    sets to NULL first.
+ *
  * Termination. Capacity keeps the used slots of the current array (nodes
  * and markers) at most 3/4 of it, and the old array is never filled
  * further, so every probe meets a NULL slot.
@@ -117,13 +137,20 @@ int rs__table_init(rs__table *t, const rs__alloc *a, size_t cap_hint)
 		       : RS_ENOMEM;
 }
 
+/* The block a heap version was allocated as (its skip link first). */
+static void *ver_block(rs__ver *v)
+{
+	return (v->flags & RS__VER_SKIP) ? (char *)v - sizeof(rs__skip)
+					 : (void *)v;
+}
+
 static void ver_chain_free(const rs__alloc *a, rs__ver *v)
 {
 	while (v) {
 		rs__ver *older =
 			atomic_load_explicit(&v->older, memory_order_relaxed);
 		if (!(v->flags & RS__VER_INLINE)) /* freed with its node */
-			rs__free(a, v);
+			rs__free(a, ver_block(v));
 		v = older;
 	}
 }
@@ -139,7 +166,7 @@ void rs__node_free_unpublished(const rs__alloc *a, rs__node *n)
 void rs__ver_free_unpublished(const rs__alloc *a, rs__ver *v)
 {
 	if (v && !(v->flags & RS__VER_INLINE))
-		rs__free(a, v);
+		rs__free(a, ver_block(v));
 }
 
 static void slots_free_nodes(const rs__alloc *a, rs__slots *sl)
@@ -305,6 +332,90 @@ rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
 	return v;
 }
 
+static uint32_t ranks(unsigned k, unsigned kj)
+{
+	return (uint32_t)k << RS__VER_K_SHIFT | (uint32_t)kj
+							<< RS__VER_KJ_SHIFT;
+}
+
+/*
+ * The skip structure of the next version pushed onto a chain whose head
+ * is p (table.h, "Skip links"): its rank bits, and in *skip its link when
+ * its rank is 2 or more (skip->to NULL: none). Writer. Every version this
+ * reads is one no prune can have cut: p (the head), a version reached by
+ * `older` from a version not cut (a cut stores NULL there first), or a
+ * link target above `floor` (every prune so far kept all versions newer
+ * than its min_snap, and floor is the largest). A link target that is not
+ * read is only copied, with its version, into the new link.
+ */
+static uint32_t skip_plan(const rs__ver *p, uint64_t floor, rs__skip *skip)
+{
+	const rs__ver *pj, *pjj;
+	unsigned kp;
+
+	skip->to = NULL;
+	skip->ver = 0;
+	if (!p)
+		return ranks(0, 0);
+	kp = rs__ver_rank(p);
+	if (kp == 0 || kp != rs__ver_link_rank(p) || kp >= 62)
+		return ranks(1, kp);
+	/* p and its link target have rank kp: link two past them. */
+	if (kp == 1)
+		pj = atomic_load_explicit(&p->older, memory_order_relaxed);
+	else
+		pj = rs__ver_skip(p)->ver > floor ? rs__ver_skip(p)->to : NULL;
+	if (!pj) /* cut, or maybe cut: a root */
+		return ranks(0, 0);
+	if (kp == 1) {
+		pjj = atomic_load_explicit(&pj->older, memory_order_relaxed);
+		if (!pjj)
+			return ranks(0, 0);
+		skip->to = pjj;
+		skip->ver = pjj->ver;
+	} else {
+		*skip = *rs__ver_skip(pj);
+	}
+	return ranks(kp + 1, rs__ver_link_rank(pj));
+}
+
+rs__ver *rs__ver_new_on(const rs__alloc *a, const rs__node *n, const void *val,
+			size_t len, uint32_t flags)
+{
+	rs__skip skip;
+	uint32_t rk;
+	char *block;
+	rs__ver *v;
+
+	rk = skip_plan(
+		n ? atomic_load_explicit(&n->head, memory_order_relaxed) : NULL,
+		n ? atomic_load_explicit(&n->floor, memory_order_relaxed) : 0,
+		&skip);
+	if (!skip.to)
+		return rs__ver_new(a, val, len, flags | rk);
+	block = rs__malloc(a, sizeof(skip) + sizeof(*v) + len);
+	if (!block)
+		return NULL;
+	memcpy(block, &skip, sizeof(skip));
+	v = (rs__ver *)(void *)(block + sizeof(skip));
+	ver_init(v, val, len, flags | rk | RS__VER_SKIP);
+	return v;
+}
+
+#ifndef NDEBUG
+_Thread_local size_t rs__node_seek_visits;
+#define SEEK_VISITS (&rs__node_seek_visits)
+#else
+#define SEEK_VISITS NULL
+#endif
+
+const rs__ver *rs__node_seek(const rs__node *n, uint64_t snap)
+{
+	return rs__chain_seek(
+		atomic_load_explicit(&n->head, memory_order_acquire), snap,
+		SEEK_VISITS);
+}
+
 static void slots_free(const rs__alloc *a, void *p)
 {
 	rs__free(a, p);
@@ -322,6 +433,12 @@ static void chain_free(const rs__alloc *a, void *p)
 static void ver_free(const rs__alloc *a, void *p)
 {
 	rs__free(a, p);
+}
+
+/* The same for a version with a skip link in front of it. */
+static void ver_skip_free(const rs__alloc *a, void *p)
+{
+	rs__free(a, (char *)p - sizeof(rs__skip));
 }
 
 /* An unlinked node and what is left of its chain. */
@@ -534,9 +651,9 @@ bool rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
 	atomic_store_explicit(&n->floor, min_snap, memory_order_release);
 	RS_DEBUG_YIELD_POINT();
 	/* The newest version at or below min_snap is what the oldest
-	 * snapshot sees; everything older is invisible to all. */
-	while (keep && keep->ver > min_snap)
-		keep = atomic_load_explicit(&keep->older, memory_order_relaxed);
+	 * snapshot sees; everything older is invisible to all. Links to
+	 * versions above min_snap (above floor) are safe to follow. */
+	keep = (rs__ver *)rs__chain_seek(head, min_snap, NULL);
 	if (!keep)
 		return false;
 	if (keep == head && (keep->flags & RS__VER_TOMB)) {
@@ -553,6 +670,7 @@ bool rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
 	rs__retire(rl, tail,
 		   atomic_load_explicit(&tail->older, memory_order_relaxed)
 			   ? chain_free
-			   : ver_free);
+		   : (tail->flags & RS__VER_SKIP) ? ver_skip_free
+						  : ver_free);
 	return false;
 }

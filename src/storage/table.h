@@ -15,21 +15,79 @@
  * version chain (newest first). See table.c for the concurrency contract.
  * Nodes, versions and slot arrays carry no allocator pointer nor retire
  * link: whoever frees them has the table's allocator (retire lists carry
- * it), so a version of a 100-byte value is 24 + 100 bytes.
+ * it), so a version of a 100-byte value is 24 + 100 bytes (40 + 100
+ * with a skip link).
  */
 
 #define RS__VER_TOMB 0x1u
 /* The version lives inside its node (the key's first version, when
  * small): it is freed with the node, never on its own. */
 #define RS__VER_INLINE 0x2u
+/* A skip link (rs__skip) lies right before the header, in the same
+ * allocation: the block starts sizeof(rs__skip) bytes before the version. */
+#define RS__VER_SKIP 0x4u
+/* The version's place in its chain's skip structure (see "Skip links"
+ * below): its own rank k and its link target's rank, one byte each. */
+#define RS__VER_K_SHIFT 8u
+#define RS__VER_KJ_SHIFT 16u
 
 typedef struct rs__ver {
 	struct rs__ver *_Atomic older; /* next older version, or NULL */
 	uint64_t ver;		       /* commit version of the run */
 	uint32_t len;
-	uint32_t flags; /* RS__VER_TOMB, RS__VER_INLINE */
+	uint32_t flags; /* RS__VER_*, and the ranks */
 	unsigned char data[];
 } rs__ver;
+
+/*
+ * Skip links: a long-lived snapshot reads under many newer versions of a
+ * key, and walking them one by one made its reads O(newer commits). So
+ * the versions of a chain carry the jump pointers of Myers' skew-binary
+ * random-access lists (E. W. Myers, "An applicative random-access
+ * stack", 1983): a version of rank k >= 1 links to the version 2^k - 1
+ * places older (rank 1: its `older`, no extra field); a new version gets
+ * rank k + 1 and the link of its parent's link when its parent (rank k)
+ * and its parent's link target have the same rank, else rank 1. A search
+ * for the newest version at or below a snapshot takes a link whenever
+ * its target is still newer than the snapshot, else steps to `older`:
+ * O(log n) versions for n newer versions, and insertion stays O(1).
+ *
+ * Only versions of rank >= 2 store a link (about half of a deep chain;
+ * almost none of a pruned one), in front of their header, so a version's
+ * data stays where it was and the newest-version read is unchanged.
+ *
+ * Pruning cuts a chain at its old end, so a link may point at a version
+ * that is freed. A link records its target's commit version, and readers
+ * follow one only when that is newer than their snapshot: such a version
+ * is never pruned while a pinned snapshot reads (prunes keep everything
+ * newer than their min_snap, which is at most any pinned snapshot), and
+ * an unpinned reader loaded its snapshot inside its read-side section,
+ * so every version freed before the section began is older than it
+ * (table.c has the argument). The writer, under the commit lock, reads
+ * a link target only when its version is above the node's floor (never
+ * cut) or it is reached through `older` (NULL once cut); when it cannot,
+ * the new version becomes a root of rank 0, under which the structure
+ * starts afresh (rs__ver_new_on).
+ */
+typedef struct rs__skip {
+	const struct rs__ver *to; /* 2^k - 1 versions older */
+	uint64_t ver;		  /* its commit version */
+} rs__skip;
+
+static inline const rs__skip *rs__ver_skip(const rs__ver *v)
+{
+	return (const rs__skip *)(const void *)v - 1;
+}
+
+static inline unsigned rs__ver_rank(const rs__ver *v)
+{
+	return (v->flags >> RS__VER_K_SHIFT) & 0xffu;
+}
+
+static inline unsigned rs__ver_link_rank(const rs__ver *v)
+{
+	return (v->flags >> RS__VER_KJ_SHIFT) & 0xffu;
+}
 
 /* Most levels of a node's tower in the ordered index (storage/index.h). */
 #define RS__INDEX_MAX_HEIGHT 16u
@@ -178,21 +236,75 @@ static inline rs__node *rs__table_find(const rs__table *t, uint8_t tag,
 }
 
 /*
+ * One step down a chain from `v`, which is newer than `snap`, towards the
+ * newest version at or below snap: its skip link when the target is still
+ * newer than snap, else `older`. Readers: inside a read-side section, with
+ * snap pinned or loaded inside the section; writers: under the commit
+ * lock, with snap at or above the node's floor.
+ */
+static inline const rs__ver *rs__ver_toward(const rs__ver *v, uint64_t snap)
+{
+	if ((v->flags & RS__VER_SKIP) && rs__ver_skip(v)->ver > snap)
+		return rs__ver_skip(v)->to;
+	return atomic_load_explicit(&v->older, memory_order_acquire);
+}
+
+/* The most versions rs__chain_seek() looks at for a snapshot under
+ * `newer` newer versions when no root lies between (3 log2(newer + 2) + 3,
+ * log rounded up); with one root in between (the most a pinned snapshot
+ * can have, docs/engine.md), twice that. The tests check it. */
+static inline size_t rs__chain_seek_bound(uint64_t newer)
+{
+	unsigned l = 0;
+
+	while (l < 64 && ((uint64_t)1 << l) < newer + 2)
+		l++;
+	return 3 * (size_t)l + 3;
+}
+
+/* From `v` down its chain, the newest version at or below `snap` (NULL
+ * when the chain ends first); *visits, when not NULL, counts the versions
+ * looked at (the tests bound it). */
+static inline const rs__ver *rs__chain_seek(const rs__ver *v, uint64_t snap,
+					    size_t *visits)
+{
+	for (; v; v = rs__ver_toward(v, snap)) {
+		if (visits)
+			++*visits;
+		if (v->ver <= snap)
+			return v;
+	}
+	return NULL;
+}
+
+/*
  * The version of `n` a snapshot at `snap` sees: NULL when the key is
  * absent at snap (no version <= snap, or a tombstone). *pruned is set when
  * the answer is unknown because the chain was pruned below snap (only
- * possible for an unpinned reader).
+ * possible for an unpinned reader). Cost: O(log n) versions for n
+ * versions of the key newer than snap (skip links, above); one for the
+ * newest.
  */
+/* rs__chain_seek() from n's head, out of line (table.c): so the
+ * newest-version read below stays as short as it was without links. */
+const rs__ver *rs__node_seek(const rs__node *n, uint64_t snap);
+#ifndef NDEBUG
+/* Debug builds: versions rs__node_seek() looked at on this thread, ever
+ * (the tests bound a deep snapshot read with it). */
+extern _Thread_local size_t rs__node_seek_visits;
+#endif
+
 static inline const rs__ver *rs__node_visible(const rs__node *n, uint64_t snap,
 					      bool *pruned)
 {
 	const rs__ver *v = atomic_load_explicit(&n->head, memory_order_acquire);
 
 	*pruned = false;
-	for (; v; v = atomic_load_explicit(&v->older, memory_order_acquire)) {
-		if (v->ver <= snap)
-			return (v->flags & RS__VER_TOMB) ? NULL : v;
-	}
+	if (__builtin_expect(v && v->ver <= snap, 1))
+		return (v->flags & RS__VER_TOMB) ? NULL : v;
+	v = rs__node_seek(n, snap);
+	if (v)
+		return (v->flags & RS__VER_TOMB) ? NULL : v;
 	if (snap < atomic_load_explicit(&n->floor, memory_order_acquire))
 		*pruned = true;
 	return NULL;
@@ -256,6 +368,13 @@ rs__node *rs__node_new_height(const rs__alloc *a, uint8_t tag, const void *key,
 			      size_t klen, uint64_t hash, unsigned height);
 rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
 		     uint32_t flags);
+/* The same for the next version of `n` (NULL: a new node's first),
+ * with its skip rank and, when it needs one, its skip link set from n's
+ * current head and floor: it must be pushed onto n before anything else
+ * is pushed or pruned there (writer). A version from rs__ver_new() is a
+ * root (rank 0): correct, but reads under it walk one by one. */
+rs__ver *rs__ver_new_on(const rs__alloc *a, const rs__node *n, const void *val,
+			size_t len, uint32_t flags);
 /* Free objects never published (no reader can hold them), with the
  * allocator they came from (objects do not record it). */
 void rs__node_free_unpublished(const rs__alloc *a, rs__node *n);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
 #include "common/rs_test.h"
+
+#include <ftw.h>
 
 #include <malloc.h>
 #include <stdio.h>
@@ -127,6 +130,20 @@ rs_db *rs_t_open(rs_storage storage, const rs_allocator *hooks)
 	assert_ok(rs_db_open(&db, &o));
 	assert_non_null(db);
 	return db;
+}
+
+static int rmtree_entry(const char *p, const struct stat *sb, int flag,
+			struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+void rs_t_rmtree(const char *dir)
+{
+	(void)nftw(dir, rmtree_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 rs_run_id rs_t_run(void)

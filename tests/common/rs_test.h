@@ -112,6 +112,8 @@ void rs_t_txn_put(rs_txn *txn, const char *k, const char *v);
 void rs_t_txn_expect(rs_txn *txn, const char *k, const char *expected);
 uint64_t rs_t_version(rs_db *db, const rs_run_id *run);
 rs_run_id rs_t_run(void);
+/* Remove a directory tree (best effort; a missing one is fine). */
+void rs_t_rmtree(const char *dir);
 
 /* Collects a listing: keys and values as NUL-terminated strings. */
 #define RS_T_LIST_MAX 256

@@ -620,6 +620,126 @@ static void table__unlink_during_rehash_clears_both_arrays(void **state)
 	rs__retire_flush(&f->rl);
 }
 
+/* ---- skip links (table.h): a deep snapshot's read is O(log n) ---- */
+
+#define DEEP 100000u
+
+/* Push version `ver` onto n as the store does (rs__ver_new_on: with its
+ * skip link); its value is its version number. */
+static void push_linked(tfx *f, rs__node *n, uint64_t ver)
+{
+	rs__ver *v = rs__ver_new_on(&f->alloc, n, &ver, sizeof(ver), 0);
+
+	assert_non_null(v);
+	v->ver = ver;
+	rs__node_push(n, v);
+}
+
+/* The versions a seek at `snap` looks at, asserting it finds `want`. */
+static size_t seek_visits(const rs__node *n, uint64_t snap, uint64_t want)
+{
+	size_t visits = 0;
+	const rs__ver *v;
+
+	rs__rcu_read_lock();
+	v = rs__chain_seek(atomic_load(&n->head), snap, &visits);
+	assert_non_null(v);
+	assert_int_equal(v->ver, want);
+	rs__rcu_read_unlock();
+	return visits;
+}
+
+/* The most versions one read may visit under `newer` newer versions. */
+#define visit_bound rs__chain_seek_bound
+
+static void table__deep_snapshot_read_is_logarithmic(void **state)
+{
+	tfx *f = *state;
+	rs__node *n = insert(f, 1, "k", 1, 3, 1, "v1");
+	size_t held, worst = 0;
+
+	/* A snapshot at 1 is held while DEEP newer versions commit: each
+	 * commit prunes at min_snap 1 and keeps them all. */
+	for (uint64_t v = 2; v <= DEEP + 1; v++) {
+		push_linked(f, n, v);
+		rs__table_prune(&f->t, n, 1, &f->rl);
+	}
+	assert_int_equal(chain_len(n), DEEP + 1);
+	held = seek_visits(n, 1, 1);
+	/* Snapshots in between, too: every 17th, and every one of the
+	 * newest 2048 (short distances). */
+	for (uint64_t snap = 1; snap <= DEEP + 1;
+	     snap += snap < DEEP - 2048 ? 17 : 1) {
+		size_t visits = seek_visits(n, snap, snap);
+
+		assert_true(visits <= visit_bound(DEEP + 1 - snap));
+		if (visits > worst)
+			worst = visits;
+	}
+	print_message("deep snapshot: %zu versions visited under %u newer "
+		      "(bound %zu; a walk: %u); worst over all snapshots %zu\n",
+		      held, DEEP, visit_bound(DEEP), DEEP + 1, worst);
+	assert_true(held <= visit_bound(DEEP));
+	/* The writer's own search (prune at a new min_snap) uses them too. */
+	rs__table_prune(&f->t, n, DEEP / 2, &f->rl);
+	assert_int_equal(chain_len(n), DEEP / 2 + 2);
+	assert_true(seek_visits(n, DEEP / 2, DEEP / 2) <=
+		    visit_bound(DEEP / 2 + 1));
+	rs__retire_flush(&f->rl);
+}
+
+/*
+ * Snapshots come and go while a key is overwritten: min_snap rises in
+ * jumps, every prune cuts the chain's old end, and what it cut is freed
+ * at once (rs__retire_flush; ASan reports any later read of it). Readers
+ * at every snapshot a pin could hold (min_snap .. newest) find their
+ * version with bounded visits, and the writer's links never lead it into
+ * freed versions either.
+ */
+static void table__skip_links_never_reach_pruned_versions(void **state)
+{
+	tfx *f = *state;
+	rs__node *n = insert(f, 1, "k", 1, 4, 1, "v1");
+	uint64_t min_snap = 1, x = 0x9e3779b97f4a7c15u;
+	size_t worst = 0, roots = 0;
+
+	for (uint64_t v = 2; v <= 12000; v++) {
+		uint64_t probe[4];
+
+		push_linked(f, n, v);
+		x = x * 6364136223846793005u + 1442695040888963407u;
+		/* Now and then the oldest snapshot ends; a newer one (up to
+		 * 4000 versions back) becomes the oldest. */
+		if ((x >> 60) == 0) {
+			uint64_t back = (x >> 20) % 4000;
+			uint64_t next = v > back ? v - back : 1;
+
+			if (next > min_snap)
+				min_snap = next;
+		}
+		rs__table_prune(&f->t, n, min_snap, &f->rl);
+		if (v % 61 == 0)
+			rs__retire_flush(&f->rl);
+		if (rs__ver_rank(atomic_load(&n->head)) == 0)
+			roots++;
+		probe[0] = min_snap;
+		probe[1] = v;
+		probe[2] = min_snap + (v - min_snap) / 2;
+		probe[3] = min_snap + (x >> 8) % (v - min_snap + 1);
+		for (int i = 0; i < 4; i++) {
+			size_t visits = seek_visits(n, probe[i], probe[i]);
+
+			assert_true(visits <= 2 * visit_bound(v - probe[i]));
+			if (visits > worst)
+				worst = visits;
+		}
+	}
+	print_message("pruned chains: worst %zu visits, %zu roots, final "
+		      "chain %zu versions\n",
+		      worst, roots, chain_len(n));
+	rs__retire_flush(&f->rl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -647,6 +767,12 @@ int main(void)
 			table__huge_commit_during_rehash, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			table__unlink_during_rehash_clears_both_arrays, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			table__deep_snapshot_read_is_logarithmic, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			table__skip_links_never_reach_pruned_versions, setup,
 			teardown),
 	};
 
