@@ -515,6 +515,14 @@ static int load_checkpoints(view_ctx *v, uint64_t *first_seq)
 	return 0;
 }
 
+/* Offset after the last non-zero byte of p[from, size). */
+static size_t nonzero_end(const unsigned char *p, size_t from, size_t size)
+{
+	while (size > from && p[size - 1] == 0)
+		size--;
+	return size;
+}
+
 /*
  * Whether the bad bytes at `bad` of the last segment are a torn write:
  * no valid record at a later byte offset has a synced LSN past them.
@@ -522,7 +530,11 @@ static int load_checkpoints(view_ctx *v, uint64_t *first_seq)
 static bool torn(const unsigned char *p, size_t size, size_t bad,
 		 uint64_t bad_lsn)
 {
-	for (size_t o = bad + 1; o + RS__REC_HDR <= size; o++) {
+	size_t end = nonzero_end(p, bad, size);
+
+	/* A record starts before the last non-zero byte (its own last bytes
+	 * may be zeros). */
+	for (size_t o = bad + 1; o < end && o + RS__REC_HDR <= size; o++) {
 		rs__rec_view rv;
 
 		if (rs__get_le32(p + o + 8) < RS__REC_HDR)
@@ -532,14 +544,6 @@ static bool torn(const unsigned char *p, size_t size, size_t bad,
 			return false;
 	}
 	return true;
-}
-
-/* Offset after the last non-zero byte of p[from, size). */
-static size_t nonzero_end(const unsigned char *p, size_t from, size_t size)
-{
-	while (size > from && p[size - 1] == 0)
-		size--;
-	return size;
 }
 
 /* What is wrong with the record bytes at p (for the message). */
