@@ -7,7 +7,8 @@
 # shellcheck disable=SC2034
 RS_BASE_PACKAGES=(build-essential cmake pkg-config ninja-build clang
 	libclang-rt-14-dev liburcu-dev libxxhash-dev libjemalloc-dev
-	libcmocka-dev libsodium-dev libbenchmark-dev git ca-certificates)
+	libcmocka-dev libsodium-dev libjson-c-dev libbenchmark-dev git
+	ca-certificates)
 
 # What scripts/bench needs on top: the JSON library of the harness and the
 # peers of reports 5 (Redis) and 6 (LMDB).

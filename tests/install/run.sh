@@ -16,7 +16,7 @@
 set -euo pipefail
 
 build_dir="" config="" cc="cc" cxx="c++" generator="" libdir="lib"
-version="" sanitize=""
+version="" sanitize="" tool=0
 for arg in "$@"; do
 	case "$arg" in
 	--build-dir=*) build_dir=${arg#*=} ;;
@@ -27,6 +27,7 @@ for arg in "$@"; do
 	--libdir=*) libdir=${arg#*=} ;;
 	--version=*) version=${arg#*=} ;;
 	--sanitize=*) sanitize=${arg#*=} ;;
+	--tool=*) tool=${arg#*=} ;;
 	*) echo "run.sh: unknown argument: $arg" >&2; exit 2 ;;
 	esac
 done
@@ -71,6 +72,14 @@ for f in include/runstate.h include/runstate/durability.h \
 	 "$libdir/pkgconfig/runstate.pc"; do
 	[ -e "$prefix/$f" ] || die "not installed: $f"
 done
+# The runstate tool and its man page (RS_BUILD_TOOLS).
+if [ "$tool" = 1 ]; then
+	for f in bin/runstate share/man/man1/runstate.1; do
+		[ -e "$prefix/$f" ] || die "not installed: $f"
+	done
+	"$prefix/bin/runstate" --version | grep -q "runstate $version" ||
+		die "the installed runstate tool does not run"
+fi
 
 # check_linkage <binary> static|shared: NEEDED must (not) name librunstate.
 check_linkage() {
