@@ -35,36 +35,6 @@
 #define F_SALVAGE 0x10u
 #define F_CHECKPOINT 0x20u
 
-/* Count the items of a body the way the format lays them out, stopping
- * at the first one that does not fit (the decoder judges the rest). */
-static void fix_counts(unsigned char *p, size_t n)
-{
-	uint64_t nruns = 0, nentries = 0;
-	size_t off = RS__CKPT_HDR, end;
-
-	if (n < RS__CKPT_HDR + RS__CKPT_TRAILER)
-		return;
-	end = n - RS__CKPT_TRAILER;
-	while (off < end) {
-		if (p[off] == RS__CKPT_ITEM_RUN && end - off >= 32) {
-			nruns++;
-			off += 32;
-		} else if (p[off] == RS__CKPT_ITEM_ENTRY && end - off >= 12) {
-			uint64_t kv = (uint64_t)rs__get_le32(p + off + 4) +
-				      rs__get_le32(p + off + 8);
-
-			if (end - off - 12 < kv)
-				break;
-			nentries++;
-			off += 12 + (size_t)kv;
-		} else {
-			break;
-		}
-	}
-	rs__put_le64(p + 40, nruns);
-	rs__put_le64(p + 48, nentries);
-}
-
 static void check_image(const unsigned char *p, size_t n)
 {
 	rs__ckpt_header h;
@@ -151,20 +121,15 @@ static void open_image(const unsigned char *p, size_t n, unsigned flags)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	unsigned flags;
-	unsigned char *p;
-	size_t n;
+	unsigned flags = 0;
+	size_t n = 0;
+	unsigned char *p = fz_flags_and_copy(data, size, &flags, &n);
 
-	if (size < 1)
+	if (!p)
 		return 0;
-	flags = data[0];
-	n = size - 1;
-	p = malloc(n ? n : 1);
-	FZ_CHECK(p, "out of memory");
-	memcpy(p, data + 1, n);
 	if (n >= RS__CKPT_HDR) {
 		if (flags & F_COUNTS)
-			fix_counts(p, n);
+			fz_ckpt_fix_counts(p, n);
 		if (flags & F_SEAL_HDR)
 			fz_seal_header(p, RS__CKPT_HDR);
 	}

@@ -274,6 +274,49 @@ void fz_seal_ckpt_body(unsigned char *p, size_t len)
 		     rs__wal_checksum(p + RS__CKPT_HDR, end - RS__CKPT_HDR));
 }
 
+void fz_ckpt_fix_counts(unsigned char *p, size_t n)
+{
+	uint64_t nruns = 0, nentries = 0;
+	size_t off = RS__CKPT_HDR, end;
+
+	if (n < RS__CKPT_HDR + RS__CKPT_TRAILER)
+		return;
+	end = n - RS__CKPT_TRAILER;
+	while (off < end) {
+		if (p[off] == RS__CKPT_ITEM_RUN && end - off >= 32) {
+			nruns++;
+			off += 32;
+		} else if (p[off] == RS__CKPT_ITEM_ENTRY && end - off >= 12) {
+			uint64_t kv = (uint64_t)rs__get_le32(p + off + 4) +
+				      rs__get_le32(p + off + 8);
+
+			if (end - off - 12 < kv)
+				break;
+			nentries++;
+			off += 12 + (size_t)kv;
+		} else {
+			break;
+		}
+	}
+	rs__put_le64(p + 40, nruns);
+	rs__put_le64(p + 48, nentries);
+}
+
+unsigned char *fz_flags_and_copy(const uint8_t *data, size_t size,
+				 unsigned *flags, size_t *n)
+{
+	unsigned char *p;
+
+	if (size < 1)
+		return NULL;
+	*flags = data[0];
+	*n = size - 1;
+	p = malloc(*n ? *n : 1);
+	FZ_CHECK(p, "out of memory");
+	memcpy(p, data + 1, *n);
+	return p;
+}
+
 /* ---- reading a whole database ---- */
 
 rs_run_id fz_run(unsigned i)

@@ -94,6 +94,16 @@ void fz_seal_header(unsigned char *hdr, size_t hdr_size);
 size_t fz_seal_record(unsigned char *p, size_t avail);
 /* Recompute the body checksum in a checkpoint image's trailer. */
 void fz_seal_ckpt_body(unsigned char *p, size_t len);
+/* Write the item counts a checkpoint body holds into its header, counting
+ * items the way the format lays them out up to the first that does not
+ * fit (the decoder judges the rest); the header checksum is left alone. */
+void fz_ckpt_fix_counts(unsigned char *p, size_t len);
+
+/* The inputs that start with a flags byte: *flags gets it, and the rest
+ * is returned as a malloc'd copy of *n bytes (fixed up in place, then
+ * freed by the caller); NULL for an empty input. */
+unsigned char *fz_flags_and_copy(const uint8_t *data, size_t size,
+				 unsigned *flags, size_t *n);
 
 /* ---- a database, and reading all of it ---- */
 

@@ -50,32 +50,7 @@ static void seal_records(unsigned char *p, size_t n)
 
 static void seal_ckpt(unsigned char *p, size_t n)
 {
-	uint64_t nruns = 0, nentries = 0;
-	size_t off = RS__CKPT_HDR, end;
-
-	if (n < RS__CKPT_HDR + RS__CKPT_TRAILER)
-		return;
-	end = n - RS__CKPT_TRAILER;
-	while (off < end && end - off >= 12) {
-		if (p[off] == RS__CKPT_ITEM_RUN && end - off >= 32) {
-			nruns++;
-			off += 32;
-			continue;
-		}
-		if (p[off] != RS__CKPT_ITEM_ENTRY)
-			break;
-		{
-			uint64_t kv = (uint64_t)rs__get_le32(p + off + 4) +
-				      rs__get_le32(p + off + 8);
-
-			if (end - off - 12 < kv)
-				break;
-			nentries++;
-			off += 12 + (size_t)kv;
-		}
-	}
-	rs__put_le64(p + 40, nruns);
-	rs__put_le64(p + 48, nentries);
+	fz_ckpt_fix_counts(p, n);
 	fz_seal_ckpt_body(p, n);
 }
 

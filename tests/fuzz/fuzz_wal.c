@@ -123,17 +123,12 @@ static void walk(unsigned char *p, size_t n, size_t pos, bool seal)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	unsigned flags;
-	unsigned char *p;
-	size_t n;
+	unsigned flags = 0;
+	size_t n = 0;
+	unsigned char *p = fz_flags_and_copy(data, size, &flags, &n);
 
-	if (size < 1)
+	if (!p)
 		return 0;
-	flags = data[0];
-	n = size - 1;
-	p = malloc(n ? n : 1);
-	FZ_CHECK(p, "out of memory");
-	memcpy(p, data + 1, n);
 	if (flags & F_RECORDS) {
 		walk(p, n, 0, flags & F_SEAL_REC);
 	} else {
