@@ -3,15 +3,29 @@
 # Test registration helpers (STYLE.md section 6).
 #
 #   rs_add_test(<name> SOURCES <src>... LABELS <label>...
-#               [LINK <lib>...] [SHARED] [TIMEOUT <seconds>])
+#               [LINK <lib>...] [SHARED] [TIMEOUT <seconds>] [NO_VALGRIND])
 #
 # Builds executable <name> from SOURCES, linked to runstate::runstate_static
 # (runstate::runstate_shared with SHARED; only the public API is reachable
 # then), CMocka, Threads and, outside sanitizer builds, jemalloc. Private
 # include dirs: src/ (unit tests may use rs__ internals) and tests/ (shared
-# helpers). Registers ctest <name> with LABELS and TIMEOUT (default 300 s).
+# helpers). Registers ctest <name> with LABELS and TIMEOUT (default 300 s),
+# and for label `unit` its valgrind copy (below) unless NO_VALGRIND.
 
 include_guard(GLOBAL)
+
+# valgrind copies of the unit tests: in unsanitized builds (valgrind and
+# the sanitizers exclude each other) every rs_add_test() with label `unit`
+# is registered a second time as <name>_valgrind, labels `valgrind` and
+# `slow` (about 6 minutes of CPU in all, 2024 development VM): run them
+# with `ctest -L valgrind`, or RS_TEST_VALGRIND=1 ./scripts/test. jemalloc
+# is linked into unsanitized tests, so valgrind replaces its allocator too
+# (--soname-synonyms). Any memory error or a definite or possible leak
+# fails the test.
+find_program(RS_VALGRIND valgrind)
+set(RS_VALGRIND_COMMAND ${RS_VALGRIND} -q --error-exitcode=1
+    --leak-check=full
+    --soname-synonyms=somalloc=*jemalloc*)
 
 # Sanitizer runtime options for a ctest test. All three are set on every
 # test; each runtime reads only its own.
@@ -23,7 +37,7 @@ function(rs_set_test_environment test)
 endfunction()
 
 function(rs_add_test name)
-  cmake_parse_arguments(PARSE_ARGV 1 RT "SHARED" "TIMEOUT" "SOURCES;LABELS;LINK")
+  cmake_parse_arguments(PARSE_ARGV 1 RT "SHARED;NO_VALGRIND" "TIMEOUT" "SOURCES;LABELS;LINK")
   if(RT_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "rs_add_test(${name}): unknown arguments: ${RT_UNPARSED_ARGUMENTS}")
   endif()
@@ -59,4 +73,14 @@ function(rs_add_test name)
     LABELS "${RT_LABELS}"
     TIMEOUT ${RT_TIMEOUT})
   rs_set_test_environment(${name})
+
+  if(RS_SANITIZE STREQUAL "" AND RS_VALGRIND AND "unit" IN_LIST RT_LABELS
+     AND NOT RT_NO_VALGRIND)
+    add_test(NAME ${name}_valgrind
+      COMMAND ${RS_VALGRIND_COMMAND} $<TARGET_FILE:${name}>)
+    math(EXPR _rs_vg_timeout "${RT_TIMEOUT} * 4")
+    set_tests_properties(${name}_valgrind PROPERTIES
+      LABELS "valgrind;slow"
+      TIMEOUT ${_rs_vg_timeout})
+  endif()
 endfunction()
