@@ -1287,8 +1287,12 @@ static bool step_txn(md *m)
 	m->calls++;
 	if (rc != exp) {
 		ok = md_fail(m, __LINE__,
-			     "commit: got %s, model says %s (interfered %d)",
-			     rs_errname(rc), rs_errname(exp), did);
+			     "commit: got %s, model says %s (interfered %d; "
+			     "%zu ops; read %zu keys, %zu cells, ranges %d/%d, "
+			     "events %d/%d, traces %d)",
+			     rs_errname(rc), rs_errname(exp), did, nops,
+			     t.kv_pts.n, t.cell_pts.n, t.kv_ranged,
+			     t.cell_ranged, t.ev_read, t.ev_len, t.tr_read);
 		goto out;
 	}
 	m->commits += rc == 0;
