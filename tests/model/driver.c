@@ -1254,6 +1254,11 @@ static bool step_txn(md *m)
 			rs_m_put(&t.kv_pts, op->key, op->klen, NULL, 0);
 		if (op->kind == SM_KV_PUT || op->kind == SM_KV_DEL)
 			rs_m_put(&t.kv_w, op->key, op->klen, NULL, 0);
+		/* A committed parent not found was read as absent: a trace
+		 * recorded meanwhile may be it. */
+		if (op->kind == SM_TR_RECORD && want[nops].rc == RS_ENOTFOUND &&
+		    !(op->parent & RS_TRACE_PENDING))
+			t.tr_read = true;
 		if (op->kind >= SM_CELL_INIT && op->kind <= SM_CELL_TRANS)
 			rs_m_put(&t.cell_pts, op->key, op->klen, NULL, 0);
 		wrote |= want[nops].wrote;
