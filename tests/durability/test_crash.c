@@ -252,6 +252,41 @@ static ssize_t read_full(int fd, void *p, size_t n)
 	return (ssize_t)got;
 }
 
+/* A pause of up to 3 ms half the time, so kills land anywhere. */
+static void random_pause(void)
+{
+	if (rnd() % 2) {
+		struct timespec ts = { 0, (long)(rnd() % 3000000) };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* SIGKILL a writer, which must not have exited on its own. */
+static void kill_writer(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFSIGNALED(status))
+		fail_msg("the writer exited with %d", WEXITSTATUS(status));
+}
+
+/* Run a verifier child, read its n-byte report, check it exited 0. */
+static void verify(void (*fn)(const crash_cfg *, const char *, int),
+		   const crash_cfg *c, const char *dir, void *out, size_t n)
+{
+	int fd, status;
+	pid_t pid = spawn(fn, c, dir, &fd);
+
+	assert_int_equal(read_full(fd, out, n), (ssize_t)n);
+	close(fd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void crash_rounds(const crash_cfg *c)
 {
 	char *dir = dur_tmpdir();
@@ -264,7 +299,7 @@ static void crash_rounds(const crash_cfg *c)
 		unsigned target = (unsigned)(rnd() % 120);
 		unsigned got = 0;
 		uint64_t lost = 0;
-		int fd, status;
+		int fd;
 		pid_t pid;
 		ack a;
 
@@ -276,14 +311,8 @@ static void crash_rounds(const crash_cfg *c)
 			acked[a.run] = a.version;
 			got++;
 		}
-		if (rnd() % 2) {
-			struct timespec ts = { 0, (long)(rnd() % 3000000) };
-
-			nanosleep(&ts, NULL);
-		}
-		kill(pid, SIGKILL);
-		assert_int_equal(waitpid(pid, &status, 0), pid);
-		assert_true(WIFSIGNALED(status));
+		random_pause();
+		kill_writer(pid);
 		/* Acknowledgements written before the kill. */
 		while (read_full(fd, &a, sizeof(a)) == (ssize_t)sizeof(a)) {
 			acked[a.run] = a.version;
@@ -292,13 +321,7 @@ static void crash_rounds(const crash_cfg *c)
 		close(fd);
 		total_acks += got;
 
-		pid = spawn(verifier, c, dir, &fd);
-		assert_int_equal(read_full(fd, vers, sizeof(vers)),
-				 (ssize_t)sizeof(vers));
-		close(fd);
-		assert_int_equal(waitpid(pid, &status, 0), pid);
-		assert_true(WIFEXITED(status));
-		assert_int_equal(WEXITSTATUS(status), 0);
+		verify(verifier, c, dir, vers, sizeof(vers));
 		for (unsigned r = 0; r < NRUNS; r++) {
 			if (vers[r] > acked[r] + 1)
 				fail_msg("run %u: v%" PRIu64
@@ -630,7 +653,7 @@ static void xr_rounds(const xr_cfg *c, unsigned rounds)
 		unsigned target = (unsigned)(rnd() % 150), got = 0;
 		uint32_t found[XR_RUNS];
 		uint64_t round_lost = 0;
-		int fd, status;
+		int fd;
 		pid_t pid;
 		xr_ack a;
 
@@ -642,16 +665,8 @@ static void xr_rounds(const xr_cfg *c, unsigned rounds)
 			xr.acked[a.run] = a.k;
 			got++;
 		}
-		if (rnd() % 2) {
-			struct timespec ts = { 0, (long)(rnd() % 3000000) };
-
-			nanosleep(&ts, NULL);
-		}
-		kill(pid, SIGKILL);
-		assert_int_equal(waitpid(pid, &status, 0), pid);
-		if (!WIFSIGNALED(status))
-			fail_msg("%s round %u: the writer exited with %d",
-				 c->name, round, WEXITSTATUS(status));
+		random_pause();
+		kill_writer(pid);
 		while (read_full(fd, &a, sizeof(a)) == (ssize_t)sizeof(a)) {
 			assert_true(a.run < XR_RUNS &&
 				    a.k == xr.acked[a.run] + 1);
@@ -661,13 +676,7 @@ static void xr_rounds(const xr_cfg *c, unsigned rounds)
 		close(fd);
 		acks += got;
 
-		pid = spawn(xr_verifier, NULL, dir, &fd);
-		assert_int_equal(read_full(fd, found, sizeof(found)),
-				 (ssize_t)sizeof(found));
-		close(fd);
-		assert_int_equal(waitpid(pid, &status, 0), pid);
-		assert_true(WIFEXITED(status));
-		assert_int_equal(WEXITSTATUS(status), 0);
+		verify(xr_verifier, NULL, dir, found, sizeof(found));
 		for (unsigned r = 0; r < XR_RUNS; r++) {
 			if (found[r] > xr.acked[r] + 1)
 				fail_msg("%s round %u: run %u has %u commits, "

@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-#define _XOPEN_SOURCE 700
 #include "model/driver.h"
 
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---- failures ---- */
 
@@ -1840,36 +1837,4 @@ bool md_step(md *m)
 	if (w < 96)
 		return step_runindex(m);
 	return step_admin(m);
-}
-
-/* ---- directories ---- */
-
-char *md_tmpdir(void)
-{
-	const char *base = getenv("TMPDIR");
-	char *p = malloc(4096);
-
-	if (!p)
-		abort();
-	snprintf(p, 4096, "%s/rs-model-XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(p))
-		abort();
-	return p;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-void md_rmdir(char *dir)
-{
-	if (!dir)
-		return;
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
 }

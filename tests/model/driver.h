@@ -93,8 +93,4 @@ bool md_check_all(md *m);
 /* Close and reopen the database (durable modes), then check all. */
 bool md_reopen(md *m);
 
-/* Temporary directories for the durable modes. */
-char *md_tmpdir(void);
-void md_rmdir(char *dir);
-
 #endif

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "common/rs_test.h"
+#include "durability/dur_util.h"
 #include "model/driver.h"
 
 typedef struct mode {
@@ -57,7 +58,7 @@ static long run_model(const mode *md_mode, uint64_t seed, long steps, char *why,
 		      size_t cap, uint64_t *calls, md *stats)
 {
 	char *dir = md_mode->cfg.mode == RS_DURABILITY_INMEMORY ? NULL
-								: md_tmpdir();
+								: dur_tmpdir();
 	rs_db_options o = md_options(&md_mode->cfg, dir);
 	rs_db *db = NULL;
 	long failed = -1;
@@ -66,7 +67,7 @@ static long run_model(const mode *md_mode, uint64_t seed, long steps, char *why,
 
 	if (rc) {
 		snprintf(why, cap, "open: %s", rs_errname(rc));
-		md_rmdir(dir);
+		dur_rmdir(dir);
 		return 0;
 	}
 	md_init(&m, &md_mode->cfg, &db, dir, seed);
@@ -84,7 +85,7 @@ static long run_model(const mode *md_mode, uint64_t seed, long steps, char *why,
 		*stats = m;
 	md_free(&m);
 	rs_db_close(db);
-	md_rmdir(dir);
+	dur_rmdir(dir);
 	return failed;
 }
 

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "common/rs_test.h"
+#include "durability/dur_util.h"
 #include "model/driver.h"
 
 #define NWORKERS 3
@@ -79,7 +80,7 @@ static void soak__every_primitive_from_several_threads(void **state)
 	md_cfg cfg = {
 		RS_DURABILITY_STRICT, RS_STORAGE_SHARDED, 65536, 16384, 0, true
 	};
-	char *dir = md_tmpdir();
+	char *dir = dur_tmpdir();
 	rs_db_options o = md_options(&cfg, dir);
 	worker *ws = calloc(NWORKERS, sizeof(*ws));
 	pthread_t th[NWORKERS];
@@ -144,7 +145,7 @@ static void soak__every_primitive_from_several_threads(void **state)
 		md_free(&ws[i].m);
 	free(ws);
 	rs_db_close(g_db);
-	md_rmdir(dir);
+	dur_rmdir(dir);
 }
 
 int main(void)
