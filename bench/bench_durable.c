@@ -58,7 +58,7 @@
 
 #define DUR_KEYS RS_BENCH_HOT_KEYS
 #define BARE_FILE_BYTES (64u << 20)
-#define REPLAY_RECORDS 100000u
+#define REPLAY_RECORDS rs_bench_scaled(100000u)
 #define REPLAY_RUNS 16u
 
 /* A fresh directory for one benchmark (the file system is noted). */
@@ -341,7 +341,8 @@ static void probe_strict_vs_bare(void)
 
 static void probe_buffered(void)
 {
-	uint64_t *lat = malloc(BUF_SAMPLES * sizeof(*lat));
+	size_t n = rs_bench_scaled(BUF_SAMPLES);
+	uint64_t *lat = malloc(n * sizeof(*lat));
 	uint64_t t0, t1;
 	dfix f;
 	int bad;
@@ -352,15 +353,14 @@ static void probe_buffered(void)
 	for (int w = 0; w < 4096 && !bad; w++)
 		bad = dfix_put(&f) < 0;
 	t0 = rs_bench_now_ns();
-	for (size_t i = 0; i < BUF_SAMPLES && !bad; i++) {
+	for (size_t i = 0; i < n && !bad; i++) {
 		bad = dfix_put(&f) < 0;
 		t1 = rs_bench_now_ns();
 		lat[i] = t1 - t0;
 		t0 = t1;
 	}
 	if (!bad)
-		rs_bench_record_latency("lat.kvstore_put_buffered", lat,
-					BUF_SAMPLES);
+		rs_bench_record_latency("lat.kvstore_put_buffered", lat, n);
 	dfix_close(&f);
 	free(lat);
 }

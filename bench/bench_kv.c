@@ -218,7 +218,8 @@ static void probe_latency(rs_storage storage, enum kv_kind kind,
 			  const char *prefix)
 {
 	kv_fix f;
-	uint64_t *s = malloc(LAT_SAMPLES * sizeof(*s));
+	size_t n = rs_bench_scaled(LAT_SAMPLES);
+	uint64_t *s = malloc(n * sizeof(*s));
 	uint64_t t0, t1;
 	int bad = 0;
 
@@ -229,14 +230,14 @@ static void probe_latency(rs_storage storage, enum kv_kind kind,
 	for (size_t w = rs_bench_warmup_ops(f.k.n); w; w--)
 		bad |= kv_op(&f, kind) < 0;
 	t0 = rs_bench_now_ns();
-	for (size_t i = 0; i < LAT_SAMPLES; i++) {
+	for (size_t i = 0; i < n; i++) {
 		bad |= kv_op(&f, kind) < 0;
 		t1 = rs_bench_now_ns();
 		s[i] = t1 - t0;
 		t0 = t1;
 	}
 	if (!bad)
-		rs_bench_record_latency(prefix, s, LAT_SAMPLES);
+		rs_bench_record_latency(prefix, s, n);
 out:
 	kv_teardown(&f);
 	free(s);

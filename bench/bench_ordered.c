@@ -463,7 +463,11 @@ RS_BENCH_INLINE void list_run(rs_bench_state *st, bool deep)
 
 	memset(&f, 0, sizeof(f));
 	if ((rc = big_get(&b, storage)) == 0) {
-		size_t first = deep ? (ORD_DEEP_PAGE - 1) * ORD_PAGE : 0;
+		/* A quick run has 1/10 of the keys: page 100, as deep. */
+		size_t page = rs_bench_quick()
+				      ? ORD_DEEP_PAGE / RS_BENCH_QUICK_DIV
+				      : ORD_DEEP_PAGE;
+		size_t first = deep ? (page - 1) * ORD_PAGE : 0;
 
 		f.db = b->db;
 		f.run = &b->run;
@@ -632,7 +636,7 @@ static void probe_put_overwrite(void)
 	if (overwrite_setup(&f) < 0 ||
 	    rs_bench_warm(overwrite_op, &f, ORD_WARMUP) < 0)
 		return;
-	put_latency(&f, overwrite_op, ORD_LAT_SAMPLES,
+	put_latency(&f, overwrite_op, rs_bench_scaled(ORD_LAT_SAMPLES),
 		    "lat.kvstore_put_overwrite/1M");
 }
 
@@ -661,11 +665,12 @@ void rs_bench_suite_ordered(void)
 	rs_bench_register_both("kvstore_latest_under_prefix/1k", bm_latest,
 			       1000, false);
 	rs_bench_register_both("kvstore_latest_under_prefix/100k", bm_latest,
-			       100000, false);
+			       rs_bench_scaled(100000), false);
 	rs_bench_register_both("kvstore_latest_under_prefix_oneshot/1k",
 			       bm_latest_oneshot, 1000, false);
 	rs_bench_register_both("kvstore_latest_under_prefix_oneshot/100k",
-			       bm_latest_oneshot, 100000, false);
+			       bm_latest_oneshot, rs_bench_scaled(100000),
+			       false);
 	/* Puts on the sharded store only: on the unified store each one-shot
 	 * put copies the whole 1M-key run. */
 	RS_BENCH("kvstore_put_overwrite/1M", bm_put_overwrite, NULL);

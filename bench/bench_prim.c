@@ -751,7 +751,8 @@ PB(x_snapshot, .setup = setup_snapshot, .op = op_x_snapshot)
 
 static void prim_probe(const pbench *b, const char *prefix)
 {
-	uint64_t *s = malloc(PROBE_SAMPLES * sizeof(*s));
+	size_t n = rs_bench_scaled(PROBE_SAMPLES);
+	uint64_t *s = malloc(n * sizeof(*s));
 	uint64_t t0, t1;
 	pfix f;
 	int bad;
@@ -760,7 +761,7 @@ static void prim_probe(const pbench *b, const char *prefix)
 		return;
 	bad = prim_prepare(&f, RS_STORAGE_SHARDED, b) < 0;
 	t0 = rs_bench_now_ns();
-	for (size_t i = 0; i < PROBE_SAMPLES && !bad; i++) {
+	for (size_t i = 0; i < n && !bad; i++) {
 		if (b->rotate && f.in_run == PRIM_RUN_CAP) {
 			bad |= b->rotate(&f) < 0;
 			f.in_run = 0;
@@ -774,7 +775,7 @@ static void prim_probe(const pbench *b, const char *prefix)
 		t0 = t1;
 	}
 	if (!bad)
-		rs_bench_record_latency(prefix, s, PROBE_SAMPLES);
+		rs_bench_record_latency(prefix, s, n);
 	pfix_close(&f);
 	free(s);
 }

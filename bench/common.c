@@ -77,7 +77,8 @@ const rs_bench_keys *rs_bench_keys_1m(void)
 
 	if (!tried) {
 		tried = true;
-		if (rs_bench_keys_make(&keys_1m, RS_BENCH_1M_KEYS) == 0)
+		if (rs_bench_keys_make(&keys_1m,
+				       rs_bench_scaled(RS_BENCH_1M_KEYS)) == 0)
 			atexit(keys_1m_free);
 	}
 	return keys_1m.keys ? &keys_1m : NULL;

@@ -104,6 +104,7 @@ static const char *text_member(json_object *o, const char *name, size_t *len)
 {
 	json_object *v;
 
+	*len = 0;
 	if (!json_object_object_get_ex(o, name, &v) ||
 	    !json_object_is_type(v, json_type_string))
 		return NULL;

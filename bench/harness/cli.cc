@@ -7,6 +7,7 @@
 #include <iostream>
 
 const char *const kDefaultMinTime = "0.5";
+const char *const kQuickMinTime = "0.01";
 
 static bool starts(const std::string &s, const char *p)
 {
@@ -29,7 +30,14 @@ void usage()
 		   "baseline\n"
 		   "  --results-dir DIR     where results.json, report.md and "
 		   "baselines go\n"
-		   "                        (default: bench-results)\n"
+		   "                        (default: bench-results, or "
+		   "bench-results/quick)\n"
+		   "  --quick               every benchmark briefly, on 1/10 "
+		   "of "
+		   "the data:\n"
+		   "                        checks that all runs, not for "
+		   "gating "
+		   "(no baselines)\n"
 		   "  --benchmark_*         Google Benchmark's own flags, "
 		   "passed through\n"
 		   "                        (default --benchmark_min_time="
@@ -63,6 +71,12 @@ bool parse_args(int argc, char **argv, Args *a, std::string *err)
 		    take("--results-dir", &a->results_dir)) {
 			if (!err->empty())
 				return false;
+			if (starts(s, "--results-dir"))
+				a->user_results_dir = true;
+			continue;
+		}
+		if (s == "--quick") {
+			a->quick = true;
 			continue;
 		}
 		if (s == "--help" || s == "-h") {
@@ -97,9 +111,16 @@ bool parse_args(int argc, char **argv, Args *a, std::string *err)
 			       "': use letters, digits, '-', '_' or '.'";
 			return false;
 		}
-	if (!a->user_min_time)
-		a->pass.push_back(std::string("--benchmark_min_time=") +
-				  kDefaultMinTime);
+	if (a->quick && (!a->save_baseline.empty() || !a->baseline.empty())) {
+		*err = "--quick runs are not for comparing: no baselines";
+		return false;
+	}
+	if (a->quick && !a->user_results_dir)
+		a->results_dir += "/quick";
+	if (!a->user_min_time) {
+		a->min_time = a->quick ? kQuickMinTime : kDefaultMinTime;
+		a->pass.push_back("--benchmark_min_time=" + a->min_time);
+	}
 	if (!a->user_out && !a->help && !a->list_only) {
 		a->out_path = a->results_dir + "/results.json";
 		a->pass.push_back("--benchmark_out=" + a->out_path);

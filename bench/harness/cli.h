@@ -12,11 +12,13 @@
 // The default --benchmark_min_time (seconds) when the command line gives
 // none: keeps a whole default run to a few minutes on two cores.
 extern const char *const kDefaultMinTime;
+// The same for --quick.
+extern const char *const kQuickMinTime;
 
 struct Args {
 	std::string save_baseline, baseline, results_dir = "bench-results";
 	bool help = false, list_only = false, user_out = false,
-	     user_min_time = false;
+	     user_min_time = false, quick = false, user_results_dir = false;
 	std::string format = "console", color = "auto";
 	bool tabular = false;
 	std::string out_path, out_format = "json";

@@ -100,7 +100,7 @@ std::string allocator_name()
 
 } // namespace
 
-Env collect_env(const std::string &min_time)
+Env collect_env(const std::string &min_time, bool quick)
 {
 	Env e;
 	struct utsname u;
@@ -141,6 +141,9 @@ Env collect_env(const std::string &min_time)
 		       "kvstore_put_buffered/_strict, strict_group_commit, "
 		       "recovery_replay, in temporary directories)");
 	e.emplace_back("min_time", min_time + " s per benchmark");
+	e.emplace_back("mode",
+		       quick ? "QUICK (1/10 of the data; not for gating)"
+			     : "full");
 	return e;
 }
 

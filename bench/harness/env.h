@@ -15,8 +15,8 @@
 using Env = std::vector<std::pair<std::string, std::string>>;
 
 // The record of this process and build; min_time is the
-// --benchmark_min_time in effect.
-Env collect_env(const std::string &min_time);
+// --benchmark_min_time in effect, quick whether this is a --quick run.
+Env collect_env(const std::string &min_time, bool quick);
 // The value of key k, or "".
 std::string env_get(const Env &e, const std::string &k);
 // The "## Environment" section, with warnings when the numbers are not

@@ -29,6 +29,13 @@
 namespace
 {
 
+// Around every report of a quick run.
+const char *const kQuickBanner =
+	"> **QUICK RUN: not for gating.** Every benchmark ran briefly "
+	"(--benchmark_min_time=0.01 s) on 1/10 of its data and samples;\n"
+	"> names are the catalog's, numbers are not. PASS/FAIL below only "
+	"show that each gate could be computed.\n\n";
+
 // The reporter that prints what Google Benchmark measures, as the
 // --benchmark_format / _color / _counters_tabular flags ask.
 std::unique_ptr<benchmark::BenchmarkReporter> console_reporter(const Args &a)
@@ -95,6 +102,7 @@ int main(int argc, char **argv)
 	if (a.help)
 		usage();
 
+	rs_bench_set_quick(a.quick);
 #define RS__SUITE(s) rs_bench_suite_##s();
 	RS_BENCH_SUITES(RS__SUITE)
 #undef RS__SUITE
@@ -124,7 +132,7 @@ int main(int argc, char **argv)
 	pargv.push_back(nullptr);
 	int pargc = static_cast<int>(pargv.size() - 1);
 
-	Env env = collect_env(a.min_time);
+	Env env = collect_env(a.min_time, a.quick);
 	benchmark::Initialize(&pargc, pargv.data());
 	if (benchmark::ReportUnrecognizedArguments(pargc, pargv.data()))
 		return 2;
@@ -145,6 +153,8 @@ int main(int argc, char **argv)
 
 	run_probes(col, rep);
 	std::string text = all_reports(col, a, base, env);
+	if (a.quick)
+		text = kQuickBanner + text + kQuickBanner;
 	rep << "\n# runstate benchmark reports\n\n" << text << std::flush;
 
 	if (!a.out_path.empty() && a.out_format == "json" &&
@@ -171,5 +181,17 @@ int main(int argc, char **argv)
 		rep << ", " << path;
 	}
 	rep << "\n";
+	// A quick run is a smoke test: any benchmark that failed fails it.
+	if (a.quick) {
+		int failed = 0;
+		for (const auto &[name, r] : col.results)
+			if (r.error) {
+				std::cerr << "runstate_bench --quick: " << name
+					  << " failed: " << r.message << "\n";
+				failed++;
+			}
+		if (failed)
+			return 1;
+	}
 	return 0;
 }

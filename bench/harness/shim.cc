@@ -14,7 +14,28 @@ struct rs_bench_state {
 	void *arg;
 };
 
+static bool g_quick;
+
 extern "C" {
+
+void rs_bench_set_quick(bool quick)
+{
+	g_quick = quick;
+}
+
+bool rs_bench_quick(void)
+{
+	return g_quick;
+}
+
+size_t rs_bench_scaled(size_t n)
+{
+	size_t q = n / RS_BENCH_QUICK_DIV;
+
+	if (!g_quick)
+		return n;
+	return q >= 1000 ? q : (n < 1000 ? n : 1000);
+}
 
 bool rs_bench_keep_running(rs_bench_state *st)
 {

@@ -50,6 +50,19 @@ void rs_bench_resume(rs_bench_state *st);
 /* Fail this benchmark with a message; the body should then return. */
 void rs_bench_skip_with_error(rs_bench_state *st, const char *msg);
 
+/*
+ * Quick runs (runstate_bench --quick): every benchmark briefly, on smaller
+ * data, to see that everything runs, never to gate. Set by main() before
+ * any suite registers. rs_bench_scaled(n) is the size to use for a data
+ * set or sample count of n: n in a full run, n / RS_BENCH_QUICK_DIV (at
+ * least 1000, never more than n) in a quick one. Benchmark names stay
+ * those of the catalog; the reports say the run was quick.
+ */
+#define RS_BENCH_QUICK_DIV 10u
+void rs_bench_set_quick(bool quick);
+bool rs_bench_quick(void);
+size_t rs_bench_scaled(size_t n);
+
 /* Counter flags, as benchmark::Counter::Flags. */
 enum {
 	RS_BENCH_COUNTER_PLAIN = 0,
