@@ -516,36 +516,6 @@ static int load_checkpoints(view_ctx *v, uint64_t *first_seq)
 }
 
 /* Offset after the last non-zero byte of p[from, size). */
-static size_t nonzero_end(const unsigned char *p, size_t from, size_t size)
-{
-	while (size > from && p[size - 1] == 0)
-		size--;
-	return size;
-}
-
-/*
- * Whether the bad bytes at `bad` of the last segment are a torn write:
- * no valid record at a later byte offset has a synced LSN past them.
- */
-static bool torn(const unsigned char *p, size_t size, size_t bad,
-		 uint64_t bad_lsn)
-{
-	size_t end = nonzero_end(p, bad, size);
-
-	/* A record starts before the last non-zero byte (its own last bytes
-	 * may be zeros). */
-	for (size_t o = bad + 1; o < end && o + RS__REC_HDR <= size; o++) {
-		rs__rec_view rv;
-
-		if (rs__get_le32(p + o + 8) < RS__REC_HDR)
-			continue; /* no record is that short */
-		if (rs__rec_check(p + o, size - o, &rv) == 0 &&
-		    rv.synced_lsn > bad_lsn)
-			return false;
-	}
-	return true;
-}
-
 /* What is wrong with the record bytes at p (for the message). */
 static void describe_bad(const unsigned char *p, size_t avail, char *out,
 			 size_t cap)
@@ -695,8 +665,9 @@ static int read_segment(view_ctx *v, size_t i, bool last, uint64_t *lsn)
 			continue;
 		}
 		bad_lsn = h.start_lsn + (pos - RS__SEG_HDR);
-		if (last && torn(p, size, pos, bad_lsn)) {
-			s->torn_bytes = nonzero_end(p, pos, size) - pos;
+		/* The library's own rule (docs/wal-format.md). */
+		if (last && rs__wal_is_torn(p, size, pos, bad_lsn)) {
+			s->torn_bytes = rs__wal_data_end(p, pos, size) - pos;
 			snprintf(s->torn_file, sizeof(s->torn_file), "%s",
 				 name);
 			s->torn_offset = pos;

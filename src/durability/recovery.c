@@ -53,50 +53,6 @@ typedef struct recovery {
 	uint64_t last_size;	  /* file size of the last one */
 } recovery;
 
-/* Offset after the last non-zero byte of p[from, len). */
-static size_t data_end(const unsigned char *p, size_t from, size_t len)
-{
-	size_t end = len;
-
-	while (end > from) {
-		size_t blk = (end - from) < 4096 ? (end - from) : 4096;
-		const unsigned char *q = p + end - blk;
-
-		if (q[0] == 0 && memcmp(q, q + 1, blk - 1) == 0) {
-			end -= blk;
-			continue;
-		}
-		while (p[end - 1] == 0)
-			end--;
-		break;
-	}
-	return end;
-}
-
-/*
- * Whether the bad bytes at `bad` (in the last segment) are a torn write:
- * no valid record after them says they were already durable.
- */
-static bool is_torn(const unsigned char *p, size_t size, size_t bad,
-		    uint64_t bad_lsn)
-{
-	size_t end = data_end(p, bad, size);
-
-	/* A record starts before the last non-zero byte but may end after
-	 * it: its last bytes can be zeros (a CLOSE record's always are). */
-	for (size_t o = bad + 1; o < end && o + RS__REC_HDR <= size; o++) {
-		rs__rec_view v;
-
-		/* A zero length field never starts a record. */
-		if ((p[o + 8] | p[o + 9] | p[o + 10] | p[o + 11]) == 0)
-			continue;
-		if (rs__rec_check(p + o, size - o, &v) == 0 &&
-		    v.synced_lsn > bad_lsn)
-			return false;
-	}
-	return true;
-}
-
 static int replay_record(recovery *rv, const rs__rec_view *v)
 {
 	rs__wal *w = rv->w;
@@ -151,8 +107,9 @@ static int salvage_cut(recovery *rv, size_t i, uint64_t at,
 	 * database in place of this one. It refuses instead. */
 	if (!rv->have_ckpt && i == 0 && at <= RS__SEG_HDR)
 		return RS_ECORRUPT;
-	w->rstats.bytes_salvaged += data_end(p, at < size ? at : size, size) -
-				    (at < size ? at : size);
+	w->rstats.bytes_salvaged +=
+		rs__wal_data_end(p, at < size ? at : size, size) -
+		(at < size ? at : size);
 	if (at == 0)
 		RS_TRY(remove_segment(rv, rv->segs[i]));
 	else
@@ -164,7 +121,8 @@ static int salvage_cut(recovery *rv, size_t i, uint64_t at,
 
 		rs__wal_name(name, RS__SEG_PREFIX, rv->segs[j], RS__SEG_SUFFIX);
 		if (rs__wal_map(w, name, &q, &qlen) == 0) {
-			w->rstats.bytes_salvaged += data_end(q, 0, qlen);
+			w->rstats.bytes_salvaged +=
+				rs__wal_data_end(q, 0, qlen);
 			rs__wal_unmap(w, q, qlen);
 		}
 		RS_TRY(remove_segment(rv, rv->segs[j]));
@@ -227,9 +185,9 @@ static int replay_segment(recovery *rv, size_t i, uint64_t *end_lsn,
 	if (is_bad) {
 		uint64_t bad_lsn = h.start_lsn + (bad - RS__SEG_HDR);
 
-		if (last && is_torn(p, size, bad, bad_lsn)) {
+		if (last && rs__wal_is_torn(p, size, bad, bad_lsn)) {
 			w->rstats.bytes_truncated +=
-				data_end(p, bad, size) - bad;
+				rs__wal_data_end(p, bad, size) - bad;
 			rc = rs__wal_cut_segment(w, rv->segs[i], bad);
 		} else if (w->cfg.salvage) {
 			rc = salvage_cut(rv, i, bad, p, size);

@@ -108,6 +108,8 @@ int rs__seg_header_decode(const unsigned char *p, size_t avail,
 	uint64_t f[HDR_NFIELDS(RS__SEG_HDR)];
 
 	RS_TRY(header_decode(p, avail, RS__SEG_MAGIC, RS__SEG_HDR, f));
+	if (f[0] == 0 || f[0] > RS__SEQ_MAX || f[1] > RS__LSN_MAX)
+		return RS_ECORRUPT;
 	out->seq = f[0];
 	out->start_lsn = f[1];
 	out->created_ns = f[2];
@@ -213,15 +215,35 @@ static int check_ops(const unsigned char *p, const unsigned char *end,
 	return p == end ? 0 : RS_ECORRUPT;
 }
 
-/* A CLOSE record: exactly its header, nil run, version 0, no ops. */
-static int check_close(const unsigned char *p, uint32_t len, rs__rec_view *out)
+/*
+ * The header checks that need no checksum: they reject most garbage before
+ * a checksum has to be computed over a length read from it. Whether the
+ * bytes at p (avail of them, at least RS__REC_HDR) could start a record.
+ */
+static bool rec_plausible(const unsigned char *p, size_t avail)
 {
-	if (len != RS__REC_HDR || rs__get_le16(p + 14) != 0 ||
-	    !all_zero(p + 24, 24) || !all_zero(p + 56, 8) ||
-	    rs__get_le64(p) != rs__wal_checksum(p + 8, len - 8))
+	uint32_t len = rs__get_le32(p + 8), kind = rs__get_le16(p + 12),
+		 nops = rs__get_le32(p + 56);
+
+	if (kind == RS__WAL_REC_CLOSE)
+		return len == RS__REC_HDR && rs__get_le16(p + 14) == 0 &&
+		       all_zero(p + 24, 24) && all_zero(p + 56, 8);
+	return len >= RS__REC_HDR && len <= avail &&
+	       (kind == RS__REC_COMMIT || kind == RS__REC_DROP_RUN) &&
+	       rs__get_le16(p + 14) == 0 && rs__get_le32(p + 60) == 0 &&
+	       rs__get_le64(p + 40) != 0 &&
+	       (kind != RS__REC_DROP_RUN ||
+		len >= RS__REC_HDR + RS__DROP_TRAILER) &&
+	       nops <= (len - RS__REC_HDR) / RS__OP_HDR;
+}
+
+/* A CLOSE record whose header rec_plausible() accepted. */
+static int check_close(const unsigned char *p, rs__rec_view *out)
+{
+	if (rs__get_le64(p) != rs__wal_checksum(p + 8, RS__REC_HDR - 8))
 		return RS_ECORRUPT;
 	memset(out, 0, sizeof(*out));
-	out->len = len;
+	out->len = RS__REC_HDR;
 	out->kind = RS__WAL_REC_CLOSE;
 	out->synced_lsn = rs__get_le64(p + 16);
 	out->timestamp_ns = rs__get_le64(p + 48);
@@ -236,23 +258,14 @@ int rs__rec_check(const unsigned char *p, size_t avail, rs__rec_view *out)
 
 	if (all_zero(p, avail < 12 ? avail : 12))
 		return all_zero(p, avail) ? RS__REC_END : RS_ECORRUPT;
-	if (avail < RS__REC_HDR)
+	if (avail < RS__REC_HDR || !rec_plausible(p, avail))
 		return RS_ECORRUPT;
 	len = rs__get_le32(p + 8);
 	kind = rs__get_le16(p + 12);
 	nops = rs__get_le32(p + 56);
-	/* Cheap field checks first: they reject most garbage before the
-	 * checksum has to be computed over a length read from it. */
+	/* A CLOSE record: exactly its header, nil run, version 0, no ops. */
 	if (kind == RS__WAL_REC_CLOSE)
-		return check_close(p, len, out);
-	if (len < RS__REC_HDR || len > avail ||
-	    (kind != RS__REC_COMMIT && kind != RS__REC_DROP_RUN) ||
-	    rs__get_le16(p + 14) != 0 || rs__get_le32(p + 60) != 0 ||
-	    rs__get_le64(p + 40) == 0 ||
-	    (kind == RS__REC_DROP_RUN &&
-	     len < RS__REC_HDR + RS__DROP_TRAILER) ||
-	    nops > (len - RS__REC_HDR) / RS__OP_HDR)
-		return RS_ECORRUPT;
+		return check_close(p, out);
 	if (rs__get_le64(p) != rs__wal_checksum(p + 8, len - 8))
 		return RS_ECORRUPT;
 	ops_end = p + len - (kind == RS__REC_DROP_RUN ? RS__DROP_TRAILER : 0);
@@ -291,6 +304,59 @@ void rs__rec_next_op(const unsigned char **cur, rs__op *op)
 	*cur = p + RS__OP_HDR + op->klen + op->vlen;
 }
 
+size_t rs__wal_data_end(const unsigned char *p, size_t from, size_t len)
+{
+	size_t end = len;
+
+	while (end > from) {
+		size_t blk = (end - from) < 4096 ? (end - from) : 4096;
+		const unsigned char *q = p + end - blk;
+
+		if (all_zero(q, blk)) {
+			end -= blk;
+			continue;
+		}
+		while (p[end - 1] == 0)
+			end--;
+		break;
+	}
+	return end;
+}
+
+bool rs__wal_is_torn(const unsigned char *p, size_t size, size_t bad,
+		     uint64_t bad_lsn)
+{
+	size_t end = rs__wal_data_end(p, bad, size), o = bad + 1;
+	unsigned failed = 0;
+
+	/* A record starts before the last non-zero byte but may end after
+	 * it: its last bytes can be zeros (a CLOSE record's always are). */
+	while (o < end && o + RS__REC_HDR <= size) {
+		uint64_t lsn = bad_lsn + (o - bad);
+		rs__rec_view v;
+
+		if (!rec_plausible(p + o, size - o)) {
+			o++;
+			continue;
+		}
+		if (rs__rec_check(p + o, size - o, &v) != 0) {
+			if (++failed == RS__TORN_PROBES)
+				return true;
+			o++;
+			continue;
+		}
+		/* A proof, unless it claims a position no writer could have
+		 * synced when it was written (past its own). */
+		if (v.synced_lsn > bad_lsn && v.synced_lsn <= lsn)
+			return false;
+		/* Nothing inside a valid record starts one: skipping it
+		 * keeps values that look like records out of the search,
+		 * and hashes each valid record once. */
+		o += v.len;
+	}
+	return true;
+}
+
 /* ---- checkpoints ---- */
 
 _Static_assert(HDR_NFIELDS(RS__CKPT_HDR) == 5, "checkpoint header fields");
@@ -311,6 +377,8 @@ int rs__ckpt_header_decode(const unsigned char *p, size_t avail,
 	uint64_t f[HDR_NFIELDS(RS__CKPT_HDR)];
 
 	RS_TRY(header_decode(p, avail, RS__CKPT_MAGIC, RS__CKPT_HDR, f));
+	if (f[0] == 0 || f[0] > RS__SEQ_MAX || f[1] > RS__LSN_MAX)
+		return RS_ECORRUPT;
 	out->wal_seq = f[0];
 	out->wal_lsn = f[1];
 	out->created_ns = f[2];

@@ -40,6 +40,14 @@
  */
 #define RS__WAL_REC_CLOSE 3u
 
+/*
+ * The largest log position and segment number a file may state: 2^62 (4
+ * EiB of log, far more than any log reaches). A header past them is
+ * corrupt, so the positions recovery continues from can never wrap.
+ */
+#define RS__LSN_MAX (UINT64_C(1) << 62)
+#define RS__SEQ_MAX (UINT64_C(1) << 62)
+
 typedef struct rs__seg_header {
 	uint64_t seq;	    /* segment number: 1, 2, 3... */
 	uint64_t start_lsn; /* LSN of its first record byte */
@@ -48,7 +56,8 @@ typedef struct rs__seg_header {
 
 void rs__seg_header_encode(unsigned char out[RS__SEG_HDR],
 			   const rs__seg_header *h);
-/* RS_ECORRUPT (short, bad magic or checksum) or RS_EVERSION. */
+/* RS_ECORRUPT (short, bad magic or checksum, seq 0 or past RS__SEQ_MAX,
+ * start LSN past RS__LSN_MAX) or RS_EVERSION. */
 int rs__seg_header_decode(const unsigned char *p, size_t avail,
 			  rs__seg_header *out);
 
@@ -91,6 +100,24 @@ int rs__rec_check(const unsigned char *p, size_t avail, rs__rec_view *out);
 /* Decode op i's fields in turn: call with *cur = view->ops. Only on a
  * checked record. */
 void rs__rec_next_op(const unsigned char **cur, rs__op *op);
+
+/* Offset after the last non-zero byte of p[from, len) (from if none). */
+size_t rs__wal_data_end(const unsigned char *p, size_t from, size_t len);
+
+/*
+ * Whether the bad bytes at offset `bad` of the last segment p[0, size),
+ * at LSN bad_lsn, are a torn write: no valid record at a later offset has
+ * a synced LSN in (bad_lsn, its own LSN] (docs/wal-format.md, "Reading a
+ * segment"). The search steps over every valid record whole (nothing
+ * inside one is taken for a record) and gives up, the rest counting as
+ * unproven, after RS__TORN_PROBES candidates whose header looked right but
+ * whose checksum did not match: the work is then at most RS__TORN_PROBES
+ * + 1 passes over the segment whatever its bytes, where a hostile file
+ * made it quadratic before.
+ */
+#define RS__TORN_PROBES 64u
+bool rs__wal_is_torn(const unsigned char *p, size_t size, size_t bad,
+		     uint64_t bad_lsn);
 
 /* ---- checkpoints ---- */
 

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "durability/wal_format.h"
+#include "util/endian.h"
 #include "storage/store.h"
 
 static const rs_run_id run = { { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
@@ -239,6 +240,108 @@ static void wal_format__segment_header(void **state)
 }
 
 /* A checkpoint image of two runs, the second without entries. */
+/* Positions past RS__LSN_MAX / RS__SEQ_MAX, or segment 0, are corrupt:
+ * recovery would continue a log that wraps. */
+static void wal_format__positions_are_bounded(void **state)
+{
+	unsigned char h[RS__SEG_HDR], c[RS__CKPT_HDR];
+	rs__seg_header sh, out;
+	rs__ckpt_header ch = { 3, 4096, 5, 0, 0 }, cout;
+
+	(void)state;
+	sh = (rs__seg_header){ 1, RS__LSN_MAX, 0 };
+	rs__seg_header_encode(h, &sh);
+	assert_int_equal(rs__seg_header_decode(h, sizeof(h), &out), 0);
+	sh.start_lsn = RS__LSN_MAX + 1;
+	rs__seg_header_encode(h, &sh);
+	assert_int_equal(rs__seg_header_decode(h, sizeof(h), &out),
+			 RS_ECORRUPT);
+	sh = (rs__seg_header){ 0, 0, 0 };
+	rs__seg_header_encode(h, &sh);
+	assert_int_equal(rs__seg_header_decode(h, sizeof(h), &out),
+			 RS_ECORRUPT);
+	sh.seq = RS__SEQ_MAX + 1;
+	rs__seg_header_encode(h, &sh);
+	assert_int_equal(rs__seg_header_decode(h, sizeof(h), &out),
+			 RS_ECORRUPT);
+	rs__ckpt_header_encode(c, &ch);
+	assert_int_equal(rs__ckpt_header_decode(c, sizeof(c), &cout), 0);
+	ch.wal_lsn = UINT64_MAX - 15; /* the fuzzers' wrap */
+	rs__ckpt_header_encode(c, &ch);
+	assert_int_equal(rs__ckpt_header_decode(c, sizeof(c), &cout),
+			 RS_ECORRUPT);
+}
+
+/*
+ * The torn-write search after a bad record is bounded: after
+ * RS__TORN_PROBES headers that look right but whose checksum fails, a proof
+ * behind them is not looked for (the tail is cut as unproven). A valid
+ * record claiming an impossible synced LSN proves nothing, and what is
+ * inside a valid record is never taken for one.
+ */
+static void wal_format__torn_search_is_bounded(void **state)
+{
+	enum {
+		FAKE = 96
+	};
+	const size_t size = 64 * 1024, bad = RS__SEG_HDR;
+	const uint64_t bad_lsn = 1000;
+	unsigned char *p = calloc(1, size);
+	size_t o = bad + 8, proof;
+	rs__op op = make_op(1, "k", "v", false);
+	rs__commit_record rec;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = RS__REC_COMMIT;
+	rec.run = &run;
+	rec.version = 1;
+	rec.ops = &op;
+	rec.nops = 1;
+	p[bad] = 0xff; /* the bad record */
+	/* Fakes: records whose header is right but checksum is not. */
+	for (int i = 0; i < FAKE; i++, o += 128) {
+		rs__rec_encode(p + o, &rec, 1);
+		rs__rec_seal(p + o, bad_lsn + 1);
+		p[o] ^= 1;
+	}
+	/* A record with an impossible synced LSN (past its own) never
+	 * counts, valid or not. */
+	rs__rec_encode(p + o, &rec, 1);
+	rs__rec_seal(p + o, bad_lsn + (o - bad) + 1);
+	o += 256;
+	/* A valid record proving nothing, holding a value that is itself a
+	 * proving record: never looked inside. */
+	{
+		unsigned char inner[RS__REC_HDR + RS__OP_HDR + 2];
+		rs__op vop = make_op(1, "x", "", false);
+		rs__commit_record outer = rec;
+
+		rs__rec_encode(inner, &rec, 1);
+		vop.val = inner;
+		vop.vlen = sizeof(inner);
+		outer.ops = &vop;
+		rs__rec_encode(p + o, &outer, 1);
+		/* The inner record starts at its own offset o + 64 + 12 + 1. */
+		rs__rec_seal(p + o + RS__REC_HDR + RS__OP_HDR + 1, bad_lsn + 1);
+		rs__rec_seal(p + o, 0);
+		o += 256;
+	}
+	/* The proof: a valid record synced past the bad one. */
+	proof = o;
+	rs__rec_encode(p + proof, &rec, 1);
+	rs__rec_seal(p + proof, bad_lsn + 1);
+	assert_true(rs__wal_is_torn(p, size, bad, bad_lsn));
+	/* With fewer fakes than the bound before it, it is found. */
+	memset(p + bad + 8 + 128 * (RS__TORN_PROBES - 1), 0,
+	       128 * (FAKE - RS__TORN_PROBES + 1));
+	assert_false(rs__wal_is_torn(p, size, bad, bad_lsn));
+	/* Without it, torn. */
+	memset(p + proof, 0, 256);
+	assert_true(rs__wal_is_torn(p, size, bad, bad_lsn));
+	free(p);
+}
+
 static unsigned char *ckpt_sample(size_t *len)
 {
 	unsigned char *p = calloc(1, 512), hdr[RS__OP_HDR];
@@ -317,6 +420,8 @@ int main(void)
 		cmocka_unit_test(wal_format__drop_run_record),
 		cmocka_unit_test(wal_format__segment_header),
 		cmocka_unit_test(wal_format__close_record),
+		cmocka_unit_test(wal_format__positions_are_bounded),
+		cmocka_unit_test(wal_format__torn_search_is_bounded),
 		cmocka_unit_test(wal_format__checkpoint_image),
 	};
 
