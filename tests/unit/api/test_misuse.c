@@ -931,17 +931,21 @@ static void row_rs_eventlog_append(void)
 	FOR_BAD_VALUE(rs_eventlog_append(DB, RA, "t", 1, B, BL, &OUT.rcpt));
 }
 
+/* A one-shot read of item `id` into a caller buffer, its view in *out:
+ * fn(db, run, id, out, buf, cap, needed_out). */
+#define FOR_BAD_BUF_READ(fn, out)                                              \
+	do {                                                                   \
+		char buf_[256];                                                \
+		EXPECT(fn(NULL, RA, 0, (out), buf_, 256, &OUT.need),           \
+		       RS_EINVAL);                                             \
+		FOR_BAD_RUN(fn(DB, R, 0, (out), buf_, 256, &OUT.need));        \
+		EXPECT(fn(DB, RA, 0, NULL, buf_, 256, &OUT.need), RS_EINVAL);  \
+		EXPECT(fn(DB, RA, 0, (out), NULL, 256, &OUT.need), RS_EINVAL); \
+	} while (0)
+
 static void row_rs_eventlog_read(void)
 {
-	char buf[64];
-
-	EXPECT(rs_eventlog_read(NULL, RA, 0, &OUT.ev, buf, 64, &OUT.need),
-	       RS_EINVAL);
-	FOR_BAD_RUN(rs_eventlog_read(DB, R, 0, &OUT.ev, buf, 64, &OUT.need));
-	EXPECT(rs_eventlog_read(DB, RA, 0, NULL, buf, 64, &OUT.need),
-	       RS_EINVAL);
-	EXPECT(rs_eventlog_read(DB, RA, 0, &OUT.ev, NULL, 64, &OUT.need),
-	       RS_EINVAL);
+	FOR_BAD_BUF_READ(rs_eventlog_read, &OUT.ev);
 }
 
 static void row_rs_eventlog_read_range(void)
@@ -1275,19 +1279,15 @@ static void row_rs_tracestore_record(void)
 	EXPECT(rs_tracestore_record(DB, RA, "t", 1, "p", 1, &one, 1, 99,
 				    &OUT.id),
 	       RS_ENOTFOUND);
+	/* A pending handle means nothing outside its transaction. */
+	EXPECT(rs_tracestore_record(DB, RA, "t", 1, "p", 1, &one, 1,
+				    RS_TRACE_PENDING | 0, &OUT.id),
+	       RS_ENOTFOUND);
 }
 
 static void row_rs_tracestore_get(void)
 {
-	char buf[256];
-
-	EXPECT(rs_tracestore_get(NULL, RA, 0, &OUT.tr, buf, 256, &OUT.need),
-	       RS_EINVAL);
-	FOR_BAD_RUN(rs_tracestore_get(DB, R, 0, &OUT.tr, buf, 256, &OUT.need));
-	EXPECT(rs_tracestore_get(DB, RA, 0, NULL, buf, 256, &OUT.need),
-	       RS_EINVAL);
-	EXPECT(rs_tracestore_get(DB, RA, 0, &OUT.tr, NULL, 256, &OUT.need),
-	       RS_EINVAL);
+	FOR_BAD_BUF_READ(rs_tracestore_get, &OUT.tr);
 }
 
 /* A one-shot trace query on text (type or tag) of at most `max` bytes;
