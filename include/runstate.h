@@ -534,7 +534,9 @@ typedef struct rs_db_options {
  *                   hooks and durability_ops, which must outlive the
  *                   database.
  * @return 0, RS_EINVAL (NULL out, inconsistent options, a partial
- *         allocator, unknown flags or storage), RS_EVERSION (opts->version
+ *         allocator, unknown flags, storage or durability, a
+ *         flush_interval_ms or segment_bytes outside its range, a
+ *         durability_ops without commit), RS_EVERSION (opts->version
  *         or durability_ops->version unknown, or files of a newer format),
  *         RS_EBUSY (the directory is open in this or another process),
  *         RS_ECORRUPT (corrupt log or checkpoint, without
@@ -880,7 +882,8 @@ RS_API int rs_kv_get_many(rs_db *db, const rs_run_id *run, size_t n,
  * scan (rs_kv_scan()) of the prefix.
  *
  * @param[in]  prefix     May be NULL when prefix_len is 0 (every key).
- * @param[in]  after      Cursor or NULL.
+ * @param[in]  after      Cursor or NULL; a cursor is a key, 1..RS_KEY_MAX
+ *                        bytes (an empty one is RS_EINVAL).
  * @param[in]  limit      Most entries per page; 0 for no limit.
  * @param[out] more_out   Whether entries remain after this page; may be
  *                        NULL.
@@ -1560,7 +1563,8 @@ RS_API int rs_statecell_delete(rs_db *db, const rs_run_id *run,
  * rs_kv_list().
  *
  * @param[in]  prefix    0..RS_NAME_MAX bytes; NULL when prefix_len is 0.
- * @param[in]  after     Cursor or NULL; at most RS_NAME_MAX bytes.
+ * @param[in]  after     Cursor or NULL; a cursor is 1..RS_NAME_MAX bytes
+ *                       (an empty one is RS_EINVAL).
  * @param[in]  limit     Most cells per page; 0 for no limit.
  * @param[out] more_out  Whether cells remain after this page; may be NULL.
  * @return 0, cb's nonzero return, RS_EINVAL, RS_ETOOBIG, RS_ENOMEM or
@@ -2219,7 +2223,8 @@ RS_API int rs_runindex_query_by_parent(rs_db *db, const rs_run_id *parent,
  *                       RS_ETRANSITION (so rs_run_status_name() can name
  *                       both sides); may be NULL.
  * @return 0, RS_ETRANSITION (not allowed from the current status;
- *         nothing changed), RS_ENOTFOUND (not registered), RS_EINVAL,
+ *         nothing changed), RS_ENOTFOUND (not registered), RS_EINVAL
+ *         (also `to` not a status; from_out is then not set),
  *         RS_ECORRUPT, RS_ENOMEM or RS_EIO.
  * Thread safety: any thread.
  */
