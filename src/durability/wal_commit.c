@@ -68,6 +68,10 @@ static int append_locked(rs__wal *w, const rs__commit_record *rec,
 	rs__wal_buf *b = &w->bufs[w->filling];
 	rs__wal_chunk *c;
 
+	/* Never write what recovery would refuse to read (RS__LSN_MAX,
+	 * RS__SEQ_MAX): in practice never reached. */
+	if (w->lsn_appended + size > RS__LSN_MAX || w->cur_seq >= RS__SEQ_MAX)
+		return RS_ERANGE;
 	/* Allocate first: a failure must leave the log position as is. */
 	RS_TRY(rs__grow(w->alloc, (void **)&b->data, &b->cap,
 			b->len + (size_t)size, 1));
@@ -273,6 +277,9 @@ int rs__wal_commit(void *state, const rs__commit_record *rec)
 
 	if (size > RS__REC_MAX)
 		return RS_ETOOBIG;
+	if (rec->version > RS__VERSION_MAX ||
+	    (rec->drop_run && rec->drop_version > RS__VERSION_MAX))
+		return RS_ERANGE;
 	pthread_mutex_lock(&w->mu);
 	if (rec->mode != RS_DURABILITY_STRICT) {
 		/* Backpressure: at most one full batch waits while another

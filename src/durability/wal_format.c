@@ -232,6 +232,7 @@ static bool rec_plausible(const unsigned char *p, size_t avail)
 	       (kind == RS__REC_COMMIT || kind == RS__REC_DROP_RUN) &&
 	       rs__get_le16(p + 14) == 0 && rs__get_le32(p + 60) == 0 &&
 	       rs__get_le64(p + 40) != 0 &&
+	       rs__get_le64(p + 40) <= RS__VERSION_MAX &&
 	       (kind != RS__REC_DROP_RUN ||
 		len >= RS__REC_HDR + RS__DROP_TRAILER) &&
 	       nops <= (len - RS__REC_HDR) / RS__OP_HDR;
@@ -276,7 +277,9 @@ int rs__rec_check(const unsigned char *p, size_t avail, rs__rec_view *out)
 	if (kind == RS__REC_DROP_RUN) {
 		memcpy(out->drop_run.bytes, ops_end, 16);
 		out->drop_version = rs__get_le64(ops_end + 16);
-		if (out->drop_version == 0 || rs_run_id_is_nil(&out->drop_run))
+		if (out->drop_version == 0 ||
+		    out->drop_version > RS__VERSION_MAX ||
+		    rs_run_id_is_nil(&out->drop_run))
 			return RS_ECORRUPT;
 	}
 	out->len = len;
@@ -429,6 +432,8 @@ static int ckpt_item(const unsigned char *p, size_t end, size_t *off,
 			return RS_ECORRUPT;
 		memcpy(item->run.bytes, q + 8, 16);
 		item->version = rs__get_le64(q + 24);
+		if (item->version > RS__VERSION_MAX)
+			return RS_ECORRUPT;
 		*off += RS__CKPT_RUN_ITEM;
 		return 0;
 	}

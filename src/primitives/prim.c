@@ -210,7 +210,11 @@ int rs__ol_get(rs_txn *txn, uint8_t tag, const unsigned char *prefix,
 	unsigned char key[RS__OL_KEY_MAX];
 
 	assert(plen <= RS__OL_PREFIX_MAX);
+	int rc;
+
 	memcpy(key, prefix, plen);
 	rs__put_u64(key + plen, ord);
-	return rs__txn_read(txn, tag, key, plen + 8, out);
+	rc = rs__txn_read(txn, tag, key, plen + 8, out);
+	/* Lists have no holes: the length says this entry exists. */
+	return rc == RS_ENOTFOUND ? RS_ECORRUPT : rc;
 }

@@ -83,7 +83,9 @@ int rs__ol_append(rs__cc *cc, uint8_t tag, const unsigned char *prefix,
 /* In a transaction's view: the list's length (0 when absent). */
 int rs__ol_len(rs_txn *txn, uint8_t tag, const unsigned char *prefix,
 	       size_t plen, uint64_t *len_out);
-/* In a transaction's view: entry `ord` (RS_ENOTFOUND for a hole). */
+/* In a transaction's view: entry `ord`, below the list's length
+ * (RS_ECORRUPT for a hole: lists have none, so a damaged or hostile log
+ * made it). */
 int rs__ol_get(rs_txn *txn, uint8_t tag, const unsigned char *prefix,
 	       size_t plen, uint64_t ord, rs_bytes *out);
 

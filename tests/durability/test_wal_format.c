@@ -241,7 +241,8 @@ static void wal_format__segment_header(void **state)
 
 /* A checkpoint image of two runs, the second without entries. */
 /* Positions past RS__LSN_MAX / RS__SEQ_MAX, or segment 0, are corrupt:
- * recovery would continue a log that wraps. */
+ * recovery would continue a log that wraps (recovery also refuses to
+ * continue past RS__OPEN_MAX: test_damage). */
 static void wal_format__positions_are_bounded(void **state)
 {
 	unsigned char h[RS__SEG_HDR], c[RS__CKPT_HDR];
