@@ -118,7 +118,8 @@ static inline bool rs_ovl_writer_more(rs_ovl *o, uint64_t done, uint64_t min,
 {
 	if (done < min)
 		return true;
-	return done < max && !rs_ovl_readers_at(o, o->need) && !rs_ovl_expired(o);
+	return done < max && !rs_ovl_readers_at(o, o->need) &&
+	       !rs_ovl_expired(o);
 }
 
 /* A writer is done: once all are, readers past their minimum stop. */
