@@ -12,6 +12,7 @@
  * Images run concurrently with commits; see image() below and
  * durability/checkpoint.c for why they are consistent.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "storage/store.h"
@@ -58,12 +59,49 @@ static int collect_live(uint8_t tag, const void *key, size_t klen,
 
 /* Under lock(r), at recovery: install ops at `ver` and publish it. No
  * reader exists yet, so what is retired is freed at once. */
+static int op_order(const void *a, const void *b)
+{
+	const rs__op *x = *(const rs__op *const *)a,
+		     *y = *(const rs__op *const *)b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return rs__tagkey_cmp(x->tag, x->key, x->klen, y->tag, y->key, y->klen);
+}
+
+/*
+ * The store applies a batch of ops on the promise that no two name the
+ * same key (a transaction's write set is a set): a batch that does would
+ * get two nodes for one key. The library never writes such a record or
+ * image; a damaged or hostile one is corruption. O(n log n) per batch, at
+ * recovery only.
+ */
+static int check_unique(rs__store *st, const rs__op *ops, size_t n)
+{
+	const rs__op **v;
+	int rc = 0;
+
+	if (n < 2)
+		return 0;
+	if (!(v = rs__malloc(st->alloc, n * sizeof(*v))))
+		return RS_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		v[i] = &ops[i];
+	qsort(v, n, sizeof(*v), op_order);
+	for (size_t i = 1; i < n && rc == 0; i++)
+		if (op_order(&v[i - 1], &v[i]) == 0)
+			rc = RS_ECORRUPT;
+	rs__free(st->alloc, v);
+	return rc;
+}
+
 static int install(rs__store *st, rs__run *r, rs__op *ops, size_t n,
 		   uint64_t ver)
 {
 	rs__retire_list rl;
 	int rc;
 
+	RS_TRY(check_unique(st, ops, n));
 	rs__retire_list_init(&rl, st->alloc, 0);
 	if (n) {
 		if ((rc = st->ops->prepare(st, r, ops, n, &rl)) < 0) {
