@@ -117,7 +117,9 @@ static int event_parse_parts(const unsigned char *hdr,
 {
 	uint32_t tlen = rs__get_u32(hdr + 8 + 2 * RS_HASH_LEN);
 
-	if (blen < tlen)
+	/* Append stores a type of 1..RS_TYPE_MAX bytes; anything else was
+	 * written by a damaged or hostile log. */
+	if (tlen == 0 || tlen > RS_TYPE_MAX || blen < tlen)
 		return RS_ECORRUPT;
 	ev->seq = seq;
 	ev->timestamp_ns = rs__get_u64(hdr);
