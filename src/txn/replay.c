@@ -197,7 +197,13 @@ static int host_load(void *ctx, const rs_run_id *id, uint64_t version,
 	RS_TRY(st->ops->run_find(st, id, true, &r));
 	hash_ops(st, ops, nops);
 	st->ops->lock(st, r);
-	rc = install(st, r, ops, nops, version);
+	/* A checkpoint holds each run once, loaded in chunks at its one
+	 * version: a run already at another version was listed twice, by a
+	 * damaged or hostile image. */
+	if (st->ops->visible(r) != 0 && st->ops->visible(r) != version)
+		rc = RS_ECORRUPT;
+	else
+		rc = install(st, r, ops, nops, version);
 	st->ops->unlock(st, r);
 	return rc;
 }
