@@ -1452,7 +1452,9 @@ RS_API int rs_statecell_init(rs_db *db, const rs_run_id *run, const char *name,
  * @param[out] buf          May be NULL when cap is 0.
  * @param[out] len_out      The value's length (also on RS_ENOSPC); may be
  *                          NULL.
- * @param[out] version_out  May be NULL.
+ * @param[out] version_out  The cell's version (also on RS_ENOSPC: the
+ *                          version of the value len_out measured); may be
+ *                          NULL. Left alone on the other errors.
  * @return 0, RS_ENOTFOUND, RS_ENOSPC (nothing copied), RS_EINVAL,
  *         RS_ETOOBIG, RS_EUTF8 or RS_ECORRUPT.
  * Thread safety: any thread.

@@ -320,9 +320,10 @@ int rs_statecell_read(rs_db *db, const rs_run_id *run, const char *name,
 	RS_CHECK_ARG(buf || cap == 0);
 	rc = rs__txn_read_latest(db, run, TAG, key,
 				 cell_key(key, K_CELL, name, name_len), &co);
+	/* On RS_ENOSPC too: the length and the version of the same value. */
 	if (len_out && (rc == 0 || rc == RS_ENOSPC))
 		*len_out = co.len;
-	if (version_out && rc == 0)
+	if (version_out && (rc == 0 || rc == RS_ENOSPC))
 		*version_out = rs__get_u64(version);
 	return rc;
 }

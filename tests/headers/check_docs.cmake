@@ -9,6 +9,10 @@
 #  - every `RS_API int` function's doc has an @return;
 #  - every rs_txn_* function that takes `rs_txn *txn` names RS_EDONE in it
 #    (the best-effort stale-handle code, see "Conventions");
+#  - every write of a run's data (a put, delete, append, record, or a
+#    StateCell init/set/cas/transition/delete, one-shot or in a
+#    transaction, and rs_txn_commit/rs_txn_run) names RS_EARCHIVED, which
+#    an archived run's commit returns;
 #  - every RS_E<NAME> written anywhere is a row of RS_ERROR_MAP (in
 #    INCLUDE_DIR/runstate.h).
 cmake_minimum_required(VERSION 3.20)
@@ -115,6 +119,12 @@ foreach(header IN LISTS HEADERS)
         if(fn MATCHES "^rs_txn_" AND decl MATCHES "\\(rs_txn \\*txn"
            AND decl MATCHES "^int[ \t]" AND NOT doc MATCHES "RS_EDONE")
           list(APPEND problems "${hname}:${lineno}: ${fn}: takes a transaction but does not name RS_EDONE")
+        endif()
+        if(fn MATCHES "^rs_(txn_)?(kv_put|kv_delete|eventlog_append|statecell_(init|set|cas|transition|delete)|tracestore_record)$"
+           OR fn STREQUAL "rs_txn_commit" OR fn STREQUAL "rs_txn_run")
+          if(NOT doc MATCHES "RS_EARCHIVED")
+            list(APPEND problems "${hname}:${lineno}: ${fn}: writes a run's data but does not name RS_EARCHIVED")
+          endif()
         endif()
       endif()
     endif()

@@ -336,6 +336,36 @@ static int cell_fn(rs_bytes value, uint64_t version, rs_bytes *nv, void *ctx)
 	return 0;
 }
 
+/* The i-th kind of transactional write, staged on a run holding cell "c". */
+static int archived_txn_write(rs_txn *txn, int i)
+{
+	switch (i) {
+	case 0:
+		return rs_txn_kv_put(txn, S("k3"), S("v"));
+	case 1:
+		return rs_txn_kv_delete(txn, S("k"), NULL);
+	case 2:
+		return rs_txn_eventlog_append(txn, S("t"), NULL, 0, NULL);
+	case 3:
+		return rs_txn_statecell_init(txn, S("new"), NULL, 0, NULL);
+	case 4:
+		return rs_txn_statecell_set(txn, S("c"), S("y"), NULL);
+	case 5:
+		return rs_txn_statecell_cas(txn, S("c"), 1, S("y"), NULL);
+	case 6:
+		return rs_txn_statecell_delete(txn, S("c"), NULL);
+	default:
+		return rs_txn_tracestore_record(txn, S("t"), NULL, 0, NULL, 0,
+						RS_TRACE_NONE, NULL);
+	}
+}
+
+static int archived_run_fn(rs_txn *txn, void *ctx)
+{
+	(void)ctx;
+	return rs_txn_kv_put(txn, S("k4"), S("v"));
+}
+
 static void expect_archived_writes_fail(fx *f)
 {
 	rs_txn *txn;
@@ -368,6 +398,15 @@ static void expect_archived_writes_fail(fx *f)
 	assert_int_equal(rs_txn_kv_put(txn, S("k2"), S("v")), 0);
 	assert_int_equal(rs_txn_eventlog_append(txn, S("t"), NULL, 0, NULL), 0);
 	assert_int_equal(rs_txn_commit(txn), RS_EARCHIVED);
+	/* Every transactional write stages, then fails at commit. */
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, 0), 0);
+		assert_int_equal(archived_txn_write(txn, i), 0);
+		assert_int_equal(rs_txn_commit(txn), RS_EARCHIVED);
+	}
+	assert_int_equal(
+		rs_txn_run(f->db, &f->run, 0, 0, archived_run_fn, NULL),
+		RS_EARCHIVED);
 	/* Read-only transactions are fine. */
 	assert_int_equal(rs_txn_begin(&txn, f->db, &f->run, RS_TXN_F_READONLY),
 			 0);
