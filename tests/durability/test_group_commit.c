@@ -3,6 +3,10 @@
  * Concurrency: Strict group commit (committers on different runs share
  * fdatasyncs; never more syncs than commits), checkpoints taken while
  * writers run, and Buffered and Strict commits mixed on one database.
+ * Workers start together at a barrier; the checkpoints are taken while
+ * the workers run by construction: they keep committing until the test
+ * thread has taken them all (common/rs_overlap.h, bounded by a count and
+ * a time cap).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -20,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/rs_overlap.h"
 #include "dur_util.h"
 
 #define THREADS 8
@@ -54,8 +59,10 @@ int fdatasync(int fd)
 typedef struct worker {
 	pthread_t tid;
 	rs_db *db;
+	rs_ovl *ovl;
 	unsigned run;
-	unsigned commits;
+	unsigned commits, commits_max; /* at least, at most */
+	unsigned done;		       /* committed */
 	bool mixed; /* alternate Buffered and Strict overrides */
 	int rc;
 } worker;
@@ -86,24 +93,37 @@ static void *worker_main(void *arg)
 {
 	worker *w = arg;
 
-	for (unsigned i = 1; i <= w->commits && w->rc == 0; i++) {
+	rs_ovl_start(w->ovl);
+	for (unsigned i = 1;
+	     rs_ovl_writer_more(w->ovl, i - 1, w->commits, w->commits_max) &&
+	     w->rc == 0;
+	     i++) {
 		rs_durability m = RS_DURABILITY_INMEMORY;
 
 		if (w->mixed)
 			m = (i % 2) ? RS_DURABILITY_BUFFERED
 				    : RS_DURABILITY_STRICT;
 		w->rc = commit_abc(w->db, w->run, i, m);
+		if (w->rc == 0)
+			w->done = i;
 	}
+	rs_ovl_writer_done(w->ovl);
 	return NULL;
 }
 
-static void run_workers(rs_db *db, worker *ws, unsigned n, unsigned commits,
-			bool mixed)
+/* n workers that start together (ovl: n parties, or n + 1 with the test
+ * thread) and commit `commits` times each, or up to `commits_max` while
+ * the ovl's readers need more. */
+static void run_workers(rs_db *db, worker *ws, unsigned n, rs_ovl *ovl,
+			unsigned commits, unsigned commits_max, bool mixed)
 {
 	for (unsigned i = 0; i < n; i++) {
 		ws[i].db = db;
+		ws[i].ovl = ovl;
 		ws[i].run = i;
 		ws[i].commits = commits;
+		ws[i].commits_max = commits_max;
+		ws[i].done = 0;
 		ws[i].mixed = mixed;
 		ws[i].rc = 0;
 		assert_int_equal(
@@ -120,16 +140,16 @@ static void join_workers(worker *ws, unsigned n)
 	}
 }
 
-/* Each run i: version == commits and a == b == c == commits. */
-static void check_runs(rs_db *db, unsigned n, unsigned commits)
+/* Each worker's run: version == its commits and a == b == c == that. */
+static void check_runs(rs_db *db, const worker *ws, unsigned n)
 {
 	char want[32];
 
-	snprintf(want, sizeof(want), "%u", commits);
 	for (unsigned r = 0; r < n; r++) {
 		const char *keys[] = { "a", "b", "c" };
 
-		assert_int_equal(dur_version(db, r), commits);
+		snprintf(want, sizeof(want), "%u", ws[r].done);
+		assert_int_equal(dur_version(db, r), ws[r].done);
 		for (int k = 0; k < 3; k++) {
 			char *v = dur_get(db, r, keys[k]);
 
@@ -147,6 +167,7 @@ static void group_commit__strict_committers_share_syncs(void **state)
 	worker ws[THREADS];
 	rs_db_stats st;
 	rs_db *db;
+	rs_ovl ovl;
 
 	(void)state;
 	o.segment_bytes = 16384; /* rotations under load too */
@@ -154,8 +175,10 @@ static void group_commit__strict_committers_share_syncs(void **state)
 	/* Slow syncs make committers queue behind the leader. */
 	atomic_store(&syncs_seen, 0);
 	atomic_store(&sync_delay_ns, 2000000);
-	run_workers(db, ws, THREADS, COMMITS, false);
+	rs_ovl_init(&ovl, THREADS, 0, THREADS, 0);
+	run_workers(db, ws, THREADS, &ovl, COMMITS, COMMITS, false);
 	join_workers(ws, THREADS);
+	rs_ovl_destroy(&ovl);
 	atomic_store(&sync_delay_ns, 0);
 	st = dur_stats(db);
 	assert_int_equal(st.wal_records, THREADS * COMMITS);
@@ -165,7 +188,7 @@ static void group_commit__strict_committers_share_syncs(void **state)
 	assert_true(st.wal_syncs < THREADS * COMMITS);
 	rs_db_close(db);
 	db = dur_open(&o);
-	check_runs(db, THREADS, COMMITS);
+	check_runs(db, ws, THREADS);
 	rs_db_close(db);
 	dur_rmdir(dir);
 }
@@ -177,12 +200,15 @@ static void group_commit__never_more_syncs_than_commits(void **state)
 	worker ws[4];
 	rs_db_stats st;
 	rs_db *db;
+	rs_ovl ovl;
 
 	(void)state;
 	o.segment_bytes = 1u << 20;
 	db = dur_open(&o);
-	run_workers(db, ws, 4, COMMITS, false);
+	rs_ovl_init(&ovl, 4, 0, 4, 0);
+	run_workers(db, ws, 4, &ovl, COMMITS, COMMITS, false);
 	join_workers(ws, 4);
+	rs_ovl_destroy(&ovl);
 	st = dur_stats(db);
 	assert_int_equal(st.wal_records, 4 * COMMITS);
 	assert_true(st.wal_syncs <= 4 * COMMITS);
@@ -202,17 +228,27 @@ static void group_commit__mixed_modes_and_checkpoints(void **state)
 		worker ws[4];
 		rs_db *db;
 		char *live, *again;
+		rs_ovl ovl;
 
 		o.storage = stores[s];
 		o.segment_bytes = 8192;
 		o.flush_batch_commits = 8;
 		o.checkpoint_wal_bytes = 32768; /* automatic ones as well */
 		db = dur_open(&o);
-		run_workers(db, ws, 4, 3 * COMMITS, true);
-		for (int i = 0; i < 5; i++)
+		/* "Reader" 0 is this thread's checkpoints: the workers go on
+		 * until all five are taken. */
+		rs_ovl_init(&ovl, 5, 1, 4, 5);
+		run_workers(db, ws, 4, &ovl, 3 * COMMITS, 100 * COMMITS, true);
+		rs_ovl_start(&ovl);
+		for (int i = 0; i < 5; i++) {
 			assert_int_equal(rs_db_checkpoint(db), 0);
+			rs_ovl_read(&ovl, 0);
+		}
 		join_workers(ws, 4);
-		check_runs(db, 4, 3 * COMMITS);
+		/* Every checkpoint was taken while the workers committed. */
+		assert_true(rs_ovl_overlapped(&ovl, 5));
+		rs_ovl_destroy(&ovl);
+		check_runs(db, ws, 4);
 		live = dur_dump(db, 4);
 		rs_db_close(db);
 		db = dur_open(&o);

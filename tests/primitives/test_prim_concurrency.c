@@ -4,10 +4,16 @@
  * for contended transitions, dense unique sequences without conflict
  * errors for concurrent appenders, one winner among concurrent inits, no
  * torn cross-primitive commit seen by readers, atomic run delete and
- * archive. Every loop is bounded; nothing depends on timing.
+ * archive. Every loop is bounded; nothing depends on timing. Threads
+ * overlap by construction (common/rs_overlap.h): they start together at a
+ * barrier, writers keep going until every reader has read a few times, and
+ * readers keep going while a writer is at work, each bounded by a count
+ * and by a time cap.
  */
 #define _GNU_SOURCE
 #include "prim_fixture.h"
+
+#include "common/rs_overlap.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -51,6 +57,7 @@ static void join(pthread_t *t, size_t n)
 
 struct incr_arg {
 	fx *f;
+	rs_ovl *ovl;
 	int successes;
 	int conflicts;
 	int other;
@@ -72,6 +79,7 @@ static void *incr_thread(void *p)
 	struct incr_arg *a = p;
 	unsigned char out[8];
 
+	rs_ovl_start(a->ovl);
 	for (int i = 0; i < TRANSITIONS; i++) {
 		int rc = rs_statecell_transition(a->f->db, &a->f->run,
 						 S("counter"), 64, NULL,
@@ -95,14 +103,19 @@ static void concurrency__transitions_count_exactly(void **state)
 	unsigned char zero[8] = { 0 }, buf[8];
 	uint64_t version;
 	int total = 0;
+	rs_ovl ovl;
 
 	assert_int_equal(
 		rs_statecell_init(f->db, &f->run, S("counter"), zero, 8, NULL),
 		0);
-	for (int i = 0; i < NTHREADS; i++)
+	rs_ovl_init(&ovl, NTHREADS, 0, NTHREADS, 0);
+	for (int i = 0; i < NTHREADS; i++) {
 		args[i].f = f;
+		args[i].ovl = &ovl;
+	}
 	spawn(t, NTHREADS, incr_thread, args, sizeof(args[0]));
 	join(t, NTHREADS);
+	rs_ovl_destroy(&ovl);
 	for (int i = 0; i < NTHREADS; i++) {
 		assert_int_equal(args[i].other, 0);
 		assert_true(args[i].successes >= 1);
@@ -121,6 +134,7 @@ static void concurrency__transitions_count_exactly(void **state)
 
 struct append_arg {
 	fx *f;
+	rs_ovl *ovl;
 	bool use_txn;
 	int errors;
 	int attempts;
@@ -150,6 +164,7 @@ static void *append_thread(void *p)
 {
 	struct append_arg *a = p;
 
+	rs_ovl_start(a->ovl);
 	for (int i = 0; i < APPENDS; i++) {
 		int rc;
 
@@ -184,14 +199,18 @@ static void concurrency__appenders_never_conflict(void **state)
 	unsigned char *seen;
 	rs_event ev;
 	char buf[64];
+	rs_ovl ovl;
 
 	assert_non_null(args);
+	rs_ovl_init(&ovl, NTHREADS, 0, NTHREADS, 0);
 	for (int i = 0; i < NTHREADS; i++) {
 		args[i].f = f;
+		args[i].ovl = &ovl;
 		args[i].use_txn = i % 2 == 1;
 	}
 	spawn(t, NTHREADS, append_thread, args, sizeof(args[0]));
 	join(t, NTHREADS);
+	rs_ovl_destroy(&ovl);
 	for (int i = 0; i < NTHREADS; i++) {
 		assert_int_equal(args[i].errors, 0);
 		total += args[i].n;
@@ -303,14 +322,15 @@ static void concurrency__concurrent_inits_one_winner(void **state)
 
 /* ---- cross-primitive commits are never seen torn ---- */
 
-#define CROSS_COMMITS 300
+#define CROSS_COMMITS 300	/* at least */
+#define CROSS_COMMITS_MAX 20000 /* at most, waiting for the readers */
+#define READER_NEED 20		/* reads of each reader the writer waits for */
 #define READER_CAP 200000
 
 struct cross_ctx {
 	fx *f;
-	atomic_bool done;
+	rs_ovl ovl; /* readers 0 (snapshot) and 1 (fast path), one writer */
 	atomic_int torn;
-	atomic_int reads;
 	atomic_int errors; /* cmocka asserts only on the main thread */
 };
 
@@ -343,13 +363,16 @@ static void *cross_writer(void *p)
 {
 	struct cross_ctx *c = p;
 
-	for (uint64_t i = 1; i <= CROSS_COMMITS; i++) {
+	rs_ovl_start(&c->ovl);
+	for (uint64_t i = 1; rs_ovl_writer_more(&c->ovl, i - 1, CROSS_COMMITS,
+						CROSS_COMMITS_MAX);
+	     i++) {
 		struct commit_body b = { i };
 
 		if (rs_txn_run(c->f->db, &c->f->run, 0, 0, cross_body, &b))
 			atomic_fetch_add(&c->errors, 1);
 	}
-	atomic_store(&c->done, true);
+	rs_ovl_writer_done(&c->ovl);
 	return NULL;
 }
 
@@ -358,7 +381,9 @@ static void *snapshot_reader(void *p)
 {
 	struct cross_ctx *c = p;
 
-	for (int it = 0; it < READER_CAP && !atomic_load(&c->done); it++) {
+	rs_ovl_start(&c->ovl);
+	for (uint64_t it = 0; rs_ovl_reader_more(&c->ovl, it, 0, READER_CAP);
+	     it++) {
 		uint64_t kv = 0, cell = 0, len = 0;
 		rs_trace t;
 		rs_txn *txn;
@@ -382,7 +407,7 @@ static void *snapshot_reader(void *p)
 		    rs_txn_tracestore_get(txn, kv, &t) != RS_ENOTFOUND)
 			atomic_fetch_add(&c->torn, 1);
 		rs_txn_abort(txn);
-		atomic_fetch_add(&c->reads, 1);
+		rs_ovl_read(&c->ovl, 0);
 	}
 	return NULL;
 }
@@ -394,7 +419,9 @@ static void *fast_reader(void *p)
 {
 	struct cross_ctx *c = p;
 
-	for (int it = 0; it < READER_CAP && !atomic_load(&c->done); it++) {
+	rs_ovl_start(&c->ovl);
+	for (uint64_t it = 0; rs_ovl_reader_more(&c->ovl, it, 0, READER_CAP);
+	     it++) {
 		unsigned char b[8];
 		uint64_t kv = 0, cell = 0, len = 0;
 		rs_trace t;
@@ -411,7 +438,7 @@ static void *fast_reader(void *p)
 		    (cell && rs_tracestore_get(c->f->db, &c->f->run, cell - 1,
 					       &t, tb, sizeof(tb), NULL) != 0))
 			atomic_fetch_add(&c->torn, 1);
-		atomic_fetch_add(&c->reads, 1);
+		rs_ovl_read(&c->ovl, 1);
 	}
 	return NULL;
 }
@@ -423,18 +450,25 @@ static void concurrency__cross_commit_never_torn(void **state)
 	pthread_t w, r[2];
 
 	c.f = f;
-	atomic_init(&c.done, false);
+	rs_ovl_init(&c.ovl, 3, 2, 1, READER_NEED);
 	atomic_init(&c.torn, 0);
-	atomic_init(&c.reads, 0);
 	atomic_init(&c.errors, 0);
 	assert_int_equal(pthread_create(&r[0], NULL, snapshot_reader, &c), 0);
 	assert_int_equal(pthread_create(&r[1], NULL, fast_reader, &c), 0);
 	assert_int_equal(pthread_create(&w, NULL, cross_writer, &c), 0);
 	join(&w, 1);
 	join(r, 2);
+	rs_ovl_destroy(&c.ovl);
 	assert_int_equal(atomic_load(&c.errors), 0);
 	assert_int_equal(atomic_load(&c.torn), 0);
-	assert_true(atomic_load(&c.reads) > 0);
+	/* Both readers read while the writer was committing. */
+	if (!rs_ovl_overlapped(&c.ovl, 1))
+		fail_msg(
+			"readers starved: %llu and %llu reads during the "
+			"writes",
+			(unsigned long long)atomic_load(&c.ovl.reads_during[0]),
+			(unsigned long long)atomic_load(
+				&c.ovl.reads_during[1]));
 }
 
 /* ---- run delete: a reader sees all of the run or none ---- */
@@ -444,10 +478,14 @@ static void concurrency__cross_commit_never_torn(void **state)
 
 struct delete_ctx {
 	fx *f;
-	atomic_bool stop;
+	rs_ovl ovl; /* two readers; the test thread is the writer */
 	atomic_int mixed;
-	atomic_int reads;
 	atomic_int errors;
+};
+
+struct delete_arg {
+	struct delete_ctx *d;
+	unsigned me; /* reader index */
 };
 
 static void populate(fx *f)
@@ -476,9 +514,12 @@ static void populate(fx *f)
 
 static void *delete_reader(void *p)
 {
-	struct delete_ctx *d = p;
+	const struct delete_arg *a = p;
+	struct delete_ctx *d = a->d;
 
-	for (int it = 0; it < READER_CAP && !atomic_load(&d->stop); it++) {
+	rs_ovl_start(&d->ovl);
+	for (uint64_t it = 0; rs_ovl_reader_more(&d->ovl, it, 0, READER_CAP);
+	     it++) {
 		int present = 0;
 		uint64_t len = 0;
 		rs_trace t;
@@ -506,7 +547,7 @@ static void *delete_reader(void *p)
 		if (!((present == 0 && len == 0) ||
 		      (present == 3 * DELETE_KEYS && len == DELETE_KEYS)))
 			atomic_fetch_add(&d->mixed, 1);
-		atomic_fetch_add(&d->reads, 1);
+		rs_ovl_read(&d->ovl, a->me);
 	}
 	return NULL;
 }
@@ -515,29 +556,39 @@ static void concurrency__run_delete_is_atomic_for_readers(void **state)
 {
 	fx *f = *state;
 	struct delete_ctx d;
+	struct delete_arg args[2] = { { &d, 0 }, { &d, 1 } };
 	pthread_t r[2];
 
 	d.f = f;
 	atomic_init(&d.mixed, 0);
 	atomic_init(&d.errors, 0);
 	for (int round = 0; round < DELETE_ROUNDS; round++) {
+		bool before, after;
+		uint64_t n;
+
 		populate(f);
-		atomic_init(&d.stop, false);
-		atomic_init(&d.reads, 0);
-		assert_int_equal(pthread_create(&r[0], NULL, delete_reader, &d),
-				 0);
-		assert_int_equal(pthread_create(&r[1], NULL, delete_reader, &d),
-				 0);
-		/* Let the readers get going (bounded: they run on their own). */
-		for (int spin = 0; spin < 1000000 && atomic_load(&d.reads) < 4;
-		     spin++)
-			sched_yield();
+		rs_ovl_init(&d.ovl, 3, 2, 1, 0);
+		assert_int_equal(
+			pthread_create(&r[0], NULL, delete_reader, &args[0]),
+			0);
+		assert_int_equal(
+			pthread_create(&r[1], NULL, delete_reader, &args[1]),
+			0);
+		rs_ovl_start(&d.ovl);
+		/* Both readers read the whole run before the delete and after
+		 * it (bounded by the overlap time cap). */
+		before = rs_ovl_wait_reads(&d.ovl, 4);
 		assert_int_equal(rs_runindex_delete(f->db, &f->run), 0);
-		for (int spin = 0; spin < 1000000 && atomic_load(&d.reads) < 8;
-		     spin++)
-			sched_yield();
-		atomic_store(&d.stop, true);
+		n = atomic_load(&d.ovl.reads[0]);
+		if (atomic_load(&d.ovl.reads[1]) > n)
+			n = atomic_load(&d.ovl.reads[1]);
+		after = rs_ovl_wait_reads(&d.ovl, n + 4);
+		rs_ovl_writer_done(&d.ovl);
 		join(r, 2);
+		rs_ovl_destroy(&d.ovl);
+		if (!before || !after)
+			fail_msg("round %d: readers starved (%s the delete)",
+				 round, before ? "after" : "before");
 	}
 	assert_int_equal(atomic_load(&d.errors), 0);
 	assert_int_equal(atomic_load(&d.mixed), 0);
@@ -545,10 +596,13 @@ static void concurrency__run_delete_is_atomic_for_readers(void **state)
 
 /* ---- archive: once it returns, no write of the run lands ---- */
 
-#define ARCHIVE_OPS 3000
+#define ARCHIVE_OPS_MIN 10     /* each writer's, before the archive */
+#define ARCHIVE_OPS_MAX 200000 /* each writer's, waiting for it */
 
 struct archive_arg {
 	fx *f;
+	rs_ovl *ovl; /* the writers count their writes as "reads" */
+	unsigned me;
 	int ok_after_refusal;
 	int refused;
 	int other;
@@ -558,7 +612,10 @@ static void *archive_writer(void *p)
 {
 	struct archive_arg *a = p;
 
-	for (int i = 0; i < ARCHIVE_OPS && a->refused < 20; i++) {
+	rs_ovl_start(a->ovl);
+	for (int i = 0;
+	     i < ARCHIVE_OPS_MAX && a->refused < 20 && !rs_ovl_expired(a->ovl);
+	     i++) {
 		int rc = i % 2 ? rs_kv_put(a->f->db, &a->f->run, S("k"), &i,
 					   sizeof(i))
 			       : rs_eventlog_append(a->f->db, &a->f->run,
@@ -570,6 +627,7 @@ static void *archive_writer(void *p)
 			a->other++;
 		else if (a->refused)
 			a->ok_after_refusal++;
+		rs_ovl_read(a->ovl, a->me);
 	}
 	return NULL;
 }
@@ -581,28 +639,40 @@ static void concurrency__archive_stops_writers(void **state)
 	struct archive_arg args[2];
 	pthread_t t[2];
 	uint64_t v0, v1;
+	rs_ovl ovl;
+	bool started;
 
 	o.id = &f->run;
 	assert_int_equal(rs_runindex_create(f->db, &o, NULL), 0);
 	assert_int_equal(
 		rs_runindex_transition(f->db, &f->run, RS_RUN_COMPLETED, NULL),
 		0);
+	rs_ovl_init(&ovl, 3, 2, 1, 0);
 	for (int i = 0; i < 2; i++) {
 		memset(&args[i], 0, sizeof(args[i]));
 		args[i].f = f;
+		args[i].ovl = &ovl;
+		args[i].me = (unsigned)i;
 	}
 	spawn(t, 2, archive_writer, args, sizeof(args[0]));
+	rs_ovl_start(&ovl);
+	/* The archive lands while both writers are writing. */
+	started = rs_ovl_wait_reads(&ovl, ARCHIVE_OPS_MIN);
 	assert_int_equal(
 		rs_runindex_transition(f->db, &f->run, RS_RUN_ARCHIVED, NULL),
 		0);
 	/* From here on no write of the run may land. */
 	assert_int_equal(rs_db_run_version(f->db, &f->run, &v0), 0);
 	join(t, 2);
+	rs_ovl_destroy(&ovl);
+	assert_true(started);
 	assert_int_equal(rs_db_run_version(f->db, &f->run, &v1), 0);
 	assert_int_equal(v1, v0);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(args[i].other, 0);
 		assert_int_equal(args[i].ok_after_refusal, 0);
+		/* Each was still writing when the archive returned. */
+		assert_true(args[i].refused > 0);
 	}
 	assert_int_equal(rs_eventlog_verify_chain(f->db, &f->run, NULL), 0);
 }

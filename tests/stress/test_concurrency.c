@@ -4,10 +4,14 @@
  * counts; every thread is joined. Worker threads never call CMocka's
  * assertions (they longjmp): they record failures in a `chk`
  * (common/rs_chk.h), and the test thread asserts after the join. Run
- * against both storage engines.
+ * against both storage engines. Readers and writers overlap by
+ * construction (common/rs_overlap.h): a start barrier, and readers (or
+ * writers) that keep going while the other side is still at work, within
+ * a count and a time cap.
  */
 #define _GNU_SOURCE
 #include "common/rs_chk.h"
+#include "common/rs_overlap.h"
 #include "common/rs_test.h"
 
 #include <pthread.h>
@@ -27,7 +31,8 @@
 #define A_WRITERS 2
 #define A_READERS 2
 #define A_COMMITS 2000 /* per writer */
-#define A_READS 15000  /* per reader */
+#define A_READS 15000  /* per reader, at least */
+#define A_READS_MAX (A_READS * 20)
 #define A_TOTAL (A_WRITERS * A_COMMITS)
 
 typedef struct aval {
@@ -44,7 +49,7 @@ typedef struct ashared {
 	rs_db *db;
 	rs_run_id run;
 	chk c;
-	pthread_barrier_t start;
+	rs_ovl ovl; /* readers 0..A_READERS-1, A_WRITERS writers */
 	_Atomic uint64_t committed[A_TOTAL + 2]; /* seq -> nonce */
 } ashared;
 
@@ -96,7 +101,7 @@ static void *a_writer(void *p)
 	aarg *a = p;
 	ashared *sh = a->sh;
 
-	pthread_barrier_wait(&sh->start);
+	rs_ovl_start(&sh->ovl);
 	for (int i = 0; i < A_COMMITS; i++) {
 		int rc, tries = 0;
 
@@ -112,6 +117,7 @@ static void *a_writer(void *p)
 			break;
 		atomic_store(&sh->committed[a->last.seq], a->last.nonce);
 	}
+	rs_ovl_writer_done(&sh->ovl);
 	return NULL;
 }
 
@@ -173,9 +179,15 @@ static void *a_reader(void *p)
 	astate st = { 0, 0 };
 	uint64_t rnd = (uint64_t)a->id * 7919 + 1;
 
-	pthread_barrier_wait(&sh->start);
-	for (int i = 0; i < A_READS && atomic_load(&sh->c.failures) == 0; i++) {
+	rs_ovl_start(&sh->ovl);
+	/* At least A_READS, and on while a writer writes. */
+	for (int i = 0;
+	     rs_ovl_reader_more(&sh->ovl, (uint64_t)i, A_READS, A_READS_MAX) &&
+	     atomic_load(&sh->c.failures) == 0;
+	     i++) {
 		int mode = (int)(rs_t_rand(&rnd) % 4);
+
+		rs_ovl_read(&sh->ovl, (unsigned)(a->id - A_WRITERS));
 		aval vals[A_KEYS + 1];
 		const aval *k[A_KEYS], *seq;
 
@@ -276,7 +288,7 @@ static void concurrency__fast_path_reads_are_never_torn(void **state)
 	sh->db = fx->db;
 	sh->run = fx->run;
 	chk_init(&sh->c);
-	pthread_barrier_init(&sh->start, NULL, A_WRITERS + A_READERS);
+	rs_ovl_init(&sh->ovl, A_WRITERS + A_READERS, A_READERS, A_WRITERS, 0);
 	memset(args, 0, sizeof(args));
 	for (int i = 0; i < A_WRITERS + A_READERS; i++) {
 		args[i].sh = sh;
@@ -298,8 +310,10 @@ static void concurrency__fast_path_reads_are_never_torn(void **state)
 		for (int i = 0; i < A_WRITERS + A_READERS; i++)
 			assert_int_equal(pthread_join(th[i], NULL), 0);
 	}
-	pthread_barrier_destroy(&sh->start);
+	rs_ovl_destroy(&sh->ovl);
 	chk_assert(&sh->c);
+	/* Every reader read while the writers committed. */
+	assert_true(rs_ovl_overlapped(&sh->ovl, 1));
 
 	/* No lost update: one seq step per commit. */
 	assert_ok(rs_kv_get(fx->db, &fx->run, S("seq"), &last, sizeof(last),
@@ -486,16 +500,19 @@ static void concurrency__disjoint_runs_never_conflict(void **state)
 #define D_KEYS 16
 #define D_WRITERS 2
 #define D_READERS 2
-#define D_WRITES 15000
+#define D_WRITES 15000 /* per writer, at least */
+#define D_WRITES_MAX (D_WRITES * 10)
 #define D_ROUNDS 150
+#define D_ROUNDS_MIN 5
 #define D_PASSES 12
 
 typedef struct dshared {
 	rs_db *db;
 	rs_run_id run;
 	chk c;
-	pthread_barrier_t start;
-	_Atomic int writers_left;
+	/* Readers 0..D_READERS-1 (ids D_WRITERS..); writers keep going until
+	 * each reader has held a few snapshots through their writes. */
+	rs_ovl ovl;
 } dshared;
 
 typedef struct darg {
@@ -515,8 +532,10 @@ static void *d_writer(void *p)
 	uint64_t rnd = (uint64_t)a->id * 104729 + 3;
 	char k[8];
 
-	pthread_barrier_wait(&sh->start);
-	for (int i = 0; i < D_WRITES; i++) {
+	rs_ovl_start(&sh->ovl);
+	for (int i = 0;
+	     rs_ovl_writer_more(&sh->ovl, (uint64_t)i, D_WRITES, D_WRITES_MAX);
+	     i++) {
 		uint64_t r = rs_t_rand(&rnd);
 		uint64_t val[3] = { (uint64_t)a->id, (uint64_t)i, r };
 		int rc;
@@ -553,7 +572,7 @@ static void *d_writer(void *p)
 		if (!CHECK(&sh->c, rc == 0, "writer: %s", rs_errname(rc)))
 			break;
 	}
-	atomic_fetch_sub(&sh->writers_left, 1);
+	rs_ovl_writer_done(&sh->ovl);
 	return NULL;
 }
 
@@ -568,8 +587,10 @@ static void *d_reader(void *p)
 		{ "d12", 3 }, { "d13", 3 }, { "d14", 3 }, { "d15", 3 },
 	};
 
-	pthread_barrier_wait(&sh->start);
-	for (int round = 0; round < D_ROUNDS; round++) {
+	rs_ovl_start(&sh->ovl);
+	for (int round = 0; rs_ovl_reader_more(&sh->ovl, (uint64_t)round,
+					       D_ROUNDS_MIN, D_ROUNDS);
+	     round++) {
 		rs_bytes first[D_KEYS], again[D_KEYS];
 		unsigned char copy[D_KEYS][24];
 		uint64_t sv0 = 0, sv1 = 1;
@@ -618,8 +639,7 @@ static void *d_reader(void *p)
 		CHECK(&sh->c, sv0 == sv1, "snapshot version moved");
 		rc = rs_txn_commit(t);
 		CHECK(&sh->c, rc == 0, "commit: %s", rs_errname(rc));
-		if (atomic_load(&sh->writers_left) == 0 && round > 5)
-			break;
+		rs_ovl_read(&sh->ovl, (unsigned)(a->id - D_WRITERS));
 	}
 	return NULL;
 }
@@ -635,8 +655,7 @@ static void concurrency__held_snapshots_survive_reclamation(void **state)
 	sh->db = fx->db;
 	sh->run = fx->run;
 	chk_init(&sh->c);
-	atomic_init(&sh->writers_left, D_WRITERS);
-	pthread_barrier_init(&sh->start, NULL, D_WRITERS + D_READERS);
+	rs_ovl_init(&sh->ovl, D_WRITERS + D_READERS, D_READERS, D_WRITERS, 3);
 	for (int i = 0; i < D_WRITERS + D_READERS; i++) {
 		args[i] = (darg){ sh, i };
 		assert_int_equal(
@@ -647,8 +666,10 @@ static void concurrency__held_snapshots_survive_reclamation(void **state)
 	}
 	for (int i = 0; i < D_WRITERS + D_READERS; i++)
 		assert_int_equal(pthread_join(th[i], NULL), 0);
-	pthread_barrier_destroy(&sh->start);
+	rs_ovl_destroy(&sh->ovl);
 	chk_assert(&sh->c);
+	/* Snapshots were held while the writers overwrote and deleted. */
+	assert_true(rs_ovl_overlapped(&sh->ovl, 1));
 	free(sh);
 }
 
@@ -666,6 +687,8 @@ typedef struct eshared {
 	rs_run_id run;
 	chk c;
 	_Atomic int stop;
+	/* "Reader" 0: the long-lived thread; the waves wait for it to run. */
+	rs_ovl ovl;
 } eshared;
 
 typedef struct earg {
@@ -711,6 +734,7 @@ static void *e_long(void *p)
 	eshared *sh = a->sh;
 	uint64_t i;
 
+	rs_ovl_start(&sh->ovl);
 	for (i = 0; i < E_LONG_ITERS && !atomic_load(&sh->stop); i++) {
 		rs_txn *t;
 		int rc = rs_kv_put(sh->db, &sh->run, S("long"), &i, sizeof(i));
@@ -721,6 +745,7 @@ static void *e_long(void *p)
 		if (!CHECK(&sh->c, rc == 0, "long begin: %s", rs_errname(rc)))
 			break;
 		rs_txn_abort(t);
+		rs_ovl_read(&sh->ovl, 0);
 	}
 	CHECK(&sh->c, i > 0, "long-lived thread made no progress");
 	return NULL;
@@ -742,13 +767,19 @@ static void concurrency__threads_exit_while_others_continue(void **state)
 	earg longarg, args[E_WAVES][E_WAVE_THREADS];
 	pthread_t lth;
 	size_t ctxs;
+	bool started;
 
 	assert_non_null(sh);
 	sh->db = fx->db;
 	sh->run = fx->run;
 	chk_init(&sh->c);
 	longarg = (earg){ sh, -1, fx->run2 };
+	rs_ovl_init(&sh->ovl, 2, 1, 0, 0);
 	assert_int_equal(pthread_create(&lth, NULL, e_long, &longarg), 0);
+	rs_ovl_start(&sh->ovl);
+	/* The long-lived thread is at work before the first wave starts
+	 * (else `stop` could end it before its first iteration). */
+	started = rs_ovl_wait_reads(&sh->ovl, 1);
 	for (int w = 0; w < E_WAVES; w++) {
 		pthread_t th[E_WAVE_THREADS];
 
@@ -764,7 +795,9 @@ static void concurrency__threads_exit_while_others_continue(void **state)
 	}
 	atomic_store(&sh->stop, 1);
 	assert_int_equal(pthread_join(lth, NULL), 0);
+	rs_ovl_destroy(&sh->ovl);
 	chk_assert(&sh->c);
+	assert_true(started);
 
 	/* Every short thread's write is there. */
 	for (int w = 0; w < E_WAVES; w++) {

@@ -18,13 +18,16 @@
  * (yielding between moves) while commits, and the reclamation of the
  * nodes they delete, go on.
  *
- * Bounded by a count of commits and by a time budget (it stops early,
- * never asserts a time). RS_TEST_SEED overrides the seed; `--long` (label
+ * Writers and readers start together at a barrier, and the writers go on
+ * until every reader has checked its share of snapshots
+ * (common/rs_overlap.h). Bounded by a count of commits and by a time
+ * budget (it stops early, never asserts a time). RS_TEST_SEED overrides the seed; `--long` (label
  * slow) commits many more generations.
  */
 #define _GNU_SOURCE
 #include "common/kvmodel.h"
 #include "common/rs_chk.h"
+#include "common/rs_overlap.h"
 #include "common/rs_test.h"
 
 #include <pthread.h>
@@ -142,6 +145,7 @@ typedef struct shared {
 	_Atomic bool stop;
 	struct timespec t0;
 	chk c;
+	rs_ovl ovl; /* the start barrier; snapshots per reader */
 } shared;
 
 typedef struct worker {
@@ -205,6 +209,7 @@ static void *writer_main(void *arg)
 	worker *w = arg;
 	shared *sh = w->sh;
 
+	rs_ovl_start(&sh->ovl);
 	while (!atomic_load(&sh->stop)) {
 		uint64_t g = 0;
 		int rc = commit_next(sh, &g);
@@ -216,7 +221,8 @@ static void *writer_main(void *arg)
 		if (!CHECK(&sh->c, rc == 0, "writer %d: commit %s", w->id,
 			   rs_errname(rc)))
 			break;
-		if ((g >= g_gens && atomic_load(&sh->snapshots) >= g_snaps) ||
+		if ((g >= g_gens &&
+		     rs_ovl_readers_at(&sh->ovl, g_snaps / READERS)) ||
 		    g >= g_gens_cap || elapsed(sh) > g_budget_s)
 			atomic_store(&sh->stop, true);
 		/* Let the readers run between commits on a small machine. */
@@ -229,6 +235,7 @@ static void *writer_main(void *arg)
 
 typedef struct reader {
 	shared *sh;
+	unsigned id;
 	uint64_t s; /* PRNG */
 	rs_model m; /* the state at generation g */
 	uint64_t g;
@@ -550,6 +557,7 @@ static void *reader_main(void *arg)
 	reader *r = arg;
 	shared *sh = r->sh;
 
+	rs_ovl_start(&sh->ovl);
 	while (!atomic_load(&sh->stop) && atomic_load(&sh->c.failures) == 0) {
 		uint64_t x = rs_t_rand(&r->s) % 3;
 		bool ok = x == 0   ? read_txn(r)
@@ -557,6 +565,7 @@ static void *reader_main(void *arg)
 				   : read_scan(r);
 
 		atomic_fetch_add(&sh->snapshots, 1);
+		rs_ovl_read(&sh->ovl, r->id);
 		if (!ok)
 			break;
 	}
@@ -583,8 +592,10 @@ static void ordered_conc__scans_match_the_state_at_their_version(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &sh->t0);
 	for (int i = 0; i < WRITERS; i++)
 		w[i] = (worker){ sh, i };
+	rs_ovl_init(&sh->ovl, WRITERS + READERS, READERS, WRITERS, 0);
 	for (int i = 0; i < READERS; i++) {
 		r[i].sh = sh;
+		r[i].id = (unsigned)i;
 		r[i].s = g_seed + 1000u * (uint64_t)(i + 1);
 		rs_m_init(&r[i].m);
 		rs_m_put(&r[i].m, gen_key, sizeof(gen_key), v, 8);
@@ -604,7 +615,10 @@ static void ordered_conc__scans_match_the_state_at_their_version(void **state)
 		for (int i = 0; i < WRITERS + READERS; i++)
 			assert_int_equal(pthread_join(th[i], NULL), 0);
 	}
+	rs_ovl_destroy(&sh->ovl);
 	chk_assert(&sh->c);
+	/* Every reader checked snapshots while commits went on. */
+	assert_true(rs_ovl_readers_at(&sh->ovl, 1));
 
 	/* The final state is the model at the last generation. */
 	rs_m_init(&final);
