@@ -244,10 +244,14 @@ static int image_u64(const rs__image_sink *sink, char key, uint64_t v)
  * has published (a commit holds the lock from before its hand-off until
  * after publish); then read the run at a pinned snapshot, which is at least
  * that new. Commits keep going meanwhile. The run is held by a read-only
- * transaction throughout (a delete may kill it meanwhile: then it is
- * imaged as its drop left it, which replay takes as it is). A run gone
- * since the list was taken is left out. The drop mark is read after the
- * nil run's snapshot, so it is at least the one that snapshot implies.
+ * transaction throughout. A run gone since the list was taken is left
+ * out, and so is one killed by now (its drop published): if the drop's
+ * record is before the image's LSN, the run's absence is its state; if
+ * not, replay applies the drop (and the records before it) to no run,
+ * which ends the same. A life started since is after the LSN, replayed.
+ * The base imaged is the snapshot's (the unified store restarts a killed
+ * run in place). The drop mark is read after the nil run's snapshot, so
+ * it is at least the one that snapshot implies.
  */
 static int host_image(void *ctx, const rs__image_sink *sink)
 {
@@ -274,12 +278,16 @@ static int host_image(void *ctx, const rs__image_sink *sink)
 		st->ops->unlock(st, txn->run);
 		rs__ctx_release_snapshot(txn);
 		rc = st->ops->snap_open(st, txn->run, &txn->pin, &txn->snap);
+		if (rc == 0 && st->ops->run_dead(txn->run)) {
+			rs__txn_abort(txn);
+			continue;
+		}
 		if (rc == 0)
 			rc = sink->run(sink->ctx, &ids[i], txn->snap.ver);
 		if (rc == 0)
 			rc = st->ops->scan_all(st, &txn->snap, image_entry,
 					       (void *)sink);
-		base = st->ops->run_start(txn->run);
+		base = txn->snap.base;
 		if (rc == 0 && base)
 			rc = image_u64(sink, 'b', base);
 		if (rc == 0 && rs_run_id_is_nil(&ids[i]) &&

@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
+#include "common/rs_overlap.h"
 #include "common/rs_test.h"
 #include "txn/txn.h"
 
@@ -271,6 +274,73 @@ static void lives__nothing_repeats_across_checkpoint(void **state)
 	nothing_repeats_across_reopen(*state, BY_CHECKPOINT);
 }
 
+/* Checkpoints taken while runs are created and deleted: the reopened
+ * database continues past every life of every id. */
+#define CKPT_IDS 4
+#define CKPT_ROUNDS 12
+
+struct ckpt_thread {
+	rs_db *db;
+	rs_ovl *ovl; /* reader 0: this thread's checkpoints */
+	int errors;
+};
+
+static void *checkpointer(void *p)
+{
+	struct ckpt_thread *c = p;
+
+	rs_ovl_start(c->ovl);
+	for (uint64_t i = 0; rs_ovl_reader_more(c->ovl, i, 1, 1000); i++) {
+		if (rs_db_checkpoint(c->db) != 0)
+			c->errors++;
+		rs_ovl_read(c->ovl, 0);
+	}
+	return NULL;
+}
+
+static void lives__checkpoints_during_deletes(void **state)
+{
+	fx *f = *state;
+	char dir[] = "/tmp/rs_run_lives_XXXXXX";
+	rs_run_id ids[CKPT_IDS];
+	struct life last[CKPT_IDS], l;
+	struct ckpt_thread c;
+	pthread_t th;
+	rs_ovl ovl;
+	rs_db *db;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(
+		fx_open_dir(&db, RS_DURABILITY_BUFFERED, f->storage, dir), 0);
+	for (int k = 0; k < CKPT_IDS; k++)
+		assert_int_equal(rs_run_id_generate(&ids[k]), 0);
+	rs_ovl_init(&ovl, 2, 1, 1, 2);
+	c = (struct ckpt_thread){ db, &ovl, 0 };
+	assert_int_equal(pthread_create(&th, NULL, checkpointer, &c), 0);
+	rs_ovl_start(&ovl);
+	for (int round = 0;
+	     rs_ovl_writer_more(&ovl, (uint64_t)round, CKPT_ROUNDS, 1000);
+	     round++) {
+		for (int k = 0; k < CKPT_IDS; k++) {
+			live(db, &ids[k], &l);
+			last[k] = l;
+			assert_int_equal(rs_runindex_delete(db, &ids[k]), 0);
+		}
+	}
+	rs_ovl_writer_done(&ovl);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	rs_ovl_destroy(&ovl);
+	assert_int_equal(c.errors, 0);
+	assert_true(rs_ovl_overlapped(&ovl, 1));
+	rs_db_close(db);
+	assert_int_equal(
+		fx_open_dir(&db, RS_DURABILITY_BUFFERED, f->storage, dir), 0);
+	for (int k = 0; k < CKPT_IDS; k++)
+		expect_next_life(db, &ids[k], &last[k], NULL);
+	rs_db_close(db);
+	assert_int_equal(fx_remove_dir(dir), 0);
+}
+
 /* ---- memory ---- */
 
 #define LIVES_LOOP 2000
@@ -390,6 +460,7 @@ int main(void)
 		FX_TEST(lives__writers_across_a_delete),
 		FX_TEST(lives__nothing_repeats_across_replay),
 		FX_TEST(lives__nothing_repeats_across_checkpoint),
+		FX_TEST(lives__checkpoints_during_deletes),
 	};
 	const struct CMUnitTest sharded[] = {
 		cmocka_unit_test(lives__deleted_runs_free_their_memory),
