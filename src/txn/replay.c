@@ -106,13 +106,44 @@ static void raise_mark(rs__store *st, uint64_t mark)
 }
 
 /*
+ * Take the engine's entries (RS__TAG_ENGINE) out of ops, compacting the
+ * rest to *n: the drop mark raises the store's, a base goes to *base
+ * (UINT64_MAX: none). A checkpoint image carries them; a tool that
+ * replays an image as a commit record may pass them that way too.
+ */
+static int take_engine(rs__store *st, rs__op *ops, size_t nops, size_t *n,
+		       uint64_t *base)
+{
+	*n = 0;
+	*base = UINT64_MAX;
+	for (size_t i = 0; i < nops; i++) {
+		const rs__op *op = &ops[i];
+
+		if (op->tag != RS__TAG_ENGINE) {
+			ops[(*n)++] = *op;
+			continue;
+		}
+		if (op->klen != 1 || op->vlen != 8 ||
+		    (op->flags & RS__OP_F_DELETE))
+			return RS_ECORRUPT;
+		if (*(const char *)op->key == 'm')
+			raise_mark(st, rs__get_u64(op->val));
+		else if (*(const char *)op->key == 'b')
+			*base = rs__get_u64(op->val);
+		else
+			return RS_ECORRUPT;
+	}
+	return 0;
+}
+
+/*
  * Apply one half of a record to run `id` at `version`: its ops, or (drop)
  * a delete of every live key, which ends the run's life. 1 when the run
  * already holds that version (from a checkpoint, or replayed before);
  * RS_ECORRUPT on a gap unless salvaging.
  */
 static int replay_half(rs_db *db, const rs_run_id *id, uint64_t version,
-		       rs__op *ops, size_t nops, bool drop)
+		       rs__op *ops, size_t nops, uint64_t base, bool drop)
 {
 	rs__store *st = db->store;
 	collect c = { 0 };
@@ -126,9 +157,13 @@ static int replay_half(rs_db *db, const rs_run_id *id, uint64_t version,
 			raise_mark(st, version);
 			return 1;
 		}
-		/* The first record of a life: the run starts below it. */
+		/* The first record of a life: the run starts below it (or
+		 * at the base given with an image replayed as a record). */
+		if (base != UINT64_MAX && base >= version)
+			return RS_ECORRUPT;
 		RS_TRY(st->ops->run_find(st, id, true, &r));
-		st->ops->run_set_start(r, version - 1);
+		st->ops->run_set_start(r,
+				       base != UINT64_MAX ? base : version - 1);
 	} else if (rc < 0) {
 		return rc;
 	}
@@ -173,12 +208,16 @@ out:
 static int host_replay(void *ctx, const rs__commit_record *rec, rs__op *ops)
 {
 	rs_db *db = ctx;
+	uint64_t base;
+	size_t n;
 	int rc, rc2;
 
-	rc = replay_half(db, rec->run, rec->version, ops, rec->nops, false);
+	RS_TRY(take_engine(db->store, ops, rec->nops, &n, &base));
+	rc = replay_half(db, rec->run, rec->version, ops, n, base, false);
 	if (rc < 0 || rec->kind != RS__REC_DROP_RUN)
 		return rc;
-	rc2 = replay_half(db, rec->drop_run, rec->drop_version, NULL, 0, true);
+	rc2 = replay_half(db, rec->drop_run, rec->drop_version, NULL, 0,
+			  UINT64_MAX, true);
 	if (rc2 < 0)
 		return rc2;
 	return rc == 1 && rc2 == 1 ? 1 : 0;
@@ -189,31 +228,18 @@ static int host_load(void *ctx, const rs_run_id *id, uint64_t version,
 {
 	rs_db *db = ctx;
 	rs__store *st = db->store;
-	uint64_t base = 0;
-	size_t n = 0;
+	uint64_t base;
+	size_t n;
 	rs__run *r;
 	int rc;
 
-	RS_TRY(st->ops->run_find(st, id, true, &r));
 	/* The engine's entries are state, not keys: take them out. */
-	for (size_t i = 0; i < nops; i++) {
-		const rs__op *op = &ops[i];
-
-		if (op->tag != RS__TAG_ENGINE) {
-			ops[n++] = *op;
-			continue;
-		}
-		if (op->klen != 1 || op->vlen != 8)
-			return RS_ECORRUPT;
-		if (*(const char *)op->key == 'm')
-			raise_mark(st, rs__get_u64(op->val));
-		else if (*(const char *)op->key == 'b')
-			base = rs__get_u64(op->val);
-		else
-			return RS_ECORRUPT;
-	}
+	RS_TRY(take_engine(st, ops, nops, &n, &base));
+	if (base == UINT64_MAX)
+		base = 0;
 	if (base > version)
 		return RS_ECORRUPT;
+	RS_TRY(st->ops->run_find(st, id, true, &r));
 	st->ops->run_set_start(r, base);
 	hash_ops(st, ops, n);
 	st->ops->lock(st, r);
