@@ -141,6 +141,24 @@ extern "C" {
  *    is archived (RunIndex): one-shot writes at once, transactions at
  *    rs_txn_commit() (or rs_txn_run()).
  *
+ * Lives of a run id. rs_runindex_delete() ends a run's life; the next
+ * write to the id begins its next one, empty. Nothing of an earlier life
+ * ever repeats in a later one of the same id: not a commit version
+ * (rs_db_run_version()), an EventLog sequence, a trace id or a StateCell
+ * version, so a value read before the delete (a version held for a
+ * compare-and-swap, a sequence a reader stopped at) can never match the
+ * new life by accident. That holds across close and reopen. The rule: each
+ * life starts at a base version B, and its commit versions are B + 1,
+ * B + 2, ..., its sequences and trace ids B, B + 1, ... (dense from B),
+ * and a cell first created in it gets version B + 1. B is 0 for every run
+ * of a database in which no run was ever deleted; otherwise it is the
+ * database's drop mark when the life's first write happened: the version
+ * the last delete gave its run's tombstones, which is above every version
+ * and counter that run ever used and above the mark before it. So, once a
+ * run has been deleted, a run id never seen before starts at that mark
+ * too, not at 0. Nothing is kept per deleted run: its memory is given back
+ * once no transaction can see it.
+ *
  * Thread safety. Every function's doc ends with one of these terms:
  *  - any thread: callable from any number of threads at once;
  *  - one thread per handle: the handle may move between threads but must
@@ -655,8 +673,11 @@ typedef struct rs_db_stats {
 RS_API int rs_db_stat(rs_db *db, rs_db_stats *stats_out);
 
 /**
- * The newest committed version of a run: 0 before its first commit, then
- * one more per committed write transaction.
+ * The newest committed version of a run: its base before its first commit
+ * (0 unless a run of the database was ever deleted: see "Lives of a run
+ * id"; for a run not written yet, or not since its delete, the base its
+ * next write would start at), then one more per committed write
+ * transaction.
  *
  * @param[in]  db, run      The database and run (not nil).
  * @param[out] version_out  The version.
@@ -1175,11 +1196,14 @@ RS_API int rs_cursor_prev(rs_cursor *cur, rs_bytes *key_out, rs_bytes *val_out);
 
 /*
  * A run's EventLog is an append-only, hash-chained sequence of events.
- * Sequences start at 0 and are dense and unique per run: they are assigned
- * when the append commits, under the run's commit lock, so concurrent
- * appenders never conflict. Each event stores its sequence, type, payload,
- * timestamp (ns since the Unix epoch, never below the previous event's)
- * and the previous event's hash (32 zero bytes for sequence 0); its hash is
+ * Sequences start at the run's base (0 unless a run of the database was
+ * ever deleted: see "Lives of a run id") and are dense and unique per run:
+ * they are assigned when the append commits, under the run's commit lock,
+ * so concurrent appenders never conflict. The length of a log is its next
+ * sequence (the base when it is empty). Each event stores its sequence,
+ * type, payload, timestamp (ns since the Unix epoch, never below the
+ * previous event's) and the previous event's hash (32 zero bytes for the
+ * first event); its hash is
  * BLAKE2b-256 over a canonical encoding of those fields, specified byte by
  * byte in docs/eventlog-chain.md so a chain can be verified independently.
  */
@@ -1244,8 +1268,8 @@ RS_API int rs_eventlog_append(rs_db *db, const rs_run_id *run, const char *type,
  * @param[out] buf         Caller-owned; may be NULL when cap is 0.
  * @param[out] needed_out  Bytes of buf used, or needed on RS_ENOSPC; may
  *                         be NULL.
- * @return 0, RS_ENOTFOUND (seq >= the log's length), RS_ENOSPC, RS_EINVAL
- *         or RS_ECORRUPT (a malformed record).
+ * @return 0, RS_ENOTFOUND (seq >= the log's length, or below its base),
+ *         RS_ENOSPC, RS_EINVAL or RS_ECORRUPT (a malformed record).
  * Thread safety: any thread.
  */
 RS_API int rs_eventlog_read(rs_db *db, const rs_run_id *run, uint64_t seq,
@@ -1313,9 +1337,9 @@ RS_API int rs_eventlog_read_by_type(rs_db *db, const rs_run_id *run,
 /**
  * One-shot verification of a run's whole chain at one snapshot: for every
  * event in order, that its stored previous hash is the hash of the event
- * before (zeros for sequence 0), that its hash recomputes from its fields,
- * and that the log's head matches the last event. Cost: O(events in the
- * log).
+ * before (zeros for the first event), that its hash recomputes from its
+ * fields, and that the log's head matches the last event. Cost: O(events
+ * in the log).
  *
  * @param[out] bad_seq_out  On RS_ECORRUPT, the first sequence that does
  *                          not verify (the log's length when only the
@@ -1433,11 +1457,12 @@ RS_API int rs_txn_eventlog_verify_chain(rs_txn *txn, uint64_t *bad_seq_out);
 
 /*
  * A StateCell is a named, versioned value in a run. init creates it at
- * version 1 (or one past the version it had when last deleted); every set,
- * cas or transition adds 1. Versions of a name never repeat within a run,
- * across delete and re-init too, so a compare-and-swap holding a stale
- * version always fails (no ABA). Deleting the run itself (RunIndex) starts
- * its names afresh.
+ * the run's base + 1 (version 1 unless a run of the database was ever
+ * deleted: see "Lives of a run id"), or one past the version it had when
+ * last deleted; every set, cas or transition adds 1. Versions of a name
+ * never repeat for a run id, across delete and re-init and across a
+ * delete of the whole run (RunIndex) too, so a compare-and-swap holding a
+ * stale version always fails (no ABA).
  *
  * The one-shot writes run under the run's commit lock and never conflict.
  * In a transaction, every operation on a cell reads it (the cell joins the
@@ -1730,13 +1755,14 @@ RS_API int rs_txn_statecell_scan(rs_txn *txn, const rs_scan_options *opts,
 /*
  * A run's TraceStore records spans of work (tool calls, model calls...):
  * a type, a payload, up to RS_TAGS_MAX tags and an optional parent. Ids
- * are dense per run from 0 and assigned in commit order (under the run's
- * commit lock, so recording never conflicts), with timestamps that never
- * decrease along ids. Index entries by type, by tag and by parent are
- * written in the same commit as the trace, so every query costs
- * O(results) (O(log n + results) by time), whatever the run's size, and
- * returns traces in recording (id) order. A malformed stored trace or
- * index entry is reported as RS_ECORRUPT.
+ * are dense per run from the run's base (0 unless a run of the database
+ * was ever deleted: see "Lives of a run id") and assigned in commit order
+ * (under the run's commit lock, so recording never conflicts), with
+ * timestamps that never decrease along ids. Index entries by type, by
+ * tag and by parent are written in the same commit as the trace, so every
+ * query costs O(results) (O(log n + results) by time), whatever the run's
+ * size, and returns traces in recording (id) order. A malformed stored
+ * trace or index entry is reported as RS_ECORRUPT.
  */
 
 /** The parent argument of a trace without one; the parent of a root. */
@@ -2240,9 +2266,12 @@ RS_API int rs_runindex_transition(rs_db *db, const rs_run_id *id,
  * every primitive, in one atomic step (one durability record). Any status
  * may be deleted, Archived included. A snapshot of the run taken before
  * sees all of it, one taken after sees none; afterwards the id is an
- * empty, unregistered namespace again (sequences, ids and cell versions
- * start afresh). Transactions on the run that read anything of it
- * conflict.
+ * empty, unregistered namespace again, whose next life continues past
+ * every version, sequence, trace id and cell version of this one (see
+ * "Lives of a run id"). Transactions on the run that read anything of it
+ * conflict; one that only wrote commits into the next life. The run's
+ * memory is freed once no transaction can see it (the unified store, a
+ * benchmark baseline, keeps its tombstones as it keeps every key's).
  *
  * @return 0, RS_ENOTFOUND (neither registered nor any data), RS_EINVAL,
  *         RS_ECORRUPT, RS_ENOMEM or RS_EIO.

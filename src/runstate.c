@@ -240,14 +240,17 @@ int rs_db_run_version(rs_db *db, const rs_run_id *run, uint64_t *version_out)
 	RS_CHECK_ARG(db && run && version_out);
 	RS_CHECK_ARG(!rs_run_id_is_nil(run));
 	rs__rcu_thread_ensure();
+	/* The run stays allocated inside the section (a delete may kill it
+	 * meanwhile). A run not written (since its delete) reads as the
+	 * version it would start at. */
+	rs__rcu_read_lock();
 	rc = db->store->ops->run_find(db->store, run, false, &r);
-	if (rc == RS_ENOTFOUND) {
-		*version_out = 0;
-		return 0;
-	}
-	RS_TRY(rc);
-	*version_out = db->store->ops->visible(r);
-	return 0;
+	if (rc == 0)
+		*version_out = db->store->ops->visible(r);
+	else if (rc == RS_ENOTFOUND)
+		*version_out = atomic_load(&db->store->run_base);
+	rs__rcu_read_unlock();
+	return rc == RS_ENOTFOUND ? 0 : rc;
 }
 
 /* ---- transactions ---- */

@@ -232,15 +232,16 @@ static int dump_run(dump_ctx *c, unsigned sections)
 	return c->err ? -1 : rc;
 }
 
-/* Whether the run has data or a RunIndex entry. */
-static bool run_exists(rs_db *db, const rs_run_id *run)
+/* Whether the files hold the run (data or history) or it is registered.
+ * (Not its version: a run never written has its life's base, above 0
+ * once any run was deleted.) */
+static bool run_exists(rs_db *db, const tool_scan *scan, const rs_run_id *run)
 {
 	rs_run_info info;
-	uint64_t version = 0;
 	size_t need;
 	int rc;
 
-	if (rs_db_run_version(db, run, &version) == 0 && version > 0)
+	if (tool_scan_has(scan, run))
 		return true;
 	rc = rs_runindex_get(db, run, &info, NULL, 0, &need);
 	return rc == 0 || rc == RS_ENOSPC;
@@ -267,7 +268,7 @@ static int open_run(const char *cmd, const char *dir, const char *arg,
 	if ((rc = tool_view_open(cmd, dir, db_out, scan)) != 0)
 		return rc;
 	rc = tool_resolve_run(cmd, *db_out, arg, run);
-	if (rc == 0 && !run_exists(*db_out, run)) {
+	if (rc == 0 && !run_exists(*db_out, scan, run)) {
 		tool_fmt_run(run, id);
 		rc = tool_err(TOOL_NOTFOUND, cmd,
 			      "run %s has no data and no RunIndex entry", id);

@@ -162,6 +162,32 @@ static int count_registered(const rs_run_info *info, void *arg)
 	return 0;
 }
 
+static int first_seq_cb(const rs_event *ev, void *arg)
+{
+	*(uint64_t *)arg = ev->seq;
+	return 1; /* the first is enough */
+}
+
+/*
+ * Events in a run's log: its length less its first sequence, the base of
+ * the run's life (docs/primitives.md, "Lives of a run id").
+ */
+static int count_events(rs_db *db, const rs_run_id *run, uint64_t *n)
+{
+	uint64_t len, first;
+	int rc = rs_eventlog_len(db, run, &len);
+
+	if (rc < 0)
+		return rc;
+	first = len;
+	rc = rs_eventlog_read_range(db, run, 0, UINT64_MAX, first_seq_cb,
+				    &first);
+	if (rc < 0)
+		return rc;
+	*n = len - first;
+	return 0;
+}
+
 static int count_run(rs_db *db, const rs_run_id *run, counts *c)
 {
 	uint64_t cursor = 0;
@@ -169,7 +195,7 @@ static int count_run(rs_db *db, const rs_run_id *run, counts *c)
 
 	memset(c, 0, sizeof(*c));
 	if ((rc = rs_kv_scan(db, run, NULL, NULL, count_kv, c)) < 0 ||
-	    (rc = rs_eventlog_len(db, run, &c->events)) < 0 ||
+	    (rc = count_events(db, run, &c->events)) < 0 ||
 	    (rc = rs_statecell_scan(db, run, NULL, NULL, count_cell, c)) < 0)
 		return rc;
 	return rs_tracestore_query_by_time(db, run, 0, UINT64_MAX, &cursor, 0,
@@ -472,6 +498,8 @@ int cmd_stat(int argc, char **argv)
 /* ---- verify ---- */
 
 typedef struct chain_ctx {
+	uint64_t base; /* the first event's sequence: the life's base */
+	uint64_t n;    /* events seen */
 	uint64_t next;
 	uint8_t prev[RS_HASH_LEN];
 	uint64_t bad_seq;
@@ -483,6 +511,8 @@ static int check_event(const rs_event *ev, void *arg)
 	chain_ctx *c = arg;
 	uint8_t h[RS_HASH_LEN];
 
+	if (c->n == 0)
+		c->base = c->next = ev->seq; /* dense from the base */
 	if (ev->seq != c->next) {
 		c->why = "sequence out of order";
 		goto bad;
@@ -499,6 +529,7 @@ static int check_event(const rs_event *ev, void *arg)
 	}
 	memcpy(c->prev, ev->hash, RS_HASH_LEN);
 	c->next++;
+	c->n++;
 	return 0;
 bad:
 	c->bad_seq = c->next;
@@ -522,6 +553,9 @@ static int verify_chain(rs_db *db, const rs_run_id *run, tool_scan *s,
 	if (rc < 0 && rc != RS_ECORRUPT)
 		return rc;
 	if (rc == 0 && (rc = rs_eventlog_head(db, run, &len, head)) == 0 &&
+	    c.n == 0)
+		c.next = len; /* an empty log's length is its base */
+	if (rc == 0 &&
 	    (len != c.next || memcmp(head, c.prev, RS_HASH_LEN) != 0)) {
 		c.why = "the log's head does not match its last event";
 		c.bad_seq = c.next;
@@ -532,7 +566,7 @@ static int verify_chain(rs_db *db, const rs_run_id *run, tool_scan *s,
 		c.bad_seq = bad;
 		rc = 1;
 	}
-	*events += c.next;
+	*events += c.n;
 	if (rc == 0)
 		return 0;
 	if (rc == RS_ECORRUPT)
@@ -596,10 +630,10 @@ int cmd_verify(int argc, char **argv)
 	rc = 0;
 	for (size_t i = 0; vrc == 0 && i < scan.ncap; i++) {
 		const tool_run *r = &scan.runs[i];
-		uint64_t len = 0;
+		uint64_t n = 0;
 
 		if (!r->used || rs_run_id_is_nil(&r->id) ||
-		    rs_eventlog_len(db, &r->id, &len) != 0 || len == 0)
+		    count_events(db, &r->id, &n) != 0 || n == 0)
 			continue;
 		chains++;
 		if ((rc = verify_chain(db, &r->id, &scan, &events)) != 0)

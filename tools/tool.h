@@ -115,6 +115,8 @@ typedef struct tool_scan {
 } tool_scan;
 
 void tool_scan_free(tool_scan *s);
+/* Whether the files hold anything of run `id` (data, or its history). */
+bool tool_scan_has(const tool_scan *s, const rs_run_id *id);
 
 /*
  * Open a read-only view of the database in `dir`: take a shared lock on

@@ -41,6 +41,7 @@
 
 #include "durability/wal_format.h"
 #include "util/endian.h"
+#include "util/op.h"
 
 #define SEG_PREFIX "wal-"
 #define SEG_SUFFIX ".log"
@@ -315,6 +316,11 @@ static size_t run_slot(const tool_scan *s, const rs_run_id *id)
 	return i;
 }
 
+bool tool_scan_has(const tool_scan *s, const rs_run_id *id)
+{
+	return s->ncap && s->runs[run_slot(s, id)].used;
+}
+
 /* The run's entry, created at version 0; NULL when out of memory. */
 static tool_run *run_get(tool_scan *s, const rs_run_id *id)
 {
@@ -408,6 +414,15 @@ static int version_check(tool_scan *s, const rs_run_id *id, uint64_t version,
 	return VERSION_APPLY;
 }
 
+static bool has_base(const rs_record_op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].tag == RS__TAG_ENGINE && ops[i].key.len == 1 &&
+		    *(const char *)ops[i].key.data == 'b')
+			return true;
+	return false;
+}
+
 static int replay_checkpoint_run(view_ctx *v, const rs_run_id *run,
 				 uint64_t version, size_t nops,
 				 const char *file)
@@ -426,6 +441,22 @@ static int replay_checkpoint_run(view_ctx *v, const rs_run_id *run,
 		damage(v->scan, true, file, 0,
 		       "checkpoint holds keys of run %s at version 0", id);
 		return RS_ECORRUPT;
+	}
+	/* A run's base travels as an engine entry ("b", docs/primitives.md,
+	 * "Lives of a run id"), which an image leaves out when it is 0; a
+	 * record at `version` with none would start the run's life at
+	 * version - 1, so say 0 explicitly. */
+	if (!has_base(v->ops, nops)) {
+		static const unsigned char zero[8];
+		int rc = ops_reserve(v, nops + 1);
+
+		if (rc < 0)
+			return rc;
+		memset(&v->ops[nops], 0, sizeof(v->ops[nops]));
+		v->ops[nops].tag = RS__TAG_ENGINE;
+		v->ops[nops].key = (rs_bytes){ "b", 1 };
+		v->ops[nops].value = (rs_bytes){ zero, sizeof(zero) };
+		nops++;
 	}
 	memset(&rec, 0, sizeof(rec));
 	rec.kind = RS_RECORD_COMMIT;

@@ -94,10 +94,12 @@ static void eventlog_hash(uint8_t out[RS_HASH_LEN], uint64_t seq,
 	crypto_generichash_final(&st, out, RS_HASH_LEN);
 }
 
-static int head_parse(int rc, rs_bytes v, el_head *h)
+/* An absent head is an empty log whose next sequence is the run's base. */
+static int head_parse(int rc, rs_bytes v, uint64_t base, el_head *h)
 {
 	if (rc == RS_ENOTFOUND) {
 		memset(h, 0, sizeof(*h));
+		h->len = base;
 		return 0;
 	}
 	RS_TRY(rc);
@@ -165,7 +167,8 @@ static int append_run(rs__cc *cc, void *arg)
 	el_head h;
 	rs_bytes v;
 
-	RS_TRY(head_parse(rs__cc_read(cc, TAG, head_key, 1, &v), v, &h));
+	RS_TRY(head_parse(rs__cc_read(cc, TAG, head_key, 1, &v), v,
+			  rs__cc_base(cc), &h));
 	seq = h.len;
 	ts = now > h.ts ? now : h.ts;
 	rs__put_u64(a->val, ts);
@@ -300,7 +303,8 @@ static int view_head(rs_txn *txn, el_head *h)
 {
 	rs_bytes v;
 
-	return head_parse(rs__txn_read(txn, TAG, head_key, 1, &v), v, h);
+	return head_parse(rs__txn_read(txn, TAG, head_key, 1, &v), v,
+			  rs__txn_base(txn), h);
 }
 
 static int view_event(rs_txn *txn, uint64_t seq, rs_event *ev)
@@ -327,8 +331,8 @@ static int view_read(rs_txn *txn, uint64_t seq, rs_event *ev)
 	/* Past the committed log: the head (now in the read set) fixes the
 	 * provisional sequences of the pending appends. */
 	RS_TRY(view_head(txn, &h));
-	if (seq < h.len)
-		return RS_ECORRUPT;
+	if (seq < h.len) /* below the base: an earlier life's */
+		return seq < rs__txn_base(txn) ? RS_ENOTFOUND : RS_ECORRUPT;
 	if (!(a = pending_at(txn, seq - h.len)))
 		return RS_ENOTFOUND;
 	pending_view(a, seq, ev);
@@ -338,9 +342,13 @@ static int view_read(rs_txn *txn, uint64_t seq, rs_event *ev)
 static int view_range(rs_txn *txn, uint64_t start, uint64_t end,
 		      rs_eventlog_event_cb cb, void *ctx)
 {
-	uint64_t seq = start, len, k = 0;
+	uint64_t seq, len, k = 0, base = rs__txn_base(txn);
 	rs_event ev;
 	int rc;
+
+	if (start < base) /* nothing of this life below its base */
+		start = base;
+	seq = start;
 
 	/* Committed events until the first absent one: reading it (absent)
 	 * is what ties this view to the log's end, not the head, so reading
@@ -453,7 +461,7 @@ static int view_by_type(rs_txn *txn, const char *type, size_t tlen,
 static int view_verify(rs_txn *txn, uint64_t *bad_seq_out)
 {
 	uint8_t prev[RS_HASH_LEN] = { 0 }, want[RS_HASH_LEN];
-	uint64_t seq = 0;
+	uint64_t seq = rs__txn_base(txn); /* the first event chains to zeros */
 	el_head h;
 	rs_event ev;
 	int rc;
@@ -518,7 +526,20 @@ static int fast_head(rs_db *db, const rs_run_id *run, el_head *h)
 	int rc = rs__txn_read_latest(db, run, TAG, head_key, 1, &co);
 
 	/* A head longer than HEAD_LEN does not fit the empty rest. */
-	return head_parse(rc == RS_ENOSPC ? RS_ECORRUPT : rc, view, h);
+	return head_parse(rc == RS_ENOSPC ? RS_ECORRUPT : rc, view,
+			  rc == RS_ENOTFOUND ? rs__txn_base_latest(db, run) : 0,
+			  h);
+}
+
+int rs__eventlog_floor(rs__cc *cc, uint64_t *floor_out)
+{
+	el_head h;
+	rs_bytes v;
+
+	RS_TRY(head_parse(rs__cc_also_read(cc, TAG, head_key, 1, &v), v,
+			  rs__cc_also_base(cc), &h));
+	*floor_out = h.len;
+	return 0;
 }
 
 int rs_eventlog_len(rs_db *db, const rs_run_id *run, uint64_t *len_out)

@@ -92,4 +92,15 @@ int rs__ol_get(rs_txn *txn, uint8_t tag, const unsigned char *prefix,
 /* A u64 value living until the commit ends; NULL on out of memory. */
 unsigned char *rs__cc_u64(rs__cc *cc, uint64_t v);
 
+/*
+ * For a run delete (runindex.c), under the dropped run's lock: one past
+ * the highest counter a primitive has used in the second run of the
+ * commit (rs__cc_also_*): the EventLog's next sequence, the TraceStore's
+ * next id, the StateCell versions and floors. The drop version goes above
+ * all three, so a later life of the id never repeats one (txn.h, bases).
+ */
+int rs__eventlog_floor(rs__cc *cc, uint64_t *floor_out);
+int rs__tracestore_floor(rs__cc *cc, uint64_t *floor_out);
+int rs__statecell_floor(rs__cc *cc, uint64_t *floor_out);
+
 #endif

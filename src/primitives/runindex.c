@@ -413,7 +413,7 @@ static int stage_transition(rs_txn *txn, const void *arg)
 	*t = *req;
 	/* Archiving fences the run itself, under its own lock. */
 	if (t->to == RS_RUN_ARCHIVED)
-		rs__txn_also(txn, &t->id);
+		rs__txn_also(txn, &t->id, true);
 	return 0;
 }
 
@@ -434,6 +434,7 @@ static int delete_run(rs__cc *cc, void *arg)
 {
 	const rs_run_id *id = arg;
 	unsigned char key[1 + RS_NAME_MAX];
+	uint64_t floor, f;
 	run_rec r;
 	rs_bytes v;
 	int rc = rs__cc_read(cc, TAG, key, run_key(key, id), &v);
@@ -453,7 +454,13 @@ static int delete_run(rs__cc *cc, void *arg)
 					    NULL, 0, RS__OP_F_DELETE));
 		RS_TRY(entries_write(cc, &r, NULL));
 	}
-	rs__cc_also_drop(cc);
+	/* Above every counter of the life this ends (txn.h, bases). */
+	RS_TRY(rs__eventlog_floor(cc, &floor));
+	RS_TRY(rs__tracestore_floor(cc, &f));
+	floor = f > floor ? f : floor;
+	RS_TRY(rs__statecell_floor(cc, &f));
+	floor = f > floor ? f : floor;
+	rs__cc_also_drop(cc, floor);
 	rs__cc_also_set_flags(cc, 0);
 	return 0;
 }
@@ -467,7 +474,7 @@ static int stage_delete(rs_txn *txn, const void *arg)
 
 	RS_TRY(rs__txn_defer(txn, &delete_step, sizeof(*copy), (void **)&copy));
 	*copy = *id;
-	rs__txn_also(txn, id);
+	rs__txn_also(txn, id, false);
 	return 0;
 }
 

@@ -9,7 +9,8 @@
  *               when it was last deleted (kept while the cell is absent)
  * A deleted cell is a tombstone of 0x01 name plus its floor, so init
  * continues at floor + 1 and a version never repeats for a name (a stale
- * CAS always fails). Listings and scans are range scans of the 0x01 keys
+ * CAS always fails). A name with no floor starts at the run's base + 1
+ * (txn.h): past every version of an earlier life of the run id. Listings and scans are range scans of the 0x01 keys
  * (txn.h): O(log n + cells passed).
  *
  * One operation, two ways to run it (cell_apply): the one-shot writes are
@@ -104,7 +105,31 @@ static int read_floor(cell_io *io, const cell_args *a, uint64_t *floor)
 	memcpy(key, a->key, a->klen);
 	key[0] = K_FLOOR;
 	rc = io_read(io, key, a->klen, &v);
-	return rs__prim_read_u64(rc, v, floor);
+	RS_TRY(rs__prim_read_u64(rc, v, floor));
+	/* A name never written in this life: init goes past the base. */
+	if (rc == RS_ENOTFOUND)
+		*floor = io->cc ? rs__cc_base(io->cc) : rs__txn_base(io->txn);
+	return 0;
+}
+
+static int floor_of(rs_bytes key, rs_bytes val, void *ctx)
+{
+	uint64_t *max = ctx, v;
+
+	/* Cells start with their version, floors are one. */
+	if (key.len < 1 || val.len < 8 ||
+	    (((const unsigned char *)key.data)[0] == K_FLOOR && val.len != 8))
+		return RS_ECORRUPT;
+	v = rs__get_u64(val.data);
+	if (v + 1 > *max)
+		*max = v + 1;
+	return 0;
+}
+
+int rs__statecell_floor(rs__cc *cc, uint64_t *floor_out)
+{
+	*floor_out = rs__cc_also_base(cc) + 1;
+	return rs__cc_also_each(cc, TAG, floor_of, floor_out);
 }
 
 /* A value buffer (u64 version + bytes) in the transaction's arena. */

@@ -121,10 +121,13 @@ int rs_trace_tag(const rs_trace *t, size_t i, rs_bytes *tag_out)
 
 /* ---- recording ---- */
 
-static int read_meta(int rc, rs_bytes v, uint64_t *count, uint64_t *ts)
+/* Absent: no trace yet, the next id is the run's base. */
+static int read_meta(int rc, rs_bytes v, uint64_t base, uint64_t *count,
+		     uint64_t *ts)
 {
 	if (rc == RS_ENOTFOUND) {
-		*count = *ts = 0;
+		*count = base;
+		*ts = 0;
 		return 0;
 	}
 	RS_TRY(rc);
@@ -133,6 +136,15 @@ static int read_meta(int rc, rs_bytes v, uint64_t *count, uint64_t *ts)
 	*count = rs__get_u64(v.data);
 	*ts = rs__get_u64((const unsigned char *)v.data + 8);
 	return 0;
+}
+
+int rs__tracestore_floor(rs__cc *cc, uint64_t *floor_out)
+{
+	uint64_t ts;
+	rs_bytes v;
+
+	return read_meta(rs__cc_also_read(cc, TAG, meta_key, 1, &v), v,
+			 rs__cc_also_base(cc), floor_out, &ts);
 }
 
 static int record_run(rs__cc *cc, void *arg)
@@ -145,8 +157,8 @@ static int record_run(rs__cc *cc, void *arg)
 	rs_trace t;
 	rs_bytes v, tag;
 
-	RS_TRY(read_meta(rs__cc_read(cc, TAG, meta_key, 1, &v), v, &count,
-			 &last));
+	RS_TRY(read_meta(rs__cc_read(cc, TAG, meta_key, 1, &v), v,
+			 rs__cc_base(cc), &count, &last));
 	ts = now > last ? now : last;
 	if (is_pending(parent)) {
 		/* An earlier step of this transaction: already assigned. */
@@ -458,13 +470,17 @@ static int view_by_time(rs_txn *txn, uint64_t t0, uint64_t t1, uint64_t *cursor,
 	rs_bytes v;
 	int rc;
 
-	RS_TRY(read_meta(rs__txn_read(txn, TAG, meta_key, 1, &v), v, &count,
-			 &last));
+	uint64_t from = *cursor, base = rs__txn_base(txn);
+
+	RS_TRY(read_meta(rs__txn_read(txn, TAG, meta_key, 1, &v), v, base,
+			 &count, &last));
 	if (more_out)
 		*more_out = false;
-	if (*cursor >= count)
+	if (from < base) /* ids of this life start at its base */
+		from = base;
+	if (from >= count)
 		return 0;
-	RS_TRY(time_lower_bound(txn, *cursor, count, t0, &id));
+	RS_TRY(time_lower_bound(txn, from, count, t0, &id));
 	for (; id < count; id++) {
 		rc = view_get(txn, id, &t);
 		RS_TRY(rc == RS_ENOTFOUND ? RS_ECORRUPT : rc);

@@ -20,10 +20,17 @@
  * which keeps what min(pins, visible) can see, never frees what a snapshot
  * still reads.
  *
- * Shards are freed only when the store is destroyed (close). What commits
- * unlink is retired onto the committer's list (util/rcu.h). Dropping a
- * run's data (RunIndex delete) is an ordinary commit of a tombstone for
- * each live key (live_keys), so snapshots that predate it keep reading.
+ * What commits unlink is retired onto the committer's list (util/rcu.h).
+ * Dropping a run's data (RunIndex delete) is an ordinary commit of a
+ * tombstone for each live key (live_keys), so snapshots that predate it
+ * keep reading; then run_kill() unlinks the shard from the map (a later
+ * write to the id creates a new shard, at the store's run_base) and keeps
+ * it on the dead list. run_reap() frees a dead shard once a grace period
+ * has passed since (no read-side section can still be inside it) and the
+ * txn layer's `held` says no transaction context names it: a context
+ * publishes the shard it uses inside the read-side section of its lookup
+ * (txn/txn.c), so after the grace period every context that found the
+ * shard shows it. Live shards are freed when the store is destroyed.
  *
  * Flags (RS__RUN_F_FENCED) are written and read under the shard's lock;
  * they are atomic only so that a future lock-free reader stays race-free.
@@ -52,8 +59,11 @@ struct rs__run {
 	 * (writer-only): see sh_reclaim(). */
 	rs__node **pending;
 	size_t npending, cpending, pending_at;
-	struct rs__run *all_next; /* every shard, for destroy */
-	_Atomic uint32_t flags;	  /* RS__RUN_F_*, under `lock` */
+	/* Every live shard (doubly linked), or the dead list; all_lock. */
+	struct rs__run *all_next, *all_prev;
+	_Atomic uint32_t flags; /* RS__RUN_F_*, under `lock` */
+	uint64_t start;		/* the version its life started at */
+	_Atomic bool dead;	/* killed: unlinked from the map */
 	/* Own cache line: readers load it on every snapshot. Padding, not
 	 * _Alignas: shards come from the allocator hooks, which only
 	 * promise malloc's alignment. */
@@ -68,8 +78,10 @@ typedef struct sharded {
 	unsigned char pad_before[RS__CACHE_LINE];
 	rs__store base;
 	struct cds_lfht *runs;
-	pthread_mutex_t all_lock; /* guards `all` (creation only) */
+	pthread_mutex_t all_lock; /* guards `all` and `dead` */
 	rs__run *all;
+	rs__run *dead; /* killed, not yet reaped (singly linked) */
+	size_t ndead;
 	unsigned char pad_after[RS__CACHE_LINE];
 } sharded;
 
@@ -113,6 +125,7 @@ static int sh_run_find(rs__store *st, const rs_run_id *id, bool create,
 {
 	sharded *s = rs__container_of(st, sharded, base);
 	struct cds_lfht_node *won;
+	uint64_t start;
 	rs__run *r;
 
 	rs__rcu_read_lock();
@@ -122,6 +135,9 @@ static int sh_run_find(rs__store *st, const rs_run_id *id, bool create,
 		*out = r;
 		return r ? 0 : RS_ENOTFOUND;
 	}
+	/* After a miss: a shard killed for this id was unlinked after its
+	 * drop raised run_base, and the miss saw the unlink. */
+	start = atomic_load_explicit(&st->run_base, memory_order_seq_cst);
 
 	r = rs__calloc(st->alloc, 1, sizeof(*r));
 	if (!r)
@@ -137,8 +153,10 @@ static int sh_run_find(rs__store *st, const rs_run_id *id, bool create,
 	}
 	r->id = *id;
 	pthread_mutex_init(&r->lock, NULL);
-	atomic_init(&r->visible, 0);
+	r->start = start;
+	atomic_init(&r->visible, start);
 	atomic_init(&r->flags, 0);
+	atomic_init(&r->dead, false);
 	cds_lfht_node_init(&r->lf);
 	RS__TSAN_RELEASE(r); /* pairs with the acquire in run_match() */
 
@@ -154,10 +172,92 @@ static int sh_run_find(rs__store *st, const rs_run_id *id, bool create,
 	}
 	pthread_mutex_lock(&s->all_lock);
 	r->all_next = s->all;
+	r->all_prev = NULL;
+	if (s->all)
+		s->all->all_prev = r;
 	s->all = r;
 	pthread_mutex_unlock(&s->all_lock);
 	*out = r;
 	return 0;
+}
+
+static uint64_t sh_run_start(rs__run *r)
+{
+	return r->start;
+}
+
+static void sh_run_set_start(rs__run *r, uint64_t start)
+{
+	r->start = start;
+	atomic_store_explicit(&r->visible, start, memory_order_release);
+}
+
+static bool sh_run_dead(rs__run *r)
+{
+	return atomic_load_explicit(&r->dead, memory_order_acquire);
+}
+
+/* Under r's lock (and the nil run's), its drop published. */
+static void sh_run_kill(rs__store *st, rs__run *r)
+{
+	sharded *s = rs__container_of(st, sharded, base);
+
+	/* Before the unlink: a committer that still finds the shard, locks
+	 * it after this commit and sees it dead starts over. */
+	atomic_store_explicit(&r->dead, true, memory_order_seq_cst);
+	rs__rcu_read_lock();
+	cds_lfht_del(s->runs, &r->lf);
+	rs__rcu_read_unlock();
+	pthread_mutex_lock(&s->all_lock);
+	if (r->all_prev)
+		r->all_prev->all_next = r->all_next;
+	else
+		s->all = r->all_next;
+	if (r->all_next)
+		r->all_next->all_prev = r->all_prev;
+	r->all_prev = NULL;
+	r->all_next = s->dead;
+	s->dead = r;
+	s->ndead++;
+	pthread_mutex_unlock(&s->all_lock);
+}
+
+static size_t sh_run_reap(rs__store *st, size_t min,
+			  bool (*held)(void *ctx, const rs__run *r), void *ctx)
+{
+	sharded *s = rs__container_of(st, sharded, base);
+	rs__run *list, *next;
+	size_t left = 0;
+
+	pthread_mutex_lock(&s->all_lock);
+	if (!s->dead || s->ndead < min) {
+		left = s->ndead;
+		pthread_mutex_unlock(&s->all_lock);
+		return left;
+	}
+	list = s->dead;
+	s->dead = NULL;
+	s->ndead = 0;
+	pthread_mutex_unlock(&s->all_lock);
+
+	/* Every read-side section that could have found one of them (and
+	 * every context lookup publishing it) is over. */
+	rs__rcu_synchronize();
+	RS__TSAN_ACQUIRE(&rs__tsan_grace_token);
+	for (rs__run *r = list; r; r = next) {
+		next = r->all_next;
+		if (held && held(ctx, r)) {
+			pthread_mutex_lock(&s->all_lock);
+			r->all_next = s->dead;
+			s->dead = r;
+			s->ndead++;
+			pthread_mutex_unlock(&s->all_lock);
+			left++;
+			continue;
+		}
+		run_free(st->alloc, r);
+	}
+	return left;
 }
 
 static uint64_t sh_visible(rs__run *r)
@@ -182,8 +282,10 @@ static int sh_snap_open(rs__store *s, rs__run *r, void *pinp, rs__snap *out)
 	rs__pin *pin = pinp;
 	uint64_t v, again;
 
-	(void)s;
 	out->state = r;
+	out->base =
+		r ? r->start
+		  : atomic_load_explicit(&s->run_base, memory_order_acquire);
 	if (!r || !pin) {
 		out->ver = r ? atomic_load_explicit(&r->visible,
 						    memory_order_acquire)
@@ -759,6 +861,11 @@ static void sh_destroy(rs__store *st)
 		run_free(st->alloc, r);
 		r = next;
 	}
+	for (r = s->dead; r;) {
+		rs__run *next = r->all_next;
+		run_free(st->alloc, r);
+		r = next;
+	}
 	pthread_mutex_destroy(&s->all_lock);
 	rs__free(st->alloc, s);
 }
@@ -768,6 +875,11 @@ static const rs__store_ops sharded_ops = {
 	.hash = sh_hash,
 	.run_find = sh_run_find,
 	.visible = sh_visible,
+	.run_start = sh_run_start,
+	.run_set_start = sh_run_set_start,
+	.run_kill = sh_run_kill,
+	.run_dead = sh_run_dead,
+	.run_reap = sh_run_reap,
 	.snap_open = sh_snap_open,
 	.snap_close = sh_snap_close,
 	.read = sh_read,
@@ -800,6 +912,7 @@ int rs__store_sharded_new(rs__store **out, const rs__alloc *a, uint64_t seed)
 	s->base.ops = &sharded_ops;
 	s->base.alloc = a;
 	s->base.seed = seed;
+	atomic_init(&s->base.run_base, 0);
 	pthread_mutex_init(&s->all_lock, NULL);
 	s->runs = cds_lfht_new_flavor(
 		64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,

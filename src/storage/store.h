@@ -28,10 +28,13 @@ typedef struct rs__run rs__run;
 
 /* A read snapshot of one run at version `ver`. `state` is the store's
  * own (the run for the sharded store, a deep copy for the unified one);
- * NULL when the run did not exist: reads see nothing and ver is 0. */
+ * NULL when the run did not exist: reads see nothing and ver is 0.
+ * `base`: the start of the run's life the snapshot sees (run_start), or
+ * run_base when there is no run. */
 typedef struct rs__snap {
 	void *state;
 	uint64_t ver;
+	uint64_t base;
 } rs__snap;
 
 /* Receives a value read on a fast path, inside the store's read section. */
@@ -81,11 +84,35 @@ typedef struct rs__store_ops {
 	uint64_t (*hash)(const rs__store *s, uint8_t tag, const void *key,
 			 size_t klen);
 
-	/* Find a run; create it when `create`. RS_ENOTFOUND when absent and
-	 * not created. Runs live until the store is destroyed. */
+	/* Find a run; create it when `create`, at version run_base (below).
+	 * RS_ENOTFOUND when absent and not created. The pointer stays valid
+	 * inside the caller's RCU read-side section, or while something the
+	 * txn layer reads at reap time (run_reap's `held`) names it. */
 	int (*run_find)(rs__store *s, const rs_run_id *id, bool create,
 			rs__run **out);
 	uint64_t (*visible)(rs__run *r);
+
+	/*
+	 * Lives of a run. A run (its shard) starts at a version, its
+	 * `start`: run_base when it was created, or what recovery sets
+	 * (run_set_start: its start and visible version, before its
+	 * first commit and before anything reads it). run_kill(), under the
+	 * run's lock once its drop (a tombstone for every key) is published,
+	 * ends that life: the sharded store unlinks the shard (run_find then
+	 * finds nothing or creates a new one) and keeps it, dead, until
+	 * run_reap() frees it; the unified store keeps the run and starts
+	 * its next life at its current version. run_reap() waits for a grace
+	 * period, then frees every dead run that `held` does not name;
+	 * nothing when fewer than `min` are dead. It returns how many it
+	 * left. Never inside a read-side section or under a run lock.
+	 */
+	uint64_t (*run_start)(rs__run *r);
+	void (*run_set_start)(rs__run *r, uint64_t start);
+	void (*run_kill)(rs__store *s, rs__run *r);
+	bool (*run_dead)(rs__run *r);
+	size_t (*run_reap)(rs__store *s, size_t min,
+			   bool (*held)(void *ctx, const rs__run *r),
+			   void *ctx);
 
 	/* Open a snapshot at the newest visible version. `pin` is the
 	 * caller's pin slot (rs__pin), published before the version is used
@@ -173,6 +200,9 @@ struct rs__store {
 	const rs__store_ops *ops;
 	const rs__alloc *alloc;
 	uint64_t seed;
+	/* The version a run created from now on starts at: the txn layer's
+	 * drop mark (txn/commit.c), raised by run drops only. */
+	_Atomic uint64_t run_base;
 };
 
 /*

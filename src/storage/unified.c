@@ -32,6 +32,7 @@ struct rs__run {
 	rs_run_id id;
 	_Atomic uint64_t visible;
 	_Atomic uint32_t flags; /* RS__RUN_F_*, under the write lock */
+	_Atomic uint64_t start; /* the version its life started at */
 };
 
 typedef struct uentry {
@@ -165,7 +166,8 @@ static int u_run_find(rs__store *st, const rs_run_id *id, bool create,
 		goto out;
 	}
 	r->id = *id;
-	atomic_init(&r->visible, 0);
+	atomic_init(&r->start, atomic_load(&st->run_base));
+	atomic_init(&r->visible, atomic_load(&r->start));
 	atomic_init(&r->flags, 0);
 	i = run_lower_bound(u, id);
 	memmove(&u->runs[i + 1], &u->runs[i],
@@ -183,6 +185,44 @@ static uint64_t u_visible(rs__run *r)
 	return atomic_load_explicit(&r->visible, memory_order_acquire);
 }
 
+static uint64_t u_run_start(rs__run *r)
+{
+	return atomic_load_explicit(&r->start, memory_order_acquire);
+}
+
+static void u_run_set_start(rs__run *r, uint64_t start)
+{
+	atomic_store_explicit(&r->start, start, memory_order_release);
+	atomic_store_explicit(&r->visible, start, memory_order_release);
+}
+
+/* Runs are kept (with their tombstones, as every key is): the next life
+ * starts where the drop left the version. Under the write lock. */
+static void u_run_kill(rs__store *st, rs__run *r)
+{
+	(void)st;
+	atomic_store_explicit(
+		&r->start,
+		atomic_load_explicit(&r->visible, memory_order_relaxed),
+		memory_order_release);
+}
+
+static bool u_run_dead(rs__run *r)
+{
+	(void)r;
+	return false;
+}
+
+static size_t u_run_reap(rs__store *st, size_t min,
+			 bool (*held)(void *ctx, const rs__run *r), void *ctx)
+{
+	(void)st;
+	(void)min;
+	(void)held;
+	(void)ctx;
+	return 0;
+}
+
 static int u_snap_open(rs__store *st, rs__run *r, void *pin, rs__snap *out)
 {
 	unified *u = (unified *)st;
@@ -195,6 +235,7 @@ static int u_snap_open(rs__store *st, rs__run *r, void *pin, rs__snap *out)
 	(void)pin;
 	out->state = NULL;
 	out->ver = 0;
+	out->base = atomic_load(&st->run_base);
 	if (!r)
 		return 0;
 	pthread_rwlock_rdlock(&u->lock);
@@ -227,6 +268,8 @@ static int u_snap_open(rs__store *st, rs__run *r, void *pin, rs__snap *out)
 		ce->tomb = e->tomb;
 	}
 	out->ver = atomic_load_explicit(&r->visible, memory_order_relaxed);
+	/* A kill changes it under the write lock. */
+	out->base = atomic_load_explicit(&r->start, memory_order_relaxed);
 	pthread_rwlock_unlock(&u->lock);
 	out->state = c;
 	return 0;
@@ -634,6 +677,11 @@ static const rs__store_ops unified_ops = {
 	.hash = u_hash,
 	.run_find = u_run_find,
 	.visible = u_visible,
+	.run_start = u_run_start,
+	.run_set_start = u_run_set_start,
+	.run_kill = u_run_kill,
+	.run_dead = u_run_dead,
+	.run_reap = u_run_reap,
 	.snap_open = u_snap_open,
 	.snap_close = u_snap_close,
 	.read = u_read,
@@ -666,6 +714,7 @@ int rs__store_unified_new(rs__store **out, const rs__alloc *a, uint64_t seed)
 	u->base.ops = &unified_ops;
 	u->base.alloc = a;
 	u->base.seed = seed;
+	atomic_init(&u->base.run_base, 0);
 	atomic_init(&u->owner, NULL);
 	if (pthread_rwlock_init(&u->lock, NULL) != 0) {
 		rs__free(a, u);

@@ -25,7 +25,19 @@
  * (rs__txn_also): it is locked after the nil run (the only order in which
  * a thread holds two run locks), and the steps may set its flags or drop
  * all its keys; the drop is the same atomic record (RS__REC_DROP_RUN) as
- * the nil run's writes.
+ * the nil run's writes. The second run is looked up under the nil run's
+ * lock: every drop holds it, so the run found is not being killed.
+ *
+ * Lives of a run. A drop ends the dropped run's life: its tombstones go
+ * at its drop version (rs__cc_also_drop), above every version and counter
+ * that life used and above the drop mark, which it becomes (the store's
+ * run_base: every run created from then on starts there, a next life of
+ * the same id included), and the store kills the run (store.h). The mark
+ * only grows, so versions, sequences, ids and cell versions never repeat
+ * for an id across delete and re-create; recovery rebuilds it
+ * (replay.c). A transaction that began on a run killed before it commits
+ * conflicts if it read anything of it; one that only wrote (a one-shot
+ * write among them) moves to the run's next life and commits there.
  *
  * Results. A step's results reach the caller through its type's done(),
  * called with the commit's result once the locks are released.
@@ -46,6 +58,7 @@ struct rs__cc {
 	uint32_t also_flags;
 	bool also_flags_set;
 	bool also_drop;
+	uint64_t drop_floor; /* rs__cc_also_drop's */
 };
 
 /* ---- validation ---- */
@@ -94,11 +107,17 @@ int rs__txn_defer(rs_txn *txn, const rs__step_type *type, size_t arg_size,
 	return 0;
 }
 
-void rs__txn_also(rs_txn *txn, const rs_run_id *other)
+void rs__txn_also(rs_txn *txn, const rs_run_id *other, bool create)
 {
 	assert(rs_run_id_is_nil(&txn->run_id));
 	txn->also_id = *other;
 	txn->has_also = true;
+	txn->also_create = create;
+}
+
+uint64_t rs__cc_base(rs__cc *cc)
+{
+	return cc->db->store->ops->run_start(cc->run);
 }
 
 int rs__cc_read(rs__cc *cc, uint8_t tag, const void *key, size_t klen,
@@ -149,23 +168,75 @@ bool rs__cc_also_has_data(rs__cc *cc)
 {
 	rs__store *st = cc->db->store;
 
-	return st->ops->live_keys(st, cc->also, any_key, NULL) != 0;
+	return cc->also && st->ops->live_keys(st, cc->also, any_key, NULL) != 0;
 }
 
 uint32_t rs__cc_also_flags(rs__cc *cc)
 {
-	return cc->db->store->ops->run_flags(cc->also);
+	return cc->also ? cc->db->store->ops->run_flags(cc->also) : 0;
 }
 
 void rs__cc_also_set_flags(rs__cc *cc, uint32_t flags)
 {
 	cc->also_flags = flags;
-	cc->also_flags_set = true;
+	cc->also_flags_set = cc->also != NULL;
 }
 
-void rs__cc_also_drop(rs__cc *cc)
+void rs__cc_also_drop(rs__cc *cc, uint64_t floor)
 {
-	cc->also_drop = true;
+	/* A run that does not exist has nothing to drop and no counter. */
+	cc->also_drop = cc->also != NULL;
+	cc->drop_floor = floor;
+}
+
+uint64_t rs__cc_also_base(rs__cc *cc)
+{
+	return cc->also ? cc->db->store->ops->run_start(cc->also) : 0;
+}
+
+int rs__cc_also_read(rs__cc *cc, uint8_t tag, const void *key, size_t klen,
+		     rs_bytes *out)
+{
+	rs__store *st = cc->db->store;
+
+	if (!cc->also)
+		return RS_ENOTFOUND;
+	return st->ops->latest(st, cc->also, tag, key, klen,
+			       st->ops->hash(st, tag, key, klen), out);
+}
+
+struct each_ctx {
+	rs__cc *cc;
+	uint8_t tag;
+	int (*cb)(rs_bytes key, rs_bytes val, void *ctx);
+	void *ctx;
+};
+
+static int each_key(uint8_t tag, const void *key, size_t klen, uint64_t hash,
+		    void *arg)
+{
+	struct each_ctx *e = arg;
+	rs__store *st = e->cc->db->store;
+	rs_bytes k = { key, klen }, v;
+	int rc;
+
+	if (tag != e->tag)
+		return 0;
+	if ((rc = st->ops->latest(st, e->cc->also, tag, key, klen, hash, &v)))
+		return rc;
+	return e->cb(k, v, e->ctx);
+}
+
+int rs__cc_also_each(rs__cc *cc, uint8_t tag,
+		     int (*cb)(rs_bytes key, rs_bytes val, void *ctx),
+		     void *ctx)
+{
+	struct each_ctx e = { cc, tag, cb, ctx };
+	rs__store *st = cc->db->store;
+
+	if (!cc->also)
+		return 0;
+	return st->ops->live_keys(st, cc->also, each_key, &e);
 }
 
 /* Under the second run's lock: stage a tombstone for one live key. */
@@ -228,7 +299,16 @@ static int install(rs_txn *txn, rs__cc *cc)
 
 	RS_TRY(st->ops->prepare(st, cc->run, ops, n, &txn->retired));
 	if (drop) {
+		/* Above the life it ends and above the drop mark (written
+		 * only here, under the nil run's lock). */
+		uint64_t mark = atomic_load_explicit(&st->run_base,
+						     memory_order_relaxed);
+
 		also_ver = st->ops->visible(cc->also) + 1;
+		if (also_ver < cc->drop_floor)
+			also_ver = cc->drop_floor;
+		if (also_ver <= mark)
+			also_ver = mark + 1;
 		rc = st->ops->prepare(st, cc->also, dops, nd, &txn->retired);
 		if (rc < 0) {
 			st->ops->discard(st, cc->run, ops, n);
@@ -260,6 +340,13 @@ static int install(rs_txn *txn, rs__cc *cc)
 		st->ops->publish(st, cc->also, also_ver);
 	if (cc->also_flags_set)
 		st->ops->run_set_flags(cc->also, cc->also_flags);
+	if (drop) {
+		/* The mark first: a run created once the kill has unlinked
+		 * this one starts above everything it had. */
+		atomic_store_explicit(&st->run_base, also_ver,
+				      memory_order_seq_cst);
+		st->ops->run_kill(st, cc->also);
+	}
 	st->ops->reclaim(st, cc->run, ops, n, rs__db_min_pin(db, cc->run, ver),
 			 &txn->retired);
 	if (drop)
@@ -286,20 +373,80 @@ static int commit_locked(rs_txn *txn, rs__cc *cc)
 	return install(txn, cc);
 }
 
-static int commit(rs_txn *txn)
+/* The transaction's run is locked and dead (deleted since it began):
+ * unlock it; a transaction that read nothing moves to the run's next
+ * life (0), any other conflicts. */
+static int move_to_next_life(rs_txn *txn, rs__cc *cc)
 {
 	rs__store *st = txn->db->store;
-	rs__cc cc = { txn->db, txn, txn->run, NULL, 0, false, false };
+	rs__run *r = NULL;
 	int rc;
 
-	if (!cc.run)
-		RS_TRY(st->ops->run_find(st, &txn->run_id, true, &cc.run));
-	if (txn->has_also)
-		RS_TRY(st->ops->run_find(st, &txn->also_id, true, &cc.also));
-	st->ops->lock(st, cc.run);
+	st->ops->unlock(st, cc->run);
+	if (txn->reads.n || txn->nranges)
+		return RS_ECONFLICT;
+	rs__ctx_release_snapshot(txn);
+	rs__rcu_read_lock();
+	rc = st->ops->run_find(st, &txn->run_id, true, &r);
+	if (rc == 0)
+		atomic_store_explicit(&txn->hold, r, memory_order_release);
+	rs__rcu_read_unlock();
+	RS_TRY(rc);
+	cc->run = txn->run = r;
+	return 0;
+}
+
+static int commit(rs_txn *txn, bool *killed)
+{
+	rs__store *st = txn->db->store;
+	rs__cc cc = { txn->db, txn, txn->run, NULL, 0, false, false, 0 };
+	int rc;
+
+	if (!cc.run) {
+		rs__rcu_read_lock();
+		rc = st->ops->run_find(st, &txn->run_id, true, &cc.run);
+		if (rc == 0) {
+			atomic_store_explicit(&txn->hold, cc.run,
+					      memory_order_release);
+			txn->run = cc.run;
+		}
+		rs__rcu_read_unlock();
+		RS_TRY(rc);
+	}
+	if (txn->has_also) {
+		/* Held from inside the lookup's read-side section, as a
+		 * transaction's own run is (pool.c). */
+		rs__rcu_read_lock();
+		rc = st->ops->run_find(st, &txn->also_id, txn->also_create,
+				       &cc.also);
+		if (rc == 0)
+			atomic_store_explicit(&txn->hold_also, cc.also,
+					      memory_order_release);
+		rs__rcu_read_unlock();
+		if (rc < 0 && rc != RS_ENOTFOUND)
+			return rc;
+	}
+	for (;;) {
+		st->ops->lock(st, cc.run);
+		if (!st->ops->run_dead(cc.run))
+			break;
+		RS_TRY(move_to_next_life(txn, &cc));
+	}
+	if (cc.also && st->ops->run_dead(cc.also)) {
+		/* Killed before the nil run's lock was ours; under it no drop
+		 * can kill what is found now (the sharded store's lookup takes
+		 * no lock; the unified store never kills). */
+		rc = st->ops->run_find(st, &txn->also_id, txn->also_create,
+				       &cc.also);
+		if (rc < 0 && rc != RS_ENOTFOUND) {
+			st->ops->unlock(st, cc.run);
+			return rc;
+		}
+	}
 	if (cc.also)
 		st->ops->lock(st, cc.also);
 	rc = commit_locked(txn, &cc);
+	*killed = rc == 0 && cc.also_drop;
 	if (cc.also)
 		st->ops->unlock(st, cc.also);
 	st->ops->unlock(st, cc.run);
@@ -308,10 +455,12 @@ static int commit(rs_txn *txn)
 
 int rs__txn_commit(rs_txn *txn)
 {
+	rs_db *db = txn->db;
+	bool killed = false;
 	int rc = 0;
 
 	if (txn->writes.n || txn->nsteps || txn->has_also)
-		rc = commit(txn);
+		rc = commit(txn, &killed);
 	for (size_t i = 0; i < txn->nsteps; i++) {
 		const rs__step *step = &txn->steps[i];
 
@@ -319,6 +468,10 @@ int rs__txn_commit(rs_txn *txn)
 			step->type->done(step->arg, rc);
 	}
 	rs__ctx_put(txn);
+	/* Outside every lock: free what deleted runs left, a batch at a
+	 * time (a grace period each). */
+	if (killed)
+		rs__db_reap(db, RS__REAP_BATCH);
 	return rc;
 }
 

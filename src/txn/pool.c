@@ -34,6 +34,15 @@
  * yet (back-pressure). Close joins the reclaimer before it frees the
  * contexts and what they still hold.
  *
+ * Deleted runs. A run delete kills the run's shard (storage/store.h): the
+ * shard leaves the run map and waits, dead, until a reap frees it. A
+ * context names the shard it uses in `hold`, stored inside the read-side
+ * section of the lookup that found it (txn.c) and cleared when the
+ * context goes back to its pool; a reap waits for a grace period, then
+ * frees the dead shards no context holds (rs__db_holds). A delete's
+ * commit reaps once RS__REAP_BATCH dead shards wait, so memory stays
+ * bounded however many runs a process creates and deletes.
+ *
  * Locks, in order: g_lock (process-wide list of open databases) before a
  * database's ctx_lock; a run's commit lock is never held with either.
  */
@@ -201,6 +210,8 @@ rs_txn *rs__ctx_get(rs_db *db)
 	if (!ctx)
 		return NULL;
 	ctx->db = db;
+	atomic_init(&ctx->hold, NULL);
+	atomic_init(&ctx->hold_also, NULL);
 	atomic_init(&ctx->pin.run, NULL);
 	atomic_init(&ctx->pin.ver, RS__PIN_NONE);
 	rs__arena_init(&ctx->arena, &db->alloc);
@@ -254,6 +265,13 @@ void rs__ctx_put(rs_txn *ctx)
 	ctx->nranges = 0;
 	ctx->nwsorted = 0;
 	ctx->run = NULL;
+	/* Release: what the context did with the run happens before a
+	 * reaper that sees NULL here frees it. */
+	if (atomic_load_explicit(&ctx->hold, memory_order_relaxed))
+		atomic_store_explicit(&ctx->hold, NULL, memory_order_release);
+	if (atomic_load_explicit(&ctx->hold_also, memory_order_relaxed))
+		atomic_store_explicit(&ctx->hold_also, NULL,
+				      memory_order_release);
 	rs__arena_reset(&ctx->arena);
 	/* Not under any lock nor inside a read-side section here. */
 	rs__retire_end(&ctx->db->reclaim, &ctx->retired);
@@ -287,8 +305,28 @@ uint64_t rs__db_min_pin(rs_db *db, rs__run *run, uint64_t visible)
 	return m;
 }
 
+bool rs__db_holds(void *arg, const rs__run *r)
+{
+	rs_db *db = arg;
+
+	for (rs_txn *t =
+		     atomic_load_explicit(&db->ctx_all, memory_order_acquire);
+	     t; t = t->reg_next)
+		if (atomic_load_explicit(&t->hold, memory_order_acquire) == r ||
+		    atomic_load_explicit(&t->hold_also, memory_order_acquire) ==
+			    r)
+			return true;
+	return false;
+}
+
+void rs__db_reap(rs_db *db, size_t min)
+{
+	db->store->ops->run_reap(db->store, min, rs__db_holds, db);
+}
+
 void rs__txn_flush_retired(rs_db *db)
 {
+	rs__db_reap(db, 0);
 	for (unsigned i = 0; i < tls_pool.n; i++)
 		if (tls_pool.s[i].db_id == db->id)
 			rs__retire_drain(&db->reclaim,

@@ -11,6 +11,17 @@
  *
  * Images run concurrently with commits; see image() below and
  * durability/checkpoint.c for why they are consistent.
+ *
+ * Lives of runs (txn/commit.c). The drop mark and each run's base are
+ * rebuilt at recovery without a format of their own: a DROP_RUN's
+ * trailer version is the mark it set, and a checkpoint image carries the
+ * mark (nil run) and a run's nonzero base as ENTRY items of tag
+ * RS__TAG_ENGINE ("m", "b": u64 big-endian), which loading takes back
+ * out. A run's first record of a life is at its base + 1: a run that has
+ * no state yet at that point of the replay starts there; after that a
+ * run's records must follow without a gap. A drop's version may skip
+ * (it is above everything the dropped life used), and the dropped run
+ * is killed as at run time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +30,7 @@
 #include "txn/txn.h"
 #include "util/error.h"
 #include "util/rcu.h"
+#include "util/run_id.h"
 
 _Static_assert((int)RS_TAG_KV == (int)RS__TAG_KV &&
 		       (int)RS_TAG_EVENTLOG == (int)RS__TAG_EVENTLOG &&
@@ -125,14 +137,51 @@ static void hash_ops(rs__store *st, rs__op *ops, size_t n)
 			st->ops->hash(st, ops[i].tag, ops[i].key, ops[i].klen);
 }
 
+static void raise_mark(rs__store *st, uint64_t mark)
+{
+	if (mark > atomic_load(&st->run_base))
+		atomic_store(&st->run_base, mark);
+}
+
+/*
+ * Take the engine's entries (RS__TAG_ENGINE) out of ops, compacting the
+ * rest to *n: the drop mark raises the store's, a base goes to *base
+ * (UINT64_MAX: none). A checkpoint image carries them; a tool that
+ * replays an image as a commit record may pass them that way too.
+ */
+static int take_engine(rs__store *st, rs__op *ops, size_t nops, size_t *n,
+		       uint64_t *base)
+{
+	*n = 0;
+	*base = UINT64_MAX;
+	for (size_t i = 0; i < nops; i++) {
+		const rs__op *op = &ops[i];
+
+		if (op->tag != RS__TAG_ENGINE) {
+			ops[(*n)++] = *op;
+			continue;
+		}
+		if (op->klen != 1 || op->vlen != 8 ||
+		    (op->flags & RS__OP_F_DELETE))
+			return RS_ECORRUPT;
+		if (*(const char *)op->key == 'm')
+			raise_mark(st, rs__get_u64(op->val));
+		else if (*(const char *)op->key == 'b')
+			*base = rs__get_u64(op->val);
+		else
+			return RS_ECORRUPT;
+	}
+	return 0;
+}
+
 /*
  * Apply one half of a record to run `id` at `version`: its ops, or (drop)
- * a delete of every live key. 1 when the run already holds that version
- * (from a checkpoint, or replayed before); RS_ECORRUPT on a gap unless
- * salvaging.
+ * a delete of every live key, which ends the run's life. 1 when the run
+ * already holds that version (from a checkpoint, or replayed before);
+ * RS_ECORRUPT on a gap unless salvaging.
  */
 static int replay_half(rs_db *db, const rs_run_id *id, uint64_t version,
-		       rs__op *ops, size_t nops, bool drop)
+		       rs__op *ops, size_t nops, uint64_t base, bool drop)
 {
 	rs__store *st = db->store;
 	collect c = { 0 };
@@ -140,14 +189,29 @@ static int replay_half(rs_db *db, const rs_run_id *id, uint64_t version,
 	uint64_t cur;
 	int rc;
 
-	RS_TRY(st->ops->run_find(st, id, true, &r));
+	rc = st->ops->run_find(st, id, false, &r);
+	if (rc == RS_ENOTFOUND) {
+		if (drop) { /* nothing of the run is left to drop */
+			raise_mark(st, version);
+			return 1;
+		}
+		/* The first record of a life: the run starts below it (or
+		 * at the base given with an image replayed as a record). */
+		if (base != UINT64_MAX && base >= version)
+			return RS_ECORRUPT;
+		RS_TRY(st->ops->run_find(st, id, true, &r));
+		st->ops->run_set_start(r,
+				       base != UINT64_MAX ? base : version - 1);
+	} else if (rc < 0) {
+		return rc;
+	}
 	st->ops->lock(st, r);
 	cur = st->ops->visible(r);
 	if (version <= cur) {
 		rc = 1;
 		goto out;
 	}
-	if (version != cur + 1 && !(db->flags & RS_DB_F_SALVAGE)) {
+	if (version != cur + 1 && !drop && !(db->flags & RS_DB_F_SALVAGE)) {
 		rc = RS_ECORRUPT; /* a record of this run is missing */
 		goto out;
 	}
@@ -156,6 +220,10 @@ static int replay_half(rs_db *db, const rs_run_id *id, uint64_t version,
 		if ((rc = st->ops->live_keys(st, r, collect_live, &c)) < 0)
 			goto out;
 		rc = install(st, r, c.ops, c.n, version);
+		if (rc == 0) {
+			raise_mark(st, version);
+			st->ops->run_kill(st, r);
+		}
 	} else {
 		hash_ops(st, ops, nops);
 		rc = install(st, r, ops, nops, version);
@@ -163,6 +231,9 @@ static int replay_half(rs_db *db, const rs_run_id *id, uint64_t version,
 out:
 	st->ops->unlock(st, r);
 	rs__free(st->alloc, c.ops);
+	/* No context exists yet: the dead run goes at the next reap. */
+	if (drop && rc == 0)
+		rs__db_reap(db, RS__REAP_BATCH);
 	return rc;
 }
 
@@ -175,12 +246,16 @@ out:
 static int host_replay(void *ctx, const rs__commit_record *rec, rs__op *ops)
 {
 	rs_db *db = ctx;
+	uint64_t base;
+	size_t n;
 	int rc, rc2;
 
-	rc = replay_half(db, rec->run, rec->version, ops, rec->nops, false);
+	RS_TRY(take_engine(db->store, ops, rec->nops, &n, &base));
+	rc = replay_half(db, rec->run, rec->version, ops, n, base, false);
 	if (rc < 0 || rec->kind != RS__REC_DROP_RUN)
 		return rc;
-	rc2 = replay_half(db, rec->drop_run, rec->drop_version, NULL, 0, true);
+	rc2 = replay_half(db, rec->drop_run, rec->drop_version, NULL, 0,
+			  UINT64_MAX, true);
 	if (rc2 < 0)
 		return rc2;
 	return rc == 1 && rc2 == 1 ? 1 : 0;
@@ -191,19 +266,30 @@ static int host_load(void *ctx, const rs_run_id *id, uint64_t version,
 {
 	rs_db *db = ctx;
 	rs__store *st = db->store;
+	uint64_t base, cur;
+	size_t n;
 	rs__run *r;
 	int rc;
 
+	/* The engine's entries are state, not keys: take them out. A run's
+	 * base comes with its last chunk. */
+	RS_TRY(take_engine(st, ops, nops, &n, &base));
+	if (base != UINT64_MAX && base > version)
+		return RS_ECORRUPT;
 	RS_TRY(st->ops->run_find(st, id, true, &r));
-	hash_ops(st, ops, nops);
+	hash_ops(st, ops, n);
 	st->ops->lock(st, r);
 	/* A checkpoint holds each run once, loaded in chunks at its one
 	 * version: a run already at another version was listed twice, by a
 	 * damaged or hostile image. */
-	if (st->ops->visible(r) != 0 && st->ops->visible(r) != version)
+	cur = st->ops->visible(r);
+	if (cur != 0 && cur != version) {
 		rc = RS_ECORRUPT;
-	else
-		rc = install(st, r, ops, nops, version);
+	} else {
+		if (cur == 0 || base != UINT64_MAX)
+			st->ops->run_set_start(r, base != UINT64_MAX ? base : 0);
+		rc = install(st, r, ops, n, version);
+	}
 	st->ops->unlock(st, r);
 	return rc;
 }
@@ -216,12 +302,28 @@ static int image_entry(uint8_t tag, const void *key, size_t klen,
 	return sink->entry(sink->ctx, tag, key, klen, val, vlen);
 }
 
+static int image_u64(const rs__image_sink *sink, char key, uint64_t v)
+{
+	unsigned char b[8];
+
+	rs__put_u64(b, v);
+	return sink->entry(sink->ctx, RS__TAG_ENGINE, &key, 1, b, sizeof(b));
+}
+
 /*
  * For each run that exists now: take and release its commit lock, so that
  * every commit that had handed its record to the backend before this call
  * has published (a commit holds the lock from before its hand-off until
  * after publish); then read the run at a pinned snapshot, which is at least
- * that new. Commits keep going meanwhile.
+ * that new. Commits keep going meanwhile. The run is held by a read-only
+ * transaction throughout. A run gone since the list was taken is left
+ * out, and so is one killed by now (its drop published): if the drop's
+ * record is before the image's LSN, the run's absence is its state; if
+ * not, replay applies the drop (and the records before it) to no run,
+ * which ends the same. A life started since is after the LSN, replayed.
+ * The base imaged is the snapshot's (the unified store restarts a killed
+ * run in place). The drop mark is read after the nil run's snapshot, so
+ * it is at least the one that snapshot implies.
  */
 static int host_image(void *ctx, const rs__image_sink *sink)
 {
@@ -234,20 +336,35 @@ static int host_image(void *ctx, const rs__image_sink *sink)
 	RS_TRY(st->ops->run_list(st, &ids, &n));
 	rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		rs__run *r;
+		uint64_t base;
 		rs_txn *txn;
 
-		if ((rc = st->ops->run_find(st, &ids[i], false, &r)) < 0)
-			break;
-		st->ops->lock(st, r);
-		st->ops->unlock(st, r);
 		if ((rc = rs__txn_begin(&txn, db, &ids[i], RS_TXN_F_READONLY)) <
 		    0)
 			break;
-		rc = sink->run(sink->ctx, &ids[i], txn->snap.ver);
+		if (!txn->run) {
+			rs__txn_abort(txn);
+			continue;
+		}
+		st->ops->lock(st, txn->run);
+		st->ops->unlock(st, txn->run);
+		rs__ctx_release_snapshot(txn);
+		rc = st->ops->snap_open(st, txn->run, &txn->pin, &txn->snap);
+		if (rc == 0 && st->ops->run_dead(txn->run)) {
+			rs__txn_abort(txn);
+			continue;
+		}
+		if (rc == 0)
+			rc = sink->run(sink->ctx, &ids[i], txn->snap.ver);
 		if (rc == 0)
 			rc = st->ops->scan_all(st, &txn->snap, image_entry,
 					       (void *)sink);
+		base = txn->snap.base;
+		if (rc == 0 && base)
+			rc = image_u64(sink, 'b', base);
+		if (rc == 0 && rs_run_id_is_nil(&ids[i]) &&
+		    atomic_load(&st->run_base))
+			rc = image_u64(sink, 'm', atomic_load(&st->run_base));
 		rs__txn_abort(txn);
 	}
 	rs__free(st->alloc, ids);

@@ -49,7 +49,14 @@ int rs__txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run, uint32_t flags)
 	ctx = rs__ctx_get(db);
 	if (!ctx)
 		return RS_ENOMEM;
+	/* The hold is published inside the lookup's read-side section: a
+	 * reaper's grace period after the shard was killed ends after it,
+	 * so the reaper sees it (pool.c). */
+	rs__rcu_read_lock();
 	rc = st->ops->run_find(st, run, !(flags & RS_TXN_F_READONLY), &r);
+	if (r) /* the grace period orders it for the reaper */
+		atomic_store_explicit(&ctx->hold, r, memory_order_release);
+	rs__rcu_read_unlock();
 	if (rc < 0 && rc != RS_ENOTFOUND)
 		goto fail;
 	RS_DEBUG_YIELD_POINT();
@@ -68,6 +75,30 @@ int rs__txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run, uint32_t flags)
 fail:
 	rs__ctx_put(ctx);
 	return rc;
+}
+
+uint64_t rs__txn_base(const rs_txn *txn)
+{
+	/* The snapshot's: the unified store starts a run's next life in
+	 * the same run, so the live run's start may be newer. */
+	return txn->snap.base;
+}
+
+uint64_t rs__txn_base_latest(rs_db *db, const rs_run_id *run)
+{
+	rs__store *st = db->store;
+	rs__run *r = NULL;
+	uint64_t base;
+
+	rs__rcu_thread_ensure();
+	rs__rcu_read_lock();
+	if (st->ops->run_find(st, run, false, &r) == 0)
+		base = st->ops->run_start(r);
+	else
+		base = atomic_load_explicit(&st->run_base,
+					    memory_order_acquire);
+	rs__rcu_read_unlock();
+	return base;
 }
 
 void rs__txn_abort(rs_txn *txn)

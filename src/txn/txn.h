@@ -121,6 +121,12 @@ struct rs_txn {
 	rs_db *db;
 	rs_txn *free_next; /* db->ctx_free */
 	rs__run *run;	   /* NULL: a read-only txn of a run never written */
+	/* `run` while the context uses it, else NULL: a shard killed by a
+	 * run delete is not freed while a context holds it (pool.c). Written
+	 * only by the owner, inside the read-side section of the lookup;
+	 * read by reapers. */
+	_Atomic(rs__run *) hold;
+	_Atomic(rs__run *) hold_also; /* the second run's, at commit */
 	rs__snap snap;
 	rs_run_id run_id;
 	uint32_t flags;
@@ -144,6 +150,7 @@ struct rs_txn {
 	size_t nsteps, csteps;
 	rs_run_id also_id; /* a second run locked at commit (has_also) */
 	bool has_also;
+	bool also_create; /* create the second run if it does not exist */
 	rs__op *drop_ops; /* tombstones of also_id's keys (drop) */
 	size_t ndrop, cdrop;
 };
@@ -163,11 +170,19 @@ void rs__ctx_release_snapshot(rs_txn *ctx);
 /* The oldest version a snapshot of `run` may still read; `visible` was
  * just published (seq_cst) by the caller, before the pins are read. */
 uint64_t rs__db_min_pin(rs_db *db, rs__run *run, uint64_t visible);
+/* Whether a context holds run r (txn->hold): the store's reap test. */
+bool rs__db_holds(void *db, const rs__run *r);
+/* Free the runs deleted runs left (store run_reap) once at least `min`
+ * wait; outside every lock and read-side section. */
+void rs__db_reap(rs_db *db, size_t min);
+/* Dead runs a delete lets wait before its commit reaps them. */
+#define RS__REAP_BATCH 32u
 
 /*
  * Free what the calling thread's idle contexts of `db` have retired,
  * waiting for the grace periods that needs (normally done a share per
- * commit). For tests and memory accounting.
+ * commit), and every deleted run no context holds. For tests and memory
+ * accounting.
  */
 void rs__txn_flush_retired(rs_db *db);
 
@@ -322,10 +337,25 @@ static inline void *rs__txn_step_arg(const rs_txn *txn, size_t i,
 
 /*
  * Lock `other` too at commit, after the transaction's own run, which must
- * be the nil run (lock order: nil run, then one other). Steps may then set
- * its flags or drop all its keys.
+ * be the nil run (lock order: nil run, then one other), creating it when
+ * `create` (else a run that does not exist is absent: no data, no flags,
+ * nothing to drop). Steps may then set its flags or drop all its keys.
  */
-void rs__txn_also(rs_txn *txn, const rs_run_id *other);
+void rs__txn_also(rs_txn *txn, const rs_run_id *other, bool create);
+
+/*
+ * Bases. Every life of a run starts at a base version: 0 for a run
+ * created before any run was deleted, else the database's drop mark when
+ * it was created (a deleted id's next life included). Its commit
+ * versions continue from there, and the counters the primitives assign
+ * (EventLog sequences, trace ids, StateCell versions) start at the base,
+ * so nothing of an earlier life of the id ever repeats. The base of a run
+ * in a transaction (its snapshot's run; for a run not written yet, what a
+ * run created now would get), at commit, and on the fast path.
+ */
+uint64_t rs__txn_base(const rs_txn *txn);
+uint64_t rs__cc_base(rs__cc *cc);
+uint64_t rs__txn_base_latest(rs_db *db, const rs_run_id *run);
 
 /* The newest committed value merged with the writes staged so far in this
  * transaction (its own and earlier steps'). The view lives until the
@@ -349,7 +379,24 @@ void *rs__cc_step_arg(rs__cc *cc, size_t i, const rs__step_type *type);
 bool rs__cc_also_has_data(rs__cc *cc);
 uint32_t rs__cc_also_flags(rs__cc *cc);
 void rs__cc_also_set_flags(rs__cc *cc, uint32_t flags);
-void rs__cc_also_drop(rs__cc *cc);
+/*
+ * Drop every key of the second run in this commit and end its life: its
+ * tombstones go at its drop version, max(its version + 1, floor, the drop
+ * mark + 1), which becomes the new drop mark (the base of every run
+ * created from then on). `floor`: one past every counter the run's data
+ * has used (sequences, ids, cell versions), so none repeats in a later
+ * life of the id.
+ */
+void rs__cc_also_drop(rs__cc *cc, uint64_t floor);
+/* The second run's base, its newest committed value of a key
+ * (RS_ENOTFOUND when absent), and every live entry of one of its tags in
+ * key order (cb's nonzero return stops it). Views die with the commit. */
+uint64_t rs__cc_also_base(rs__cc *cc);
+int rs__cc_also_read(rs__cc *cc, uint8_t tag, const void *key, size_t klen,
+		     rs_bytes *out);
+int rs__cc_also_each(rs__cc *cc, uint8_t tag,
+		     int (*cb)(rs_bytes key, rs_bytes val, void *ctx),
+		     void *ctx);
 
 /*
  * Add RS__RUN_F_* flags to a run outside any commit (creating the run),

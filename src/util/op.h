@@ -17,7 +17,10 @@ enum {
 	RS__TAG_EVENTLOG = 2,
 	RS__TAG_STATECELL = 3,
 	RS__TAG_TRACESTORE = 4,
-	RS__TAG_RUNINDEX = 5
+	RS__TAG_RUNINDEX = 5,
+	/* The engine's own state, in checkpoint images only (txn/replay.c):
+	 * the nil run's drop mark, a run's base. Never a key in the store. */
+	RS__TAG_ENGINE = 6
 };
 
 /*

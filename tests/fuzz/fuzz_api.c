@@ -718,6 +718,8 @@ static void op_ev_append(world *w, unsigned r)
 typedef struct ev_walk {
 	m_run *r;
 	uint64_t next;
+	uint64_t first; /* the first sequence seen */
+	bool seen;
 } ev_walk;
 
 static int ev_walk_cb(const rs_event *ev, void *ctx)
@@ -725,6 +727,22 @@ static int ev_walk_cb(const rs_event *ev, void *ctx)
 	ev_walk *wk = ctx;
 	m_run *r = wk->r;
 
+	/* The first event may be above the start asked for: a run's
+	 * sequences begin at its life's base (docs/primitives.md). */
+	if (!wk->seen) {
+		uint64_t first = r->ev_base > wk->next ? r->ev_base : wk->next;
+
+		FZ_CHECK(ev->seq >= wk->next,
+			 "read_range: seq %llu before %llu",
+			 (unsigned long long)ev->seq,
+			 (unsigned long long)wk->next);
+		if (r->ev_exact)
+			wk->next = first;
+		else
+			wk->next = ev->seq;
+		wk->first = ev->seq;
+		wk->seen = true;
+	}
 	FZ_CHECK(ev->seq == wk->next, "read_range: seq %llu, expected %llu",
 		 (unsigned long long)ev->seq, (unsigned long long)wk->next);
 	if (r->ev_exact || ev->seq >= r->ev_base) {
@@ -745,7 +763,7 @@ static void op_ev_read(world *w, unsigned r)
 	uint64_t len = 0, bad = 0, start = fz_u8(&w->in) % 8;
 	unsigned char buf[BIG_VAL + 300];
 	size_t needed = 0;
-	ev_walk wk = { mr, start };
+	ev_walk wk = { mr, start, 0, false };
 	rs_event ev;
 	int rc;
 
@@ -757,22 +775,30 @@ static void op_ev_read(world *w, unsigned r)
 	rc = rs_eventlog_read_range(w->db, &mr->id, start, UINT64_MAX,
 				    ev_walk_cb, &wk);
 	FZ_CHECK(rc == 0, "read_range: %s", rs_errname(rc));
-	FZ_CHECK(wk.next == (start > len ? start : len),
-		 "read_range ended at %llu of %llu",
-		 (unsigned long long)wk.next, (unsigned long long)len);
+	if (wk.seen)
+		FZ_CHECK(wk.next == len, "read_range ended at %llu of %llu",
+			 (unsigned long long)wk.next, (unsigned long long)len);
+	else if (mr->ev_exact)
+		FZ_CHECK(start >= len || mr->nev == 0,
+			 "read_range from %llu saw nothing of %llu",
+			 (unsigned long long)start, (unsigned long long)len);
 	rc = rs_eventlog_verify_chain(w->db, &mr->id, &bad);
 	FZ_CHECK(rc == 0, "verify_chain: %s at %llu", rs_errname(rc),
 		 (unsigned long long)bad);
 	rc = rs_eventlog_read(w->db, &mr->id, start, &ev, buf,
 			      fz_u8(&w->in) & 1 ? sizeof(buf) : 3, &needed);
-	if (start >= len) {
-		FZ_CHECK(rc == RS_ENOTFOUND, "read past the end: %s",
+	/* Nothing past the end, nor below the life's base (the first
+	 * sequence the range read found). */
+	if (start >= len || !wk.seen || start < wk.first) {
+		FZ_CHECK(rc == RS_ENOTFOUND, "read outside the log: %s",
 			 rs_errname(rc));
 		return;
 	}
 	FZ_CHECK(rc == 0 || rc == RS_ENOSPC, "read: %s", rs_errname(rc));
-	if (rc == 0 && mr->ev_exact && start < MAX_EVENTS)
-		FZ_CHECK(ev_equal(&ev, &mr->ev[start]), "read: event differs");
+	if (rc == 0 && mr->ev_exact && start - mr->ev_base < MAX_EVENTS &&
+	    start >= mr->ev_base)
+		FZ_CHECK(ev_equal(&ev, &mr->ev[start - mr->ev_base]),
+			 "read: event differs");
 	if (w->t.txn && w->t.run == r) {
 		uint64_t tlen = 0;
 
@@ -1046,8 +1072,13 @@ static void op_run_delete(world *w, unsigned r)
 
 	for (size_t i = 0; i < mr->ncells; i++)
 		data |= mr->cells[i].live;
+	uint64_t before[FZ_NRUNS];
+
 	if (w->t.txn && w->t.run == r)
 		return; /* its transaction would conflict */
+	for (unsigned o = 0; o < FZ_NRUNS; o++)
+		if (rs_db_run_version(w->db, &w->runs[o].id, &before[o]) != 0)
+			before[o] = UINT64_MAX;
 	rc = rs_runindex_delete(w->db, &mr->id);
 	if (mr->registered || data)
 		FZ_CHECK(rc == 0, "runindex delete: %s", rs_errname(rc));
@@ -1056,6 +1087,17 @@ static void op_run_delete(world *w, unsigned r)
 			 rs_errname(rc));
 	if (rc)
 		return;
+	/* A delete raises the database's drop mark: a run whose life has
+	 * not begun (its version is the mark, and moved) will start its
+	 * numbering there (docs/primitives.md, "Lives of a run id"). */
+	for (unsigned o = 0; o < FZ_NRUNS; o++) {
+		uint64_t now;
+
+		if (o != r && before[o] != UINT64_MAX &&
+		    rs_db_run_version(w->db, &w->runs[o].id, &now) == 0 &&
+		    now != before[o])
+			w->runs[o].ev_exact = w->runs[o].cells_exact = false;
+	}
 	rs_m_clear(&mr->kv);
 	ev_clear(mr);
 	mr->ev_exact = false;

@@ -481,7 +481,15 @@ struct delete_ctx {
 	rs_ovl ovl; /* two readers; the test thread is the writer */
 	atomic_int mixed;
 	atomic_int errors;
+	uint64_t base; /* the round's life's base: its first trace id */
 };
+
+static int count_event(const rs_event *ev, void *ctx)
+{
+	(void)ev;
+	++*(uint64_t *)ctx;
+	return 0;
+}
 
 struct delete_arg {
 	struct delete_ctx *d;
@@ -538,10 +546,11 @@ static void *delete_reader(void *p)
 			present += rs_txn_kv_get(txn, k, n, &v) == 0;
 			present +=
 				rs_txn_statecell_read(txn, k, n, &v, NULL) == 0;
-			present += rs_txn_tracestore_get(txn, (uint64_t)i,
-							 &t) == 0;
+			present += rs_txn_tracestore_get(
+					   txn, d->base + (uint64_t)i, &t) == 0;
 		}
-		if (rs_txn_eventlog_len(txn, &len))
+		if (rs_txn_eventlog_read_range(txn, 0, UINT64_MAX, count_event,
+					       &len))
 			atomic_fetch_add(&d->errors, 1);
 		rs_txn_abort(txn);
 		if (!((present == 0 && len == 0) ||
@@ -566,6 +575,8 @@ static void concurrency__run_delete_is_atomic_for_readers(void **state)
 		bool before, after;
 		uint64_t n;
 
+		/* Each round is a new life of the id, from its base. */
+		assert_int_equal(rs_db_run_version(f->db, &f->run, &d.base), 0);
 		populate(f);
 		rs_ovl_init(&d.ovl, 3, 2, 1, 0);
 		assert_int_equal(
@@ -592,6 +603,119 @@ static void concurrency__run_delete_is_atomic_for_readers(void **state)
 	}
 	assert_int_equal(atomic_load(&d.errors), 0);
 	assert_int_equal(atomic_load(&d.mixed), 0);
+}
+
+/* ---- deletes racing writers and readers of the same run ---- */
+
+#define LIVES_DELETES 40 /* at least */
+#define LIVES_DELETES_MAX 4000
+#define LIVES_WRITES_MAX 200000
+
+struct lives_ctx {
+	fx *f;
+	rs_ovl ovl; /* readers: 0, 1 the writers, 2 the reader */
+	atomic_int errors;
+	atomic_int backwards;
+};
+
+struct lives_arg {
+	struct lives_ctx *c;
+	unsigned me;
+};
+
+/* One-shot writes only: they never fail across a delete, and each one's
+ * sequence is above the one before, whatever lives lie between. */
+static void *lives_writer(void *p)
+{
+	const struct lives_arg *a = p;
+	struct lives_ctx *c = a->c;
+	uint64_t last = 0;
+
+	rs_ovl_start(&c->ovl);
+	for (uint64_t i = 0;
+	     rs_ovl_reader_more(&c->ovl, i, 0, LIVES_WRITES_MAX); i++) {
+		rs_event_receipt r;
+
+		if (rs_kv_put(c->f->db, &c->f->run, &i, sizeof(i), S("v")) ||
+		    rs_eventlog_append(c->f->db, &c->f->run, S("e"), NULL, 0,
+				       &r)) {
+			atomic_fetch_add(&c->errors, 1);
+			break;
+		}
+		if (i && r.seq <= last)
+			atomic_fetch_add(&c->backwards, 1);
+		last = r.seq;
+		rs_ovl_read(&c->ovl, a->me);
+	}
+	return NULL;
+}
+
+/* Snapshots of the run: whatever life they see verifies as a whole. */
+static void *lives_reader(void *p)
+{
+	const struct lives_arg *a = p;
+	struct lives_ctx *c = a->c;
+
+	rs_ovl_start(&c->ovl);
+	for (uint64_t i = 0; rs_ovl_reader_more(&c->ovl, i, 0, READER_CAP);
+	     i++) {
+		uint64_t n = 0, len = 0, v = 0;
+		rs_txn *txn;
+
+		if (rs_txn_begin(&txn, c->f->db, &c->f->run,
+				 RS_TXN_F_READONLY)) {
+			atomic_fetch_add(&c->errors, 1);
+			break;
+		}
+		if (rs_txn_eventlog_verify_chain(txn, NULL) ||
+		    rs_txn_eventlog_read_range(txn, 0, UINT64_MAX, count_event,
+					       &n) ||
+		    rs_txn_eventlog_len(txn, &len) ||
+		    rs_txn_snapshot_version(txn, &v) || len < n)
+			atomic_fetch_add(&c->errors, 1);
+		rs_txn_abort(txn);
+		rs_ovl_read(&c->ovl, a->me);
+	}
+	return NULL;
+}
+
+static void concurrency__deletes_race_writers_and_readers(void **state)
+{
+	fx *f = *state;
+	struct lives_ctx c;
+	struct lives_arg args[3] = { { &c, 0 }, { &c, 1 }, { &c, 2 } };
+	pthread_t t[3];
+	uint64_t deletes = 0;
+
+	c.f = f;
+	atomic_init(&c.errors, 0);
+	atomic_init(&c.backwards, 0);
+	rs_ovl_init(&c.ovl, 4, 3, 1, 20);
+	assert_int_equal(pthread_create(&t[0], NULL, lives_writer, &args[0]),
+			 0);
+	assert_int_equal(pthread_create(&t[1], NULL, lives_writer, &args[1]),
+			 0);
+	assert_int_equal(pthread_create(&t[2], NULL, lives_reader, &args[2]),
+			 0);
+	rs_ovl_start(&c.ovl);
+	/* Delete the run under the writers and the reader: until each has
+	 * gone on 20 times, at least LIVES_DELETES times. */
+	while (rs_ovl_writer_more(&c.ovl, deletes, LIVES_DELETES,
+				  LIVES_DELETES_MAX)) {
+		int rc = rs_runindex_delete(f->db, &f->run);
+
+		if (rc != 0 && rc != RS_ENOTFOUND)
+			atomic_fetch_add(&c.errors, 1);
+		deletes++;
+		sched_yield();
+	}
+	rs_ovl_writer_done(&c.ovl);
+	join(t, 3);
+	rs_ovl_destroy(&c.ovl);
+	assert_int_equal(atomic_load(&c.errors), 0);
+	assert_int_equal(atomic_load(&c.backwards), 0);
+	assert_true(rs_ovl_overlapped(&c.ovl, 1));
+	assert_int_equal(rs_eventlog_verify_chain(f->db, &f->run, NULL), 0);
 }
 
 /* ---- archive: once it returns, no write of the run lands ---- */
@@ -685,6 +809,7 @@ int main(void)
 		FX_TEST(concurrency__concurrent_inits_one_winner),
 		FX_TEST(concurrency__cross_commit_never_torn),
 		FX_TEST(concurrency__run_delete_is_atomic_for_readers),
+		FX_TEST(concurrency__deletes_race_writers_and_readers),
 		FX_TEST(concurrency__archive_stops_writers),
 	};
 

@@ -455,11 +455,14 @@ static void runindex__archived_run_is_read_only(void **state)
 		assert_int_equal(rs_kv_put(f->db, &other, S("k"), S("v")), 0);
 	}
 	assert_int_equal(rs_runindex_delete(f->db, &f->run), 0);
+	/* The id's next life starts at the drop version (its base). */
+	assert_int_equal(rs_db_run_version(f->db, &f->run, &v1), 0);
+	assert_true(v1 > v0);
 	assert_int_equal(rs_kv_put(f->db, &f->run, S("k"), S("v")), 0);
 	assert_int_equal(
 		rs_eventlog_append(f->db, &f->run, S("t"), NULL, 0, NULL), 0);
 	assert_int_equal(rs_eventlog_len(f->db, &f->run, &len), 0);
-	assert_int_equal(len, 1);
+	assert_int_equal(len, v1 + 1);
 }
 
 static void populate(fx *f, const rs_run_id *run)
@@ -474,16 +477,19 @@ static void populate(fx *f, const rs_run_id *run)
 			 0);
 }
 
+/* A run with no data: its log is empty at its base, the version its next
+ * life starts at (its version now). */
 static void expect_empty(fx *f, const rs_run_id *run)
 {
 	rs_trace t;
-	uint64_t len = 1;
+	uint64_t len = 1, base = 0;
 	char buf[32];
 
 	assert_int_equal(rs_kv_get(f->db, run, S("k"), buf, sizeof(buf), NULL),
 			 RS_ENOTFOUND);
+	assert_int_equal(rs_db_run_version(f->db, run, &base), 0);
 	assert_int_equal(rs_eventlog_len(f->db, run, &len), 0);
-	assert_int_equal(len, 0);
+	assert_int_equal(len, base);
 	assert_int_equal(
 		rs_statecell_read(f->db, run, S("c"), NULL, 0, NULL, NULL),
 		RS_ENOTFOUND);
@@ -563,13 +569,16 @@ static void runindex__delete_removes_metadata_and_data(void **state)
 	expect_empty(f, &other);
 	assert_int_equal(rs_runindex_delete(f->db, &other), RS_ENOTFOUND);
 	assert_int_equal(rs_runindex_delete(f->db, &f->run), RS_ENOTFOUND);
-	/* The id is a fresh namespace: sequences and ids restart. */
+	/* The id is a fresh namespace whose sequences, ids and cell
+	 * versions continue past everything it had (from its base). */
+	assert_int_equal(rs_db_run_version(f->db, &f->run, &v1), 0);
 	populate(f, &f->run);
 	assert_int_equal(rs_eventlog_len(f->db, &f->run, &cursor), 0);
-	assert_int_equal(cursor, 1);
+	assert_int_equal(cursor, v1 + 1);
 	assert_int_equal(rs_statecell_read(f->db, &f->run, S("c"), NULL, 0,
 					   NULL, &cursor),
 			 RS_ENOSPC);
+	assert_int_equal(cursor, v1 + 1);
 }
 
 /* ---- listings are range scans of lists that hold only live runs ---- */
