@@ -759,7 +759,9 @@ RS_API int rs_txn_commit(rs_txn *txn);
 RS_API void rs_txn_abort(rs_txn *txn);
 
 /**
- * The run version the transaction's snapshot reads at.
+ * The run version the transaction's snapshot reads at: what
+ * rs_db_run_version() said then (the run's base before its first commit;
+ * see "Lives of a run id").
  *
  * @param[out] version_out  The version.
  * @return 0, RS_EINVAL (NULL argument) or RS_EDONE (best effort).

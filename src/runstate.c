@@ -297,7 +297,10 @@ int rs_txn_snapshot_version(const rs_txn *txn, uint64_t *version_out)
 	RS_CHECK_ARG(txn && version_out);
 	if (txn->state != RS__TXN_ACTIVE)
 		return RS_EDONE;
-	*version_out = txn->snap.ver;
+	/* A run with no commit yet reads at its base, as rs_db_run_version()
+	 * says (the snapshot of a run not created reads nothing at 0). */
+	*version_out =
+		txn->snap.ver > txn->snap.base ? txn->snap.ver : txn->snap.base;
 	return 0;
 }
 

@@ -168,8 +168,9 @@ static int record_run(rs__cc *cc, void *arg)
 		if (!p)
 			return RS_ENOTFOUND;
 		parent = p->id;
-	} else if (parent != RS_TRACE_NONE && parent >= count) {
-		return RS_ENOTFOUND;
+	} else if (parent != RS_TRACE_NONE &&
+		   (parent >= count || parent < rs__cc_base(cc))) {
+		return RS_ENOTFOUND; /* not a trace of this life */
 	}
 	rs__put_u64(r->val, ts);
 	rs__put_u64(r->val + 8, parent);

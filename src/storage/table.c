@@ -92,12 +92,21 @@
  *
  * Termination. Capacity keeps the used slots of the current array (nodes
  * and markers) at most 3/4 of it, and the old array is never filled
- * further, so every probe meets a NULL slot.
+ * further, so every probe meets a NULL slot. The only way into an array
+ * is cur_place(): from rs__table_insert(), whose caller reserved room for
+ * it (rs__table_reserve() counts the node as `extra`, so live + dead stay
+ * within 3/4), or from a rehash step, which moves a node already counted
+ * in `live`. `nodes` never exceeds `live`, so nodes + dead, the used
+ * slots, stay within 3/4 too; unlink only turns a node into a marker.
+ * Debug builds assert both (cur_place, rs__slots_find), and
+ * tests/unit/storage/test_table.c churns inserts and unlinks through
+ * rehashes counting the slots against nodes and dead.
  */
 #include "storage/table.h"
 
 #include "util/random.h"
 
+#include <assert.h>
 #include <string.h>
 
 rs__node rs__table_unlinked;
@@ -468,6 +477,9 @@ static void cur_place(rs__table *t, rs__slots *sl, rs__node *n)
 	if (cur == RS__SLOT_UNLINKED)
 		t->dead--;
 	t->nodes++;
+	/* The reserve made room (has_room): the array stays at most 3/4
+	 * used, so probes terminate ("Termination" above). */
+	assert((t->nodes + t->dead) * 4 <= (sl->mask + 1) * 3);
 	atomic_store_explicit(&sl->s[i].hash, n->hash, memory_order_relaxed);
 	/* Pairs with the acquire loads of slots in rs__slots_find(). */
 	atomic_store_explicit(&sl->s[i].node, n, memory_order_release);

@@ -2,6 +2,7 @@
 #ifndef RS_STORAGE_TABLE_H
 #define RS_STORAGE_TABLE_H
 
+#include <assert.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -203,9 +204,13 @@ static inline rs__node *rs__slots_find(const rs__slots *sl, uint8_t tag,
 {
 	size_t i = (size_t)hash & sl->mask;
 
-	for (;;) {
+	/* Every array keeps a free slot (table.c, "Termination"): debug
+	 * builds check that no probe goes round. */
+	for (size_t probes = 0;; probes++) {
 		rs__node *n = atomic_load_explicit(&sl->s[i].node,
 						   memory_order_acquire);
+
+		assert(probes <= sl->mask);
 		if (!n)
 			return NULL;
 		if (n != RS__SLOT_UNLINKED &&

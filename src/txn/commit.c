@@ -37,7 +37,9 @@
  * for an id across delete and re-create; recovery rebuilds it
  * (replay.c). A transaction that began on a run killed before it commits
  * conflicts if it read anything of it; one that only wrote (a one-shot
- * write among them) moves to the run's next life and commits there.
+ * write among them) moves to the run's next life and commits there. One
+ * that read the run conflicts too when the life its commit finds began
+ * after its snapshot (the run's start is not the snapshot's base).
  *
  * Results. A step's results reach the caller through its type's done(),
  * called with the commit's result once the locks are released.
@@ -431,6 +433,15 @@ static int commit(rs_txn *txn, bool *killed)
 		if (!st->ops->run_dead(cc.run))
 			break;
 		RS_TRY(move_to_next_life(txn, &cc));
+	}
+	/* A life begun since the snapshot (a run absent then is created at
+	 * the drop mark of now; the unified store restarts a run in place):
+	 * what the transaction read of the run, a cell's first version or a
+	 * log's first sequence, was at the other base. */
+	if ((txn->reads.n || txn->nranges) &&
+	    st->ops->run_start(cc.run) != txn->snap.base) {
+		st->ops->unlock(st, cc.run);
+		return RS_ECONFLICT;
 	}
 	if (cc.also && st->ops->run_dead(cc.also)) {
 		/* Killed before the nil run's lock was ours; under it no drop

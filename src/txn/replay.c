@@ -269,6 +269,7 @@ static int host_load(void *ctx, const rs_run_id *id, uint64_t version,
 	uint64_t base, cur;
 	size_t n;
 	rs__run *r;
+	bool fresh;
 	int rc;
 
 	/* The engine's entries are state, not keys: take them out. A run's
@@ -276,18 +277,26 @@ static int host_load(void *ctx, const rs_run_id *id, uint64_t version,
 	RS_TRY(take_engine(st, ops, nops, &n, &base));
 	if (base != UINT64_MAX && base > version)
 		return RS_ECORRUPT;
-	RS_TRY(st->ops->run_find(st, id, true, &r));
+	/* A run created here starts at the drop mark loaded so far: its
+	 * start is set below. */
+	rc = st->ops->run_find(st, id, false, &r);
+	fresh = rc == RS_ENOTFOUND;
+	if (fresh)
+		rc = st->ops->run_find(st, id, true, &r);
+	RS_TRY(rc);
 	hash_ops(st, ops, n);
 	st->ops->lock(st, r);
 	/* A checkpoint holds each run once, loaded in chunks at its one
 	 * version: a run already at another version was listed twice, by a
 	 * damaged or hostile image. */
 	cur = st->ops->visible(r);
-	if (cur != 0 && cur != version) {
+	fresh = fresh || cur == 0;
+	if (!fresh && cur != version) {
 		rc = RS_ECORRUPT;
 	} else {
-		if (cur == 0 || base != UINT64_MAX)
-			st->ops->run_set_start(r, base != UINT64_MAX ? base : 0);
+		if (fresh || base != UINT64_MAX)
+			st->ops->run_set_start(r,
+					       base != UINT64_MAX ? base : 0);
 		rc = install(st, r, ops, n, version);
 	}
 	st->ops->unlock(st, r);

@@ -191,7 +191,7 @@ static void apply(sm_run *r, const sm_op *op, enum mode m, size_t *nsteps,
 		memcpy(e->pl, op->val, op->vlen);
 		e->plen = op->vlen;
 		e->pending = m == VIEW;
-		out->receipt.seq = r->nev++;
+		out->receipt.seq = r->base + r->nev++;
 		out->wrote = out->step = true;
 		break;
 	}
@@ -203,7 +203,8 @@ static void apply(sm_run *r, const sm_op *op, enum mode m, size_t *nsteps,
 			break;
 		}
 		f = rs_m_find(&r->floors, op->key, op->klen);
-		out->version = f >= 0 ? get_u64(r->floors.e[f].v) + 1 : 1;
+		out->version =
+			f >= 0 ? get_u64(r->floors.e[f].v) + 1 : r->base + 1;
 		if (f >= 0)
 			rs_m_del(&r->floors, op->key, op->klen);
 		cell_write(r, op, out->version, op->val, op->vlen);
@@ -276,7 +277,8 @@ static void apply(sm_run *r, const sm_op *op, enum mode m, size_t *nsteps,
 				break;
 			}
 		} else if (parent != RS_TRACE_NONE &&
-			   parent >= committed_traces(r)) {
+			   (parent < r->base ||
+			    parent - r->base >= committed_traces(r))) {
 			out->rc = RS_ENOTFOUND;
 			break;
 		}
@@ -293,7 +295,7 @@ static void apply(sm_run *r, const sm_op *op, enum mode m, size_t *nsteps,
 		t->ntags = op->ntags;
 		t->parent = parent;
 		t->pending = m == VIEW;
-		out->id = r->ntr++;
+		out->id = r->base + r->ntr++;
 		if (m == VIEW)
 			t->handle = out->id = RS_TRACE_PENDING | *nsteps;
 		out->wrote = out->step = true;
@@ -441,6 +443,50 @@ static bool whyf(char *why, size_t cap, const char *fmt, ...)
 	return false;
 }
 
+/* ---- lives of a run ---- */
+
+bool sm_unborn(const sm_run *r)
+{
+	return r->version == r->base;
+}
+
+bool sm_rebase(rs_db *db, sm_run *r, uint64_t floor, char *why, size_t cap)
+{
+	uint64_t v = 0;
+	int rc;
+
+	if (!sm_unborn(r))
+		return true;
+	if ((rc = rs_db_run_version(db, &r->id, &v)))
+		return whyf(why, cap, "run version: %s", rs_errname(rc));
+	if (floor == UINT64_MAX ? v != 0 : v < floor)
+		return whyf(why, cap,
+			    "a life begins at %" PRIu64 ", below %" PRIu64, v,
+			    floor == UINT64_MAX ? 0 : floor);
+	r->base = r->version = v;
+	return true;
+}
+
+static uint64_t max_cell_version(const rs_model *m, uint64_t floor)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (get_u64(m->e[i].v) >= floor)
+			floor = get_u64(m->e[i].v) + 1;
+	return floor;
+}
+
+uint64_t sm_next_floor(const sm_run *r)
+{
+	uint64_t f = r->version + 1;
+
+	if (r->base + r->nev > f)
+		f = r->base + r->nev;
+	if (r->base + r->ntr > f)
+		f = r->base + r->ntr;
+	f = max_cell_version(&r->cells, f);
+	return max_cell_version(&r->floors, f);
+}
+
 bool sm_same_res(const sm_op *op, const sm_res *got, const sm_res *want,
 		 bool staged, char *why, size_t cap)
 {
@@ -557,7 +603,7 @@ void sm_gen_write(const sm_run *r, uint64_t *rng, sm_op *op)
 
 		gen_cell(r, rng, op);
 		at = rs_m_find(&r->cells, op->key, op->klen);
-		op->ver = at >= 0 ? get_u64(r->cells.e[at].v) : 1;
+		op->ver = at >= 0 ? get_u64(r->cells.e[at].v) : r->base + 1;
 		/* Stale and future versions too. */
 		if (sm_rnd(rng, 3) == 0)
 			op->ver =
@@ -589,10 +635,16 @@ void sm_gen_write(const sm_run *r, uint64_t *rng, sm_op *op)
 		if (r->ntr && sm_rnd(rng, 10) < 6) {
 			const sm_trace *t = &r->tr[sm_rnd(rng, r->ntr)];
 
-			op->parent =
-				t->pending ? t->handle : (uint64_t)(t - r->tr);
+			op->parent = t->pending
+					     ? t->handle
+					     : r->base + (uint64_t)(t - r->tr);
 		} else if (sm_rnd(rng, 10) == 0) {
-			op->parent = r->ntr + sm_rnd(rng, 3);
+			/* Not a trace of this life: past its last, or an id
+			 * of an earlier life of the run. */
+			op->parent =
+				r->base && sm_rnd(rng, 3) == 0
+					? r->base - 1 - sm_rnd(rng, r->base)
+					: r->base + r->ntr + sm_rnd(rng, 3);
 		}
 		break;
 	}
@@ -631,13 +683,13 @@ static int check_event(const rs_event *ev, void *ctx)
 	struct ev_walk *w = ctx;
 	const sm_event *e;
 
-	if (ev->seq != w->next || ev->seq >= w->r->nev)
+	if (ev->seq != w->next || ev->seq - w->r->base >= w->r->nev)
 		return whyf(w->why, w->cap,
 			    "event %" PRIu64 " where %" PRIu64
-			    " was due (model has %zu)",
-			    ev->seq, w->next, w->r->nev),
+			    " was due (model has %zu from %" PRIu64 ")",
+			    ev->seq, w->next, w->r->nev, w->r->base),
 		       1;
-	e = &w->r->ev[ev->seq];
+	e = &w->r->ev[ev->seq - w->r->base];
 	if (ev->type.len != strlen(e->type) ||
 	    memcmp(ev->type.data, e->type, ev->type.len) ||
 	    ev->payload.len != e->plen ||
@@ -692,7 +744,9 @@ bool sm_check_run(rs_db *db, const sm_run *r, char *why, size_t cap)
 	uint64_t v = 0, len = 0, bad = 0, prev_ts = 0;
 	uint8_t head[RS_HASH_LEN];
 	unsigned char buf[512];
-	struct ev_walk w = { r, 0, { 0 }, 0, why, cap };
+	struct ev_walk w = { r, r->base, { 0 }, 0, why, cap };
+	rs_event ev;
+	rs_trace tr;
 	int rc;
 	bool ok;
 
@@ -713,29 +767,42 @@ bool sm_check_run(rs_db *db, const sm_run *r, char *why, size_t cap)
 	if (!ok)
 		return rc ? whyf(why, cap, "cell scan: %s", rs_errname(rc))
 			  : false;
-	if ((rc = rs_eventlog_head(db, &r->id, &len, head)) || len != r->nev)
+	if ((rc = rs_eventlog_head(db, &r->id, &len, head)) ||
+	    len != r->base + r->nev)
 		return whyf(why, cap,
-			    "eventlog length %" PRIu64 " (%s), model says %zu",
-			    len, rs_errname(rc), r->nev);
+			    "eventlog length %" PRIu64
+			    " (%s), model says %" PRIu64,
+			    len, rs_errname(rc), r->base + r->nev);
 	rc = rs_eventlog_read_range(db, &r->id, 0, UINT64_MAX, check_event, &w);
 	if (rc)
 		return rc == 1 ? false
 			       : whyf(why, cap, "read_range: %s",
 				      rs_errname(rc));
-	if (w.next != r->nev || memcmp(head, w.prev, RS_HASH_LEN))
+	if (w.next != r->base + r->nev || memcmp(head, w.prev, RS_HASH_LEN))
 		return whyf(why, cap,
-			    "read_range gave %" PRIu64
-			    " events of %zu, or the head hash is not the last "
-			    "event's",
-			    w.next, r->nev);
+			    "read_range ended at %" PRIu64
+			    " of %zu events from %" PRIu64
+			    ", or the head hash is not the last event's",
+			    w.next, r->nev, r->base);
+	/* Nothing below the life's base: an earlier life is gone. */
+	if (r->base &&
+	    (rc = rs_eventlog_read(db, &r->id, r->base - 1, &ev, buf,
+				   sizeof(buf), NULL)) != RS_ENOTFOUND)
+		return whyf(why, cap, "event %" PRIu64 " below the base: %s",
+			    r->base - 1, rs_errname(rc));
 	if ((rc = rs_eventlog_verify_chain(db, &r->id, &bad)))
 		return whyf(why, cap, "verify_chain: %s at %" PRIu64,
 			    rs_errname(rc), bad);
+	if (r->base &&
+	    (rc = rs_tracestore_get(db, &r->id, r->base - 1, &tr, buf,
+				    sizeof(buf), NULL)) != RS_ENOTFOUND)
+		return whyf(why, cap, "trace %" PRIu64 " below the base: %s",
+			    r->base - 1, rs_errname(rc));
 	for (size_t i = 0; i <= r->ntr; i++) {
 		rs_trace t;
 
-		rc = rs_tracestore_get(db, &r->id, i, &t, buf, sizeof(buf),
-				       NULL);
+		rc = rs_tracestore_get(db, &r->id, r->base + i, &t, buf,
+				       sizeof(buf), NULL);
 		if (i == r->ntr) {
 			if (rc != RS_ENOTFOUND)
 				return whyf(why, cap,
@@ -765,8 +832,8 @@ bool sm_learn(rs_db *db, sm_run *r, size_t ev_from, size_t tr_from, char *why,
 	for (size_t i = ev_from; i < r->nev; i++) {
 		rs_event ev;
 
-		rc = rs_eventlog_read(db, &r->id, i, &ev, buf, sizeof(buf),
-				      NULL);
+		rc = rs_eventlog_read(db, &r->id, r->base + i, &ev, buf,
+				      sizeof(buf), NULL);
 		if (rc)
 			return whyf(why, cap, "event %zu after commit: %s", i,
 				    rs_errname(rc));
@@ -776,8 +843,8 @@ bool sm_learn(rs_db *db, sm_run *r, size_t ev_from, size_t tr_from, char *why,
 	for (size_t i = tr_from; i < r->ntr; i++) {
 		rs_trace t;
 
-		rc = rs_tracestore_get(db, &r->id, i, &t, buf, sizeof(buf),
-				       NULL);
+		rc = rs_tracestore_get(db, &r->id, r->base + i, &t, buf,
+				       sizeof(buf), NULL);
 		if (rc)
 			return whyf(why, cap, "trace %zu after commit: %s", i,
 				    rs_errname(rc));

@@ -55,6 +55,10 @@ typedef struct sm_trace {
 
 typedef struct sm_run {
 	rs_run_id id;
+	/* The base of the run's life (docs/primitives.md, "Lives of a run
+	 * id"): its versions are above it, its sequences and trace ids dense
+	 * from it, a new cell's first version is base + 1. */
+	uint64_t base;
 	uint64_t version;
 	rs_model kv;
 	rs_model cells;	 /* name -> u64 big-endian version, then value */
@@ -70,6 +74,19 @@ typedef struct sm_run {
 } sm_run;
 
 void sm_run_init(sm_run *r, const rs_run_id *id);
+/* Whether r's life has not begun: no commit since its init or delete. */
+bool sm_unborn(const sm_run *r);
+/* Before its life begins, a run's base follows the library's (the
+ * database's drop mark, or the base of a run that exists without a
+ * commit): read it with rs_db_run_version() into r's base and version.
+ * False (with a description) on an error or when it is below floor
+ * (what an earlier life of the id used) or, in a database where no run
+ * was deleted (floor UINT64_MAX), not 0. */
+bool sm_rebase(rs_db *db, sm_run *r, uint64_t floor, char *why, size_t cap);
+/* The least base a next life of r's id may start at once r's run is
+ * deleted: above every version, sequence, trace id and cell version this
+ * life used. */
+uint64_t sm_next_floor(const sm_run *r);
 void sm_run_free(sm_run *r);
 /* dst (uninitialized or freed) becomes a copy of src. */
 void sm_run_copy(sm_run *dst, const sm_run *src);

@@ -148,6 +148,7 @@ void md_init(md *m, const md_cfg *cfg, rs_db **dbp, const char *dir,
 
 		sm_run_init(&m->runs[s], &id);
 		m->runs[s].known = true;
+		m->floor[s] = cfg->shared ? 0 : UINT64_MAX;
 	}
 }
 
@@ -171,6 +172,54 @@ static bool check_version(md *m, const sm_run *r)
 	CHK_RC(m, rs_db_run_version(db_of(m), &r->id, &v), 0, "run_version");
 	CHK(m, v == r->version, "run version %" PRIu64 ", model %" PRIu64, v,
 	    r->version);
+	return true;
+}
+
+/*
+ * Before slot s's life begins, its base follows the library's (a delete
+ * moves the drop mark). In a shared database other workers' deletes move
+ * it at any time, so the life begins now, with a KV put: its version
+ * says the base.
+ */
+static bool settle(md *m, unsigned s)
+{
+	sm_run *r = &m->runs[s];
+	uint64_t v = 0, floor = m->floor[s] == UINT64_MAX ? 0 : m->floor[s];
+	char why[512];
+	sm_res got, want;
+	size_t ns = 0;
+	sm_op op;
+
+	if (!sm_unborn(r))
+		return true;
+	if (!m->cfg.shared || r->archived) {
+		CHK(m, sm_rebase(db_of(m), r, m->floor[s], why, sizeof(why)),
+		    "slot %u: %s", s, why);
+		if (r->base > m->top_base)
+			m->top_base = r->base;
+		return true;
+	}
+	memset(&op, 0, sizeof(op));
+	op.kind = SM_KV_PUT;
+	op.klen = (size_t)snprintf((char *)op.key, SM_TXT, "born");
+	sm_exec(db_of(m), &r->id, NULL, &op, &got);
+	CHK_RC(m, got.rc, 0, "kv_put (a life begins)");
+	CHK_RC(m, rs_db_run_version(db_of(m), &r->id, &v), 0, "run_version");
+	CHK(m, v > floor,
+	    "slot %u: a life begins at %" PRIu64 ", below %" PRIu64, s, v - 1,
+	    floor);
+	r->base = r->version = v - 1;
+	if (r->base > m->top_base)
+		m->top_base = r->base;
+	sm_apply(r, &op, false, &ns, &want);
+	return true;
+}
+
+static bool settle_all(md *m)
+{
+	for (unsigned s = 0; s < MD_SLOTS; s++)
+		if (!settle(m, s))
+			return false;
 	return true;
 }
 
@@ -609,6 +658,15 @@ static int ev_by_type_page(tgt *t, const void *q, uint64_t *cursor,
 	return rc;
 }
 
+/* A sequence to read at: mostly of the log or just past it, sometimes
+ * one of an earlier life (below the base). */
+static uint64_t ev_seq(md *m, const sm_run *r)
+{
+	if (r->base && rnd(m, 8) == 0)
+		return r->base - 1 - rnd(m, r->base < 4 ? r->base : 4);
+	return r->base + rnd(m, r->nev + 2);
+}
+
 static bool ev_reads(tgt *t)
 {
 	md *m = t->m;
@@ -621,9 +679,11 @@ static bool ev_reads(tgt *t)
 	t->ev_read = true;
 	switch (what) {
 	case 0: {
-		uint64_t seq = rnd(m, r->nev + 2);
+		uint64_t seq = ev_seq(m, r);
 		size_t cap = rnd(m, 4) ? sizeof(buf) : rnd(m, 8), need = 0;
-		int want = seq >= r->nev ? RS_ENOTFOUND : 0;
+		int want = seq < r->base || seq - r->base >= r->nev
+				   ? RS_ENOTFOUND
+				   : 0;
 
 		if (t->txn) {
 			rc = rs_txn_eventlog_read(t->txn, seq, &ev);
@@ -634,15 +694,17 @@ static bool ev_reads(tgt *t)
 				want = RS_ENOSPC;
 		}
 		CHK_RC(m, rc, want, "eventlog_read");
-		return rc || same_event(m, &ev, &r->ev[seq], seq, "read");
+		return rc ||
+		       same_event(m, &ev, &r->ev[seq - r->base], seq, "read");
 	}
 	case 1: {
-		uint64_t s = rnd(m, r->nev + 2),
+		uint64_t s = ev_seq(m, r),
 			 e = rnd(m, 3) ? UINT64_MAX : s + rnd(m, 4);
 		idv want = { NULL, 0, 0 };
 		struct ev_col c = { { NULL, 0, 0 } };
 
-		for (uint64_t i = s; i < r->nev && i < e; i++)
+		for (uint64_t i = s > r->base ? s : r->base;
+		     i - r->base < r->nev && i < e; i++)
 			idv_push(&want, i);
 		rc = t->txn ? rs_txn_eventlog_read_range(t->txn, s, e,
 							 ev_col_cb, &c)
@@ -667,18 +729,20 @@ static bool ev_reads(tgt *t)
 			t->ev_len = true;
 			CHK_RC(m, rs_txn_eventlog_len(t->txn, &len), 0,
 			       "txn_eventlog_len");
-			CHK(m, len == r->nev, "txn len %" PRIu64, len);
+			CHK(m, len == r->base + r->nev, "txn len %" PRIu64,
+			    len);
 			CHK_RC(m, rs_txn_eventlog_head(t->txn, &len, h), 0,
 			       "txn_eventlog_head");
 		} else {
 			CHK_RC(m, rs_eventlog_len(db_of(m), &r->id, &len), 0,
 			       "eventlog_len");
-			CHK(m, len == r->nev, "len %" PRIu64, len);
+			CHK(m, len == r->base + r->nev, "len %" PRIu64, len);
 			CHK_RC(m, rs_eventlog_head(db_of(m), &r->id, &len, h),
 			       0, "eventlog_head");
 		}
-		CHK(m, len == nc, "head length %" PRIu64 ", model %zu", len,
-		    nc);
+		CHK(m, len == r->base + nc,
+		    "head length %" PRIu64 ", model %zu from %" PRIu64, len, nc,
+		    r->base);
 		if (nc)
 			CHK(m, !memcmp(h, r->ev[nc - 1].hash, RS_HASH_LEN),
 			    "head hash differs");
@@ -700,7 +764,7 @@ static bool ev_reads(tgt *t)
 		snprintf(type, sizeof(type), "e%u", (unsigned)rnd(m, 4));
 		for (size_t i = 0; i < r->nev; i++)
 			if (!strcmp(r->ev[i].type, type))
-				idv_push(&want, i);
+				idv_push(&want, r->base + i);
 		ok = paged(t, "read_by_type", ev_by_type_page, type, &want,
 			   true);
 		free(want.v);
@@ -868,7 +932,7 @@ static int tr_col_cb(const rs_trace *tr, void *ctx)
 /* A trace's id as the view names it. */
 static uint64_t tr_name(const sm_run *r, size_t i)
 {
-	return r->tr[i].pending ? r->tr[i].handle : (uint64_t)i;
+	return r->tr[i].pending ? r->tr[i].handle : r->base + i;
 }
 
 typedef struct trq {
@@ -974,7 +1038,7 @@ static bool tr_reads(tgt *t)
 	memset(&q, 0, sizeof(q));
 	if (what == 0) {
 		size_t i = rnd(m, r->ntr + 2);
-		uint64_t id = i < r->ntr ? tr_name(r, i) : i;
+		uint64_t id = i < r->ntr ? tr_name(r, i) : r->base + i;
 		unsigned char buf[256];
 		rs_trace tr;
 		int rc;
@@ -983,6 +1047,16 @@ static bool tr_reads(tgt *t)
 			    : rs_tracestore_get(db_of(m), &r->id, id, &tr, buf,
 						sizeof(buf), NULL);
 		CHK_RC(m, rc, i < r->ntr ? 0 : RS_ENOTFOUND, "tracestore_get");
+		if (r->base && !t->txn && rnd(m, 4) == 0) {
+			/* An id of an earlier life is no trace of this one. */
+			rs_trace below;
+
+			CHK_RC(m,
+			       rs_tracestore_get(db_of(m), &r->id, r->base - 1,
+						 &below, buf, sizeof(buf),
+						 NULL),
+			       RS_ENOTFOUND, "tracestore_get below the base");
+		}
 		if (rc)
 			return true;
 		const sm_trace *x = &r->tr[i];
@@ -1015,11 +1089,11 @@ static bool tr_reads(tgt *t)
 				w = { { NULL, 0, 0 }, { NULL, 0, 0 } };
 		size_t i = rnd(m, r->ntr + 1);
 		unsigned max = (unsigned)rnd(m, 4);
-		int rc = rs_tracestore_get_tree(db_of(m), &r->id, i, max,
-						tree_cb, &got);
+		int rc = rs_tracestore_get_tree(db_of(m), &r->id, r->base + i,
+						max, tree_cb, &got);
 
 		if (i < r->ntr)
-			tree_want(r, i, 0, max, &w);
+			tree_want(r, r->base + i, 0, max, &w);
 		m->calls++;
 		ok = rc == (i < r->ntr ? 0 : RS_ENOTFOUND) &&
 		     got.ids.n == w.ids.n &&
@@ -1039,7 +1113,7 @@ static bool tr_reads(tgt *t)
 	else if (q.kind == 1)
 		snprintf(q.text, sizeof(q.text), "g%u", (unsigned)rnd(m, 5));
 	else if (q.kind == 2)
-		q.parent = r->ntr ? tr_name(r, rnd(m, r->ntr)) : 0;
+		q.parent = r->ntr ? tr_name(r, rnd(m, r->ntr)) : r->base;
 	else {
 		size_t a = rnd(m, r->ntr + 1), b = rnd(m, r->ntr + 1);
 
@@ -1329,7 +1403,8 @@ static bool step_txn(md *m)
 		for (size_t i = 0; ok && i < nops; i++)
 			if (ops[i].kind == SM_EV_APPEND && want[i].step)
 				ok = got[i].receipt.timestamp_ns ==
-					     r->ev[got[i].receipt.seq].ts ||
+					     r->ev[got[i].receipt.seq - r->base]
+						     .ts ||
 				     md_fail(m, __LINE__, "receipt timestamp");
 	}
 	ok = ok && check_version(m, r);
@@ -1623,21 +1698,76 @@ static bool ri_query(md *m)
 	return ok;
 }
 
-/* A slot's run is deleted: its id is never used again. */
+/* A slot's run is deleted: the slot goes on with a fresh id, or with the
+ * same one, whose next life starts past everything this one used. */
 static void retire(md *m, unsigned s)
 {
+	sm_run *r = &m->runs[s];
+	uint64_t next = sm_unborn(r) ? r->base : sm_next_floor(r);
 	rs_run_id id;
 
-	sm_run_free(&m->runs[s]);
-	m->gen[s]++;
+	for (unsigned o = 0; o < MD_SLOTS; o++)
+		if (m->floor[o] == UINT64_MAX)
+			m->floor[o] = 0;
+	sm_run_free(r);
+	if (rnd(m, 2)) {
+		m->floor[s] = next > m->floor[s] ? next : m->floor[s];
+		m->relived++;
+	} else {
+		m->gen[s]++;
+		m->floor[s] = 0;
+	}
 	id = slot_id(m, s);
-	sm_run_init(&m->runs[s], &id);
-	m->runs[s].known = true;
+	sm_run_init(r, &id);
+	r->known = true;
 }
 
 static bool has_data(const sm_run *r)
 {
 	return r->kv.n || r->cells.n || r->nev || r->ntr;
+}
+
+/*
+ * Before a delete, now and then: one commit of several appends and
+ * records, so the life's sequences and trace ids run ahead of its
+ * versions and its next life must start past them, not only past its
+ * last version.
+ */
+static bool burst(md *m, sm_run *r)
+{
+	sm_op ops[MD_TXN_OPS];
+	sm_res got[MD_TXN_OPS], want[MD_TXN_OPS];
+	size_t n = 2 + rnd(m, MD_TXN_OPS - 1), ns = 0, ev0 = r->nev,
+	       tr0 = r->ntr;
+	char why[512];
+	sm_run view;
+	rs_txn *txn;
+
+	if (r->archived)
+		return true;
+	say(m, "burst of %zu appends and records", n);
+	CHK_RC(m, rs_txn_begin(&txn, db_of(m), &r->id, 0), 0,
+	       "txn_begin (burst)");
+	sm_run_copy(&view, r);
+	for (size_t i = 0; i < n; i++) {
+		memset(&ops[i], 0, sizeof(ops[i]));
+		ops[i].kind = rnd(m, 2) ? SM_EV_APPEND : SM_TR_RECORD;
+		ops[i].klen = (size_t)snprintf(
+			(char *)ops[i].key, SM_TXT, "%s",
+			ops[i].kind == SM_EV_APPEND ? "e2" : "s2");
+		ops[i].parent = RS_TRACE_NONE;
+		sm_exec(db_of(m), &r->id, txn, &ops[i], &got[i]);
+		sm_apply(&view, &ops[i], true, &ns, &want[i]);
+	}
+	sm_run_free(&view);
+	CHK_RC(m, rs_txn_commit(txn), 0, "txn_commit (burst)");
+	sm_commit(r, ops, want, n);
+	for (size_t i = 0; i < n; i++)
+		CHK(m,
+		    sm_same_res(&ops[i], &got[i], &want[i], false, why,
+				sizeof(why)),
+		    "burst: %s", why);
+	return learn(m, r, ev0, tr0);
 }
 
 static bool step_runindex(md *m)
@@ -1740,8 +1870,10 @@ static bool step_runindex(md *m)
 	if (what == 6) {
 		/* Deleting an unregistered run whose keys were all deleted
 		 * depends on tombstones the model does not keep: skipped. */
-		if (!g && !has_data(r) && r->version)
+		if (!g && !has_data(r) && !sm_unborn(r))
 			return true;
+		if (rnd(m, 3) == 0 && !burst(m, r))
+			return false;
 		exp = g || has_data(r) ? 0 : RS_ENOTFOUND;
 		say(m, "runindex delete slot %u", s);
 		rc = rs_runindex_delete(db_of(m), &r->id);
@@ -1772,6 +1904,9 @@ static bool step_runindex(md *m)
 bool md_check_all(md *m)
 {
 	char why[512];
+
+	if (!settle_all(m))
+		return false;
 
 	for (unsigned s = 0; s < MD_SLOTS; s++)
 		CHK(m, sm_check_run(db_of(m), &m->runs[s], why, sizeof(why)),
@@ -1826,6 +1961,8 @@ bool md_step(md *m)
 	unsigned w = (unsigned)rnd(m, 100);
 
 	m->step++;
+	if (!settle_all(m))
+		return false;
 	if (w < 28)
 		return step_write(m);
 	if (w < 52)

@@ -15,9 +15,12 @@
  * transitions (invalid ones too), archive and writes to archived runs,
  * delete; flush, checkpoint and reopen.
  *
- * A deleted run's id is never used again (its slot takes a fresh id):
- * what a re-created run's versions, sequences and ids should be is
- * issue 8's defect 3, owned elsewhere; the model leaves it out until then.
+ * A deleted run's slot takes a fresh id or keeps the deleted one, whose
+ * next life must start past everything the last one used (versions,
+ * sequences, trace ids, cell versions: docs/primitives.md, "Lives of a
+ * run id"). Before a slot's life begins its base follows the library's
+ * (the drop mark moves with every delete); in a shared database a life
+ * begins at once, with a KV put, since other workers move the mark.
  *
  * Deterministic for a seed as long as the library agrees with the model:
  * every draw depends on the model only. No CMocka (soak workers use it):
@@ -68,15 +71,19 @@ typedef struct md {
 	long step;
 	sm_run runs[MD_SLOTS];
 	uint32_t gen[MD_SLOTS];
+	/* The least base a slot's next life may have (UINT64_MAX: 0 exactly,
+	 * no run of the database was deleted yet). */
+	uint64_t floor[MD_SLOTS];
 	md_reg *regs; /* registered runs in registration order */
 	size_t nregs, cregs;
 	unsigned seq;	/* names and fresh keys */
 	uint64_t calls; /* library calls compared */
 	/* What the steps exercised: transactions committed, aborted,
 	 * conflicting (as the model required), refused as archived; reopens;
-	 * checkpoints; runs deleted. */
+	 * checkpoints; runs deleted, and how many of those ids lived again;
+	 * the highest base a life began at. */
 	uint64_t commits, aborts, conflicts, archived, reopens, checkpoints,
-		deletes;
+		deletes, relived, top_base;
 	bool verbose; /* RS_MODEL_TRACE: print each step */
 	char why[2048];
 } md;

@@ -103,10 +103,11 @@ static void model_mode(const mode *md_mode)
 	       "  (transactions: %" PRIu64 " committed, %" PRIu64
 	       " aborted, %" PRIu64 " conflicted, %" PRIu64
 	       " refused as archived; %" PRIu64 " reopens, %" PRIu64
-	       " checkpoints, %" PRIu64 " runs deleted)\n",
+	       " checkpoints, %" PRIu64 " runs deleted, %" PRIu64
+	       " of their ids lived again; bases up to %" PRIu64 ")\n",
 	       md_mode->name, g_seed, g_steps, calls, at < 0 ? "ok" : "FAILED",
 	       st.commits, st.aborts, st.conflicts, st.archived, st.reopens,
-	       st.checkpoints, st.deletes);
+	       st.checkpoints, st.deletes, st.relived, st.top_base);
 	fflush(stdout);
 	g_total += calls;
 	if (at < 0)

@@ -6,6 +6,7 @@
  */
 #include "common/rs_test.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -740,6 +741,110 @@ static void table__skip_links_never_reach_pruned_versions(void **state)
 	rs__retire_flush(&f->rl);
 }
 
+/* Used slots of an array: nodes and markers. */
+static void slot_counts(const rs__slots *sl, size_t *nodes, size_t *marks)
+{
+	*nodes = *marks = 0;
+	for (size_t i = 0; i <= sl->mask; i++) {
+		const rs__node *n = atomic_load(&sl->s[i].node);
+
+		if (n == RS__SLOT_UNLINKED)
+			++*marks;
+		else if (n)
+			++*nodes;
+	}
+}
+
+/*
+ * Inserts (one at a time and in batches), unlinks and rehashes in random
+ * order, with a third of the keys in one crowded probe chain: after every
+ * step the current array holds exactly `nodes` nodes and `dead` markers,
+ * at most 3/4 of it, and an old array still being moved keeps a free
+ * slot: every probe ends (table.c, "Termination").
+ */
+static void table__churn_keeps_a_free_slot_in_every_array(void **state)
+{
+	tfx *f = *state;
+	enum {
+		STEPS = 6000,
+		MAXLIVE = 1500
+	};
+	rs__node **live = calloc(MAXLIVE, sizeof(*live));
+	uint64_t x = 42, ver = 1;
+	size_t nlive = 0, rehashes = 0, crowded = 0;
+	char k[32];
+
+	assert_non_null(live);
+	for (int step = 0; step < STEPS; step++) {
+		uint64_t r = rs_t_rand(&x);
+		const rs__slots *sl = atomic_load(&f->t.slots);
+		const rs__slots *old = atomic_load(&sl->old);
+		size_t nodes, marks, batch = r % 5 == 0 ? 1 + r % 40 : 1;
+
+		if (nlive + batch <= MAXLIVE && (r >> 8) % 3 != 0) {
+			rs__node *b[40];
+
+			/* Room for the batch first, as a commit reserves. */
+			assert_int_equal(
+				rs__table_reserve(&f->t, batch, &f->rl), 0);
+			for (size_t i = 0; i < batch; i++) {
+				uint64_t h = rs_t_rand(&x);
+
+				if (h % 3 == 0) {
+					h = 7; /* the crowded chain */
+					crowded++;
+				}
+				snprintf(k, sizeof(k), "c%d-%zu", step, i);
+				b[i] = rs__node_new(&f->alloc, 1, k, strlen(k),
+						    h);
+				assert_non_null(b[i]);
+				rs__node_push(b[i], mkver(f, ver, k));
+			}
+			for (size_t i = 0; i < batch; i++) {
+				rs__table_insert(&f->t, b[i]);
+				live[nlive++] = b[i];
+			}
+			ver++;
+		} else if (nlive) {
+			size_t at = (size_t)(r >> 16) % nlive;
+			rs__node *n = live[at];
+
+			/* A delete whose tombstone no snapshot needs. */
+			rs__node_push(n, mkver(f, ++ver, NULL));
+			rs__table_prune(&f->t, n, ver, &f->rl);
+			live[at] = live[--nlive];
+		}
+		if (step % 50 == 0)
+			rs__retire_flush(&f->rl);
+		sl = atomic_load(&f->t.slots);
+		old = atomic_load(&sl->old);
+		if (old)
+			rehashes++;
+		slot_counts(sl, &nodes, &marks);
+		assert_int_equal(nodes, f->t.nodes);
+		assert_int_equal(marks, f->t.dead);
+		assert_int_equal(f->t.live, nlive);
+		assert_true(nodes <= f->t.live);
+		assert_true((nodes + marks) * 4 <= (sl->mask + 1) * 3);
+		if (old) {
+			slot_counts(old, &nodes, &marks);
+			assert_true(nodes + marks <= old->mask);
+		}
+	}
+	/* Every live key is found, in whichever array it is. */
+	for (size_t i = 0; i < nlive; i++)
+		assert_ptr_equal(find(f, 1, (const char *)rs__node_key(live[i]),
+				      live[i]->klen, live[i]->hash),
+				 live[i]);
+	assert_true(f->t.rehashes > 2);
+	assert_int_equal(f->t.forced, 0);
+	print_message("churn: %zu live, %" PRIu64 " rehashes (%zu steps "
+		      "inside one), %zu keys on one chain\n",
+		      nlive, f->t.rehashes, rehashes, crowded);
+	free(live);
+	rs__retire_flush(&f->rl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -773,6 +878,9 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			table__skip_links_never_reach_pruned_versions, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			table__churn_keeps_a_free_slot_in_every_array, setup,
 			teardown),
 	};
 
