@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "durability/wal_format.h"
 #include "storage/store.h"
 #include "txn/txn.h"
 #include "util/error.h"
@@ -161,8 +162,11 @@ static int take_engine(rs__store *st, rs__op *ops, size_t nops, size_t *n,
 			ops[(*n)++] = *op;
 			continue;
 		}
+		/* A mark or base is a run version: none passes the log's
+		 * limit (durability/wal_format.h). */
 		if (op->klen != 1 || op->vlen != 8 ||
-		    (op->flags & RS__OP_F_DELETE))
+		    (op->flags & RS__OP_F_DELETE) ||
+		    rs__get_u64(op->val) > RS__VERSION_MAX)
 			return RS_ECORRUPT;
 		if (*(const char *)op->key == 'm')
 			raise_mark(st, rs__get_u64(op->val));
