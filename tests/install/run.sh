@@ -3,7 +3,9 @@
 #
 # Install-tree consumer test, run by ctest (tests/install/CMakeLists.txt).
 #
-# 1. cmake --install <build dir> into a fresh temporary prefix.
+# 1. cmake --install <build dir> into a fresh temporary prefix: headers,
+#    both libraries (the SONAME as CHANGELOG.md, "Versions", says), the
+#    CMake package, pkg-config, the tool and its man page, the docs.
 # 2. Build tests/install/consumer (C and C++) four ways and run every binary:
 #      find_package(runstate) + runstate::runstate_static
 #      find_package(runstate) + runstate::runstate_shared
@@ -16,7 +18,7 @@
 set -euo pipefail
 
 build_dir="" config="" cc="cc" cxx="c++" generator="" libdir="lib"
-version="" sanitize="" tool=0
+version="" soversion="" sanitize="" tool=0
 for arg in "$@"; do
 	case "$arg" in
 	--build-dir=*) build_dir=${arg#*=} ;;
@@ -26,6 +28,7 @@ for arg in "$@"; do
 	--generator=*) generator=${arg#*=} ;;
 	--libdir=*) libdir=${arg#*=} ;;
 	--version=*) version=${arg#*=} ;;
+	--soversion=*) soversion=${arg#*=} ;;
 	--sanitize=*) sanitize=${arg#*=} ;;
 	--tool=*) tool=${arg#*=} ;;
 	*) echo "run.sh: unknown argument: $arg" >&2; exit 2 ;;
@@ -43,6 +46,7 @@ step() {
 [ -n "$build_dir" ] || die "--build-dir is required"
 [ -f "$build_dir/CMakeCache.txt" ] || die "$build_dir is not a CMake build tree"
 [ -n "$version" ] || die "--version is required"
+[ -n "$soversion" ] || die "--soversion is required"
 command -v pkg-config >/dev/null || die "pkg-config is not installed"
 command -v readelf >/dev/null || die "readelf (binutils) is not installed"
 
@@ -65,13 +69,21 @@ install_args=(--install "$build_dir" --prefix "$prefix")
 cmake "${install_args[@]}" || die "cmake --install failed"
 for f in include/runstate.h include/runstate/durability.h \
 	 "$libdir/librunstate.a" "$libdir/librunstate.so" \
-	 "$libdir/librunstate.so.${version%%.*}" \
+	 "$libdir/librunstate.so.$soversion" \
 	 "$libdir/cmake/runstate/runstateConfig.cmake" \
 	 "$libdir/cmake/runstate/runstateConfigVersion.cmake" \
 	 "$libdir/cmake/runstate/runstateTargets.cmake" \
-	 "$libdir/pkgconfig/runstate.pc"; do
+	 "$libdir/pkgconfig/runstate.pc" \
+	 share/doc/runstate/README.md share/doc/runstate/CHANGELOG.md \
+	 share/doc/runstate/LICENSE share/doc/runstate/docs/guide.md \
+	 share/doc/runstate/docs/wal-format.md \
+	 share/doc/runstate/examples/kv_quickstart.c; do
 	[ -e "$prefix/$f" ] || die "not installed: $f"
 done
+soname=$(readelf -d "$prefix/$libdir/librunstate.so" |
+	sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+[ "$soname" = "librunstate.so.$soversion" ] ||
+	die "SONAME is '$soname', want librunstate.so.$soversion"
 # The runstate tool and its man page (RS_BUILD_TOOLS).
 if [ "$tool" = 1 ]; then
 	for f in bin/runstate share/man/man1/runstate.1; do
@@ -87,7 +99,7 @@ check_linkage() {
 	needed=$(readelf -d "$1" | grep NEEDED || true)
 	case "$2" in
 	shared)
-		grep -q "librunstate\.so\.${version%%.*}" <<<"$needed" ||
+		grep -q "librunstate\.so\.$soversion" <<<"$needed" ||
 			die "$1 does not link librunstate.so"
 		;;
 	static)
