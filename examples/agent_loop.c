@@ -15,6 +15,9 @@
  *
  * Usage: agent_loop [DIR]   (default: a new directory under $TMPDIR,
  * removed at the end; a DIR given is kept, e.g. for `runstate dump`).
+ * agent_loop_export.sh goes on with the runstate tool: it verifies DIR,
+ * exports the run (`runstate export DIR RUN > run.jsonl`), imports it
+ * into a new database and verifies that one too.
  * Exit status 0 when every check passed.
  *
  * The supervisor calls the library only after the agent is gone: a process
