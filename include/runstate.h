@@ -852,7 +852,10 @@ RS_API int rs_kv_put(rs_db *db, const rs_run_id *run, const void *key,
  * @param[in]  cap      Its capacity.
  * @param[out] len_out  The value's length (also on RS_ENOSPC); may be NULL.
  * @return 0, RS_ENOTFOUND, RS_ENOSPC (value longer than cap; nothing
- *         copied), RS_EINVAL or RS_ETOOBIG (key too long).
+ *         copied), RS_EINVAL, RS_ETOOBIG (key too long) or RS_ECORRUPT
+ *         (the key's versions contradict the run's: a state no sequence
+ *         of commits builds, from damage recovery did not catch; the
+ *         read gives up rather than retry for ever).
  * Thread safety: any thread.
  */
 RS_API int rs_kv_get(rs_db *db, const rs_run_id *run, const void *key,
@@ -874,7 +877,7 @@ RS_API int rs_kv_delete(rs_db *db, const rs_run_id *run, const void *key,
  * One-shot existence check on the fast path.
  *
  * @param[out] exists_out  Whether the key exists.
- * @return 0, RS_EINVAL or RS_ETOOBIG.
+ * @return 0, RS_EINVAL, RS_ETOOBIG or RS_ECORRUPT (as rs_kv_get()).
  * Thread safety: any thread.
  */
 RS_API int rs_kv_exists(rs_db *db, const rs_run_id *run, const void *key,

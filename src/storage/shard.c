@@ -507,7 +507,7 @@ static int sh_read_latest(rs__store *st, const rs_run_id *id, uint8_t tag,
 		 * at that instant. If reclamation cut the chain below it
 		 * meanwhile, read again at a newer one.
 		 */
-		for (;;) {
+		for (uint64_t last = UINT64_MAX;;) {
 			uint64_t snap = atomic_load_explicit(
 				&r->visible, memory_order_acquire);
 			RS_DEBUG_YIELD_POINT();
@@ -518,6 +518,16 @@ static int sh_read_latest(rs__store *st, const rs_run_id *id, uint8_t tag,
 			v = n ? rs__node_visible(n, snap, &pruned) : NULL;
 			if (!pruned)
 				break;
+			/* A prune keeps what `visible` sees, so a chain cut
+			 * below it means `visible` moved on: not so once it
+			 * reads the same again (a state no commit builds,
+			 * e.g. a damaged image loaded): give up, not spin. */
+			if (snap == last) {
+				rc = RS_ECORRUPT;
+				v = NULL;
+				break;
+			}
+			last = snap;
 		}
 		if (v)
 			rc = sink(v->data, v->len, ctx);
