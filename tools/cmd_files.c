@@ -306,8 +306,8 @@ static void print_files(const tool_scan *s)
 
 		seg_file(name, g->seq);
 		if (g->read)
-			printf("  %s  %" PRIu64 " bytes, %" PRIu64
-			       " of records and header, %" PRIu64
+			printf("  %s  %" PRIu64 " bytes (%" PRIu64
+			       " used by the header and records), %" PRIu64
 			       " records, from LSN %" PRIu64 "\n",
 			       name, g->size, g->used, g->records,
 			       g->start_lsn);
