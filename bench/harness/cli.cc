@@ -21,28 +21,33 @@ bool truthy(const std::string &v)
 
 void usage()
 {
-	std::cout
-		<< "runstate_bench: the runstate benchmark suite "
-		   "(docs/benchmark-catalog.md)\n\n"
-		   "  --save-baseline NAME  save this run as "
-		   "<results-dir>/baseline-NAME.json\n"
-		   "  --baseline NAME       compare this run with a saved "
-		   "baseline\n"
-		   "  --results-dir DIR     where results.json, report.md and "
-		   "baselines go\n"
-		   "                        (default: bench-results, or "
-		   "bench-results/quick)\n"
-		   "  --quick               every benchmark briefly, on 1/10 "
-		   "of "
-		   "the data:\n"
-		   "                        checks that all runs, not for "
-		   "gating "
-		   "(no baselines)\n"
-		   "  --benchmark_*         Google Benchmark's own flags, "
-		   "passed through\n"
-		   "                        (default --benchmark_min_time="
-		<< kDefaultMinTime << ")\n\n"
-		<< std::flush;
+	std::cout << "runstate_bench: the runstate benchmark suite "
+		     "(docs/benchmark-catalog.md)\n\n"
+		     "  --save-baseline NAME  save this run as "
+		     "<results-dir>/baseline-NAME.json\n"
+		     "  --baseline NAME       compare this run with a saved "
+		     "baseline\n"
+		     "  --results-dir DIR     where results.json, report.md, "
+		     "report.html, charts/\n"
+		     "                        and baselines go\n"
+		     "                        (default: bench-results, or "
+		     "bench-results/quick)\n"
+		     "  --quick               every benchmark briefly, on 1/10 "
+		     "of "
+		     "the data:\n"
+		     "                        checks that all runs, not for "
+		     "gating "
+		     "(no baselines)\n"
+		     "  --report-from FILE    run nothing: write report.md, "
+		     "report.html and charts/\n"
+		     "                        in the results directory from "
+		     "the results.json FILE\n"
+		     "                        of an earlier run\n"
+		     "  --benchmark_*         Google Benchmark's own flags, "
+		     "passed through\n"
+		     "                        (default --benchmark_min_time="
+		  << kDefaultMinTime << ")\n\n"
+		  << std::flush;
 }
 
 bool parse_args(int argc, char **argv, Args *a, std::string *err)
@@ -68,7 +73,8 @@ bool parse_args(int argc, char **argv, Args *a, std::string *err)
 		};
 		if (take("--save-baseline", &a->save_baseline) ||
 		    take("--baseline", &a->baseline) ||
-		    take("--results-dir", &a->results_dir)) {
+		    take("--results-dir", &a->results_dir) ||
+		    take("--report-from", &a->report_from)) {
 			if (!err->empty())
 				return false;
 			if (starts(s, "--results-dir"))
@@ -113,6 +119,12 @@ bool parse_args(int argc, char **argv, Args *a, std::string *err)
 		}
 	if (a->quick && (!a->save_baseline.empty() || !a->baseline.empty())) {
 		*err = "--quick runs are not for comparing: no baselines";
+		return false;
+	}
+	if (!a->report_from.empty() &&
+	    (a->quick || !a->save_baseline.empty() || a->list_only)) {
+		*err = "--report-from runs nothing: it takes no --quick, "
+		       "--save-baseline or --benchmark_list_tests";
 		return false;
 	}
 	if (a->quick && !a->user_results_dir)

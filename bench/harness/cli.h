@@ -17,6 +17,7 @@ extern const char *const kQuickMinTime;
 
 struct Args {
 	std::string save_baseline, baseline, results_dir = "bench-results";
+	std::string report_from; // --report-from FILE: no benchmark runs
 	bool help = false, list_only = false, user_out = false,
 	     user_min_time = false, quick = false, user_results_dir = false;
 	std::string format = "console", color = "auto";

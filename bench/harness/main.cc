@@ -1,23 +1,30 @@
 // SPDX-License-Identifier: MIT
 //
 // runstate_bench: registers every suite, runs Google Benchmark, then the
-// probes, and prints the reports (docs/benchmark-catalog.md), which also go
-// to <results-dir>/report.md beside Google Benchmark's JSON
-// (<results-dir>/results.json). Named baselines are small JSON files in the
-// same directory. No Python or other tool is needed to read a run.
+// probes, writes Google Benchmark's JSON (<results-dir>/results.json) and
+// reads it back, and prints the reports (docs/benchmark-catalog.md)
+// computed from it, which also go to <results-dir>/report.md and, with
+// their charts (gnuplot SVGs in <results-dir>/charts/), to
+// <results-dir>/report.html. --report-from FILE does the last step alone,
+// from the results.json of an earlier run. Named baselines are small JSON
+// files in the same directory. No Python or other tool is needed to read a
+// run.
 //
 // Where things are: shim.cc (the C shim), env.cc (environment record),
 // results.cc (JSON results and baselines), gates.cc (every threshold),
-// report_*.cc (one report each), cli.cc (the command line).
+// report_*.cc (one report each), report_charts.cc (what each chart
+// plots), html.cc (gnuplot and report.html), cli.cc (the command line).
 
 #include "cli.h"
 #include "env.h"
+#include "html.h"
 #include "registry.h"
 #include "reports.h"
 #include "results.h"
 
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -73,10 +80,9 @@ void run_probes(const Collector &col, std::ostream &rep)
 	}
 }
 
-std::string all_reports(const Collector &col, const Args &a,
-			const Baseline &base, const Env &env)
+std::string all_reports(const Reports &r, const Args &a, const Baseline &base,
+			const Env &env)
 {
-	Reports r(col);
 	std::string text = r.facade_tax() + "\n" + r.red_flags() + "\n" +
 			   r.gates() + "\n" + r.m3() + "\n" + r.contention() +
 			   "\n" + r.locality() + "\n" + r.durability() + "\n" +
@@ -84,7 +90,63 @@ std::string all_reports(const Collector &col, const Args &a,
 			   "\n";
 	if (!a.baseline.empty())
 		text += r.against(base, env) + "\n";
-	return text + r.coverage();
+	text += r.coverage();
+	if (env_get(env, "mode").rfind("QUICK", 0) == 0)
+		text = kQuickBanner + text + kQuickBanner;
+	return text;
+}
+
+// The environment record of a run read back: its core count is the one
+// that judges oversubscription.
+void use_env(const Env &env)
+{
+	int n = std::atoi(env_get(env, "cores").c_str());
+	if (n > 0)
+		Reports::set_cores(n);
+}
+
+// Writes report.md and report.html (with charts/) under dir; `rep` gets
+// the "Written:" line's paths. Returns false when report.md could not be
+// written.
+bool write_reports(const std::string &dir, const std::string &envtxt,
+		   const std::string &text, const Reports &r,
+		   std::string *paths)
+{
+	std::string md = dir + "/report.md";
+	std::ofstream f(md);
+	f << "# runstate benchmark report\n\n" << envtxt << "\n" << text;
+	f.close();
+	if (!f) {
+		std::cerr << "runstate_bench: cannot write " << md << "\n";
+		return false;
+	}
+	*paths = md;
+	std::string err, html = dir + "/report.html";
+	if (write_html_report(dir, envtxt, text, r.charts(), &err))
+		*paths += ", " + html;
+	else
+		std::cerr << "runstate_bench: " << html << ": " << err << "\n";
+	return true;
+}
+
+// --report-from FILE: the reports of an earlier run, from its JSON.
+int report_from(const Args &a, const Baseline &base)
+{
+	Collector col(nullptr);
+	Env env;
+	std::string err, paths;
+	if (!load_results(a.report_from, &col, &env, &err)) {
+		std::cerr << "runstate_bench: --report-from: " << err << "\n";
+		return 1;
+	}
+	use_env(env);
+	Reports r(col);
+	std::string envtxt = env_text(env);
+	std::string text = all_reports(r, a, base, env);
+	if (!write_reports(a.results_dir, envtxt, text, r, &paths))
+		return 1;
+	std::cout << "Written: " << paths << "\n";
+	return 0;
 }
 
 } // namespace
@@ -107,6 +169,12 @@ int main(int argc, char **argv)
 	RS_BENCH_SUITES(RS__SUITE)
 #undef RS__SUITE
 
+	if (!a.report_from.empty() && !a.user_results_dir) {
+		// Beside the file read, unless told otherwise.
+		std::filesystem::path p(a.report_from);
+		a.results_dir = p.has_parent_path() ? p.parent_path().string()
+						    : std::string(".");
+	}
 	if (!a.help && !a.list_only) {
 		std::error_code ec;
 		std::filesystem::create_directories(a.results_dir, ec);
@@ -125,6 +193,9 @@ int main(int argc, char **argv)
 		std::cerr << "runstate_bench: --baseline: " << err << "\n";
 		return 1;
 	}
+
+	if (!a.report_from.empty())
+		return report_from(a, base);
 
 	std::vector<char *> pargv;
 	for (auto &s : a.pass)
@@ -152,20 +223,30 @@ int main(int argc, char **argv)
 		return 0;
 
 	run_probes(col, rep);
-	std::string text = all_reports(col, a, base, env);
-	if (a.quick)
-		text = kQuickBanner + text + kQuickBanner;
+	metrics()["clock.read_ns"] = measure_clock_read_ns();
+	// The reports are computed from the file written, read back, so that
+	// report.md, report.html and its charts hold its numbers. Only when
+	// the output is not JSON do they come from the run in memory.
+	Collector back(nullptr);
+	Env envf;
+	const Collector *src = &col;
+	if (!a.out_path.empty() && a.out_format == "json") {
+		if (!enrich_json(a.out_path, env, &err) ||
+		    !load_results(a.out_path, &back, &envf, &err))
+			std::cerr << "runstate_bench: " << err
+				  << "; reporting from memory\n";
+		else {
+			src = &back;
+			use_env(envf);
+		}
+	}
+	Reports r(*src);
+	std::string text = all_reports(r, a, base, env);
 	rep << "\n# runstate benchmark reports\n\n" << text << std::flush;
 
-	if (!a.out_path.empty() && a.out_format == "json" &&
-	    !enrich_json(a.out_path, env, &err))
-		std::cerr << "runstate_bench: " << err << "\n";
-	std::string md = a.results_dir + "/report.md";
-	std::ofstream f(md);
-	f << "# runstate benchmark report\n\n" << envtxt << "\n" << text;
-	if (!f)
-		std::cerr << "runstate_bench: cannot write " << md << "\n";
-	rep << "\nWritten: " << md;
+	std::string paths;
+	if (write_reports(a.results_dir, envtxt, text, r, &paths))
+		rep << "\nWritten: " << paths;
 	if (!a.user_out)
 		rep << ", " << a.results_dir << "/results.json";
 

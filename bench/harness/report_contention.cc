@@ -8,11 +8,16 @@
 #include "format.h"
 #include "registry.h"
 
+const std::vector<const char *> kContentionTable = {
+	"disjoint",
+	"disjoint_ceiling",
+	"statecell",
+	"eventlog",
+};
+const std::vector<int> kThreadCounts = { 1, 2, 4, 8 };
+
 std::string Reports::contention() const
 {
-	static const char *const wls[] = { "disjoint", "disjoint_ceiling",
-					   "statecell", "eventlog" };
-	static const int counts[] = { 1, 2, 4, 8 };
 	const int nc = cores();
 	std::string out = "## Contention (tier D)\n\n";
 	out += "Protocol: N worker threads, 500 ms warm-up, 2000 ms "
@@ -29,13 +34,13 @@ std::string Reports::contention() const
 		   "invariants" };
 	std::vector<std::string> missing;
 	auto &m = metrics();
-	for (const char *w : wls) {
+	for (const char *w : kContentionTable) {
 		std::string base = std::string("contention/") + w;
 		if (!is_impl(base)) {
 			missing.push_back(base + "/{1,2,4,8}");
 			continue;
 		}
-		for (int n : counts) {
+		for (int n : kThreadCounts) {
 			std::string name = base + "/" + std::to_string(n);
 			std::string p = std::string("contention.") + w + "." +
 					std::to_string(n) + ".";

@@ -35,22 +35,21 @@ std::string judge(double r, const Level &l)
 
 } // namespace
 
+const std::vector<FacadeOp> kFacadeOps = {
+	{ "GET", "core_get_hot", "engine_get_direct", "kvstore_get" },
+	{ "PUT", "core_put_hot", "engine_put_direct", "kvstore_put" },
+};
+
 std::string Reports::facade_tax() const
 {
 	const Level a1a0 = level_of("A1/A0 (get)"),
 		    ba1 = level_of("B/A1 (get)");
-	struct Op {
-		const char *op, *a0, *a1, *b;
-	} ops[] = {
-		{ "GET", "core_get_hot", "engine_get_direct", "kvstore_get" },
-		{ "PUT", "core_put_hot", "engine_put_direct", "kvstore_put" },
-	};
 	Table t;
 	t.head = { "op",    "A0 core", "A1 engine", "B facade",
 		   "A1/A0", "B/A1",    "B/A0" };
 	std::string assess;
 	bool all_measured = true, seed_missed = false, goals_met = true;
-	for (const Op &o : ops) {
+	for (const FacadeOp &o : kFacadeOps) {
 		Val a0 = bench(o.a0), a1 = bench(o.a1), b = bench(o.b);
 		Val r10 = ratio(a1, a0), rb1 = ratio(b, a1), rb0 = ratio(b, a0);
 		t.add({ o.op, std::string(o.a0) + " " + val_text(a0, Unit::NS),

@@ -32,53 +32,47 @@ std::string judge(const Reports &r, const std::string &name)
 
 } // namespace
 
+const std::vector<OrderedRow> kOrderedRows = {
+	{ "kvstore_seek/1M",
+	  "peer_lmdb_seek_1m",
+	  true,
+	  { "vs LMDB: kvstore_seek/1M vs MDB_SET_RANGE" } },
+	{ "kvstore_scan/100",
+	  "peer_lmdb_scan_100",
+	  true,
+	  { "vs LMDB: kvstore_scan/100 vs SET_RANGE + 99 NEXT" } },
+	{ "kvstore_scan_reverse/100",
+	  "peer_lmdb_scan_reverse_100",
+	  true,
+	  { "vs LMDB: kvstore_scan_reverse/100 vs SET_RANGE + 99 "
+	    "PREV" } },
+	{ "kvstore_list_deep_page",
+	  "kvstore_list_first_page",
+	  false,
+	  { "kvstore_list_deep_page / kvstore_list_first_page (1M "
+	    "keys)" } },
+	{ "kvstore_latest_under_prefix/1k", nullptr, false, {} },
+	{ "kvstore_latest_under_prefix/100k",
+	  "kvstore_latest_under_prefix/1k",
+	  false,
+	  { "kvstore_latest_under_prefix/100k / /1k",
+	    "kvstore_latest_under_prefix/100k" } },
+	{ "kvstore_latest_under_prefix_oneshot/1k",
+	  "kvstore_latest_under_prefix/1k",
+	  false,
+	  {} },
+	{ "kvstore_latest_under_prefix_oneshot/100k",
+	  "kvstore_latest_under_prefix/100k",
+	  false,
+	  {} },
+};
+
 std::string Reports::ordered() const
 {
 	std::string out = "## Ordered keys (sharded store, InMemory)\n\n";
-	// `peer`: the ratio is the other's time over ours (above 1×: ours
-	// is faster); otherwise ours over the other's.
-	struct Row {
-		const char *rs, *vs;
-		bool peer;
-		std::vector<const char *> gates;
-	};
-	const std::vector<Row> rows = {
-		{ "kvstore_seek/1M",
-		  "peer_lmdb_seek_1m",
-		  true,
-		  { "vs LMDB: kvstore_seek/1M vs MDB_SET_RANGE" } },
-		{ "kvstore_scan/100",
-		  "peer_lmdb_scan_100",
-		  true,
-		  { "vs LMDB: kvstore_scan/100 vs SET_RANGE + 99 NEXT" } },
-		{ "kvstore_scan_reverse/100",
-		  "peer_lmdb_scan_reverse_100",
-		  true,
-		  { "vs LMDB: kvstore_scan_reverse/100 vs SET_RANGE + 99 "
-		    "PREV" } },
-		{ "kvstore_list_deep_page",
-		  "kvstore_list_first_page",
-		  false,
-		  { "kvstore_list_deep_page / kvstore_list_first_page (1M "
-		    "keys)" } },
-		{ "kvstore_latest_under_prefix/1k", nullptr, false, {} },
-		{ "kvstore_latest_under_prefix/100k",
-		  "kvstore_latest_under_prefix/1k",
-		  false,
-		  { "kvstore_latest_under_prefix/100k / /1k",
-		    "kvstore_latest_under_prefix/100k" } },
-		{ "kvstore_latest_under_prefix_oneshot/1k",
-		  "kvstore_latest_under_prefix/1k",
-		  false,
-		  {} },
-		{ "kvstore_latest_under_prefix_oneshot/100k",
-		  "kvstore_latest_under_prefix/100k",
-		  false,
-		  {} },
-	};
 	Table t;
 	t.head = { "benchmark", "per operation", "against", "ratio", "goals" };
-	for (const Row &r : rows) {
+	for (const OrderedRow &r : kOrderedRows) {
 		Val mine = bench(r.rs);
 		Val other = !r.vs    ? Val::not_run("—")
 			    : r.peer ? peer(r.vs, "lmdb")

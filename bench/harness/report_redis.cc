@@ -22,6 +22,16 @@ const Gate &pipelined(const std::string &op)
 
 } // namespace
 
+const std::vector<PeerRow> kRedisRows = {
+	{ "GET", "kvstore_get", "peer_redis_get", nullptr, false },
+	{ "SET", "kvstore_put", "peer_redis_set", nullptr, false },
+	{ "INCR", "peer_runstate_incr_txn", "peer_redis_incr", nullptr, false },
+	{ "MULTI/EXEC, 2 SETs", "peer_runstate_txn_2put",
+	  "peer_redis_multi_exec_2set", nullptr, false },
+	{ "LPUSH", "eventlog_append", "peer_redis_lpush", nullptr, false },
+	{ "LPOP", "eventlog_read", "peer_redis_lpop", nullptr, false },
+};
+
 std::string Reports::redis() const
 {
 	std::string out = "## 5. Redis competitiveness (same run)\n\n";
@@ -43,17 +53,6 @@ std::string Reports::redis() const
 		       "round trip depends on how fast an idle CPU wakes up "
 		       "(notably in virtual machines) and can vary severalfold "
 		       "between runs: compare with --benchmark_repetitions.\n";
-	struct Row {
-		const char *op, *rs, *redis;
-	} rows[] = {
-		{ "GET", "kvstore_get", "get" },
-		{ "SET", "kvstore_put", "set" },
-		{ "INCR", "peer_runstate_incr_txn", "incr" },
-		{ "MULTI/EXEC, 2 SETs", "peer_runstate_txn_2put",
-		  "multi_exec_2set" },
-		{ "LPUSH", "eventlog_append", "lpush" },
-		{ "LPOP", "eventlog_read", "lpop" },
-	};
 	Table t;
 	t.head = { "op",
 		   "runstate (in process)",
@@ -62,9 +61,9 @@ std::string Reports::redis() const
 		   "runstate vs unpipelined",
 		   "vs pipelined" };
 	std::string goals;
-	for (const Row &r : rows) {
+	for (const PeerRow &r : kRedisRows) {
 		Val rs = bench(r.rs);
-		std::string rn = std::string("peer_redis_") + r.redis;
+		std::string rn = r.peer;
 		Val un = peer(rn, "redis"),
 		    pi = peer(rn + "_pipelined", "redis");
 		std::string rst = rs.kind == Val::NOT_IMPL
@@ -76,22 +75,23 @@ std::string Reports::redis() const
 						  : ratio(un, rs);
 		Val x2 = rs.kind == Val::NOT_IMPL ? Val::not_run("—")
 						  : ratio(pi, rs);
-		t.add({ r.op, rst, val_text(un, Unit::NS),
+		t.add({ r.what, rst, val_text(un, Unit::NS),
 			val_text(pi, Unit::NS), val_text(x1, Unit::X),
 			val_text(x2, Unit::X) });
-		if (std::string(r.op) == "GET" || std::string(r.op) == "SET") {
-			const Bound &gu = unpipelined(r.op).goal,
-				    &gp = pipelined(r.op).goal;
+		if (std::string(r.what) == "GET" ||
+		    std::string(r.what) == "SET") {
+			const Bound &gu = unpipelined(r.what).goal,
+				    &gp = pipelined(r.what).goal;
 			auto j = [](const Val &v, const Bound &g) {
 				return v.kind != Val::OK ? val_text(v, Unit::X)
 				       : g.pass(Unit::X, v.v)
 					       ? fmt_x(v.v) + " PASS"
 					       : fmt_x(v.v) + " FAIL";
 			};
-			goals += std::string(goals.empty() ? "" : "; ") + r.op +
-				 ": " + j(x1, gu) + " (" + gu.cmp_text() +
-				 " unpipelined), " + j(x2, gp) + " (" +
-				 gp.cmp_text() + " pipelined)";
+			goals += std::string(goals.empty() ? "" : "; ") +
+				 r.what + ": " + j(x1, gu) + " (" +
+				 gu.cmp_text() + " unpipelined), " + j(x2, gp) +
+				 " (" + gp.cmp_text() + " pipelined)";
 		}
 	}
 	out += "\n" + t.str() + "\n";

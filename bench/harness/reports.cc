@@ -235,10 +235,19 @@ Val Reports::peer(const std::string &n, const std::string &p) const
 	return bench(n);
 }
 
+static int g_cores = 0;
+
 int Reports::cores()
 {
+	if (g_cores > 0)
+		return g_cores;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? static_cast<int>(n) : 1;
+}
+
+void Reports::set_cores(int n)
+{
+	g_cores = n;
 }
 
 Val Reports::cont_scaling(const std::string &w, int n) const

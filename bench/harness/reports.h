@@ -26,6 +26,34 @@ extern const std::vector<const char *> kLatencyBenches;
 // Workloads of the contention protocol (metrics contention.<w>.<N>.*).
 extern const std::vector<const char *> kContentionWorkloads;
 
+// Rows shared by a report's table and its chart (report.html).
+// Report 1: an operation's benchmark at tiers A0, A1 and B.
+struct FacadeOp {
+	const char *op, *a0, *a1, *b;
+};
+extern const std::vector<FacadeOp> kFacadeOps; // report_facade_tax.cc
+// Reports 5 and 6: runstate's benchmark beside a peer's (Redis: `peer`
+// unpipelined, `peer`_pipelined). `gate` judges the LMDB row; `inverse`:
+// it judges runstate's time over the peer's, the table's ratio inverted.
+struct PeerRow {
+	const char *what, *rs, *peer, *gate;
+	bool inverse;
+};
+extern const std::vector<PeerRow> kRedisRows; // report_redis.cc
+extern const std::vector<PeerRow> kLmdbRows;  // report_lmdb.cc
+// The ordered tier: a benchmark against another (`peer`: LMDB's, the
+// ratio the other's time over ours), with the gates that judge it.
+struct OrderedRow {
+	const char *rs, *vs;
+	bool peer;
+	std::vector<const char *> gates;
+};
+extern const std::vector<OrderedRow> kOrderedRows; // report_ordered.cc
+// The contention table's workloads (contention/<w>/N) and thread counts
+// (also strict_group_commit/N's committers).
+extern const std::vector<const char *> kContentionTable;
+extern const std::vector<int> kThreadCounts;
+
 // A value for a report cell: measured, or why not.
 struct Val {
 	enum Kind {
@@ -77,6 +105,40 @@ std::string fmt_val(Unit u, double v);
 // The number in unit u, or why there is none.
 std::string val_text(const Val &v, Unit u);
 
+// What one steady_clock read costs here, in ns (every latency sample
+// includes one); recorded as the metric "clock.read_ns" by each run.
+double measure_clock_read_ns();
+
+// One chart of report.html: a named series of values per category (bars)
+// or per x value (lines); html.cc writes its data file and gnuplot script
+// and runs gnuplot. Values are Vals: a missing one is a gap, and the
+// caption says why.
+struct Series {
+	std::string name;
+	std::vector<Val> v; // one per Chart::x
+	bool y2 = false;    // on the right-hand axis (Chart::y2label)
+	bool dashed = false;
+};
+
+struct Chart {
+	enum Style {
+		BARS,
+		LINES
+	};
+	std::string id;	     // file names: charts/<id>.{dat,gp,svg}
+	std::string section; // the report heading it goes under (a prefix)
+	std::string title, xlabel, ylabel, y2label;
+	Style style = BARS;
+	Unit unit = Unit::NS; // of the values on the left axis (NS, RATE, X)
+	Unit unit2 = Unit::X; // on the right axis
+	bool logy = false;
+	std::vector<std::string> x; // category labels, or x values (LINES)
+	std::vector<Series> series;
+	double vline = NAN;	 // LINES: a dashed vertical line there ...
+	std::string vline_label; // ... with this label
+	std::string caption;
+};
+
 class Reports
 {
       public:
@@ -110,7 +172,10 @@ class Reports
 	// A peer's benchmark (peer: "redis" or "lmdb"): "not installed"
 	// rather than "not yet implemented" when the peer is absent.
 	Val peer(const std::string &n, const std::string &p) const;
+	// Online cores of the machine that ran: the environment record's
+	// (set_cores), else this machine's.
 	static int cores();
+	static void set_cores(int n);
 	// contention/<w>/<n>: aggregate throughput over that of 1 thread.
 	Val cont_scaling(const std::string &w, int n) const;
 	// A scaling gate, judged only when n threads fit the cores.
@@ -130,6 +195,10 @@ class Reports
 	// With --baseline NAME (report_baseline.cc).
 	std::string against(const Baseline &b, const Env &now) const;
 	std::string coverage() const; // report_coverage.cc
+
+	// The charts of report.html, from the same figures as the tables
+	// (report_charts.cc).
+	std::vector<Chart> charts() const;
 
       private:
 	const Collector &c_;

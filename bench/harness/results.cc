@@ -51,11 +51,15 @@ ordered_json env_json(const Env &env)
 	return o;
 }
 
-ordered_json metrics_json()
+// Baselines keep six digits; results.json every digit, so the reports
+// read back from it print what was measured.
+ordered_json metrics_json(bool full)
 {
 	ordered_json o = ordered_json::object();
 	for (const auto &m : metrics())
-		o[m.first] = num6(m.second);
+		o[m.first] = !full		       ? num6(m.second)
+			     : std::isfinite(m.second) ? ordered_json(m.second)
+						       : ordered_json(nullptr);
 	return o;
 }
 
@@ -114,6 +118,17 @@ void read_map(const ordered_json &o, const char *key, Map *out, Conv conv)
 
 } // namespace
 
+void Collector::keep(const std::string &name, const Result &r)
+{
+	auto it = results.find(name);
+	if (it == results.end())
+		order.push_back(name);
+	Result &res = results[name];
+	if (r.rank < res.rank)
+		return;
+	res = r;
+}
+
 void Collector::take(const Run &r)
 {
 	int rank = 0;
@@ -125,14 +140,7 @@ void Collector::take(const Run &r)
 		else
 			return;
 	}
-	std::string name = r.run_name.str();
-	auto it = results.find(name);
-	if (it == results.end())
-		order.push_back(name);
-	Result &res = results[name];
-	if (rank < res.rank)
-		return;
-	res = Result{};
+	Result res;
 	res.rank = rank;
 	res.error = r.error_occurred;
 	res.message = r.error_message;
@@ -144,6 +152,7 @@ void Collector::take(const Run &r)
 	}
 	for (const auto &c : r.counters)
 		res.counters[c.first] = c.second.value;
+	keep(r.run_name.str(), res);
 }
 
 bool enrich_json(const std::string &path, const Env &env, std::string *err)
@@ -161,12 +170,138 @@ bool enrich_json(const std::string &path, const Env &env, std::string *err)
 		for (const auto &kv : c->items())
 			ctx[kv.key()] = kv.value();
 	j["context"] = ctx;
-	j["runstate_metrics"] = metrics_json();
+	j["runstate_metrics"] = metrics_json(true);
 	ordered_json n = ordered_json::object();
 	for (const auto &kv : notes())
 		n[kv.first] = kv.second;
 	j["runstate_notes"] = n;
 	return write_json(path, j, err);
+}
+
+namespace
+{
+
+double unit_ns(const std::string &u)
+{
+	return u == "us" ? 1e3 : u == "ms" ? 1e6 : u == "s" ? 1e9 : 1;
+}
+
+// The fields of a benchmark entry that are not user counters.
+bool gb_field(const std::string &k)
+{
+	static const char *const fields[] = {
+		"name",
+		"family_index",
+		"per_family_instance_index",
+		"run_name",
+		"run_type",
+		"repetitions",
+		"repetition_index",
+		"threads",
+		"aggregate_name",
+		"aggregate_unit",
+		"iterations",
+		"real_time",
+		"cpu_time",
+		"time_unit",
+		"error_occurred",
+		"error_message",
+		"skipped",
+		"skip_message",
+		"label",
+		"big_o",
+		"rms",
+		"complexity_n",
+	};
+	for (const char *f : fields)
+		if (k == f)
+			return true;
+	return false;
+}
+
+std::string str_of(const ordered_json &o, const char *k)
+{
+	auto it = o.find(k);
+	return it != o.end() && it->is_string() ? it->get<std::string>()
+						: std::string();
+}
+
+// One entry of "benchmarks", as Collector::take reads a Run.
+void take_entry(const ordered_json &b, Collector *c)
+{
+	std::string name = str_of(b, "run_name");
+	if (name.empty())
+		name = str_of(b, "name");
+	if (name.empty())
+		return;
+	Result r;
+	r.rank = 0;
+	if (str_of(b, "run_type") == "aggregate") {
+		std::string a = str_of(b, "aggregate_name");
+		if (a == "median")
+			r.rank = 2;
+		else if (a == "mean")
+			r.rank = 1;
+		else
+			return;
+	}
+	auto e = b.find("error_occurred");
+	r.error = e != b.end() && e->is_boolean() && e->get<bool>();
+	r.message = str_of(b, "error_message");
+	if (r.message.empty())
+		r.message = str_of(b, "skip_message");
+	auto it = b.find("iterations");
+	if (it != b.end() && it->is_number())
+		r.iterations = it->get<int64_t>();
+	if (!r.error) {
+		double f = unit_ns(str_of(b, "time_unit"));
+		r.real_ns = as_number(b.value("real_time", ordered_json()));
+		r.cpu_ns = as_number(b.value("cpu_time", ordered_json()));
+		r.real_ns *= f;
+		r.cpu_ns *= f;
+	}
+	for (const auto &kv : b.items())
+		if (!gb_field(kv.key()) && kv.value().is_number())
+			r.counters[kv.key()] = kv.value().get<double>();
+	c->keep(name, r);
+}
+
+} // namespace
+
+bool load_results(const std::string &path, Collector *c, Env *env,
+		  std::string *err)
+{
+	ordered_json j;
+	if (!read_json(path, &j, err))
+		return false;
+	auto bs = j.find("benchmarks");
+	if (bs == j.end() || !bs->is_array()) {
+		*err = path + ": no \"benchmarks\" array: not Google "
+			      "Benchmark's JSON output";
+		return false;
+	}
+	for (const auto &b : *bs)
+		if (b.is_object())
+			take_entry(b, c);
+	env->clear();
+	auto ctx = j.find("context");
+	if (ctx != j.end() && ctx->is_object()) {
+		auto e = ctx->find("runstate_env");
+		if (e != ctx->end() && e->is_object())
+			for (const auto &kv : e->items())
+				env->emplace_back(
+					kv.key(),
+					kv.value().is_string()
+						? kv.value().get<std::string>()
+						: kv.value().dump());
+	}
+	metrics().clear();
+	read_map(j, "runstate_metrics", &metrics(), as_number);
+	notes().clear();
+	read_map(j, "runstate_notes", &notes(), [](const ordered_json &v) {
+		return v.is_string() ? v.get<std::string>() : v.dump();
+	});
+	return true;
 }
 
 bool valid_baseline_name(const std::string &n)
@@ -217,6 +352,6 @@ bool save_baseline(const std::string &path, const std::string &name,
 		if (!c.results.at(n).error)
 			res[n] = num6(c.results.at(n).real_ns);
 	j["results_ns"] = res;
-	j["metrics"] = metrics_json();
+	j["metrics"] = metrics_json(false);
 	return write_json(path, j, err);
 }

@@ -58,6 +58,10 @@ class Collector : public benchmark::BenchmarkReporter
 	std::map<std::string, Result> results;
 	std::vector<std::string> order; // names in the order they ran
 
+	// Keeps r as the figures of `name` unless a run of a higher rank
+	// (median over mean over iteration) is kept already.
+	void keep(const std::string &name, const Result &r);
+
       private:
 	void take(const Run &r);
 
@@ -68,6 +72,15 @@ class Collector : public benchmark::BenchmarkReporter
 // probes' metrics and notes ("runstate_metrics", "runstate_notes", at the
 // top level) to Google Benchmark's JSON output, so the file stands alone.
 bool enrich_json(const std::string &path, const Env &env, std::string *err);
+
+// Reads back a results.json written by a run (enriched as above): every
+// benchmark's figures into *c (which reports nothing: inner may be
+// nullptr), the metrics and notes into metrics() and notes() (replacing
+// theirs) and the environment record into *env. The reports (report.md,
+// report.html and its charts) are always computed from this, so tables
+// and charts hold the numbers of the file.
+bool load_results(const std::string &path, Collector *c, Env *env,
+		  std::string *err);
 
 struct Baseline {
 	std::string name;

@@ -10,10 +10,13 @@ RS_BASE_PACKAGES=(build-essential cmake pkg-config ninja-build clang
 	libcmocka-dev libsodium-dev libjson-c-dev libbenchmark-dev git
 	ca-certificates)
 
-# What scripts/bench needs on top: the JSON library of the harness and the
-# peers of reports 5 (Redis) and 6 (LMDB).
+# What scripts/bench needs on top: the JSON library of the harness, the
+# peers of reports 5 (Redis) and 6 (LMDB), and for report.html gnuplot (its
+# charts), Chromium (scripts/bench-screenshot), xmllint (the bench_report
+# test) and the DejaVu fonts the charts and the page name.
 # shellcheck disable=SC2034
-RS_BENCH_PACKAGES=(nlohmann-json3-dev redis-server libhiredis-dev liblmdb-dev)
+RS_BENCH_PACKAGES=(nlohmann-json3-dev redis-server libhiredis-dev liblmdb-dev
+	gnuplot-nox chromium libxml2-utils fonts-dejavu-core)
 
 # rs_ensure_packages <debian package>...
 #   Installs the packages that are not installed yet (apt-get, through sudo
