@@ -340,7 +340,8 @@ static void report(rs_bench_state *st, cctx *c, uint64_t window_ns)
 static void bm_contention(rs_bench_state *st)
 {
 	cctx c;
-	int rc, started = 0, fails = 0;
+	int rc, started = 0, fails = 0, starved = 0;
+	bool over;
 	uint64_t window = 0, *totals = NULL;
 	char msg[256] = "";
 
@@ -400,6 +401,7 @@ join:
 		goto fail;
 
 	report(st, &c, window);
+	over = c.n > rs_bench_cores();
 	for (int t = 0; t < c.n; t++) {
 		const worker *w = &c.w[t];
 		size_t off = strlen(msg);
@@ -412,13 +414,22 @@ join:
 					 ? "still conflicting after the "
 					   "maximum of attempts"
 					 : rs_strerror(w->err));
-		else if (!w->succ && off < sizeof(msg))
+		else if (!w->succ && !over && off < sizeof(msg))
 			snprintf(msg + off, sizeof(msg) - off,
 				 "%sthread %d had no success in the "
 				 "measurement window",
 				 off ? "; " : "", t);
-		fails += w->err || !w->succ;
+		/* With more threads than cores a thread may simply not be
+		 * scheduled in a short window (--quick, the smoke run under
+		 * a sanitizer and load): not judged, as the scaling is not;
+		 * a thread that never succeeded at all still fails. */
+		fails += w->err || (!w->succ && (!over || !w->total));
+		starved += !w->err && !w->succ && over && w->total;
 	}
+	if (starved)
+		note(&c, "unscheduled",
+		     "oversubscribed: some threads had no success in the "
+		     "measurement window (not judged)");
 	if (!fails) {
 		rc = c.wl->check(c.shared, c.n, totals, msg, sizeof(msg));
 		fails += rc != 0;
