@@ -45,6 +45,24 @@ static void check_header(const unsigned char *p, size_t n)
 		 "an accepted segment header does not re-encode");
 }
 
+/* A CLOSE record (v checked): a bare header, which re-encodes. */
+static void check_close(const unsigned char *p, const rs__rec_view *v)
+{
+	unsigned char again[RS__REC_HDR];
+	rs__rec_view v2;
+
+	FZ_CHECK(v->len == RS__REC_HDR && v->nops == 0 && v->version == 0 &&
+			 rs_run_id_is_nil(&v->run),
+		 "a CLOSE record of %u bytes, %u ops, version %llu", v->len,
+		 v->nops, (unsigned long long)v->version);
+	rs__rec_encode_close(again, v->timestamp_ns);
+	rs__rec_seal(again, v->synced_lsn);
+	FZ_CHECK(memcmp(again, p, RS__REC_HDR) == 0,
+		 "an accepted CLOSE record does not re-encode to its bytes");
+	FZ_CHECK(rs__rec_check(again, RS__REC_HDR - 1, &v2) == RS_ECORRUPT,
+		 "a CLOSE record accepted without its last byte");
+}
+
 /* The record at p (v checked): decode its ops, re-encode, compare. */
 static void check_record(const unsigned char *p, size_t avail,
 			 const rs__rec_view *v)
@@ -57,6 +75,10 @@ static void check_record(const unsigned char *p, size_t avail,
 
 	FZ_CHECK(v->len >= RS__REC_HDR && v->len <= avail,
 		 "record length %u of %zu bytes", v->len, avail);
+	if (v->kind == RS__WAL_REC_CLOSE) {
+		check_close(p, v);
+		return;
+	}
 	FZ_CHECK(v->kind == RS__REC_COMMIT || v->kind == RS__REC_DROP_RUN,
 		 "record kind %u", v->kind);
 	FZ_CHECK(v->version >= 1, "record version 0");
