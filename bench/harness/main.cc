@@ -82,6 +82,9 @@ std::string all_reports(const Collector &col, const Args &a,
 			   "\n" + r.locality() + "\n" + r.durability() + "\n" +
 			   r.redis() + "\n" + r.lmdb() + "\n" + r.ordered() +
 			   "\n";
+	std::string perf = r.perf_trace();
+	if (!perf.empty())
+		text += perf + "\n";
 	if (!a.baseline.empty())
 		text += r.against(base, env) + "\n";
 	return text + r.coverage();
