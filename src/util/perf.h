@@ -38,6 +38,12 @@ const char *rs__perf_phase_name(rs_perf_phase phase);
 #include <stdbool.h>
 #include <sys/sdt.h>
 
+/* sdt.h's probe macros call one of its own variadic macros with an empty
+ * `...`, which clang's -Wpedantic reports where a probe expands. */
+#ifdef __clang__
+#pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
+#endif
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
 #define RS__PERF_HAVE_TSC 1
