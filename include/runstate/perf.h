@@ -125,8 +125,9 @@ typedef struct rs_perf_stats {
 	/** RS_PERF_CLOCK_TSC (an invariant TSC, calibrated against
 	 *  CLOCK_MONOTONIC) or RS_PERF_CLOCK_MONOTONIC. */
 	uint32_t clock;
-	/** Threads whose counters are summed: those that recorded a phase
-	 *  since the last reset, exited ones included. */
+	/** Counter blocks summed: one per thread that recorded a phase
+	 *  since the last reset, exited ones included (a thread started
+	 *  after another exited carries on in that one's block). */
 	uint64_t threads;
 	/** What one clock read costs on the calling thread, measured by
 	 *  this call, in nanoseconds: every phase includes about one. */
