@@ -10,6 +10,7 @@
 #include "storage/store.h"
 #include "txn/txn.h"
 #include "util/error.h"
+#include "util/perf.h"
 #include "util/random.h"
 #include "util/rcu.h"
 
@@ -251,6 +252,26 @@ int rs_db_run_version(rs_db *db, const rs_run_id *run, uint64_t *version_out)
 		*version_out = atomic_load(&db->store->run_base);
 	rs__rcu_read_unlock();
 	return rc == RS_ENOTFOUND ? 0 : rc;
+}
+
+/* ---- per-phase timing (RS_PERF_TRACE builds; util/perf.h) ---- */
+
+int rs_perf_read(rs_perf_stats *stats_out)
+{
+	RS_CHECK_ARG(stats_out);
+	if (stats_out->version != RS_PERF_STATS_VERSION)
+		return RS_EVERSION;
+	return rs__perf_read(stats_out);
+}
+
+int rs_perf_reset(void)
+{
+	return rs__perf_reset();
+}
+
+const char *rs_perf_phase_name(rs_perf_phase phase)
+{
+	return rs__perf_phase_name(phase);
 }
 
 /* ---- transactions ---- */

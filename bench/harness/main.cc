@@ -88,6 +88,9 @@ std::string all_reports(const Reports &r, const Args &a, const Baseline &base,
 			   "\n" + r.locality() + "\n" + r.durability() + "\n" +
 			   r.redis() + "\n" + r.lmdb() + "\n" + r.ordered() +
 			   "\n";
+	std::string perf = r.perf_trace();
+	if (!perf.empty())
+		text += perf + "\n";
 	if (!a.baseline.empty())
 		text += r.against(base, env) + "\n";
 	text += r.coverage();

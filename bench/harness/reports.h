@@ -195,6 +195,8 @@ class Reports
 	// With --baseline NAME (report_baseline.cc).
 	std::string against(const Baseline &b, const Env &now) const;
 	std::string coverage() const; // report_coverage.cc
+	// Only in an RS_PERF_TRACE build, else "" (report_perf.cc).
+	std::string perf_trace() const;
 
 	// The charts of report.html, from the same figures as the tables
 	// (report_charts.cc).

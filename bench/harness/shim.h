@@ -157,7 +157,8 @@ void rs_bench_note_set(const char *name, const char *text);
 	X(durable)         \
 	X(redis)           \
 	X(lmdb)            \
-	X(ordered)
+	X(ordered)         \
+	X(perf)
 
 #define RS_BENCH__DECLARE(s) void rs_bench_suite_##s(void);
 RS_BENCH_SUITES(RS_BENCH__DECLARE)

@@ -3,12 +3,13 @@
 #
 # Sourced by scripts/test and scripts/bench.
 
-# What building and testing runstate needs on Debian 12.
+# What building and testing runstate needs on Debian 12 (systemtap-sdt-dev:
+# <sys/sdt.h>, for the RS_PERF_TRACE build of docs/perf-trace.md).
 # shellcheck disable=SC2034
 RS_BASE_PACKAGES=(build-essential cmake pkg-config ninja-build clang
 	libclang-rt-14-dev liburcu-dev libxxhash-dev libjemalloc-dev
 	libcmocka-dev libsodium-dev libjson-c-dev libbenchmark-dev git
-	ca-certificates)
+	ca-certificates systemtap-sdt-dev)
 
 # What scripts/bench needs on top: the JSON library of the harness, the
 # peers of reports 5 (Redis) and 6 (LMDB), and for report.html gnuplot (its

@@ -47,6 +47,7 @@
 
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/perf.h"
 
 #define GATHER_MAX_NS 500000u
 
@@ -186,7 +187,9 @@ void rs__wal_write_locked(rs__wal *w)
 	pthread_mutex_unlock(&w->mu);
 
 	t0 = rs__clock_monotonic_ns();
+	RS_PROBE(wal__write__start, bytes, b->ncommits, end);
 	rc = write_batch(w, b, base, &syncs);
+	RS_PROBE(wal__write__done, bytes, syncs, rc);
 
 	pthread_mutex_lock(&w->mu);
 	w->last_write_ns = rs__clock_monotonic_ns() - t0;
@@ -294,10 +297,16 @@ int rs__wal_commit(void *state, const rs__commit_record *rec)
 		goto out;
 	if ((rc = append_locked(w, rec, size, &end)) < 0)
 		goto out;
-	if (rec->mode == RS_DURABILITY_STRICT)
+	RS_PROBE(wal__append, rec->run, rec->version, size, end);
+	if (rec->mode == RS_DURABILITY_STRICT) {
+		RS_PERF_START(t0);
+
 		rc = rs__wal_wait_durable_locked(w, end, true);
-	else if (rs__wal_buf_full(w, &w->bufs[w->filling]))
+		RS_PERF_SYNCED(t0);
+		RS_PROBE(commit__synced, rec->run, rec->version, end);
+	} else if (rs__wal_buf_full(w, &w->bufs[w->filling])) {
 		pthread_cond_signal(&w->flush_cv);
+	}
 out:
 	pthread_mutex_unlock(&w->mu);
 	return rc;

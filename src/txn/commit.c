@@ -326,16 +326,22 @@ static int install(rs_txn *txn, rs__cc *cc)
 	rec.mode = txn->dur_mode;
 	rec.drop_run = drop ? &txn->also_id : NULL;
 	rec.drop_version = also_ver;
+	RS_PERF_TXN_PREPARED(txn);
+	RS_PROBE(commit__prepared, &txn->run_id, ver, n);
 	if ((rc = db->dur.ops->commit(db->dur.state, &rec)) < 0) {
 		st->ops->discard(st, cc->run, ops, n);
 		if (drop)
 			st->ops->discard(st, cc->also, dops, nd);
 		return rc;
 	}
+	RS_PERF_TXN_LOGGED(txn);
+	RS_PROBE(commit__logged, &txn->run_id, ver, rec.mode);
 	RS_DEBUG_YIELD_POINT();
 	st->ops->apply(st, cc->run, ops, n, ver);
 	if (drop)
 		st->ops->apply(st, cc->also, dops, nd, also_ver);
+	RS_PERF_TXN_SPLIT(txn, RS_PERF_APPLY);
+	RS_PROBE(commit__applied, &txn->run_id, ver, n);
 	RS_DEBUG_YIELD_POINT();
 	st->ops->publish(st, cc->run, ver);
 	if (drop)
@@ -349,6 +355,8 @@ static int install(rs_txn *txn, rs__cc *cc)
 				      memory_order_seq_cst);
 		st->ops->run_kill(st, cc->also);
 	}
+	RS_PERF_TXN_PUBLISHED(txn);
+	RS_PROBE(commit__published, &txn->run_id, ver);
 	st->ops->reclaim(st, cc->run, ops, n, rs__db_min_pin(db, cc->run, ver),
 			 &txn->retired);
 	if (drop)
@@ -369,6 +377,8 @@ static int commit_locked(rs_txn *txn, rs__cc *cc)
 	 * lock nothing more is unlinked); drop it so this commit's reclaim
 	 * is not held back by its own snapshot. Views it gave out die here. */
 	rs__ctx_release_snapshot(txn);
+	RS_PERF_TXN_SPLIT(txn, RS_PERF_VALIDATE);
+	RS_PROBE(commit__validated, &txn->run_id, txn->snap.ver);
 	RS_TRY(run_steps(cc));
 	if (txn->writes.n == 0 && !cc->also_drop && !cc->also_flags_set)
 		return 0;
@@ -456,6 +466,8 @@ static int commit(rs_txn *txn, bool *killed)
 	}
 	if (cc.also)
 		st->ops->lock(st, cc.also);
+	RS_PERF_TXN_SPLIT(txn, RS_PERF_LOCK);
+	RS_PROBE(commit__locked, &txn->run_id, txn->snap.ver);
 	rc = commit_locked(txn, &cc);
 	*killed = rc == 0 && cc.also_drop;
 	if (cc.also)
@@ -470,19 +482,29 @@ int rs__txn_commit(rs_txn *txn)
 	bool killed = false;
 	int rc = 0;
 
-	if (txn->writes.n || txn->nsteps || txn->has_also)
+	if (txn->writes.n || txn->nsteps || txn->has_also) {
+		RS_PERF_TXN_SPLIT(txn, RS_PERF_BODY);
+		RS_PROBE(commit__start, &txn->run_id, txn->writes.n,
+			 txn->nsteps);
 		rc = commit(txn, &killed);
+	}
 	for (size_t i = 0; i < txn->nsteps; i++) {
 		const rs__step *step = &txn->steps[i];
 
 		if (step->type->done)
 			step->type->done(step->arg, rc);
 	}
+	RS_PERF_TXN_KEEP(perf_t, txn);
+	RS_PERF_ONLY(rs_run_id perf_run = txn->run_id;
+		     bool perf_wrote =
+			     txn->writes.n || txn->nsteps || txn->has_also;)
 	rs__ctx_put(txn);
 	/* Outside every lock: free what deleted runs left, a batch at a
 	 * time (a grace period each). */
 	if (killed)
 		rs__db_reap(db, RS__REAP_BATCH);
+	RS_PERF_TXN_END(perf_t);
+	RS_PERF_ONLY(if (perf_wrote) RS_PROBE(commit__done, &perf_run, rc);)
 	return rc;
 }
 

@@ -44,7 +44,9 @@ int rs__txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run, uint32_t flags)
 	rs__run *r = NULL;
 	rs_txn *ctx;
 	int rc;
+	RS_PERF_START(t0);
 
+	RS_PROBE(txn__begin, run, flags);
 	rs__rcu_thread_ensure();
 	ctx = rs__ctx_get(db);
 	if (!ctx)
@@ -70,6 +72,8 @@ int rs__txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run, uint32_t flags)
 	ctx->flags = flags;
 	ctx->dur_mode = db->mode;
 	ctx->state = RS__TXN_ACTIVE;
+	RS_PERF_TXN_BEGUN(ctx, t0);
+	RS_PROBE(txn__snapshot, run, ctx->snap.ver);
 	*out = ctx;
 	return 0;
 fail:
@@ -138,8 +142,8 @@ static int record_read(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
 	return rs__keyset_add(&txn->db->alloc, &txn->reads, &rd);
 }
 
-int rs__txn_read(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
-		 rs_bytes *out)
+static int read_view(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
+		     rs_bytes *out)
 {
 	rs__store *st = txn->db->store;
 	uint64_t hash = key_hash(txn, tag, key, klen);
@@ -153,6 +157,19 @@ int rs__txn_read(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
 		return rc;
 	if (!rs__txn_readonly(txn))
 		RS_TRY(record_read(txn, tag, key, klen, hash));
+	return rc;
+}
+
+int rs__txn_read(rs_txn *txn, uint8_t tag, const void *key, size_t klen,
+		 rs_bytes *out)
+{
+	RS_PERF_START(t0);
+	int rc;
+
+	RS_PROBE(read__start, &txn->run_id, tag, klen);
+	rc = read_view(txn, tag, key, klen, out);
+	RS_PERF_SINCE(t0, RS_PERF_READ);
+	RS_PROBE(read__done, &txn->run_id, rc, rc == 0 ? out->len : 0);
 	return rc;
 }
 
@@ -249,9 +266,16 @@ int rs__txn_read_latest(rs_db *db, const rs_run_id *run, uint8_t tag,
 			const void *key, size_t klen, rs__copy_out *co)
 {
 	rs__store *st = db->store;
+	RS_PERF_START(t0);
+	int rc;
 
+	RS_PROBE(read__start, run, tag, klen);
 	rs__rcu_thread_ensure();
-	return st->ops->read_latest(st, run, tag, key, klen, copy_sink, co);
+	rc = st->ops->read_latest(st, run, tag, key, klen, copy_sink, co);
+	RS_PERF_SINCE(t0, RS_PERF_READ);
+	RS_PROBE(read__done, run, rc,
+		 rc == 0 && co ? co->head_len + co->len : 0);
+	return rc;
 }
 
 int rs__txn_oneshot(rs_db *db, const rs_run_id *run, rs__stage_fn stage,

@@ -29,6 +29,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/op.h"
+#include "util/perf.h"
 #include "util/rcu.h"
 
 /* The database: a store, a durability backend, and the context registry. */
@@ -153,6 +154,12 @@ struct rs_txn {
 	bool also_create; /* create the second run if it does not exist */
 	rs__op *drop_ops; /* tombstones of also_id's keys (drop) */
 	size_t ndrop, cdrop;
+#ifdef RS_PERF_TRACE
+	/* The commit path's last phase boundary, and whether it reached
+	 * RS_PERF_PUBLISH (util/perf.h). */
+	uint64_t perf_t;
+	bool perf_published;
+#endif
 };
 
 /* ---- databases and contexts (pool.c) ---- */

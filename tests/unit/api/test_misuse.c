@@ -36,6 +36,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <runstate/perf.h>
+
 #define S(x) (x), strlen(x)
 
 /* ---- the names the headers declare ---- */
@@ -620,6 +622,38 @@ static void row_rs_db_run_version(void)
 	EXPECT(rs_db_run_version(NULL, RA, &OUT.v), RS_EINVAL);
 	FOR_BAD_RUN(rs_db_run_version(DB, R, &OUT.v));
 	EXPECT(rs_db_run_version(DB, RA, NULL), RS_EINVAL);
+}
+
+/* ---- rows: per-phase timing (<runstate/perf.h>) ---- */
+
+static void row_rs_perf_read(void)
+{
+	rs_perf_stats s;
+
+	memset(&s, 0x5A, sizeof(s));
+	EXPECT(rs_perf_read(NULL), RS_EINVAL);
+	s.version = 0;
+	EXPECT(rs_perf_read(&s), RS_EVERSION);
+	s.version = RS_PERF_STATS_VERSION + 1;
+	EXPECT(rs_perf_read(&s), RS_EVERSION);
+	CHECK(s.threads == UINT64_C(0x5A5A5A5A5A5A5A5A));
+}
+
+static void row_rs_perf_reset(void)
+{
+	/* No argument to get wrong: 0, or RS_ENOTSUP without the option. */
+	int rc = rs_perf_reset();
+
+	CHECK(rc == 0 || rc == RS_ENOTSUP);
+}
+
+static void row_rs_perf_phase_name(void)
+{
+	const int unknown[] = { RS_PERF_PHASES, -1, INT_MAX, INT_MIN };
+
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+		CHECK(strcmp(rs_perf_phase_name((rs_perf_phase)unknown[i]),
+			     "unknown") == 0);
 }
 
 /* ---- rows: transactions ---- */
@@ -1690,6 +1724,9 @@ static const row rows[] = {
 	ROW(rs_db_checkpoint),
 	ROW(rs_db_stat),
 	ROW(rs_db_run_version),
+	ROW(rs_perf_read),
+	ROW(rs_perf_reset),
+	ROW(rs_perf_phase_name),
 	ROW(rs_txn_begin),
 	ROW(rs_txn_commit),
 	ROW(rs_txn_abort),
