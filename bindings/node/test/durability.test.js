@@ -116,6 +116,12 @@ function fdCount() {
 	return fs.readdirSync('/proc/self/fd').length;
 }
 
+// Each open database runs threads of its own (reclaimer, flusher,
+// checkpointer): a database never closed keeps them.
+function threadCount() {
+	return Number(/^Threads:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]);
+}
+
 test('many open/close cycles: memory, descriptors and handles stay bounded', async (t) => {
 	const dir = tmpdir(t);
 	const cycle = async (durable, i) => {
@@ -132,6 +138,7 @@ test('many open/close cycles: memory, descriptors and handles stay bounded', asy
 	};
 	for (let i = 0; i < 30; i++) await cycle(i % 3 === 0, i); // warm-up
 	const fds = fdCount();
+	const threads = threadCount();
 	const handles = process.getActiveResourcesInfo().length;
 	const rss = process.memoryUsage().rss;
 	const memCycles = Number(process.env.RS_NODE_CYCLES || 300);
@@ -139,9 +146,10 @@ test('many open/close cycles: memory, descriptors and handles stay bounded', asy
 	for (let i = 0; i < memCycles / 6; i++) await cycle(true, i);
 	const grown = process.memoryUsage().rss - rss;
 	assert.ok(fdCount() <= fds, `descriptors: ${fds} -> ${fdCount()}`);
+	assert.ok(threadCount() <= threads, `threads: ${threads} -> ${threadCount()}`);
 	assert.ok(process.getActiveResourcesInfo().length <= handles,
 		`handles: ${handles} -> ${process.getActiveResourcesInfo().length}`);
-	// 350 cycles that leaked even one database's fixed allocation (its
+	// Cycles that leaked even one database's fixed allocation (its
 	// tables, threads' stacks, contexts) would grow by far more than this.
 	assert.ok(grown < 64 * 1024 * 1024, `rss grew by ${grown} bytes`);
 });
