@@ -39,7 +39,7 @@ if (!env.RUNSTATE_LIB_DIR) {
 		process.exit(1);
 	}
 	const build = src === path.resolve(pkg, '..', '..')
-		? path.join(src, 'build', 'node') : path.join(pkg, 'build', 'lib');
+		? path.join(src, 'build', 'node') : path.join(pkg, 'build-lib'); // node-gyp rebuild empties build/
 	const jobs = String(Math.max(1, Math.min(2, require('os').cpus().length)));
 	run('cmake', ['-S', src, '-B', build, '-DCMAKE_BUILD_TYPE=Release',
 		'-DRS_BUILD_TESTS=OFF', '-DRS_BUILD_BENCHMARKS=OFF', '-DRS_BUILD_TOOLS=OFF',
