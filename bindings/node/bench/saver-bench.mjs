@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+//
+// Checkpoint saver benchmark (../../../scripts/bench runs it when Node is
+// present): one step = put (2 changed channels, 1 KiB values each) +
+// putWrites (2 writes) + getTuple(latest), timed at thread lengths 10, 500
+// and 4,000 checkpoints; then, on the 4,000-checkpoint thread, getTuple of
+// a past checkpoint by id and list(limit 10). Savers, all in this run:
+// MemorySaver; SqliteSaver on ':memory:' and on a file (WAL, its
+// synchronous setting as it comes, printed; and synchronous=FULL, the Strict
+// class); RunstateSaver InMemory, Buffered and Strict. Durability classes:
+// none (MemorySaver, both :memory:), buffered (SQLite NORMAL, runstate
+// Buffered), strict (SQLite FULL, runstate Strict). Prints one table, in
+// microseconds per operation (median of RS_SAVER_BENCH_ROUNDS rounds,
+// default 3), with each saver's ratio to SqliteSaver of its class and to
+// MemorySaver, and the goals. RS_SAVER_BENCH_LENGTHS (e.g. "10,500") and
+// RS_SAVER_BENCH_STEPS (timed steps per length, default 200) make it
+// shorter.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { MemorySaver, uuid6 } = require('@langchain/langgraph-checkpoint');
+const { SqliteSaver } = require('@langchain/langgraph-checkpoint-sqlite');
+const Database = require('better-sqlite3');
+const { RunstateSaver } = require('../langgraph');
+
+const LENGTHS = (process.env.RS_SAVER_BENCH_LENGTHS || '10,500,4000').split(',').map(Number);
+const STEPS = Number(process.env.RS_SAVER_BENCH_STEPS || 200);
+const ROUNDS = Number(process.env.RS_SAVER_BENCH_ROUNDS || 3);
+const VALUE = 'x'.repeat(1024);
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rs-saver-bench-'));
+let seq = 0;
+const file = (n) => path.join(tmp, `${n}-${seq++}`);
+
+function sqliteFile(sync) {
+	const db = new Database(file('sqlite') + '.db');
+	const s = new SqliteSaver(db);
+	s.setup();
+	if (sync) db.pragma(`synchronous=${sync}`);
+	return { saver: s, close: () => db.close(), note: `synchronous=${db.pragma('synchronous', { simple: true })}` };
+}
+
+const SAVERS = [
+	{ name: 'MemorySaver', cls: 'none', make: async () => ({ saver: new MemorySaver(), close: () => {} }) },
+	{ name: 'SqliteSaver :memory:', cls: 'none', make: async () => { const s = SqliteSaver.fromConnString(':memory:'); return { saver: s, close: () => s.db.close() }; } },
+	{ name: 'RunstateSaver InMemory', cls: 'none', make: async () => { const s = await RunstateSaver.open(); return { saver: s, close: () => s.close() }; } },
+	{ name: 'SqliteSaver file', cls: 'buffered', make: async () => sqliteFile(null) },
+	{ name: 'RunstateSaver Buffered', cls: 'buffered', make: async () => { const s = await RunstateSaver.open({ path: file('rs'), durability: 'buffered' }); return { saver: s, close: () => s.close() }; } },
+	{ name: 'SqliteSaver file FULL', cls: 'strict', make: async () => sqliteFile('FULL') },
+	{ name: 'RunstateSaver Strict', cls: 'strict', make: async () => { const s = await RunstateSaver.open({ path: file('rs'), durability: 'strict' }); return { saver: s, close: () => s.close() }; } },
+];
+const BASE = { none: 'SqliteSaver :memory:', buffered: 'SqliteSaver file', strict: 'SqliteSaver file FULL' };
+
+// One step of a thread; returns the new config.
+async function step(saver, config, i) {
+	const cp = {
+		v: 4, id: uuid6(-3), ts: new Date().toISOString(),
+		channel_values: { messages: `${VALUE}${i}`, scratch: `${VALUE}${i}` },
+		channel_versions: { messages: i + 1, scratch: i + 1 },
+		versions_seen: { agent: { messages: i } },
+	};
+	const next = await saver.put(config, cp, { source: 'loop', step: i, parents: {} }, { messages: i + 1, scratch: i + 1 });
+	await saver.putWrites(next, [['messages', `w${i}`], ['scratch', `v${i}`]], `task-${i}`);
+	const t = await saver.getTuple({ configurable: { thread_id: next.configurable.thread_id, checkpoint_ns: '' } });
+	if (t === undefined || t.checkpoint.id !== cp.id) throw new Error('getTuple(latest) did not return the latest checkpoint');
+	return next;
+}
+
+function median(xs) {
+	const s = xs.slice().sort((a, b) => a - b);
+	return s[Math.floor(s.length / 2)];
+}
+
+async function timeIt(n, fn) {
+	const t0 = process.hrtime.bigint();
+	for (let i = 0; i < n; i++) await fn(i);
+	return Number(process.hrtime.bigint() - t0) / 1000 / n;
+}
+
+async function measure(spec) {
+	const res = { step: {}, byId: [], list: [] };
+	{ // warm-up (JIT, allocator, files) on a thread of its own
+		const { saver, close } = await spec.make();
+		let config = { configurable: { thread_id: 'warm-up', checkpoint_ns: '' } };
+		for (let i = 0; i < 100; i++) config = await step(saver, config, i);
+		await close();
+	}
+	for (let r = 0; r < ROUNDS; r++) {
+		const { saver, close, note } = await spec.make();
+		if (note) res.note = note;
+		let config = { configurable: { thread_id: `bench-${r}`, checkpoint_ns: '' } };
+		let len = 0;
+		const ids = [];
+		for (const L of LENGTHS) {
+			const timed = Math.min(STEPS, L);
+			while (len < L - timed) {
+				config = await step(saver, config, len++);
+				ids.push(config.configurable.checkpoint_id);
+			}
+			const us = await timeIt(timed, async () => {
+				config = await step(saver, config, len++);
+				ids.push(config.configurable.checkpoint_id);
+			});
+			(res.step[L] ??= []).push(us);
+		}
+		const tid = config.configurable.thread_id;
+		res.byId.push(await timeIt(STEPS, async (i) => {
+			const id = ids[(i * 7919) % ids.length];
+			const t = await saver.getTuple({ configurable: { thread_id: tid, checkpoint_ns: '', checkpoint_id: id } });
+			if (t === undefined) throw new Error('getTuple by id found nothing');
+		}));
+		res.list.push(await timeIt(Math.max(1, STEPS / 4), async () => {
+			let n = 0;
+			for await (const _ of saver.list({ configurable: { thread_id: tid } }, { limit: 10 })) n++;
+			if (n !== 10) throw new Error(`list(limit 10) gave ${n}`);
+		}));
+		await close();
+	}
+	return {
+		step: Object.fromEntries(Object.entries(res.step).map(([k, v]) => [k, median(v)])),
+		byId: median(res.byId), list: median(res.list), note: res.note,
+	};
+}
+
+const results = new Map();
+for (const spec of SAVERS) {
+	process.stderr.write(`saver-bench: ${spec.name}...\n`);
+	results.set(spec.name, await measure(spec));
+}
+fs.rmSync(tmp, { recursive: true, force: true });
+
+const cols = [...LENGTHS.map((L) => `step@${L}`), 'getTuple(id)', 'list(10)'];
+const pad = (s, n) => String(s).padStart(n);
+const f = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+console.log(`\nCheckpoint savers, microseconds per operation (median of ${ROUNDS} rounds; ${STEPS} timed steps per length)`);
+console.log(`${'saver'.padEnd(24)} ${'class'.padEnd(8)} ${cols.map((c) => pad(c, 13)).join(' ')}   vs SQLite (class)  vs MemorySaver  4000/10`);
+const mem = results.get('MemorySaver');
+const goals = [];
+for (const spec of SAVERS) {
+	const r = results.get(spec.name);
+	const vals = [...LENGTHS.map((L) => r.step[L]), r.byId, r.list];
+	const base = results.get(BASE[spec.cls]);
+	const vsSql = LENGTHS.map((L) => base.step[L] / r.step[L]);
+	const vsMem = LENGTHS.map((L) => mem.step[L] / r.step[L]);
+	const growth = r.step[LENGTHS.at(-1)] / r.step[LENGTHS[0]];
+	console.log(`${spec.name.padEnd(24)} ${spec.cls.padEnd(8)} ${vals.map((v) => pad(f(v), 13)).join(' ')}   ` +
+		`${vsSql.map((x) => x.toFixed(2) + 'x').join(' ').padEnd(17)}  ${vsMem.map((x) => x.toFixed(2) + 'x').join(' ').padEnd(13)} ${growth.toFixed(2)}x` +
+		(r.note ? `  (${r.note})` : ''));
+	if (spec.name.startsWith('RunstateSaver'))
+		goals.push(`${spec.name}: >= 2x SqliteSaver (${BASE[spec.cls]}) at every length: ${vsSql.every((x) => x >= 2) ? 'met' : 'NOT met'}; ` +
+			`no slower than MemorySaver: ${vsMem.every((x) => x >= 1) ? 'met' : 'NOT met'}; ` +
+			`cost at ${LENGTHS.at(-1)} within 1.5x of ${LENGTHS[0]}: ${growth <= 1.5 ? 'met' : 'NOT met'}`);
+}
+console.log('\n(ratios: how many times faster RunstateSaver-or-other is than the baseline per step; 4000/10: step cost at the longest thread over the shortest)');
+console.log('Goals (issue 10):');
+for (const g of goals) console.log(`  ${g}`);

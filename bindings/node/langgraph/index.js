@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: MIT
+// runstate/langgraph, CommonJS: RunstateSaver over the CommonJS build of
+// @langchain/langgraph-checkpoint (saver.js has the implementation).
+'use strict';
+const { define } = require('./saver.js');
+
+module.exports = define(require('@langchain/langgraph-checkpoint'));

@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: MIT
+// runstate/langgraph, ES module: RunstateSaver over the ES module build of
+// @langchain/langgraph-checkpoint (saver.js has the implementation).
+import * as lg from '@langchain/langgraph-checkpoint';
+import saver from './saver.js';
+
+export const { RunstateSaver, threadRunId } = saver.define(lg);

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+// RunstateSaver beyond the conformance suite: putWrites' ordering and
+// idempotence, thread ids of any length, the RunIndex entry of a thread,
+// one commit per put, deleteThread, and the durability option.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { uuid6, emptyCheckpoint, TASKS } = require('@langchain/langgraph-checkpoint');
+const rs = require('..');
+const { RunstateSaver, threadRunId } = require('../langgraph');
+
+function checkpoint(values = {}, versions = {}) {
+	return { ...emptyCheckpoint(), id: uuid6(-3), channel_values: values, channel_versions: versions };
+}
+
+const meta = { source: 'loop', step: 0, parents: {} };
+
+test('putWrites: writesSortKey order, regular writes once, special writes replaced', async () => {
+	const saver = await RunstateSaver.open();
+	const cfg = await saver.put({ configurable: { thread_id: 't' } }, checkpoint(), meta, {});
+	await saver.putWrites(cfg, [['a', 1], ['b', 2]], 'task-z', '~b');
+	await saver.putWrites(cfg, [['c', 3]], 'task-a', '~c');
+	await saver.putWrites(cfg, [['d', 4]], 'task-m'); // no path: sorts first
+	// A retried task writes again: the first writes stay.
+	await saver.putWrites(cfg, [['a', 100], ['b', 200]], 'task-z', '~b');
+	// Special writes (negative indices) are replaced.
+	await saver.putWrites(cfg, [['__error__', 'first']], 'task-e', '~a');
+	await saver.putWrites(cfg, [['__error__', 'second']], 'task-e', '~a');
+	const t = await saver.getTuple(cfg);
+	assert.deepEqual(t.pendingWrites, [
+		['task-m', 'd', 4],
+		['task-e', '__error__', 'second'],
+		['task-z', 'a', 1],
+		['task-z', 'b', 2],
+		['task-a', 'c', 3],
+	]);
+	await saver.close();
+});
+
+test('thread ids of any length and form get runs of their own, named in the RunIndex', async () => {
+	const saver = await RunstateSaver.open();
+	const long = 'x'.repeat(100000);
+	const ids = [long, 'short', '\ud800', '\udc00', 'ü'.repeat(200), '0'];
+	const runs = new Set(ids.map(threadRunId));
+	assert.equal(runs.size, ids.length);
+	for (const id of ids) {
+		const cfg = await saver.put({ configurable: { thread_id: id } }, checkpoint({ v: id }, { v: 1 }), meta, { v: 1 });
+		const t = await saver.getTuple({ configurable: { thread_id: id } });
+		assert.equal(t.config.configurable.thread_id, id);
+		assert.equal(t.checkpoint.channel_values.v, id);
+		assert.equal(t.checkpoint.id, cfg.configurable.checkpoint_id);
+		const info = saver.db.runindex.get(threadRunId(id), { encoding: 'utf8' });
+		assert.deepEqual(info.tags, ['langgraph']);
+		assert.equal(JSON.parse(info.metadata).thread_id, id);
+	}
+	assert.equal(saver.db.runindex.get(threadRunId('short')).name, 'langgraph:short');
+	assert.equal(saver.db.runindex.get(threadRunId(long)).name, null); // over 256 bytes
+	assert.equal(saver.db.runindex.get(threadRunId('\ud800')).name, null); // not UTF-8
+	// list() without a thread_id finds every thread, its id intact.
+	const seen = new Set();
+	for await (const t of saver.list({})) seen.add(t.config.configurable.thread_id);
+	assert.deepEqual([...seen].sort(), [...ids].sort());
+	await saver.close();
+});
+
+test('put: the checkpoint and its channel values are one commit', async () => {
+	const saver = await RunstateSaver.open();
+	const run = threadRunId('one');
+	await saver.put({ configurable: { thread_id: 'one' } }, checkpoint(), meta, {});
+	const v0 = saver.db.runVersion(run);
+	await saver.put({ configurable: { thread_id: 'one' } },
+		checkpoint({ a: 'x'.repeat(1024), b: [1, 2] }, { a: 2, b: 2 }), meta, { a: 2, b: 2 });
+	assert.equal(saver.db.runVersion(run), v0 + 1);
+	await saver.close();
+});
+
+test('deleteThread removes the thread and nothing else', async () => {
+	const saver = await RunstateSaver.open();
+	for (const t of ['keep', 'drop']) {
+		const cfg = await saver.put({ configurable: { thread_id: t } }, checkpoint({ c: t }, { c: 1 }), meta, { c: 1 });
+		await saver.putWrites(cfg, [[TASKS, 'send']], 'task');
+	}
+	await saver.deleteThread('drop');
+	await saver.deleteThread('never-existed');
+	assert.equal(await saver.getTuple({ configurable: { thread_id: 'drop' } }), undefined);
+	assert.equal(saver.db.runindex.get(threadRunId('drop')), undefined);
+	assert.equal(saver.db.kv.list(threadRunId('drop')).items.length, 0);
+	assert.equal((await saver.getTuple({ configurable: { thread_id: 'keep' } })).checkpoint.channel_values.c, 'keep');
+	// The thread can be written again after its delete.
+	await saver.put({ configurable: { thread_id: 'drop' } }, checkpoint(), meta, {});
+	assert.ok(await saver.getTuple({ configurable: { thread_id: 'drop' } }));
+	await saver.close();
+});
+
+test('list: newest first across namespaces, before, limit, filter', async () => {
+	const saver = await RunstateSaver.open();
+	const ids = [];
+	let cfg = { configurable: { thread_id: 'l' } };
+	for (let i = 0; i < 150; i++) {
+		const ns = i % 3 === 0 ? 'sub' : '';
+		const c = await saver.put({ configurable: { ...cfg.configurable, checkpoint_ns: ns } },
+			checkpoint(), { ...meta, step: i, source: i % 2 ? 'loop' : 'input' }, {});
+		ids.push(c.configurable.checkpoint_id);
+	}
+	const all = [];
+	for await (const t of saver.list({ configurable: { thread_id: 'l' } })) all.push(t.checkpoint.id);
+	assert.deepEqual(all, ids.slice().reverse());
+	const root = [];
+	for await (const t of saver.list({ configurable: { thread_id: 'l', checkpoint_ns: '' } }, { before: { configurable: { checkpoint_id: ids[100] } }, limit: 5 }))
+		root.push(t.metadata.step);
+	assert.deepEqual(root, [98, 97, 95, 94, 92]);
+	const loops = [];
+	for await (const t of saver.list({ configurable: { thread_id: 'l' } }, { filter: { source: 'loop' }, limit: 3 }))
+		loops.push(t.metadata.step);
+	assert.deepEqual(loops, [149, 147, 145]);
+	await saver.close();
+});
+
+test('durability: strict commits on a buffered database wait for their fdatasync', async (t) => {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rs-saver-'));
+	t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+	const db = await rs.open({ durability: 'buffered', path: path.join(dir, 'db') });
+	const strict = new RunstateSaver(db, { durability: 'strict' });
+	const syncs = db.stats().walSyncs;
+	await strict.put({ configurable: { thread_id: 's' } }, checkpoint(), meta, {});
+	assert.ok(db.stats().walSyncs > syncs);
+	assert.throws(() => new RunstateSaver({}), TypeError);
+	await strict.close(); // not its database: still open
+	assert.equal(db.closed, false);
+	await db.close();
+});
