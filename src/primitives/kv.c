@@ -469,11 +469,11 @@ int rs_cursor_last(rs_cursor *cur, const void *prefix, size_t prefix_len,
 int rs_cursor_next(rs_cursor *cur, rs_bytes *key_out, rs_bytes *val_out)
 {
 	RS_TRY(check_cursor(cur));
-	return cursor_out(cur, rs__tcur_step(&cur->tc, 1), key_out, val_out);
+	return cursor_out(cur, rs__tcur_next(&cur->tc, 1), key_out, val_out);
 }
 
 int rs_cursor_prev(rs_cursor *cur, rs_bytes *key_out, rs_bytes *val_out)
 {
 	RS_TRY(check_cursor(cur));
-	return cursor_out(cur, rs__tcur_step(&cur->tc, -1), key_out, val_out);
+	return cursor_out(cur, rs__tcur_next(&cur->tc, -1), key_out, val_out);
 }

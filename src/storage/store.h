@@ -54,11 +54,46 @@ typedef int (*rs__scan_all_fn)(uint8_t tag, const void *key, size_t klen,
  * every entry it can see, and the node that holds it, linked and
  * allocated.
  */
+#define RS__ITER_AHEAD 8u
+typedef struct rs__iter_ent {
+	const void *pos;
+	rs_bytes key;
+	rs_bytes val;
+} rs__iter_ent;
+
 typedef struct rs__iter {
 	const void *pos;
 	rs_bytes key;
 	rs_bytes val;
+	/*
+	 * Read-ahead, which a store's step may fill (the sharded store's
+	 * does: shard.c, "Read-ahead"): the `nahead` entries that the next
+	 * steps in direction `adir` would reach, in order, from
+	 * ahead[iahead] on, valid as long as the iterator's own views. A
+	 * seek empties it. rs__iter_take() is then exactly a step in that
+	 * direction, without calling the store.
+	 */
+	rs__iter_ent ahead[RS__ITER_AHEAD];
+	uint8_t nahead, iahead;
+	uint8_t grow; /* the store's: the size of its last batch */
+	int8_t adir;
 } rs__iter;
+
+/* A step in direction dir from the read-ahead: false (it unchanged)
+ * when it holds nothing for that direction. */
+static inline bool rs__iter_take(rs__iter *it, int dir)
+{
+	const rs__iter_ent *e;
+
+	if (!it->nahead || it->adir != dir)
+		return false;
+	e = &it->ahead[it->iahead++];
+	it->nahead--;
+	it->pos = e->pos;
+	it->key = e->key;
+	it->val = e->val;
+	return true;
+}
 
 /* Where a seek lands, relative to its key. */
 enum {

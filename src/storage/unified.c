@@ -388,6 +388,7 @@ static int u_seek(rs__store *st, const rs__snap *snap, uint8_t tag,
 	size_t i;
 
 	(void)st;
+	it->nahead = 0; /* no read-ahead here: steps are cheap */
 	if (!c)
 		return RS_ENOTFOUND;
 	if (!key) /* the start of the tag's keys, or the end: tag + 1 */

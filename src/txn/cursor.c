@@ -365,6 +365,18 @@ int rs__tcur_step(rs__tcur *c, int dir)
 	if (!c->on)
 		return rs__tcur_seek(c, NULL, 0,
 				     dir > 0 ? RS__SEEK_GE : RS__SEEK_LE);
+	if (RS_LIKELY(c->from_store && !c->txn->writes.n)) {
+		/* Nothing staged: the view is the snapshot's, one store
+		 * step (what merge() would do without a staged side). */
+		rc = st->ops->step(st, &c->txn->snap, c->tag, &c->sit, dir);
+		if (rc < 0 && rc != RS_ENOTFOUND)
+			return rc;
+		if (rc == 0) {
+			c->key = c->sit.key;
+			c->val = c->sit.val;
+		}
+		return land(c, rc, dir);
+	}
 	if (c->from_store) {
 		rc = st->ops->step(st, &c->txn->snap, c->tag, &c->sit, dir);
 	} else {

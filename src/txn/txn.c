@@ -110,12 +110,6 @@ void rs__txn_abort(rs_txn *txn)
 	rs__ctx_put(txn);
 }
 
-int rs__txn_check(const rs_txn *txn)
-{
-	RS_CHECK_ARG(txn);
-	return txn->state == RS__TXN_ACTIVE ? 0 : RS_EDONE;
-}
-
 /* ---- reads and staged writes ---- */
 
 static uint64_t key_hash(const rs_txn *txn, uint8_t tag, const void *key,

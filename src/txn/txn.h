@@ -28,6 +28,7 @@
 #include "txn/keyset.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/error.h"
 #include "util/op.h"
 #include "util/perf.h"
 #include "util/rcu.h"
@@ -203,7 +204,11 @@ void rs__txn_abort(rs_txn *txn);
 
 /* An active transaction: RS_EINVAL for NULL, RS_EDONE once it ended (as
  * far as the context shows: see the header's stale-handle rule). */
-int rs__txn_check(const rs_txn *txn);
+static inline int rs__txn_check(const rs_txn *txn)
+{
+	RS_CHECK_ARG(txn);
+	return RS_LIKELY(txn->state == RS__TXN_ACTIVE) ? 0 : RS_EDONE;
+}
 
 static inline bool rs__txn_readonly(const rs_txn *txn)
 {
@@ -269,6 +274,26 @@ int rs__tcur_seek(rs__tcur *c, const void *key, size_t klen, int mode);
 /* Next (dir > 0) or previous entry; an unpositioned cursor starts from
  * the bound's end. 0, RS_ENOTFOUND (then unpositioned) or RS_ENOMEM. */
 int rs__tcur_step(rs__tcur *c, int dir);
+
+/*
+ * rs__tcur_step(), inline where it is only a read-ahead entry (store.h)
+ * taken in an unbounded view with nothing staged and no range recorded:
+ * the steps of a long scan. Anything else goes to rs__tcur_step().
+ */
+static inline int rs__tcur_next(rs__tcur *c, int dir)
+{
+	const rs__iter_ent *e;
+
+	if (RS_LIKELY(c->on && c->from_store && !c->range &&
+		      !c->txn->writes.n && (dir > 0 ? c->hi.inf : c->lo.inf) &&
+		      rs__iter_take(&c->sit, dir))) {
+		e = &c->sit.ahead[c->sit.iahead - 1];
+		c->key = e->key;
+		c->val = e->val;
+		return 0;
+	}
+	return rs__tcur_step(c, dir);
+}
 
 /*
  * Up to `limit` (0: all) entries of [lo, hi] in order (reverse: from hi

@@ -299,10 +299,35 @@ static void handoff(rs__reclaimer *rc, rs__retire_list *l)
 	pthread_mutex_unlock(&rc->lock);
 }
 
+/*
+ * How many entries of the done batch a commit that retired `retired`
+ * frees: the batch's rest spread evenly over the retires the array being
+ * filled takes before its hand-off (rounded up, at least one), so it is
+ * empty just in time. Frees then keep pace with what the commits
+ * allocate (an overwrite: one version allocated, about one freed), and
+ * the allocator's per-thread cache recycles the blocks instead of
+ * overflowing: 16 frees a commit made jemalloc's tcache flush a batch of
+ * cold blocks back to their slabs every few puts while a batch drained
+ * (the overwrite tail, docs/engine.md).
+ */
+size_t rs__retire_quota(const rs__retire_list *l, size_t retired)
+{
+	size_t left = l->prev.n - l->prev.freed;
+	size_t room = l->n < RS__RETIRE_BATCH ? RS__RETIRE_BATCH - l->n : 1;
+
+	if (retired == 0)
+		retired = 1;
+	if (retired > SIZE_MAX / RS__RETIRE_BATCH ||
+	    left / room > SIZE_MAX / retired / 2)
+		return left;
+	/* ceil(left * retired / room), without overflow: room <= BATCH. */
+	return (left / room) * retired +
+	       ((left % room) * retired + room - 1) / room;
+}
+
 void rs__retire_step(rs__reclaimer *rc, rs__retire_list *l, size_t retired)
 {
-	size_t quota = retired > RS__RETIRE_FREE_MIN / 4 ? 4 * retired
-							 : RS__RETIRE_FREE_MIN;
+	size_t quota = rs__retire_quota(l, retired);
 
 	if (l->prev.freed < l->prev.n &&
 	    atomic_load_explicit(&l->prev.state, memory_order_acquire) ==
@@ -311,7 +336,7 @@ void rs__retire_step(rs__reclaimer *rc, rs__retire_list *l, size_t retired)
 	if (l->n < RS__RETIRE_BATCH)
 		return;
 	if (l->prev.freed < l->prev.n) {
-		/* Its grace period outlasted 3/4 of the filling. */
+		/* Its grace period outlasted the filling. */
 		prev_wait(rc, l);
 		prev_free(l, SIZE_MAX);
 	}

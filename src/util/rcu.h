@@ -129,14 +129,16 @@ static inline void rs__rcu_barrier(void)
  * the database's reclaimer thread (started at open, joined at close),
  * which waits for one grace period (synchronize_rcu) for every batch
  * queued by then and marks them done. It frees nothing: each later commit
- * of the list's owner frees up to max(RS__RETIRE_FREE_MIN, 4 x its own
- * retires) entries of the done batch, after its lock is released. So no
+ * of the list's owner frees a share of the done batch, after its lock is
+ * released: the batch's rest spread over the retires the filling array
+ * takes before its hand-off (rs__retire_quota), so frees keep pace with
+ * allocation (about one for one under overwrites). So no
  * commit waits for a grace period or frees a batch at once, and memory is
  * freed on the thread that allocated it (a cross-thread free costs jemalloc
  * tens of ns, and a single freeing thread did not keep up with two
- * writers: see below). At that pace the done batch is empty long before
- * the next fills, unless its grace period took longer than 3/4 of the
- * filling; the hand-off then frees what is left (at most a batch).
+ * writers: see below). At that pace the done batch is empty when the
+ * next is due, unless its grace period outlasted the filling; the
+ * hand-off then frees what is left (at most a batch).
  *
  * Back-pressure. A list has one batch in flight at most. A hand-off that
  * finds the previous batch still waiting for its grace period waits until
@@ -202,7 +204,6 @@ typedef struct rs__retire_list {
 /* A list's first capacity: a batch and the retires of the commit that
  * fills it (bigger commits grow it). */
 #define RS__RETIRE_CAP (RS__RETIRE_BATCH + 256u)
-#define RS__RETIRE_FREE_MIN 16u
 
 /* One database's reclaimer: a thread that waits for grace periods. */
 typedef struct rs__reclaimer {
@@ -273,6 +274,9 @@ int rs__reclaim_init(rs__reclaimer *rc);
 void rs__reclaim_fini(rs__reclaimer *rc);
 
 void rs__retire_step(rs__reclaimer *rc, rs__retire_list *l, size_t retired);
+/* Entries of the done previous batch that a commit which retired
+ * `retired` frees (rcu.c; the tests check its pace). */
+size_t rs__retire_quota(const rs__retire_list *l, size_t retired);
 /*
  * The end of a commit, outside its lock and any read-side section: drop
  * its unused reservation, free a share of the done batch, and queue the

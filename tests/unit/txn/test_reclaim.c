@@ -215,6 +215,44 @@ static void reclaim__close_waits_for_batches_in_flight(void **state)
  * queued (a reservation used to reallocate both arrays and drop it, and
  * the next free read garbage).
  */
+/*
+ * The pace of the frees (rs__retire_quota): a run of one-retire commits
+ * whose previous batch becomes done `g` commits after its hand-off frees
+ * it at most two entries a commit, at least one while anything is left,
+ * and empties it before the next hand-off (the array being filled is
+ * full). Before, 16 a commit: jemalloc's per-thread cache overflowed and
+ * flushed cold blocks while a batch drained (the overwrite tail).
+ * Simulated on the list's counters alone: deterministic, no threads.
+ */
+static void reclaim__frees_keep_pace_with_retires(void **state)
+{
+	static const size_t grace[] = { 0, 1, 100, 1000, 3000 };
+
+	(void)state;
+	for (size_t gi = 0; gi < sizeof(grace) / sizeof(grace[0]); gi++) {
+		rs__retire_list l;
+		size_t most = 0;
+
+		memset(&l, 0, sizeof(l));
+		l.prev.n = RS__RETIRE_BATCH;
+		for (l.n = 0; l.n < RS__RETIRE_BATCH; l.n++) {
+			size_t q;
+
+			if (l.n < grace[gi] || l.prev.freed == l.prev.n)
+				continue; /* not done yet, or empty */
+			q = rs__retire_quota(&l, 1);
+			assert_true(q >= 1);
+			if (q > l.prev.n - l.prev.freed)
+				q = l.prev.n - l.prev.freed;
+			most = q > most ? q : most;
+			l.prev.freed += q;
+		}
+		assert_int_equal(l.prev.freed, l.prev.n);
+		/* ceil(4096 / (4096 - g)): 1 or 2 below g = 2048. */
+		assert_true(most <= (grace[gi] < RS__RETIRE_BATCH / 2 ? 2 : 4));
+	}
+}
+
 static void reclaim__huge_first_commit_then_batches(void **state)
 {
 	rs_fx *fx = *state;
@@ -281,6 +319,7 @@ int main(void)
 		RS_FX_TEST(reclaim__close_waits_for_batches_in_flight),
 		RS_FX_TEST(reclaim__huge_first_commit_then_batches),
 		RS_FX_TEST(reclaim__read_under_a_cut_chain_gives_up),
+		RS_FX_TEST(reclaim__frees_keep_pace_with_retires),
 	};
 
 	return _cmocka_run_group_tests(
