@@ -66,6 +66,12 @@ static int px_lock(void *ctx, int fd)
 	return flock(fd, LOCK_EX | LOCK_NB) == 0 ? 0 : neg_errno();
 }
 
+static int px_unlock(void *ctx, int fd)
+{
+	(void)ctx;
+	return flock(fd, LOCK_UN) == 0 ? 0 : neg_errno();
+}
+
 static int px_close(void *ctx, int fd)
 {
 	(void)ctx;
@@ -191,6 +197,7 @@ static const rs__io_ops posix_ops = {
 	.open = px_open,
 	.openat = px_openat,
 	.lock = px_lock,
+	.unlock = px_unlock,
 	.close = px_close,
 	.pwrite = px_pwrite,
 	.fsync = px_fsync,

@@ -36,6 +36,9 @@ typedef struct rs__io_ops {
 	int (*openat)(void *ctx, int dirfd, const char *name, unsigned flags);
 	/* flock(fd, LOCK_EX | LOCK_NB): -EWOULDBLOCK when held elsewhere. */
 	int (*lock)(void *ctx, int fd);
+	/* flock(fd, LOCK_UN): the lock goes from the open file description,
+	 * whichever descriptors of it (a fork()ed child's) stay open. */
+	int (*unlock)(void *ctx, int fd);
 	int (*close)(void *ctx, int fd);
 	/* pwrite once: the bytes written (maybe fewer than len). */
 	int64_t (*pwrite)(void *ctx, int fd, const void *p, size_t len,

@@ -81,7 +81,11 @@ static int fsync_parent(const rs__io *io, const char *path, bool may_deny)
  * locked after the parent closed the database, until the child exits or
  * execs. So every held lock is on a list, and a pthread_atfork() handler
  * closes the child's copies (the parent's lock is unaffected: it goes
- * when the last descriptor of the description is closed). A child does
+ * when the last descriptor of the description is closed). Between fork()
+ * and that handler the child still holds a copy, so closing a database
+ * unlocks (LOCK_UN, which acts on the description) before it closes its
+ * descriptor: the directory is free at once, whatever the child has or
+ * has not run yet. A child does
  * not own its parent's databases (see the fork caveat in runstate.h); it
  * may open any directory its parent does not hold.
  */
@@ -179,8 +183,13 @@ void rs__wal_unlock_dir(const rs__alloc *a, rs__dirlock *l)
 	if (l->next)
 		l->next->prev = l->prev;
 	pthread_mutex_unlock(&g_locks_mu);
-	if (l->fd >= 0)
-		l->io->ops->close(l->io->ctx, l->fd); /* releases the flock */
+	if (l->fd >= 0) {
+		/* Unlocked first: a child fork()ed a moment ago may not have
+		 * run locks_child() yet, and its copy of the descriptor
+		 * would keep the description, and the lock, alive. */
+		(void)l->io->ops->unlock(l->io->ctx, l->fd);
+		l->io->ops->close(l->io->ctx, l->fd);
+	}
 	rs__free(a, l);
 }
 

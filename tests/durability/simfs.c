@@ -369,7 +369,13 @@ static int sim_openat(void *ctx, int dirfd, const char *name, unsigned flags)
 }
 
 /* flock (close_it false) or close (true): both decide who holds LOCK. */
-static int fd_lock_op(void *ctx, int fd, bool close_it)
+enum lock_op {
+	LOCK_TAKE,
+	LOCK_DROP,
+	LOCK_CLOSE
+};
+
+static int fd_lock_op(void *ctx, int fd, enum lock_op op)
 {
 	simfs *s = ctx;
 	int rc = 0;
@@ -377,8 +383,9 @@ static int fd_lock_op(void *ctx, int fd, bool close_it)
 	pthread_mutex_lock(&s->mu);
 	if (fd_kind(s, fd) == FD_FREE) {
 		rc = -EBADF;
-	} else if (close_it) {
-		s->fds[fd - FD_BASE].kind = FD_FREE;
+	} else if (op != LOCK_TAKE) {
+		if (op == LOCK_CLOSE)
+			s->fds[fd - FD_BASE].kind = FD_FREE;
 		if (s->lock_fd == fd)
 			s->lock_fd = -1;
 	} else if (s->lock_fd >= 0 && s->lock_fd != fd) {
@@ -392,12 +399,17 @@ static int fd_lock_op(void *ctx, int fd, bool close_it)
 
 static int sim_lock(void *ctx, int fd)
 {
-	return fd_lock_op(ctx, fd, false);
+	return fd_lock_op(ctx, fd, LOCK_TAKE);
+}
+
+static int sim_unlock(void *ctx, int fd)
+{
+	return fd_lock_op(ctx, fd, LOCK_DROP);
 }
 
 static int sim_close(void *ctx, int fd)
 {
-	return fd_lock_op(ctx, fd, true);
+	return fd_lock_op(ctx, fd, LOCK_CLOSE);
 }
 
 static int64_t sim_pwrite(void *ctx, int fd, const void *p, size_t len,
@@ -566,6 +578,7 @@ static const rs__io_ops sim_ops = {
 	.open = sim_open,
 	.openat = sim_openat,
 	.lock = sim_lock,
+	.unlock = sim_unlock,
 	.close = sim_close,
 	.pwrite = sim_pwrite,
 	.fsync = sim_fsync,
@@ -810,6 +823,13 @@ static int fio_lock(void *ctx, int fd)
 	return INNER(f)->lock(ICTX(f), fd);
 }
 
+static int fio_unlock(void *ctx, int fd)
+{
+	fio *f = ctx;
+
+	return INNER(f)->unlock(ICTX(f), fd);
+}
+
 static int fio_close(void *ctx, int fd)
 {
 	fio *f = ctx;
@@ -911,6 +931,7 @@ static const rs__io_ops fio_ops = {
 	.open = fio_open,
 	.openat = fio_openat,
 	.lock = fio_lock,
+	.unlock = fio_unlock,
 	.close = fio_close,
 	.pwrite = fio_pwrite,
 	.fsync = fio_fsync,

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -175,12 +176,50 @@ static void dirlock__forked_child_does_not_keep_the_lock(void **state)
 	dur_rmdir(dir);
 }
 
+/*
+ * The same with a child that holds its copy of the lock's descriptor: a
+ * raw fork system call runs no pthread_atfork() handler, as a child
+ * scheduled after its parent has not run it yet. The parent's close
+ * unlocks the description, so the directory opens again at once.
+ */
+static void dirlock__close_unlocks_what_a_child_still_holds(void **state)
+{
+	char *dir = dur_tmpdir();
+	rs_db_options o = dur_opts(dir, RS_DURABILITY_STRICT);
+	int go[2], status;
+	rs_db *db;
+	char c;
+	pid_t pid;
+
+	(void)state;
+	db = dur_open(&o);
+	assert_int_equal(pipe(go), 0);
+	pid = (pid_t)syscall(SYS_fork);
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(go[1]);
+		_exit(read(go[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(go[0]);
+	rs_db_close(db);
+	db = dur_open(&o); /* RS_EBUSY without the unlock at close */
+	dur_put(db, 0, "k", "1");
+	rs_db_close(db);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	close(go[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	dur_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(dirlock__child_holds_parent_is_busy),
 		cmocka_unit_test(dirlock__parent_holds_child_is_busy),
 		cmocka_unit_test(dirlock__forked_child_does_not_keep_the_lock),
+		cmocka_unit_test(
+			dirlock__close_unlocks_what_a_child_still_holds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
