@@ -40,9 +40,10 @@
  *    none of the parent's threads (RCU reclamation, WAL flushing) and
  *    inherits locks in whatever state they were. Open databases after
  *    fork(), in the process that uses them. The child does not keep the
- *    parent's directory locks (its copies of them are closed at fork), so
- *    the parent can close and reopen a directory while the child runs,
- *    and the child may open directories the parent does not hold.
+ *    parent's directory locks (its copies of them are closed at fork, and
+ *    rs_db_close() unlocks before it closes), so the parent can close and
+ *    reopen a directory while the child runs, and the child may open
+ *    directories the parent does not hold.
  *  - What survives a crash (process kill or power loss) depends on the
  *    durability mode (rs_durability):
  *    RS_DURABILITY_INMEMORY keeps nothing (nor after close).
