@@ -236,14 +236,23 @@ static void repl__reader_never_sees_a_torn_transaction(void **state)
 		assert_ok(rs_txn_begin(&txn, w.db, &id, 0));
 		for (unsigned j = 0; j < TORN_KEYS; j++) {
 			snprintf(k, sizeof(k), "k%u", j);
-			assert_ok(rs_txn_kv_put(txn, k, strlen(k), val,
-						strlen(val)));
+			/* Every 10th removes them all (what readers pinned
+			 * must outlive the reclamation of the next commits). */
+			if (i % 10 == 9)
+				assert_ok(rs_txn_kv_delete(txn, k, strlen(k),
+							   NULL));
+			else
+				assert_ok(rs_txn_kv_put(txn, k, strlen(k), val,
+							strlen(val)));
 		}
 		assert_ok(rs_txn_commit(txn));
-		/* Another run's commits in between. */
+		/* Another run's commits in between, and the two-run
+		 * records of a RunIndex delete. */
 		if (i % 3 == 0)
 			assert_ok(rs_kv_put(w.db, &other, "x", 1, val,
 					    strlen(val)));
+		if (i % 50 == 49)
+			assert_ok(rs_runindex_delete(w.db, &other));
 	}
 	assert_true(ship_wait_caught_up(&f));
 	atomic_store(&a.done, true);
