@@ -744,7 +744,9 @@ typedef struct rs_txn rs_txn;
 /**
  * Begin a transaction on one run, at a snapshot of the run's newest
  * committed state. Acquiring the snapshot is O(1) and allocation-free;
- * contexts come from a pool of at most 8 per thread.
+ * contexts come from a pool of at most 8 per thread. On a follower
+ * (RS_DB_F_FOLLOWER) every transaction is read-only, whatever `flags`
+ * say: its first write returns RS_EREADONLY.
  *
  * @param[out] out    The transaction; set only on success.
  * @param[in]  db     The database.

@@ -7,7 +7,8 @@
  * checkpoints through the backend, follower stats, bad records, and
  * version-1 backends.
  *
- * RS_REPL_STEPS (default 1500) sets the model workload's length.
+ * RS_REPL_STEPS (default 1500) sets the model workload's length (the
+ * slow test_replication_core_long runs 30000).
  */
 #include "common/rs_test.h"
 
