@@ -593,6 +593,92 @@ static void repl__first_record_of_a_life_sets_its_base(void **state)
 	rs_db_close(db);
 }
 
+/* ---- rs_db_apply beside local commits of other runs ---- */
+
+#define MIX_RECORDS 600
+
+typedef struct mix_arg {
+	rs_db *db;
+	unsigned first; /* runs first .. first + 3 */
+	bool apply;	/* records through rs_db_apply, else local commits */
+	chk *c;
+} mix_arg;
+
+static void *mix_worker(void *p)
+{
+	mix_arg *a = p;
+
+	for (unsigned i = 0; i < MIX_RECORDS; i++) {
+		unsigned r = a->first + i % 4;
+		rs_run_id id = run_n(r);
+		char k[8], v[8];
+		rs_record_op op[2];
+		rs_commit_record rec;
+		int rc;
+
+		snprintf(k, sizeof(k), "k%u", i % 5);
+		snprintf(v, sizeof(v), "%u", i);
+		if (!a->apply) {
+			rc = rs_kv_put(a->db, &id, k, strlen(k), v, strlen(v));
+			if (!CHECK(a->c, rc == 0, "put: %s", rs_errname(rc)))
+				return NULL;
+			continue;
+		}
+		memset(op, 0, sizeof(op));
+		op[0].tag = op[1].tag = RS_TAG_KV;
+		op[0].key = (rs_bytes){ k, strlen(k) };
+		op[0].value = (rs_bytes){ v, strlen(v) };
+		op[1].key = (rs_bytes){ "n", 1 };
+		op[1].value = op[0].value;
+		rec = record(RS_RECORD_COMMIT, &id, i / 4 + 1, op, 2);
+		rc = rs_db_apply(a->db, &rec);
+		if (!CHECK(a->c, rc == 0, "apply: %s", rs_errname(rc)))
+			return NULL;
+	}
+	return NULL;
+}
+
+static void repl__apply_beside_local_commits(void **state)
+{
+	rs_db_options o = RS_DB_OPTIONS_INIT;
+	mix_arg args[3];
+	pthread_t t[3];
+	chk c;
+	rs_db *db;
+
+	(void)state;
+	chk_init(&c);
+	o.durability_ops = &noop_ops;
+	assert_ok(rs_db_open(&db, &o));
+	/* Two appliers of disjoint runs, one local committer of others. */
+	for (unsigned i = 0; i < 3; i++) {
+		args[i] = (mix_arg){ db, 4 * i, i > 0, &c };
+		assert_int_equal(
+			pthread_create(&t[i], NULL, mix_worker, &args[i]), 0);
+	}
+	for (unsigned i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	chk_assert(&c);
+	for (unsigned r = 0; r < 12; r++) {
+		rs_run_id id = run_n(r);
+		char buf[8];
+		size_t len;
+
+		assert_int_equal(run_version(db, r), MIX_RECORDS / 4);
+		assert_ok(rs_kv_get(db, &id, "k0", 2, buf, sizeof(buf), &len));
+		if (r >= 4)
+			assert_ok(rs_kv_get(db, &id, "n", 1, buf, sizeof(buf),
+					    &len));
+	}
+	{
+		rs_db_stats st = RS_DB_STATS_INIT;
+
+		assert_ok(rs_db_stat(db, &st));
+		assert_int_equal(st.records_applied, 2 * MIX_RECORDS);
+	}
+	rs_db_close(db);
+}
+
 /* ---- (f) a version-1 backend ---- */
 
 typedef struct v1_backend {
@@ -676,6 +762,7 @@ int main(void)
 		cmocka_unit_test(repl__new_follower_from_checkpoint_and_tail),
 		cmocka_unit_test(repl__apply_checks_its_record),
 		cmocka_unit_test(repl__first_record_of_a_life_sets_its_base),
+		cmocka_unit_test(repl__apply_beside_local_commits),
 		cmocka_unit_test(repl__version_1_ops_still_work),
 	};
 
