@@ -145,6 +145,16 @@ size_t ship_log_len(ship_log *log)
 	return n;
 }
 
+const rs_commit_record *ship_log_record(ship_log *log, size_t i)
+{
+	const rs_commit_record *rec;
+
+	pthread_mutex_lock(&log->mu);
+	rec = i < log->n ? &log->recs[i]->rec : NULL;
+	pthread_mutex_unlock(&log->mu);
+	return rec;
+}
+
 /* ---- the backend ---- */
 
 static int s_commit(void *ctx, const rs_commit_record *rec)

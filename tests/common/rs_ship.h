@@ -72,8 +72,10 @@ typedef struct ship_node {
 
 void ship_log_init(ship_log *log);
 void ship_log_free(ship_log *log);
-/* Records in the log now. */
+/* Records in the log now, and the one at position i + 1 (i < len; it
+ * stays valid until the log is freed). */
 size_t ship_log_len(ship_log *log);
+const rs_commit_record *ship_log_record(ship_log *log, size_t i);
 
 /* The backend (version 2, every callback set). */
 const rs_durability_ops *ship_ops(void);

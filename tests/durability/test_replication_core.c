@@ -664,6 +664,74 @@ static void repl__life_moved_back_waits_for_snapshots(void **state)
 	rs_db_close(db);
 }
 
+/* Every allocation of every record's apply fails in turn: RS_ENOMEM, and
+ * the state is what it was; then the record applies. The records are a
+ * model workload's (drops, archives, lives again among them). */
+static void repl__apply_out_of_memory_changes_nothing(void **state)
+{
+	ship_log log;
+	ship_node w;
+	md_cfg cfg = { 0 };
+	md m;
+	rs_test_alloc ta;
+	rs_db_options o = RS_DB_OPTIONS_INIT;
+	rs_db *db;
+	uint64_t failures = 0;
+	size_t n;
+
+	(void)state;
+	ship_log_init(&log);
+	assert_ok(ship_open_writer(&log, &w, RS_STORAGE_SHARDED));
+	cfg.mode = RS_DURABILITY_INMEMORY;
+	cfg.backend_checkpoints = true;
+	md_init(&m, &cfg, &w.db, NULL, 21);
+	for (int i = 0; i < 300; i++)
+		if (!md_step(&m))
+			fail_msg("step %ld: %s", m.step, m.why);
+	assert_true(m.deletes > 0);
+	rs_test_alloc_init(&ta, &o.allocator);
+	o.durability_ops = &noop_ops;
+	o.flags = RS_DB_F_FOLLOWER;
+	assert_ok(rs_db_open(&db, &o));
+	n = ship_log_len(&log);
+	for (size_t i = 0; i < n; i++) {
+		const rs_commit_record *rec = ship_log_record(&log, i);
+		int64_t k;
+		int rc = RS_ENOMEM;
+
+		for (k = 0; k < 100000 && rc == RS_ENOMEM; k++) {
+			char *before = ship_dump(db), *after;
+
+			atomic_store(&ta.fail_after, k);
+			rc = rs_db_apply(db, rec);
+			atomic_store(&ta.fail_after, -1);
+			if (rc != RS_ENOMEM) {
+				free(before);
+				break;
+			}
+			failures++;
+			after = ship_dump(db);
+			if (strcmp(before, after) != 0)
+				fail_msg("record %zu, allocation %" PRId64
+					 ": RS_ENOMEM changed the state",
+					 i, k);
+			free(before);
+			free(after);
+		}
+		assert_rc(rc, 0);
+	}
+	assert_same_state(w.db, db);
+	fprintf(stderr,
+		"apply out of memory: %zu records, %" PRIu64
+		" failed allocations\n",
+		n, failures);
+	rs_db_close(db);
+	assert_int_equal(rs_test_alloc_live(&ta), 0);
+	md_free(&m);
+	ship_close(&w);
+	ship_log_free(&log);
+}
+
 /* ---- rs_db_apply beside local commits of other runs ---- */
 
 #define MIX_RECORDS 600
@@ -834,6 +902,7 @@ int main(void)
 		cmocka_unit_test(repl__apply_checks_its_record),
 		cmocka_unit_test(repl__first_record_of_a_life_sets_its_base),
 		cmocka_unit_test(repl__life_moved_back_waits_for_snapshots),
+		cmocka_unit_test(repl__apply_out_of_memory_changes_nothing),
 		cmocka_unit_test(repl__apply_beside_local_commits),
 		cmocka_unit_test(repl__version_1_ops_still_work),
 	};
