@@ -787,7 +787,9 @@ RS_API int rs_txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run,
  *         in practice), RS_ENOMEM, RS_EIO (the log
  *         failed: nothing was applied and the database accepts no more
  *         writes; whether the commit is found after a restart is unknown),
- *         or an error returned by durability_ops->commit.
+ *         or an error returned by durability_ops->commit (RS_EFENCED from
+ *         a replicating backend: another writer took over the history,
+ *         nothing was applied).
  * Thread safety: owner thread. Runs concurrently with readers and other
  * committers.
  */

@@ -161,8 +161,9 @@ struct rs_durability_ops {
 	uint32_t version;
 	/**
 	 * Must provide. Make `rec` as durable as rec->mode asks and return 0;
-	 * or return a negative RS_E* code (RS_EIO, RS_ENOMEM): the commit is
-	 * then not applied and rs_txn_commit() returns that code. Called once
+	 * or return a negative RS_E* code (RS_EIO, RS_ENOMEM; RS_EFENCED when
+	 * another writer has taken over the history): the commit is then not
+	 * applied and rs_txn_commit() returns that code. Called once
 	 * per committed write transaction, after validation and before its
 	 * writes become visible, under the run's commit lock: the records of
 	 * one run arrive one at a time, in version order; records of
