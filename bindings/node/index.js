@@ -86,6 +86,14 @@ function str(opts) {
 function keyStr(opts) {
 	return opts !== undefined && opts !== null && opts.keyEncoding === 'utf8';
 }
+// A KV page from the native flat form [key, value, ..., more].
+function kvPage(flat) {
+	const n = flat.length - 1;
+	const items = new Array(n >> 1);
+	for (let i = 0; i < n; i += 2) items[i >> 1] = { key: flat[i], value: flat[i + 1] };
+	return { items, more: flat[n] };
+}
+
 function o(opts) {
 	return opts === undefined || opts === null ? {} : opts;
 }
@@ -154,6 +162,7 @@ class Db {
 		this._inflight = new Set();
 		this._sync = new SyncGroup(this);
 		this._closing = null;
+		this._wrote = false; // whether the last commit of _attempt wrote
 		this.kv = new Kv(this);
 		this.eventlog = new EventLog(this);
 		this.statecell = new StateCell(this);
@@ -189,33 +198,44 @@ class Db {
 		return Promise.resolve(value);
 	}
 
-	// One transaction attempt loop; returns [value, commitResult].
-	_run(run, fn, readonly, attempts) {
+	// Begin, body(gen), commit; again while the commit conflicts, up to
+	// `attempts` in all. Returns body's value; this._wrote says whether
+	// the commit wrote.
+	_attempt(run, readonly, attempts, body) {
 		const h = this._h;
 		for (let i = 1; ; i++) {
 			const gen = h.txBegin(run, readonly);
-			const tx = new Tx(this, gen);
 			let value;
 			try {
-				value = fn(tx);
-				if (value !== null && typeof value === 'object' &&
-				    typeof value.then === 'function')
-					throw rsError('RS_EINVAL',
-						'a transaction callback must be synchronous (it returned a promise)');
+				value = body(gen);
 			} catch (e) {
 				h.txAbort(gen);
 				throw e;
 			}
-			let res;
 			try {
-				res = h.txCommit(gen);
+				this._wrote = h.txCommit(gen);
 			} catch (e) {
 				if (e.code === 'RS_ECONFLICT' && i < attempts) continue;
 				throw e;
 			}
-			tx._fill(res);
-			return [value, res];
+			return value;
 		}
+	}
+
+	// fn(tx) in a transaction: its value, once committed (receipts
+	// filled in).
+	_run(run, fn, readonly, attempts) {
+		let tx;
+		const value = this._attempt(run, readonly, attempts, (gen) => {
+			tx = new Tx(this, gen);
+			const v = fn(tx);
+			if (v !== null && typeof v === 'object' && typeof v.then === 'function')
+				throw rsError('RS_EINVAL',
+					'a transaction callback must be synchronous (it returned a promise)');
+			return v;
+		});
+		if (tx._events !== null || tx._traces !== null) tx._fill(this._h.txResults());
+		return value;
 	}
 
 	/**
@@ -232,8 +252,8 @@ class Db {
 			const attempts = op.maxAttempts === undefined ? TX_ATTEMPTS : op.maxAttempts;
 			if (!Number.isInteger(attempts) || attempts < 1)
 				throw rsError('RS_EINVAL', 'maxAttempts must be a positive integer');
-			const [value, res] = this._run(run, fn, !!op.readonly, attempts);
-			return this._settle(value, res.wrote, d);
+			const value = this._run(run, fn, !!op.readonly, attempts);
+			return this._settle(value, this._wrote, d);
 		});
 	}
 
@@ -242,32 +262,17 @@ class Db {
 	read(run, fn) {
 		if (typeof fn !== 'function')
 			throw rsError('RS_EINVAL', 'the transaction body must be a function');
-		return this._run(run, fn, true, 1)[0];
+		return this._run(run, fn, true, 1);
 	}
 
-	// A one-operation write: op(gen) stages it; resolves to pick(value, res).
+	// A one-operation write: op(h, gen) stages it; resolves to its value,
+	// or to pick(value, results) (results: the commit's receipts).
 	_write(run, opts, op, pick) {
 		return rejectWith(() => {
 			const d = this._effective(opts);
 			const h = this._h;
-			for (let i = 1; ; i++) {
-				const gen = h.txBegin(run, false);
-				let v;
-				try {
-					v = op(h, gen);
-				} catch (e) {
-					h.txAbort(gen);
-					throw e;
-				}
-				let res;
-				try {
-					res = h.txCommit(gen);
-				} catch (e) {
-					if (e.code === 'RS_ECONFLICT' && i < TX_ATTEMPTS) continue;
-					throw e;
-				}
-				return this._settle(pick ? pick(v, res) : v, res.wrote, d);
-			}
+			const v = this._attempt(run, false, TX_ATTEMPTS, (gen) => op(h, gen));
+			return this._settle(pick === undefined ? v : pick(v, h.txResults()), this._wrote, d);
 		});
 	}
 
@@ -326,6 +331,10 @@ class Db {
 
 // ---- one-shot primitives on the database ----
 
+// kvWrite's op codes.
+const W_PUT = 0;
+const W_OPS = Object.freeze({ __proto__: null, put: W_PUT, putIfAbsent: 1, delete: 2 });
+
 class Kv {
 	constructor(db) { this.db = db; }
 
@@ -335,13 +344,13 @@ class Kv {
 
 	list(run, opts) {
 		const p = o(opts);
-		return this.db._h.kvList(run, p.prefix, p.after, p.limit, keyStr(p), str(p));
+		return kvPage(this.db._h.kvList(run, p.prefix, p.after, p.limit, keyStr(p), str(p)));
 	}
 
 	scan(run, opts) {
 		const p = o(opts);
-		return this.db._h.kvScan(run, p.start, p.end, p.resume, p.limit,
-			!!p.reverse, keyStr(p), str(p));
+		return kvPage(this.db._h.kvScan(run, p.start, p.end, p.resume, p.limit,
+			!!p.reverse, keyStr(p), str(p)));
 	}
 
 	cursor(run, opts) {
@@ -350,7 +359,33 @@ class Kv {
 	}
 
 	put(run, key, value, opts) {
-		return this.db._write(run, opts, (h, g) => h.txKvPut(g, key, value));
+		return rejectWith(() => {
+			const d = this.db._effective(opts);
+			return this.db._settle(undefined, this.db._h.kvWrite(run, [W_PUT, key, value]), d);
+		});
+	}
+
+	/** write(run, [['put', key, value] | ['putIfAbsent', key, value] |
+	 *  ['delete', key], ...], opts): every write in one commit, staged and
+	 *  committed by one native call. Resolves to whether anything was
+	 *  written (false when every putIfAbsent found its key). */
+	write(run, ops, opts) {
+		return rejectWith(() => {
+			const d = this.db._effective(opts);
+			if (!Array.isArray(ops)) throw rsError('RS_EINVAL', 'ops must be an array');
+			const flat = new Array(ops.length * 3);
+			for (let i = 0; i < ops.length; i++) {
+				const w = ops[i];
+				const code = Array.isArray(w) ? W_OPS[w[0]] : undefined;
+				if (code === undefined)
+					throw rsError('RS_EINVAL', `ops[${i}] must be ['put' | 'putIfAbsent' | 'delete', key, value]`);
+				flat[3 * i] = code;
+				flat[3 * i + 1] = w[1];
+				flat[3 * i + 2] = w[2];
+			}
+			const wrote = this.db._h.kvWrite(run, flat);
+			return this.db._settle(wrote, wrote, d);
+		});
 	}
 
 	delete(run, key, opts) {
@@ -545,11 +580,16 @@ class Tx {
 		this._g = gen;
 		this._events = null; // receipts handed out, filled at commit
 		this._traces = null;
-		this.kv = new TxKv(this);
-		this.eventlog = new TxEventLog(this);
-		this.statecell = new TxStateCell(this);
-		this.tracestore = new TxTraceStore(this);
+		this._kv = null; // the primitives, made on first use
+		this._el = null;
+		this._sc = null;
+		this._ts = null;
 	}
+
+	get kv() { return this._kv ??= new TxKv(this); }
+	get eventlog() { return this._el ??= new TxEventLog(this); }
+	get statecell() { return this._sc ??= new TxStateCell(this); }
+	get tracestore() { return this._ts ??= new TxTraceStore(this); }
 
 	snapshotVersion() { return this._h.txSnapshotVersion(this._g); }
 
@@ -582,13 +622,13 @@ class TxKv {
 
 	list(opts) {
 		const p = o(opts);
-		return this.tx._h.txKvList(this.tx._g, p.prefix, p.after, p.limit, keyStr(p), str(p));
+		return kvPage(this.tx._h.txKvList(this.tx._g, p.prefix, p.after, p.limit, keyStr(p), str(p)));
 	}
 
 	scan(opts) {
 		const p = o(opts);
-		return this.tx._h.txKvScan(this.tx._g, p.start, p.end, p.resume, p.limit,
-			!!p.reverse, keyStr(p), str(p));
+		return kvPage(this.tx._h.txKvScan(this.tx._g, p.start, p.end, p.resume, p.limit,
+			!!p.reverse, keyStr(p), str(p)));
 	}
 
 	cursor(opts) {

@@ -186,12 +186,20 @@ rs_run_id GetRun(const Napi::Value &v, const char *what = "run id")
 	if (!v.IsString())
 		Throw(v.Env(), RS_EINVAL,
 		      std::string(what) + " must be a UUID string");
-	std::string s = v.As<Napi::String>().Utf8Value();
+	// A run id is 36 characters: read it into the stack (a longer
+	// string is cut, and then fails to parse).
+	char buf[RS_RUN_ID_STRLEN + 2];
+	size_t n = 0;
+	napi_status st =
+		napi_get_value_string_utf8(v.Env(), v, buf, sizeof buf, &n);
+	if (st != napi_ok)
+		throw Napi::Error::New(v.Env());
 	rs_run_id id;
-	int rc = rs_run_id_parse(&id, s.data(), s.size());
+	int rc = rs_run_id_parse(&id, buf, n);
 	if (rc < 0)
 		Throw(v.Env(), rc,
-		      std::string(what) + " is not a UUID: '" + s + "'");
+		      std::string(what) + " is not a UUID: '" +
+			      v.As<Napi::String>().Utf8Value() + "'");
 	return id;
 }
 
@@ -276,10 +284,6 @@ bool GetBool(const Napi::Value &v)
 // ---- collected results (C callbacks only copy; JS values are built
 // after the C call has returned) ----
 
-struct KvItem {
-	std::string key, val;
-};
-
 struct CellItem {
 	std::string name, val;
 	uint64_t version;
@@ -321,11 +325,26 @@ std::string S(rs_bytes b)
 			   b.len);
 }
 
+// KV items, copied into one arena: parts are (offset, length) of a key,
+// its value, the next key...
+struct KvCollect {
+	std::string arena;
+	std::vector<std::pair<size_t, size_t>> parts;
+
+	void Add(rs_bytes b)
+	{
+		parts.emplace_back(arena.size(), b.len);
+		if (b.len > 0)
+			arena.append(static_cast<const char *>(b.data), b.len);
+	}
+};
+
 int KvCb(rs_bytes key, rs_bytes val, void *ctx)
 {
-	auto *c = static_cast<Collect<KvItem> *>(ctx);
+	auto *c = static_cast<KvCollect *>(ctx);
 	try {
-		c->items.push_back({ S(key), S(val) });
+		c->Add(key);
+		c->Add(val);
 	} catch (...) {
 		return RS_ENOMEM;
 	}
@@ -442,12 +461,20 @@ int RunCb(const rs_run_info *info, void *ctx)
 
 // ---- result objects ----
 
-Napi::Object JsKvItem(Napi::Env env, const KvItem &it, bool kstr, bool vstr)
+// A page of KV items, flat: [key, value, key, value, ..., more];
+// lib/index.js makes the {items: [{key, value}], more} object (JavaScript
+// builds objects far faster than N-API sets their properties).
+Napi::Array KvFlat(Napi::Env env, const KvCollect &c, bool more, bool kstr,
+		   bool vstr)
 {
-	Napi::Object o = Napi::Object::New(env);
-	o.Set("key", Out(env, it.key.data(), it.key.size(), kstr));
-	o.Set("value", Out(env, it.val.data(), it.val.size(), vstr));
-	return o;
+	size_t n = c.parts.size();
+	Napi::Array a = Napi::Array::New(env, n + 1);
+	const char *base = c.arena.data();
+	for (size_t i = 0; i < n; i++)
+		a.Set(i, Out(env, base + c.parts[i].first, c.parts[i].second,
+			     i % 2 == 0 ? kstr : vstr));
+	a.Set(n, Napi::Boolean::New(env, more));
+	return a;
 }
 
 Napi::Object JsCell(Napi::Env env, const CellItem &it, bool vstr)
@@ -678,6 +705,7 @@ class Db : public Napi::ObjectWrap<Db>
 	Napi::Value KvList(const Napi::CallbackInfo &info);
 	Napi::Value KvScan(const Napi::CallbackInfo &info);
 	Napi::Value KvCursor(const Napi::CallbackInfo &info);
+	Napi::Value KvWrite(const Napi::CallbackInfo &info);
 	// EventLog
 	Napi::Value ElRead(const Napi::CallbackInfo &info);
 	Napi::Value ElRange(const Napi::CallbackInfo &info);
@@ -702,6 +730,7 @@ class Db : public Napi::ObjectWrap<Db>
 	// transactions
 	Napi::Value TxBegin(const Napi::CallbackInfo &info);
 	Napi::Value TxCommit(const Napi::CallbackInfo &info);
+	Napi::Value TxResults(const Napi::CallbackInfo &info);
 	Napi::Value TxAbort(const Napi::CallbackInfo &info);
 	Napi::Value TxSnapshotVersion(const Napi::CallbackInfo &info);
 	Napi::Value TxKvPut(const Napi::CallbackInfo &info);
@@ -1106,16 +1135,14 @@ Napi::Value Db::KvList(const Napi::CallbackInfo &info)
 	Bytes after = GetBytes(info[2], "after", true);
 	size_t limit = GetLimit(info[3]);
 	bool kstr = GetBool(info[4]), vstr = GetBool(info[5]);
-	Collect<KvItem> c;
+	KvCollect c;
 	bool more = false;
 	Check(env,
 	      rs_kv_list(db, &run, prefix.present ? prefix.data : nullptr,
 			 prefix.len, after.present ? after.data : nullptr,
 			 after.len, limit, &more, KvCb, &c),
 	      "kv.list");
-	return Page(env, c.items, more, [&](const KvItem &it) {
-		return JsKvItem(env, it, kstr, vstr);
-	});
+	return KvFlat(env, c, more, kstr, vstr);
 }
 
 // Scan options from (start, end, resume, limit, reverse) at info[i..].
@@ -1154,12 +1181,10 @@ Napi::Value Db::KvScan(const Napi::CallbackInfo &info)
 	ScanArgs s;
 	GetScan(info, 1, s);
 	bool kstr = GetBool(info[6]), vstr = GetBool(info[7]);
-	Collect<KvItem> c;
+	KvCollect c;
 	bool more = false;
 	Check(env, rs_kv_scan(db, &run, &s.opts, &more, KvCb, &c), "kv.scan");
-	return Page(env, c.items, more, [&](const KvItem &it) {
-		return JsKvItem(env, it, kstr, vstr);
-	});
+	return KvFlat(env, c, more, kstr, vstr);
 }
 
 Napi::Value Db::KvCursor(const Napi::CallbackInfo &info)
@@ -1171,6 +1196,100 @@ Napi::Value Db::KvCursor(const Napi::CallbackInfo &info)
 	Check(env, rs_kv_cursor_open(db, &run, &c), "kv.cursor");
 	return NewCursor(env, this, Value(), c, 0, GetBool(info[1]),
 			 GetBool(info[2]));
+}
+
+// ---- KV (a batch of writes, one commit) ----
+
+enum WriteOp : int {
+	kPut = 0,
+	kPutIfAbsent = 1,
+	kDelete = 2
+};
+
+struct StagedWrite {
+	int op;
+	Bytes key, val;
+};
+
+struct WriteBatch {
+	std::vector<StagedWrite> ops;
+	bool logged = false;
+	bool wrote = false;
+};
+
+// The body of kvWrite's transaction (rs_txn_run may run it again after a
+// conflict: it only stages writes, so a rerun is harmless).
+int WriteBatchFn(rs_txn *t, void *ctx)
+{
+	auto *b = static_cast<WriteBatch *>(ctx);
+	b->wrote = false;
+	if (b->logged) {
+		int rc = rs_txn_set_durability(t, RS_DURABILITY_BUFFERED);
+		if (rc < 0)
+			return rc;
+	}
+	for (const StagedWrite &w : b->ops) {
+		int rc = 0;
+		if (w.op == kDelete) {
+			bool existed = false;
+			rc = rs_txn_kv_delete(t, w.key.data, w.key.len,
+					      &existed);
+		} else {
+			if (w.op == kPutIfAbsent) {
+				bool exists = false;
+				rc = rs_txn_kv_exists(t, w.key.data, w.key.len,
+						      &exists);
+				if (rc < 0)
+					return rc;
+				if (exists)
+					continue;
+			}
+			rc = rs_txn_kv_put(t, w.key.data, w.key.len, w.val.data,
+					   w.val.len);
+		}
+		if (rc < 0)
+			return rc;
+		b->wrote = true;
+	}
+	return 0;
+}
+
+// kvWrite(run, ops) -> whether anything was written. ops is flat: op code,
+// key, value (ignored for a delete), op code, key, value... Stages every
+// write in one transaction and commits it (retried on conflict: a
+// put-if-absent reads its key), all inside this call, on this thread; a
+// logged database commits Buffered (lib/index.js makes a Strict one
+// durable with flushAsync, as for every other commit).
+Napi::Value Db::KvWrite(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	rs_db *db = Handle(env);
+	if (txn_ != nullptr)
+		Throw(env, RS_EINVAL,
+		      "a transaction is already running on this database "
+		      "(use the tx object inside the callback)");
+	rs_run_id run = GetRun(info[0]);
+	if (!info[1].IsArray())
+		Throw(env, RS_EINVAL, "ops must be an array");
+	Napi::Array a = info[1].As<Napi::Array>();
+	uint32_t n = a.Length();
+	if (n % 3 != 0)
+		Throw(env, RS_EINVAL, "ops must be (op, key, value) triples");
+	WriteBatch b;
+	b.logged = durability_ != RS_DURABILITY_INMEMORY;
+	b.ops.resize(n / 3);
+	for (uint32_t i = 0; i < n / 3; i++) {
+		StagedWrite &w = b.ops[i];
+		Napi::Value op = a.Get(3 * i);
+		w.op = op.IsNumber() ? op.As<Napi::Number>().Int32Value() : -1;
+		if (w.op < kPut || w.op > kDelete)
+			Throw(env, RS_EINVAL, "unknown write op");
+		w.key = GetBytes(a.Get(3 * i + 1), "key");
+		if (w.op != kDelete)
+			w.val = GetBytes(a.Get(3 * i + 2), "value");
+	}
+	Check(env, rs_txn_run(db, &run, 0, 0, WriteBatchFn, &b), "kv.write");
+	return Napi::Boolean::New(env, b.wrote);
 }
 
 // ---- EventLog (one-shot reads) ----
@@ -1771,8 +1890,8 @@ Napi::Value Db::TxBegin(const Napi::CallbackInfo &info)
 	return U64(env, gen_);
 }
 
-// txCommit(gen) -> {wrote, events: [...], traces: [...]}; throws on error
-// (RS_ECONFLICT included: lib/index.js retries).
+// txCommit(gen) -> whether it wrote; throws on error (RS_ECONFLICT
+// included: lib/index.js retries).
 Napi::Value Db::TxCommit(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
@@ -1783,8 +1902,16 @@ Napi::Value Db::TxCommit(const Napi::CallbackInfo &info)
 	int rc = rs_txn_commit(t);
 	if (rc < 0)
 		Throw(env, rc, "commit");
+	return Napi::Boolean::New(env, wrote);
+}
+
+// txResults() -> {events: [...], traces: [...]}: what the last commit
+// filled in for the receipts its transaction handed out (kept until the
+// next txBegin).
+Napi::Value Db::TxResults(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
 	Napi::Object o = Napi::Object::New(env);
-	o.Set("wrote", Napi::Boolean::New(env, wrote));
 	Napi::Array ev = Napi::Array::New(env, receipts_.size());
 	for (size_t i = 0; i < receipts_.size(); i++) {
 		const rs_event_receipt &r = receipts_[i];
@@ -1887,16 +2014,14 @@ Napi::Value Db::TxKvList(const Napi::CallbackInfo &info)
 	Bytes after = GetBytes(info[2], "after", true);
 	size_t limit = GetLimit(info[3]);
 	bool kstr = GetBool(info[4]), vstr = GetBool(info[5]);
-	Collect<KvItem> c;
+	KvCollect c;
 	bool more = false;
 	Check(env,
 	      rs_txn_kv_list(t, prefix.present ? prefix.data : nullptr,
 			     prefix.len, after.present ? after.data : nullptr,
 			     after.len, limit, &more, KvCb, &c),
 	      "kv.list");
-	return Page(env, c.items, more, [&](const KvItem &it) {
-		return JsKvItem(env, it, kstr, vstr);
-	});
+	return KvFlat(env, c, more, kstr, vstr);
 }
 
 // txKvScan(gen, start, end, resume, limit, reverse, kstr, vstr)
@@ -1907,12 +2032,10 @@ Napi::Value Db::TxKvScan(const Napi::CallbackInfo &info)
 	ScanArgs s;
 	GetScan(info, 1, s);
 	bool kstr = GetBool(info[6]), vstr = GetBool(info[7]);
-	Collect<KvItem> c;
+	KvCollect c;
 	bool more = false;
 	Check(env, rs_txn_kv_scan(t, &s.opts, &more, KvCb, &c), "kv.scan");
-	return Page(env, c.items, more, [&](const KvItem &it) {
-		return JsKvItem(env, it, kstr, vstr);
-	});
+	return KvFlat(env, c, more, kstr, vstr);
 }
 
 Napi::Value Db::TxKvCursor(const Napi::CallbackInfo &info)
@@ -2285,6 +2408,7 @@ Napi::Function Db::Define(Napi::Env env)
 			InstanceMethod("kvList", &Db::KvList),
 			InstanceMethod("kvScan", &Db::KvScan),
 			InstanceMethod("kvCursor", &Db::KvCursor),
+			InstanceMethod("kvWrite", &Db::KvWrite),
 			InstanceMethod("elRead", &Db::ElRead),
 			InstanceMethod("elRange", &Db::ElRange),
 			InstanceMethod("elLen", &Db::ElLen),
@@ -2304,6 +2428,7 @@ Napi::Function Db::Define(Napi::Env env)
 			InstanceMethod("riDelete", &Db::RiDelete),
 			InstanceMethod("txBegin", &Db::TxBegin),
 			InstanceMethod("txCommit", &Db::TxCommit),
+			InstanceMethod("txResults", &Db::TxResults),
 			InstanceMethod("txAbort", &Db::TxAbort),
 			InstanceMethod("txSnapshotVersion",
 				       &Db::TxSnapshotVersion),
