@@ -9,7 +9,10 @@
 //    is as durable as asked: at once for InMemory and Buffered, after an
 //    fdatasync on the libuv pool for Strict. The JavaScript thread never
 //    waits on fdatasync (the commit is made in Buffered mode and a flush
-//    on the pool makes it durable; several commits share one flush).
+//    on the pool makes it durable; several commits share one flush). So a
+//    Strict commit is visible before it is durable; the log keeps commits
+//    in visibility order, so nothing derived from it is acknowledged
+//    before it is durable (README.md, "Strict: visible, then durable").
 //    RunIndex writes on a Strict database run whole on the pool: they take
 //    effect when their promise resolves.
 //  - open, close, flush and checkpoint return promises (the libuv pool does
