@@ -89,11 +89,21 @@ function str(opts) {
 function keyStr(opts) {
 	return opts !== undefined && opts !== null && opts.keyEncoding === 'utf8';
 }
+// KV bytes come from C++ as ArrayBuffers (or strings): Buffers over them.
+function buf(x) {
+	return typeof x === 'object' ? Buffer.from(x) : x;
+}
+
+function bufs(a) {
+	for (let i = 0; i < a.length; i++) if (typeof a[i] === 'object') a[i] = Buffer.from(a[i]);
+	return a;
+}
+
 // A KV page from the native flat form [key, value, ..., more].
 function kvPage(flat) {
 	const n = flat.length - 1;
 	const items = new Array(n >> 1);
-	for (let i = 0; i < n; i += 2) items[i >> 1] = { key: flat[i], value: flat[i + 1] };
+	for (let i = 0; i < n; i += 2) items[i >> 1] = { key: buf(flat[i]), value: buf(flat[i + 1]) };
 	return { items, more: flat[n] };
 }
 
@@ -341,9 +351,9 @@ const W_OPS = Object.freeze({ __proto__: null, put: W_PUT, putIfAbsent: 1, delet
 class Kv {
 	constructor(db) { this.db = db; }
 
-	get(run, key, opts) { return this.db._h.kvGet(run, key, str(opts)); }
+	get(run, key, opts) { return buf(this.db._h.kvGet(run, key, str(opts))); }
 	exists(run, key) { return this.db._h.kvExists(run, key); }
-	getMany(run, keys, opts) { return this.db._h.kvGetMany(run, keys, str(opts)); }
+	getMany(run, keys, opts) { return bufs(this.db._h.kvGetMany(run, keys, str(opts))); }
 
 	list(run, opts) {
 		const p = o(opts);
@@ -561,15 +571,19 @@ class RunIndex {
 	}
 }
 
+function entry(kv) {
+	return kv === undefined ? kv : bufs(kv);
+}
+
 /** A KV cursor: one-shot (close it) or of a transaction (ends with it).
  *  Each move returns [key, value] or undefined. */
 class Cursor {
 	constructor(c) { this._c = c; }
-	seek(key, opts) { return this._c.seek(key, !!(opts && opts.le)); }
-	first(prefix) { return this._c.first(prefix); }
-	last(prefix) { return this._c.last(prefix); }
-	next() { return this._c.next(); }
-	prev() { return this._c.prev(); }
+	seek(key, opts) { return entry(this._c.seek(key, !!(opts && opts.le))); }
+	first(prefix) { return entry(this._c.first(prefix)); }
+	last(prefix) { return entry(this._c.last(prefix)); }
+	next() { return entry(this._c.next()); }
+	prev() { return entry(this._c.prev()); }
 	close() { this._c.close(); }
 	[Symbol.dispose]() { this._c.close(); }
 }
@@ -618,10 +632,10 @@ class Tx {
 class TxKv {
 	constructor(tx) { this.tx = tx; }
 	put(key, value) { this.tx._h.txKvPut(this.tx._g, key, value); }
-	get(key, opts) { return this.tx._h.txKvGet(this.tx._g, key, str(opts)); }
+	get(key, opts) { return buf(this.tx._h.txKvGet(this.tx._g, key, str(opts))); }
 	delete(key) { return this.tx._h.txKvDelete(this.tx._g, key); }
 	exists(key) { return this.tx._h.txKvExists(this.tx._g, key); }
-	getMany(keys, opts) { return this.tx._h.txKvGetMany(this.tx._g, keys, str(opts)); }
+	getMany(keys, opts) { return bufs(this.tx._h.txKvGetMany(this.tx._g, keys, str(opts))); }
 
 	list(opts) {
 		const p = o(opts);

@@ -276,6 +276,24 @@ Napi::Value Out(Napi::Env env, rs_bytes b, bool as_string)
 	return Out(env, b.data, b.len, as_string);
 }
 
+// KV keys and values: a string, or the bytes as an ArrayBuffer that
+// lib/index.js wraps in a Buffer (a Buffer made in C++ costs several
+// times an ArrayBuffer: node sets its prototype after making it).
+Napi::Value OutKv(Napi::Env env, const void *p, size_t n, bool as_string)
+{
+	if (as_string)
+		return Napi::String::New(env, static_cast<const char *>(p), n);
+	Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, n);
+	if (n > 0)
+		memcpy(ab.Data(), p, n);
+	return ab;
+}
+
+Napi::Value OutKv(Napi::Env env, rs_bytes b, bool as_string)
+{
+	return OutKv(env, b.data, b.len, as_string);
+}
+
 bool GetBool(const Napi::Value &v)
 {
 	return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : v.ToBoolean();
@@ -471,8 +489,8 @@ Napi::Array KvFlat(Napi::Env env, const KvCollect &c, bool more, bool kstr,
 	Napi::Array a = Napi::Array::New(env, n + 1);
 	const char *base = c.arena.data();
 	for (size_t i = 0; i < n; i++)
-		a.Set(i, Out(env, base + c.parts[i].first, c.parts[i].second,
-			     i % 2 == 0 ? kstr : vstr));
+		a.Set(i, OutKv(env, base + c.parts[i].first, c.parts[i].second,
+			       i % 2 == 0 ? kstr : vstr));
 	a.Set(n, Napi::Boolean::New(env, more));
 	return a;
 }
@@ -820,8 +838,8 @@ class Cursor : public Napi::ObjectWrap<Cursor>
 			return env.Undefined();
 		Check(env, rc, "cursor");
 		Napi::Array a = Napi::Array::New(env, 2);
-		a.Set(0u, Out(env, k, kstr_));
-		a.Set(1u, Out(env, v, vstr_));
+		a.Set(0u, OutKv(env, k, kstr_));
+		a.Set(1u, OutKv(env, v, vstr_));
 		return a;
 	}
 
@@ -1045,14 +1063,14 @@ Napi::Value Db::KvGet(const Napi::CallbackInfo &info)
 	if (rc == RS_ENOTFOUND)
 		return env.Undefined();
 	if (rc == 0)
-		return Out(env, small, len, vstr);
+		return OutKv(env, small, len, vstr);
 	while (rc == RS_ENOSPC) {
 		std::vector<uint8_t> buf(len);
 		size_t need = 0;
 		rc = rs_kv_get(db, &run, key.data, key.len, buf.data(),
 			       buf.size(), &need);
 		if (rc == 0)
-			return Out(env, buf.data(), need, vstr);
+			return OutKv(env, buf.data(), need, vstr);
 		if (rc == RS_ENOTFOUND)
 			return env.Undefined();
 		len = need;
@@ -1099,7 +1117,7 @@ Napi::Array ManyResult(Napi::Env env, const std::vector<rs_bytes> &vals,
 	Napi::Array out = Napi::Array::New(env, vals.size());
 	for (size_t i = 0; i < vals.size(); i++)
 		out.Set(i, vals[i].data == nullptr ? env.Undefined()
-						   : Out(env, vals[i], vstr));
+						   : OutKv(env, vals[i], vstr));
 	return out;
 }
 
@@ -1969,7 +1987,7 @@ Napi::Value Db::TxKvGet(const Napi::CallbackInfo &info)
 	if (rc == RS_ENOTFOUND)
 		return env.Undefined();
 	Check(env, rc, "kv.get");
-	return Out(env, v, GetBool(info[2]));
+	return OutKv(env, v, GetBool(info[2]));
 }
 
 Napi::Value Db::TxKvDelete(const Napi::CallbackInfo &info)
