@@ -16,27 +16,29 @@
 // key is a prefix of another):
 //   c esc(ns) id                     -> the checkpoint's record
 //   i esc(id) esc(ns)                -> "" (every namespace, by id)
-//   b esc(ns) esc(channel) esc(writer) version
-//                                    -> a channel value as its serializer
-//                                       wrote it (a blob), by the put of
-//                                       checkpoint `writer`
 //   w esc(ns) esc(id) esc(task) idx  -> a pending write (idx: 8 hex
 //                                       digits of idx + 2^31)
-// A checkpoint's record holds the checkpoint without its channel values,
-// its metadata, its parent's id and, per channel, the version, writer and
-// serialization type of its value: the checkpoint itself for the channels
-// in newVersions, else the parent's source at the same version (so a fork
-// that reuses a version number never reads another branch's value).
-// put() writes the record, the index entry and the blobs of the channels
-// in newVersions in one commit (one kv.write). It reads its parent's
-// sources before that commit: a record never changes once written, except
-// by a put of the same id (which updates the cache below too), so the read
-// needs no place in the commit. The sources of recent puts are cached per
-// database (shared by every saver over it, dropped by deleteThread).
+// A checkpoint's record holds the checkpoint (without its channel values)
+// and its metadata, serialized together; its parent's id; its sources;
+// and the serialized values of the channels its put changed (those in
+// newVersions). The sources say, per channel, where its value is: the
+// version, the writer (the checkpoint whose put wrote it: this one for
+// the channels in newVersions, else the parent's source at the same
+// version, so that a fork reusing a version number never reads another
+// branch's value), the serialization type and the part of the writer's
+// record that holds it. A value is thus stored once, by its writer, and a
+// checkpoint's own values come with its record.
+// put() writes the record and the index entry in one commit (one
+// kv.write). It reads its parent's sources before that commit: a record
+// changes only by a put of the same id (which updates the cache below
+// too), so the read needs no place in the commit. The sources of recent
+// puts are cached per database (shared by every saver over it, dropped by
+// deleteThread).
 // getTuple() reads everything of one checkpoint at one snapshot (a
-// read-only transaction), then deserializes. The newest checkpoint is the
-// last key under "c esc(ns)", found by a reverse scan; list() walks the
-// same ranges backwards, page by page.
+// read-only transaction: its record, the records of the writers of its
+// inherited values, its writes), then deserializes. The newest checkpoint
+// is the last key under "c esc(ns)", found by a reverse scan; list() walks
+// the same ranges backwards, page by page.
 'use strict';
 
 //
@@ -91,12 +93,6 @@ function prefixEnd(p) {
 	return p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1);
 }
 
-// A channel value: its namespace (escaped), channel, writer (the
-// checkpoint whose put wrote it) and version.
-function blobKey(nsKey, channel, writer, version) {
-	return `b${nsKey}${esc(channel)}${esc(writer)}${typeof version === 'number' ? 'n' : 's'}${version}`;
-}
-
 // Records: a list of byte strings, each with a 4-byte length.
 function pack(parts) {
 	let n = 0;
@@ -130,6 +126,9 @@ function unpack(buf) {
 
 const EMPTY_TYPE = 'empty';
 const NO_PARENT = '\u0000';
+// A record's parts: [checkpoint, metadata] serialized (type, data), the
+// parent's id, the sources (JSON), the checkpoint's v, then its values.
+const R_TYPE = 0, R_DATA = 1, R_PARENT = 2, R_SOURCES = 3, R_V = 4, R_VALUES = 5;
 
 function configOf(threadId, ns, id) {
 	return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: id } };
@@ -227,6 +226,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 					await this.db.runindex.create(base, this._txOpts);
 			}
 		}
+		if (this._known.size >= RUNS_CACHED) this._known.clear();
 		this._known.add(run);
 	}
 
@@ -238,12 +238,15 @@ class RunstateSaver extends BaseCheckpointSaver {
 		const rec = this.db.kv.get(run, ck);
 		if (rec === undefined) return {};
 		const at = unpack(rec);
-		return JSON.parse(rec.toString('utf8', at[10], at[11]));
+		return JSON.parse(rec.toString('utf8', at[2 * R_SOURCES], at[2 * R_SOURCES + 1]));
 	}
 
 	_remember(run, ck, sources) {
 		let cached = this._sources.get(run);
-		if (cached === undefined) this._sources.set(run, cached = new Map());
+		if (cached === undefined) {
+			if (this._sources.size >= RUNS_CACHED) this._sources.clear();
+			this._sources.set(run, cached = new Map());
+		}
 		cached.delete(ck);
 		if (cached.size >= SOURCES_CACHED) cached.delete(cached.keys().next().value);
 		cached.set(ck, sources);
@@ -253,45 +256,43 @@ class RunstateSaver extends BaseCheckpointSaver {
 		const threadId = threadIdOf(config, 'put checkpoint');
 		const ns = config.configurable.checkpoint_ns ?? '';
 		const parent = config.configurable.checkpoint_id;
-		const cp = copyCheckpoint(checkpoint);
-		const values = cp.channel_values ?? {};
-		delete cp.channel_values;
+		// The checkpoint without its values (serialized at once, so no
+		// copy of it is needed).
+		const { channel_values: values = {}, ...cp } = checkpoint;
 		const versions = cp.channel_versions ?? {};
-		const [cpType, cpData] = await this.serde.dumpsTyped(cp);
-		const [mdType, mdData] = await this.serde.dumpsTyped(metadata);
+		const [type, data] = await this.serde.dumpsTyped([cp, metadata]);
 		const id = String(checkpoint.id);
 		const nv = newVersions ?? {};
 		const nsKey = esc(ns);
-		// Where each channel's value lives: written by this put (the
-		// channels in newVersions), or inherited from the parent at the
-		// same version. Two branches of a thread may reuse a version
-		// number, so a value is named by its writer too.
-		const ops = [];
+		const parts = [type, data, '', '', String(cp.v ?? 0)];
 		const sources = {};
 		for (const ch of Object.keys(nv)) {
 			if (!Object.prototype.hasOwnProperty.call(values, ch) || values[ch] === undefined) {
-				sources[ch] = [nv[ch], id, EMPTY_TYPE];
+				sources[ch] = [nv[ch], id, EMPTY_TYPE, -1];
 				continue;
 			}
 			const [t, d] = await this.serde.dumpsTyped(values[ch]);
-			sources[ch] = [nv[ch], id, t];
-			ops.push(['put', blobKey(nsKey, ch, id, nv[ch]), d]);
+			sources[ch] = [nv[ch], id, t, parts.length];
+			parts.push(d);
 		}
 		const run = this._runOf(threadId);
 		if (!this._known.has(run)) await this._register(threadId, run);
 		const parentId = parent === undefined || parent === null ? NO_PARENT : String(parent);
 		const inherited = parentId === NO_PARENT ? {} : this._sourcesOf(run, `c${nsKey}${parentId}`);
+		// Where each channel's value lives: written by this put (the
+		// channels in newVersions), or inherited from the parent at the
+		// same version. Two branches of a thread may reuse a version
+		// number, so a value is named by its writer too.
 		const own = {};
 		for (const ch of Object.keys(versions)) {
 			const ver = versions[ch];
 			if (Object.prototype.hasOwnProperty.call(sources, ch)) own[ch] = sources[ch];
 			else if (inherited[ch] !== undefined && inherited[ch][0] === ver) own[ch] = inherited[ch];
 		}
+		parts[R_PARENT] = parentId;
+		parts[R_SOURCES] = JSON.stringify(own);
 		const ck = `c${nsKey}${id}`;
-		ops.push(['put', ck, pack([cpType, cpData, mdType, mdData, parentId,
-			JSON.stringify(own), String(cp.v ?? 0)])]);
-		ops.push(['put', `i${esc(id)}${nsKey}`, '']);
-		await this.db.kv.write(run, ops, this._txOpts);
+		await this.db.kv.write(run, [['put', ck, pack(parts)], ['put', `i${esc(id)}${nsKey}`, '']], this._txOpts);
 		this._remember(run, ck, own);
 		return configOf(threadId, ns, id);
 	}
@@ -346,33 +347,51 @@ class RunstateSaver extends BaseCheckpointSaver {
 		if (rec === undefined) return undefined;
 		const at = unpack(rec);
 		const str = (i) => rec.toString('utf8', at[2 * i], at[2 * i + 1]);
-		const cpType = str(0), mdType = str(2), parent = str(4);
-		const sources = JSON.parse(str(5));
-		const channels = [];
-		const keys = [];
-		let text = this._text;
+		const type = str(R_TYPE), parent = str(R_PARENT);
+		const sources = JSON.parse(str(R_SOURCES));
+		const channels = [], types = [], values = [];
+		let others; // writer -> indices into channels of the values it holds
 		for (const ch of Object.keys(sources)) {
-			const [ver, writer, type] = sources[ch];
-			if (type === EMPTY_TYPE) continue;
-			channels.push(ch, type);
-			keys.push(blobKey(nsKey, ch, writer, ver));
-			if (type !== 'json') text = false;
+			const [, writer, t, part] = sources[ch];
+			if (t === EMPTY_TYPE) continue;
+			if (writer === id) {
+				values.push(this._data(rec, t, at[2 * part], at[2 * part + 1]));
+			} else {
+				values.push(undefined);
+				others ??= new Map();
+				const mine = others.get(writer);
+				if (mine === undefined) others.set(writer, [channels.length]);
+				else mine.push(channels.length);
+			}
+			channels.push(ch);
+			types.push(t);
 		}
-		let blobs = [];
-		if (keys.length > 0) {
-			blobs = tx.kv.getMany(keys, text ? { encoding: 'utf8' } : undefined);
-			if (!text)
-				for (let i = 0; i < blobs.length; i++)
-					if (blobs[i] !== undefined) blobs[i] = this._data(blobs[i], channels[2 * i + 1], 0, blobs[i].length);
+		if (others !== undefined) {
+			// Inherited values: in their writers' records, found through
+			// the writers' own sources (a record written again under the
+			// same id holds what its sources say now).
+			const writers = [...others.keys()];
+			const recs = tx.kv.getMany(writers.map((w) => `c${nsKey}${w}`));
+			for (let k = 0; k < writers.length; k++) {
+				const w = recs[k];
+				if (w === undefined) continue;
+				const wat = unpack(w);
+				const ws = JSON.parse(w.toString('utf8', wat[2 * R_SOURCES], wat[2 * R_SOURCES + 1]));
+				for (const i of others.get(writers[k])) {
+					const s = ws[channels[i]], want = sources[channels[i]];
+					if (s === undefined || s[1] !== writers[k] || s[0] !== want[0] || s[2] === EMPTY_TYPE) continue;
+					values[i] = this._data(w, s[2], wat[2 * s[3]], wat[2 * s[3] + 1]);
+					types[i] = s[2];
+				}
+			}
 		}
 		const writes = this._writesOf(tx, nsKey, id);
 		let sends;
-		if (Number(str(6)) < 4 && parent !== NO_PARENT)
+		if (Number(str(R_V)) < 4 && parent !== NO_PARENT)
 			sends = this._writesOf(tx, nsKey, parent).filter((w) => w.channel === TASKS);
 		return {
-			ns, id, cpType, cpData: this._data(rec, cpType, at[2], at[3]),
-			mdType, mdData: this._data(rec, mdType, at[6], at[7]),
-			channels, blobs, writes, sends, parent: parent === NO_PARENT ? undefined : parent,
+			ns, id, type, data: this._data(rec, type, at[2 * R_DATA], at[2 * R_DATA + 1]),
+			channels, types, values, writes, sends, parent: parent === NO_PARENT ? undefined : parent,
 		};
 	}
 
@@ -399,14 +418,14 @@ class RunstateSaver extends BaseCheckpointSaver {
 		return out;
 	}
 
-	async _tuple(threadId, raw, metadata) {
+	// The tuple of raw; `loaded`: its [checkpoint, metadata], if the
+	// caller has deserialized them already.
+	async _tuple(threadId, raw, loaded) {
 		const serde = this.serde;
-		const checkpoint = await serde.loadsTyped(raw.cpType, raw.cpData);
+		const [checkpoint, metadata] = loaded ?? await serde.loadsTyped(raw.type, raw.data);
 		const values = {};
-		for (let i = 0; i < raw.blobs.length; i++) {
-			const b = raw.blobs[i];
-			if (b !== undefined) values[raw.channels[2 * i]] = await serde.loadsTyped(raw.channels[2 * i + 1], b);
-		}
+		for (let i = 0; i < raw.values.length; i++)
+			if (raw.values[i] !== undefined) values[raw.channels[i]] = await serde.loadsTyped(raw.types[i], raw.values[i]);
 		checkpoint.channel_values = values;
 		if (raw.sends !== undefined) {
 			const sorted = raw.sends.slice().sort((a, b) =>
@@ -425,7 +444,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 		const tuple = {
 			config: configOf(threadId, raw.ns, raw.id),
 			checkpoint,
-			metadata: metadata ?? await serde.loadsTyped(raw.mdType, raw.mdData),
+			metadata,
 			pendingWrites,
 		};
 		if (raw.parent !== undefined) tuple.parentConfig = configOf(threadId, raw.ns, raw.parent);
@@ -507,12 +526,13 @@ class RunstateSaver extends BaseCheckpointSaver {
 					if (record === undefined) record = this.db.kv.get(run, `c${esc(ns)}${id}`);
 					if (record === undefined) continue;
 					const at = unpack(record);
-					const mdType = record.toString('utf8', at[4], at[5]);
-					const metadata = await this.serde.loadsTyped(mdType, this._data(record, mdType, at[6], at[7]));
+					const type = record.toString('utf8', at[2 * R_TYPE], at[2 * R_TYPE + 1]);
+					const loaded = await this.serde.loadsTyped(type, this._data(record, type, at[2 * R_DATA], at[2 * R_DATA + 1]));
+					const metadata = loaded[1];
 					if (filter && !Object.entries(filter).every(([k, v]) => metadata[k] === v)) continue;
 					const raw = this.db.read(run, (tx) => this._raw(tx, ns, id));
 					if (raw === undefined) continue; // deleted meanwhile
-					yield await this._tuple(threadId, raw, metadata);
+					yield await this._tuple(threadId, raw, loaded);
 					if (limit !== undefined && --limit <= 0) return;
 				}
 				if (!page.more) break;
