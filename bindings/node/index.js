@@ -275,7 +275,19 @@ class Db {
 	read(run, fn) {
 		if (typeof fn !== 'function')
 			throw rsError('RS_EINVAL', 'the transaction body must be a function');
-		return this._run(run, fn, true, 1);
+		// _run without its retry loop: a read-only transaction never
+		// conflicts and hands out no receipts.
+		const h = this._h;
+		const gen = h.txBegin(run, true);
+		try {
+			const v = fn(new Tx(this, gen));
+			if (v !== null && typeof v === 'object' && typeof v.then === 'function')
+				throw rsError('RS_EINVAL',
+					'a transaction callback must be synchronous (it returned a promise)');
+			return v;
+		} finally {
+			h.txAbort(gen);
+		}
 	}
 
 	// A one-operation write: op(h, gen) stages it; resolves to its value,

@@ -83,8 +83,15 @@ function unesc(key, at) {
 }
 
 const IDX_BIAS = 0x80000000;
-function idxKey(i) {
+function idxHex(i) {
 	return ((i + IDX_BIAS) >>> 0).toString(16).padStart(8, '0');
+}
+// The indices of LangGraph's special writes (negative) and of a task's
+// first writes, precomputed.
+const IDX_LOW = -16;
+const IDX_KEYS = Array.from({ length: 64 - IDX_LOW }, (_, k) => idxHex(k + IDX_LOW));
+function idxKey(i) {
+	return i >= IDX_LOW && i < 64 && Number.isInteger(i) ? IDX_KEYS[i - IDX_LOW] : idxHex(i);
 }
 
 // The first key after every key that starts with p (p ends with U+0000,
