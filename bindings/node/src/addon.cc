@@ -708,6 +708,37 @@ class Db : public Napi::ObjectWrap<Db>
 	void CloseCursors();
 	void EndTxn(bool abort);
 
+	// The reads: one body per read, called in the caller's transaction
+	// (tx.kv.get...: info[0] is the transaction) or in a read-only
+	// transaction of its own, begun and ended by the call (db.kv.get...:
+	// info[0] is the run). Every other argument is at the same place in
+	// both forms.
+	using ReadBody = Napi::Value (Db::*)(rs_txn *,
+					     const Napi::CallbackInfo &);
+	template <ReadBody Body>
+	Napi::Value InTx(const Napi::CallbackInfo &info)
+	{
+		return (this->*Body)(Txn(info), info);
+	}
+	template <ReadBody Body>
+	Napi::Value OneShot(const Napi::CallbackInfo &info)
+	{
+		Napi::Env env = info.Env();
+		rs_db *db = Handle(env);
+		rs_run_id run = GetRun(info[0]);
+		rs_txn *t = nullptr;
+		Check(env, rs_txn_begin(&t, db, &run, RS_TXN_F_READONLY),
+		      "read");
+		try {
+			Napi::Value v = (this->*Body)(t, info);
+			rs_txn_abort(t);
+			return v;
+		} catch (...) {
+			rs_txn_abort(t);
+			throw;
+		}
+	}
+
 	// database
 	Napi::Value Close(const Napi::CallbackInfo &info);
 	Napi::Value FlushAsync(const Napi::CallbackInfo &info);
@@ -716,35 +747,33 @@ class Db : public Napi::ObjectWrap<Db>
 	Napi::Value RunVersion(const Napi::CallbackInfo &info);
 	Napi::Value IsOpen(const Napi::CallbackInfo &info);
 	Napi::Value InTxn(const Napi::CallbackInfo &info);
-	// KV
-	Napi::Value KvGet(const Napi::CallbackInfo &info);
-	Napi::Value KvExists(const Napi::CallbackInfo &info);
-	Napi::Value KvGetMany(const Napi::CallbackInfo &info);
-	Napi::Value KvList(const Napi::CallbackInfo &info);
-	Napi::Value KvScan(const Napi::CallbackInfo &info);
+	// KV (its reads are below, with the transactions')
 	Napi::Value KvCursor(const Napi::CallbackInfo &info);
 	Napi::Value KvWrite(const Napi::CallbackInfo &info);
-	// EventLog
-	Napi::Value ElRead(const Napi::CallbackInfo &info);
-	Napi::Value ElRange(const Napi::CallbackInfo &info);
-	Napi::Value ElLen(const Napi::CallbackInfo &info);
-	Napi::Value ElHead(const Napi::CallbackInfo &info);
-	Napi::Value ElByType(const Napi::CallbackInfo &info);
-	Napi::Value ElVerify(const Napi::CallbackInfo &info);
-	// StateCell
-	Napi::Value ScRead(const Napi::CallbackInfo &info);
-	Napi::Value ScList(const Napi::CallbackInfo &info);
-	Napi::Value ScScan(const Napi::CallbackInfo &info);
-	// TraceStore
-	Napi::Value TsGet(const Napi::CallbackInfo &info);
-	Napi::Value TsQuery(const Napi::CallbackInfo &info);
-	Napi::Value TsTree(const Napi::CallbackInfo &info);
 	// RunIndex
 	Napi::Value RiGet(const Napi::CallbackInfo &info);
 	Napi::Value RiQuery(const Napi::CallbackInfo &info);
 	Napi::Value RiCreate(const Napi::CallbackInfo &info);
 	Napi::Value RiTransition(const Napi::CallbackInfo &info);
 	Napi::Value RiDelete(const Napi::CallbackInfo &info);
+	// reads, in a transaction or one-shot (InTx, OneShot)
+	Napi::Value KvGetBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value KvExistsBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value KvGetManyBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value KvListBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value KvScanBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ElReadBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ElRangeBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ElLenBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ElHeadBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ElByTypeBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ElVerifyBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ScReadBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ScListBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ScScanBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value TsGetBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value TsQueryBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value TsTreeBody(rs_txn *t, const Napi::CallbackInfo &info);
 	// transactions
 	Napi::Value TxBegin(const Napi::CallbackInfo &info);
 	Napi::Value TxCommit(const Napi::CallbackInfo &info);
@@ -752,32 +781,15 @@ class Db : public Napi::ObjectWrap<Db>
 	Napi::Value TxAbort(const Napi::CallbackInfo &info);
 	Napi::Value TxSnapshotVersion(const Napi::CallbackInfo &info);
 	Napi::Value TxKvPut(const Napi::CallbackInfo &info);
-	Napi::Value TxKvGet(const Napi::CallbackInfo &info);
 	Napi::Value TxKvDelete(const Napi::CallbackInfo &info);
-	Napi::Value TxKvExists(const Napi::CallbackInfo &info);
-	Napi::Value TxKvGetMany(const Napi::CallbackInfo &info);
-	Napi::Value TxKvList(const Napi::CallbackInfo &info);
-	Napi::Value TxKvScan(const Napi::CallbackInfo &info);
 	Napi::Value TxKvCursor(const Napi::CallbackInfo &info);
 	Napi::Value TxElAppend(const Napi::CallbackInfo &info);
-	Napi::Value TxElRead(const Napi::CallbackInfo &info);
-	Napi::Value TxElRange(const Napi::CallbackInfo &info);
-	Napi::Value TxElLen(const Napi::CallbackInfo &info);
-	Napi::Value TxElHead(const Napi::CallbackInfo &info);
-	Napi::Value TxElByType(const Napi::CallbackInfo &info);
-	Napi::Value TxElVerify(const Napi::CallbackInfo &info);
 	Napi::Value TxScInit(const Napi::CallbackInfo &info);
-	Napi::Value TxScRead(const Napi::CallbackInfo &info);
 	Napi::Value TxScSet(const Napi::CallbackInfo &info);
 	Napi::Value TxScCas(const Napi::CallbackInfo &info);
 	Napi::Value TxScTransition(const Napi::CallbackInfo &info);
 	Napi::Value TxScDelete(const Napi::CallbackInfo &info);
-	Napi::Value TxScList(const Napi::CallbackInfo &info);
-	Napi::Value TxScScan(const Napi::CallbackInfo &info);
 	Napi::Value TxTsRecord(const Napi::CallbackInfo &info);
-	Napi::Value TxTsGet(const Napi::CallbackInfo &info);
-	Napi::Value TxTsQuery(const Napi::CallbackInfo &info);
-	Napi::Value TxTsTree(const Napi::CallbackInfo &info);
 };
 
 Napi::FunctionReference *Db::ctor = nullptr;
@@ -1046,50 +1058,7 @@ Napi::Value Db::RunVersion(const Napi::CallbackInfo &info)
 	return U64(env, v);
 }
 
-// ---- KV (one-shot reads) ----
-
-Napi::Value Db::KvGet(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	Bytes key = GetBytes(info[1], "key");
-	bool vstr = GetBool(info[2]);
-	// Most values are small: try a stack buffer, then the exact size.
-	uint8_t small[512];
-	size_t len = 0;
-	int rc = rs_kv_get(db, &run, key.data, key.len, small, sizeof small,
-			   &len);
-	if (rc == RS_ENOTFOUND)
-		return env.Undefined();
-	if (rc == 0)
-		return OutKv(env, small, len, vstr);
-	while (rc == RS_ENOSPC) {
-		std::vector<uint8_t> buf(len);
-		size_t need = 0;
-		rc = rs_kv_get(db, &run, key.data, key.len, buf.data(),
-			       buf.size(), &need);
-		if (rc == 0)
-			return OutKv(env, buf.data(), need, vstr);
-		if (rc == RS_ENOTFOUND)
-			return env.Undefined();
-		len = need;
-	}
-	Check(env, rc, "kv.get");
-	return env.Undefined();
-}
-
-Napi::Value Db::KvExists(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	Bytes key = GetBytes(info[1], "key");
-	bool exists = false;
-	Check(env, rs_kv_exists(db, &run, key.data, key.len, &exists),
-	      "kv.exists");
-	return Napi::Boolean::New(env, exists);
-}
+// ---- KV: what its reads share ----
 
 std::vector<Bytes> GetKeyArray(const Napi::Value &v)
 {
@@ -1121,48 +1090,6 @@ Napi::Array ManyResult(Napi::Env env, const std::vector<rs_bytes> &vals,
 	return out;
 }
 
-Napi::Value Db::KvGetMany(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	std::vector<Bytes> keys = GetKeyArray(info[1]);
-	bool vstr = GetBool(info[2]);
-	std::vector<rs_bytes> kv = Views(keys), vals(keys.size());
-	std::vector<uint8_t> buf(4096);
-	size_t need = 0;
-	int rc;
-	for (;;) {
-		rc = rs_kv_get_many(db, &run, kv.size(), kv.data(), vals.data(),
-				    buf.data(), buf.size(), &need);
-		if (rc != RS_ENOSPC)
-			break;
-		buf.resize(need);
-	}
-	Check(env, rc, "kv.getMany");
-	return ManyResult(env, vals, vstr);
-}
-
-// kvList(run, prefix, after, limit, kstr, vstr)
-Napi::Value Db::KvList(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	Bytes prefix = GetBytes(info[1], "prefix", true);
-	Bytes after = GetBytes(info[2], "after", true);
-	size_t limit = GetLimit(info[3]);
-	bool kstr = GetBool(info[4]), vstr = GetBool(info[5]);
-	KvCollect c;
-	bool more = false;
-	Check(env,
-	      rs_kv_list(db, &run, prefix.present ? prefix.data : nullptr,
-			 prefix.len, after.present ? after.data : nullptr,
-			 after.len, limit, &more, KvCb, &c),
-	      "kv.list");
-	return KvFlat(env, c, more, kstr, vstr);
-}
-
 // Scan options from (start, end, resume, limit, reverse) at info[i..].
 struct ScanArgs {
 	Bytes start, end, resume;
@@ -1188,21 +1115,6 @@ void GetScan(const Napi::CallbackInfo &info, size_t i, ScanArgs &s)
 		s.opts.resume = s.resume.data;
 		s.opts.resume_len = s.resume.len;
 	}
-}
-
-// kvScan(run, start, end, resume, limit, reverse, kstr, vstr)
-Napi::Value Db::KvScan(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	ScanArgs s;
-	GetScan(info, 1, s);
-	bool kstr = GetBool(info[6]), vstr = GetBool(info[7]);
-	KvCollect c;
-	bool more = false;
-	Check(env, rs_kv_scan(db, &run, &s.opts, &more, KvCb, &c), "kv.scan");
-	return KvFlat(env, c, more, kstr, vstr);
 }
 
 Napi::Value Db::KvCursor(const Napi::CallbackInfo &info)
@@ -1310,31 +1222,7 @@ Napi::Value Db::KvWrite(const Napi::CallbackInfo &info)
 	return Napi::Boolean::New(env, b.wrote);
 }
 
-// ---- EventLog (one-shot reads) ----
-
-Napi::Value Db::ElRead(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	uint64_t seq = GetU64(info[1], "seq");
-	bool vstr = GetBool(info[2]);
-	std::vector<uint8_t> buf(1024);
-	rs_event ev;
-	size_t need = 0;
-	int rc;
-	for (;;) {
-		rc = rs_eventlog_read(db, &run, seq, &ev, buf.data(),
-				      buf.size(), &need);
-		if (rc != RS_ENOSPC)
-			break;
-		buf.resize(need);
-	}
-	if (rc == RS_ENOTFOUND)
-		return env.Undefined();
-	Check(env, rc, "eventlog.read");
-	return JsEvent(env, ToEvent(&ev), vstr);
-}
+// ---- EventLog: what its reads share ----
 
 Napi::Value EventArray(Napi::Env env, const Collect<EventItem> &c, bool vstr)
 {
@@ -1342,32 +1230,6 @@ Napi::Value EventArray(Napi::Env env, const Collect<EventItem> &c, bool vstr)
 	for (size_t i = 0; i < c.items.size(); i++)
 		a.Set(i, JsEvent(env, c.items[i], vstr));
 	return a;
-}
-
-// elRange(run, start, end, limit, vstr)
-Napi::Value Db::ElRange(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	uint64_t start = IsNullish(info[1]) ? 0 : GetU64(info[1], "start");
-	uint64_t end = GetBound(info[2], "end");
-	Collect<EventItem> c;
-	c.limit = GetLimit(info[3]);
-	int rc = rs_eventlog_read_range(db, &run, start, end, EventCb, &c);
-	if (rc != 1)
-		Check(env, rc, "eventlog.range");
-	return EventArray(env, c, GetBool(info[4]));
-}
-
-Napi::Value Db::ElLen(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	uint64_t len = 0;
-	Check(env, rs_eventlog_len(db, &run, &len), "eventlog.len");
-	return U64(env, len);
 }
 
 Napi::Object HeadObject(Napi::Env env, uint64_t len, const uint8_t *hash)
@@ -1378,45 +1240,10 @@ Napi::Object HeadObject(Napi::Env env, uint64_t len, const uint8_t *hash)
 	return o;
 }
 
-Napi::Value Db::ElHead(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	uint64_t len = 0;
-	uint8_t hash[RS_HASH_LEN];
-	Check(env, rs_eventlog_head(db, &run, &len, hash), "eventlog.head");
-	return HeadObject(env, len, hash);
-}
-
 Napi::Object CursorPage(Napi::Env env, Napi::Object page, uint64_t cursor)
 {
 	page.Set("cursor", U64(env, cursor));
 	return page;
-}
-
-// elByType(run, type, cursor, limit, vstr)
-Napi::Value Db::ElByType(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	Bytes type = GetBytes(info[1], "type");
-	uint64_t cursor = IsNullish(info[2]) ? 0 : GetU64(info[2], "cursor");
-	size_t limit = GetLimit(info[3]);
-	bool vstr = GetBool(info[4]);
-	Collect<EventItem> c;
-	bool more = false;
-	Check(env,
-	      rs_eventlog_read_by_type(
-		      db, &run, static_cast<const char *>(type.data), type.len,
-		      &cursor, limit, &more, EventCb, &c),
-	      "eventlog.byType");
-	return CursorPage(
-		env,
-		Page(env, c.items, more,
-		     [&](const EventItem &e) { return JsEvent(env, e, vstr); }),
-		cursor);
 }
 
 Napi::Object VerifyResult(Napi::Env env, int rc, uint64_t bad)
@@ -1429,17 +1256,7 @@ Napi::Object VerifyResult(Napi::Env env, int rc, uint64_t bad)
 	return o;
 }
 
-Napi::Value Db::ElVerify(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	uint64_t bad = 0;
-	int rc = rs_eventlog_verify_chain(db, &run, &bad);
-	return VerifyResult(env, rc, bad);
-}
-
-// ---- StateCell (one-shot reads) ----
+// ---- StateCell: what its reads share ----
 
 Napi::Object CellValue(Napi::Env env, const void *p, size_t n, uint64_t ver,
 		       bool vstr)
@@ -1450,30 +1267,6 @@ Napi::Object CellValue(Napi::Env env, const void *p, size_t n, uint64_t ver,
 	return o;
 }
 
-Napi::Value Db::ScRead(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	std::string name = GetText(info[1], "name");
-	bool vstr = GetBool(info[2]);
-	std::vector<uint8_t> buf(512);
-	size_t len = 0;
-	uint64_t ver = 0;
-	int rc;
-	for (;;) {
-		rc = rs_statecell_read(db, &run, name.data(), name.size(),
-				       buf.data(), buf.size(), &len, &ver);
-		if (rc != RS_ENOSPC)
-			break;
-		buf.resize(len);
-	}
-	if (rc == RS_ENOTFOUND)
-		return env.Undefined();
-	Check(env, rc, "statecell.read");
-	return CellValue(env, buf.data(), len, ver, vstr);
-}
-
 Napi::Object CellPage(Napi::Env env, const Collect<CellItem> &c, bool more,
 		      bool vstr)
 {
@@ -1481,70 +1274,7 @@ Napi::Object CellPage(Napi::Env env, const Collect<CellItem> &c, bool more,
 		    [&](const CellItem &it) { return JsCell(env, it, vstr); });
 }
 
-// scList(run, prefix, after, limit, vstr)
-Napi::Value Db::ScList(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	Bytes prefix = GetBytes(info[1], "prefix", true);
-	Bytes after = GetBytes(info[2], "after", true);
-	size_t limit = GetLimit(info[3]);
-	Collect<CellItem> c;
-	bool more = false;
-	Check(env,
-	      rs_statecell_list(
-		      db, &run,
-		      prefix.present ? static_cast<const char *>(prefix.data)
-				     : nullptr,
-		      prefix.len,
-		      after.present ? static_cast<const char *>(after.data)
-				    : nullptr,
-		      after.len, limit, &more, CellCb, &c),
-	      "statecell.list");
-	return CellPage(env, c, more, GetBool(info[4]));
-}
-
-// scScan(run, start, end, resume, limit, reverse, vstr)
-Napi::Value Db::ScScan(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	ScanArgs s;
-	GetScan(info, 1, s);
-	Collect<CellItem> c;
-	bool more = false;
-	Check(env, rs_statecell_scan(db, &run, &s.opts, &more, CellCb, &c),
-	      "statecell.scan");
-	return CellPage(env, c, more, GetBool(info[6]));
-}
-
-// ---- TraceStore (one-shot reads) ----
-
-Napi::Value Db::TsGet(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	uint64_t id = GetU64(info[1], "id");
-	bool vstr = GetBool(info[2]);
-	std::vector<uint8_t> buf(1024);
-	rs_trace t;
-	size_t need = 0;
-	int rc;
-	for (;;) {
-		rc = rs_tracestore_get(db, &run, id, &t, buf.data(), buf.size(),
-				       &need);
-		if (rc != RS_ENOSPC)
-			break;
-		buf.resize(need);
-	}
-	if (rc == RS_ENOTFOUND)
-		return env.Undefined();
-	Check(env, rc, "tracestore.get");
-	return JsTrace(env, ToTrace(&t, 0), vstr, false);
-}
+// ---- TraceStore: what its reads share ----
 
 uint64_t GetTraceRef(const Napi::Value &v, const char *what)
 {
@@ -1597,35 +1327,6 @@ Napi::Value TraceQuery(const Napi::CallbackInfo &info, size_t i, TypeFn by_type,
 	return TracePage(env, c, more, cursor, vstr);
 }
 
-// tsQuery(run, kind, a, b, cursor, limit, vstr)
-Napi::Value Db::TsQuery(const Napi::CallbackInfo &info)
-{
-	rs_db *db = Handle(info.Env());
-	rs_run_id run = GetRun(info[0]);
-	return TraceQuery(
-		info, 1,
-		[&](const char *s, size_t n, uint64_t *cur, size_t lim,
-		    bool *more, Collect<TraceItem> *c) {
-			return rs_tracestore_query_by_type(
-				db, &run, s, n, cur, lim, more, TraceCb, c);
-		},
-		[&](const char *s, size_t n, uint64_t *cur, size_t lim,
-		    bool *more, Collect<TraceItem> *c) {
-			return rs_tracestore_query_by_tag(
-				db, &run, s, n, cur, lim, more, TraceCb, c);
-		},
-		[&](uint64_t parent, uint64_t *cur, size_t lim, bool *more,
-		    Collect<TraceItem> *c) {
-			return rs_tracestore_children(db, &run, parent, cur,
-						      lim, more, TraceCb, c);
-		},
-		[&](uint64_t t0, uint64_t t1, uint64_t *cur, size_t lim,
-		    bool *more, Collect<TraceItem> *c) {
-			return rs_tracestore_query_by_time(
-				db, &run, t0, t1, cur, lim, more, TraceCb, c);
-		});
-}
-
 Napi::Value TreeResult(Napi::Env env, int rc, const Collect<TraceItem> &c,
 		       bool vstr)
 {
@@ -1644,19 +1345,6 @@ unsigned GetDepth(const Napi::Value &v)
 		return UINT32_MAX;
 	uint64_t d = GetU64(v, "maxDepth");
 	return d > UINT32_MAX ? UINT32_MAX : static_cast<unsigned>(d);
-}
-
-// tsTree(run, root, maxDepth, vstr)
-Napi::Value Db::TsTree(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	uint64_t root = GetU64(info[1], "root");
-	Collect<TraceItem> c;
-	int rc = rs_tracestore_get_tree(db, &run, root, GetDepth(info[2]),
-					TreeCb, &c);
-	return TreeResult(env, rc, c, GetBool(info[3]));
 }
 
 // ---- RunIndex ----
@@ -1977,10 +1665,9 @@ Napi::Value Db::TxKvPut(const Napi::CallbackInfo &info)
 	return env.Undefined();
 }
 
-Napi::Value Db::TxKvGet(const Napi::CallbackInfo &info)
+Napi::Value Db::KvGetBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	Bytes key = GetBytes(info[1], "key");
 	rs_bytes v;
 	int rc = rs_txn_kv_get(t, key.data, key.len, &v);
@@ -2001,10 +1688,9 @@ Napi::Value Db::TxKvDelete(const Napi::CallbackInfo &info)
 	return Napi::Boolean::New(env, existed);
 }
 
-Napi::Value Db::TxKvExists(const Napi::CallbackInfo &info)
+Napi::Value Db::KvExistsBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	Bytes key = GetBytes(info[1], "key");
 	bool exists = false;
 	Check(env, rs_txn_kv_exists(t, key.data, key.len, &exists),
@@ -2012,10 +1698,9 @@ Napi::Value Db::TxKvExists(const Napi::CallbackInfo &info)
 	return Napi::Boolean::New(env, exists);
 }
 
-Napi::Value Db::TxKvGetMany(const Napi::CallbackInfo &info)
+Napi::Value Db::KvGetManyBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	std::vector<Bytes> keys = GetKeyArray(info[1]);
 	std::vector<rs_bytes> kv = Views(keys), vals(keys.size());
 	Check(env, rs_txn_kv_get_many(t, kv.size(), kv.data(), vals.data()),
@@ -2024,10 +1709,9 @@ Napi::Value Db::TxKvGetMany(const Napi::CallbackInfo &info)
 }
 
 // txKvList(gen, prefix, after, limit, kstr, vstr)
-Napi::Value Db::TxKvList(const Napi::CallbackInfo &info)
+Napi::Value Db::KvListBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	Bytes prefix = GetBytes(info[1], "prefix", true);
 	Bytes after = GetBytes(info[2], "after", true);
 	size_t limit = GetLimit(info[3]);
@@ -2043,10 +1727,9 @@ Napi::Value Db::TxKvList(const Napi::CallbackInfo &info)
 }
 
 // txKvScan(gen, start, end, resume, limit, reverse, kstr, vstr)
-Napi::Value Db::TxKvScan(const Napi::CallbackInfo &info)
+Napi::Value Db::KvScanBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	ScanArgs s;
 	GetScan(info, 1, s);
 	bool kstr = GetBool(info[6]), vstr = GetBool(info[7]);
@@ -2086,10 +1769,9 @@ Napi::Value Db::TxElAppend(const Napi::CallbackInfo &info)
 				 static_cast<double>(receipts_.size() - 1));
 }
 
-Napi::Value Db::TxElRead(const Napi::CallbackInfo &info)
+Napi::Value Db::ElReadBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	uint64_t seq = GetU64(info[1], "seq");
 	rs_event ev;
 	int rc = rs_txn_eventlog_read(t, seq, &ev);
@@ -2100,10 +1782,9 @@ Napi::Value Db::TxElRead(const Napi::CallbackInfo &info)
 }
 
 // txElRange(gen, start, end, limit, vstr)
-Napi::Value Db::TxElRange(const Napi::CallbackInfo &info)
+Napi::Value Db::ElRangeBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	uint64_t start = IsNullish(info[1]) ? 0 : GetU64(info[1], "start");
 	uint64_t end = GetBound(info[2], "end");
 	Collect<EventItem> c;
@@ -2114,29 +1795,27 @@ Napi::Value Db::TxElRange(const Napi::CallbackInfo &info)
 	return EventArray(env, c, GetBool(info[4]));
 }
 
-Napi::Value Db::TxElLen(const Napi::CallbackInfo &info)
+Napi::Value Db::ElLenBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
 	uint64_t len = 0;
-	Check(env, rs_txn_eventlog_len(Txn(info), &len), "eventlog.len");
+	Check(env, rs_txn_eventlog_len(t, &len), "eventlog.len");
 	return U64(env, len);
 }
 
-Napi::Value Db::TxElHead(const Napi::CallbackInfo &info)
+Napi::Value Db::ElHeadBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
 	uint64_t len = 0;
 	uint8_t hash[RS_HASH_LEN];
-	Check(env, rs_txn_eventlog_head(Txn(info), &len, hash),
-	      "eventlog.head");
+	Check(env, rs_txn_eventlog_head(t, &len, hash), "eventlog.head");
 	return HeadObject(env, len, hash);
 }
 
 // txElByType(gen, type, cursor, limit, vstr)
-Napi::Value Db::TxElByType(const Napi::CallbackInfo &info)
+Napi::Value Db::ElByTypeBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	Bytes type = GetBytes(info[1], "type");
 	uint64_t cursor = IsNullish(info[2]) ? 0 : GetU64(info[2], "cursor");
 	size_t limit = GetLimit(info[3]);
@@ -2155,11 +1834,11 @@ Napi::Value Db::TxElByType(const Napi::CallbackInfo &info)
 		cursor);
 }
 
-Napi::Value Db::TxElVerify(const Napi::CallbackInfo &info)
+Napi::Value Db::ElVerifyBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
 	uint64_t bad = 0;
-	int rc = rs_txn_eventlog_verify_chain(Txn(info), &bad);
+	int rc = rs_txn_eventlog_verify_chain(t, &bad);
 	return VerifyResult(env, rc, bad);
 }
 
@@ -2178,10 +1857,9 @@ Napi::Value Db::TxScInit(const Napi::CallbackInfo &info)
 	return U64(env, ver);
 }
 
-Napi::Value Db::TxScRead(const Napi::CallbackInfo &info)
+Napi::Value Db::ScReadBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	std::string name = GetText(info[1], "name");
 	rs_bytes v;
 	uint64_t ver = 0;
@@ -2290,10 +1968,9 @@ Napi::Value Db::TxScDelete(const Napi::CallbackInfo &info)
 }
 
 // txScList(gen, prefix, after, limit, vstr)
-Napi::Value Db::TxScList(const Napi::CallbackInfo &info)
+Napi::Value Db::ScListBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	Bytes prefix = GetBytes(info[1], "prefix", true);
 	Bytes after = GetBytes(info[2], "after", true);
 	size_t limit = GetLimit(info[3]);
@@ -2313,10 +1990,9 @@ Napi::Value Db::TxScList(const Napi::CallbackInfo &info)
 }
 
 // txScScan(gen, start, end, resume, limit, reverse, vstr)
-Napi::Value Db::TxScScan(const Napi::CallbackInfo &info)
+Napi::Value Db::ScScanBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	ScanArgs s;
 	GetScan(info, 1, s);
 	Collect<CellItem> c;
@@ -2355,10 +2031,9 @@ Napi::Value Db::TxTsRecord(const Napi::CallbackInfo &info)
 	return a;
 }
 
-Napi::Value Db::TxTsGet(const Napi::CallbackInfo &info)
+Napi::Value Db::TsGetBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	uint64_t id = GetU64(info[1], "id");
 	rs_trace tr;
 	int rc = rs_txn_tracestore_get(t, id, &tr);
@@ -2369,9 +2044,8 @@ Napi::Value Db::TxTsGet(const Napi::CallbackInfo &info)
 }
 
 // txTsQuery(gen, kind, a, b, cursor, limit, vstr)
-Napi::Value Db::TxTsQuery(const Napi::CallbackInfo &info)
+Napi::Value Db::TsQueryBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
-	rs_txn *t = Txn(info);
 	return TraceQuery(
 		info, 1,
 		[&](const char *s, size_t n, uint64_t *cur, size_t lim,
@@ -2397,10 +2071,9 @@ Napi::Value Db::TxTsQuery(const Napi::CallbackInfo &info)
 }
 
 // txTsTree(gen, root, maxDepth, vstr)
-Napi::Value Db::TxTsTree(const Napi::CallbackInfo &info)
+Napi::Value Db::TsTreeBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	uint64_t root = GetU64(info[1], "root");
 	Collect<TraceItem> c;
 	int rc = rs_txn_tracestore_get_tree(t, root, GetDepth(info[2]), TreeCb,
@@ -2420,25 +2093,31 @@ Napi::Function Db::Define(Napi::Env env)
 			InstanceMethod("runVersion", &Db::RunVersion),
 			InstanceMethod("isOpen", &Db::IsOpen),
 			InstanceMethod("inTxn", &Db::InTxn),
-			InstanceMethod("kvGet", &Db::KvGet),
-			InstanceMethod("kvExists", &Db::KvExists),
-			InstanceMethod("kvGetMany", &Db::KvGetMany),
-			InstanceMethod("kvList", &Db::KvList),
-			InstanceMethod("kvScan", &Db::KvScan),
+			InstanceMethod("kvGet", &Db::OneShot<&Db::KvGetBody>),
+			InstanceMethod("kvExists",
+				       &Db::OneShot<&Db::KvExistsBody>),
+			InstanceMethod("kvGetMany",
+				       &Db::OneShot<&Db::KvGetManyBody>),
+			InstanceMethod("kvList", &Db::OneShot<&Db::KvListBody>),
+			InstanceMethod("kvScan", &Db::OneShot<&Db::KvScanBody>),
 			InstanceMethod("kvCursor", &Db::KvCursor),
 			InstanceMethod("kvWrite", &Db::KvWrite),
-			InstanceMethod("elRead", &Db::ElRead),
-			InstanceMethod("elRange", &Db::ElRange),
-			InstanceMethod("elLen", &Db::ElLen),
-			InstanceMethod("elHead", &Db::ElHead),
-			InstanceMethod("elByType", &Db::ElByType),
-			InstanceMethod("elVerify", &Db::ElVerify),
-			InstanceMethod("scRead", &Db::ScRead),
-			InstanceMethod("scList", &Db::ScList),
-			InstanceMethod("scScan", &Db::ScScan),
-			InstanceMethod("tsGet", &Db::TsGet),
-			InstanceMethod("tsQuery", &Db::TsQuery),
-			InstanceMethod("tsTree", &Db::TsTree),
+			InstanceMethod("elRead", &Db::OneShot<&Db::ElReadBody>),
+			InstanceMethod("elRange",
+				       &Db::OneShot<&Db::ElRangeBody>),
+			InstanceMethod("elLen", &Db::OneShot<&Db::ElLenBody>),
+			InstanceMethod("elHead", &Db::OneShot<&Db::ElHeadBody>),
+			InstanceMethod("elByType",
+				       &Db::OneShot<&Db::ElByTypeBody>),
+			InstanceMethod("elVerify",
+				       &Db::OneShot<&Db::ElVerifyBody>),
+			InstanceMethod("scRead", &Db::OneShot<&Db::ScReadBody>),
+			InstanceMethod("scList", &Db::OneShot<&Db::ScListBody>),
+			InstanceMethod("scScan", &Db::OneShot<&Db::ScScanBody>),
+			InstanceMethod("tsGet", &Db::OneShot<&Db::TsGetBody>),
+			InstanceMethod("tsQuery",
+				       &Db::OneShot<&Db::TsQueryBody>),
+			InstanceMethod("tsTree", &Db::OneShot<&Db::TsTreeBody>),
 			InstanceMethod("riGet", &Db::RiGet),
 			InstanceMethod("riQuery", &Db::RiQuery),
 			InstanceMethod("riCreate", &Db::RiCreate),
@@ -2451,32 +2130,38 @@ Napi::Function Db::Define(Napi::Env env)
 			InstanceMethod("txSnapshotVersion",
 				       &Db::TxSnapshotVersion),
 			InstanceMethod("txKvPut", &Db::TxKvPut),
-			InstanceMethod("txKvGet", &Db::TxKvGet),
+			InstanceMethod("txKvGet", &Db::InTx<&Db::KvGetBody>),
 			InstanceMethod("txKvDelete", &Db::TxKvDelete),
-			InstanceMethod("txKvExists", &Db::TxKvExists),
-			InstanceMethod("txKvGetMany", &Db::TxKvGetMany),
-			InstanceMethod("txKvList", &Db::TxKvList),
-			InstanceMethod("txKvScan", &Db::TxKvScan),
+			InstanceMethod("txKvExists",
+				       &Db::InTx<&Db::KvExistsBody>),
+			InstanceMethod("txKvGetMany",
+				       &Db::InTx<&Db::KvGetManyBody>),
+			InstanceMethod("txKvList", &Db::InTx<&Db::KvListBody>),
+			InstanceMethod("txKvScan", &Db::InTx<&Db::KvScanBody>),
 			InstanceMethod("txKvCursor", &Db::TxKvCursor),
 			InstanceMethod("txElAppend", &Db::TxElAppend),
-			InstanceMethod("txElRead", &Db::TxElRead),
-			InstanceMethod("txElRange", &Db::TxElRange),
-			InstanceMethod("txElLen", &Db::TxElLen),
-			InstanceMethod("txElHead", &Db::TxElHead),
-			InstanceMethod("txElByType", &Db::TxElByType),
-			InstanceMethod("txElVerify", &Db::TxElVerify),
+			InstanceMethod("txElRead", &Db::InTx<&Db::ElReadBody>),
+			InstanceMethod("txElRange",
+				       &Db::InTx<&Db::ElRangeBody>),
+			InstanceMethod("txElLen", &Db::InTx<&Db::ElLenBody>),
+			InstanceMethod("txElHead", &Db::InTx<&Db::ElHeadBody>),
+			InstanceMethod("txElByType",
+				       &Db::InTx<&Db::ElByTypeBody>),
+			InstanceMethod("txElVerify",
+				       &Db::InTx<&Db::ElVerifyBody>),
 			InstanceMethod("txScInit", &Db::TxScInit),
-			InstanceMethod("txScRead", &Db::TxScRead),
+			InstanceMethod("txScRead", &Db::InTx<&Db::ScReadBody>),
 			InstanceMethod("txScSet", &Db::TxScSet),
 			InstanceMethod("txScCas", &Db::TxScCas),
 			InstanceMethod("txScTransition", &Db::TxScTransition),
 			InstanceMethod("txScDelete", &Db::TxScDelete),
-			InstanceMethod("txScList", &Db::TxScList),
-			InstanceMethod("txScScan", &Db::TxScScan),
+			InstanceMethod("txScList", &Db::InTx<&Db::ScListBody>),
+			InstanceMethod("txScScan", &Db::InTx<&Db::ScScanBody>),
 			InstanceMethod("txTsRecord", &Db::TxTsRecord),
-			InstanceMethod("txTsGet", &Db::TxTsGet),
-			InstanceMethod("txTsQuery", &Db::TxTsQuery),
-			InstanceMethod("txTsTree", &Db::TxTsTree),
+			InstanceMethod("txTsGet", &Db::InTx<&Db::TsGetBody>),
+			InstanceMethod("txTsQuery",
+				       &Db::InTx<&Db::TsQueryBody>),
+			InstanceMethod("txTsTree", &Db::InTx<&Db::TsTreeBody>),
 		});
 }
 
