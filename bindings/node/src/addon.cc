@@ -866,42 +866,27 @@ class Cursor : public Napi::ObjectWrap<Cursor>
 		return Result(env, rc, k, v);
 	}
 
-	Napi::Value First(const Napi::CallbackInfo &info)
+	// first(prefix) and last(prefix).
+	using EndFn = int (*)(rs_cursor *, const void *, size_t, rs_bytes *,
+			      rs_bytes *);
+	template <EndFn Fn> Napi::Value End(const Napi::CallbackInfo &info)
 	{
 		Napi::Env env = info.Env();
 		rs_cursor *c = Get(env);
 		Bytes p = GetBytes(info[0], "prefix", true);
 		rs_bytes k, v;
-		int rc = rs_cursor_first(c, p.present ? p.data : nullptr, p.len,
-					 &k, &v);
+		int rc = Fn(c, p.present ? p.data : nullptr, p.len, &k, &v);
 		return Result(env, rc, k, v);
 	}
 
-	Napi::Value Last(const Napi::CallbackInfo &info)
-	{
-		Napi::Env env = info.Env();
-		rs_cursor *c = Get(env);
-		Bytes p = GetBytes(info[0], "prefix", true);
-		rs_bytes k, v;
-		int rc = rs_cursor_last(c, p.present ? p.data : nullptr, p.len,
-					&k, &v);
-		return Result(env, rc, k, v);
-	}
-
-	Napi::Value Next(const Napi::CallbackInfo &info)
+	// next() and prev().
+	using StepFn = int (*)(rs_cursor *, rs_bytes *, rs_bytes *);
+	template <StepFn Fn> Napi::Value Step(const Napi::CallbackInfo &info)
 	{
 		Napi::Env env = info.Env();
 		rs_cursor *c = Get(env);
 		rs_bytes k, v;
-		return Result(env, rs_cursor_next(c, &k, &v), k, v);
-	}
-
-	Napi::Value Prev(const Napi::CallbackInfo &info)
-	{
-		Napi::Env env = info.Env();
-		rs_cursor *c = Get(env);
-		rs_bytes k, v;
-		return Result(env, rs_cursor_prev(c, &k, &v), k, v);
+		return Result(env, Fn(c, &k, &v), k, v);
 	}
 
 	Napi::Value CloseJs(const Napi::CallbackInfo &info)
@@ -918,13 +903,14 @@ Napi::FunctionReference *Cursor::ctor = nullptr;
 
 Napi::Function Cursor::Define(Napi::Env env)
 {
-	return DefineClass(env, "Cursor",
-			   { InstanceMethod("seek", &Cursor::Seek),
-			     InstanceMethod("first", &Cursor::First),
-			     InstanceMethod("last", &Cursor::Last),
-			     InstanceMethod("next", &Cursor::Next),
-			     InstanceMethod("prev", &Cursor::Prev),
-			     InstanceMethod("close", &Cursor::CloseJs) });
+	return DefineClass(
+		env, "Cursor",
+		{ InstanceMethod("seek", &Cursor::Seek),
+		  InstanceMethod("first", &Cursor::End<rs_cursor_first>),
+		  InstanceMethod("last", &Cursor::End<rs_cursor_last>),
+		  InstanceMethod("next", &Cursor::Step<rs_cursor_next>),
+		  InstanceMethod("prev", &Cursor::Step<rs_cursor_prev>),
+		  InstanceMethod("close", &Cursor::CloseJs) });
 }
 
 Napi::Value NewCursor(Napi::Env env, Db *db, Napi::Object self, rs_cursor *c,
@@ -2081,88 +2067,66 @@ Napi::Value Db::TsTreeBody(rs_txn *t, const Napi::CallbackInfo &info)
 	return TreeResult(env, rc, c, GetBool(info[3]));
 }
 
+// Each read twice: one-shot (kvGet) and in a transaction (txKvGet).
+template <Db::ReadBody Body>
+void AddRead(std::vector<Napi::ClassPropertyDescriptor<Db>> &props,
+	     const char *name, const char *tx_name)
+{
+	props.push_back(Db::InstanceMethod(name, &Db::OneShot<Body>));
+	props.push_back(Db::InstanceMethod(tx_name, &Db::InTx<Body>));
+}
+
 Napi::Function Db::Define(Napi::Env env)
 {
-	return DefineClass(
-		env, "NativeDb",
-		{
-			InstanceMethod("close", &Db::Close),
-			InstanceMethod("flushAsync", &Db::FlushAsync),
-			InstanceMethod("checkpointAsync", &Db::CheckpointAsync),
-			InstanceMethod("stat", &Db::Stat),
-			InstanceMethod("runVersion", &Db::RunVersion),
-			InstanceMethod("isOpen", &Db::IsOpen),
-			InstanceMethod("inTxn", &Db::InTxn),
-			InstanceMethod("kvGet", &Db::OneShot<&Db::KvGetBody>),
-			InstanceMethod("kvExists",
-				       &Db::OneShot<&Db::KvExistsBody>),
-			InstanceMethod("kvGetMany",
-				       &Db::OneShot<&Db::KvGetManyBody>),
-			InstanceMethod("kvList", &Db::OneShot<&Db::KvListBody>),
-			InstanceMethod("kvScan", &Db::OneShot<&Db::KvScanBody>),
-			InstanceMethod("kvCursor", &Db::KvCursor),
-			InstanceMethod("kvWrite", &Db::KvWrite),
-			InstanceMethod("elRead", &Db::OneShot<&Db::ElReadBody>),
-			InstanceMethod("elRange",
-				       &Db::OneShot<&Db::ElRangeBody>),
-			InstanceMethod("elLen", &Db::OneShot<&Db::ElLenBody>),
-			InstanceMethod("elHead", &Db::OneShot<&Db::ElHeadBody>),
-			InstanceMethod("elByType",
-				       &Db::OneShot<&Db::ElByTypeBody>),
-			InstanceMethod("elVerify",
-				       &Db::OneShot<&Db::ElVerifyBody>),
-			InstanceMethod("scRead", &Db::OneShot<&Db::ScReadBody>),
-			InstanceMethod("scList", &Db::OneShot<&Db::ScListBody>),
-			InstanceMethod("scScan", &Db::OneShot<&Db::ScScanBody>),
-			InstanceMethod("tsGet", &Db::OneShot<&Db::TsGetBody>),
-			InstanceMethod("tsQuery",
-				       &Db::OneShot<&Db::TsQueryBody>),
-			InstanceMethod("tsTree", &Db::OneShot<&Db::TsTreeBody>),
-			InstanceMethod("riGet", &Db::RiGet),
-			InstanceMethod("riQuery", &Db::RiQuery),
-			InstanceMethod("riCreate", &Db::RiCreate),
-			InstanceMethod("riTransition", &Db::RiTransition),
-			InstanceMethod("riDelete", &Db::RiDelete),
-			InstanceMethod("txBegin", &Db::TxBegin),
-			InstanceMethod("txCommit", &Db::TxCommit),
-			InstanceMethod("txResults", &Db::TxResults),
-			InstanceMethod("txAbort", &Db::TxAbort),
-			InstanceMethod("txSnapshotVersion",
-				       &Db::TxSnapshotVersion),
-			InstanceMethod("txKvPut", &Db::TxKvPut),
-			InstanceMethod("txKvGet", &Db::InTx<&Db::KvGetBody>),
-			InstanceMethod("txKvDelete", &Db::TxKvDelete),
-			InstanceMethod("txKvExists",
-				       &Db::InTx<&Db::KvExistsBody>),
-			InstanceMethod("txKvGetMany",
-				       &Db::InTx<&Db::KvGetManyBody>),
-			InstanceMethod("txKvList", &Db::InTx<&Db::KvListBody>),
-			InstanceMethod("txKvScan", &Db::InTx<&Db::KvScanBody>),
-			InstanceMethod("txKvCursor", &Db::TxKvCursor),
-			InstanceMethod("txElAppend", &Db::TxElAppend),
-			InstanceMethod("txElRead", &Db::InTx<&Db::ElReadBody>),
-			InstanceMethod("txElRange",
-				       &Db::InTx<&Db::ElRangeBody>),
-			InstanceMethod("txElLen", &Db::InTx<&Db::ElLenBody>),
-			InstanceMethod("txElHead", &Db::InTx<&Db::ElHeadBody>),
-			InstanceMethod("txElByType",
-				       &Db::InTx<&Db::ElByTypeBody>),
-			InstanceMethod("txElVerify",
-				       &Db::InTx<&Db::ElVerifyBody>),
-			InstanceMethod("txScInit", &Db::TxScInit),
-			InstanceMethod("txScRead", &Db::InTx<&Db::ScReadBody>),
-			InstanceMethod("txScSet", &Db::TxScSet),
-			InstanceMethod("txScCas", &Db::TxScCas),
-			InstanceMethod("txScTransition", &Db::TxScTransition),
-			InstanceMethod("txScDelete", &Db::TxScDelete),
-			InstanceMethod("txScList", &Db::InTx<&Db::ScListBody>),
-			InstanceMethod("txScScan", &Db::InTx<&Db::ScScanBody>),
-			InstanceMethod("txTsRecord", &Db::TxTsRecord),
-			InstanceMethod("txTsGet", &Db::InTx<&Db::TsGetBody>),
-			InstanceMethod("txTsQuery",
-				       &Db::InTx<&Db::TsQueryBody>),
-			InstanceMethod("txTsTree", &Db::InTx<&Db::TsTreeBody>),
-		});
+	std::vector<Napi::ClassPropertyDescriptor<Db>> props = {
+		InstanceMethod("close", &Db::Close),
+		InstanceMethod("flushAsync", &Db::FlushAsync),
+		InstanceMethod("checkpointAsync", &Db::CheckpointAsync),
+		InstanceMethod("stat", &Db::Stat),
+		InstanceMethod("runVersion", &Db::RunVersion),
+		InstanceMethod("isOpen", &Db::IsOpen),
+		InstanceMethod("inTxn", &Db::InTxn),
+		InstanceMethod("kvCursor", &Db::KvCursor),
+		InstanceMethod("kvWrite", &Db::KvWrite),
+		InstanceMethod("riGet", &Db::RiGet),
+		InstanceMethod("riQuery", &Db::RiQuery),
+		InstanceMethod("riCreate", &Db::RiCreate),
+		InstanceMethod("riTransition", &Db::RiTransition),
+		InstanceMethod("riDelete", &Db::RiDelete),
+		InstanceMethod("txBegin", &Db::TxBegin),
+		InstanceMethod("txCommit", &Db::TxCommit),
+		InstanceMethod("txResults", &Db::TxResults),
+		InstanceMethod("txAbort", &Db::TxAbort),
+		InstanceMethod("txSnapshotVersion", &Db::TxSnapshotVersion),
+		InstanceMethod("txKvPut", &Db::TxKvPut),
+		InstanceMethod("txKvDelete", &Db::TxKvDelete),
+		InstanceMethod("txKvCursor", &Db::TxKvCursor),
+		InstanceMethod("txElAppend", &Db::TxElAppend),
+		InstanceMethod("txScInit", &Db::TxScInit),
+		InstanceMethod("txScSet", &Db::TxScSet),
+		InstanceMethod("txScCas", &Db::TxScCas),
+		InstanceMethod("txScTransition", &Db::TxScTransition),
+		InstanceMethod("txScDelete", &Db::TxScDelete),
+		InstanceMethod("txTsRecord", &Db::TxTsRecord),
+	};
+	AddRead<&Db::KvGetBody>(props, "kvGet", "txKvGet");
+	AddRead<&Db::KvExistsBody>(props, "kvExists", "txKvExists");
+	AddRead<&Db::KvGetManyBody>(props, "kvGetMany", "txKvGetMany");
+	AddRead<&Db::KvListBody>(props, "kvList", "txKvList");
+	AddRead<&Db::KvScanBody>(props, "kvScan", "txKvScan");
+	AddRead<&Db::ElReadBody>(props, "elRead", "txElRead");
+	AddRead<&Db::ElRangeBody>(props, "elRange", "txElRange");
+	AddRead<&Db::ElLenBody>(props, "elLen", "txElLen");
+	AddRead<&Db::ElHeadBody>(props, "elHead", "txElHead");
+	AddRead<&Db::ElByTypeBody>(props, "elByType", "txElByType");
+	AddRead<&Db::ElVerifyBody>(props, "elVerify", "txElVerify");
+	AddRead<&Db::ScReadBody>(props, "scRead", "txScRead");
+	AddRead<&Db::ScListBody>(props, "scList", "txScList");
+	AddRead<&Db::ScScanBody>(props, "scScan", "txScScan");
+	AddRead<&Db::TsGetBody>(props, "tsGet", "txTsGet");
+	AddRead<&Db::TsQueryBody>(props, "tsQuery", "txTsQuery");
+	AddRead<&Db::TsTreeBody>(props, "tsTree", "txTsTree");
+	return DefineClass(env, "NativeDb", props);
 }
 
 // ---- module functions ----
