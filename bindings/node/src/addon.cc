@@ -128,6 +128,25 @@ bool IsNullish(const Napi::Value &v)
 	return v.IsUndefined() || v.IsNull();
 }
 
+size_t ElementSize(napi_typedarray_type t)
+{
+	switch (t) {
+	case napi_int16_array:
+	case napi_uint16_array:
+		return 2;
+	case napi_int32_array:
+	case napi_uint32_array:
+	case napi_float32_array:
+		return 4;
+	case napi_float64_array:
+	case napi_bigint64_array:
+	case napi_biguint64_array:
+		return 8;
+	default:
+		return 1;
+	}
+}
+
 Bytes GetBytes(const Napi::Value &v, const char *what, bool optional = false)
 {
 	Bytes b;
@@ -145,11 +164,16 @@ Bytes GetBytes(const Napi::Value &v, const char *what, bool optional = false)
 		b.data = b.tmp.data();
 		b.len = b.tmp.size();
 	} else if (v.IsTypedArray()) {
-		Napi::TypedArray ta = v.As<Napi::TypedArray>();
-		Napi::ArrayBuffer ab = ta.ArrayBuffer();
-		b.data = static_cast<const uint8_t *>(ab.Data()) +
-			 ta.ByteOffset();
-		b.len = ta.ByteLength();
+		// One call for the view's bytes (its data pointer is already
+		// at its offset).
+		napi_typedarray_type type;
+		size_t n = 0;
+		void *data = nullptr;
+		if (napi_get_typedarray_info(env, v, &type, &n, &data, nullptr,
+					     nullptr) != napi_ok)
+			throw Napi::Error::New(env);
+		b.data = data;
+		b.len = n * ElementSize(type);
 	} else if (v.IsDataView()) {
 		Napi::DataView dv = v.As<Napi::DataView>();
 		b.data = static_cast<const uint8_t *>(dv.ArrayBuffer().Data()) +

@@ -77,6 +77,15 @@ test('kv: put, get, exists, getMany, delete', async () => {
 	await db.kv.put(run, 'view', buf.subarray(1));
 	buf.fill(0);
 	assert.equal(db.kv.get(run, 'view', { encoding: 'utf8' }), 'yz');
+	// Any view: its bytes, from its offset, for its byte length.
+	const wide = new Uint16Array([1, 2, 3, 4]).subarray(1, 3);
+	await db.kv.put(run, new Float64Array([1.5]), wide);
+	assert.deepEqual(db.kv.get(run, Buffer.from(new Float64Array([1.5]).buffer)),
+		Buffer.from(wide.buffer, wide.byteOffset, 4));
+	const dv = new DataView(new ArrayBuffer(8), 2, 3);
+	dv.setUint8(0, 7);
+	await db.kv.put(run, 'dv', dv);
+	assert.deepEqual(db.kv.get(run, 'dv'), Buffer.from([7, 0, 0]));
 	assert.equal(await db.kv.delete(run, 'a'), true);
 	assert.equal(await db.kv.delete(run, 'a'), false);
 	assert.equal(db.kv.get(run, 'a'), undefined);
