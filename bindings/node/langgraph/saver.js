@@ -517,9 +517,11 @@ class RunstateSaver extends BaseCheckpointSaver {
 				end = prefix + (nsWanted === undefined ? esc(String(beforeId)) : String(beforeId));
 			let resume;
 			for (;;) {
-				const page = this.db.kv.scan(run, { start: prefix, end, resume, limit: PAGE, reverse: true, keyEncoding: 'utf8' });
+				// Pages of records (with their values) no larger than needed.
+				const want = limit !== undefined && !filter && !idWanted ? Math.min(PAGE, limit) : PAGE;
+				const page = this.db.kv.scan(run, { start: prefix, end, resume, limit: want, reverse: true, keyEncoding: 'utf8' });
 				for (const { key, value } of page.items) {
-					let ns, id, record;
+					let ns, id;
 					if (nsWanted === undefined) {
 						const [i, at] = unesc(key, 1);
 						id = i;
@@ -527,16 +529,19 @@ class RunstateSaver extends BaseCheckpointSaver {
 					} else {
 						ns = nsWanted;
 						id = key.slice(prefix.length);
-						record = value;
 					}
 					if (idWanted && id !== idWanted) continue;
-					if (record === undefined) record = this.db.kv.get(run, `c${esc(ns)}${id}`);
-					if (record === undefined) continue;
-					const at = unpack(record);
-					const type = record.toString('utf8', at[2 * R_TYPE], at[2 * R_TYPE + 1]);
-					const loaded = await this.serde.loadsTyped(type, this._data(record, type, at[2 * R_DATA], at[2 * R_DATA + 1]));
-					const metadata = loaded[1];
-					if (filter && !Object.entries(filter).every(([k, v]) => metadata[k] === v)) continue;
+					let loaded;
+					if (filter) {
+						// The metadata first: the rest only for a match.
+						const record = nsWanted === undefined ? this.db.kv.get(run, `c${esc(ns)}${id}`) : value;
+						if (record === undefined) continue;
+						const at = unpack(record);
+						const type = record.toString('utf8', at[2 * R_TYPE], at[2 * R_TYPE + 1]);
+						loaded = await this.serde.loadsTyped(type, this._data(record, type, at[2 * R_DATA], at[2 * R_DATA + 1]));
+						const metadata = loaded[1];
+						if (!Object.entries(filter).every(([k, v]) => metadata[k] === v)) continue;
+					}
 					const raw = this.db.read(run, (tx) => this._raw(tx, ns, id));
 					if (raw === undefined) continue; // deleted meanwhile
 					yield await this._tuple(threadId, raw, loaded);
