@@ -203,7 +203,17 @@ export interface Kv {
   put(run: RunId, key: BytesIn, value: BytesIn, opts?: WriteOptions): Promise<void>;
   /** Resolves to whether the key existed. */
   delete(run: RunId, key: BytesIn, opts?: WriteOptions): Promise<boolean>;
+  /** Several writes in one commit, staged and committed by one native
+   *  call. A putIfAbsent reads its key (the commit is retried if that read
+   *  conflicts). Resolves to whether anything was written (false when
+   *  every putIfAbsent found its key: then nothing is committed). */
+  write(run: RunId, ops: KvWriteOp[], opts?: WriteOptions): Promise<boolean>;
 }
+
+export type KvWriteOp =
+  | ['put', BytesIn, BytesIn]
+  | ['putIfAbsent', BytesIn, BytesIn]
+  | ['delete', BytesIn];
 
 export interface EventLog {
   append(run: RunId, type: string, payload?: BytesIn, opts?: WriteOptions): Promise<EventReceipt>;

@@ -9,7 +9,10 @@
 //    is as durable as asked: at once for InMemory and Buffered, after an
 //    fdatasync on the libuv pool for Strict. The JavaScript thread never
 //    waits on fdatasync (the commit is made in Buffered mode and a flush
-//    on the pool makes it durable; several commits share one flush).
+//    on the pool makes it durable; several commits share one flush). So a
+//    Strict commit is visible before it is durable; the log keeps commits
+//    in visibility order, so nothing derived from it is acknowledged
+//    before it is durable (README.md, "Strict: visible, then durable").
 //    RunIndex writes on a Strict database run whole on the pool: they take
 //    effect when their promise resolves.
 //  - open, close, flush and checkpoint return promises (the libuv pool does
@@ -86,6 +89,24 @@ function str(opts) {
 function keyStr(opts) {
 	return opts !== undefined && opts !== null && opts.keyEncoding === 'utf8';
 }
+// KV bytes come from C++ as ArrayBuffers (or strings): Buffers over them.
+function buf(x) {
+	return typeof x === 'object' ? Buffer.from(x) : x;
+}
+
+function bufs(a) {
+	for (let i = 0; i < a.length; i++) if (typeof a[i] === 'object') a[i] = Buffer.from(a[i]);
+	return a;
+}
+
+// A KV page from the native flat form [key, value, ..., more].
+function kvPage(flat) {
+	const n = flat.length - 1;
+	const items = new Array(n >> 1);
+	for (let i = 0; i < n; i += 2) items[i >> 1] = { key: buf(flat[i]), value: buf(flat[i + 1]) };
+	return { items, more: flat[n] };
+}
+
 function o(opts) {
 	return opts === undefined || opts === null ? {} : opts;
 }
@@ -154,6 +175,7 @@ class Db {
 		this._inflight = new Set();
 		this._sync = new SyncGroup(this);
 		this._closing = null;
+		this._wrote = false; // whether the last commit of _attempt wrote
 		this.kv = new Kv(this);
 		this.eventlog = new EventLog(this);
 		this.statecell = new StateCell(this);
@@ -189,33 +211,44 @@ class Db {
 		return Promise.resolve(value);
 	}
 
-	// One transaction attempt loop; returns [value, commitResult].
-	_run(run, fn, readonly, attempts) {
+	// Begin, body(gen), commit; again while the commit conflicts, up to
+	// `attempts` in all. Returns body's value; this._wrote says whether
+	// the commit wrote.
+	_attempt(run, readonly, attempts, body) {
 		const h = this._h;
 		for (let i = 1; ; i++) {
 			const gen = h.txBegin(run, readonly);
-			const tx = new Tx(this, gen);
 			let value;
 			try {
-				value = fn(tx);
-				if (value !== null && typeof value === 'object' &&
-				    typeof value.then === 'function')
-					throw rsError('RS_EINVAL',
-						'a transaction callback must be synchronous (it returned a promise)');
+				value = body(gen);
 			} catch (e) {
 				h.txAbort(gen);
 				throw e;
 			}
-			let res;
 			try {
-				res = h.txCommit(gen);
+				this._wrote = h.txCommit(gen);
 			} catch (e) {
 				if (e.code === 'RS_ECONFLICT' && i < attempts) continue;
 				throw e;
 			}
-			tx._fill(res);
-			return [value, res];
+			return value;
 		}
+	}
+
+	// fn(tx) in a transaction: its value, once committed (receipts
+	// filled in).
+	_run(run, fn, readonly, attempts) {
+		let tx;
+		const value = this._attempt(run, readonly, attempts, (gen) => {
+			tx = new Tx(this, gen);
+			const v = fn(tx);
+			if (v !== null && typeof v === 'object' && typeof v.then === 'function')
+				throw rsError('RS_EINVAL',
+					'a transaction callback must be synchronous (it returned a promise)');
+			return v;
+		});
+		if (tx._events !== null || tx._traces !== null) tx._fill(this._h.txResults());
+		return value;
 	}
 
 	/**
@@ -232,8 +265,8 @@ class Db {
 			const attempts = op.maxAttempts === undefined ? TX_ATTEMPTS : op.maxAttempts;
 			if (!Number.isInteger(attempts) || attempts < 1)
 				throw rsError('RS_EINVAL', 'maxAttempts must be a positive integer');
-			const [value, res] = this._run(run, fn, !!op.readonly, attempts);
-			return this._settle(value, res.wrote, d);
+			const value = this._run(run, fn, !!op.readonly, attempts);
+			return this._settle(value, this._wrote, d);
 		});
 	}
 
@@ -242,32 +275,29 @@ class Db {
 	read(run, fn) {
 		if (typeof fn !== 'function')
 			throw rsError('RS_EINVAL', 'the transaction body must be a function');
-		return this._run(run, fn, true, 1)[0];
+		// _run without its retry loop: a read-only transaction never
+		// conflicts and hands out no receipts.
+		const h = this._h;
+		const gen = h.txBegin(run, true);
+		try {
+			const v = fn(new Tx(this, gen));
+			if (v !== null && typeof v === 'object' && typeof v.then === 'function')
+				throw rsError('RS_EINVAL',
+					'a transaction callback must be synchronous (it returned a promise)');
+			return v;
+		} finally {
+			h.txAbort(gen);
+		}
 	}
 
-	// A one-operation write: op(gen) stages it; resolves to pick(value, res).
+	// A one-operation write: op(h, gen) stages it; resolves to its value,
+	// or to pick(value, results) (results: the commit's receipts).
 	_write(run, opts, op, pick) {
 		return rejectWith(() => {
 			const d = this._effective(opts);
 			const h = this._h;
-			for (let i = 1; ; i++) {
-				const gen = h.txBegin(run, false);
-				let v;
-				try {
-					v = op(h, gen);
-				} catch (e) {
-					h.txAbort(gen);
-					throw e;
-				}
-				let res;
-				try {
-					res = h.txCommit(gen);
-				} catch (e) {
-					if (e.code === 'RS_ECONFLICT' && i < TX_ATTEMPTS) continue;
-					throw e;
-				}
-				return this._settle(pick ? pick(v, res) : v, res.wrote, d);
-			}
+			const v = this._attempt(run, false, TX_ATTEMPTS, (gen) => op(h, gen));
+			return this._settle(pick === undefined ? v : pick(v, h.txResults()), this._wrote, d);
 		});
 	}
 
@@ -326,22 +356,26 @@ class Db {
 
 // ---- one-shot primitives on the database ----
 
+// kvWrite's op codes.
+const W_PUT = 0;
+const W_OPS = Object.freeze({ __proto__: null, put: W_PUT, putIfAbsent: 1, delete: 2 });
+
 class Kv {
 	constructor(db) { this.db = db; }
 
-	get(run, key, opts) { return this.db._h.kvGet(run, key, str(opts)); }
+	get(run, key, opts) { return buf(this.db._h.kvGet(run, key, str(opts))); }
 	exists(run, key) { return this.db._h.kvExists(run, key); }
-	getMany(run, keys, opts) { return this.db._h.kvGetMany(run, keys, str(opts)); }
+	getMany(run, keys, opts) { return bufs(this.db._h.kvGetMany(run, keys, str(opts))); }
 
 	list(run, opts) {
 		const p = o(opts);
-		return this.db._h.kvList(run, p.prefix, p.after, p.limit, keyStr(p), str(p));
+		return kvPage(this.db._h.kvList(run, p.prefix, p.after, p.limit, keyStr(p), str(p)));
 	}
 
 	scan(run, opts) {
 		const p = o(opts);
-		return this.db._h.kvScan(run, p.start, p.end, p.resume, p.limit,
-			!!p.reverse, keyStr(p), str(p));
+		return kvPage(this.db._h.kvScan(run, p.start, p.end, p.resume, p.limit,
+			!!p.reverse, keyStr(p), str(p)));
 	}
 
 	cursor(run, opts) {
@@ -350,7 +384,33 @@ class Kv {
 	}
 
 	put(run, key, value, opts) {
-		return this.db._write(run, opts, (h, g) => h.txKvPut(g, key, value));
+		return rejectWith(() => {
+			const d = this.db._effective(opts);
+			return this.db._settle(undefined, this.db._h.kvWrite(run, [W_PUT, key, value]), d);
+		});
+	}
+
+	/** write(run, [['put', key, value] | ['putIfAbsent', key, value] |
+	 *  ['delete', key], ...], opts): every write in one commit, staged and
+	 *  committed by one native call. Resolves to whether anything was
+	 *  written (false when every putIfAbsent found its key). */
+	write(run, ops, opts) {
+		return rejectWith(() => {
+			const d = this.db._effective(opts);
+			if (!Array.isArray(ops)) throw rsError('RS_EINVAL', 'ops must be an array');
+			const flat = new Array(ops.length * 3);
+			for (let i = 0; i < ops.length; i++) {
+				const w = ops[i];
+				const code = Array.isArray(w) ? W_OPS[w[0]] : undefined;
+				if (code === undefined)
+					throw rsError('RS_EINVAL', `ops[${i}] must be ['put' | 'putIfAbsent' | 'delete', key, value]`);
+				flat[3 * i] = code;
+				flat[3 * i + 1] = w[1];
+				flat[3 * i + 2] = w[2];
+			}
+			const wrote = this.db._h.kvWrite(run, flat);
+			return this.db._settle(wrote, wrote, d);
+		});
 	}
 
 	delete(run, key, opts) {
@@ -523,15 +583,19 @@ class RunIndex {
 	}
 }
 
+function entry(kv) {
+	return kv === undefined ? kv : bufs(kv);
+}
+
 /** A KV cursor: one-shot (close it) or of a transaction (ends with it).
  *  Each move returns [key, value] or undefined. */
 class Cursor {
 	constructor(c) { this._c = c; }
-	seek(key, opts) { return this._c.seek(key, !!(opts && opts.le)); }
-	first(prefix) { return this._c.first(prefix); }
-	last(prefix) { return this._c.last(prefix); }
-	next() { return this._c.next(); }
-	prev() { return this._c.prev(); }
+	seek(key, opts) { return entry(this._c.seek(key, !!(opts && opts.le))); }
+	first(prefix) { return entry(this._c.first(prefix)); }
+	last(prefix) { return entry(this._c.last(prefix)); }
+	next() { return entry(this._c.next()); }
+	prev() { return entry(this._c.prev()); }
 	close() { this._c.close(); }
 	[Symbol.dispose]() { this._c.close(); }
 }
@@ -545,11 +609,16 @@ class Tx {
 		this._g = gen;
 		this._events = null; // receipts handed out, filled at commit
 		this._traces = null;
-		this.kv = new TxKv(this);
-		this.eventlog = new TxEventLog(this);
-		this.statecell = new TxStateCell(this);
-		this.tracestore = new TxTraceStore(this);
+		this._kv = null; // the primitives, made on first use
+		this._el = null;
+		this._sc = null;
+		this._ts = null;
 	}
+
+	get kv() { return this._kv ??= new TxKv(this); }
+	get eventlog() { return this._el ??= new TxEventLog(this); }
+	get statecell() { return this._sc ??= new TxStateCell(this); }
+	get tracestore() { return this._ts ??= new TxTraceStore(this); }
 
 	snapshotVersion() { return this._h.txSnapshotVersion(this._g); }
 
@@ -575,20 +644,20 @@ class Tx {
 class TxKv {
 	constructor(tx) { this.tx = tx; }
 	put(key, value) { this.tx._h.txKvPut(this.tx._g, key, value); }
-	get(key, opts) { return this.tx._h.txKvGet(this.tx._g, key, str(opts)); }
+	get(key, opts) { return buf(this.tx._h.txKvGet(this.tx._g, key, str(opts))); }
 	delete(key) { return this.tx._h.txKvDelete(this.tx._g, key); }
 	exists(key) { return this.tx._h.txKvExists(this.tx._g, key); }
-	getMany(keys, opts) { return this.tx._h.txKvGetMany(this.tx._g, keys, str(opts)); }
+	getMany(keys, opts) { return bufs(this.tx._h.txKvGetMany(this.tx._g, keys, str(opts))); }
 
 	list(opts) {
 		const p = o(opts);
-		return this.tx._h.txKvList(this.tx._g, p.prefix, p.after, p.limit, keyStr(p), str(p));
+		return kvPage(this.tx._h.txKvList(this.tx._g, p.prefix, p.after, p.limit, keyStr(p), str(p)));
 	}
 
 	scan(opts) {
 		const p = o(opts);
-		return this.tx._h.txKvScan(this.tx._g, p.start, p.end, p.resume, p.limit,
-			!!p.reverse, keyStr(p), str(p));
+		return kvPage(this.tx._h.txKvScan(this.tx._g, p.start, p.end, p.resume, p.limit,
+			!!p.reverse, keyStr(p), str(p)));
 	}
 
 	cursor(opts) {

@@ -11,10 +11,17 @@
 // none (MemorySaver, both :memory:), buffered (SQLite NORMAL, runstate
 // Buffered), strict (SQLite FULL, runstate Strict). Prints one table, in
 // microseconds per operation (median of RS_SAVER_BENCH_ROUNDS rounds,
-// default 3), with each saver's ratio to SqliteSaver of its class and to
-// MemorySaver, and the goals. RS_SAVER_BENCH_LENGTHS (e.g. "10,500") and
+// default 3; a length under the timed steps, such as 10, is timed on as
+// many fresh threads of that length as make the timed steps), with each
+// saver's ratio to SqliteSaver of its class and to MemorySaver, and the
+// goals. RS_SAVER_BENCH_LENGTHS (e.g. "10,500") and
 // RS_SAVER_BENCH_STEPS (timed steps per length, default 200) make it
-// shorter.
+// shorter. The rounds are interleaved (round 1 of every saver, then round
+// 2...), so that a machine's noise falls on every saver alike.
+// RS_SAVER_BENCH_BASE=<another bindings/node directory, built> adds its
+// RunstateSaver rows, marked "(base)", to compare two builds in one run.
+// RS_SAVER_BENCH_CLOCK=cpu times by CPU time instead of the wall clock
+// (see timeIt).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +32,8 @@ const { MemorySaver, uuid6 } = require('@langchain/langgraph-checkpoint');
 const { SqliteSaver } = require('@langchain/langgraph-checkpoint-sqlite');
 const Database = require('better-sqlite3');
 const { RunstateSaver } = require('../langgraph');
+const BASE_DIR = process.env.RS_SAVER_BENCH_BASE;
+const BaseSaver = BASE_DIR ? require(path.resolve(BASE_DIR, 'langgraph')).RunstateSaver : undefined;
 
 const LENGTHS = (process.env.RS_SAVER_BENCH_LENGTHS || '10,500,4000').split(',').map(Number);
 const STEPS = Number(process.env.RS_SAVER_BENCH_STEPS || 200);
@@ -52,6 +61,18 @@ const SAVERS = [
 	{ name: 'SqliteSaver file FULL', cls: 'strict', make: async () => sqliteFile('FULL') },
 	{ name: 'RunstateSaver Strict', cls: 'strict', make: async () => { const s = await RunstateSaver.open({ path: file('rs'), durability: 'strict' }); return { saver: s, close: () => s.close() }; } },
 ];
+if (BaseSaver !== undefined) {
+	for (const spec of SAVERS.filter((x) => x.name.startsWith('RunstateSaver'))) {
+		const durability = spec.name.endsWith('InMemory') ? undefined : spec.name.endsWith('Strict') ? 'strict' : 'buffered';
+		SAVERS.push({
+			name: `${spec.name} (base)`, cls: spec.cls,
+			make: async () => {
+				const s = await BaseSaver.open(durability ? { path: file('rsb'), durability } : {});
+				return { saver: s, close: () => s.close() };
+			},
+		});
+	}
+}
 const BASE = { none: 'SqliteSaver :memory:', buffered: 'SqliteSaver file', strict: 'SqliteSaver file FULL' };
 
 // One step of a thread; returns the new config.
@@ -74,69 +95,105 @@ function median(xs) {
 	return s[Math.floor(s.length / 2)];
 }
 
+// Microseconds per call of fn, by the wall clock, or with
+// RS_SAVER_BENCH_CLOCK=cpu by the process's CPU time (every thread's, user
+// and system): on a shared machine that leaves out the time other
+// processes had the CPU, but also any wait for a disk (fdatasync), so it
+// is the measure for the none and buffered classes only.
+const CPU_CLOCK = process.env.RS_SAVER_BENCH_CLOCK === 'cpu';
 async function timeIt(n, fn) {
+	if (CPU_CLOCK) {
+		const c0 = process.cpuUsage();
+		for (let i = 0; i < n; i++) await fn(i);
+		const c = process.cpuUsage(c0);
+		return (c.user + c.system) / n;
+	}
 	const t0 = process.hrtime.bigint();
 	for (let i = 0; i < n; i++) await fn(i);
 	return Number(process.hrtime.bigint() - t0) / 1000 / n;
 }
 
-async function measure(spec) {
-	const res = { step: {}, byId: [], list: [] };
-	{ // warm-up (JIT, allocator, files) on a thread of its own
-		const { saver, close } = await spec.make();
-		let config = { configurable: { thread_id: 'warm-up', checkpoint_ns: '' } };
-		for (let i = 0; i < 100; i++) config = await step(saver, config, i);
-		await close();
-	}
-	for (let r = 0; r < ROUNDS; r++) {
-		const { saver, close, note } = await spec.make();
-		if (note) res.note = note;
-		let config = { configurable: { thread_id: `bench-${r}`, checkpoint_ns: '' } };
-		let len = 0;
-		const ids = [];
-		for (const L of LENGTHS) {
-			const timed = Math.min(STEPS, L);
-			while (len < L - timed) {
-				config = await step(saver, config, len++);
-				ids.push(config.configurable.checkpoint_id);
+// Warm-up (JIT, allocator, files) on a thread of its own.
+async function warmUp(spec) {
+	const { saver, close } = await spec.make();
+	let config = { configurable: { thread_id: 'warm-up', checkpoint_ns: '' } };
+	for (let i = 0; i < 100; i++) config = await step(saver, config, i);
+	await close();
+}
+
+// One round of a saver, on a fresh one: its times go into res.
+async function round(spec, res, r) {
+	const { saver, close, note } = await spec.make();
+	if (note) res.note = note;
+	let config = { configurable: { thread_id: `bench-${r}`, checkpoint_ns: '' } };
+	let len = 0;
+	const ids = [];
+	for (const L of LENGTHS) {
+		if (len === 0 && L < STEPS) {
+			// A length shorter than the timed steps: that many threads of
+			// L steps each, all timed (the first one goes on), so that the
+			// time is not that of one short stretch of a noisy machine.
+			const k = Math.ceil(STEPS / L);
+			let sum = 0;
+			for (let j = 0; j < k; j++) {
+				let c = j === 0 ? config : { configurable: { thread_id: `bench-${r}-${j}`, checkpoint_ns: '' } };
+				let n = 0;
+				sum += await timeIt(L, async () => {
+					c = await step(saver, c, n++);
+					if (j === 0) ids.push(c.configurable.checkpoint_id);
+				});
+				if (j === 0) config = c;
 			}
-			const us = await timeIt(timed, async () => {
-				config = await step(saver, config, len++);
-				ids.push(config.configurable.checkpoint_id);
-			});
-			(res.step[L] ??= []).push(us);
+			len = L;
+			(res.step[L] ??= []).push(sum / k);
+			continue;
 		}
-		const tid = config.configurable.thread_id;
-		res.byId.push(await timeIt(STEPS, async (i) => {
-			const id = ids[(i * 7919) % ids.length];
-			const t = await saver.getTuple({ configurable: { thread_id: tid, checkpoint_ns: '', checkpoint_id: id } });
-			if (t === undefined) throw new Error('getTuple by id found nothing');
-		}));
-		res.list.push(await timeIt(Math.max(1, STEPS / 4), async () => {
-			let n = 0;
-			for await (const _ of saver.list({ configurable: { thread_id: tid } }, { limit: 10 })) n++;
-			if (n !== 10) throw new Error(`list(limit 10) gave ${n}`);
-		}));
-		await close();
+		const timed = Math.min(STEPS, L);
+		while (len < L - timed) {
+			config = await step(saver, config, len++);
+			ids.push(config.configurable.checkpoint_id);
+		}
+		const us = await timeIt(timed, async () => {
+			config = await step(saver, config, len++);
+			ids.push(config.configurable.checkpoint_id);
+		});
+		(res.step[L] ??= []).push(us);
 	}
+	const tid = config.configurable.thread_id;
+	res.byId.push(await timeIt(STEPS, async (i) => {
+		const id = ids[(i * 7919) % ids.length];
+		const t = await saver.getTuple({ configurable: { thread_id: tid, checkpoint_ns: '', checkpoint_id: id } });
+		if (t === undefined) throw new Error('getTuple by id found nothing');
+	}));
+	res.list.push(await timeIt(Math.max(1, STEPS / 4), async () => {
+		let n = 0;
+		for await (const _ of saver.list({ configurable: { thread_id: tid } }, { limit: 10 })) n++;
+		if (n !== 10) throw new Error(`list(limit 10) gave ${n}`);
+	}));
+	await close();
+}
+
+function medians(res) {
 	return {
 		step: Object.fromEntries(Object.entries(res.step).map(([k, v]) => [k, median(v)])),
 		byId: median(res.byId), list: median(res.list), note: res.note,
 	};
 }
 
-const results = new Map();
-for (const spec of SAVERS) {
-	process.stderr.write(`saver-bench: ${spec.name}...\n`);
-	results.set(spec.name, await measure(spec));
+const raw = new Map(SAVERS.map((spec) => [spec.name, { step: {}, byId: [], list: [] }]));
+for (const spec of SAVERS) await warmUp(spec);
+for (let r = 0; r < ROUNDS; r++) {
+	process.stderr.write(`saver-bench: round ${r + 1} of ${ROUNDS}...\n`);
+	for (const spec of SAVERS) await round(spec, raw.get(spec.name), r);
 }
+const results = new Map(SAVERS.map((spec) => [spec.name, medians(raw.get(spec.name))]));
 fs.rmSync(tmp, { recursive: true, force: true });
 
 const cols = [...LENGTHS.map((L) => `step@${L}`), 'getTuple(id)', 'list(10)'];
 const pad = (s, n) => String(s).padStart(n);
 const f = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
-console.log(`\nCheckpoint savers, microseconds per operation (median of ${ROUNDS} rounds; ${STEPS} timed steps per length)`);
-console.log(`${'saver'.padEnd(24)} ${'class'.padEnd(8)} ${cols.map((c) => pad(c, 13)).join(' ')}   vs SQLite (class)  vs MemorySaver  4000/10`);
+console.log(`\nCheckpoint savers, microseconds per operation (${CPU_CLOCK ? 'CPU time, not counting disk waits' : 'wall clock'}; median of ${ROUNDS} rounds; ${STEPS} timed steps per length)`);
+console.log(`${'saver'.padEnd(30)} ${'class'.padEnd(8)} ${cols.map((c) => pad(c, 13)).join(' ')}   vs SQLite (class)  vs MemorySaver  4000/10`);
 const mem = results.get('MemorySaver');
 const goals = [];
 for (const spec of SAVERS) {
@@ -146,10 +203,10 @@ for (const spec of SAVERS) {
 	const vsSql = LENGTHS.map((L) => base.step[L] / r.step[L]);
 	const vsMem = LENGTHS.map((L) => mem.step[L] / r.step[L]);
 	const growth = r.step[LENGTHS.at(-1)] / r.step[LENGTHS[0]];
-	console.log(`${spec.name.padEnd(24)} ${spec.cls.padEnd(8)} ${vals.map((v) => pad(f(v), 13)).join(' ')}   ` +
+	console.log(`${spec.name.padEnd(30)} ${spec.cls.padEnd(8)} ${vals.map((v) => pad(f(v), 13)).join(' ')}   ` +
 		`${vsSql.map((x) => x.toFixed(2) + 'x').join(' ').padEnd(17)}  ${vsMem.map((x) => x.toFixed(2) + 'x').join(' ').padEnd(13)} ${growth.toFixed(2)}x` +
 		(r.note ? `  (${r.note})` : ''));
-	if (spec.name.startsWith('RunstateSaver'))
+	if (spec.name.startsWith('RunstateSaver') && !spec.name.endsWith('(base)'))
 		goals.push(`${spec.name}: >= 2x SqliteSaver (${BASE[spec.cls]}) at every length: ${vsSql.every((x) => x >= 2) ? 'met' : 'NOT met'}; ` +
 			`no slower than MemorySaver: ${vsMem.every((x) => x >= 1) ? 'met' : 'NOT met'}; ` +
 			`cost at ${LENGTHS.at(-1)} within 1.5x of ${LENGTHS[0]}: ${growth <= 1.5 ? 'met' : 'NOT met'}`);

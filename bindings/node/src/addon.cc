@@ -128,6 +128,25 @@ bool IsNullish(const Napi::Value &v)
 	return v.IsUndefined() || v.IsNull();
 }
 
+size_t ElementSize(napi_typedarray_type t)
+{
+	switch (t) {
+	case napi_int16_array:
+	case napi_uint16_array:
+		return 2;
+	case napi_int32_array:
+	case napi_uint32_array:
+	case napi_float32_array:
+		return 4;
+	case napi_float64_array:
+	case napi_bigint64_array:
+	case napi_biguint64_array:
+		return 8;
+	default:
+		return 1;
+	}
+}
+
 Bytes GetBytes(const Napi::Value &v, const char *what, bool optional = false)
 {
 	Bytes b;
@@ -145,11 +164,16 @@ Bytes GetBytes(const Napi::Value &v, const char *what, bool optional = false)
 		b.data = b.tmp.data();
 		b.len = b.tmp.size();
 	} else if (v.IsTypedArray()) {
-		Napi::TypedArray ta = v.As<Napi::TypedArray>();
-		Napi::ArrayBuffer ab = ta.ArrayBuffer();
-		b.data = static_cast<const uint8_t *>(ab.Data()) +
-			 ta.ByteOffset();
-		b.len = ta.ByteLength();
+		// One call for the view's bytes (its data pointer is already
+		// at its offset).
+		napi_typedarray_type type;
+		size_t n = 0;
+		void *data = nullptr;
+		if (napi_get_typedarray_info(env, v, &type, &n, &data, nullptr,
+					     nullptr) != napi_ok)
+			throw Napi::Error::New(env);
+		b.data = data;
+		b.len = n * ElementSize(type);
 	} else if (v.IsDataView()) {
 		Napi::DataView dv = v.As<Napi::DataView>();
 		b.data = static_cast<const uint8_t *>(dv.ArrayBuffer().Data()) +
@@ -186,12 +210,20 @@ rs_run_id GetRun(const Napi::Value &v, const char *what = "run id")
 	if (!v.IsString())
 		Throw(v.Env(), RS_EINVAL,
 		      std::string(what) + " must be a UUID string");
-	std::string s = v.As<Napi::String>().Utf8Value();
+	// A run id is 36 characters: read it into the stack (a longer
+	// string is cut, and then fails to parse).
+	char buf[RS_RUN_ID_STRLEN + 2];
+	size_t n = 0;
+	napi_status st =
+		napi_get_value_string_utf8(v.Env(), v, buf, sizeof buf, &n);
+	if (st != napi_ok)
+		throw Napi::Error::New(v.Env());
 	rs_run_id id;
-	int rc = rs_run_id_parse(&id, s.data(), s.size());
+	int rc = rs_run_id_parse(&id, buf, n);
 	if (rc < 0)
 		Throw(v.Env(), rc,
-		      std::string(what) + " is not a UUID: '" + s + "'");
+		      std::string(what) + " is not a UUID: '" +
+			      v.As<Napi::String>().Utf8Value() + "'");
 	return id;
 }
 
@@ -268,6 +300,24 @@ Napi::Value Out(Napi::Env env, rs_bytes b, bool as_string)
 	return Out(env, b.data, b.len, as_string);
 }
 
+// KV keys and values: a string, or the bytes as an ArrayBuffer that
+// lib/index.js wraps in a Buffer (a Buffer made in C++ costs several
+// times an ArrayBuffer: node sets its prototype after making it).
+Napi::Value OutKv(Napi::Env env, const void *p, size_t n, bool as_string)
+{
+	if (as_string)
+		return Napi::String::New(env, static_cast<const char *>(p), n);
+	Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, n);
+	if (n > 0)
+		memcpy(ab.Data(), p, n);
+	return ab;
+}
+
+Napi::Value OutKv(Napi::Env env, rs_bytes b, bool as_string)
+{
+	return OutKv(env, b.data, b.len, as_string);
+}
+
 bool GetBool(const Napi::Value &v)
 {
 	return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : v.ToBoolean();
@@ -275,10 +325,6 @@ bool GetBool(const Napi::Value &v)
 
 // ---- collected results (C callbacks only copy; JS values are built
 // after the C call has returned) ----
-
-struct KvItem {
-	std::string key, val;
-};
 
 struct CellItem {
 	std::string name, val;
@@ -321,11 +367,26 @@ std::string S(rs_bytes b)
 			   b.len);
 }
 
+// KV items, copied into one arena: parts are (offset, length) of a key,
+// its value, the next key...
+struct KvCollect {
+	std::string arena;
+	std::vector<std::pair<size_t, size_t>> parts;
+
+	void Add(rs_bytes b)
+	{
+		parts.emplace_back(arena.size(), b.len);
+		if (b.len > 0)
+			arena.append(static_cast<const char *>(b.data), b.len);
+	}
+};
+
 int KvCb(rs_bytes key, rs_bytes val, void *ctx)
 {
-	auto *c = static_cast<Collect<KvItem> *>(ctx);
+	auto *c = static_cast<KvCollect *>(ctx);
 	try {
-		c->items.push_back({ S(key), S(val) });
+		c->Add(key);
+		c->Add(val);
 	} catch (...) {
 		return RS_ENOMEM;
 	}
@@ -442,12 +503,20 @@ int RunCb(const rs_run_info *info, void *ctx)
 
 // ---- result objects ----
 
-Napi::Object JsKvItem(Napi::Env env, const KvItem &it, bool kstr, bool vstr)
+// A page of KV items, flat: [key, value, key, value, ..., more];
+// lib/index.js makes the {items: [{key, value}], more} object (JavaScript
+// builds objects far faster than N-API sets their properties).
+Napi::Array KvFlat(Napi::Env env, const KvCollect &c, bool more, bool kstr,
+		   bool vstr)
 {
-	Napi::Object o = Napi::Object::New(env);
-	o.Set("key", Out(env, it.key.data(), it.key.size(), kstr));
-	o.Set("value", Out(env, it.val.data(), it.val.size(), vstr));
-	return o;
+	size_t n = c.parts.size();
+	Napi::Array a = Napi::Array::New(env, n + 1);
+	const char *base = c.arena.data();
+	for (size_t i = 0; i < n; i++)
+		a.Set(i, OutKv(env, base + c.parts[i].first, c.parts[i].second,
+			       i % 2 == 0 ? kstr : vstr));
+	a.Set(n, Napi::Boolean::New(env, more));
+	return a;
 }
 
 Napi::Object JsCell(Napi::Env env, const CellItem &it, bool vstr)
@@ -663,6 +732,37 @@ class Db : public Napi::ObjectWrap<Db>
 	void CloseCursors();
 	void EndTxn(bool abort);
 
+	// The reads: one body per read, called in the caller's transaction
+	// (tx.kv.get...: info[0] is the transaction) or in a read-only
+	// transaction of its own, begun and ended by the call (db.kv.get...:
+	// info[0] is the run). Every other argument is at the same place in
+	// both forms.
+	using ReadBody = Napi::Value (Db::*)(rs_txn *,
+					     const Napi::CallbackInfo &);
+	template <ReadBody Body>
+	Napi::Value InTx(const Napi::CallbackInfo &info)
+	{
+		return (this->*Body)(Txn(info), info);
+	}
+	template <ReadBody Body>
+	Napi::Value OneShot(const Napi::CallbackInfo &info)
+	{
+		Napi::Env env = info.Env();
+		rs_db *db = Handle(env);
+		rs_run_id run = GetRun(info[0]);
+		rs_txn *t = nullptr;
+		Check(env, rs_txn_begin(&t, db, &run, RS_TXN_F_READONLY),
+		      "read");
+		try {
+			Napi::Value v = (this->*Body)(t, info);
+			rs_txn_abort(t);
+			return v;
+		} catch (...) {
+			rs_txn_abort(t);
+			throw;
+		}
+	}
+
 	// database
 	Napi::Value Close(const Napi::CallbackInfo &info);
 	Napi::Value FlushAsync(const Napi::CallbackInfo &info);
@@ -671,66 +771,49 @@ class Db : public Napi::ObjectWrap<Db>
 	Napi::Value RunVersion(const Napi::CallbackInfo &info);
 	Napi::Value IsOpen(const Napi::CallbackInfo &info);
 	Napi::Value InTxn(const Napi::CallbackInfo &info);
-	// KV
-	Napi::Value KvGet(const Napi::CallbackInfo &info);
-	Napi::Value KvExists(const Napi::CallbackInfo &info);
-	Napi::Value KvGetMany(const Napi::CallbackInfo &info);
-	Napi::Value KvList(const Napi::CallbackInfo &info);
-	Napi::Value KvScan(const Napi::CallbackInfo &info);
+	// KV (its reads are below, with the transactions')
 	Napi::Value KvCursor(const Napi::CallbackInfo &info);
-	// EventLog
-	Napi::Value ElRead(const Napi::CallbackInfo &info);
-	Napi::Value ElRange(const Napi::CallbackInfo &info);
-	Napi::Value ElLen(const Napi::CallbackInfo &info);
-	Napi::Value ElHead(const Napi::CallbackInfo &info);
-	Napi::Value ElByType(const Napi::CallbackInfo &info);
-	Napi::Value ElVerify(const Napi::CallbackInfo &info);
-	// StateCell
-	Napi::Value ScRead(const Napi::CallbackInfo &info);
-	Napi::Value ScList(const Napi::CallbackInfo &info);
-	Napi::Value ScScan(const Napi::CallbackInfo &info);
-	// TraceStore
-	Napi::Value TsGet(const Napi::CallbackInfo &info);
-	Napi::Value TsQuery(const Napi::CallbackInfo &info);
-	Napi::Value TsTree(const Napi::CallbackInfo &info);
+	Napi::Value KvWrite(const Napi::CallbackInfo &info);
 	// RunIndex
 	Napi::Value RiGet(const Napi::CallbackInfo &info);
 	Napi::Value RiQuery(const Napi::CallbackInfo &info);
 	Napi::Value RiCreate(const Napi::CallbackInfo &info);
 	Napi::Value RiTransition(const Napi::CallbackInfo &info);
 	Napi::Value RiDelete(const Napi::CallbackInfo &info);
+	// reads, in a transaction or one-shot (InTx, OneShot)
+	Napi::Value KvGetBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value KvExistsBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value KvGetManyBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value KvListBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value KvScanBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ElReadBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ElRangeBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ElLenBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ElHeadBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ElByTypeBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ElVerifyBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ScReadBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ScListBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value ScScanBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value TsGetBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value TsQueryBody(rs_txn *t, const Napi::CallbackInfo &info);
+	Napi::Value TsTreeBody(rs_txn *t, const Napi::CallbackInfo &info);
 	// transactions
 	Napi::Value TxBegin(const Napi::CallbackInfo &info);
 	Napi::Value TxCommit(const Napi::CallbackInfo &info);
+	Napi::Value TxResults(const Napi::CallbackInfo &info);
 	Napi::Value TxAbort(const Napi::CallbackInfo &info);
 	Napi::Value TxSnapshotVersion(const Napi::CallbackInfo &info);
 	Napi::Value TxKvPut(const Napi::CallbackInfo &info);
-	Napi::Value TxKvGet(const Napi::CallbackInfo &info);
 	Napi::Value TxKvDelete(const Napi::CallbackInfo &info);
-	Napi::Value TxKvExists(const Napi::CallbackInfo &info);
-	Napi::Value TxKvGetMany(const Napi::CallbackInfo &info);
-	Napi::Value TxKvList(const Napi::CallbackInfo &info);
-	Napi::Value TxKvScan(const Napi::CallbackInfo &info);
 	Napi::Value TxKvCursor(const Napi::CallbackInfo &info);
 	Napi::Value TxElAppend(const Napi::CallbackInfo &info);
-	Napi::Value TxElRead(const Napi::CallbackInfo &info);
-	Napi::Value TxElRange(const Napi::CallbackInfo &info);
-	Napi::Value TxElLen(const Napi::CallbackInfo &info);
-	Napi::Value TxElHead(const Napi::CallbackInfo &info);
-	Napi::Value TxElByType(const Napi::CallbackInfo &info);
-	Napi::Value TxElVerify(const Napi::CallbackInfo &info);
 	Napi::Value TxScInit(const Napi::CallbackInfo &info);
-	Napi::Value TxScRead(const Napi::CallbackInfo &info);
 	Napi::Value TxScSet(const Napi::CallbackInfo &info);
 	Napi::Value TxScCas(const Napi::CallbackInfo &info);
 	Napi::Value TxScTransition(const Napi::CallbackInfo &info);
 	Napi::Value TxScDelete(const Napi::CallbackInfo &info);
-	Napi::Value TxScList(const Napi::CallbackInfo &info);
-	Napi::Value TxScScan(const Napi::CallbackInfo &info);
 	Napi::Value TxTsRecord(const Napi::CallbackInfo &info);
-	Napi::Value TxTsGet(const Napi::CallbackInfo &info);
-	Napi::Value TxTsQuery(const Napi::CallbackInfo &info);
-	Napi::Value TxTsTree(const Napi::CallbackInfo &info);
 };
 
 Napi::FunctionReference *Db::ctor = nullptr;
@@ -791,8 +874,8 @@ class Cursor : public Napi::ObjectWrap<Cursor>
 			return env.Undefined();
 		Check(env, rc, "cursor");
 		Napi::Array a = Napi::Array::New(env, 2);
-		a.Set(0u, Out(env, k, kstr_));
-		a.Set(1u, Out(env, v, vstr_));
+		a.Set(0u, OutKv(env, k, kstr_));
+		a.Set(1u, OutKv(env, v, vstr_));
 		return a;
 	}
 
@@ -807,42 +890,27 @@ class Cursor : public Napi::ObjectWrap<Cursor>
 		return Result(env, rc, k, v);
 	}
 
-	Napi::Value First(const Napi::CallbackInfo &info)
+	// first(prefix) and last(prefix).
+	using EndFn = int (*)(rs_cursor *, const void *, size_t, rs_bytes *,
+			      rs_bytes *);
+	template <EndFn Fn> Napi::Value End(const Napi::CallbackInfo &info)
 	{
 		Napi::Env env = info.Env();
 		rs_cursor *c = Get(env);
 		Bytes p = GetBytes(info[0], "prefix", true);
 		rs_bytes k, v;
-		int rc = rs_cursor_first(c, p.present ? p.data : nullptr, p.len,
-					 &k, &v);
+		int rc = Fn(c, p.present ? p.data : nullptr, p.len, &k, &v);
 		return Result(env, rc, k, v);
 	}
 
-	Napi::Value Last(const Napi::CallbackInfo &info)
-	{
-		Napi::Env env = info.Env();
-		rs_cursor *c = Get(env);
-		Bytes p = GetBytes(info[0], "prefix", true);
-		rs_bytes k, v;
-		int rc = rs_cursor_last(c, p.present ? p.data : nullptr, p.len,
-					&k, &v);
-		return Result(env, rc, k, v);
-	}
-
-	Napi::Value Next(const Napi::CallbackInfo &info)
+	// next() and prev().
+	using StepFn = int (*)(rs_cursor *, rs_bytes *, rs_bytes *);
+	template <StepFn Fn> Napi::Value Step(const Napi::CallbackInfo &info)
 	{
 		Napi::Env env = info.Env();
 		rs_cursor *c = Get(env);
 		rs_bytes k, v;
-		return Result(env, rs_cursor_next(c, &k, &v), k, v);
-	}
-
-	Napi::Value Prev(const Napi::CallbackInfo &info)
-	{
-		Napi::Env env = info.Env();
-		rs_cursor *c = Get(env);
-		rs_bytes k, v;
-		return Result(env, rs_cursor_prev(c, &k, &v), k, v);
+		return Result(env, Fn(c, &k, &v), k, v);
 	}
 
 	Napi::Value CloseJs(const Napi::CallbackInfo &info)
@@ -859,13 +927,14 @@ Napi::FunctionReference *Cursor::ctor = nullptr;
 
 Napi::Function Cursor::Define(Napi::Env env)
 {
-	return DefineClass(env, "Cursor",
-			   { InstanceMethod("seek", &Cursor::Seek),
-			     InstanceMethod("first", &Cursor::First),
-			     InstanceMethod("last", &Cursor::Last),
-			     InstanceMethod("next", &Cursor::Next),
-			     InstanceMethod("prev", &Cursor::Prev),
-			     InstanceMethod("close", &Cursor::CloseJs) });
+	return DefineClass(
+		env, "Cursor",
+		{ InstanceMethod("seek", &Cursor::Seek),
+		  InstanceMethod("first", &Cursor::End<rs_cursor_first>),
+		  InstanceMethod("last", &Cursor::End<rs_cursor_last>),
+		  InstanceMethod("next", &Cursor::Step<rs_cursor_next>),
+		  InstanceMethod("prev", &Cursor::Step<rs_cursor_prev>),
+		  InstanceMethod("close", &Cursor::CloseJs) });
 }
 
 Napi::Value NewCursor(Napi::Env env, Db *db, Napi::Object self, rs_cursor *c,
@@ -999,50 +1068,7 @@ Napi::Value Db::RunVersion(const Napi::CallbackInfo &info)
 	return U64(env, v);
 }
 
-// ---- KV (one-shot reads) ----
-
-Napi::Value Db::KvGet(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	Bytes key = GetBytes(info[1], "key");
-	bool vstr = GetBool(info[2]);
-	// Most values are small: try a stack buffer, then the exact size.
-	uint8_t small[512];
-	size_t len = 0;
-	int rc = rs_kv_get(db, &run, key.data, key.len, small, sizeof small,
-			   &len);
-	if (rc == RS_ENOTFOUND)
-		return env.Undefined();
-	if (rc == 0)
-		return Out(env, small, len, vstr);
-	while (rc == RS_ENOSPC) {
-		std::vector<uint8_t> buf(len);
-		size_t need = 0;
-		rc = rs_kv_get(db, &run, key.data, key.len, buf.data(),
-			       buf.size(), &need);
-		if (rc == 0)
-			return Out(env, buf.data(), need, vstr);
-		if (rc == RS_ENOTFOUND)
-			return env.Undefined();
-		len = need;
-	}
-	Check(env, rc, "kv.get");
-	return env.Undefined();
-}
-
-Napi::Value Db::KvExists(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	Bytes key = GetBytes(info[1], "key");
-	bool exists = false;
-	Check(env, rs_kv_exists(db, &run, key.data, key.len, &exists),
-	      "kv.exists");
-	return Napi::Boolean::New(env, exists);
-}
+// ---- KV: what its reads share ----
 
 std::vector<Bytes> GetKeyArray(const Napi::Value &v)
 {
@@ -1070,52 +1096,8 @@ Napi::Array ManyResult(Napi::Env env, const std::vector<rs_bytes> &vals,
 	Napi::Array out = Napi::Array::New(env, vals.size());
 	for (size_t i = 0; i < vals.size(); i++)
 		out.Set(i, vals[i].data == nullptr ? env.Undefined()
-						   : Out(env, vals[i], vstr));
+						   : OutKv(env, vals[i], vstr));
 	return out;
-}
-
-Napi::Value Db::KvGetMany(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	std::vector<Bytes> keys = GetKeyArray(info[1]);
-	bool vstr = GetBool(info[2]);
-	std::vector<rs_bytes> kv = Views(keys), vals(keys.size());
-	std::vector<uint8_t> buf(4096);
-	size_t need = 0;
-	int rc;
-	for (;;) {
-		rc = rs_kv_get_many(db, &run, kv.size(), kv.data(), vals.data(),
-				    buf.data(), buf.size(), &need);
-		if (rc != RS_ENOSPC)
-			break;
-		buf.resize(need);
-	}
-	Check(env, rc, "kv.getMany");
-	return ManyResult(env, vals, vstr);
-}
-
-// kvList(run, prefix, after, limit, kstr, vstr)
-Napi::Value Db::KvList(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	Bytes prefix = GetBytes(info[1], "prefix", true);
-	Bytes after = GetBytes(info[2], "after", true);
-	size_t limit = GetLimit(info[3]);
-	bool kstr = GetBool(info[4]), vstr = GetBool(info[5]);
-	Collect<KvItem> c;
-	bool more = false;
-	Check(env,
-	      rs_kv_list(db, &run, prefix.present ? prefix.data : nullptr,
-			 prefix.len, after.present ? after.data : nullptr,
-			 after.len, limit, &more, KvCb, &c),
-	      "kv.list");
-	return Page(env, c.items, more, [&](const KvItem &it) {
-		return JsKvItem(env, it, kstr, vstr);
-	});
 }
 
 // Scan options from (start, end, resume, limit, reverse) at info[i..].
@@ -1145,23 +1127,6 @@ void GetScan(const Napi::CallbackInfo &info, size_t i, ScanArgs &s)
 	}
 }
 
-// kvScan(run, start, end, resume, limit, reverse, kstr, vstr)
-Napi::Value Db::KvScan(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	ScanArgs s;
-	GetScan(info, 1, s);
-	bool kstr = GetBool(info[6]), vstr = GetBool(info[7]);
-	Collect<KvItem> c;
-	bool more = false;
-	Check(env, rs_kv_scan(db, &run, &s.opts, &more, KvCb, &c), "kv.scan");
-	return Page(env, c.items, more, [&](const KvItem &it) {
-		return JsKvItem(env, it, kstr, vstr);
-	});
-}
-
 Napi::Value Db::KvCursor(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
@@ -1173,31 +1138,101 @@ Napi::Value Db::KvCursor(const Napi::CallbackInfo &info)
 			 GetBool(info[2]));
 }
 
-// ---- EventLog (one-shot reads) ----
+// ---- KV (a batch of writes, one commit) ----
 
-Napi::Value Db::ElRead(const Napi::CallbackInfo &info)
+enum WriteOp : int {
+	kPut = 0,
+	kPutIfAbsent = 1,
+	kDelete = 2
+};
+
+struct StagedWrite {
+	int op;
+	Bytes key, val;
+};
+
+struct WriteBatch {
+	std::vector<StagedWrite> ops;
+	bool logged = false;
+	bool wrote = false;
+};
+
+// The body of kvWrite's transaction (rs_txn_run may run it again after a
+// conflict: it only stages writes, so a rerun is harmless).
+int WriteBatchFn(rs_txn *t, void *ctx)
+{
+	auto *b = static_cast<WriteBatch *>(ctx);
+	b->wrote = false;
+	if (b->logged) {
+		int rc = rs_txn_set_durability(t, RS_DURABILITY_BUFFERED);
+		if (rc < 0)
+			return rc;
+	}
+	for (const StagedWrite &w : b->ops) {
+		int rc = 0;
+		if (w.op == kDelete) {
+			bool existed = false;
+			rc = rs_txn_kv_delete(t, w.key.data, w.key.len,
+					      &existed);
+		} else {
+			if (w.op == kPutIfAbsent) {
+				bool exists = false;
+				rc = rs_txn_kv_exists(t, w.key.data, w.key.len,
+						      &exists);
+				if (rc < 0)
+					return rc;
+				if (exists)
+					continue;
+			}
+			rc = rs_txn_kv_put(t, w.key.data, w.key.len, w.val.data,
+					   w.val.len);
+		}
+		if (rc < 0)
+			return rc;
+		b->wrote = true;
+	}
+	return 0;
+}
+
+// kvWrite(run, ops) -> whether anything was written. ops is flat: op code,
+// key, value (ignored for a delete), op code, key, value... Stages every
+// write in one transaction and commits it (retried on conflict: a
+// put-if-absent reads its key), all inside this call, on this thread; a
+// logged database commits Buffered (lib/index.js makes a Strict one
+// durable with flushAsync, as for every other commit).
+Napi::Value Db::KvWrite(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
 	rs_db *db = Handle(env);
+	if (txn_ != nullptr)
+		Throw(env, RS_EINVAL,
+		      "a transaction is already running on this database "
+		      "(use the tx object inside the callback)");
 	rs_run_id run = GetRun(info[0]);
-	uint64_t seq = GetU64(info[1], "seq");
-	bool vstr = GetBool(info[2]);
-	std::vector<uint8_t> buf(1024);
-	rs_event ev;
-	size_t need = 0;
-	int rc;
-	for (;;) {
-		rc = rs_eventlog_read(db, &run, seq, &ev, buf.data(),
-				      buf.size(), &need);
-		if (rc != RS_ENOSPC)
-			break;
-		buf.resize(need);
+	if (!info[1].IsArray())
+		Throw(env, RS_EINVAL, "ops must be an array");
+	Napi::Array a = info[1].As<Napi::Array>();
+	uint32_t n = a.Length();
+	if (n % 3 != 0)
+		Throw(env, RS_EINVAL, "ops must be (op, key, value) triples");
+	WriteBatch b;
+	b.logged = durability_ != RS_DURABILITY_INMEMORY;
+	b.ops.resize(n / 3);
+	for (uint32_t i = 0; i < n / 3; i++) {
+		StagedWrite &w = b.ops[i];
+		Napi::Value op = a.Get(3 * i);
+		w.op = op.IsNumber() ? op.As<Napi::Number>().Int32Value() : -1;
+		if (w.op < kPut || w.op > kDelete)
+			Throw(env, RS_EINVAL, "unknown write op");
+		w.key = GetBytes(a.Get(3 * i + 1), "key");
+		if (w.op != kDelete)
+			w.val = GetBytes(a.Get(3 * i + 2), "value");
 	}
-	if (rc == RS_ENOTFOUND)
-		return env.Undefined();
-	Check(env, rc, "eventlog.read");
-	return JsEvent(env, ToEvent(&ev), vstr);
+	Check(env, rs_txn_run(db, &run, 0, 0, WriteBatchFn, &b), "kv.write");
+	return Napi::Boolean::New(env, b.wrote);
 }
+
+// ---- EventLog: what its reads share ----
 
 Napi::Value EventArray(Napi::Env env, const Collect<EventItem> &c, bool vstr)
 {
@@ -1205,32 +1240,6 @@ Napi::Value EventArray(Napi::Env env, const Collect<EventItem> &c, bool vstr)
 	for (size_t i = 0; i < c.items.size(); i++)
 		a.Set(i, JsEvent(env, c.items[i], vstr));
 	return a;
-}
-
-// elRange(run, start, end, limit, vstr)
-Napi::Value Db::ElRange(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	uint64_t start = IsNullish(info[1]) ? 0 : GetU64(info[1], "start");
-	uint64_t end = GetBound(info[2], "end");
-	Collect<EventItem> c;
-	c.limit = GetLimit(info[3]);
-	int rc = rs_eventlog_read_range(db, &run, start, end, EventCb, &c);
-	if (rc != 1)
-		Check(env, rc, "eventlog.range");
-	return EventArray(env, c, GetBool(info[4]));
-}
-
-Napi::Value Db::ElLen(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	uint64_t len = 0;
-	Check(env, rs_eventlog_len(db, &run, &len), "eventlog.len");
-	return U64(env, len);
 }
 
 Napi::Object HeadObject(Napi::Env env, uint64_t len, const uint8_t *hash)
@@ -1241,45 +1250,10 @@ Napi::Object HeadObject(Napi::Env env, uint64_t len, const uint8_t *hash)
 	return o;
 }
 
-Napi::Value Db::ElHead(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	uint64_t len = 0;
-	uint8_t hash[RS_HASH_LEN];
-	Check(env, rs_eventlog_head(db, &run, &len, hash), "eventlog.head");
-	return HeadObject(env, len, hash);
-}
-
 Napi::Object CursorPage(Napi::Env env, Napi::Object page, uint64_t cursor)
 {
 	page.Set("cursor", U64(env, cursor));
 	return page;
-}
-
-// elByType(run, type, cursor, limit, vstr)
-Napi::Value Db::ElByType(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	Bytes type = GetBytes(info[1], "type");
-	uint64_t cursor = IsNullish(info[2]) ? 0 : GetU64(info[2], "cursor");
-	size_t limit = GetLimit(info[3]);
-	bool vstr = GetBool(info[4]);
-	Collect<EventItem> c;
-	bool more = false;
-	Check(env,
-	      rs_eventlog_read_by_type(
-		      db, &run, static_cast<const char *>(type.data), type.len,
-		      &cursor, limit, &more, EventCb, &c),
-	      "eventlog.byType");
-	return CursorPage(
-		env,
-		Page(env, c.items, more,
-		     [&](const EventItem &e) { return JsEvent(env, e, vstr); }),
-		cursor);
 }
 
 Napi::Object VerifyResult(Napi::Env env, int rc, uint64_t bad)
@@ -1292,17 +1266,7 @@ Napi::Object VerifyResult(Napi::Env env, int rc, uint64_t bad)
 	return o;
 }
 
-Napi::Value Db::ElVerify(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	uint64_t bad = 0;
-	int rc = rs_eventlog_verify_chain(db, &run, &bad);
-	return VerifyResult(env, rc, bad);
-}
-
-// ---- StateCell (one-shot reads) ----
+// ---- StateCell: what its reads share ----
 
 Napi::Object CellValue(Napi::Env env, const void *p, size_t n, uint64_t ver,
 		       bool vstr)
@@ -1313,30 +1277,6 @@ Napi::Object CellValue(Napi::Env env, const void *p, size_t n, uint64_t ver,
 	return o;
 }
 
-Napi::Value Db::ScRead(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	std::string name = GetText(info[1], "name");
-	bool vstr = GetBool(info[2]);
-	std::vector<uint8_t> buf(512);
-	size_t len = 0;
-	uint64_t ver = 0;
-	int rc;
-	for (;;) {
-		rc = rs_statecell_read(db, &run, name.data(), name.size(),
-				       buf.data(), buf.size(), &len, &ver);
-		if (rc != RS_ENOSPC)
-			break;
-		buf.resize(len);
-	}
-	if (rc == RS_ENOTFOUND)
-		return env.Undefined();
-	Check(env, rc, "statecell.read");
-	return CellValue(env, buf.data(), len, ver, vstr);
-}
-
 Napi::Object CellPage(Napi::Env env, const Collect<CellItem> &c, bool more,
 		      bool vstr)
 {
@@ -1344,70 +1284,7 @@ Napi::Object CellPage(Napi::Env env, const Collect<CellItem> &c, bool more,
 		    [&](const CellItem &it) { return JsCell(env, it, vstr); });
 }
 
-// scList(run, prefix, after, limit, vstr)
-Napi::Value Db::ScList(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	Bytes prefix = GetBytes(info[1], "prefix", true);
-	Bytes after = GetBytes(info[2], "after", true);
-	size_t limit = GetLimit(info[3]);
-	Collect<CellItem> c;
-	bool more = false;
-	Check(env,
-	      rs_statecell_list(
-		      db, &run,
-		      prefix.present ? static_cast<const char *>(prefix.data)
-				     : nullptr,
-		      prefix.len,
-		      after.present ? static_cast<const char *>(after.data)
-				    : nullptr,
-		      after.len, limit, &more, CellCb, &c),
-	      "statecell.list");
-	return CellPage(env, c, more, GetBool(info[4]));
-}
-
-// scScan(run, start, end, resume, limit, reverse, vstr)
-Napi::Value Db::ScScan(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	ScanArgs s;
-	GetScan(info, 1, s);
-	Collect<CellItem> c;
-	bool more = false;
-	Check(env, rs_statecell_scan(db, &run, &s.opts, &more, CellCb, &c),
-	      "statecell.scan");
-	return CellPage(env, c, more, GetBool(info[6]));
-}
-
-// ---- TraceStore (one-shot reads) ----
-
-Napi::Value Db::TsGet(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	uint64_t id = GetU64(info[1], "id");
-	bool vstr = GetBool(info[2]);
-	std::vector<uint8_t> buf(1024);
-	rs_trace t;
-	size_t need = 0;
-	int rc;
-	for (;;) {
-		rc = rs_tracestore_get(db, &run, id, &t, buf.data(), buf.size(),
-				       &need);
-		if (rc != RS_ENOSPC)
-			break;
-		buf.resize(need);
-	}
-	if (rc == RS_ENOTFOUND)
-		return env.Undefined();
-	Check(env, rc, "tracestore.get");
-	return JsTrace(env, ToTrace(&t, 0), vstr, false);
-}
+// ---- TraceStore: what its reads share ----
 
 uint64_t GetTraceRef(const Napi::Value &v, const char *what)
 {
@@ -1460,35 +1337,6 @@ Napi::Value TraceQuery(const Napi::CallbackInfo &info, size_t i, TypeFn by_type,
 	return TracePage(env, c, more, cursor, vstr);
 }
 
-// tsQuery(run, kind, a, b, cursor, limit, vstr)
-Napi::Value Db::TsQuery(const Napi::CallbackInfo &info)
-{
-	rs_db *db = Handle(info.Env());
-	rs_run_id run = GetRun(info[0]);
-	return TraceQuery(
-		info, 1,
-		[&](const char *s, size_t n, uint64_t *cur, size_t lim,
-		    bool *more, Collect<TraceItem> *c) {
-			return rs_tracestore_query_by_type(
-				db, &run, s, n, cur, lim, more, TraceCb, c);
-		},
-		[&](const char *s, size_t n, uint64_t *cur, size_t lim,
-		    bool *more, Collect<TraceItem> *c) {
-			return rs_tracestore_query_by_tag(
-				db, &run, s, n, cur, lim, more, TraceCb, c);
-		},
-		[&](uint64_t parent, uint64_t *cur, size_t lim, bool *more,
-		    Collect<TraceItem> *c) {
-			return rs_tracestore_children(db, &run, parent, cur,
-						      lim, more, TraceCb, c);
-		},
-		[&](uint64_t t0, uint64_t t1, uint64_t *cur, size_t lim,
-		    bool *more, Collect<TraceItem> *c) {
-			return rs_tracestore_query_by_time(
-				db, &run, t0, t1, cur, lim, more, TraceCb, c);
-		});
-}
-
 Napi::Value TreeResult(Napi::Env env, int rc, const Collect<TraceItem> &c,
 		       bool vstr)
 {
@@ -1507,19 +1355,6 @@ unsigned GetDepth(const Napi::Value &v)
 		return UINT32_MAX;
 	uint64_t d = GetU64(v, "maxDepth");
 	return d > UINT32_MAX ? UINT32_MAX : static_cast<unsigned>(d);
-}
-
-// tsTree(run, root, maxDepth, vstr)
-Napi::Value Db::TsTree(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	rs_db *db = Handle(env);
-	rs_run_id run = GetRun(info[0]);
-	uint64_t root = GetU64(info[1], "root");
-	Collect<TraceItem> c;
-	int rc = rs_tracestore_get_tree(db, &run, root, GetDepth(info[2]),
-					TreeCb, &c);
-	return TreeResult(env, rc, c, GetBool(info[3]));
 }
 
 // ---- RunIndex ----
@@ -1771,8 +1606,8 @@ Napi::Value Db::TxBegin(const Napi::CallbackInfo &info)
 	return U64(env, gen_);
 }
 
-// txCommit(gen) -> {wrote, events: [...], traces: [...]}; throws on error
-// (RS_ECONFLICT included: lib/index.js retries).
+// txCommit(gen) -> whether it wrote; throws on error (RS_ECONFLICT
+// included: lib/index.js retries).
 Napi::Value Db::TxCommit(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
@@ -1783,8 +1618,16 @@ Napi::Value Db::TxCommit(const Napi::CallbackInfo &info)
 	int rc = rs_txn_commit(t);
 	if (rc < 0)
 		Throw(env, rc, "commit");
+	return Napi::Boolean::New(env, wrote);
+}
+
+// txResults() -> {events: [...], traces: [...]}: what the last commit
+// filled in for the receipts its transaction handed out (kept until the
+// next txBegin).
+Napi::Value Db::TxResults(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
 	Napi::Object o = Napi::Object::New(env);
-	o.Set("wrote", Napi::Boolean::New(env, wrote));
 	Napi::Array ev = Napi::Array::New(env, receipts_.size());
 	for (size_t i = 0; i < receipts_.size(); i++) {
 		const rs_event_receipt &r = receipts_[i];
@@ -1832,17 +1675,16 @@ Napi::Value Db::TxKvPut(const Napi::CallbackInfo &info)
 	return env.Undefined();
 }
 
-Napi::Value Db::TxKvGet(const Napi::CallbackInfo &info)
+Napi::Value Db::KvGetBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	Bytes key = GetBytes(info[1], "key");
 	rs_bytes v;
 	int rc = rs_txn_kv_get(t, key.data, key.len, &v);
 	if (rc == RS_ENOTFOUND)
 		return env.Undefined();
 	Check(env, rc, "kv.get");
-	return Out(env, v, GetBool(info[2]));
+	return OutKv(env, v, GetBool(info[2]));
 }
 
 Napi::Value Db::TxKvDelete(const Napi::CallbackInfo &info)
@@ -1856,10 +1698,9 @@ Napi::Value Db::TxKvDelete(const Napi::CallbackInfo &info)
 	return Napi::Boolean::New(env, existed);
 }
 
-Napi::Value Db::TxKvExists(const Napi::CallbackInfo &info)
+Napi::Value Db::KvExistsBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	Bytes key = GetBytes(info[1], "key");
 	bool exists = false;
 	Check(env, rs_txn_kv_exists(t, key.data, key.len, &exists),
@@ -1867,10 +1708,9 @@ Napi::Value Db::TxKvExists(const Napi::CallbackInfo &info)
 	return Napi::Boolean::New(env, exists);
 }
 
-Napi::Value Db::TxKvGetMany(const Napi::CallbackInfo &info)
+Napi::Value Db::KvGetManyBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	std::vector<Bytes> keys = GetKeyArray(info[1]);
 	std::vector<rs_bytes> kv = Views(keys), vals(keys.size());
 	Check(env, rs_txn_kv_get_many(t, kv.size(), kv.data(), vals.data()),
@@ -1879,40 +1719,34 @@ Napi::Value Db::TxKvGetMany(const Napi::CallbackInfo &info)
 }
 
 // txKvList(gen, prefix, after, limit, kstr, vstr)
-Napi::Value Db::TxKvList(const Napi::CallbackInfo &info)
+Napi::Value Db::KvListBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	Bytes prefix = GetBytes(info[1], "prefix", true);
 	Bytes after = GetBytes(info[2], "after", true);
 	size_t limit = GetLimit(info[3]);
 	bool kstr = GetBool(info[4]), vstr = GetBool(info[5]);
-	Collect<KvItem> c;
+	KvCollect c;
 	bool more = false;
 	Check(env,
 	      rs_txn_kv_list(t, prefix.present ? prefix.data : nullptr,
 			     prefix.len, after.present ? after.data : nullptr,
 			     after.len, limit, &more, KvCb, &c),
 	      "kv.list");
-	return Page(env, c.items, more, [&](const KvItem &it) {
-		return JsKvItem(env, it, kstr, vstr);
-	});
+	return KvFlat(env, c, more, kstr, vstr);
 }
 
 // txKvScan(gen, start, end, resume, limit, reverse, kstr, vstr)
-Napi::Value Db::TxKvScan(const Napi::CallbackInfo &info)
+Napi::Value Db::KvScanBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	ScanArgs s;
 	GetScan(info, 1, s);
 	bool kstr = GetBool(info[6]), vstr = GetBool(info[7]);
-	Collect<KvItem> c;
+	KvCollect c;
 	bool more = false;
 	Check(env, rs_txn_kv_scan(t, &s.opts, &more, KvCb, &c), "kv.scan");
-	return Page(env, c.items, more, [&](const KvItem &it) {
-		return JsKvItem(env, it, kstr, vstr);
-	});
+	return KvFlat(env, c, more, kstr, vstr);
 }
 
 Napi::Value Db::TxKvCursor(const Napi::CallbackInfo &info)
@@ -1945,10 +1779,9 @@ Napi::Value Db::TxElAppend(const Napi::CallbackInfo &info)
 				 static_cast<double>(receipts_.size() - 1));
 }
 
-Napi::Value Db::TxElRead(const Napi::CallbackInfo &info)
+Napi::Value Db::ElReadBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	uint64_t seq = GetU64(info[1], "seq");
 	rs_event ev;
 	int rc = rs_txn_eventlog_read(t, seq, &ev);
@@ -1959,10 +1792,9 @@ Napi::Value Db::TxElRead(const Napi::CallbackInfo &info)
 }
 
 // txElRange(gen, start, end, limit, vstr)
-Napi::Value Db::TxElRange(const Napi::CallbackInfo &info)
+Napi::Value Db::ElRangeBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	uint64_t start = IsNullish(info[1]) ? 0 : GetU64(info[1], "start");
 	uint64_t end = GetBound(info[2], "end");
 	Collect<EventItem> c;
@@ -1973,29 +1805,27 @@ Napi::Value Db::TxElRange(const Napi::CallbackInfo &info)
 	return EventArray(env, c, GetBool(info[4]));
 }
 
-Napi::Value Db::TxElLen(const Napi::CallbackInfo &info)
+Napi::Value Db::ElLenBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
 	uint64_t len = 0;
-	Check(env, rs_txn_eventlog_len(Txn(info), &len), "eventlog.len");
+	Check(env, rs_txn_eventlog_len(t, &len), "eventlog.len");
 	return U64(env, len);
 }
 
-Napi::Value Db::TxElHead(const Napi::CallbackInfo &info)
+Napi::Value Db::ElHeadBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
 	uint64_t len = 0;
 	uint8_t hash[RS_HASH_LEN];
-	Check(env, rs_txn_eventlog_head(Txn(info), &len, hash),
-	      "eventlog.head");
+	Check(env, rs_txn_eventlog_head(t, &len, hash), "eventlog.head");
 	return HeadObject(env, len, hash);
 }
 
 // txElByType(gen, type, cursor, limit, vstr)
-Napi::Value Db::TxElByType(const Napi::CallbackInfo &info)
+Napi::Value Db::ElByTypeBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	Bytes type = GetBytes(info[1], "type");
 	uint64_t cursor = IsNullish(info[2]) ? 0 : GetU64(info[2], "cursor");
 	size_t limit = GetLimit(info[3]);
@@ -2014,11 +1844,11 @@ Napi::Value Db::TxElByType(const Napi::CallbackInfo &info)
 		cursor);
 }
 
-Napi::Value Db::TxElVerify(const Napi::CallbackInfo &info)
+Napi::Value Db::ElVerifyBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
 	uint64_t bad = 0;
-	int rc = rs_txn_eventlog_verify_chain(Txn(info), &bad);
+	int rc = rs_txn_eventlog_verify_chain(t, &bad);
 	return VerifyResult(env, rc, bad);
 }
 
@@ -2037,10 +1867,9 @@ Napi::Value Db::TxScInit(const Napi::CallbackInfo &info)
 	return U64(env, ver);
 }
 
-Napi::Value Db::TxScRead(const Napi::CallbackInfo &info)
+Napi::Value Db::ScReadBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	std::string name = GetText(info[1], "name");
 	rs_bytes v;
 	uint64_t ver = 0;
@@ -2149,10 +1978,9 @@ Napi::Value Db::TxScDelete(const Napi::CallbackInfo &info)
 }
 
 // txScList(gen, prefix, after, limit, vstr)
-Napi::Value Db::TxScList(const Napi::CallbackInfo &info)
+Napi::Value Db::ScListBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	Bytes prefix = GetBytes(info[1], "prefix", true);
 	Bytes after = GetBytes(info[2], "after", true);
 	size_t limit = GetLimit(info[3]);
@@ -2172,10 +2000,9 @@ Napi::Value Db::TxScList(const Napi::CallbackInfo &info)
 }
 
 // txScScan(gen, start, end, resume, limit, reverse, vstr)
-Napi::Value Db::TxScScan(const Napi::CallbackInfo &info)
+Napi::Value Db::ScScanBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	ScanArgs s;
 	GetScan(info, 1, s);
 	Collect<CellItem> c;
@@ -2214,10 +2041,9 @@ Napi::Value Db::TxTsRecord(const Napi::CallbackInfo &info)
 	return a;
 }
 
-Napi::Value Db::TxTsGet(const Napi::CallbackInfo &info)
+Napi::Value Db::TsGetBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	uint64_t id = GetU64(info[1], "id");
 	rs_trace tr;
 	int rc = rs_txn_tracestore_get(t, id, &tr);
@@ -2228,9 +2054,8 @@ Napi::Value Db::TxTsGet(const Napi::CallbackInfo &info)
 }
 
 // txTsQuery(gen, kind, a, b, cursor, limit, vstr)
-Napi::Value Db::TxTsQuery(const Napi::CallbackInfo &info)
+Napi::Value Db::TsQueryBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
-	rs_txn *t = Txn(info);
 	return TraceQuery(
 		info, 1,
 		[&](const char *s, size_t n, uint64_t *cur, size_t lim,
@@ -2256,10 +2081,9 @@ Napi::Value Db::TxTsQuery(const Napi::CallbackInfo &info)
 }
 
 // txTsTree(gen, root, maxDepth, vstr)
-Napi::Value Db::TxTsTree(const Napi::CallbackInfo &info)
+Napi::Value Db::TsTreeBody(rs_txn *t, const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	rs_txn *t = Txn(info);
 	uint64_t root = GetU64(info[1], "root");
 	Collect<TraceItem> c;
 	int rc = rs_txn_tracestore_get_tree(t, root, GetDepth(info[2]), TreeCb,
@@ -2267,74 +2091,66 @@ Napi::Value Db::TxTsTree(const Napi::CallbackInfo &info)
 	return TreeResult(env, rc, c, GetBool(info[3]));
 }
 
+// Each read twice: one-shot (kvGet) and in a transaction (txKvGet).
+template <Db::ReadBody Body>
+void AddRead(std::vector<Napi::ClassPropertyDescriptor<Db>> &props,
+	     const char *name, const char *tx_name)
+{
+	props.push_back(Db::InstanceMethod(name, &Db::OneShot<Body>));
+	props.push_back(Db::InstanceMethod(tx_name, &Db::InTx<Body>));
+}
+
 Napi::Function Db::Define(Napi::Env env)
 {
-	return DefineClass(
-		env, "NativeDb",
-		{
-			InstanceMethod("close", &Db::Close),
-			InstanceMethod("flushAsync", &Db::FlushAsync),
-			InstanceMethod("checkpointAsync", &Db::CheckpointAsync),
-			InstanceMethod("stat", &Db::Stat),
-			InstanceMethod("runVersion", &Db::RunVersion),
-			InstanceMethod("isOpen", &Db::IsOpen),
-			InstanceMethod("inTxn", &Db::InTxn),
-			InstanceMethod("kvGet", &Db::KvGet),
-			InstanceMethod("kvExists", &Db::KvExists),
-			InstanceMethod("kvGetMany", &Db::KvGetMany),
-			InstanceMethod("kvList", &Db::KvList),
-			InstanceMethod("kvScan", &Db::KvScan),
-			InstanceMethod("kvCursor", &Db::KvCursor),
-			InstanceMethod("elRead", &Db::ElRead),
-			InstanceMethod("elRange", &Db::ElRange),
-			InstanceMethod("elLen", &Db::ElLen),
-			InstanceMethod("elHead", &Db::ElHead),
-			InstanceMethod("elByType", &Db::ElByType),
-			InstanceMethod("elVerify", &Db::ElVerify),
-			InstanceMethod("scRead", &Db::ScRead),
-			InstanceMethod("scList", &Db::ScList),
-			InstanceMethod("scScan", &Db::ScScan),
-			InstanceMethod("tsGet", &Db::TsGet),
-			InstanceMethod("tsQuery", &Db::TsQuery),
-			InstanceMethod("tsTree", &Db::TsTree),
-			InstanceMethod("riGet", &Db::RiGet),
-			InstanceMethod("riQuery", &Db::RiQuery),
-			InstanceMethod("riCreate", &Db::RiCreate),
-			InstanceMethod("riTransition", &Db::RiTransition),
-			InstanceMethod("riDelete", &Db::RiDelete),
-			InstanceMethod("txBegin", &Db::TxBegin),
-			InstanceMethod("txCommit", &Db::TxCommit),
-			InstanceMethod("txAbort", &Db::TxAbort),
-			InstanceMethod("txSnapshotVersion",
-				       &Db::TxSnapshotVersion),
-			InstanceMethod("txKvPut", &Db::TxKvPut),
-			InstanceMethod("txKvGet", &Db::TxKvGet),
-			InstanceMethod("txKvDelete", &Db::TxKvDelete),
-			InstanceMethod("txKvExists", &Db::TxKvExists),
-			InstanceMethod("txKvGetMany", &Db::TxKvGetMany),
-			InstanceMethod("txKvList", &Db::TxKvList),
-			InstanceMethod("txKvScan", &Db::TxKvScan),
-			InstanceMethod("txKvCursor", &Db::TxKvCursor),
-			InstanceMethod("txElAppend", &Db::TxElAppend),
-			InstanceMethod("txElRead", &Db::TxElRead),
-			InstanceMethod("txElRange", &Db::TxElRange),
-			InstanceMethod("txElLen", &Db::TxElLen),
-			InstanceMethod("txElHead", &Db::TxElHead),
-			InstanceMethod("txElByType", &Db::TxElByType),
-			InstanceMethod("txElVerify", &Db::TxElVerify),
-			InstanceMethod("txScInit", &Db::TxScInit),
-			InstanceMethod("txScRead", &Db::TxScRead),
-			InstanceMethod("txScSet", &Db::TxScSet),
-			InstanceMethod("txScCas", &Db::TxScCas),
-			InstanceMethod("txScTransition", &Db::TxScTransition),
-			InstanceMethod("txScDelete", &Db::TxScDelete),
-			InstanceMethod("txScList", &Db::TxScList),
-			InstanceMethod("txScScan", &Db::TxScScan),
-			InstanceMethod("txTsRecord", &Db::TxTsRecord),
-			InstanceMethod("txTsGet", &Db::TxTsGet),
-			InstanceMethod("txTsQuery", &Db::TxTsQuery),
-			InstanceMethod("txTsTree", &Db::TxTsTree),
-		});
+	std::vector<Napi::ClassPropertyDescriptor<Db>> props = {
+		InstanceMethod("close", &Db::Close),
+		InstanceMethod("flushAsync", &Db::FlushAsync),
+		InstanceMethod("checkpointAsync", &Db::CheckpointAsync),
+		InstanceMethod("stat", &Db::Stat),
+		InstanceMethod("runVersion", &Db::RunVersion),
+		InstanceMethod("isOpen", &Db::IsOpen),
+		InstanceMethod("inTxn", &Db::InTxn),
+		InstanceMethod("kvCursor", &Db::KvCursor),
+		InstanceMethod("kvWrite", &Db::KvWrite),
+		InstanceMethod("riGet", &Db::RiGet),
+		InstanceMethod("riQuery", &Db::RiQuery),
+		InstanceMethod("riCreate", &Db::RiCreate),
+		InstanceMethod("riTransition", &Db::RiTransition),
+		InstanceMethod("riDelete", &Db::RiDelete),
+		InstanceMethod("txBegin", &Db::TxBegin),
+		InstanceMethod("txCommit", &Db::TxCommit),
+		InstanceMethod("txResults", &Db::TxResults),
+		InstanceMethod("txAbort", &Db::TxAbort),
+		InstanceMethod("txSnapshotVersion", &Db::TxSnapshotVersion),
+		InstanceMethod("txKvPut", &Db::TxKvPut),
+		InstanceMethod("txKvDelete", &Db::TxKvDelete),
+		InstanceMethod("txKvCursor", &Db::TxKvCursor),
+		InstanceMethod("txElAppend", &Db::TxElAppend),
+		InstanceMethod("txScInit", &Db::TxScInit),
+		InstanceMethod("txScSet", &Db::TxScSet),
+		InstanceMethod("txScCas", &Db::TxScCas),
+		InstanceMethod("txScTransition", &Db::TxScTransition),
+		InstanceMethod("txScDelete", &Db::TxScDelete),
+		InstanceMethod("txTsRecord", &Db::TxTsRecord),
+	};
+	AddRead<&Db::KvGetBody>(props, "kvGet", "txKvGet");
+	AddRead<&Db::KvExistsBody>(props, "kvExists", "txKvExists");
+	AddRead<&Db::KvGetManyBody>(props, "kvGetMany", "txKvGetMany");
+	AddRead<&Db::KvListBody>(props, "kvList", "txKvList");
+	AddRead<&Db::KvScanBody>(props, "kvScan", "txKvScan");
+	AddRead<&Db::ElReadBody>(props, "elRead", "txElRead");
+	AddRead<&Db::ElRangeBody>(props, "elRange", "txElRange");
+	AddRead<&Db::ElLenBody>(props, "elLen", "txElLen");
+	AddRead<&Db::ElHeadBody>(props, "elHead", "txElHead");
+	AddRead<&Db::ElByTypeBody>(props, "elByType", "txElByType");
+	AddRead<&Db::ElVerifyBody>(props, "elVerify", "txElVerify");
+	AddRead<&Db::ScReadBody>(props, "scRead", "txScRead");
+	AddRead<&Db::ScListBody>(props, "scList", "txScList");
+	AddRead<&Db::ScScanBody>(props, "scScan", "txScScan");
+	AddRead<&Db::TsGetBody>(props, "tsGet", "txTsGet");
+	AddRead<&Db::TsQueryBody>(props, "tsQuery", "txTsQuery");
+	AddRead<&Db::TsTreeBody>(props, "tsTree", "txTsTree");
+	return DefineClass(env, "NativeDb", props);
 }
 
 // ---- module functions ----

@@ -77,6 +77,15 @@ test('kv: put, get, exists, getMany, delete', async () => {
 	await db.kv.put(run, 'view', buf.subarray(1));
 	buf.fill(0);
 	assert.equal(db.kv.get(run, 'view', { encoding: 'utf8' }), 'yz');
+	// Any view: its bytes, from its offset, for its byte length.
+	const wide = new Uint16Array([1, 2, 3, 4]).subarray(1, 3);
+	await db.kv.put(run, new Float64Array([1.5]), wide);
+	assert.deepEqual(db.kv.get(run, Buffer.from(new Float64Array([1.5]).buffer)),
+		Buffer.from(wide.buffer, wide.byteOffset, 4));
+	const dv = new DataView(new ArrayBuffer(8), 2, 3);
+	dv.setUint8(0, 7);
+	await db.kv.put(run, 'dv', dv);
+	assert.deepEqual(db.kv.get(run, 'dv'), Buffer.from([7, 0, 0]));
 	assert.equal(await db.kv.delete(run, 'a'), true);
 	assert.equal(await db.kv.delete(run, 'a'), false);
 	assert.equal(db.kv.get(run, 'a'), undefined);
@@ -97,6 +106,33 @@ test('kv: bad input', async () => {
 	await assert.rejects(db.kv.put(run, 'k', {}), code('RS_EINVAL'));
 	await assert.rejects(db.kv.put('bad', 'k', 'v'), code('RS_EINVAL'));
 	await assert.rejects(db.kv.put(run, 'k', 'v', { durability: 'strict' }), code('RS_EINVAL'));
+});
+
+test('kv: write, several writes in one commit', async () => {
+	const run = rs.runId();
+	await db.kv.put(run, 'old', 'x');
+	const v0 = db.runVersion(run);
+	assert.equal(await db.kv.write(run, [
+		['put', 'a', 'alpha'], ['putIfAbsent', 'old', 'replaced?'], ['putIfAbsent', Buffer.from('new'), new Uint8Array([7])],
+		['delete', 'old'], ['delete', 'never'],
+	]), true);
+	assert.equal(db.runVersion(run), v0 + 1); // one commit
+	assert.equal(db.kv.get(run, 'a', { encoding: 'utf8' }), 'alpha');
+	assert.deepEqual(db.kv.get(run, 'new'), Buffer.from([7]));
+	assert.equal(db.kv.get(run, 'old'), undefined);
+	// Every putIfAbsent finding its key: nothing written, no commit.
+	assert.equal(await db.kv.write(run, [['putIfAbsent', 'a', 'again']]), false);
+	assert.equal(db.kv.get(run, 'a', { encoding: 'utf8' }), 'alpha');
+	assert.equal(db.runVersion(run), v0 + 1);
+	assert.equal(await db.kv.write(run, []), false);
+	// Bad input rejects and writes nothing of the batch.
+	await assert.rejects(db.kv.write(run, 'a'), code('RS_EINVAL'));
+	for (const bad of [['put', 'k'], ['upsert', 'k', 'v'], ['put', 'k', {}], ['put', '', 'v'], 'put'])
+		await assert.rejects(db.kv.write(run, [['put', 'partial', 'p'], bad]), code('RS_EINVAL'));
+	await assert.rejects(db.kv.write(run, [['put', 'partial', 'p'], ['put', 'k'.repeat(1025), 'v']]), code('RS_ETOOBIG'));
+	assert.equal(db.kv.get(run, 'partial'), undefined);
+	await assert.rejects(db.kv.write('bad', [['put', 'k', 'v']]), code('RS_EINVAL'));
+	await assert.rejects(db.kv.write(run, [['put', 'k', 'v']], { durability: 'strict' }), code('RS_EINVAL'));
 });
 
 test('kv: list, scan (forward, reverse, bounds, resume, limit)', async () => {

@@ -77,6 +77,19 @@ test('put: the checkpoint and its channel values are one commit', async () => {
 	await saver.close();
 });
 
+test('put: a parent rewritten by another saver of the same database is read as it is now', async () => {
+	const a = await RunstateSaver.open();
+	const b = new RunstateSaver(a.db);
+	const cfg = { configurable: { thread_id: 'shared' } };
+	const first = checkpoint({ x: 'one' }, { x: 1 });
+	const c1 = await a.put(cfg, first, meta, { x: 1 });
+	// The same checkpoint id written again, by the other saver.
+	await b.put(cfg, { ...first, channel_values: { x: 'two' }, channel_versions: { x: 2 } }, meta, { x: 2 });
+	const c2 = await a.put(c1, checkpoint({ x: 'two' }, { x: 2 }), meta, {}); // x inherited
+	assert.equal((await a.getTuple(c2)).checkpoint.channel_values.x, 'two');
+	await a.close();
+});
+
 test('deleteThread removes the thread and nothing else', async () => {
 	const saver = await RunstateSaver.open();
 	for (const t of ['keep', 'drop']) {
