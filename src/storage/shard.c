@@ -394,7 +394,7 @@ static inline void node_prefetch(const rs__node *n)
  * prefetch never faults and changes no data; the walk reads only the
  * nodes its links name.
  */
-#define RS__NEAR_SPAN 384u
+#define RS__NEAR_SPAN 768u
 
 /* Whether two nodes lie within RS__NEAR_GAP bytes of each other. */
 #define RS__NEAR_GAP 1024u
