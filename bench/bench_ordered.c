@@ -56,7 +56,9 @@
  * 1M-key run ("lat.kvstore_put_overwrite/1M"), each with the number of
  * times the thread was preempted meanwhile (".nivcsw": getrusage's
  * involuntary context switches), since each of those is a sample of the
- * tail that the library did not cause.
+ * tail that the library did not cause. Then, with the overwrite probe,
+ * the machine's own tail ("lat.floor", probe_floor): as many operations
+ * of constant work, timed the same way.
  */
 #define _GNU_SOURCE /* RUSAGE_THREAD */
 #include "common.h"
@@ -599,9 +601,10 @@ static double nivcsw(void)
 	return getrusage(RUSAGE_THREAD, &ru) == 0 ? (double)ru.ru_nivcsw : 0;
 }
 
-/* n puts by op, one clock read each, recorded as <prefix>, and as
- * <prefix>.nivcsw the times the thread was preempted meanwhile. */
-static void put_latency(put_fix *f, rs_bench_op_fn op, size_t n,
+/* n operations by op (puts, or the floor's), one clock read each,
+ * recorded as <prefix>, and as <prefix>.nivcsw the times the thread was
+ * preempted meanwhile. */
+static void put_latency(void *f, rs_bench_op_fn op, size_t n,
 			const char *prefix)
 {
 	uint64_t *s = malloc(n * sizeof(*s));
@@ -649,6 +652,58 @@ static void probe_put_growing(void)
 	rs_db_close(f.db);
 }
 
+/*
+ * The machine's own tail ("lat.floor"), measured right after the put
+ * probes and the same way: ORD_LAT_SAMPLES operations of constant work,
+ * FLOOR_LOADS dependent loads each through one random cycle over
+ * FLOOR_SLOTS 4-byte slots (64 MiB: cache misses, as a put into the
+ * 1M-key run has). Nothing in it varies but what the scheduler,
+ * interrupts and the hypervisor add, so its p99.9 / p50 is the floor
+ * under the puts' on this machine in this run.
+ */
+#define FLOOR_SLOTS (1u << 24)
+#define FLOOR_LOADS 8u
+
+typedef struct floor_fix {
+	uint32_t *next;
+	uint32_t at;
+} floor_fix;
+
+RS_BENCH_INLINE int floor_op(void *p)
+{
+	floor_fix *f = p;
+	uint32_t at = f->at;
+
+	for (unsigned i = 0; i < FLOOR_LOADS; i++)
+		at = f->next[at];
+	f->at = at;
+	return 0;
+}
+
+static void probe_floor(void)
+{
+	/* A quick run (1/10 of the data) only checks that it runs. */
+	uint32_t slots = (uint32_t)rs_bench_scaled(FLOOR_SLOTS);
+	floor_fix f = { malloc(slots * sizeof(uint32_t)), 0 };
+	uint64_t x = ORD_UNI_SEED;
+
+	if (!f.next)
+		return;
+	/* Sattolo's shuffle: one cycle through every slot. */
+	for (uint32_t i = 0; i < slots; i++)
+		f.next[i] = i;
+	for (uint32_t i = slots - 1; i > 0; i--) {
+		uint32_t j = (uint32_t)(rs_bench_rand(&x) % i), t = f.next[i];
+
+		f.next[i] = f.next[j];
+		f.next[j] = t;
+	}
+	if (rs_bench_warm(floor_op, &f, ORD_WARMUP) == 0)
+		put_latency(&f, floor_op, rs_bench_scaled(ORD_LAT_SAMPLES),
+			    "lat.floor");
+	free(f.next);
+}
+
 void rs_bench_suite_ordered(void)
 {
 	/* Reads on both stores; nkeys: keys under the prefix (latest). */
@@ -681,4 +736,6 @@ void rs_bench_suite_ordered(void)
 				probe_put_overwrite);
 	rs_bench_register_probe("kvstore_put_growing latency",
 				"kvstore_put_growing", probe_put_growing);
+	rs_bench_register_probe("machine floor latency",
+				"kvstore_put_overwrite/1M", probe_floor);
 }

@@ -126,6 +126,28 @@ std::string Reports::ordered() const
 				judge(*this, s + " p99.9 / p50"),
 			val_text(metric(pre + "nivcsw", probe), Unit::COUNT) });
 	}
+	{
+		const std::string pre = "lat.floor.",
+				  probe = "machine floor latency";
+		Val n = metric(pre + "samples", probe);
+		auto ns = [&](const char *k) {
+			return val_text(metric(pre + k, probe), Unit::NS);
+		};
+		auto over = [&](const char *k) {
+			return val_text(ratio(metric(pre + k, probe),
+					      metric(pre + "p50_ns", probe)),
+					Unit::X);
+		};
+		if (n.kind != Val::OK)
+			p.add({ "machine floor", val_text(n, Unit::COUNT) });
+		else
+			p.add({ "machine floor", val_text(n, Unit::COUNT),
+				ns("mean_ns"), ns("p50_ns"), ns("p99_ns"),
+				ns("p999_ns"), ns("max_ns"), over("p99_ns"),
+				over("p999_ns"), "—",
+				val_text(metric(pre + "nivcsw", probe),
+					 Unit::COUNT) });
+	}
 	out += p.str() +
 	       "\nOne clock read per put (each sample includes one), "
 	       "rs_kv_put one-shot, 16-byte keys and 100-byte values. "
@@ -141,6 +163,11 @@ std::string Reports::ordered() const
 	       "task took the thread's CPU during the samples (getrusage's "
 	       "involuntary context switches), each one a sample of the tail "
 	       "the library did not cause. The max is reported, not "
-	       "judged.\n";
+	       "judged. \"machine floor\": as many operations of constant "
+	       "work (8 dependent loads through a random cycle over 64 MiB: "
+	       "cache misses, as a put into the 1M-key run has), timed the "
+	       "same way right after the put probes: the tail this machine "
+	       "adds to any operation of that length in this run, to read "
+	       "the puts' ratios beside.\n";
 	return out;
 }
