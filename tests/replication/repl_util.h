@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared by the replication tests (tests/replication/): opening a database
+ * on the JetStream backend, the helper process (repl_child.c) started with
+ * fork and exec and read line by line through a pipe, bounded waits.
+ * Plain C; the tests add CMocka.
+ */
+#ifndef RS_TESTS_REPL_UTIL_H
+#define RS_TESTS_REPL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <runstate/nats.h>
+
+#include "common/natscluster.h"
+
+/* The run every helper writes to. */
+#define RT_RUN_TEXT "5b0e7a2c-1d3f-4a6b-8c9d-0e1f2a3b4c5d"
+
+#if RS_DURABILITY_OPS_VERSION >= 2
+#define RT_EFENCED RS_EFENCED
+#define RT_HAVE_FOLLOWER 1
+#else
+#define RT_EFENCED RS_EIO
+#define RT_HAVE_FOLLOWER 0
+#endif
+
+rs_run_id rt_run(void);
+double rt_now(void);
+void rt_sleep_ms(int ms);
+
+/* rs_nats_open() with the usual test options: ack timeout ack_ms (0:
+ * 2000), `flags` RS_NATS_F_*. */
+int rt_open(rs_nats **n, rs_db **db, const char *urls, const char *name,
+	    int replicas, uint32_t flags, rs_durability mode, uint32_t ack_ms);
+
+/* Keys of the helper's writes: "k000042", values "v000042". */
+void rt_key(char *out, size_t cap, long i);
+void rt_val(char *out, size_t cap, long i);
+/* Whether db has key i with its value. */
+bool rt_has(rs_db *db, long i);
+
+/* A helper process (repl_child) with its stdout on a pipe. */
+typedef struct rt_child {
+	pid_t pid;
+	int fd;
+	char buf[4096];
+	size_t len;
+} rt_child;
+
+/* Starts the helper with argv (argv[0] is ignored: RT_CHILD_BIN). */
+int rt_child_start(rt_child *c, const char *const *argv);
+/* The next line (without '\n') within timeout_ms: 1, 0 on timeout, -1 at
+ * end of file. */
+int rt_child_line(rt_child *c, char *out, size_t cap, int timeout_ms);
+void rt_child_signal(rt_child *c, int sig);
+/* Waits (bounded, then SIGKILL) and reaps; the exit status or -1. */
+int rt_child_reap(rt_child *c, int timeout_ms);
+
+#endif /* RS_TESTS_REPL_UTIL_H */

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JetStream backend in one process against a 3-node cluster: commits
+ * survive a reopen (Strict and Buffered), a second writer fences the first
+ * (RS_EFENCED, nothing of the fenced writer stored), concurrent Strict
+ * committers all land, one server down does not stop commits, two of three
+ * down make commits fail within a bounded time (never acknowledged) and
+ * commits succeed again once the servers are back.
+ *
+ * RS_REPL_COMMITS (default 40): commits per phase of the fault tests.
+ */
+#include "common/rs_test.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "repl_util.h"
+
+static rs_ncluster cluster;
+static bool have_cluster;
+
+static long env_long(const char *name, long def)
+{
+	const char *s = getenv(name);
+
+	return s && *s ? atol(s) : def;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	have_cluster = rs_nc_start(&cluster, 3) == 0;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (have_cluster)
+		rs_nc_stop(&cluster);
+	return 0;
+}
+
+#define NEED_CLUSTER()                                                      \
+	do {                                                                \
+		if (!have_cluster) {                                        \
+			print_message("no nats-server cluster: skipped\n"); \
+			skip();                                             \
+		}                                                           \
+	} while (0)
+
+static int put(rs_db *db, long i)
+{
+	rs_run_id run = rt_run();
+	char k[24], v[24];
+
+	rt_key(k, sizeof(k), i);
+	rt_val(v, sizeof(v), i);
+	return rs_kv_put(db, &run, k, strlen(k), v, strlen(v));
+}
+
+static void repl__reopen_recovers_every_commit(void **state)
+{
+	rs_run_id run = rt_run();
+	rs_nats *n = NULL;
+	rs_db *db = NULL;
+	uint64_t ver = 0;
+
+	(void)state;
+	NEED_CLUSTER();
+	assert_ok(rt_open(&n, &db, cluster.urls, "basic_reopen", 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	for (long i = 0; i < 30; i++)
+		assert_ok(put(db, i));
+	rs_nats_close(n);
+	assert_ok(rt_open(&n, &db, cluster.urls, "basic_reopen", 3, 0,
+			  RS_DURABILITY_BUFFERED, 0));
+	for (long i = 0; i < 30; i++)
+		assert_true(rt_has(db, i));
+	for (long i = 30; i < 80; i++)
+		assert_ok(put(db, i));
+	assert_ok(rs_db_flush(db));
+	rs_nats_close(n);
+	assert_ok(rt_open(&n, &db, cluster.urls, "basic_reopen", 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	for (long i = 0; i < 80; i++)
+		assert_true(rt_has(db, i));
+	assert_ok(rs_db_run_version(db, &run, &ver));
+	assert_int_equal(ver, 80);
+	rs_nats_close(n);
+}
+
+static void repl__second_writer_fences_the_first(void **state)
+{
+	rs_nats *n1 = NULL, *n2 = NULL, *n3 = NULL;
+	rs_db *d1 = NULL, *d2 = NULL, *d3 = NULL;
+	rs_nats_stats st;
+
+	(void)state;
+	NEED_CLUSTER();
+	assert_ok(rt_open(&n1, &d1, cluster.urls, "basic_fence", 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	for (long i = 0; i < 5; i++)
+		assert_ok(put(d1, i));
+	/* A process started twice: the second open fences the first. */
+	assert_ok(rt_open(&n2, &d2, cluster.urls, "basic_fence", 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	for (long i = 0; i < 5; i++)
+		assert_true(rt_has(d2, i));
+	assert_rc(put(d1, 5), RT_EFENCED);
+	assert_false(rt_has(d1, 5));
+	assert_rc(put(d1, 6), RT_EFENCED);
+	assert_ok(rs_nats_stat(n1, &st));
+	assert_true(st.fenced);
+	assert_ok(put(d2, 7));
+	assert_false(rt_has(d2, 5));
+	assert_false(rt_has(d2, 6));
+	rs_nats_close(n1);
+	rs_nats_close(n2);
+	/* The stream holds none of the fenced writer's commits. */
+	assert_ok(rt_open(&n3, &d3, cluster.urls, "basic_fence", 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	assert_true(rt_has(d3, 4));
+	assert_false(rt_has(d3, 5));
+	assert_false(rt_has(d3, 6));
+	assert_true(rt_has(d3, 7));
+	rs_nats_close(n3);
+}
+
+#define GC_THREADS 8
+#define GC_COMMITS 25
+
+struct gc_arg {
+	rs_db *db;
+	rs_run_id run;
+	int failures;
+};
+
+static void *gc_thread(void *p)
+{
+	struct gc_arg *a = p;
+
+	for (int i = 0; i < GC_COMMITS; i++) {
+		char k[24];
+
+		snprintf(k, sizeof(k), "g%04d", i);
+		if (rs_kv_put(a->db, &a->run, k, strlen(k), "x", 1) != 0)
+			a->failures++;
+	}
+	return NULL;
+}
+
+static void repl__concurrent_strict_committers_all_land(void **state)
+{
+	struct gc_arg args[GC_THREADS];
+	pthread_t th[GC_THREADS];
+	rs_nats *n = NULL;
+	rs_db *db = NULL;
+	rs_nats_stats st;
+
+	(void)state;
+	NEED_CLUSTER();
+	assert_ok(rt_open(&n, &db, cluster.urls, "basic_group", 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	for (int t = 0; t < GC_THREADS; t++) {
+		args[t].db = db;
+		args[t].failures = 0;
+		assert_ok(rs_run_id_generate(&args[t].run));
+		assert_int_equal(
+			pthread_create(&th[t], NULL, gc_thread, &args[t]), 0);
+	}
+	for (int t = 0; t < GC_THREADS; t++) {
+		pthread_join(th[t], NULL);
+		assert_int_equal(args[t].failures, 0);
+	}
+	assert_ok(rs_nats_stat(n, &st));
+	/* The fence at open, then every commit. */
+	assert_int_equal(st.published, 1 + GC_THREADS * GC_COMMITS);
+	rs_nats_close(n);
+	assert_ok(rt_open(&n, &db, cluster.urls, "basic_group", 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	for (int t = 0; t < GC_THREADS; t++) {
+		uint64_t ver = 0;
+
+		assert_ok(rs_db_run_version(db, &args[t].run, &ver));
+		assert_int_equal(ver, GC_COMMITS);
+	}
+	rs_nats_close(n);
+}
+
+/* Commits until one succeeds (bounded): the index it used, or -1. */
+static long commit_until_ok(rs_db *db, long *next, double timeout_s,
+			    int *failures)
+{
+	double end = rt_now() + timeout_s;
+
+	while (rt_now() < end) {
+		long i = (*next)++;
+
+		if (put(db, i) == 0)
+			return i;
+		(*failures)++;
+		rt_sleep_ms(100);
+	}
+	return -1;
+}
+
+/* Every acknowledged key is in db and in a fresh open of the stream,
+ * and the fresh open equals db on every key index below `next`. */
+static void check_acked(rs_db *db, const char *name, const bool *acked,
+			long next)
+{
+	rs_nats *n2 = NULL;
+	rs_db *d2 = NULL;
+	long lost = 0, differ = 0;
+
+	assert_ok(rt_open(&n2, &d2, cluster.urls, name, 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	for (long i = 0; i < next; i++) {
+		if (acked[i] && (!rt_has(db, i) || !rt_has(d2, i)))
+			lost++;
+		if (rt_has(db, i) != rt_has(d2, i))
+			differ++;
+	}
+	rs_nats_close(n2);
+	print_message("acknowledged commits lost: %ld; writer and stream "
+		      "differ on %ld keys\n",
+		      lost, differ);
+	assert_int_equal(lost, 0);
+	assert_int_equal(differ, 0);
+}
+
+static void repl__one_server_down_commits_continue(void **state)
+{
+	long per = env_long("RS_REPL_COMMITS", 40), next = 0, nacked = 0;
+	bool *acked = calloc((size_t)(per * 4 + 100000), 1);
+	rs_nats *n = NULL;
+	rs_db *db = NULL;
+	int failures = 0;
+
+	(void)state;
+	NEED_CLUSTER();
+	assert_non_null(acked);
+	assert_ok(rt_open(&n, &db, cluster.urls, "basic_one_down", 3, 0,
+			  RS_DURABILITY_STRICT, 1000));
+	for (long i = 0; i < per; i++) {
+		long k = commit_until_ok(db, &next, 30.0, &failures);
+
+		assert_true(k >= 0);
+		acked[k] = true;
+		nacked++;
+	}
+	/* A stream leader or a follower: either way two of three remain. */
+	rs_nc_kill_node(&cluster, 0);
+	for (long i = 0; i < per; i++) {
+		long k = commit_until_ok(db, &next, 30.0, &failures);
+
+		assert_true(k >= 0);
+		acked[k] = true;
+		nacked++;
+	}
+	print_message("one server down: %ld commits acknowledged, %d failed "
+		      "(leader election) and retried\n",
+		      nacked, failures);
+	assert_int_equal(rs_nc_restart_node(&cluster, 0), 0);
+	check_acked(db, "basic_one_down", acked, next);
+	rs_nats_close(n);
+	free(acked);
+}
+
+static void repl__quorum_loss_fails_bounded_then_recovers(void **state)
+{
+	long per = env_long("RS_REPL_COMMITS", 40), next = 0;
+	bool *acked = calloc((size_t)(per * 4 + 100000), 1);
+	rs_nats *n = NULL;
+	rs_db *db = NULL;
+	int failures = 0, refused = 0;
+	double worst = 0, t_back;
+
+	(void)state;
+	NEED_CLUSTER();
+	assert_non_null(acked);
+	assert_ok(rt_open(&n, &db, cluster.urls, "basic_quorum", 3, 0,
+			  RS_DURABILITY_STRICT, 1000));
+	for (long i = 0; i < per; i++) {
+		long k = commit_until_ok(db, &next, 30.0, &failures);
+
+		assert_true(k >= 0);
+		acked[k] = true;
+	}
+	rs_nc_kill_node(&cluster, 1);
+	rs_nc_kill_node(&cluster, 2);
+	/* No quorum: every commit fails, each within a bounded time. */
+	for (int i = 0; i < 10; i++) {
+		double t0 = rt_now();
+		int rc = put(db, next++);
+
+		if (rt_now() - t0 > worst)
+			worst = rt_now() - t0;
+		assert_true(rc == RS_EIO);
+		refused++;
+	}
+	print_message("quorum lost: %d commits refused with %s, the slowest "
+		      "after %.2f s (ack timeout 1 s)\n",
+		      refused, rs_errname(RS_EIO), worst);
+	assert_int_equal(rs_nc_restart_node(&cluster, 1), 0);
+	assert_int_equal(rs_nc_restart_node(&cluster, 2), 0);
+	t_back = rt_now();
+	failures = 0;
+	for (long i = 0; i < per; i++) {
+		long k = commit_until_ok(db, &next, 60.0, &failures);
+
+		assert_true(k >= 0);
+		acked[k] = true;
+	}
+	print_message("servers back: %ld commits acknowledged, the first "
+		      "after %d refused, %.2f s after the restart\n",
+		      per, failures, rt_now() - t_back);
+	check_acked(db, "basic_quorum", acked, next);
+	rs_nats_close(n);
+	free(acked);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(repl__reopen_recovers_every_commit),
+		cmocka_unit_test(repl__second_writer_fences_the_first),
+		cmocka_unit_test(repl__concurrent_strict_committers_all_land),
+		cmocka_unit_test(repl__one_server_down_commits_continue),
+		cmocka_unit_test(repl__quorum_loss_fails_bounded_then_recovers),
+	};
+
+	return cmocka_run_group_tests_name("repl_basic", tests, group_setup,
+					   group_teardown);
+}
