@@ -78,6 +78,8 @@ enum slot_state {
 };
 
 typedef struct waiter {
+	/* Its own condition variable: an ack wakes only its committer. */
+	pthread_cond_t cv;
 	bool done;
 	int rc;
 	/* A fence or barrier: told RS_EIO at once when refused (its caller
@@ -205,6 +207,19 @@ static slot *slot_of(rs_nats *n, uint64_t seq)
 	return &n->ring[seq % n->cap];
 }
 
+/* Hands the slot's waiter its result and wakes it; under mu. */
+static void tell(slot *sl, int rc)
+{
+	waiter *w = sl->w;
+
+	if (!w)
+		return;
+	w->done = true;
+	w->rc = rc;
+	sl->w = NULL;
+	pthread_cond_signal(&w->cv);
+}
+
 /*
  * Publishes buf (ownership passes to the slot) as the next sequence; under
  * mu, with a free window slot. 0 or RS_EIO / RS_ENOMEM (nothing sent).
@@ -315,9 +330,7 @@ static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m,
 			sl->state = SLOT_ACKED;
 			n->st.published++;
 			if (sl->w) {
-				sl->w->done = true;
-				sl->w->rc = 0;
-				sl->w = NULL;
+				tell(sl, 0);
 				sl->local = true;
 			}
 			advance_locked(n);
@@ -330,12 +343,8 @@ static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m,
 			n->st.publish_failures++;
 			/* A commit's waiter waits for resync()'s verdict:
 			 * fenced, or an earlier record of ours was lost. */
-			if (sl->w && sl->w->marker) {
-				sl->w->done = true;
-				sl->w->rc = RS_EIO;
-				sl->w = NULL;
-				pthread_cond_broadcast(&n->cv);
-			}
+			if (sl->w && sl->w->marker)
+				tell(sl, RS_EIO);
 			n->resync = true;
 			pthread_cond_broadcast(&n->bg_cv);
 		}
@@ -352,7 +361,7 @@ static int wait_waiter(rs_nats *n, waiter *w, uint64_t seq,
 		       uint64_t deadline_ns)
 {
 	while (!w->done) {
-		if (!wait_until(&n->cv, &n->mu, deadline_ns)) {
+		if (!wait_until(&w->cv, &n->mu, deadline_ns)) {
 			slot *sl = slot_of(n, seq);
 
 			if (w->done)
@@ -391,7 +400,7 @@ static int wait_writable(rs_nats *n, uint64_t deadline_ns)
 static int publish_marker_locked(rs_nats *n, uint8_t type, uint64_t *seq_out)
 {
 	uint8_t *buf = malloc(RSN_MARKER_SIZE);
-	waiter w = { false, 0, true };
+	waiter w = { PTHREAD_COND_INITIALIZER, false, 0, true };
 	uint64_t seq;
 	int rc;
 
@@ -405,6 +414,7 @@ static int publish_marker_locked(rs_nats *n, uint8_t type, uint64_t *seq_out)
 		return rc;
 	}
 	rc = wait_waiter(n, &w, seq, now_ns() + n->ack_ns);
+	pthread_cond_destroy(&w.cv);
 	if (rc == 0 && seq_out)
 		*seq_out = seq;
 	return rc;
@@ -611,7 +621,7 @@ static int nats_commit(void *ctx, const rs_commit_record *rec)
 	bool strict = rec->mode == RS_DURABILITY_STRICT;
 	size_t len = rsn_commit_size(rec);
 	uint8_t *buf = malloc(len);
-	waiter w = { false, 0, false };
+	waiter w = { PTHREAD_COND_INITIALIZER, false, 0, false };
 	uint64_t seq = 0, deadline = now_ns() + n->ack_ns;
 	int rc;
 
@@ -631,6 +641,7 @@ static int nats_commit(void *ctx, const rs_commit_record *rec)
 	if (strict)
 		rc = wait_waiter(n, &w, seq, slot_of(n, seq)->deadline_ns);
 	pthread_mutex_unlock(&n->mu);
+	pthread_cond_destroy(&w.cv);
 	return rc;
 }
 
@@ -705,11 +716,7 @@ static int resync_once(rs_nats *n)
 			     t++) {
 				slot *x = slot_of(n, t);
 
-				if (x->w) {
-					x->w->done = true;
-					x->w->rc = RSN_EFENCED;
-					x->w = NULL;
-				}
+				tell(x, RSN_EFENCED);
 			}
 			pthread_cond_broadcast(&n->cv);
 			pthread_mutex_unlock(&n->mu);
@@ -719,9 +726,7 @@ static int resync_once(rs_nats *n)
 		}
 		sl->state = SLOT_ACKED;
 		if (sl->w) {
-			sl->w->done = true;
-			sl->w->rc = 0;
-			sl->w = NULL;
+			tell(sl, 0);
 			sl->local = true;
 		} else if (!sl->local) {
 			apply = true;
@@ -773,11 +778,7 @@ static int resync_once(rs_nats *n)
 		for (uint64_t s = last + 1; s < old_next; s++) {
 			slot *sl = slot_of(n, s);
 
-			if (sl->w) {
-				sl->w->done = true;
-				sl->w->rc = RS_EIO;
-				sl->w = NULL;
-			}
+			tell(sl, RS_EIO);
 			if (sl->local && sl->buf) {
 				/* A Buffered record: the database has it,
 				 * the stream must get it. */
@@ -1102,7 +1103,11 @@ static int connect_all(rs_nats *n, const char *servers)
 	    natsOptions_SetReconnectWait(no, 100) != NATS_OK ||
 	    natsOptions_SetPingInterval(no, 1000) != NATS_OK ||
 	    natsOptions_SetMaxPingsOut(no, 2) != NATS_OK ||
-	    natsOptions_SetNoRandomize(no, false) != NATS_OK)
+	    natsOptions_SetNoRandomize(no, false) != NATS_OK ||
+	    /* A committer waits for its ack: the publish must not sit in
+	     * the client's buffer until the flusher's next round (about
+	     * 1 ms). Concurrent publishes still share the socket. */
+	    natsOptions_SetSendAsap(no, true) != NATS_OK)
 		goto out;
 	if (natsConnection_Connect(&n->nc, no) != NATS_OK)
 		goto out;
