@@ -53,6 +53,8 @@
 
 #include <nats/nats.h>
 
+#include <xxhash.h>
+
 #include "codec.h"
 
 #if RS_DURABILITY_OPS_VERSION >= 2
@@ -110,6 +112,9 @@ struct rs_nats {
 	char stream[RS_NATS_NAME_MAX + 8];
 	char ckpt_stream[RS_NATS_NAME_MAX + 16];
 	char subject[RS_NATS_NAME_MAX + 8];
+	char ckpt_wild[RS_NATS_NAME_MAX + 16];
+	char ckpt_data[RS_NATS_NAME_MAX + 16];
+	char ckpt_end[RS_NATS_NAME_MAX + 16];
 	char inbox[64];
 	uint8_t writer[RSN_WRITER_ID_LEN];
 	char writer_hex[2 * RSN_WRITER_ID_LEN + 1];
@@ -135,6 +140,11 @@ struct rs_nats {
 	char last_id[MSGID_LEN];
 	bool resync;
 	bool fenced;
+	/* A checkpoint is streaming its image: every commit waits for its
+	 * ack (Buffered too), so the image holds only stored records. */
+	bool ckpt_active;
+	/* Position of the newest checkpoint loaded or written (0: none). */
+	uint64_t ckpt_pos;
 	bool closing;
 	enum role role;
 	bool promote_req;
@@ -248,6 +258,8 @@ static int publish_locked(rs_nats *n, uint8_t *buf, size_t len, waiter *w,
 	if (s == NATS_OK)
 		s = natsConnection_PublishMsg(n->nc, m);
 	natsMsg_Destroy(m);
+	if (s == NATS_MAX_PAYLOAD)
+		return RS_ETOOBIG;
 	if (s != NATS_OK)
 		return RS_EIO;
 	sl = slot_of(n, seq);
@@ -329,10 +341,8 @@ static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m,
 		if (!err) {
 			sl->state = SLOT_ACKED;
 			n->st.published++;
-			if (sl->w) {
-				tell(sl, 0);
-				sl->local = true;
-			}
+			/* Its committer marks it local when it returns. */
+			tell(sl, 0);
 			advance_locked(n);
 		} else {
 			sl->state = SLOT_FAILED;
@@ -372,6 +382,16 @@ static int wait_waiter(rs_nats *n, waiter *w, uint64_t seq,
 			n->st.publish_failures++;
 			pthread_cond_broadcast(&n->bg_cv);
 			return n->fenced ? RSN_EFENCED : RS_EIO;
+		}
+	}
+	if (w->rc == 0) {
+		/* Stored, and its commit returns now: from here on a
+		 * checkpoint's image has it, so `confirmed` may pass it. */
+		slot *sl = slot_of(n, seq);
+
+		if (sl->seq == seq && sl->state == SLOT_ACKED) {
+			sl->local = true;
+			advance_locked(n);
 		}
 	}
 	return w->rc;
@@ -557,8 +577,13 @@ static int nats_recover(void *ctx, rs_replay_fn replay, void *rctx)
 	uint64_t at = n->applied_seq, last = 0;
 	int rc, tries;
 
-	if ((rc = stream_last(n, NULL, &last)) < 0)
+	uint64_t first = 0;
+
+	if ((rc = stream_last(n, &first, &last)) < 0)
 		return rc;
+	/* Trimmed past what the checkpoint covers: records are missing. */
+	if (last > at && first > at + 1)
+		return RS_ECORRUPT;
 	if ((rc = tail_open(n, at + 1, &sub)) < 0)
 		return rc;
 	for (tries = 0;; tries++) {
@@ -630,6 +655,7 @@ static int nats_commit(void *ctx, const rs_commit_record *rec)
 	rsn_encode_commit(buf, n->writer, rec);
 	pthread_mutex_lock(&n->mu);
 	rc = wait_writable(n, deadline);
+	strict = strict || n->ckpt_active;
 	if (rc == 0)
 		rc = publish_locked(n, buf, len, strict ? &w : NULL, !strict,
 				    &seq);
@@ -726,8 +752,8 @@ static int resync_once(rs_nats *n)
 		}
 		sl->state = SLOT_ACKED;
 		if (sl->w) {
+			/* Its committer marks it local when it returns. */
 			tell(sl, 0);
-			sl->local = true;
 		} else if (!sl->local) {
 			apply = true;
 		}
@@ -758,11 +784,14 @@ static int resync_once(rs_nats *n)
 
 	/* Everything of ours after `last` was not stored. */
 	{
-		uint64_t old_next, seq = 0;
+		uint64_t old_next, seq = 0, until = now_ns() + n->ack_ns;
 		slot *keep = NULL;
 		size_t nkeep = 0;
 
 		pthread_mutex_lock(&n->mu);
+		/* Committers told 0 above mark their records local. */
+		while (n->confirmed < last && wait_until(&n->cv, &n->mu, until))
+			;
 		old_next = n->next_seq;
 		if (n->confirmed != last) {
 			pthread_mutex_unlock(&n->mu);
@@ -994,6 +1023,277 @@ static void *bg_main(void *arg)
 /* ---- v2 ops ---- */
 
 #if RSN_V2
+/* ---- checkpoints ---- */
+
+/* The image being written: bytes not yet in a chunk, the chunks so far. */
+typedef struct ckpt_out {
+	rs_nats *n;
+	uint8_t *buf;
+	size_t len;
+	char id[MSGID_LEN];
+	uint64_t chunks, bytes, first_seq, last_seq;
+	XXH3_state_t *hash;
+	int err;
+} ckpt_out;
+
+static int chunk_publish(ckpt_out *o, const uint8_t *p, size_t len)
+{
+	char msgid[MSGID_LEN + 24];
+	jsPubAck *pa = NULL;
+	jsErrCode jerr = 0;
+	jsPubOptions po;
+
+	jsPubOptions_Init(&po);
+	snprintf(msgid, sizeof(msgid), "%s-%" PRIu64, o->id, o->chunks);
+	po.MsgId = msgid;
+	po.MaxWait = o->n->ack_ms;
+	if (js_Publish(&pa, o->n->js, o->n->ckpt_data, p, (int)len, &po,
+		       &jerr) != NATS_OK)
+		return RS_EIO;
+	if (o->chunks == 0)
+		o->first_seq = pa->Sequence;
+	o->last_seq = pa->Sequence;
+	o->chunks++;
+	jsPubAck_Destroy(pa);
+	return 0;
+}
+
+/* Appends bytes to the image, publishing every full chunk. */
+static int ckpt_append(ckpt_out *o, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	XXH3_64bits_update(o->hash, data, len);
+	o->bytes += len;
+	while (len) {
+		size_t take = RSN_CHUNK - o->len;
+
+		if (take > len)
+			take = len;
+		memcpy(o->buf + o->len, p, take);
+		o->len += take;
+		p += take;
+		len -= take;
+		if (o->len == RSN_CHUNK) {
+			int rc = chunk_publish(o, o->buf, o->len);
+
+			if (rc < 0)
+				return rc;
+			o->len = 0;
+		}
+	}
+	return 0;
+}
+
+static int ckpt_run(void *ctx, const rs_run_id *run, uint64_t version)
+{
+	uint8_t b[RSN_IMG_RUN_SIZE];
+
+	rsn_image_run(b, run, version);
+	return ckpt_append(ctx, b, sizeof(b));
+}
+
+static int ckpt_entry(void *ctx, uint8_t tag, rs_bytes key, rs_bytes value)
+{
+	uint8_t b[RSN_IMG_ENTRY_FIXED];
+	int rc;
+
+	rsn_image_entry_head(b, tag, key.len, value.len);
+	if ((rc = ckpt_append(ctx, b, sizeof(b))) < 0 ||
+	    (rc = ckpt_append(ctx, key.data, key.len)) < 0)
+		return rc;
+	return value.len ? ckpt_append(ctx, value.data, value.len) : 0;
+}
+
+static int purge_below(rs_nats *n, const char *stream, uint64_t seq)
+{
+	jsErrCode jerr = 0;
+	jsOptions jo;
+
+	jsOptions_Init(&jo);
+	jo.Wait = n->ack_ms;
+	jo.Stream.Purge.Sequence = seq;
+	return js_PurgeStream(n->js, stream, &jo, &jerr) == NATS_OK ? 0
+								    : RS_EIO;
+}
+
+/*
+ * rs_db_checkpoint(): flush, stream the image into chunks of the
+ * checkpoint stream (commits meanwhile wait for their acks), publish the
+ * end record naming them and the position they cover, check with a
+ * barrier that this writer is not fenced, then trim: the log below the
+ * previous checkpoint's position (a standby lagging by less than one
+ * checkpoint interval still finds its records) and the checkpoint stream
+ * below this checkpoint's first chunk.
+ */
+static int nats_checkpoint(void *ctx, rs_image_fn image, void *image_ctx)
+{
+	rs_nats *n = ctx;
+	ckpt_out o;
+	rs_image_sink sink;
+	rsn_ckpt_end end;
+	uint8_t endbuf[RSN_CKPT_END_SIZE];
+	uint64_t pos, prev, deadline = now_ns() + n->ack_ns;
+	int rc = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.n = n;
+	o.buf = malloc(RSN_CHUNK);
+	o.hash = XXH3_createState();
+	if (!o.buf || !o.hash) {
+		rc = RS_ENOMEM;
+		goto out;
+	}
+	XXH3_64bits_reset(o.hash);
+	pthread_mutex_lock(&n->mu);
+	n->ckpt_active = true;
+	while (!n->fenced && (n->resync || n->confirmed + 1 < n->next_seq))
+		if (!wait_until(&n->cv, &n->mu, deadline))
+			break;
+	rc = n->fenced ? RSN_EFENCED
+		       : (n->resync || n->confirmed + 1 < n->next_seq ? RS_EIO
+								      : 0);
+	pos = n->confirmed;
+	prev = n->ckpt_pos;
+	pthread_mutex_unlock(&n->mu);
+	if (rc < 0)
+		goto done;
+	snprintf(o.id, sizeof(o.id), "%s-%" PRIu64, n->writer_hex, pos);
+	sink.run = ckpt_run;
+	sink.entry = ckpt_entry;
+	sink.ctx = &o;
+	rc = image(image_ctx, &sink);
+	if (rc == 0 && (o.len || o.chunks == 0))
+		rc = chunk_publish(&o, o.buf, o.len);
+done:
+	pthread_mutex_lock(&n->mu);
+	n->ckpt_active = false;
+	pthread_mutex_unlock(&n->mu);
+	if (rc < 0)
+		goto out;
+	memcpy(end.writer, n->writer, RSN_WRITER_ID_LEN);
+	end.position = pos;
+	end.first_seq = o.first_seq;
+	end.last_seq = o.last_seq;
+	end.chunks = o.chunks;
+	end.bytes = o.bytes;
+	end.hash = XXH3_64bits_digest(o.hash);
+	rsn_encode_ckpt_end(endbuf, &end);
+	{
+		jsPubAck *pa = NULL;
+		jsErrCode jerr = 0;
+		jsPubOptions po;
+		char msgid[MSGID_LEN + 8];
+
+		jsPubOptions_Init(&po);
+		snprintf(msgid, sizeof(msgid), "%s-end", o.id);
+		po.MsgId = msgid;
+		po.MaxWait = n->ack_ms;
+		if (js_Publish(&pa, n->js, n->ckpt_end, endbuf,
+			       (int)sizeof(endbuf), &po, &jerr) != NATS_OK) {
+			rc = RS_EIO;
+			goto out;
+		}
+		jsPubAck_Destroy(pa);
+	}
+	/* Still the writer? A fenced one keeps its (correct, older)
+	 * checkpoint but trims nothing. */
+	pthread_mutex_lock(&n->mu);
+	rc = wait_writable(n, now_ns() + n->ack_ns);
+	if (rc == 0)
+		rc = publish_marker_locked(n, RSN_MSG_BARRIER, NULL);
+	if (rc == RS_EIO && n->fenced)
+		rc = RSN_EFENCED;
+	if (rc == 0)
+		n->ckpt_pos = pos;
+	pthread_mutex_unlock(&n->mu);
+	if (rc < 0)
+		goto out;
+	if (prev > 1 && (rc = purge_below(n, n->stream, prev)) < 0)
+		goto out;
+	rc = purge_below(n, n->ckpt_stream, o.first_seq);
+out:
+	free(o.buf);
+	if (o.hash)
+		XXH3_freeState(o.hash);
+	return rc;
+}
+
+/* rs_db_open(), before recover: the newest complete checkpoint. */
+static int nats_load_image(void *ctx, const rs_image_sink *load)
+{
+	rs_nats *n = ctx;
+	natsMsg *m = NULL;
+	jsErrCode jerr = 0;
+	jsOptions jo;
+	rsn_ckpt_end end;
+	uint8_t *img = NULL;
+	size_t len = 0;
+	uint64_t chunks = 0;
+	char prefix[MSGID_LEN + 4];
+	natsStatus s;
+	int rc;
+
+	jsOptions_Init(&jo);
+	jo.Wait = n->ack_ms;
+	s = js_GetLastMsg(&m, n->js, n->ckpt_stream, n->ckpt_end, &jo, &jerr);
+	if (s != NATS_OK)
+		return jerr == JSNoMessageFoundErr || s == NATS_NOT_FOUND
+			       ? 0
+			       : RS_EIO;
+	rc = rsn_decode_ckpt_end(natsMsg_GetData(m),
+				 (size_t)natsMsg_GetDataLength(m), &end);
+	natsMsg_Destroy(m);
+	if (rc < 0)
+		return rc;
+	if (end.bytes > SIZE_MAX / 2 ||
+	    !(img = malloc(end.bytes ? (size_t)end.bytes : 1)))
+		return RS_ENOMEM;
+	{
+		char hex[2 * RSN_WRITER_ID_LEN + 1];
+
+		for (size_t i = 0; i < RSN_WRITER_ID_LEN; i++)
+			snprintf(hex + 2 * i, 3, "%02x", end.writer[i]);
+		snprintf(prefix, sizeof(prefix), "%s-%" PRIu64 "-", hex,
+			 end.position);
+	}
+	for (uint64_t seq = end.first_seq; seq <= end.last_seq; seq++) {
+		const char *id = NULL;
+		size_t dl;
+
+		if ((rc = get_msg(n, seq, &m)) < 0)
+			goto out;
+		dl = (size_t)natsMsg_GetDataLength(m);
+		/* Only this checkpoint's chunks (another writer's may sit
+		 * between them). */
+		if (natsMsgHeader_Get(m, "Nats-Msg-Id", &id) == NATS_OK && id &&
+		    strncmp(id, prefix, strlen(prefix)) == 0) {
+			if (dl > end.bytes - len) {
+				natsMsg_Destroy(m);
+				rc = RS_ECORRUPT;
+				goto out;
+			}
+			memcpy(img + len, natsMsg_GetData(m), dl);
+			len += dl;
+			chunks++;
+		}
+		natsMsg_Destroy(m);
+	}
+	if (len != end.bytes || chunks != end.chunks ||
+	    XXH3_64bits(img, len) != end.hash) {
+		rc = RS_ECORRUPT;
+		goto out;
+	}
+	rc = rsn_image_decode(img, len, load);
+	if (rc == 0) {
+		n->applied_seq = end.position;
+		n->ckpt_pos = end.position;
+	}
+out:
+	free(img);
+	return rc;
+}
+
 static int nats_promote(void *ctx)
 {
 	rs_nats *n = ctx;
@@ -1214,6 +1514,12 @@ int rs_nats_open(rs_nats **out, rs_db **db_out, const rs_nats_options *opts,
 	snprintf(n->ckpt_stream, sizeof(n->ckpt_stream), "RS_%s_CKPT",
 		 opts->name);
 	snprintf(n->subject, sizeof(n->subject), "rs.%s.log", opts->name);
+	snprintf(n->ckpt_wild, sizeof(n->ckpt_wild), "rs.%s.ckpt.>",
+		 opts->name);
+	snprintf(n->ckpt_data, sizeof(n->ckpt_data), "rs.%s.ckpt.data",
+		 opts->name);
+	snprintf(n->ckpt_end, sizeof(n->ckpt_end), "rs.%s.ckpt.end",
+		 opts->name);
 	n->ack_ms =
 		opts->ack_timeout_ms ? opts->ack_timeout_ms : DEFAULT_ACK_MS;
 	n->ack_ns = (uint64_t)n->ack_ms * 1000000u;
@@ -1236,7 +1542,8 @@ int rs_nats_open(rs_nats **out, rs_db **db_out, const rs_nats_options *opts,
 		snprintf(n->writer_hex + 2 * i, 3, "%02x", n->writer[i]);
 	if ((rc = connect_all(n, opts->servers)) < 0)
 		goto fail;
-	if ((rc = ensure_stream(n, n->stream, n->subject)) < 0)
+	if ((rc = ensure_stream(n, n->stream, n->subject)) < 0 ||
+	    (rc = ensure_stream(n, n->ckpt_stream, n->ckpt_wild)) < 0)
 		goto fail;
 	if (pthread_create(&n->bg, NULL, bg_main, n) != 0) {
 		rc = RS_ENOMEM;
@@ -1252,6 +1559,8 @@ int rs_nats_open(rs_nats **out, rs_db **db_out, const rs_nats_options *opts,
 #if RSN_V2
 	n->ops.promote = nats_promote;
 	n->ops.stat = nats_stat;
+	n->ops.checkpoint = nats_checkpoint;
+	n->ops.load_image = nats_load_image;
 	if (n->role == ROLE_FOLLOWER)
 		o.flags |= RS_DB_F_FOLLOWER;
 #endif

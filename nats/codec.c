@@ -185,3 +185,100 @@ void rsn_msg_free(rsn_msg *m)
 	free(m->ops);
 	m->ops = NULL;
 }
+
+void rsn_image_run(uint8_t *buf, const rs_run_id *run, uint64_t version)
+{
+	buf[0] = 'R';
+	memcpy(buf + 1, run->bytes, 16);
+	put64(buf + 17, version);
+}
+
+void rsn_image_entry_head(uint8_t *buf, uint8_t tag, size_t klen, size_t vlen)
+{
+	buf[0] = 'E';
+	buf[1] = tag;
+	put32(buf + 2, (uint32_t)klen);
+	put32(buf + 6, (uint32_t)vlen);
+}
+
+#define END_MAGIC 0xA8u
+
+void rsn_encode_ckpt_end(uint8_t *buf, const rsn_ckpt_end *e)
+{
+	uint8_t *p = buf + 2 + RSN_WRITER_ID_LEN;
+
+	buf[0] = END_MAGIC;
+	buf[1] = FORMAT;
+	memcpy(buf + 2, e->writer, RSN_WRITER_ID_LEN);
+	put64(p, e->position);
+	put64(p + 8, e->first_seq);
+	put64(p + 16, e->last_seq);
+	put64(p + 24, e->chunks);
+	put64(p + 32, e->bytes);
+	put64(p + 40, e->hash);
+	put64(p + 48, XXH3_64bits(buf, RSN_CKPT_END_SIZE - SUM));
+}
+
+int rsn_decode_ckpt_end(const void *data, size_t len, rsn_ckpt_end *out)
+{
+	const uint8_t *b = data, *p;
+
+	if (!b || len != RSN_CKPT_END_SIZE || b[0] != END_MAGIC ||
+	    b[1] != FORMAT || get64(b + len - SUM) != XXH3_64bits(b, len - SUM))
+		return RS_ECORRUPT;
+	p = b + 2 + RSN_WRITER_ID_LEN;
+	memcpy(out->writer, b + 2, RSN_WRITER_ID_LEN);
+	out->position = get64(p);
+	out->first_seq = get64(p + 8);
+	out->last_seq = get64(p + 16);
+	out->chunks = get64(p + 24);
+	out->bytes = get64(p + 32);
+	out->hash = get64(p + 40);
+	return 0;
+}
+
+#if RS_DURABILITY_OPS_VERSION >= 2
+int rsn_image_decode(const uint8_t *p, size_t len, const rs_image_sink *sink)
+{
+	const uint8_t *end = p + len;
+	bool have_run = false;
+	int rc;
+
+	while (p < end) {
+		if (*p == 'R') {
+			rs_run_id run;
+
+			if ((size_t)(end - p) < RSN_IMG_RUN_SIZE)
+				return RS_ECORRUPT;
+			memcpy(run.bytes, p + 1, 16);
+			if ((rc = sink->run(sink->ctx, &run, get64(p + 17))) <
+			    0)
+				return rc;
+			have_run = true;
+			p += RSN_IMG_RUN_SIZE;
+		} else if (*p == 'E') {
+			rs_bytes k, v;
+			size_t kl, vl;
+
+			if (!have_run ||
+			    (size_t)(end - p) < RSN_IMG_ENTRY_FIXED)
+				return RS_ECORRUPT;
+			kl = get32(p + 2);
+			vl = get32(p + 6);
+			if (kl > (size_t)(end - p) - RSN_IMG_ENTRY_FIXED ||
+			    vl > (size_t)(end - p) - RSN_IMG_ENTRY_FIXED - kl)
+				return RS_ECORRUPT;
+			k.data = p + RSN_IMG_ENTRY_FIXED;
+			k.len = kl;
+			v.data = p + RSN_IMG_ENTRY_FIXED + kl;
+			v.len = vl;
+			if ((rc = sink->entry(sink->ctx, p[1], k, v)) < 0)
+				return rc;
+			p += RSN_IMG_ENTRY_FIXED + kl + vl;
+		} else {
+			return RS_ECORRUPT;
+		}
+	}
+	return 0;
+}
+#endif

@@ -43,4 +43,41 @@ void rsn_encode_marker(uint8_t *buf, uint8_t type, const uint8_t *writer);
 int rsn_decode(const void *data, size_t len, rsn_msg *out);
 void rsn_msg_free(rsn_msg *m);
 
+/*
+ * Checkpoints: an image is a byte stream of run headers and entries, cut
+ * into chunks (messages) of at most RSN_CHUNK bytes, then an end record
+ * naming them.
+ *
+ *   run:   u8 'R', 16 run id, u64 version
+ *   entry: u8 'E', u8 tag, u32 klen, u32 vlen, key, value
+ *   end:   u8 magic 0xA8, u8 format 1, 16 writer id, u64 position,
+ *          u64 first chunk seq, u64 last chunk seq, u64 chunks,
+ *          u64 bytes, u64 XXH3-64 of the image, u64 XXH3-64 of the end
+ *          record before it
+ */
+#define RSN_CHUNK (512u * 1024u)
+#define RSN_IMG_RUN_SIZE (1u + 16u + 8u)
+#define RSN_IMG_ENTRY_FIXED (1u + 1u + 4u + 4u)
+#define RSN_CKPT_END_SIZE (2u + RSN_WRITER_ID_LEN + 7u * 8u)
+
+typedef struct rsn_ckpt_end {
+	uint8_t writer[RSN_WRITER_ID_LEN];
+	uint64_t position;
+	uint64_t first_seq, last_seq;
+	uint64_t chunks;
+	uint64_t bytes;
+	uint64_t hash;
+} rsn_ckpt_end;
+
+void rsn_image_run(uint8_t *buf, const rs_run_id *run, uint64_t version);
+/* The fixed part of an entry (key and value follow it). */
+void rsn_image_entry_head(uint8_t *buf, uint8_t tag, size_t klen, size_t vlen);
+void rsn_encode_ckpt_end(uint8_t *buf, const rsn_ckpt_end *e);
+int rsn_decode_ckpt_end(const void *data, size_t len, rsn_ckpt_end *out);
+
+#if RS_DURABILITY_OPS_VERSION >= 2
+/* Streams a whole image into sink: 0, RS_ECORRUPT, or the sink's error. */
+int rsn_image_decode(const uint8_t *p, size_t len, const rs_image_sink *sink);
+#endif
+
 #endif /* RS_NATS_CODEC_H */
