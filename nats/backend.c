@@ -540,8 +540,10 @@ static int replay_range(rs_nats *n, natsSubscription *sub, uint64_t last,
 		}
 		rc = rsn_decode(natsMsg_GetData(m),
 				(size_t)natsMsg_GetDataLength(m), &d);
-		if (rc == 0 && d.type == RSN_MSG_COMMIT)
+		if (rc == 0 && d.type == RSN_MSG_COMMIT) {
 			rc = replay(&d.rec, rctx);
+			n->st.replayed++;
+		}
 		rsn_msg_free(&d);
 		natsMsg_Destroy(m);
 		if (rc < 0)
@@ -1204,8 +1206,10 @@ done:
 		rc = publish_marker_locked(n, RSN_MSG_BARRIER, NULL);
 	if (rc == RS_EIO && n->fenced)
 		rc = RSN_EFENCED;
-	if (rc == 0)
+	if (rc == 0) {
 		n->ckpt_pos = pos;
+		n->st.checkpoints++;
+	}
 	pthread_mutex_unlock(&n->mu);
 	if (rc < 0)
 		goto out;
@@ -1288,6 +1292,7 @@ static int nats_load_image(void *ctx, const rs_image_sink *load)
 	if (rc == 0) {
 		n->applied_seq = end.position;
 		n->ckpt_pos = end.position;
+		n->st.checkpoint_position = end.position;
 	}
 out:
 	free(img);

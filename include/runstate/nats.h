@@ -140,6 +140,12 @@ typedef struct rs_nats_stats {
 	uint64_t resyncs;
 	/** Records applied from the stream (follower, resync). */
 	uint64_t applied;
+	/** At open: the stream position of the checkpoint loaded (0: none)
+	 *  and the records replayed after it. */
+	uint64_t checkpoint_position;
+	uint64_t replayed;
+	/** Checkpoints this process wrote. */
+	uint64_t checkpoints;
 	/** The stream position (sequence) of the newest record this
 	 *  database contains. */
 	uint64_t position;

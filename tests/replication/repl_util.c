@@ -29,6 +29,13 @@ double rt_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+long rt_env_long(const char *name, long def)
+{
+	const char *s = getenv(name);
+
+	return s && *s ? atol(s) : def;
+}
+
 void rt_sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };

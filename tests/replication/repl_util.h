@@ -30,6 +30,8 @@
 
 rs_run_id rt_run(void);
 double rt_now(void);
+/* The environment variable `name` as a number, or def. */
+long rt_env_long(const char *name, long def);
 void rt_sleep_ms(int ms);
 
 /* rs_nats_open() with the usual test options: ack timeout ack_ms (0:

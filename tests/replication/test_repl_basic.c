@@ -20,13 +20,6 @@
 static rs_ncluster cluster;
 static bool have_cluster;
 
-static long env_long(const char *name, long def)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? atol(s) : def;
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
@@ -233,7 +226,7 @@ static void check_acked(rs_db *db, const char *name, const bool *acked,
 
 static void repl__one_server_down_commits_continue(void **state)
 {
-	long per = env_long("RS_REPL_COMMITS", 40), next = 0, nacked = 0;
+	long per = rt_env_long("RS_REPL_COMMITS", 40), next = 0, nacked = 0;
 	bool *acked = calloc((size_t)(per * 4 + 100000), 1);
 	rs_nats *n = NULL;
 	rs_db *db = NULL;
@@ -271,7 +264,7 @@ static void repl__one_server_down_commits_continue(void **state)
 
 static void repl__quorum_loss_fails_bounded_then_recovers(void **state)
 {
-	long per = env_long("RS_REPL_COMMITS", 40), next = 0;
+	long per = rt_env_long("RS_REPL_COMMITS", 40), next = 0;
 	bool *acked = calloc((size_t)(per * 4 + 100000), 1);
 	rs_nats *n = NULL;
 	rs_db *db = NULL;

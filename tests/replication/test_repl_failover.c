@@ -121,13 +121,6 @@ static void check_db(rs_db *db, const acks *a, const char *who)
 	print_message("verifies\n");
 }
 
-static long env_long(const char *name, long def)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? atol(s) : def;
-}
-
 /* The standby: a follower when the core has them. */
 static void open_standby(rs_nats **n, rs_db **db, const char *name)
 {
@@ -164,7 +157,7 @@ static double take_over(rs_nats **n, rs_db **db, const char *name,
 
 static void repl__writer_killed_standby_has_every_acked_commit(void **state)
 {
-	long want = env_long("RS_REPL_COMMITS", 200);
+	long want = rt_env_long("RS_REPL_COMMITS", 200);
 	rs_nats *n = NULL;
 	rs_db *db = NULL;
 	rt_child c;

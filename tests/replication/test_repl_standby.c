@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hot standby and checkpoints against a 3-node cluster, in one
+ * process (a writer and a follower of the same name, each with its own
+ * connection):
+ *
+ * - the follower applies the writer's commits, rejects writes
+ *   (RS_EREADONLY), reports its position and lag in rs_db_stat();
+ * - a reader of the follower never sees a multi-key transaction torn;
+ * - promotion catches up and fences the old writer (RS_EFENCED);
+ * - checkpoints: a fresh open loads the newest one and replays only the
+ *   records after it; the log is trimmed behind it;
+ * - the model workload (tests/common/statemodel.c) on the writer: the
+ *   follower and a fresh open of the stream equal the model, EventLog
+ *   hashes included.
+ *
+ * Needs the core's follower support (RS_DURABILITY_OPS_VERSION >= 2);
+ * without it every test skips, saying so.
+ *
+ * RS_REPL_MODEL_OPS (default 400): operations of the model workload.
+ * RS_REPL_TORN_TXNS (default 200): transactions the torn-read test commits.
+ */
+#include "common/rs_test.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/statemodel.h"
+#include "repl_util.h"
+
+static rs_ncluster cluster;
+static bool have_cluster;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	have_cluster = rs_nc_start(&cluster, 3) == 0;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (have_cluster)
+		rs_nc_stop(&cluster);
+	return 0;
+}
+
+#define NEED_STANDBY()                                                      \
+	do {                                                                \
+		if (!have_cluster) {                                        \
+			print_message("no nats-server cluster: skipped\n"); \
+			skip();                                             \
+		}                                                           \
+		if (!RT_HAVE_FOLLOWER) {                                    \
+			print_message("core without followers: skipped\n"); \
+			skip();                                             \
+		}                                                           \
+	} while (0)
+
+#if RT_HAVE_FOLLOWER
+/* Waits (bounded) until db has run at version >= want. */
+static bool wait_version(rs_db *db, const rs_run_id *run, uint64_t want,
+			 double timeout_s)
+{
+	double end = rt_now() + timeout_s;
+	uint64_t v = 0;
+
+	while (rt_now() < end) {
+		if (rs_db_run_version(db, run, &v) == 0 && v >= want)
+			return true;
+		rt_sleep_ms(5);
+	}
+	return false;
+}
+
+static int put(rs_db *db, long i)
+{
+	rs_run_id run = rt_run();
+	char k[24], v[24];
+
+	rt_key(k, sizeof(k), i);
+	rt_val(v, sizeof(v), i);
+	return rs_kv_put(db, &run, k, strlen(k), v, strlen(v));
+}
+#endif
+
+static void repl__follower_applies_and_rejects_writes(void **state)
+{
+	(void)state;
+	NEED_STANDBY();
+#if RT_HAVE_FOLLOWER
+	rs_run_id run = rt_run();
+	rs_nats *nw = NULL, *nf = NULL;
+	rs_db *w = NULL, *f = NULL;
+	rs_db_stats st = RS_DB_STATS_INIT;
+	rs_nats_stats ns;
+
+	assert_ok(rt_open(&nw, &w, cluster.urls, "sb_apply", 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	for (long i = 0; i < 20; i++)
+		assert_ok(put(w, i));
+	/* Opened with history: recovers it, then tails. */
+	assert_ok(rt_open(&nf, &f, cluster.urls, "sb_apply", 3,
+			  RS_NATS_F_FOLLOWER, RS_DURABILITY_STRICT, 0));
+	for (long i = 20; i < 50; i++)
+		assert_ok(put(w, i));
+	assert_true(wait_version(f, &run, 50, 20));
+	for (long i = 0; i < 50; i++)
+		assert_true(rt_has(f, i));
+	assert_rc(put(f, 99), RS_EREADONLY);
+	assert_false(rt_has(f, 99));
+	assert_ok(rs_db_stat(f, &st));
+	assert_true(st.follower);
+	assert_true(st.records_applied >= 30);
+	assert_true(st.repl_position >= 51);
+	assert_int_equal(st.repl_lag_records, 0);
+	assert_ok(rs_nats_stat(nf, &ns));
+	assert_true(ns.follower);
+	print_message("follower: %llu records applied, position %llu, lag "
+		      "%llu records\n",
+		      (unsigned long long)st.records_applied,
+		      (unsigned long long)st.repl_position,
+		      (unsigned long long)st.repl_lag_records);
+	rs_nats_close(nf);
+	rs_nats_close(nw);
+#endif
+}
+
+#define TORN_KEYS 8
+
+#if RT_HAVE_FOLLOWER
+struct torn_arg {
+	rs_db *db;
+	_Atomic bool stop;
+	long reads, torn, seen_max;
+};
+
+static void *torn_reader(void *p)
+{
+	struct torn_arg *a = p;
+	rs_run_id run = rt_run();
+
+	while (!atomic_load(&a->stop)) {
+		rs_txn *txn = NULL;
+		char first[32] = "", v[32];
+		size_t len;
+		bool torn = false;
+
+		if (rs_txn_begin(&txn, a->db, &run, RS_TXN_F_READONLY) != 0)
+			continue;
+		for (int k = 0; k < TORN_KEYS; k++) {
+			char key[8];
+			int rc;
+
+			snprintf(key, sizeof(key), "t%d", k);
+			len = 0;
+			rc = rs_txn_kv_get(txn, key, strlen(key), v,
+					   sizeof(v) - 1, &len);
+			v[rc == 0 ? len : 0] = '\0';
+			if (k == 0)
+				memcpy(first, v, sizeof(first));
+			else if (strcmp(first, v) != 0)
+				torn = true;
+		}
+		rs_txn_abort(txn);
+		a->reads++;
+		a->torn += torn;
+		if (first[0] && atol(first) > a->seen_max)
+			a->seen_max = atol(first);
+	}
+	return NULL;
+}
+#endif
+
+static void repl__follower_never_sees_a_torn_transaction(void **state)
+{
+	(void)state;
+	NEED_STANDBY();
+#if RT_HAVE_FOLLOWER
+	long txns = rt_env_long("RS_REPL_TORN_TXNS", 200);
+	rs_run_id run = rt_run();
+	rs_nats *nw = NULL, *nf = NULL;
+	rs_db *w = NULL, *f = NULL;
+	struct torn_arg a = { NULL, false, 0, 0, 0 };
+	pthread_t th;
+
+	assert_ok(rt_open(&nw, &w, cluster.urls, "sb_torn", 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	assert_ok(rt_open(&nf, &f, cluster.urls, "sb_torn", 3,
+			  RS_NATS_F_FOLLOWER, RS_DURABILITY_STRICT, 0));
+	a.db = f;
+	assert_int_equal(pthread_create(&th, NULL, torn_reader, &a), 0);
+	for (long i = 1; i <= txns; i++) {
+		rs_txn *txn = NULL;
+		char v[24];
+
+		snprintf(v, sizeof(v), "%ld", i);
+		assert_ok(rs_txn_begin(&txn, w, &run, 0));
+		for (int k = 0; k < TORN_KEYS; k++) {
+			char key[8];
+
+			snprintf(key, sizeof(key), "t%d", k);
+			assert_ok(rs_txn_kv_put(txn, key, strlen(key), v,
+						strlen(v)));
+		}
+		assert_ok(rs_txn_commit(txn));
+	}
+	assert_true(wait_version(f, &run, (uint64_t)txns, 20));
+	rt_sleep_ms(50);
+	atomic_store(&a.stop, true);
+	pthread_join(th, NULL);
+	print_message("%ld transactions of %d keys; %ld snapshot reads on "
+		      "the follower, %ld torn, newest seen %ld\n",
+		      txns, TORN_KEYS, a.reads, a.torn, a.seen_max);
+	assert_int_equal(a.torn, 0);
+	assert_true(a.reads > 0);
+	assert_int_equal(a.seen_max, txns);
+	rs_nats_close(nf);
+	rs_nats_close(nw);
+#endif
+}
+
+static void repl__promotion_catches_up_and_fences(void **state)
+{
+	(void)state;
+	NEED_STANDBY();
+#if RT_HAVE_FOLLOWER
+	rs_nats *nw = NULL, *nf = NULL, *n3 = NULL;
+	rs_db *w = NULL, *f = NULL, *d3 = NULL;
+	rs_db_stats st = RS_DB_STATS_INIT;
+
+	assert_ok(rt_open(&nw, &w, cluster.urls, "sb_promote", 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	assert_ok(rt_open(&nf, &f, cluster.urls, "sb_promote", 3,
+			  RS_NATS_F_FOLLOWER, RS_DURABILITY_STRICT, 0));
+	for (long i = 0; i < 40; i++)
+		assert_ok(put(w, i));
+	/* No wait: promotion itself catches up to the stream's end. */
+	assert_ok(rs_nats_promote(nf));
+	for (long i = 0; i < 40; i++)
+		assert_true(rt_has(f, i));
+	assert_ok(rs_db_stat(f, &st));
+	assert_false(st.follower);
+	assert_rc(put(w, 40), RT_EFENCED);
+	assert_ok(put(f, 41));
+	assert_rc(rs_nats_promote(nf), RS_EINVAL);
+	rs_nats_close(nw);
+	rs_nats_close(nf);
+	assert_ok(rt_open(&n3, &d3, cluster.urls, "sb_promote", 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	assert_false(rt_has(d3, 40));
+	assert_true(rt_has(d3, 41));
+	rs_nats_close(n3);
+#endif
+}
+
+static void repl__checkpoint_bounds_replay(void **state)
+{
+	(void)state;
+	NEED_STANDBY();
+#if RT_HAVE_FOLLOWER
+	rs_nats *nw = NULL, *n2 = NULL, *nf = NULL;
+	rs_db *w = NULL, *d2 = NULL, *f = NULL;
+	rs_nats_stats ns;
+
+	assert_ok(rt_open(&nw, &w, cluster.urls, "sb_ckpt", 3, 0,
+			  RS_DURABILITY_BUFFERED, 0));
+	for (long i = 0; i < 100; i++)
+		assert_ok(put(w, i));
+	assert_ok(rs_db_checkpoint(w));
+	for (long i = 100; i < 150; i++)
+		assert_ok(put(w, i));
+	/* The second checkpoint trims the log below the first one. */
+	assert_ok(rs_db_checkpoint(w));
+	for (long i = 150; i < 170; i++)
+		assert_ok(put(w, i));
+	assert_ok(rs_db_flush(w));
+	assert_ok(rs_nats_stat(nw, &ns));
+	assert_int_equal(ns.checkpoints, 2);
+	rs_nats_close(nw);
+	assert_ok(rt_open(&n2, &d2, cluster.urls, "sb_ckpt", 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	for (long i = 0; i < 170; i++)
+		assert_true(rt_has(d2, i));
+	assert_ok(rs_nats_stat(n2, &ns));
+	print_message("fresh open: checkpoint at position %llu, %llu "
+		      "records replayed after it (170 commits in all)\n",
+		      (unsigned long long)ns.checkpoint_position,
+		      (unsigned long long)ns.replayed);
+	assert_true(ns.checkpoint_position > 150);
+	assert_true(ns.replayed <= 20);
+	/* A follower starts from the checkpoint too. */
+	assert_ok(rt_open(&nf, &f, cluster.urls, "sb_ckpt", 3,
+			  RS_NATS_F_FOLLOWER, RS_DURABILITY_STRICT, 0));
+	for (long i = 0; i < 170; i++)
+		assert_true(rt_has(f, i));
+	rs_nats_close(nf);
+	rs_nats_close(n2);
+#endif
+}
+
+static void repl__model_workload_standby_equals_model(void **state)
+{
+	(void)state;
+	NEED_STANDBY();
+#if RT_HAVE_FOLLOWER
+	long nops = rt_env_long("RS_REPL_MODEL_OPS", 400);
+	enum {
+		RUNS = 3
+	};
+	rs_nats *nw = NULL, *nf = NULL, *n3 = NULL;
+	rs_db *w = NULL, *f = NULL, *d3 = NULL;
+	sm_run model[RUNS];
+	uint64_t rng = 0x5eed0011u;
+	char why[512];
+	long wrote = 0;
+
+	assert_ok(rt_open(&nw, &w, cluster.urls, "sb_model", 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	assert_ok(rt_open(&nf, &f, cluster.urls, "sb_model", 3,
+			  RS_NATS_F_FOLLOWER, RS_DURABILITY_STRICT, 0));
+	for (int r = 0; r < RUNS; r++) {
+		rs_run_id id;
+
+		assert_ok(rs_run_id_generate(&id));
+		sm_run_init(&model[r], &id);
+	}
+	for (long i = 0; i < nops; i++) {
+		sm_run *r = &model[sm_rnd(&rng, RUNS)];
+		size_t ev = r->nev, tr = r->ntr, ns = 0;
+		sm_op op;
+		sm_res want, got;
+
+		sm_gen_write(r, &rng, &op);
+		sm_apply(r, &op, false, &ns, &want);
+		sm_exec(w, &r->id, NULL, &op, &got);
+		if (!sm_same_res(&op, &got, &want, false, why, sizeof(why)))
+			fail_msg("op %ld (%s): %s", i, sm_kind_name(op.kind),
+				 why);
+		wrote += want.wrote;
+		/* Event hashes and timestamps as the writer made them: the
+		 * standby must have the same. */
+		if (!sm_learn(w, r, ev, tr, why, sizeof(why)))
+			fail_msg("learn: %s", why);
+	}
+	for (int r = 0; r < RUNS; r++) {
+		assert_true(
+			wait_version(f, &model[r].id, model[r].version, 20));
+		if (!sm_check_run(w, &model[r], why, sizeof(why)))
+			fail_msg("writer, run %d: %s", r, why);
+		if (!sm_check_run(f, &model[r], why, sizeof(why)))
+			fail_msg("follower, run %d: %s", r, why);
+	}
+	rs_nats_close(nf);
+	rs_nats_close(nw);
+	assert_ok(rt_open(&n3, &d3, cluster.urls, "sb_model", 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	for (int r = 0; r < RUNS; r++) {
+		if (!sm_check_run(d3, &model[r], why, sizeof(why)))
+			fail_msg("fresh open, run %d: %s", r, why);
+		sm_run_free(&model[r]);
+	}
+	print_message("model workload: %ld operations (%ld commits) on %d "
+		      "runs; writer, follower and a fresh open equal the "
+		      "model\n",
+		      nops, wrote, RUNS);
+	rs_nats_close(n3);
+#endif
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(repl__follower_applies_and_rejects_writes),
+		cmocka_unit_test(repl__follower_never_sees_a_torn_transaction),
+		cmocka_unit_test(repl__promotion_catches_up_and_fences),
+		cmocka_unit_test(repl__checkpoint_bounds_replay),
+		cmocka_unit_test(repl__model_workload_standby_equals_model),
+	};
+
+	return cmocka_run_group_tests_name("repl_standby", tests, group_setup,
+					   group_teardown);
+}
