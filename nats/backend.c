@@ -461,8 +461,9 @@ static int stream_last(rs_nats *n, uint64_t *first, uint64_t *last)
 	return 0;
 }
 
-/* Fetches the message at seq: RS_ENOTFOUND (deleted), RS_EIO. */
-static int get_msg(rs_nats *n, uint64_t seq, natsMsg **out)
+/* Fetches the message at seq of the log (stream NULL) or of `stream`:
+ * RS_ENOTFOUND (deleted), RS_EIO. */
+static int get_msg(rs_nats *n, const char *stream, uint64_t seq, natsMsg **out)
 {
 	jsErrCode jerr = 0;
 	jsOptions jo;
@@ -470,7 +471,7 @@ static int get_msg(rs_nats *n, uint64_t seq, natsMsg **out)
 
 	jsOptions_Init(&jo);
 	jo.Wait = n->ack_ms;
-	s = js_GetMsg(out, n->js, n->stream, seq, &jo, &jerr);
+	s = js_GetMsg(out, n->js, stream ? stream : n->stream, seq, &jo, &jerr);
 	if (s == NATS_OK)
 		return 0;
 	return jerr == JSNoMessageFoundErr ? RS_ENOTFOUND : RS_EIO;
@@ -564,7 +565,7 @@ static int learn_last_id(rs_nats *n, uint64_t seq)
 	n->last_id[0] = '\0';
 	if (seq == 0)
 		return 0;
-	if ((rc = get_msg(n, seq, &m)) < 0)
+	if ((rc = get_msg(n, NULL, seq, &m)) < 0)
 		return rc;
 	if (natsMsgHeader_Get(m, "Nats-Msg-Id", &id) == NATS_OK && id)
 		snprintf(n->last_id, sizeof(n->last_id), "%s", id);
@@ -726,7 +727,7 @@ static int resync_once(rs_nats *n)
 		slot *sl;
 		bool apply = false;
 
-		if ((rc = get_msg(n, s, &m)) < 0)
+		if ((rc = get_msg(n, NULL, s, &m)) < 0)
 			return rc == RS_ENOTFOUND ? RS_ECORRUPT : rc;
 		rc = rsn_decode(natsMsg_GetData(m),
 				(size_t)natsMsg_GetDataLength(m), &d);
@@ -1265,7 +1266,7 @@ static int nats_load_image(void *ctx, const rs_image_sink *load)
 		const char *id = NULL;
 		size_t dl;
 
-		if ((rc = get_msg(n, seq, &m)) < 0)
+		if ((rc = get_msg(n, n->ckpt_stream, seq, &m)) < 0)
 			goto out;
 		dl = (size_t)natsMsg_GetDataLength(m);
 		/* Only this checkpoint's chunks (another writer's may sit

@@ -151,14 +151,16 @@ static void *torn_reader(void *p)
 		if (rs_txn_begin(&txn, a->db, &run, RS_TXN_F_READONLY) != 0)
 			continue;
 		for (int k = 0; k < TORN_KEYS; k++) {
+			rs_bytes got = { NULL, 0 };
 			char key[8];
 			int rc;
 
 			snprintf(key, sizeof(key), "t%d", k);
-			len = 0;
-			rc = rs_txn_kv_get(txn, key, strlen(key), v,
-					   sizeof(v) - 1, &len);
-			v[rc == 0 ? len : 0] = '\0';
+			rc = rs_txn_kv_get(txn, key, strlen(key), &got);
+			len = rc == 0 && got.len < sizeof(v) ? got.len : 0;
+			if (len)
+				memcpy(v, got.data, len);
+			v[len] = '\0';
 			if (k == 0)
 				memcpy(first, v, sizeof(first));
 			else if (strcmp(first, v) != 0)
