@@ -955,8 +955,14 @@ static int do_promote(rs_nats *n)
 			n->resync = false;
 		}
 		pthread_mutex_unlock(&n->mu);
-		if (rc == 0)
+		if (rc == 0) {
+			/* The writer reads no tail: it would only queue our
+			 * own records. */
+			natsSubscription_Unsubscribe(n->tail);
+			natsSubscription_Destroy(n->tail);
+			n->tail = NULL;
 			return 0;
+		}
 		if (rc == RS_ENOMEM)
 			return rc;
 		/* The old writer appended meanwhile: catch up again. */
@@ -991,8 +997,11 @@ static void *bg_main(void *arg)
 			if (n->tail_error == 0) {
 				int rc = tail_drain(n, 100);
 
-				if (rc < 0)
+				if (rc < 0) {
+					pthread_mutex_lock(&n->mu);
 					n->tail_error = rc;
+					pthread_mutex_unlock(&n->mu);
+				}
 			} else {
 				struct timespec ts = { 0, 100000000 };
 
@@ -1641,6 +1650,7 @@ int rs_nats_stat(rs_nats *n, rs_nats_stats *out)
 	pthread_mutex_lock(&n->mu);
 	*out = n->st;
 	out->fenced = n->fenced;
+	out->error = n->tail_error;
 	out->follower = n->role == ROLE_FOLLOWER;
 	if (n->role == ROLE_FOLLOWER) {
 		out->position = n->applied_seq;

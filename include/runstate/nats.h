@@ -159,6 +159,11 @@ typedef struct rs_nats_stats {
 	bool fenced;
 	/** Whether it is a follower now. */
 	bool follower;
+	/** Follower: the error that stopped it applying records (0: none):
+	 *  RS_ECORRUPT for a record that does not decode or a gap (the log
+	 *  was trimmed past what it had applied: reopen it, from the newest
+	 *  checkpoint). It still serves reads of what it has. */
+	int error;
 } rs_nats_stats;
 
 /** Fills *out. RS_EINVAL for NULL. Thread safety: any thread. */
