@@ -584,6 +584,7 @@ static int nats_recover(void *ctx, rs_replay_fn replay, void *rctx)
 
 	if ((rc = stream_last(n, &first, &last)) < 0)
 		return rc;
+	n->st.log_first = first;
 	/* Trimmed past what the checkpoint covers: records are missing. */
 	if (last > at && first > at + 1)
 		return RS_ECORRUPT;

@@ -144,6 +144,9 @@ typedef struct rs_nats_stats {
 	 *  and the records replayed after it. */
 	uint64_t checkpoint_position;
 	uint64_t replayed;
+	/** At open: the first sequence still in the log (above 1 once
+	 *  checkpoints have trimmed it). */
+	uint64_t log_first;
 	/** Checkpoints this process wrote. */
 	uint64_t checkpoints;
 	/** The stream position (sequence) of the newest record this

@@ -288,11 +288,15 @@ static void repl__checkpoint_bounds_replay(void **state)
 		assert_true(rt_has(d2, i));
 	assert_ok(rs_nats_stat(n2, &ns));
 	print_message("fresh open: checkpoint at position %llu, %llu "
-		      "records replayed after it (170 commits in all)\n",
+		      "records replayed after it (170 commits in all), the "
+		      "log starts at %llu\n",
 		      (unsigned long long)ns.checkpoint_position,
-		      (unsigned long long)ns.replayed);
+		      (unsigned long long)ns.replayed,
+		      (unsigned long long)ns.log_first);
 	assert_true(ns.checkpoint_position > 150);
 	assert_true(ns.replayed <= 20);
+	/* Trimmed below the first checkpoint's position. */
+	assert_true(ns.log_first > 100);
 	/* A follower starts from the checkpoint too. */
 	assert_ok(rt_open(&nf, &f, cluster.urls, "sb_ckpt", 3,
 			  RS_NATS_F_FOLLOWER, RS_DURABILITY_STRICT, 0));
