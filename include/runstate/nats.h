@@ -97,10 +97,15 @@ typedef struct rs_nats_options {
  * (RS_DURABILITY_INMEMORY is taken as RS_DURABILITY_BUFFERED);
  * durability_ops, durability_ctx and dir must be unset.
  *
- * Returns 0; RS_EINVAL (NULL, a bad option); RS_EVERSION; RS_EIO (the
- * cluster did not answer within the bounds of ack_timeout_ms, or refused);
- * RS_ECORRUPT (a record or checkpoint that does not decode, a gap);
- * RS_ENOMEM. On failure nothing is left open.
+ * @param[out] out      The backend; set only on success.
+ * @param[out] db_out   Its database; set only on success.
+ * @param[in]  opts     Connection and stream options.
+ * @param[in]  db_opts  Database options, or NULL.
+ * @return 0; RS_EINVAL (NULL, a bad option); RS_EVERSION; RS_EIO (the
+ *         cluster did not answer within the bounds of ack_timeout_ms, or
+ *         refused); RS_ECORRUPT (a record or checkpoint that does not
+ *         decode, a log trimmed past the checkpoint); RS_ENOMEM. On
+ *         failure nothing is left open.
  * Thread safety: any thread.
  */
 RS_API int rs_nats_open(rs_nats **out, rs_db **db_out,
@@ -111,14 +116,17 @@ RS_API int rs_nats_open(rs_nats **out, rs_db **db_out,
  * Follower -> writer (rs_db_promote()): applies every record stored so
  * far, publishes a fence record (retried while the old writer still
  * commits), and makes the database writable. From then on the old
- * writer's commits fail with RS_EFENCED. Returns 0; RS_EINVAL (NULL, not
- * a follower); RS_EIO (the cluster did not answer in time: still a
- * follower, retry); RS_ENOTSUP (the core has no follower support).
+ * writer's commits fail with RS_EFENCED.
+ *
+ * @return 0; RS_EINVAL (NULL, not a follower); RS_EIO (the cluster did
+ *         not answer in time: still a follower, retry); RS_ENOTSUP (the
+ *         core has no follower support).
  * Thread safety: any thread; one call at a time.
  */
 RS_API int rs_nats_promote(rs_nats *n);
 
-/** The database rs_nats_open() opened (NULL for NULL). */
+/** The database rs_nats_open() opened (NULL for NULL).
+ *  Thread safety: any thread. */
 RS_API rs_db *rs_nats_db(const rs_nats *n);
 
 /**
@@ -169,7 +177,9 @@ typedef struct rs_nats_stats {
 	int error;
 } rs_nats_stats;
 
-/** Fills *out. RS_EINVAL for NULL. Thread safety: any thread. */
+/** Fills *out with the backend's counters.
+ *  @return 0 or RS_EINVAL (NULL argument).
+ *  Thread safety: any thread. */
 RS_API int rs_nats_stat(rs_nats *n, rs_nats_stats *out);
 
 #ifdef __cplusplus
