@@ -265,7 +265,9 @@ RS_API const char *rs_version_string(void);
 	XX(ETRANSITION, "status transition not allowed")                       \
 	XX(EARCHIVED, "run is archived and read-only")                         \
 	XX(EUTF8, "text is not valid UTF-8")                                   \
-	XX(ERANGE, "value out of range")
+	XX(ERANGE, "value out of range")                                       \
+	XX(EFENCED, "fenced: another writer took over this database's "        \
+		    "history; the commit was rejected")
 
 /** @cond internal */
 enum rs__error_index {
@@ -473,6 +475,17 @@ typedef struct rs_allocator {
  *  nothing. */
 #define RS_DB_F_SALVAGE 0x1u
 
+/** rs_db_options.flags: open as a follower of a history another process
+ *  writes (requires durability_ops, else RS_EINVAL). The database recovers
+ *  as usual (durability_ops->load_image, then recover), serves every read,
+ *  and takes new records only from its backend through rs_db_apply(): every
+ *  write commit fails with RS_EREADONLY before the backend is called
+ *  (nothing staged is applied), and so does rs_db_checkpoint(), until
+ *  rs_db_promote() makes it the writer (<runstate/durability.h>). A
+ *  transaction begun while the database is a follower stays read-only
+ *  after a promotion (its commit of writes fails with RS_EREADONLY). */
+#define RS_DB_F_FOLLOWER 0x2u
+
 /** Defaults of the durability options (used when the field is 0). */
 #define RS_FLUSH_INTERVAL_DEFAULT_MS 10u
 #define RS_FLUSH_BATCH_COMMITS_DEFAULT 1024u
@@ -494,7 +507,7 @@ typedef struct rs_db_options {
 	const char *path;
 	/** Storage engine: RS_STORAGE_SHARDED. */
 	rs_storage storage;
-	/** 0 or RS_DB_F_SALVAGE. */
+	/** 0 or RS_DB_F_* flags: RS_DB_F_SALVAGE, RS_DB_F_FOLLOWER. */
 	uint32_t flags;
 	/** Seed for key hashing; 0 picks a random one per open (so hostile
 	 *  keys cannot be precomputed to collide). */
@@ -555,14 +568,15 @@ typedef struct rs_db_options {
  * @return 0, RS_EINVAL (NULL out, inconsistent options, a partial
  *         allocator, unknown flags, storage or durability, a
  *         flush_interval_ms or segment_bytes outside its range, a
- *         durability_ops without commit), RS_EVERSION (opts->version
+ *         durability_ops without commit, RS_DB_F_FOLLOWER without
+ *         durability_ops), RS_EVERSION (opts->version
  *         or durability_ops->version unknown, or files of a newer format),
  *         RS_EBUSY (the directory is open in this or another process),
  *         RS_ECORRUPT (corrupt log or checkpoint, without
  *         RS_DB_F_SALVAGE; or a RunIndex in the layout of development
  *         builds before ordered keys), RS_EIO (a file system call failed, or no
  *         random source or crypto library), RS_ENOMEM, or an error
- *         returned by durability_ops->recover.
+ *         returned by durability_ops->load_image or ->recover.
  * Thread safety: any thread.
  */
 RS_API int rs_db_open(rs_db **out, const rs_db_options *opts);
@@ -609,8 +623,15 @@ RS_API int rs_db_flush(rs_db *db);
  * only for an instant. A checkpoint already running (automatic or from
  * another thread) is waited for, then this one runs.
  *
+ * With durability_ops (version 2) this calls its `checkpoint`, which
+ * receives a function streaming the same consistent image
+ * (<runstate/durability.h>) and stores it wherever the backend keeps its
+ * log.
+ *
  * @return 0, RS_EINVAL (NULL db), RS_ENOTSUP (InMemory, or a
- *         durability_ops backend), RS_EIO (a file system call of the
+ *         durability_ops backend without `checkpoint`), RS_EREADONLY (a
+ *         follower: RS_DB_F_FOLLOWER), an error returned by
+ *         durability_ops->checkpoint, RS_EIO (a file system call of the
  *         checkpoint failed: the previous checkpoint and the log are
  *         intact, commits go on and a later checkpoint may succeed; or
  *         the log had failed, see Errors) or RS_ENOMEM.
@@ -618,12 +639,14 @@ RS_API int rs_db_flush(rs_db *db);
  */
 RS_API int rs_db_checkpoint(rs_db *db);
 
-#define RS_DB_STATS_VERSION 1
+/** Version 2 added the replication fields (follower ... repl_lag_ns); a
+ *  version-1 struct is still accepted and gets its fields only. */
+#define RS_DB_STATS_VERSION 2
 /** An rs_db_stats ready for rs_db_stat(): the version set, the rest 0. */
 #define RS_DB_STATS_INIT                                                     \
 	{                                                                    \
 		RS_DB_STATS_VERSION, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, \
-			0, 0                                                 \
+			0, 0, false, 0, 0, 0, 0                              \
 	}
 
 /** Statistics of a database: what its open recovered, and its log since. */
@@ -657,16 +680,36 @@ typedef struct rs_db_stats {
 	/** Log bytes written since the last checkpoint (what the next
 	 *  recovery would read). */
 	uint64_t wal_bytes_since_checkpoint;
+	/* ---- version 2: replication (<runstate/durability.h>) ---- */
+	/** Opened with RS_DB_F_FOLLOWER and not promoted since. */
+	bool follower;
+	/** Records rs_db_apply() applied since open (skipped ones not
+	 *  counted). */
+	uint64_t records_applied;
+	/** From the backend (durability_ops->stat; 0 without one): the log
+	 *  position of the newest record applied or acknowledged. */
+	uint64_t repl_position;
+	/** From the backend: records in the log not applied yet. */
+	uint64_t repl_lag_records;
+	/** From the backend: now minus the commit time of the newest
+	 *  applied record while records remain to apply; 0 when caught
+	 *  up. */
+	uint64_t repl_lag_ns;
 } rs_db_stats;
 
 /**
- * Read the database's statistics. All zero for InMemory and for a
- * durability_ops backend.
+ * Read the database's statistics. The recovery and log fields are all
+ * zero for InMemory and for a durability_ops backend. `follower` and
+ * `records_applied` are the library's own; with a durability_ops backend
+ * of version 2 that sets `stat`, it is called last to fill the
+ * replication fields (repl_*).
  *
  * @param[in]     db         The database.
  * @param[in,out] stats_out  Set stats_out->version = RS_DB_STATS_VERSION
  *                           first (or initialize with RS_DB_STATS_INIT);
- *                           the rest is written.
+ *                           the rest is written. A version-1 struct
+ *                           (the layout before the replication fields)
+ *                           is accepted: only its fields are written.
  * @return 0, RS_EINVAL (NULL argument) or RS_EVERSION (unknown
  *         stats_out->version).
  * Thread safety: any thread.

@@ -3,9 +3,11 @@
  * Public entry points: version, run ids, database open/close and
  * transactions. Argument checks live here; the work is in txn/.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "durability/durability.h"
+#include "durability/wal_format.h"
 #include "primitives/prim.h"
 #include "storage/store.h"
 #include "txn/txn.h"
@@ -40,7 +42,8 @@ static int check_options(const rs_db_options *o)
 {
 	if (o->version != RS_DB_OPTIONS_VERSION)
 		return RS_EVERSION;
-	RS_CHECK_ARG((o->flags & ~RS_DB_F_SALVAGE) == 0);
+	RS_CHECK_ARG((o->flags & ~(RS_DB_F_SALVAGE | RS_DB_F_FOLLOWER)) == 0);
+	RS_CHECK_ARG(!(o->flags & RS_DB_F_FOLLOWER) || o->durability_ops);
 	RS_CHECK_ARG(o->storage == RS_STORAGE_SHARDED ||
 		     o->storage == RS_STORAGE_UNIFIED);
 	RS_CHECK_ARG(mode_valid(o->durability));
@@ -49,7 +52,9 @@ static int check_options(const rs_db_options *o)
 		     (o->segment_bytes >= SEGMENT_MIN &&
 		      o->segment_bytes <= SEGMENT_MAX));
 	if (o->durability_ops) {
-		if (o->durability_ops->version != RS_DURABILITY_OPS_VERSION)
+		/* Version 1 has the fields up to close (custom.c). */
+		if (o->durability_ops->version != 1 &&
+		    o->durability_ops->version != RS_DURABILITY_OPS_VERSION)
 			return RS_EVERSION;
 		RS_CHECK_ARG(o->durability_ops->commit);
 		RS_CHECK_ARG(o->path == NULL);
@@ -165,6 +170,8 @@ int rs_db_open(rs_db **out, const rs_db_options *opts)
 	db->alloc = alloc;
 	db->mode = opts->durability;
 	db->flags = opts->flags;
+	atomic_init(&db->follower, (opts->flags & RS_DB_F_FOLLOWER) != 0);
+	atomic_init(&db->records_applied, 0);
 	rc = opts->storage == RS_STORAGE_UNIFIED
 		     ? rs__store_unified_new(&db->store, &db->alloc, seed)
 		     : rs__store_sharded_new(&db->store, &db->alloc, seed);
@@ -215,21 +222,79 @@ int rs_db_flush(rs_db *db)
 int rs_db_checkpoint(rs_db *db)
 {
 	RS_CHECK_ARG(db);
+	if (atomic_load(&db->follower))
+		return RS_EREADONLY;
 	if (!db->dur.ops->checkpoint)
 		return RS_ENOTSUP;
 	rs__rcu_thread_ensure();
 	return db->dur.ops->checkpoint(db->dur.state);
 }
 
+/* The layout of version 1: everything up to wal_bytes_since_checkpoint. */
+#define STATS_V1_SIZE \
+	(offsetof(rs_db_stats, wal_bytes_since_checkpoint) + sizeof(uint64_t))
+
 int rs_db_stat(rs_db *db, rs_db_stats *stats_out)
 {
+	rs_db_stats all;
+
 	RS_CHECK_ARG(db && stats_out);
-	if (stats_out->version != RS_DB_STATS_VERSION)
+	if (stats_out->version != 1 &&
+	    stats_out->version != RS_DB_STATS_VERSION)
 		return RS_EVERSION;
-	memset(stats_out, 0, sizeof(*stats_out));
-	stats_out->version = RS_DB_STATS_VERSION;
+	/* Filled whole, then copied as far as the caller's version goes. */
+	memset(&all, 0, sizeof(all));
+	all.version = stats_out->version;
+	all.follower = atomic_load(&db->follower);
+	all.records_applied = atomic_load(&db->records_applied);
 	if (db->dur.ops->stats)
-		db->dur.ops->stats(db->dur.state, stats_out);
+		db->dur.ops->stats(db->dur.state, &all);
+	all.version = stats_out->version;
+	memcpy(stats_out, &all, all.version == 1 ? STATS_V1_SIZE : sizeof(all));
+	return 0;
+}
+
+/* ---- replication (runstate/durability.h) ---- */
+
+int rs_db_apply(rs_db *db, const rs_commit_record *rec)
+{
+	rs__commit_record irec;
+	rs__op *ops;
+	rs_txn *txn;
+	int rc;
+
+	RS_CHECK_ARG(db && rec);
+	RS_CHECK_ARG(rs__durability_is_custom(&db->dur));
+	/* A drop is a commit of the nil run (txn/commit.c, two runs). */
+	RS_CHECK_ARG(rec->kind != RS_RECORD_DROP_RUN ||
+		     rs_run_id_is_nil(&rec->run));
+	RS_CHECK_ARG(rec->kind != RS_RECORD_DROP_RUN ||
+		     memcmp(&rec->run, &rec->drop_run, sizeof(rec->run)) != 0);
+	RS_TRY(rs__record_from_public(&db->alloc, rec, true, &irec, &ops));
+	/* What no log may hold (durability/wal_format.h). */
+	if (rec->version > RS__VERSION_MAX ||
+	    (rec->kind == RS_RECORD_DROP_RUN &&
+	     rec->drop_version > RS__VERSION_MAX)) {
+		rs__free(&db->alloc, ops);
+		return RS_ERANGE;
+	}
+	rs__rcu_thread_ensure();
+	rc = rs__txn_apply_begin(&txn, db, &irec);
+	if (rc == 0 && (rc = rs__runindex_stage_applied(txn, &irec)) < 0)
+		rs__txn_abort(txn);
+	if (rc == 0)
+		rc = rs__txn_commit_applied(txn, &irec);
+	rs__free(&db->alloc, ops);
+	return rc;
+}
+
+int rs_db_promote(rs_db *db)
+{
+	RS_CHECK_ARG(db && atomic_load(&db->follower));
+	rs__rcu_thread_ensure();
+	RS_TRY(db->dur.ops->promote ? db->dur.ops->promote(db->dur.state)
+				    : RS_ENOTSUP);
+	atomic_store(&db->follower, false);
 	return 0;
 }
 

@@ -32,6 +32,13 @@
  * transaction, under the commit lock of its run, before its writes become
  * visible (see rs_durability_ops.commit); with `recover` it hands records
  * back once, at open, to restore the database.
+ *
+ * Replication (version 2 of the struct): `checkpoint` stores the image
+ * that rs_db_checkpoint() streams and `load_image` hands it back at open;
+ * a second process opens the same history with RS_DB_F_FOLLOWER, feeds
+ * the records it tails to rs_db_apply(), and becomes the writer with
+ * rs_db_promote() (`promote` fences the old writer, whose next commit
+ * then fails with RS_EFENCED). See docs/durability.md.
  */
 #ifndef RUNSTATE_DURABILITY_H
 #define RUNSTATE_DURABILITY_H
@@ -110,7 +117,37 @@ typedef struct rs_commit_record {
  */
 typedef int (*rs_replay_fn)(const rs_commit_record *rec, void *ctx);
 
-#define RS_DURABILITY_OPS_VERSION 1
+/**
+ * Where a checkpoint image goes (rs_image_fn) and where one comes from at
+ * open (rs_durability_ops.load_image): run by run, run() once, then
+ * entry() once per live key of that run (of every tag; key 1..RS_KEY_MAX
+ * bytes, value 0..RS_VALUE_MAX bytes). Every pointer is a borrowed view,
+ * valid only during the call. A negative return stops the stream and is
+ * returned by whoever drives it.
+ *
+ * An image also carries the library's own state of a run as entries of
+ * tags outside rs_tag (a run's base, the database's drop mark): store
+ * and load every entry as it is, whatever its tag.
+ */
+typedef struct rs_image_sink {
+	/** A run, at `version` (the commit it is imaged at). */
+	int (*run)(void *ctx, const rs_run_id *run, uint64_t version);
+	/** One entry of the run last given to run(). */
+	int (*entry)(void *ctx, uint8_t tag, rs_bytes key, rs_bytes value);
+	void *ctx;
+} rs_image_sink;
+
+/**
+ * Streams the database's consistent image into *sink: what
+ * rs_durability_ops.checkpoint receives, with `image_ctx`, to call once.
+ * Returns 0, a negative return of the sink, or RS_ENOMEM.
+ */
+typedef int (*rs_image_fn)(void *image_ctx, const rs_image_sink *sink);
+
+/** Version 2 added checkpoint, load_image, promote and stat (after
+ *  close). A version-1 struct (without them) is still accepted: only its
+ *  fields are read. */
+#define RS_DURABILITY_OPS_VERSION 2
 
 /**
  * A durability backend of your own (rs_db_options.durability_ops), in place
@@ -147,13 +184,107 @@ struct rs_durability_ops {
 	/** May be NULL. Called once by rs_db_close() (and by a failed
 	 *  rs_db_open() after `recover`), after the last commit. */
 	void (*close)(void *ctx);
+
+	/* ---- version 2 ---- */
+
+	/**
+	 * May be NULL (rs_db_checkpoint() then returns RS_ENOTSUP). Called
+	 * by rs_db_checkpoint() (never by a follower): call
+	 * `image(image_ctx, &sink)` exactly once. It streams every run
+	 * (run(), then entry() per live key of every tag), each as of a
+	 * snapshot taken after every record already returned from `commit`
+	 * when image() was called; commits of other threads go on
+	 * meanwhile. Store the image with the log position it covers (the
+	 * position of the last record acknowledged before calling image());
+	 * then the log before it may be trimmed: `load_image` plus the
+	 * records after that position restore the database. Return 0, or a
+	 * negative RS_E* code (image()'s included), which rs_db_checkpoint()
+	 * returns.
+	 */
+	int (*checkpoint)(void *ctx, rs_image_fn image, void *image_ctx);
+	/**
+	 * May be NULL. Called once by rs_db_open(), before `recover`: stream
+	 * the newest checkpoint into *load (for each run: run(), then
+	 * entry() for each key; a run once), or do nothing. `recover` then
+	 * replays the records after it (records at or below a run's version
+	 * are skipped, so an overlap is harmless). Return 0, or a negative
+	 * RS_E* code (a negative return of *load included: RS_ECORRUPT for
+	 * an image that names a run twice or a key twice), which
+	 * rs_db_open() returns.
+	 */
+	int (*load_image)(void *ctx, const rs_image_sink *load);
+	/**
+	 * May be NULL (rs_db_promote() then returns RS_ENOTSUP). Called by
+	 * rs_db_promote() of a follower: return 0 once the backend has
+	 * applied (rs_db_apply()) every record of the previous writer it
+	 * can reach and has fenced that writer (its next commit gets
+	 * RS_EFENCED); the database then accepts writes, and `commit` is
+	 * called for them. A negative RS_E* code leaves it a follower.
+	 */
+	int (*promote)(void *ctx);
+	/** May be NULL. Called by rs_db_stat(), last: fill the replication
+	 *  fields of *out (repl_position, repl_lag_records, repl_lag_ns).
+	 *  Any thread, concurrently with everything else. */
+	void (*stat)(void *ctx, rs_db_stats *out);
 };
 
 /** A backend that provides nothing yet: set at least `commit`. */
-#define RS_DURABILITY_OPS_INIT                                    \
-	{                                                         \
-		RS_DURABILITY_OPS_VERSION, NULL, NULL, NULL, NULL \
+#define RS_DURABILITY_OPS_INIT                                                 \
+	{                                                                      \
+		RS_DURABILITY_OPS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, \
+			NULL, NULL                                             \
 	}
+
+/**
+ * Apply a record committed by another writer (or resolved by the backend
+ * after an ambiguous failure) to a database opened with durability_ops,
+ * without calling durability_ops->commit: the replication path of a
+ * follower (RS_DB_F_FOLLOWER), which a backend calls as it tails its log.
+ *
+ * It goes through the commit path of the library: under the run's commit
+ * lock (for a RS_RECORD_DROP_RUN record, the nil run's, then the dropped
+ * run's), every write is installed at rec->version and published at once,
+ * so a reader's snapshot sees all of the record or none of it, and
+ * reclamation keeps what open snapshots can see. A DROP_RUN record drops
+ * its second run in the same step, at rec->drop_version. What the library
+ * derives from the data (archived runs refusing writes, the drop mark,
+ * bases, EventLog hash chains) ends as it would after the same commit on
+ * the writer.
+ *
+ * The first record of a run's life (the run does not exist, or its life
+ * has no commit yet) may have any version: the life starts below it.
+ * After that a run's records must come one version at a time.
+ *
+ * @param[in] db   Opened with durability_ops (a follower or not).
+ * @param[in] rec  The record, as `commit` received it on the writer
+ *                 (kind, run, version, ops; drop_run and drop_version for
+ *                 RS_RECORD_DROP_RUN; mode and timestamp_ns are
+ *                 ignored). Read during the call only.
+ * @return 0 (applied), 1 (skipped: the run is already at or past
+ *         rec->version), RS_ECORRUPT (a version gap: a record of the run
+ *         is missing; or the record contradicts the database's state),
+ *         RS_EINVAL (NULL argument, a malformed record: unknown kind or
+ *         tag, version 0, a key or value outside its limits, the same key
+ *         twice; or a database without durability_ops), RS_ERANGE (a
+ *         version past what a run may hold) or RS_ENOMEM. Nothing is
+ *         applied on an error.
+ * Never call it from inside a durability_ops callback.
+ * Thread safety: any thread; records of one run in version order (a
+ * DROP_RUN record is a record of both its runs).
+ */
+RS_API int rs_db_apply(rs_db *db, const rs_commit_record *rec);
+
+/**
+ * Follower to writer: calls durability_ops->promote, then accepts writes
+ * (their records go to `commit`). Versions continue from what was
+ * applied. Transactions begun before it stay read-only.
+ *
+ * @return 0, RS_EINVAL (NULL, or not a follower: never one, or promoted
+ *         already), RS_ENOTSUP (the backend has no `promote`), or the
+ *         backend's error (the database stays a follower).
+ * Thread safety: any thread; one promotion at a time.
+ */
+RS_API int rs_db_promote(rs_db *db);
 
 #ifdef __cplusplus
 }

@@ -33,7 +33,6 @@
 #include "util/hash.h"
 
 #define CKW_BUF (1u << 20)
-#define LOAD_CHUNK 4096u
 
 typedef struct ckpt_writer {
 	rs__wal *w;
@@ -221,31 +220,11 @@ out:
 
 /* ---- loading ---- */
 
-typedef struct ckpt_loader {
-	rs__wal *w;
-	rs__op *ops;
-	size_t n, cap;
-	rs_run_id run;
-	uint64_t version;
-	bool have_run, loaded;
-} ckpt_loader;
-
-static int loader_flush(ckpt_loader *ld, bool run_end)
-{
-	if (!ld->have_run || (ld->n == 0 && (ld->loaded || !run_end)))
-		return 0;
-	RS_TRY(ld->w->host.load(ld->w->host.ctx, &ld->run, ld->version, ld->ops,
-				ld->n));
-	ld->n = 0;
-	ld->loaded = true;
-	return 0;
-}
-
 int rs__wal_load_checkpoint(rs__wal *w, uint64_t seq, rs__ckpt_header *out)
 {
 	char name[RS__NAME_MAX];
 	const unsigned char *p;
-	ckpt_loader ld;
+	rs__image_loader ld;
 	rs__ckpt_item it;
 	size_t len, off = RS__CKPT_HDR;
 	int rc;
@@ -259,28 +238,17 @@ int rs__wal_load_checkpoint(rs__wal *w, uint64_t seq, rs__ckpt_header *out)
 		rc = rs__ckpt_check(p, len, out);
 	if (rc < 0)
 		goto out;
-	memset(&ld, 0, sizeof(ld));
-	ld.w = w;
-	while (rs__ckpt_next(p, len, &off, &it)) {
-		if (it.type == RS__CKPT_ITEM_RUN) {
-			if ((rc = loader_flush(&ld, true)) < 0)
-				break;
-			ld.run = it.run;
-			ld.version = it.version;
-			ld.have_run = true;
-			ld.loaded = false;
-			continue;
-		}
-		if ((rc = rs__grow(w->alloc, (void **)&ld.ops, &ld.cap,
-				   ld.n + 1, sizeof(*ld.ops))) < 0)
-			break;
-		ld.ops[ld.n++] = it.op;
-		if (ld.n == LOAD_CHUNK && (rc = loader_flush(&ld, false)) < 0)
-			break;
+	/* The entries are views into the mapping, alive until the end. */
+	rs__image_loader_init(&ld, w->alloc, &w->host, false);
+	while (rc == 0 && rs__ckpt_next(p, len, &off, &it)) {
+		if (it.type == RS__CKPT_ITEM_RUN)
+			rc = rs__image_loader_run(&ld, &it.run, it.version);
+		else
+			rc = rs__image_loader_entry(&ld, &it.op);
 	}
 	if (rc == 0)
-		rc = loader_flush(&ld, true);
-	rs__free(w->alloc, ld.ops);
+		rc = rs__image_loader_finish(&ld);
+	rs__image_loader_fini(&ld);
 out:
 	rs__wal_unmap(w, p, len);
 	return rc;

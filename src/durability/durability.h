@@ -10,6 +10,7 @@
 
 #include "durability/io.h"
 #include "util/alloc.h"
+#include "util/buf.h"
 #include "util/op.h"
 
 /*
@@ -107,6 +108,8 @@ typedef struct rs__durability_ops {
 	void (*stats)(void *state, rs_db_stats *out);
 	/* May be NULL. Flush and release everything. */
 	void (*close)(void *state);
+	/* May be NULL (RS_ENOTSUP). A follower becomes the writer. */
+	int (*promote)(void *state);
 } rs__durability_ops;
 
 typedef struct rs__durability {
@@ -151,8 +154,50 @@ int rs__durability_wal_open(rs__durability *out, const rs__alloc *a,
 			    const rs__wal_config *cfg, rs__dirlock *lock,
 			    const rs__dur_host *host);
 
-/* A user's backend behind the internal interface. */
+/* A user's backend behind the internal interface. `ops` is read at open
+ * (only the fields its version has). */
 int rs__durability_custom_open(rs__durability *out, const rs__alloc *a,
 			       const rs_durability_ops *ops, void *ctx);
+/* Whether d is such a backend (rs_db_apply needs one). */
+bool rs__durability_is_custom(const rs__durability *d);
+
+/*
+ * A public record as an internal one, checked: RS_EINVAL for an unknown
+ * kind, version 0, a DROP_RUN without its run or version, a tag 0, a key
+ * or value outside its limits, or (public_tags) a tag outside rs_tag.
+ * *ops_out (free with rs__free) holds views of rec's bytes; out->run and
+ * ->drop_run point into rec.
+ */
+int rs__record_from_public(const rs__alloc *a, const rs_commit_record *rec,
+			   bool public_tags, rs__commit_record *out,
+			   rs__op **ops_out);
+
+/*
+ * Loading an image (a checkpoint) into host->load, one run at a time in
+ * chunks (image.c): run() starts a run (ending the one before), entry()
+ * adds one of its keys, finish() ends the last run. With `copy` the keys
+ * and values are copied (the caller's views die after each call); without
+ * it they must live until finish().
+ */
+typedef struct rs__image_loader {
+	const rs__alloc *alloc;
+	const rs__dur_host *host;
+	rs__op *ops;
+	size_t n, cap;
+	rs__arena bytes; /* copies, with `copy` */
+	size_t nbytes;
+	bool copy;
+	rs_run_id run;
+	uint64_t version;
+	bool have_run, loaded;
+} rs__image_loader;
+
+void rs__image_loader_init(rs__image_loader *ld, const rs__alloc *a,
+			   const rs__dur_host *host, bool copy);
+int rs__image_loader_run(rs__image_loader *ld, const rs_run_id *run,
+			 uint64_t version);
+int rs__image_loader_entry(rs__image_loader *ld, const rs__op *op);
+int rs__image_loader_finish(rs__image_loader *ld);
+void rs__image_loader_fini(rs__image_loader *ld);
 
 #endif

@@ -39,6 +39,11 @@
  */
 int rs__prim_global_init(void);
 int rs__runindex_open(rs_db *db);
+/* For a record of another writer applied to the nil run (rs_db_apply:
+ * txn from rs__txn_apply_begin): what the RunIndex keeps besides its
+ * data, as the writer's commit did. An archived run is fenced (named with
+ * rs__txn_also, its flag set at commit), a dropped run's flags cleared. */
+int rs__runindex_stage_applied(rs_txn *txn, const rs__commit_record *rec);
 
 /* ---- argument checks ---- */
 

@@ -661,6 +661,59 @@ int rs_runindex_query_by_parent(rs_db *db, const rs_run_id *parent,
 		    limit, more_out, cb, ctx);
 }
 
+/* ---- a record of another writer (rs_db_apply) ---- */
+
+static int applied_archive(rs__cc *cc, void *arg)
+{
+	(void)arg;
+	rs__cc_also_set_flags(cc, rs__cc_also_flags(cc) | RS__RUN_F_FENCED);
+	return 0;
+}
+
+static int applied_delete(rs__cc *cc, void *arg)
+{
+	(void)arg;
+	rs__cc_also_set_flags(cc, 0);
+	return 0;
+}
+
+static const rs__step_type applied_archive_step = { applied_archive, NULL };
+static const rs__step_type applied_delete_step = { applied_delete, NULL };
+
+/* The run a record's op archives: the put of a run record in status
+ * Archived (a transition writes one run record). */
+static bool archives(const rs__op *op, rs_run_id *id)
+{
+	const unsigned char *k = op->key, *v = op->val;
+
+	if (op->tag != TAG || (op->flags & RS__OP_F_DELETE) || op->klen != 17 ||
+	    k[0] != K_RUN || op->vlen < R_HDR ||
+	    v[R_STATUS] != (unsigned char)RS_RUN_ARCHIVED)
+		return false;
+	memcpy(id->bytes, k + 1, 16);
+	return !rs_run_id_is_nil(id);
+}
+
+int rs__runindex_stage_applied(rs_txn *txn, const rs__commit_record *rec)
+{
+	void *arg;
+
+	if (!rs_run_id_is_nil(rec->run))
+		return 0;
+	/* The drop itself is the txn layer's (its second run is named). */
+	if (rec->kind == RS__REC_DROP_RUN)
+		return rs__txn_defer(txn, &applied_delete_step, 1, &arg);
+	for (size_t i = 0; i < rec->nops; i++) {
+		rs_run_id id;
+
+		if (!archives(&rec->ops[i], &id))
+			continue;
+		rs__txn_also(txn, &id, true);
+		return rs__txn_defer(txn, &applied_archive_step, 1, &arg);
+	}
+	return 0;
+}
+
 /* ---- open: check the layout, rebuild the archived flags ---- */
 
 static int fence_archived(const rs_run_info *info, void *ctx)

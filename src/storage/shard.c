@@ -62,8 +62,11 @@ struct rs__run {
 	/* Every live shard (doubly linked), or the dead list; all_lock. */
 	struct rs__run *all_next, *all_prev;
 	_Atomic uint32_t flags; /* RS__RUN_F_*, under `lock` */
-	uint64_t start;		/* the version its life started at */
-	_Atomic bool dead;	/* killed: unlinked from the map */
+	/* The version its life started at: set at creation, and by
+	 * rs_db_apply() under `lock` for a life begun at another (read
+	 * without the lock by snapshots, hence atomic). */
+	_Atomic uint64_t start;
+	_Atomic bool dead; /* killed: unlinked from the map */
 	/* Own cache line: readers load it on every snapshot. Padding, not
 	 * _Alignas: shards come from the allocator hooks, which only
 	 * promise malloc's alignment. */
@@ -153,7 +156,7 @@ static int sh_run_find(rs__store *st, const rs_run_id *id, bool create,
 	}
 	r->id = *id;
 	pthread_mutex_init(&r->lock, NULL);
-	r->start = start;
+	atomic_init(&r->start, start);
 	atomic_init(&r->visible, start);
 	atomic_init(&r->flags, 0);
 	atomic_init(&r->dead, false);
@@ -183,12 +186,12 @@ static int sh_run_find(rs__store *st, const rs_run_id *id, bool create,
 
 static uint64_t sh_run_start(rs__run *r)
 {
-	return r->start;
+	return atomic_load_explicit(&r->start, memory_order_relaxed);
 }
 
 static void sh_run_set_start(rs__run *r, uint64_t start)
 {
-	r->start = start;
+	atomic_store_explicit(&r->start, start, memory_order_relaxed);
 	atomic_store_explicit(&r->visible, start, memory_order_release);
 }
 
@@ -284,7 +287,7 @@ static int sh_snap_open(rs__store *s, rs__run *r, void *pinp, rs__snap *out)
 
 	out->state = r;
 	out->base =
-		r ? r->start
+		r ? atomic_load_explicit(&r->start, memory_order_relaxed)
 		  : atomic_load_explicit(&s->run_base, memory_order_acquire);
 	if (!r || !pin) {
 		out->ver = r ? atomic_load_explicit(&r->visible,

@@ -131,7 +131,9 @@ typedef struct rs__store_ops {
 	 * Lives of a run. A run (its shard) starts at a version, its
 	 * `start`: run_base when it was created, or what recovery sets
 	 * (run_set_start: its start and visible version, before its
-	 * first commit and before anything reads it). run_kill(), under the
+	 * first commit and before anything reads it; or, under the run's
+	 * lock, a record of another writer that begins the run's life
+	 * elsewhere: txn/commit.c, applied_version). run_kill(), under the
 	 * run's lock once its drop (a tombstone for every key) is published,
 	 * ends that life: the sharded store unlinks the shard (run_find then
 	 * finds nothing or creates a new one) and keeps it, dead, until

@@ -61,6 +61,11 @@ struct rs__cc {
 	bool also_flags_set;
 	bool also_drop;
 	uint64_t drop_floor; /* rs__cc_also_drop's */
+	/* rs__txn_commit_applied(): the record being applied, else NULL,
+	 * and where the run's life starts for it (UINT64_MAX: where it
+	 * does already; applied_version). */
+	const rs__commit_record *applied;
+	uint64_t applied_start;
 };
 
 /* ---- validation ---- */
@@ -283,6 +288,29 @@ static int run_steps(rs__cc *cc)
 /* ---- commit ---- */
 
 /*
+ * An applied record begins the run's life (no commit in it yet) at
+ * another start than the run has here. The start a new run got here (the
+ * local drop mark) may be above the record's: the writer created the run
+ * before a drop whose record came first. Then the run's visible version
+ * goes back, and a snapshot opened at the higher one would see the
+ * record's versions as they are installed: wait until no read-side
+ * section and no pinned snapshot of the run can be at it (they read an
+ * empty run; new ones see the lower version). Under the run's lock,
+ * after prepare, before apply.
+ */
+static void restart_life(rs_db *db, rs__run *r, uint64_t start)
+{
+	rs__store *st = db->store;
+	uint64_t was = st->ops->visible(r);
+
+	st->ops->run_set_start(r, start);
+	if (start < was) {
+		rs__rcu_synchronize();
+		rs__db_wait_pins(db, r, start);
+	}
+}
+
+/*
  * Under the locks, after validation and the steps: log, then install.
  * The transaction's own writes go to cc->run at ver; a drop (two-run
  * commit) also tombstones every key of cc->also at also_ver, in the same
@@ -295,22 +323,33 @@ static int install(rs_txn *txn, rs__cc *cc)
 	rs__op *ops = txn->writes.ops, *dops = txn->drop_ops;
 	size_t n = txn->writes.n, nd = txn->ndrop;
 	bool drop = cc->also_drop;
-	uint64_t ver = st->ops->visible(cc->run) + 1, also_ver = 0;
+	const rs__commit_record *applied = cc->applied;
+	uint64_t ver = applied ? applied->version
+			       : st->ops->visible(cc->run) + 1,
+		 also_ver = 0;
+	/* The drop mark, written only under the nil run's lock. */
+	uint64_t mark =
+		atomic_load_explicit(&st->run_base, memory_order_relaxed);
 	rs__commit_record rec;
 	int rc;
 
-	RS_TRY(st->ops->prepare(st, cc->run, ops, n, &txn->retired));
 	if (drop) {
-		/* Above the life it ends and above the drop mark (written
-		 * only here, under the nil run's lock). */
-		uint64_t mark = atomic_load_explicit(&st->run_base,
-						     memory_order_relaxed);
-
+		/* Above the life it ends and above the drop mark. */
 		also_ver = st->ops->visible(cc->also) + 1;
 		if (also_ver < cc->drop_floor)
 			also_ver = cc->drop_floor;
 		if (also_ver <= mark)
 			also_ver = mark + 1;
+	}
+	/* An applied drop is where the writer's was: that version is above
+	 * the life it ends and the mark there, and so here (the nil run's
+	 * records, which alone move the mark, came before it in order). */
+	if (applied && applied->kind == RS__REC_DROP_RUN &&
+	    (drop ? also_ver != applied->drop_version
+		  : applied->drop_version <= mark))
+		return RS_ECORRUPT;
+	RS_TRY(st->ops->prepare(st, cc->run, ops, n, &txn->retired));
+	if (drop) {
 		rc = st->ops->prepare(st, cc->also, dops, nd, &txn->retired);
 		if (rc < 0) {
 			st->ops->discard(st, cc->run, ops, n);
@@ -328,12 +367,15 @@ static int install(rs_txn *txn, rs__cc *cc)
 	rec.drop_version = also_ver;
 	RS_PERF_TXN_PREPARED(txn);
 	RS_PROBE(commit__prepared, &txn->run_id, ver, n);
-	if ((rc = db->dur.ops->commit(db->dur.state, &rec)) < 0) {
+	/* An applied record is in the backend's log already. */
+	if (!applied && (rc = db->dur.ops->commit(db->dur.state, &rec)) < 0) {
 		st->ops->discard(st, cc->run, ops, n);
 		if (drop)
 			st->ops->discard(st, cc->also, dops, nd);
 		return rc;
 	}
+	if (applied && cc->applied_start != UINT64_MAX)
+		restart_life(db, cc->run, cc->applied_start);
 	RS_PERF_TXN_LOGGED(txn);
 	RS_PROBE(commit__logged, &txn->run_id, ver, rec.mode);
 	RS_DEBUG_YIELD_POINT();
@@ -354,6 +396,11 @@ static int install(rs_txn *txn, rs__cc *cc)
 		atomic_store_explicit(&st->run_base, also_ver,
 				      memory_order_seq_cst);
 		st->ops->run_kill(st, cc->also);
+	} else if (applied && applied->kind == RS__REC_DROP_RUN) {
+		/* The dropped run has no state here (it had none but its
+		 * existence on the writer): the mark moves all the same. */
+		atomic_store_explicit(&st->run_base, applied->drop_version,
+				      memory_order_seq_cst);
 	}
 	RS_PERF_TXN_PUBLISHED(txn);
 	RS_PROBE(commit__published, &txn->run_id, ver);
@@ -366,12 +413,50 @@ static int install(rs_txn *txn, rs__cc *cc)
 	return 0;
 }
 
+/*
+ * Under the run's lock: where an applied record stands against the run.
+ * The first record of a life (no commit in it yet: the run was created
+ * for it, or killed and created again, or exists empty) may be at any
+ * version: the life starts just below it, as on the writer
+ * (restart_life, once nothing can fail any more).
+ */
+static int applied_version(rs_db *db, rs__cc *cc)
+{
+	rs__store *st = db->store;
+	uint64_t ver = cc->applied->version;
+	uint64_t cur = st->ops->visible(cc->run);
+	uint64_t start = st->ops->run_start(cc->run);
+
+	cc->applied_start = UINT64_MAX;
+	if (cur != start) {
+		if (ver <= cur)
+			return 1;
+		return ver == cur + 1 ? 0 : RS_ECORRUPT;
+	}
+	if (ver - 1 != start)
+		cc->applied_start = ver - 1;
+	return 0;
+}
+
 static int commit_locked(rs_txn *txn, rs__cc *cc)
 {
 	rs__store *st = txn->db->store;
 
-	if (st->ops->run_flags(cc->run) & RS__RUN_F_FENCED)
+	if (cc->applied) {
+		/* What the writer committed is applied as it is, an
+		 * archived run's included (on the writer the same record
+		 * passed this check). */
+		int rc = applied_version(txn->db, cc);
+
+		if (rc != 0)
+			return rc;
+		if (cc->applied->kind == RS__REC_DROP_RUN) {
+			cc->also_drop = cc->also != NULL;
+			cc->drop_floor = cc->applied->drop_version;
+		}
+	} else if (st->ops->run_flags(cc->run) & RS__RUN_F_FENCED) {
 		return RS_EARCHIVED;
+	}
 	RS_TRY(validate(txn, st, cc->run));
 	/* The pin held reclamation back until validation was done (under the
 	 * lock nothing more is unlinked); drop it so this commit's reclaim
@@ -380,7 +465,8 @@ static int commit_locked(rs_txn *txn, rs__cc *cc)
 	RS_PERF_TXN_SPLIT(txn, RS_PERF_VALIDATE);
 	RS_PROBE(commit__validated, &txn->run_id, txn->snap.ver);
 	RS_TRY(run_steps(cc));
-	if (txn->writes.n == 0 && !cc->also_drop && !cc->also_flags_set)
+	if (txn->writes.n == 0 && !cc->also_drop && !cc->also_flags_set &&
+	    !cc->applied)
 		return 0;
 	return install(txn, cc);
 }
@@ -408,10 +494,11 @@ static int move_to_next_life(rs_txn *txn, rs__cc *cc)
 	return 0;
 }
 
-static int commit(rs_txn *txn, bool *killed)
+static int commit(rs_txn *txn, const rs__commit_record *applied, bool *killed)
 {
 	rs__store *st = txn->db->store;
-	rs__cc cc = { txn->db, txn, txn->run, NULL, 0, false, false, 0 };
+	rs__cc cc = { txn->db, txn,   txn->run, NULL,	 0,
+		      false,   false, 0,	applied, UINT64_MAX };
 	int rc;
 
 	if (!cc.run) {
@@ -476,17 +563,17 @@ static int commit(rs_txn *txn, bool *killed)
 	return rc;
 }
 
-int rs__txn_commit(rs_txn *txn)
+static int commit_and_end(rs_txn *txn, const rs__commit_record *applied)
 {
 	rs_db *db = txn->db;
 	bool killed = false;
 	int rc = 0;
 
-	if (txn->writes.n || txn->nsteps || txn->has_also) {
+	if (txn->writes.n || txn->nsteps || txn->has_also || applied) {
 		RS_PERF_TXN_SPLIT(txn, RS_PERF_BODY);
 		RS_PROBE(commit__start, &txn->run_id, txn->writes.n,
 			 txn->nsteps);
-		rc = commit(txn, &killed);
+		rc = commit(txn, applied, &killed);
 	}
 	for (size_t i = 0; i < txn->nsteps; i++) {
 		const rs__step *step = &txn->steps[i];
@@ -505,6 +592,24 @@ int rs__txn_commit(rs_txn *txn)
 		rs__db_reap(db, RS__REAP_BATCH);
 	RS_PERF_TXN_END(perf_t);
 	RS_PERF_ONLY(if (perf_wrote) RS_PROBE(commit__done, &perf_run, rc);)
+	return rc;
+}
+
+int rs__txn_commit(rs_txn *txn)
+{
+	return commit_and_end(txn, NULL);
+}
+
+int rs__txn_commit_applied(rs_txn *txn, const rs__commit_record *rec)
+{
+	rs_db *db = txn->db;
+	int rc;
+
+	assert(txn->flags & RS__TXN_F_APPLY);
+	rc = commit_and_end(txn, rec);
+	if (rc == 0)
+		atomic_fetch_add_explicit(&db->records_applied, 1,
+					  memory_order_relaxed);
 	return rc;
 }
 

@@ -46,6 +46,7 @@
  * Locks, in order: g_lock (process-wide list of open databases) before a
  * database's ctx_lock; a run's commit lock is never held with either.
  */
+#include <sched.h>
 #include <string.h>
 
 #include "txn/txn.h"
@@ -286,10 +287,11 @@ void rs__ctx_put(rs_txn *ctx)
 	ctx_to_free_list(ctx);
 }
 
-uint64_t rs__db_min_pin(rs_db *db, rs__run *run, uint64_t visible)
+/* From m, the least version pinned on `run` (or, with `max`, the
+ * greatest, pins without a version left out). Inlined into each caller
+ * with `max` constant: rs__db_min_pin() is on every commit's path. */
+static inline uint64_t pins_on(rs_db *db, rs__run *run, uint64_t m, bool max)
 {
-	uint64_t m = visible;
-
 	for (rs_txn *t =
 		     atomic_load_explicit(&db->ctx_all, memory_order_acquire);
 	     t; t = t->reg_next) {
@@ -299,10 +301,23 @@ uint64_t rs__db_min_pin(rs_db *db, rs__run *run, uint64_t visible)
 		    run)
 			continue;
 		v = atomic_load_explicit(&t->pin.ver, memory_order_seq_cst);
-		if (v < m)
+		if (max ? v != RS__PIN_NONE && v > m : v < m)
 			m = v;
 	}
 	return m;
+}
+
+uint64_t rs__db_min_pin(rs_db *db, rs__run *run, uint64_t visible)
+{
+	return pins_on(db, run, visible, false);
+}
+
+void rs__db_wait_pins(rs_db *db, rs__run *run, uint64_t ver)
+{
+	/* Each such snapshot was opened before the caller moved the
+	 * version back, and ends with its transaction. */
+	while (pins_on(db, run, ver, true) > ver)
+		sched_yield();
 }
 
 bool rs__db_holds(void *arg, const rs__run *r)

@@ -47,6 +47,13 @@ int rs__txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run, uint32_t flags)
 	RS_PERF_START(t0);
 
 	RS_PROBE(txn__begin, run, flags);
+	/* A follower's own transactions only read (RS_EREADONLY at the
+	 * first write, before anything is staged), after a promotion too:
+	 * they create no run, so their reads were not validated. */
+	if (!(flags & RS__TXN_F_APPLY) &&
+	    RS_UNLIKELY(
+		    atomic_load_explicit(&db->follower, memory_order_acquire)))
+		flags = (flags & ~RS__TXN_F_BLIND) | RS_TXN_F_READONLY;
 	rs__rcu_thread_ensure();
 	ctx = rs__ctx_get(db);
 	if (!ctx)
@@ -55,7 +62,8 @@ int rs__txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run, uint32_t flags)
 	 * reaper's grace period after the shard was killed ends after it,
 	 * so the reaper sees it (pool.c). */
 	rs__rcu_read_lock();
-	rc = st->ops->run_find(st, run, !(flags & RS_TXN_F_READONLY), &r);
+	rc = st->ops->run_find(
+		st, run, !(flags & (RS_TXN_F_READONLY | RS__TXN_F_APPLY)), &r);
 	if (r) /* the grace period orders it for the reaper */
 		atomic_store_explicit(&ctx->hold, r, memory_order_release);
 	rs__rcu_read_unlock();
@@ -278,12 +286,42 @@ int rs__txn_oneshot(rs_db *db, const rs_run_id *run, rs__stage_fn stage,
 	rs_txn *txn;
 	int rc;
 
+	/* A follower takes writes only from its backend (rs__txn_apply). */
+	if (RS_UNLIKELY(
+		    atomic_load_explicit(&db->follower, memory_order_acquire)))
+		return RS_EREADONLY;
 	RS_TRY(rs__txn_begin(&txn, db, run, RS__TXN_F_BLIND));
 	if ((rc = stage(txn, req)) < 0) {
 		rs__txn_abort(txn);
 		return rc;
 	}
 	return rs__txn_commit(txn);
+}
+
+int rs__txn_apply_begin(rs_txn **out, rs_db *db, const rs__commit_record *rec)
+{
+	rs_txn *txn;
+	int rc = 0;
+
+	RS_TRY(rs__txn_begin(&txn, db, rec->run,
+			     RS__TXN_F_BLIND | RS__TXN_F_APPLY));
+	for (size_t i = 0; i < rec->nops && rc == 0; i++) {
+		const rs__op *op = &rec->ops[i];
+
+		rc = rs__txn_write_view(txn, op->tag, op->key, op->klen,
+					op->val, op->vlen, op->flags);
+	}
+	/* A commit's write set is a set: a key twice is no record of it. */
+	if (rc == 0 && txn->writes.n != rec->nops)
+		rc = RS_EINVAL;
+	if (rc < 0) {
+		rs__txn_abort(txn);
+		return rc;
+	}
+	if (rec->kind == RS__REC_DROP_RUN)
+		rs__txn_also(txn, rec->drop_run, false);
+	*out = txn;
+	return 0;
 }
 
 /* ---- retry helper ---- */

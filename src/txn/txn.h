@@ -46,6 +46,10 @@ struct rs_db {
 	rs_durability mode;
 	uint32_t flags; /* rs_db_options.flags */
 	uint64_t id;	/* unique in the process, never reused */
+	/* RS_DB_F_FOLLOWER and not promoted: transactions begin read-only
+	 * (txn.c); only rs__txn_apply() writes. Cleared once, by promote. */
+	_Atomic bool follower;
+	_Atomic uint64_t records_applied; /* by rs__txn_apply() */
 
 	/* Every context ever made for this database (append-only, read
 	 * without a lock by reclaimers scanning pins); freed at close. */
@@ -81,6 +85,13 @@ enum {
  * conflicts, since its read set stays empty.
  */
 #define RS__TXN_F_BLIND 0x100u
+/*
+ * Internal: the transaction of rs__txn_apply(), a record of another
+ * writer. Its begin never creates the run (its commit does, and then the
+ * record starts the run's life), it may write on a follower, and its
+ * commit takes its versions from the record and calls no backend.
+ */
+#define RS__TXN_F_APPLY 0x200u
 
 /* What a deferred step sees at commit (commit.c). */
 typedef struct rs__cc rs__cc;
@@ -178,6 +189,9 @@ void rs__ctx_release_snapshot(rs_txn *ctx);
 /* The oldest version a snapshot of `run` may still read; `visible` was
  * just published (seq_cst) by the caller, before the pins are read. */
 uint64_t rs__db_min_pin(rs_db *db, rs__run *run, uint64_t visible);
+/* Wait (yielding) until no pinned snapshot of `run` is above `ver`:
+ * after the run's visible version went back to ver (txn/commit.c). */
+void rs__db_wait_pins(rs_db *db, rs__run *run, uint64_t ver);
 /* Whether a context holds run r (txn->hold): the store's reap test. */
 bool rs__db_holds(void *db, const rs__run *r);
 /* Free the runs deleted runs left (store run_reap) once at least `min`
@@ -435,6 +449,26 @@ int rs__cc_also_each(rs__cc *cc, uint8_t tag,
  * under its commit lock: for state the layer above rebuilds at open.
  */
 int rs__txn_run_add_flags(rs_db *db, const rs_run_id *run, uint32_t flags);
+
+/*
+ * Apply `rec` (checked by the caller: distinct keys need not be) as a
+ * commit of `txn`, an RS__TXN_F_APPLY transaction on rec->run whose
+ * writes are rec's ops, staged (for a DROP_RUN, also naming drop_run with
+ * rs__txn_also(create false); deferred steps may set the second run's
+ * flags). It commits like rs__txn_commit() (the same locks, install,
+ * publish and reclaim) at rec->version, without calling the backend; a
+ * DROP_RUN drops its second run at rec->drop_version. 0 (applied), 1
+ * (skipped: the run is at or past rec->version), RS_ECORRUPT (a gap, or
+ * the database's state contradicts the record), RS_ENOMEM. Consumes the
+ * transaction.
+ */
+int rs__txn_commit_applied(rs_txn *txn, const rs__commit_record *rec);
+/*
+ * Begin that transaction for `rec` (rec->run nil for a DROP_RUN) and
+ * stage its ops, which must name distinct keys (else RS_EINVAL). The ops
+ * are borrowed: they must live until the commit.
+ */
+int rs__txn_apply_begin(rs_txn **out, rs_db *db, const rs__commit_record *rec);
 
 /* ---- durability host (replay.c) ---- */
 

@@ -50,7 +50,9 @@ static void api__open_validates_options(void **state)
 	o = dur_opts(dir, RS_DURABILITY_INMEMORY);
 	o.durability_ops = &ops;
 	assert_int_equal(dur_open_rc(&o), RS_EINVAL);
-	ops.version = 2;
+	ops.version = RS_DURABILITY_OPS_VERSION + 1;
+	assert_int_equal(dur_open_rc(&o), RS_EVERSION);
+	ops.version = 0;
 	assert_int_equal(dur_open_rc(&o), RS_EVERSION);
 	/* A path below a file cannot be created. */
 	dur_write(dur_path(dir, "file"), "x", 1);
@@ -372,9 +374,13 @@ static void be_close(void *ctx)
 
 static void api__user_backend_gets_records_and_recovers(void **state)
 {
-	static const rs_durability_ops ops = { RS_DURABILITY_OPS_VERSION,
-					       be_commit, be_recover, be_flush,
-					       be_close };
+	static const rs_durability_ops ops = {
+		.version = RS_DURABILITY_OPS_VERSION,
+		.commit = be_commit,
+		.recover = be_recover,
+		.flush = be_flush,
+		.close = be_close,
+	};
 	backend *b = calloc(1, sizeof(*b));
 	rs_db_options o = RS_DB_OPTIONS_INIT;
 	rs_run_id run = dur_run(0);

@@ -44,6 +44,30 @@ int main(void)
 			rs_errname(rc), s.commits, s.kv_ops);
 		return 1;
 	}
+	/* A follower: writes refused, records applied (version 2). */
+	o.flags = RS_DB_F_FOLLOWER;
+	if ((rc = rs_db_open(&db, &o)) == 0) {
+		rs_record_op op = { RS_TAG_KV, false, { "k", 1 }, { "v", 1 } };
+		rs_commit_record rec = { 0 };
+		rs_db_stats st = RS_DB_STATS_INIT;
+
+		rec.kind = RS_RECORD_COMMIT;
+		rec.run = run;
+		rec.version = 1;
+		rec.ops = &op;
+		rec.nops = 1;
+		if (rs_kv_put(db, &run, "k", 1, "v", 1) != RS_EREADONLY ||
+		    rs_db_apply(db, &rec) != 0 || rs_db_stat(db, &st) != 0 ||
+		    !st.follower || st.records_applied != 1 ||
+		    rs_db_promote(db) != RS_ENOTSUP)
+			rc = RS_EINVAL;
+		rs_db_close(db);
+	}
+	if (rc != 0 || s.commits != 1) {
+		fprintf(stderr, "follower: rc %s, %u commits\n", rs_errname(rc),
+			s.commits);
+		return 1;
+	}
 	printf("C11: runstate/durability.h alone, backend saw 1 commit\n");
 	return 0;
 }

@@ -40,6 +40,26 @@ int main()
 			     rs_errname(rc), g_commits);
 		return 1;
 	}
+	/* Version 2: an image sink, a follower, rs_db_apply(). */
+	rs_image_sink sink = { nullptr, nullptr, nullptr };
+	(void)sink;
+	o.flags = RS_DB_F_FOLLOWER;
+	if ((rc = rs_db_open(&db, &o)) == 0) {
+		rs_commit_record rec = {};
+
+		rec.kind = RS_RECORD_COMMIT;
+		rec.run = run;
+		rec.version = 1;
+		if (rs_kv_put(db, &run, "k", 1, "v", 1) != RS_EREADONLY ||
+		    rs_db_apply(db, &rec) != 0 ||
+		    rs_db_promote(db) != RS_ENOTSUP)
+			rc = RS_EINVAL;
+		rs_db_close(db);
+	}
+	if (rc != 0 || g_commits != 1) {
+		std::fprintf(stderr, "follower: rc %s\n", rs_errname(rc));
+		return 1;
+	}
 	std::printf("C++17: runstate/durability.h alone, 1 commit\n");
 	return 0;
 }

@@ -1936,7 +1936,8 @@ bool md_reopen(md *m)
 static bool step_admin(md *m)
 {
 	unsigned what = (unsigned)rnd(m, 10);
-	bool mem = m->cfg.mode == RS_DURABILITY_INMEMORY;
+	bool mem = m->cfg.mode == RS_DURABILITY_INMEMORY &&
+		   !m->cfg.backend_checkpoints;
 
 	if (what < 3) {
 		say(m, "flush");

@@ -49,6 +49,9 @@ typedef struct md_cfg {
 	 * own runs). */
 	unsigned worker;
 	bool shared;
+	/* The test opened the database with a durability_ops backend whose
+	 * checkpoint works (InMemory mode otherwise: no reopen). */
+	bool backend_checkpoints;
 } md_cfg;
 
 typedef struct md_reg {

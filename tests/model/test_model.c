@@ -35,15 +35,19 @@ typedef struct mode {
 
 static const mode modes[] = {
 	{ "inmemory",
-	  { RS_DURABILITY_INMEMORY, RS_STORAGE_SHARDED, 0, 0, 0, false } },
+	  { RS_DURABILITY_INMEMORY, RS_STORAGE_SHARDED, 0, 0, 0, false,
+	    false } },
 	{ "inmemory-unified",
-	  { RS_DURABILITY_INMEMORY, RS_STORAGE_UNIFIED, 0, 0, 0, false } },
+	  { RS_DURABILITY_INMEMORY, RS_STORAGE_UNIFIED, 0, 0, 0, false,
+	    false } },
 	{ "buffered",
-	  { RS_DURABILITY_BUFFERED, RS_STORAGE_SHARDED, 0, 0, 0, false } },
+	  { RS_DURABILITY_BUFFERED, RS_STORAGE_SHARDED, 0, 0, 0, false,
+	    false } },
 	{ "strict",
-	  { RS_DURABILITY_STRICT, RS_STORAGE_SHARDED, 0, 0, 0, false } },
+	  { RS_DURABILITY_STRICT, RS_STORAGE_SHARDED, 0, 0, 0, false, false } },
 	{ "strict-checkpoints",
-	  { RS_DURABILITY_STRICT, RS_STORAGE_SHARDED, 16384, 4096, 0, false } },
+	  { RS_DURABILITY_STRICT, RS_STORAGE_SHARDED, 16384, 4096, 0, false,
+	    false } },
 };
 
 static uint64_t g_seed;

@@ -77,9 +77,13 @@ static void soak__every_primitive_from_several_threads(void **state)
 	const char *e = getenv("RS_SOAK_SECONDS"), *s = getenv("RS_MODEL_SEED");
 	double secs = e ? strtod(e, NULL) : 60.0, end;
 	uint64_t seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL);
-	md_cfg cfg = {
-		RS_DURABILITY_STRICT, RS_STORAGE_SHARDED, 65536, 16384, 0, true
-	};
+	md_cfg cfg = { RS_DURABILITY_STRICT,
+		       RS_STORAGE_SHARDED,
+		       65536,
+		       16384,
+		       0,
+		       true,
+		       false };
 	char *dir = dur_tmpdir();
 	rs_db_options o = md_options(&cfg, dir);
 	worker *ws = calloc(NWORKERS, sizeof(*ws));

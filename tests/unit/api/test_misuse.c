@@ -447,7 +447,7 @@ static void row_rs_version_string(void)
 
 static void row_rs_strerror(void)
 {
-	const int unknown[] = { 1, INT_MAX, INT_MIN, RS_ERANGE - 1, -1000 };
+	const int unknown[] = { 1, INT_MAX, INT_MIN, RS_EFENCED - 1, -1000 };
 
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
 		CHECK(strcmp(rs_strerror(unknown[i]), "unknown error") == 0);
@@ -455,7 +455,7 @@ static void row_rs_strerror(void)
 
 static void row_rs_errname(void)
 {
-	const int unknown[] = { 1, INT_MAX, INT_MIN, RS_ERANGE - 1, -1000 };
+	const int unknown[] = { 1, INT_MAX, INT_MIN, RS_EFENCED - 1, -1000 };
 
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
 		CHECK(strcmp(rs_errname(unknown[i]), "RS_UNKNOWN") == 0);
@@ -552,7 +552,10 @@ static void row_rs_db_open(void)
 
 	/* The durable cases name a directory that must not appear. */
 	o = init, o.durability = RS_DURABILITY_BUFFERED, o.path = path;
-	o.flags = 0x2u;
+	o.flags = 0x4u;
+	EXPECT(rs_db_open(&out, &o), RS_EINVAL);
+	/* A follower needs a backend to follow. */
+	o.flags = RS_DB_F_FOLLOWER;
 	EXPECT(rs_db_open(&out, &o), RS_EINVAL);
 	o.flags = 0, o.storage = (rs_storage)7;
 	EXPECT(rs_db_open(&out, &o), RS_EINVAL);
@@ -600,6 +603,27 @@ static void row_rs_db_flush(void)
 static void row_rs_db_checkpoint(void)
 {
 	EXPECT(rs_db_checkpoint(NULL), RS_EINVAL);
+}
+
+static void row_rs_db_apply(void)
+{
+	rs_commit_record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = RS_RECORD_COMMIT;
+	rec.run = *RA;
+	rec.version = 1;
+	EXPECT(rs_db_apply(NULL, &rec), RS_EINVAL);
+	EXPECT(rs_db_apply(DB, NULL), RS_EINVAL);
+	/* A database without durability_ops has no log to follow. */
+	EXPECT(rs_db_apply(DB, &rec), RS_EINVAL);
+}
+
+static void row_rs_db_promote(void)
+{
+	EXPECT(rs_db_promote(NULL), RS_EINVAL);
+	/* Not a follower. */
+	EXPECT(rs_db_promote(DB), RS_EINVAL);
 }
 
 static void row_rs_db_stat(void)
@@ -1722,6 +1746,8 @@ static const row rows[] = {
 	ROW(rs_db_close),
 	ROW(rs_db_flush),
 	ROW(rs_db_checkpoint),
+	ROW(rs_db_apply),
+	ROW(rs_db_promote),
 	ROW(rs_db_stat),
 	ROW(rs_db_run_version),
 	ROW(rs_perf_read),

@@ -32,6 +32,7 @@ static void error__codes_are_negative_row_indexes(void **state)
 	assert_int_equal(RS_EINVAL, -1);
 	assert_int_equal(RS_ECONFLICT, -5);
 	assert_int_equal(RS_ERANGE, -20);
+	assert_int_equal(RS_EFENCED, -21);
 }
 
 static void error__every_code_has_distinct_message_and_name(void **state)
