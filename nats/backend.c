@@ -4,7 +4,8 @@
  * docs/replication.md).
  *
  * Log. One stream per database, one subject. Every message is published by
- * this file with three headers: Nats-Msg-Id "<writer id hex>-<seq>",
+ * this file with three headers: Nats-Msg-Id "<writer id hex>-<n>" (n
+ * unique per publish),
  * Nats-Expected-Last-Sequence seq - 1 and (from the second message on)
  * Nats-Expected-Last-Msg-Id, the id of the message this writer believes is
  * last. The writer is the only publisher of its log while it is not
@@ -68,6 +69,8 @@
 #define DEFAULT_ACK_MS 2000u
 #define DEFAULT_PENDING 1024u
 #define MSGID_LEN (2 * RSN_WRITER_ID_LEN + 1 + 20 + 1)
+/* "<writer hex>-<position>-<number>", then "-<chunk>" or "-end". */
+#define CKPT_ID_LEN (2 * RSN_WRITER_ID_LEN + 2 * 21 + 1)
 /* JetStream error codes of a failed expectation. */
 #define JS_WRONG_LAST_MSGID 10070
 #define JS_WRONG_LAST_SEQ 10071
@@ -91,6 +94,10 @@ typedef struct waiter {
 
 typedef struct slot {
 	uint64_t seq;
+	/* Unique per publish: a reply names it, so a late reply to an older
+	 * publish of the same sequence (before a resync) is not taken for
+	 * this one's. */
+	uint64_t pub_id;
 	uint8_t state;
 	/* The local database has (or, for a waiter told 0, will have) it. */
 	bool local;
@@ -128,8 +135,10 @@ struct rs_nats {
 	natsConnection *nc;
 	jsCtx *js;
 	natsSubscription *replies;
-	/* The follower's ordered consumer (bg only, after open). */
+	/* The follower's ordered consumer (bg only, after open) and the id
+	 * of the last message it delivered (recover, then bg). */
 	natsSubscription *tail;
+	char tail_prev[MSGID_LEN];
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;    /* waiters, window, resync done */
@@ -137,12 +146,17 @@ struct rs_nats {
 	slot *ring;
 	uint64_t next_seq;
 	uint64_t confirmed;
+	uint64_t pub_ids;
 	char last_id[MSGID_LEN];
 	bool resync;
 	bool fenced;
 	/* A checkpoint is streaming its image: every commit waits for its
 	 * ack (Buffered too), so the image holds only stored records. */
 	bool ckpt_active;
+	/* Buffered records applied locally and not stored (a failure):
+	 * republished in this order by resync, before any new commit. */
+	slot *keep;
+	size_t nkeep, ckeep;
 	/* Position of the newest checkpoint loaded or written (0: none). */
 	uint64_t ckpt_pos;
 	bool closing;
@@ -205,9 +219,12 @@ static bool wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
 
 /* ---- message ids ---- */
 
-static void msg_id(const rs_nats *n, uint64_t seq, char *out)
+/* Unique per publish (not per sequence: JetStream would take a barrier
+ * or a retry at a sequence for a duplicate of the record first published
+ * there, and acknowledge the wrong message). */
+static void msg_id(const rs_nats *n, uint64_t pub, char *out)
 {
-	snprintf(out, MSGID_LEN, "%s-%" PRIu64, n->writer_hex, seq);
+	snprintf(out, MSGID_LEN, "%s-%" PRIu64, n->writer_hex, pub);
 }
 
 /* ---- publishing ---- */
@@ -237,17 +254,18 @@ static void tell(slot *sl, int rc)
 static int publish_locked(rs_nats *n, uint8_t *buf, size_t len, waiter *w,
 			  bool local, uint64_t *seq_out)
 {
-	uint64_t seq = n->next_seq;
-	char reply[96], hdr[24], id[MSGID_LEN];
+	uint64_t seq = n->next_seq, pub = ++n->pub_ids;
+	char reply[112], hdr[24], id[MSGID_LEN];
 	natsMsg *m = NULL;
 	natsStatus s;
 	slot *sl;
 
-	snprintf(reply, sizeof(reply), "%s.%" PRIu64, n->inbox, seq);
+	snprintf(reply, sizeof(reply), "%s.%" PRIu64 ".%" PRIu64, n->inbox, seq,
+		 pub);
 	s = natsMsg_Create(&m, n->subject, reply, (const char *)buf, (int)len);
 	if (s != NATS_OK)
 		return RS_ENOMEM;
-	msg_id(n, seq, id);
+	msg_id(n, pub, id);
 	s = natsMsgHeader_Set(m, "Nats-Msg-Id", id);
 	snprintf(hdr, sizeof(hdr), "%" PRIu64, seq - 1);
 	if (s == NATS_OK)
@@ -264,6 +282,7 @@ static int publish_locked(rs_nats *n, uint8_t *buf, size_t len, waiter *w,
 		return RS_EIO;
 	sl = slot_of(n, seq);
 	sl->seq = seq;
+	sl->pub_id = pub;
 	sl->state = SLOT_INFLIGHT;
 	sl->local = local;
 	sl->js_err = 0;
@@ -319,25 +338,36 @@ static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m,
 		     void *arg)
 {
 	rs_nats *n = arg;
-	const char *subj = natsMsg_GetSubject(m), *dot;
+	const char *subj = natsMsg_GetSubject(m), *tail;
 	const char *data = natsMsg_GetData(m);
 	int len = natsMsg_GetDataLength(m);
-	uint64_t seq;
+	uint64_t seq = 0, pub = 0;
 	bool err;
 	slot *sl;
+	char *end = NULL;
 
 	(void)nc;
 	(void)sub;
-	dot = strrchr(subj, '.');
-	seq = dot ? strtoull(dot + 1, NULL, 10) : 0;
+	/* "<inbox>.<seq>.<publish id>" */
+	if (strncmp(subj, n->inbox, strlen(n->inbox)) == 0) {
+		tail = subj + strlen(n->inbox);
+		if (*tail == '.') {
+			seq = strtoull(tail + 1, &end, 10);
+			if (end && *end == '.')
+				pub = strtoull(end + 1, NULL, 10);
+		}
+	}
 	/* An ack names the stream and the sequence; anything else (an error
 	 * reply, a 503 "no responders" status with no body) is a failure. */
+	/* A duplicate names the message first stored with this id: never
+	 * this publish's (ids are unique per publish). */
 	err = len <= 0 || !data || memmem(data, (size_t)len, "\"error\"", 7) ||
+	      memmem(data, (size_t)len, "\"duplicate\"", 11) ||
 	      json_u64(data, len, "seq") != seq;
 	pthread_mutex_lock(&n->mu);
 	sl = slot_of(n, seq);
 	if (seq > n->confirmed && seq < n->next_seq && sl->seq == seq &&
-	    sl->state == SLOT_INFLIGHT) {
+	    sl->pub_id == pub && sl->state == SLOT_INFLIGHT) {
 		if (!err) {
 			sl->state = SLOT_ACKED;
 			n->st.published++;
@@ -442,8 +472,22 @@ static int publish_marker_locked(rs_nats *n, uint8_t type, uint64_t *seq_out)
 
 /* ---- reading the stream ---- */
 
+/* Whether a failed JetStream request may be tried again before
+ * deadline_ns: a stream without a leader (an election after a server
+ * died) answers at once with "no responders"; sleeps 50 ms first. */
+static bool again(uint64_t deadline_ns)
+{
+	struct timespec ts = { 0, 50000000 };
+
+	if (now_ns() + 50000000u >= deadline_ns)
+		return false;
+	nanosleep(&ts, NULL);
+	return true;
+}
+
 static int stream_last(rs_nats *n, uint64_t *first, uint64_t *last)
 {
+	uint64_t deadline = now_ns() + n->ack_ns;
 	jsStreamInfo *si = NULL;
 	jsErrCode jerr = 0;
 	jsOptions jo;
@@ -451,9 +495,10 @@ static int stream_last(rs_nats *n, uint64_t *first, uint64_t *last)
 
 	jsOptions_Init(&jo);
 	jo.Wait = n->ack_ms;
-	s = js_GetStreamInfo(&si, n->js, n->stream, &jo, &jerr);
-	if (s != NATS_OK)
-		return RS_EIO;
+	while ((s = js_GetStreamInfo(&si, n->js, n->stream, &jo, &jerr)) !=
+	       NATS_OK)
+		if (!again(deadline))
+			return RS_EIO;
 	if (first)
 		*first = si->State.FirstSeq;
 	*last = si->State.LastSeq;
@@ -465,16 +510,24 @@ static int stream_last(rs_nats *n, uint64_t *first, uint64_t *last)
  * RS_ENOTFOUND (deleted), RS_EIO. */
 static int get_msg(rs_nats *n, const char *stream, uint64_t seq, natsMsg **out)
 {
+	uint64_t deadline = now_ns() + n->ack_ns;
 	jsErrCode jerr = 0;
 	jsOptions jo;
 	natsStatus s;
 
 	jsOptions_Init(&jo);
 	jo.Wait = n->ack_ms;
-	s = js_GetMsg(out, n->js, stream ? stream : n->stream, seq, &jo, &jerr);
-	if (s == NATS_OK)
-		return 0;
-	return jerr == JSNoMessageFoundErr ? RS_ENOTFOUND : RS_EIO;
+	for (;;) {
+		jerr = 0;
+		s = js_GetMsg(out, n->js, stream ? stream : n->stream, seq, &jo,
+			      &jerr);
+		if (s == NATS_OK)
+			return 0;
+		if (jerr == JSNoMessageFoundErr)
+			return RS_ENOTFOUND;
+		if (!again(deadline))
+			return RS_EIO;
+	}
 }
 
 /* An ordered consumer of the log from `from` on. */
@@ -522,6 +575,42 @@ static int tail_next(natsSubscription *sub, int64_t wait_ms, natsMsg **out,
 
 /* ---- recovery ---- */
 
+/*
+ * Whether the message at stream sequence seq is where its writer put it:
+ * right after the message it expected (Nats-Expected-Last-Sequence) with
+ * the id it expected (Nats-Expected-Last-Msg-Id; none only at sequence
+ * 1). JetStream checks both before it stores a message; every reader
+ * (recovery, the follower, resync) checks them again against what it
+ * read, so a message stored against its writer's expectations, should
+ * that ever happen, counts nowhere instead of forking the history.
+ * prev_id: the id of the message at seq - 1 ("" for none).
+ */
+static bool chained(natsMsg *m, uint64_t seq, const char *prev_id)
+{
+	const char *els = NULL, *elmi = NULL;
+
+	if (natsMsgHeader_Get(m, "Nats-Expected-Last-Sequence", &els) !=
+		    NATS_OK ||
+	    !els || strtoull(els, NULL, 10) + 1 != seq)
+		return false;
+	if (natsMsgHeader_Get(m, "Nats-Expected-Last-Msg-Id", &elmi) !=
+		    NATS_OK ||
+	    !elmi)
+		return seq == 1 || prev_id[0] == '\0';
+	return strcmp(elmi, prev_id) == 0;
+}
+
+/* Copies the message's id into out (MSGID_LEN; "" for none). */
+static void id_of(natsMsg *m, char *out)
+{
+	const char *id = NULL;
+
+	if (natsMsgHeader_Get(m, "Nats-Msg-Id", &id) == NATS_OK && id)
+		snprintf(out, MSGID_LEN, "%s", id);
+	else
+		out[0] = '\0';
+}
+
 /* Replays the log's records (after) .. last through `replay`. */
 static int replay_range(rs_nats *n, natsSubscription *sub, uint64_t last,
 			rs_replay_fn replay, void *rctx, uint64_t *at)
@@ -541,10 +630,12 @@ static int replay_range(rs_nats *n, natsSubscription *sub, uint64_t last,
 		}
 		rc = rsn_decode(natsMsg_GetData(m),
 				(size_t)natsMsg_GetDataLength(m), &d);
-		if (rc == 0 && d.type == RSN_MSG_COMMIT) {
+		if (rc == 0 && d.type == RSN_MSG_COMMIT &&
+		    chained(m, seq, n->tail_prev)) {
 			rc = replay(&d.rec, rctx);
 			n->st.replayed++;
 		}
+		id_of(m, n->tail_prev);
 		rsn_msg_free(&d);
 		natsMsg_Destroy(m);
 		if (rc < 0)
@@ -555,22 +646,26 @@ static int replay_range(rs_nats *n, natsSubscription *sub, uint64_t last,
 	return 0;
 }
 
-/* Sets last_id to the id of the message at seq (0: none). */
-static int learn_last_id(rs_nats *n, uint64_t seq)
+/* The id of the log's message at seq into out ("" for seq 0). */
+static int id_at(rs_nats *n, uint64_t seq, char *out)
 {
-	const char *id = NULL;
 	natsMsg *m = NULL;
 	int rc;
 
-	n->last_id[0] = '\0';
+	out[0] = '\0';
 	if (seq == 0)
 		return 0;
 	if ((rc = get_msg(n, NULL, seq, &m)) < 0)
 		return rc;
-	if (natsMsgHeader_Get(m, "Nats-Msg-Id", &id) == NATS_OK && id)
-		snprintf(n->last_id, sizeof(n->last_id), "%s", id);
+	id_of(m, out);
 	natsMsg_Destroy(m);
 	return 0;
+}
+
+/* Sets last_id to the id of the message at seq (0: none). */
+static int learn_last_id(rs_nats *n, uint64_t seq)
+{
+	return id_at(n, seq, n->last_id);
 }
 
 static int nats_recover(void *ctx, rs_replay_fn replay, void *rctx)
@@ -588,6 +683,9 @@ static int nats_recover(void *ctx, rs_replay_fn replay, void *rctx)
 	/* Trimmed past what the checkpoint covers: records are missing. */
 	if (last > at && first > at + 1)
 		return RS_ECORRUPT;
+	/* The chain starts at the message the checkpoint covers. */
+	if ((rc = id_at(n, at, n->tail_prev)) < 0)
+		return rc;
 	if ((rc = tail_open(n, at + 1, &sub)) < 0)
 		return rc;
 	for (tries = 0;; tries++) {
@@ -703,18 +801,49 @@ static void nats_close_cb(void *ctx)
 
 /* ---- resync (bg, writer) ---- */
 
+/* Applies a record of ours the local database does not have (its commit
+ * returned RS_EIO, or it was published before a resync and stored late);
+ * rs_db_apply() skips one it already has. */
+static int apply_own(rs_nats *n, const rsn_msg *d)
+{
+	int rc = 0;
+
+	if (d->type != RSN_MSG_COMMIT)
+		return 0;
+#if RSN_V2
+	rc = rs_db_apply(n->db, &d->rec);
+	if (rc == 0) {
+		pthread_mutex_lock(&n->mu);
+		n->st.applied++;
+		pthread_mutex_unlock(&n->mu);
+	}
+#else
+	/* Without rs_db_apply() the stored record cannot be made local:
+	 * stop writing (reopen to recover it). */
+	(void)n;
+	rc = RS_EIO;
+#endif
+	return rc < 0 ? rc : 0;
+}
+
 /*
  * After a failed or unacknowledged publish: reads the stream after
- * `confirmed`, resolves each record of ours that was stored (its waiter is
- * told 0, or it is applied locally when its commit already returned), and
- * is fenced by any other writer's message; then publishes a barrier, so
- * nothing older of ours can still be stored, and republishes the Buffered
- * records (applied locally) that were not stored. 0 when done (commits
- * may go on), RSN_EFENCED, or RS_EIO (try again later).
+ * `confirmed`. A message is the record of the slot at its sequence only if
+ * it has the slot's very bytes; then the slot is resolved (its waiter is
+ * told 0, or it is applied locally when its commit already returned).
+ * Any other message of ours is an older record (published before an
+ * earlier resync and stored late): it is applied locally, and from it on
+ * no slot of the current window was stored (each expects its
+ * predecessor). Another writer's message fences us. Then a barrier makes
+ * it final: once stored, nothing older of ours can be stored anymore; the
+ * Buffered records that were not stored (applied locally) are republished
+ * after it. 0 when done (commits may go on), RSN_EFENCED, or RS_EIO / an
+ * error (try again later).
  */
 static int resync_once(rs_nats *n)
 {
-	uint64_t last = 0, from;
+	uint64_t last = 0, from, missing = 0;
+	char prev[MSGID_LEN];
 	int rc;
 
 	if ((rc = stream_last(n, NULL, &last)) < 0)
@@ -722,100 +851,119 @@ static int resync_once(rs_nats *n)
 	pthread_mutex_lock(&n->mu);
 	from = n->confirmed + 1;
 	pthread_mutex_unlock(&n->mu);
+	if ((rc = id_at(n, from - 1, prev)) < 0)
+		return rc;
 	for (uint64_t s = from; s <= last; s++) {
+		const char *data;
+		size_t len;
 		natsMsg *m = NULL;
 		rsn_msg d;
 		slot *sl;
-		bool apply = false;
+		bool apply = false, mine;
 
 		if ((rc = get_msg(n, NULL, s, &m)) < 0)
 			return rc == RS_ENOTFOUND ? RS_ECORRUPT : rc;
-		rc = rsn_decode(natsMsg_GetData(m),
-				(size_t)natsMsg_GetDataLength(m), &d);
-		if (rc < 0) {
+		data = natsMsg_GetData(m);
+		len = (size_t)natsMsg_GetDataLength(m);
+		if (!chained(m, s, prev)) {
+			/* Stored out of order: counts nowhere (a reader skips
+			 * it), and the slot at s was not stored. */
+			id_of(m, prev);
+			natsMsg_Destroy(m);
+			pthread_mutex_lock(&n->mu);
+			if (!missing)
+				missing = s;
+			pthread_mutex_unlock(&n->mu);
+			continue;
+		}
+		id_of(m, prev);
+		if ((rc = rsn_decode(data, len, &d)) < 0) {
 			natsMsg_Destroy(m);
 			return rc;
 		}
 		pthread_mutex_lock(&n->mu);
-		sl = slot_of(n, s);
-		if (memcmp(d.writer, n->writer, RSN_WRITER_ID_LEN) != 0 ||
-		    sl->seq != s || s >= n->next_seq) {
+		if (memcmp(d.writer, n->writer, RSN_WRITER_ID_LEN) != 0) {
 			/* Another writer's message: we are fenced. */
 			n->fenced = true;
 			for (uint64_t t = n->confirmed + 1; t < n->next_seq;
-			     t++) {
-				slot *x = slot_of(n, t);
-
-				tell(x, RSN_EFENCED);
-			}
+			     t++)
+				tell(slot_of(n, t), RSN_EFENCED);
 			pthread_cond_broadcast(&n->cv);
 			pthread_mutex_unlock(&n->mu);
 			rsn_msg_free(&d);
 			natsMsg_Destroy(m);
 			return RSN_EFENCED;
 		}
-		sl->state = SLOT_ACKED;
-		if (sl->w) {
-			/* Its committer marks it local when it returns. */
-			tell(sl, 0);
-		} else if (!sl->local) {
+		sl = slot_of(n, s);
+		mine = !missing && s < n->next_seq && sl->seq == s &&
+		       sl->state != SLOT_FREE && sl->buf && sl->len == len &&
+		       memcmp(sl->buf, data, len) == 0;
+		if (mine) {
+			sl->state = SLOT_ACKED;
+			if (sl->w)
+				/* Its committer marks it local when it
+				 * returns. */
+				tell(sl, 0);
+			else
+				apply = !sl->local;
+		} else {
+			if (!missing)
+				missing = s;
 			apply = true;
 		}
 		pthread_mutex_unlock(&n->mu);
-		if (apply && d.type == RSN_MSG_COMMIT) {
-#if RSN_V2
-			rc = rs_db_apply(n->db, &d.rec);
-			if (rc >= 0) {
-				pthread_mutex_lock(&n->mu);
-				n->st.applied++;
-				pthread_mutex_unlock(&n->mu);
-			}
-#else
-			/* Without rs_db_apply() the stored record cannot be
-			 * made local: stop writing (reopen to recover it). */
-			rc = RS_EIO;
-#endif
-		}
+		rc = apply ? apply_own(n, &d) : 0;
 		rsn_msg_free(&d);
 		natsMsg_Destroy(m);
 		if (rc < 0)
 			return rc;
-		pthread_mutex_lock(&n->mu);
-		sl->local = true;
-		advance_locked(n);
-		pthread_mutex_unlock(&n->mu);
+		if (mine && apply) {
+			pthread_mutex_lock(&n->mu);
+			sl->local = true;
+			advance_locked(n);
+			pthread_mutex_unlock(&n->mu);
+		}
 	}
 
-	/* Everything of ours after `last` was not stored. */
+	/* The window's records from `missing` (or after `last`) on were not
+	 * stored. */
 	{
-		uint64_t old_next, seq = 0, until = now_ns() + n->ack_ns;
-		slot *keep = NULL;
-		size_t nkeep = 0;
+		uint64_t old_next, stop, seq = 0, until = now_ns() + n->ack_ns;
+		size_t done = 0;
 
 		pthread_mutex_lock(&n->mu);
-		/* Committers told 0 above mark their records local. */
-		while (n->confirmed < last && wait_until(&n->cv, &n->mu, until))
-			;
 		old_next = n->next_seq;
-		if (n->confirmed != last) {
+		stop = missing ? missing : last + 1;
+		if (stop > old_next)
+			stop = old_next;
+		/* Committers told 0 above mark their records local. */
+		while (n->confirmed + 1 < stop &&
+		       wait_until(&n->cv, &n->mu, until))
+			;
+		if (n->confirmed + 1 < stop) {
 			pthread_mutex_unlock(&n->mu);
 			return RS_EIO;
 		}
-		if (old_next > last + 1) {
-			keep = calloc(old_next - last - 1, sizeof(*keep));
-			if (!keep) {
+		if (n->nkeep + (old_next - stop) > n->ckeep) {
+			size_t c = n->nkeep + (size_t)(old_next - stop) + 16;
+			slot *k = realloc(n->keep, c * sizeof(*k));
+
+			if (!k) {
 				pthread_mutex_unlock(&n->mu);
 				return RS_ENOMEM;
 			}
+			n->keep = k;
+			n->ckeep = c;
 		}
-		for (uint64_t s = last + 1; s < old_next; s++) {
-			slot *sl = slot_of(n, s);
+		for (uint64_t t = stop; t < old_next; t++) {
+			slot *sl = slot_of(n, t);
 
 			tell(sl, RS_EIO);
-			if (sl->local && sl->buf) {
+			if (sl->local && sl->buf &&
+			    sl->len != RSN_MARKER_SIZE) {
 				/* A Buffered record: the database has it,
 				 * the stream must get it. */
-				keep[nkeep++] = *sl;
+				n->keep[n->nkeep++] = *sl;
 			} else {
 				free(sl->buf);
 			}
@@ -823,29 +971,32 @@ static int resync_once(rs_nats *n)
 			sl->state = SLOT_FREE;
 		}
 		pthread_cond_broadcast(&n->cv);
+		n->confirmed = last;
 		n->next_seq = last + 1;
-		msg_id(n, last, n->last_id);
-		if (last == 0)
-			n->last_id[0] = '\0';
+		/* The id of the message physically last (whoever wrote it). */
+		memcpy(n->last_id, prev, sizeof(prev));
 		rc = publish_marker_locked(n, RSN_MSG_BARRIER, &seq);
 		if (rc == 0)
 			advance_locked(n);
-		for (size_t i = 0; i < nkeep; i++) {
+		/* In order, within the window; what is left waits for the
+		 * next round (commits stay blocked until none is left). */
+		while (rc == 0 && done < n->nkeep &&
+		       n->next_seq - 1 - n->confirmed < n->cap) {
+			rc = publish_locked(n, n->keep[done].buf,
+					    n->keep[done].len, NULL, true,
+					    NULL);
 			if (rc == 0)
-				rc = publish_locked(n, keep[i].buf, keep[i].len,
-						    NULL, true, NULL);
-			if (rc < 0)
-				free(keep[i].buf);
+				done++;
 		}
-		free(keep);
-		if (rc == 0)
+		memmove(n->keep, n->keep + done,
+			(n->nkeep - done) * sizeof(*n->keep));
+		n->nkeep -= done;
+		if (rc == 0 && n->nkeep == 0)
 			n->resync = false;
+		else if (rc == 0)
+			rc = RS_EIO;
 		pthread_cond_broadcast(&n->cv);
 		pthread_mutex_unlock(&n->mu);
-		/* A failed republish leaves records only in memory: the next
-		 * round tries again (resync stays set) unless fenced. */
-		if (rc < 0 && nkeep)
-			rc = RS_EIO;
 	}
 	return rc;
 }
@@ -858,11 +1009,15 @@ static int tail_apply(rs_nats *n, natsMsg *m, uint64_t seq, uint64_t pending)
 	rsn_msg d;
 	int rc;
 
+	bool ok = chained(m, seq, n->tail_prev);
+
+	id_of(m, n->tail_prev);
 	rc = rsn_decode(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m),
 			&d);
 	if (rc < 0)
 		return rc;
-	if (d.type == RSN_MSG_COMMIT) {
+	/* Not chained: stored out of its writer's order; counts nowhere. */
+	if (d.type == RSN_MSG_COMMIT && ok) {
 #if RSN_V2
 		rc = rs_db_apply(n->db, &d.rec);
 #else
@@ -1043,7 +1198,7 @@ typedef struct ckpt_out {
 	rs_nats *n;
 	uint8_t *buf;
 	size_t len;
-	char id[MSGID_LEN];
+	char id[CKPT_ID_LEN];
 	uint64_t chunks, bytes, first_seq, last_seq;
 	XXH3_state_t *hash;
 	int err;
@@ -1051,7 +1206,7 @@ typedef struct ckpt_out {
 
 static int chunk_publish(ckpt_out *o, const uint8_t *p, size_t len)
 {
-	char msgid[MSGID_LEN + 24];
+	char msgid[CKPT_ID_LEN + 22];
 	jsPubAck *pa = NULL;
 	jsErrCode jerr = 0;
 	jsPubOptions po;
@@ -1146,7 +1301,7 @@ static int nats_checkpoint(void *ctx, rs_image_fn image, void *image_ctx)
 	rs_image_sink sink;
 	rsn_ckpt_end end;
 	uint8_t endbuf[RSN_CKPT_END_SIZE];
-	uint64_t pos, prev, deadline = now_ns() + n->ack_ns;
+	uint64_t pos, prev, number, deadline = now_ns() + n->ack_ns;
 	int rc = 0;
 
 	memset(&o, 0, sizeof(o));
@@ -1168,10 +1323,12 @@ static int nats_checkpoint(void *ctx, rs_image_fn image, void *image_ctx)
 								      : 0);
 	pos = n->confirmed;
 	prev = n->ckpt_pos;
+	number = ++n->pub_ids;
 	pthread_mutex_unlock(&n->mu);
 	if (rc < 0)
 		goto done;
-	snprintf(o.id, sizeof(o.id), "%s-%" PRIu64, n->writer_hex, pos);
+	snprintf(o.id, sizeof(o.id), "%s-%" PRIu64 "-%" PRIu64, n->writer_hex,
+		 pos, number);
 	sink.run = ckpt_run;
 	sink.entry = ckpt_entry;
 	sink.ctx = &o;
@@ -1186,6 +1343,7 @@ done:
 		goto out;
 	memcpy(end.writer, n->writer, RSN_WRITER_ID_LEN);
 	end.position = pos;
+	end.number = number;
 	end.first_seq = o.first_seq;
 	end.last_seq = o.last_seq;
 	end.chunks = o.chunks;
@@ -1196,7 +1354,7 @@ done:
 		jsPubAck *pa = NULL;
 		jsErrCode jerr = 0;
 		jsPubOptions po;
-		char msgid[MSGID_LEN + 8];
+		char msgid[CKPT_ID_LEN + 8];
 
 		jsPubOptions_Init(&po);
 		snprintf(msgid, sizeof(msgid), "%s-end", o.id);
@@ -1245,17 +1403,23 @@ static int nats_load_image(void *ctx, const rs_image_sink *load)
 	uint8_t *img = NULL;
 	size_t len = 0;
 	uint64_t chunks = 0;
-	char prefix[MSGID_LEN + 4];
+	char prefix[CKPT_ID_LEN + 2];
 	natsStatus s;
 	int rc;
 
 	jsOptions_Init(&jo);
 	jo.Wait = n->ack_ms;
-	s = js_GetLastMsg(&m, n->js, n->ckpt_stream, n->ckpt_end, &jo, &jerr);
-	if (s != NATS_OK)
-		return jerr == JSNoMessageFoundErr || s == NATS_NOT_FOUND
-			       ? 0
-			       : RS_EIO;
+	for (uint64_t deadline = now_ns() + n->ack_ns;;) {
+		jerr = 0;
+		s = js_GetLastMsg(&m, n->js, n->ckpt_stream, n->ckpt_end, &jo,
+				  &jerr);
+		if (s == NATS_OK)
+			break;
+		if (jerr == JSNoMessageFoundErr)
+			return 0;
+		if (!again(deadline))
+			return RS_EIO;
+	}
 	rc = rsn_decode_ckpt_end(natsMsg_GetData(m),
 				 (size_t)natsMsg_GetDataLength(m), &end);
 	natsMsg_Destroy(m);
@@ -1269,8 +1433,8 @@ static int nats_load_image(void *ctx, const rs_image_sink *load)
 
 		for (size_t i = 0; i < RSN_WRITER_ID_LEN; i++)
 			snprintf(hex + 2 * i, 3, "%02x", end.writer[i]);
-		snprintf(prefix, sizeof(prefix), "%s-%" PRIu64 "-", hex,
-			 end.position);
+		snprintf(prefix, sizeof(prefix), "%s-%" PRIu64 "-%" PRIu64 "-",
+			 hex, end.position, end.number);
 	}
 	for (uint64_t seq = end.first_seq; seq <= end.last_seq; seq++) {
 		const char *id = NULL;
@@ -1372,13 +1536,18 @@ static int ensure_stream(rs_nats *n, const char *name, const char *subject)
 
 	jsOptions_Init(&jo);
 	jo.Wait = n->ack_ms;
-	s = js_GetStreamInfo(&si, n->js, name, &jo, &jerr);
-	if (s == NATS_OK) {
-		jsStreamInfo_Destroy(si);
-		return 0;
+	for (uint64_t deadline = now_ns() + n->ack_ns;;) {
+		jerr = 0;
+		s = js_GetStreamInfo(&si, n->js, name, &jo, &jerr);
+		if (s == NATS_OK) {
+			jsStreamInfo_Destroy(si);
+			return 0;
+		}
+		if (jerr == JSStreamNotFoundErr || s == NATS_NOT_FOUND)
+			break;
+		if (!again(deadline))
+			return RS_EIO;
 	}
-	if (jerr != JSStreamNotFoundErr && s != NATS_NOT_FOUND)
-		return RS_EIO;
 	jsStreamConfig_Init(&sc);
 	subs[0] = subject;
 	sc.Name = name;
@@ -1438,7 +1607,7 @@ static int connect_all(rs_nats *n, const char *servers)
 	{
 		char wild[80];
 
-		snprintf(wild, sizeof(wild), "%s.*", n->inbox);
+		snprintf(wild, sizeof(wild), "%s.>", n->inbox);
 		if (natsConnection_Subscribe(&n->replies, n->nc, wild, on_reply,
 					     n) != NATS_OK)
 			goto out;
@@ -1484,6 +1653,9 @@ static void teardown(rs_nats *n)
 			free(n->ring[i].buf);
 		free(n->ring);
 	}
+	for (size_t i = 0; i < n->nkeep; i++)
+		free(n->keep[i].buf);
+	free(n->keep);
 	pthread_cond_destroy(&n->bg_cv);
 	pthread_cond_destroy(&n->cv);
 	pthread_mutex_destroy(&n->mu);

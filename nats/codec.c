@@ -211,12 +211,13 @@ void rsn_encode_ckpt_end(uint8_t *buf, const rsn_ckpt_end *e)
 	buf[1] = FORMAT;
 	memcpy(buf + 2, e->writer, RSN_WRITER_ID_LEN);
 	put64(p, e->position);
-	put64(p + 8, e->first_seq);
-	put64(p + 16, e->last_seq);
-	put64(p + 24, e->chunks);
-	put64(p + 32, e->bytes);
-	put64(p + 40, e->hash);
-	put64(p + 48, XXH3_64bits(buf, RSN_CKPT_END_SIZE - SUM));
+	put64(p + 8, e->number);
+	put64(p + 16, e->first_seq);
+	put64(p + 24, e->last_seq);
+	put64(p + 32, e->chunks);
+	put64(p + 40, e->bytes);
+	put64(p + 48, e->hash);
+	put64(p + 56, XXH3_64bits(buf, RSN_CKPT_END_SIZE - SUM));
 }
 
 int rsn_decode_ckpt_end(const void *data, size_t len, rsn_ckpt_end *out)
@@ -229,11 +230,12 @@ int rsn_decode_ckpt_end(const void *data, size_t len, rsn_ckpt_end *out)
 	p = b + 2 + RSN_WRITER_ID_LEN;
 	memcpy(out->writer, b + 2, RSN_WRITER_ID_LEN);
 	out->position = get64(p);
-	out->first_seq = get64(p + 8);
-	out->last_seq = get64(p + 16);
-	out->chunks = get64(p + 24);
-	out->bytes = get64(p + 32);
-	out->hash = get64(p + 40);
+	out->number = get64(p + 8);
+	out->first_seq = get64(p + 16);
+	out->last_seq = get64(p + 24);
+	out->chunks = get64(p + 32);
+	out->bytes = get64(p + 40);
+	out->hash = get64(p + 48);
 	return 0;
 }
 

@@ -51,18 +51,21 @@ void rsn_msg_free(rsn_msg *m);
  *   run:   u8 'R', 16 run id, u64 version
  *   entry: u8 'E', u8 tag, u32 klen, u32 vlen, key, value
  *   end:   u8 magic 0xA8, u8 format 1, 16 writer id, u64 position,
- *          u64 first chunk seq, u64 last chunk seq, u64 chunks,
- *          u64 bytes, u64 XXH3-64 of the image, u64 XXH3-64 of the end
- *          record before it
+ *          u64 checkpoint number (of this writer), u64 first chunk seq,
+ *          u64 last chunk seq, u64 chunks, u64 bytes, u64 XXH3-64 of the
+ *          image, u64 XXH3-64 of the end record before it
+ * Chunk i of a checkpoint has the Nats-Msg-Id
+ * "<writer id hex>-<position>-<number>-<i>".
  */
 #define RSN_CHUNK (512u * 1024u)
 #define RSN_IMG_RUN_SIZE (1u + 16u + 8u)
 #define RSN_IMG_ENTRY_FIXED (1u + 1u + 4u + 4u)
-#define RSN_CKPT_END_SIZE (2u + RSN_WRITER_ID_LEN + 7u * 8u)
+#define RSN_CKPT_END_SIZE (2u + RSN_WRITER_ID_LEN + 8u * 8u)
 
 typedef struct rsn_ckpt_end {
 	uint8_t writer[RSN_WRITER_ID_LEN];
 	uint64_t position;
+	uint64_t number;
 	uint64_t first_seq, last_seq;
 	uint64_t chunks;
 	uint64_t bytes;

@@ -58,6 +58,19 @@ int rt_open(rs_nats **n, rs_db **db, const char *urls, const char *name,
 	return rs_nats_open(n, db, &no, &o);
 }
 
+int rt_open_retry(rs_nats **n, rs_db **db, const char *urls, const char *name,
+		  uint32_t flags, double timeout_s)
+{
+	double end = rt_now() + timeout_s;
+	int rc;
+
+	while ((rc = rt_open(n, db, urls, name, 3, flags, RS_DURABILITY_STRICT,
+			     0)) == RS_EIO &&
+	       rt_now() < end)
+		rt_sleep_ms(200);
+	return rc;
+}
+
 void rt_key(char *out, size_t cap, long i)
 {
 	snprintf(out, cap, "k%06ld", i);

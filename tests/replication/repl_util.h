@@ -39,6 +39,11 @@ void rt_sleep_ms(int ms);
 int rt_open(rs_nats **n, rs_db **db, const char *urls, const char *name,
 	    int replicas, uint32_t flags, rs_durability mode, uint32_t ack_ms);
 
+/* rt_open() retried while it fails with RS_EIO (a stream electing a
+ * leader after a server came back), for at most timeout_s. */
+int rt_open_retry(rs_nats **n, rs_db **db, const char *urls, const char *name,
+		  uint32_t flags, double timeout_s);
+
 /* Keys of the helper's writes: "k000042", values "v000042". */
 void rt_key(char *out, size_t cap, long i);
 void rt_val(char *out, size_t cap, long i);

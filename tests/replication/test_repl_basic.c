@@ -208,8 +208,7 @@ static void check_acked(rs_db *db, const char *name, const bool *acked,
 	rs_db *d2 = NULL;
 	long lost = 0, differ = 0;
 
-	assert_ok(rt_open(&n2, &d2, cluster.urls, name, 3, 0,
-			  RS_DURABILITY_STRICT, 0));
+	assert_ok(rt_open_retry(&n2, &d2, cluster.urls, name, 0, 30));
 	for (long i = 0; i < next; i++) {
 		if (acked[i] && (!rt_has(db, i) || !rt_has(d2, i)))
 			lost++;
