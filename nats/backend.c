@@ -58,14 +58,6 @@
 
 #include "codec.h"
 
-#if RS_DURABILITY_OPS_VERSION >= 2
-#define RSN_V2 1
-#define RSN_EFENCED RS_EFENCED
-#else
-#define RSN_V2 0
-#define RSN_EFENCED RS_EIO
-#endif
-
 #define DEFAULT_ACK_MS 2000u
 #define DEFAULT_PENDING 1024u
 #define MSGID_LEN (2 * RSN_WRITER_ID_LEN + 1 + 20 + 1)
@@ -411,7 +403,7 @@ static int wait_waiter(rs_nats *n, waiter *w, uint64_t seq,
 			n->resync = true;
 			n->st.publish_failures++;
 			pthread_cond_broadcast(&n->bg_cv);
-			return n->fenced ? RSN_EFENCED : RS_EIO;
+			return n->fenced ? RS_EFENCED : RS_EIO;
 		}
 	}
 	if (w->rc == 0) {
@@ -429,14 +421,14 @@ static int wait_waiter(rs_nats *n, waiter *w, uint64_t seq,
 
 /*
  * Waits (under mu) until the backend may publish: not resyncing, window
- * free. RSN_EFENCED, RS_EIO (closing, or still resyncing / full at the
+ * free. RS_EFENCED, RS_EIO (closing, or still resyncing / full at the
  * deadline).
  */
 static int wait_writable(rs_nats *n, uint64_t deadline_ns)
 {
 	for (;;) {
 		if (n->fenced)
-			return RSN_EFENCED;
+			return RS_EFENCED;
 		if (n->closing || n->role != ROLE_WRITER)
 			return RS_EIO;
 		if (!n->resync && n->next_seq - 1 - n->confirmed < n->cap)
@@ -788,7 +780,7 @@ static int nats_flush(void *ctx)
 		}
 	}
 	if (n->fenced)
-		rc = RSN_EFENCED;
+		rc = RS_EFENCED;
 	pthread_mutex_unlock(&n->mu);
 	return rc;
 }
@@ -810,19 +802,12 @@ static int apply_own(rs_nats *n, const rsn_msg *d)
 
 	if (d->type != RSN_MSG_COMMIT)
 		return 0;
-#if RSN_V2
 	rc = rs_db_apply(n->db, &d->rec);
 	if (rc == 0) {
 		pthread_mutex_lock(&n->mu);
 		n->st.applied++;
 		pthread_mutex_unlock(&n->mu);
 	}
-#else
-	/* Without rs_db_apply() the stored record cannot be made local:
-	 * stop writing (reopen to recover it). */
-	(void)n;
-	rc = RS_EIO;
-#endif
 	return rc < 0 ? rc : 0;
 }
 
@@ -837,7 +822,7 @@ static int apply_own(rs_nats *n, const rsn_msg *d)
  * predecessor). Another writer's message fences us. Then a barrier makes
  * it final: once stored, nothing older of ours can be stored anymore; the
  * Buffered records that were not stored (applied locally) are republished
- * after it. 0 when done (commits may go on), RSN_EFENCED, or RS_EIO / an
+ * after it. 0 when done (commits may go on), RS_EFENCED, or RS_EIO / an
  * error (try again later).
  */
 static int resync_once(rs_nats *n)
@@ -887,12 +872,12 @@ static int resync_once(rs_nats *n)
 			n->fenced = true;
 			for (uint64_t t = n->confirmed + 1; t < n->next_seq;
 			     t++)
-				tell(slot_of(n, t), RSN_EFENCED);
+				tell(slot_of(n, t), RS_EFENCED);
 			pthread_cond_broadcast(&n->cv);
 			pthread_mutex_unlock(&n->mu);
 			rsn_msg_free(&d);
 			natsMsg_Destroy(m);
-			return RSN_EFENCED;
+			return RS_EFENCED;
 		}
 		sl = slot_of(n, s);
 		mine = !missing && s < n->next_seq && sl->seq == s &&
@@ -1018,11 +1003,7 @@ static int tail_apply(rs_nats *n, natsMsg *m, uint64_t seq, uint64_t pending)
 		return rc;
 	/* Not chained: stored out of its writer's order; counts nowhere. */
 	if (d.type == RSN_MSG_COMMIT && ok) {
-#if RSN_V2
 		rc = rs_db_apply(n->db, &d.rec);
-#else
-		rc = RS_ENOTSUP;
-#endif
 	}
 	pthread_mutex_lock(&n->mu);
 	if (rc >= 0) {
@@ -1177,7 +1158,7 @@ static void *bg_main(void *arg)
 			pthread_mutex_lock(&n->mu);
 			if (rc == 0)
 				n->st.resyncs++;
-			pause = rc == 0 || rc == RSN_EFENCED ? 0 : 200000000u;
+			pause = rc == 0 || rc == RS_EFENCED ? 0 : 200000000u;
 			if (pause)
 				wait_until(&n->bg_cv, &n->mu, now_ns() + pause);
 			continue;
@@ -1190,7 +1171,6 @@ static void *bg_main(void *arg)
 
 /* ---- v2 ops ---- */
 
-#if RSN_V2
 /* ---- checkpoints ---- */
 
 /* The image being written: bytes not yet in a chunk, the chunks so far. */
@@ -1318,7 +1298,7 @@ static int nats_checkpoint(void *ctx, rs_image_fn image, void *image_ctx)
 	while (!n->fenced && (n->resync || n->confirmed + 1 < n->next_seq))
 		if (!wait_until(&n->cv, &n->mu, deadline))
 			break;
-	rc = n->fenced ? RSN_EFENCED
+	rc = n->fenced ? RS_EFENCED
 		       : (n->resync || n->confirmed + 1 < n->next_seq ? RS_EIO
 								      : 0);
 	pos = n->confirmed;
@@ -1374,7 +1354,7 @@ done:
 	if (rc == 0)
 		rc = publish_marker_locked(n, RSN_MSG_BARRIER, NULL);
 	if (rc == RS_EIO && n->fenced)
-		rc = RSN_EFENCED;
+		rc = RS_EFENCED;
 	if (rc == 0) {
 		n->ckpt_pos = pos;
 		n->st.checkpoints++;
@@ -1507,7 +1487,6 @@ static void nats_stat(void *ctx, rs_db_stats *out)
 	out->repl_lag_records = s.lag_records;
 	out->repl_lag_ns = s.lag_ns;
 }
-#endif
 
 /* ---- open and close ---- */
 
@@ -1621,7 +1600,8 @@ out:
 	return rc;
 }
 
-static void teardown(rs_nats *n)
+/* Stops and joins bg (it applies to the database: before closing it). */
+static void stop_bg(rs_nats *n)
 {
 	if (n->bg_started) {
 		pthread_mutex_lock(&n->mu);
@@ -1632,6 +1612,11 @@ static void teardown(rs_nats *n)
 		pthread_join(n->bg, NULL);
 		n->bg_started = false;
 	}
+}
+
+static void teardown(rs_nats *n)
+{
+	stop_bg(n);
 	if (n->tail) {
 		natsSubscription_Unsubscribe(n->tail);
 		natsSubscription_Destroy(n->tail);
@@ -1687,10 +1672,6 @@ int rs_nats_open(rs_nats **out, rs_db **db_out, const rs_nats_options *opts,
 			return RS_EINVAL;
 		o = *db_opts;
 	}
-#if !RSN_V2
-	if (opts->flags & RS_NATS_F_FOLLOWER)
-		return RS_ENOTSUP;
-#endif
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return RS_ENOMEM;
@@ -1744,14 +1725,12 @@ int rs_nats_open(rs_nats **out, rs_db **db_out, const rs_nats_options *opts,
 	n->ops.recover = nats_recover;
 	n->ops.flush = nats_flush;
 	n->ops.close = nats_close_cb;
-#if RSN_V2
 	n->ops.promote = nats_promote;
 	n->ops.stat = nats_stat;
 	n->ops.checkpoint = nats_checkpoint;
 	n->ops.load_image = nats_load_image;
 	if (n->role == ROLE_FOLLOWER)
 		o.flags |= RS_DB_F_FOLLOWER;
-#endif
 	if (o.durability == RS_DURABILITY_INMEMORY)
 		o.durability = RS_DURABILITY_BUFFERED;
 	o.durability_ops = &n->ops;
@@ -1775,11 +1754,7 @@ int rs_nats_promote(rs_nats *n)
 {
 	if (!n)
 		return RS_EINVAL;
-#if RSN_V2
 	return rs_db_promote(n->db);
-#else
-	return RS_ENOTSUP;
-#endif
 }
 
 rs_db *rs_nats_db(const rs_nats *n)
@@ -1793,16 +1768,7 @@ void rs_nats_close(rs_nats *n)
 
 	if (!n)
 		return;
-	/* bg applies to the database: stop it first. */
-	if (n->bg_started) {
-		pthread_mutex_lock(&n->mu);
-		n->closing = true;
-		pthread_cond_broadcast(&n->bg_cv);
-		pthread_cond_broadcast(&n->cv);
-		pthread_mutex_unlock(&n->mu);
-		pthread_join(n->bg, NULL);
-		n->bg_started = false;
-	}
+	stop_bg(n);
 	rs_db_close(n->db);
 	n->db = NULL;
 	/* Buffered records still in flight: let their acks arrive. */

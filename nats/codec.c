@@ -239,7 +239,6 @@ int rsn_decode_ckpt_end(const void *data, size_t len, rsn_ckpt_end *out)
 	return 0;
 }
 
-#if RS_DURABILITY_OPS_VERSION >= 2
 int rsn_image_decode(const uint8_t *p, size_t len, const rs_image_sink *sink)
 {
 	const uint8_t *end = p + len;
@@ -283,4 +282,3 @@ int rsn_image_decode(const uint8_t *p, size_t len, const rs_image_sink *sink)
 	}
 	return 0;
 }
-#endif

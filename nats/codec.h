@@ -78,9 +78,7 @@ void rsn_image_entry_head(uint8_t *buf, uint8_t tag, size_t klen, size_t vlen);
 void rsn_encode_ckpt_end(uint8_t *buf, const rsn_ckpt_end *e);
 int rsn_decode_ckpt_end(const void *data, size_t len, rsn_ckpt_end *out);
 
-#if RS_DURABILITY_OPS_VERSION >= 2
 /* Streams a whole image into sink: 0, RS_ECORRUPT, or the sink's error. */
 int rsn_image_decode(const uint8_t *p, size_t len, const rs_image_sink *sink);
-#endif
 
 #endif /* RS_NATS_CODEC_H */

@@ -41,6 +41,7 @@
 
 #include "codec.h"
 #include "common/natscluster.h"
+#include "replication/repl_util.h"
 
 #define KEY_LEN 16
 #define VAL_LEN 100
@@ -108,18 +109,12 @@ static const char val[VAL_LEN + 1] =
 	"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	"0123456789abcdefghijklmnopqrstuvwxyzABC";
 
+/* A Strict database on the backend (tests/replication/repl_util.c). */
 static int open_db(rs_nats **n, rs_db **db, const char *urls, const char *name,
 		   int replicas, uint32_t flags)
 {
-	rs_nats_options no = RS_NATS_OPTIONS_INIT;
-	rs_db_options o = RS_DB_OPTIONS_INIT;
-
-	no.servers = urls;
-	no.name = name;
-	no.replicas = replicas;
-	no.flags = flags;
-	o.durability = RS_DURABILITY_STRICT;
-	return rs_nats_open(n, db, &no, &o);
+	return rt_open(n, db, urls, name, replicas, flags, RS_DURABILITY_STRICT,
+		       0);
 }
 
 /* The payload of one encoded put of the benchmark's shape. */
@@ -360,7 +355,6 @@ static double bench_group(const char *urls, int threads, double secs)
 	return (double)total / el;
 }
 
-#if RS_DURABILITY_OPS_VERSION >= 2
 /* standby_lag: per commit, acknowledged -> visible on the follower. */
 static void bench_lag(const char *urls, long iters, double *p50, double *p99)
 {
@@ -403,7 +397,6 @@ static void bench_lag(const char *urls, long iters, double *p50, double *p99)
 	rs_nats_close(f);
 	rs_nats_close(w);
 }
-#endif
 
 /* The failover writer: commits until killed. */
 static int child_main(const char *urls, const char *name)
@@ -425,7 +418,7 @@ static int child_main(const char *urls, const char *name)
 }
 
 /* failover: seconds from kill -9 of the writer to a commit accepted by
- * the promoted standby (v1 core: by a writer opened then). */
+ * the promoted standby. */
 static double bench_failover(const char *urls, const char *self, int round)
 {
 	rs_nats *s = NULL;
@@ -438,12 +431,10 @@ static double bench_failover(const char *urls, const char *self, int round)
 	FILE *f;
 
 	snprintf(name, sizeof(name), "failover_%d", round);
-#if RS_DURABILITY_OPS_VERSION >= 2
 	if (open_db(&s, &ds, urls, name, 3, RS_NATS_F_FOLLOWER) < 0) {
 		fprintf(stderr, "failover: cannot open the standby\n");
 		exit(1);
 	}
-#endif
 	if (pipe(p) != 0 || (pid = fork()) < 0)
 		exit(1);
 	if (pid == 0) {
@@ -464,17 +455,10 @@ static double bench_failover(const char *urls, const char *self, int round)
 	t_kill = now_s();
 	waitpid(pid, NULL, 0);
 	fclose(f);
-#if RS_DURABILITY_OPS_VERSION >= 2
 	if (rs_nats_promote(s) < 0) {
 		fprintf(stderr, "failover: promotion failed\n");
 		exit(1);
 	}
-#else
-	if (open_db(&s, &ds, urls, name, 3, 0) < 0) {
-		fprintf(stderr, "failover: cannot open the new writer\n");
-		exit(1);
-	}
-#endif
 	rs_run_id_generate(&run);
 	if (rs_kv_put(ds, &run, "after", 5, "1", 1) < 0) {
 		fprintf(stderr, "failover: the new writer refused a commit\n");
@@ -534,7 +518,6 @@ int main(int argc, char **argv)
 		"%.1fx (8: %.1fx; /32 is %.0f%% of the pipelined bare "
 		"ceiling)",
 		g32 / g1, g8 / g1, 100 * g32 / ceiling);
-#if RS_DURABILITY_OPS_VERSION >= 2
 	{
 		double p50 = 0, p99 = 0;
 
@@ -542,9 +525,6 @@ int main(int argc, char **argv)
 		verdict("standby_lag p99 < 5 ms", p99 < 5000, "%.2f ms",
 			p99 / 1000);
 	}
-#else
-	printf("  standby_lag: not measured (the core has no followers)\n");
-#endif
 	verdict("failover_time < 3 s", fo < 3.0, "%.3f s", fo);
 	rs_nc_stop(&c3);
 	rs_nc_stop(&c1);

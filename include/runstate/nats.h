@@ -118,9 +118,9 @@ RS_API int rs_nats_open(rs_nats **out, rs_db **db_out,
  * commits), and makes the database writable. From then on the old
  * writer's commits fail with RS_EFENCED.
  *
- * @return 0; RS_EINVAL (NULL, not a follower); RS_EIO (the cluster did
- *         not answer in time: still a follower, retry); RS_ENOTSUP (the
- *         core has no follower support).
+ * @return 0; RS_EINVAL (NULL, not a follower: never one, or promoted
+ *         already); RS_EIO (the cluster did not answer in time: still a
+ *         follower, retry).
  * Thread safety: any thread; one call at a time.
  */
 RS_API int rs_nats_promote(rs_nats *n);

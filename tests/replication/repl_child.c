@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 			rs_txn_abort(txn);
 		if (rc == 0) {
 			printf("A %ld\n", i);
-		} else if (rc == RT_EFENCED) {
+		} else if (rc == RS_EFENCED) {
 			printf("F %ld %s\n", i,
 			       rt_has(db, i) ? "present" : "absent");
 			fflush(stdout);

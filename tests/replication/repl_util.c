@@ -13,6 +13,24 @@
 #include <time.h>
 #include <unistd.h>
 
+rs_ncluster rt_cluster;
+bool rt_have_cluster;
+
+int rt_group_setup(void **state)
+{
+	(void)state;
+	rt_have_cluster = rs_nc_start(&rt_cluster, 3) == 0;
+	return 0;
+}
+
+int rt_group_teardown(void **state)
+{
+	(void)state;
+	if (rt_have_cluster)
+		rs_nc_stop(&rt_cluster);
+	return 0;
+}
+
 rs_run_id rt_run(void)
 {
 	rs_run_id r;
@@ -79,6 +97,16 @@ void rt_key(char *out, size_t cap, long i)
 void rt_val(char *out, size_t cap, long i)
 {
 	snprintf(out, cap, "v%06ld", i);
+}
+
+int rt_put(rs_db *db, long i)
+{
+	rs_run_id run = rt_run();
+	char k[24], v[24];
+
+	rt_key(k, sizeof(k), i);
+	rt_val(v, sizeof(v), i);
+	return rs_kv_put(db, &run, k, strlen(k), v, strlen(v));
 }
 
 bool rt_has(rs_db *db, long i)

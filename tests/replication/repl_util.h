@@ -20,13 +20,21 @@
 /* The run every helper writes to. */
 #define RT_RUN_TEXT "5b0e7a2c-1d3f-4a6b-8c9d-0e1f2a3b4c5d"
 
-#if RS_DURABILITY_OPS_VERSION >= 2
-#define RT_EFENCED RS_EFENCED
-#define RT_HAVE_FOLLOWER 1
-#else
-#define RT_EFENCED RS_EIO
-#define RT_HAVE_FOLLOWER 0
-#endif
+/* The test program's cluster (rt_group_setup() starts it: 3 nodes). */
+extern rs_ncluster rt_cluster;
+extern bool rt_have_cluster;
+/* CMocka group setup and teardown: start (without a server binary the
+ * tests skip: RT_NEED_CLUSTER) and stop rt_cluster. */
+int rt_group_setup(void **state);
+int rt_group_teardown(void **state);
+/* In a CMocka test: skip it, saying why, without a cluster. */
+#define RT_NEED_CLUSTER()                                                   \
+	do {                                                                \
+		if (!rt_have_cluster) {                                     \
+			print_message("no nats-server cluster: skipped\n"); \
+			skip();                                             \
+		}                                                           \
+	} while (0)
 
 rs_run_id rt_run(void);
 double rt_now(void);
@@ -47,6 +55,8 @@ int rt_open_retry(rs_nats **n, rs_db **db, const char *urls, const char *name,
 /* Keys of the helper's writes: "k000042", values "v000042". */
 void rt_key(char *out, size_t cap, long i);
 void rt_val(char *out, size_t cap, long i);
+/* One-shot put of rt_key(i) = rt_val(i) on the run RT_RUN_TEXT. */
+int rt_put(rs_db *db, long i);
 /* Whether db has key i with its value. */
 bool rt_has(rs_db *db, long i);
 

@@ -17,42 +17,6 @@
 
 #include "repl_util.h"
 
-static rs_ncluster cluster;
-static bool have_cluster;
-
-static int group_setup(void **state)
-{
-	(void)state;
-	have_cluster = rs_nc_start(&cluster, 3) == 0;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	if (have_cluster)
-		rs_nc_stop(&cluster);
-	return 0;
-}
-
-#define NEED_CLUSTER()                                                      \
-	do {                                                                \
-		if (!have_cluster) {                                        \
-			print_message("no nats-server cluster: skipped\n"); \
-			skip();                                             \
-		}                                                           \
-	} while (0)
-
-static int put(rs_db *db, long i)
-{
-	rs_run_id run = rt_run();
-	char k[24], v[24];
-
-	rt_key(k, sizeof(k), i);
-	rt_val(v, sizeof(v), i);
-	return rs_kv_put(db, &run, k, strlen(k), v, strlen(v));
-}
-
 static void repl__reopen_recovers_every_commit(void **state)
 {
 	rs_run_id run = rt_run();
@@ -61,21 +25,21 @@ static void repl__reopen_recovers_every_commit(void **state)
 	uint64_t ver = 0;
 
 	(void)state;
-	NEED_CLUSTER();
-	assert_ok(rt_open(&n, &db, cluster.urls, "basic_reopen", 3, 0,
+	RT_NEED_CLUSTER();
+	assert_ok(rt_open(&n, &db, rt_cluster.urls, "basic_reopen", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
 	for (long i = 0; i < 30; i++)
-		assert_ok(put(db, i));
+		assert_ok(rt_put(db, i));
 	rs_nats_close(n);
-	assert_ok(rt_open(&n, &db, cluster.urls, "basic_reopen", 3, 0,
+	assert_ok(rt_open(&n, &db, rt_cluster.urls, "basic_reopen", 3, 0,
 			  RS_DURABILITY_BUFFERED, 0));
 	for (long i = 0; i < 30; i++)
 		assert_true(rt_has(db, i));
 	for (long i = 30; i < 80; i++)
-		assert_ok(put(db, i));
+		assert_ok(rt_put(db, i));
 	assert_ok(rs_db_flush(db));
 	rs_nats_close(n);
-	assert_ok(rt_open(&n, &db, cluster.urls, "basic_reopen", 3, 0,
+	assert_ok(rt_open(&n, &db, rt_cluster.urls, "basic_reopen", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
 	for (long i = 0; i < 80; i++)
 		assert_true(rt_has(db, i));
@@ -91,28 +55,28 @@ static void repl__second_writer_fences_the_first(void **state)
 	rs_nats_stats st;
 
 	(void)state;
-	NEED_CLUSTER();
-	assert_ok(rt_open(&n1, &d1, cluster.urls, "basic_fence", 3, 0,
+	RT_NEED_CLUSTER();
+	assert_ok(rt_open(&n1, &d1, rt_cluster.urls, "basic_fence", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
 	for (long i = 0; i < 5; i++)
-		assert_ok(put(d1, i));
+		assert_ok(rt_put(d1, i));
 	/* A process started twice: the second open fences the first. */
-	assert_ok(rt_open(&n2, &d2, cluster.urls, "basic_fence", 3, 0,
+	assert_ok(rt_open(&n2, &d2, rt_cluster.urls, "basic_fence", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
 	for (long i = 0; i < 5; i++)
 		assert_true(rt_has(d2, i));
-	assert_rc(put(d1, 5), RT_EFENCED);
+	assert_rc(rt_put(d1, 5), RS_EFENCED);
 	assert_false(rt_has(d1, 5));
-	assert_rc(put(d1, 6), RT_EFENCED);
+	assert_rc(rt_put(d1, 6), RS_EFENCED);
 	assert_ok(rs_nats_stat(n1, &st));
 	assert_true(st.fenced);
-	assert_ok(put(d2, 7));
+	assert_ok(rt_put(d2, 7));
 	assert_false(rt_has(d2, 5));
 	assert_false(rt_has(d2, 6));
 	rs_nats_close(n1);
 	rs_nats_close(n2);
 	/* The stream holds none of the fenced writer's commits. */
-	assert_ok(rt_open(&n3, &d3, cluster.urls, "basic_fence", 3, 0,
+	assert_ok(rt_open(&n3, &d3, rt_cluster.urls, "basic_fence", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
 	assert_true(rt_has(d3, 4));
 	assert_false(rt_has(d3, 5));
@@ -153,8 +117,8 @@ static void repl__concurrent_strict_committers_all_land(void **state)
 	rs_nats_stats st;
 
 	(void)state;
-	NEED_CLUSTER();
-	assert_ok(rt_open(&n, &db, cluster.urls, "basic_group", 3, 0,
+	RT_NEED_CLUSTER();
+	assert_ok(rt_open(&n, &db, rt_cluster.urls, "basic_group", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
 	for (int t = 0; t < GC_THREADS; t++) {
 		args[t].db = db;
@@ -171,7 +135,7 @@ static void repl__concurrent_strict_committers_all_land(void **state)
 	/* The fence at open, then every commit. */
 	assert_int_equal(st.published, 1 + GC_THREADS * GC_COMMITS);
 	rs_nats_close(n);
-	assert_ok(rt_open(&n, &db, cluster.urls, "basic_group", 3, 0,
+	assert_ok(rt_open(&n, &db, rt_cluster.urls, "basic_group", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
 	for (int t = 0; t < GC_THREADS; t++) {
 		uint64_t ver = 0;
@@ -191,7 +155,7 @@ static long commit_until_ok(rs_db *db, long *next, double timeout_s,
 	while (rt_now() < end) {
 		long i = (*next)++;
 
-		if (put(db, i) == 0)
+		if (rt_put(db, i) == 0)
 			return i;
 		(*failures)++;
 		rt_sleep_ms(100);
@@ -208,7 +172,7 @@ static void check_acked(rs_db *db, const char *name, const bool *acked,
 	rs_db *d2 = NULL;
 	long lost = 0, differ = 0;
 
-	assert_ok(rt_open_retry(&n2, &d2, cluster.urls, name, 0, 30));
+	assert_ok(rt_open_retry(&n2, &d2, rt_cluster.urls, name, 0, 30));
 	for (long i = 0; i < next; i++) {
 		if (acked[i] && (!rt_has(db, i) || !rt_has(d2, i)))
 			lost++;
@@ -232,9 +196,9 @@ static void repl__one_server_down_commits_continue(void **state)
 	int failures = 0;
 
 	(void)state;
-	NEED_CLUSTER();
+	RT_NEED_CLUSTER();
 	assert_non_null(acked);
-	assert_ok(rt_open(&n, &db, cluster.urls, "basic_one_down", 3, 0,
+	assert_ok(rt_open(&n, &db, rt_cluster.urls, "basic_one_down", 3, 0,
 			  RS_DURABILITY_STRICT, 1000));
 	for (long i = 0; i < per; i++) {
 		long k = commit_until_ok(db, &next, 30.0, &failures);
@@ -244,7 +208,7 @@ static void repl__one_server_down_commits_continue(void **state)
 		nacked++;
 	}
 	/* A stream leader or a follower: either way two of three remain. */
-	rs_nc_kill_node(&cluster, 0);
+	rs_nc_kill_node(&rt_cluster, 0);
 	for (long i = 0; i < per; i++) {
 		long k = commit_until_ok(db, &next, 30.0, &failures);
 
@@ -255,7 +219,7 @@ static void repl__one_server_down_commits_continue(void **state)
 	print_message("one server down: %ld commits acknowledged, %d failed "
 		      "(leader election) and retried\n",
 		      nacked, failures);
-	assert_int_equal(rs_nc_restart_node(&cluster, 0), 0);
+	assert_int_equal(rs_nc_restart_node(&rt_cluster, 0), 0);
 	check_acked(db, "basic_one_down", acked, next);
 	rs_nats_close(n);
 	free(acked);
@@ -271,9 +235,9 @@ static void repl__quorum_loss_fails_bounded_then_recovers(void **state)
 	double worst = 0, t_back;
 
 	(void)state;
-	NEED_CLUSTER();
+	RT_NEED_CLUSTER();
 	assert_non_null(acked);
-	assert_ok(rt_open(&n, &db, cluster.urls, "basic_quorum", 3, 0,
+	assert_ok(rt_open(&n, &db, rt_cluster.urls, "basic_quorum", 3, 0,
 			  RS_DURABILITY_STRICT, 1000));
 	for (long i = 0; i < per; i++) {
 		long k = commit_until_ok(db, &next, 30.0, &failures);
@@ -281,12 +245,12 @@ static void repl__quorum_loss_fails_bounded_then_recovers(void **state)
 		assert_true(k >= 0);
 		acked[k] = true;
 	}
-	rs_nc_kill_node(&cluster, 1);
-	rs_nc_kill_node(&cluster, 2);
+	rs_nc_kill_node(&rt_cluster, 1);
+	rs_nc_kill_node(&rt_cluster, 2);
 	/* No quorum: every commit fails, each within a bounded time. */
 	for (int i = 0; i < 10; i++) {
 		double t0 = rt_now();
-		int rc = put(db, next++);
+		int rc = rt_put(db, next++);
 
 		if (rt_now() - t0 > worst)
 			worst = rt_now() - t0;
@@ -296,8 +260,8 @@ static void repl__quorum_loss_fails_bounded_then_recovers(void **state)
 	print_message("quorum lost: %d commits refused with %s, the slowest "
 		      "after %.2f s (ack timeout 1 s)\n",
 		      refused, rs_errname(RS_EIO), worst);
-	assert_int_equal(rs_nc_restart_node(&cluster, 1), 0);
-	assert_int_equal(rs_nc_restart_node(&cluster, 2), 0);
+	assert_int_equal(rs_nc_restart_node(&rt_cluster, 1), 0);
+	assert_int_equal(rs_nc_restart_node(&rt_cluster, 2), 0);
 	t_back = rt_now();
 	failures = 0;
 	for (long i = 0; i < per; i++) {
@@ -324,6 +288,6 @@ int main(void)
 		cmocka_unit_test(repl__quorum_loss_fails_bounded_then_recovers),
 	};
 
-	return cmocka_run_group_tests_name("repl_basic", tests, group_setup,
-					   group_teardown);
+	return cmocka_run_group_tests_name("repl_basic", tests, rt_group_setup,
+					   rt_group_teardown);
 }

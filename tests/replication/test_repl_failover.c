@@ -11,10 +11,7 @@
  *   commit returns RS_EFENCED, the rejected key is in neither database
  *   nor in a fresh open of the stream, and every commit it had
  *   acknowledged is in both.
- *
- * Without follower support in the core (RS_DURABILITY_OPS_VERSION 1) the
- * "standby" is a writer opened after the fault (a cold takeover), which
- * fences the old writer the same way.
+
  *
  * RS_REPL_COMMITS (default 200): acknowledged commits before the fault.
  */
@@ -25,32 +22,6 @@
 #include <stdlib.h>
 
 #include "repl_util.h"
-
-static rs_ncluster cluster;
-static bool have_cluster;
-
-static int group_setup(void **state)
-{
-	(void)state;
-	have_cluster = rs_nc_start(&cluster, 3) == 0;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	if (have_cluster)
-		rs_nc_stop(&cluster);
-	return 0;
-}
-
-#define NEED_CLUSTER()                                                      \
-	do {                                                                \
-		if (!have_cluster) {                                        \
-			print_message("no nats-server cluster: skipped\n"); \
-			skip();                                             \
-		}                                                           \
-	} while (0)
 
 #define MAX_KEYS 200000
 
@@ -82,8 +53,8 @@ static int read_line(rt_child *c, acks *a, int timeout_ms)
 
 static void start_writer(rt_child *c, acks *a, const char *name, long want)
 {
-	const char *argv[] = { "repl_child", cluster.urls, name,
-			       "3",	     "1000000",	   NULL };
+	const char *argv[] = { "repl_child", rt_cluster.urls, name,
+			       "3",	     "1000000",	      NULL };
 	char line[128];
 	double end;
 
@@ -121,37 +92,24 @@ static void check_db(rs_db *db, const acks *a, const char *who)
 	print_message("verifies\n");
 }
 
-/* The standby: a follower when the core has them. */
+/* The standby: a follower opened before the fault. */
 static void open_standby(rs_nats **n, rs_db **db, const char *name)
 {
-#if RT_HAVE_FOLLOWER
-	assert_ok(rt_open(n, db, cluster.urls, name, 3, RS_NATS_F_FOLLOWER,
+	assert_ok(rt_open(n, db, rt_cluster.urls, name, 3, RS_NATS_F_FOLLOWER,
 			  RS_DURABILITY_STRICT, 0));
-#else
-	(void)name;
-	*n = NULL;
-	*db = NULL;
-#endif
 }
 
-/* Makes the standby the writer: promotion, or (v1) a cold open. Returns
- * the seconds it took until a commit was accepted. */
-static double take_over(rs_nats **n, rs_db **db, const char *name,
-			double t_fault)
+/* Promotes the standby. Returns the seconds from t_fault until it
+ * accepted a commit. */
+static double take_over(rs_nats *n, rs_db *db, double t_fault)
 {
 	rs_run_id run;
 
 	/* Another run than the old writer's: a record it might still get
 	 * stored must not hide behind a version the new writer took. */
 	assert_ok(rs_run_id_generate(&run));
-#if RT_HAVE_FOLLOWER
-	assert_ok(rs_nats_promote(*n));
-#else
-	assert_ok(rt_open(n, db, cluster.urls, name, 3, 0, RS_DURABILITY_STRICT,
-			  0));
-#endif
-	(void)name;
-	assert_ok(rs_kv_put(*db, &run, "takeover", 8, "1", 1));
+	assert_ok(rs_nats_promote(n));
+	assert_ok(rs_kv_put(db, &run, "takeover", 8, "1", 1));
 	return rt_now() - t_fault;
 }
 
@@ -165,7 +123,7 @@ static void repl__writer_killed_standby_has_every_acked_commit(void **state)
 	double t_kill, took;
 
 	(void)state;
-	NEED_CLUSTER();
+	RT_NEED_CLUSTER();
 	open_standby(&n, &db, "fo_kill");
 	start_writer(&c, &a, "fo_kill", want);
 	rt_child_signal(&c, SIGKILL);
@@ -174,7 +132,7 @@ static void repl__writer_killed_standby_has_every_acked_commit(void **state)
 	while (read_line(&c, &a, 2000) == 1)
 		;
 	rt_child_reap(&c, 5000);
-	took = take_over(&n, &db, "fo_kill", t_kill);
+	took = take_over(n, db, t_kill);
 	print_message("writer killed after %ld acknowledged commits; the "
 		      "standby accepted a commit %.3f s later\n",
 		      a.n, took);
@@ -193,13 +151,13 @@ static void repl__zombie_writer_is_fenced(void **state)
 	int st;
 
 	(void)state;
-	NEED_CLUSTER();
+	RT_NEED_CLUSTER();
 	open_standby(&n, &db, "fo_zombie");
 	start_writer(&c, &a, "fo_zombie", 30);
 	rt_child_signal(&c, SIGSTOP);
 	while (read_line(&c, &a, 300) == 1)
 		;
-	take_over(&n, &db, "fo_zombie", rt_now());
+	take_over(n, db, rt_now());
 	rt_child_signal(&c, SIGCONT);
 	end = rt_now() + 30;
 	while (a.fenced_at < 0 && rt_now() < end)
@@ -217,7 +175,7 @@ static void repl__zombie_writer_is_fenced(void **state)
 	assert_false(rt_has(db, a.fenced_at));
 	check_db(db, &a, "new writer");
 	rs_nats_close(n);
-	assert_ok(rt_open(&n2, &d2, cluster.urls, "fo_zombie", 3, 0,
+	assert_ok(rt_open(&n2, &d2, rt_cluster.urls, "fo_zombie", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
 	assert_false(rt_has(d2, a.fenced_at));
 	check_db(d2, &a, "fresh open of the stream");
@@ -233,6 +191,6 @@ int main(void)
 		cmocka_unit_test(repl__zombie_writer_is_fenced),
 	};
 
-	return cmocka_run_group_tests_name("repl_failover", tests, group_setup,
-					   group_teardown);
+	return cmocka_run_group_tests_name("repl_failover", tests,
+					   rt_group_setup, rt_group_teardown);
 }

@@ -13,9 +13,7 @@
  * - the model workload (tests/common/statemodel.c) on the writer: the
  *   follower and a fresh open of the stream equal the model, EventLog
  *   hashes included.
- *
- * Needs the core's follower support (RS_DURABILITY_OPS_VERSION >= 2);
- * without it every test skips, saying so.
+
  *
  * RS_REPL_MODEL_OPS (default 400): operations of the model workload.
  * RS_REPL_TORN_TXNS (default 200): transactions the torn-read test commits.
@@ -29,37 +27,6 @@
 #include "common/statemodel.h"
 #include "repl_util.h"
 
-static rs_ncluster cluster;
-static bool have_cluster;
-
-static int group_setup(void **state)
-{
-	(void)state;
-	have_cluster = rs_nc_start(&cluster, 3) == 0;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	if (have_cluster)
-		rs_nc_stop(&cluster);
-	return 0;
-}
-
-#define NEED_STANDBY()                                                      \
-	do {                                                                \
-		if (!have_cluster) {                                        \
-			print_message("no nats-server cluster: skipped\n"); \
-			skip();                                             \
-		}                                                           \
-		if (!RT_HAVE_FOLLOWER) {                                    \
-			print_message("core without followers: skipped\n"); \
-			skip();                                             \
-		}                                                           \
-	} while (0)
-
-#if RT_HAVE_FOLLOWER
 /* Waits (bounded) until db has run at version >= want. */
 static bool wait_version(rs_db *db, const rs_run_id *run, uint64_t want,
 			 double timeout_s)
@@ -75,41 +42,29 @@ static bool wait_version(rs_db *db, const rs_run_id *run, uint64_t want,
 	return false;
 }
 
-static int put(rs_db *db, long i)
-{
-	rs_run_id run = rt_run();
-	char k[24], v[24];
-
-	rt_key(k, sizeof(k), i);
-	rt_val(v, sizeof(v), i);
-	return rs_kv_put(db, &run, k, strlen(k), v, strlen(v));
-}
-#endif
-
 static void repl__follower_applies_and_rejects_writes(void **state)
 {
 	(void)state;
-	NEED_STANDBY();
-#if RT_HAVE_FOLLOWER
+	RT_NEED_CLUSTER();
 	rs_run_id run = rt_run();
 	rs_nats *nw = NULL, *nf = NULL;
 	rs_db *w = NULL, *f = NULL;
 	rs_db_stats st = RS_DB_STATS_INIT;
 	rs_nats_stats ns;
 
-	assert_ok(rt_open(&nw, &w, cluster.urls, "sb_apply", 3, 0,
+	assert_ok(rt_open(&nw, &w, rt_cluster.urls, "sb_apply", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
 	for (long i = 0; i < 20; i++)
-		assert_ok(put(w, i));
+		assert_ok(rt_put(w, i));
 	/* Opened with history: recovers it, then tails. */
-	assert_ok(rt_open(&nf, &f, cluster.urls, "sb_apply", 3,
+	assert_ok(rt_open(&nf, &f, rt_cluster.urls, "sb_apply", 3,
 			  RS_NATS_F_FOLLOWER, RS_DURABILITY_STRICT, 0));
 	for (long i = 20; i < 50; i++)
-		assert_ok(put(w, i));
+		assert_ok(rt_put(w, i));
 	assert_true(wait_version(f, &run, 50, 20));
 	for (long i = 0; i < 50; i++)
 		assert_true(rt_has(f, i));
-	assert_rc(put(f, 99), RS_EREADONLY);
+	assert_rc(rt_put(f, 99), RS_EREADONLY);
 	assert_false(rt_has(f, 99));
 	assert_ok(rs_db_stat(f, &st));
 	assert_true(st.follower);
@@ -125,12 +80,10 @@ static void repl__follower_applies_and_rejects_writes(void **state)
 		      (unsigned long long)st.repl_lag_records);
 	rs_nats_close(nf);
 	rs_nats_close(nw);
-#endif
 }
 
 #define TORN_KEYS 8
 
-#if RT_HAVE_FOLLOWER
 struct torn_arg {
 	rs_db *db;
 	_Atomic bool stop;
@@ -174,13 +127,11 @@ static void *torn_reader(void *p)
 	}
 	return NULL;
 }
-#endif
 
 static void repl__follower_never_sees_a_torn_transaction(void **state)
 {
 	(void)state;
-	NEED_STANDBY();
-#if RT_HAVE_FOLLOWER
+	RT_NEED_CLUSTER();
 	long txns = rt_env_long("RS_REPL_TORN_TXNS", 200);
 	rs_run_id run = rt_run();
 	rs_nats *nw = NULL, *nf = NULL;
@@ -188,9 +139,9 @@ static void repl__follower_never_sees_a_torn_transaction(void **state)
 	struct torn_arg a = { NULL, false, 0, 0, 0 };
 	pthread_t th;
 
-	assert_ok(rt_open(&nw, &w, cluster.urls, "sb_torn", 3, 0,
+	assert_ok(rt_open(&nw, &w, rt_cluster.urls, "sb_torn", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
-	assert_ok(rt_open(&nf, &f, cluster.urls, "sb_torn", 3,
+	assert_ok(rt_open(&nf, &f, rt_cluster.urls, "sb_torn", 3,
 			  RS_NATS_F_FOLLOWER, RS_DURABILITY_STRICT, 0));
 	a.db = f;
 	assert_int_equal(pthread_create(&th, NULL, torn_reader, &a), 0);
@@ -221,68 +172,64 @@ static void repl__follower_never_sees_a_torn_transaction(void **state)
 	assert_int_equal(a.seen_max, txns);
 	rs_nats_close(nf);
 	rs_nats_close(nw);
-#endif
 }
 
 static void repl__promotion_catches_up_and_fences(void **state)
 {
 	(void)state;
-	NEED_STANDBY();
-#if RT_HAVE_FOLLOWER
+	RT_NEED_CLUSTER();
 	rs_nats *nw = NULL, *nf = NULL, *n3 = NULL;
 	rs_db *w = NULL, *f = NULL, *d3 = NULL;
 	rs_db_stats st = RS_DB_STATS_INIT;
 
-	assert_ok(rt_open(&nw, &w, cluster.urls, "sb_promote", 3, 0,
+	assert_ok(rt_open(&nw, &w, rt_cluster.urls, "sb_promote", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
-	assert_ok(rt_open(&nf, &f, cluster.urls, "sb_promote", 3,
+	assert_ok(rt_open(&nf, &f, rt_cluster.urls, "sb_promote", 3,
 			  RS_NATS_F_FOLLOWER, RS_DURABILITY_STRICT, 0));
 	for (long i = 0; i < 40; i++)
-		assert_ok(put(w, i));
+		assert_ok(rt_put(w, i));
 	/* No wait: promotion itself catches up to the stream's end. */
 	assert_ok(rs_nats_promote(nf));
 	for (long i = 0; i < 40; i++)
 		assert_true(rt_has(f, i));
 	assert_ok(rs_db_stat(f, &st));
 	assert_false(st.follower);
-	assert_rc(put(w, 40), RT_EFENCED);
-	assert_ok(put(f, 41));
+	assert_rc(rt_put(w, 40), RS_EFENCED);
+	assert_ok(rt_put(f, 41));
 	assert_rc(rs_nats_promote(nf), RS_EINVAL);
 	rs_nats_close(nw);
 	rs_nats_close(nf);
-	assert_ok(rt_open(&n3, &d3, cluster.urls, "sb_promote", 3, 0,
+	assert_ok(rt_open(&n3, &d3, rt_cluster.urls, "sb_promote", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
 	assert_false(rt_has(d3, 40));
 	assert_true(rt_has(d3, 41));
 	rs_nats_close(n3);
-#endif
 }
 
 static void repl__checkpoint_bounds_replay(void **state)
 {
 	(void)state;
-	NEED_STANDBY();
-#if RT_HAVE_FOLLOWER
+	RT_NEED_CLUSTER();
 	rs_nats *nw = NULL, *n2 = NULL, *nf = NULL;
 	rs_db *w = NULL, *d2 = NULL, *f = NULL;
 	rs_nats_stats ns;
 
-	assert_ok(rt_open(&nw, &w, cluster.urls, "sb_ckpt", 3, 0,
+	assert_ok(rt_open(&nw, &w, rt_cluster.urls, "sb_ckpt", 3, 0,
 			  RS_DURABILITY_BUFFERED, 0));
 	for (long i = 0; i < 100; i++)
-		assert_ok(put(w, i));
+		assert_ok(rt_put(w, i));
 	assert_ok(rs_db_checkpoint(w));
 	for (long i = 100; i < 150; i++)
-		assert_ok(put(w, i));
+		assert_ok(rt_put(w, i));
 	/* The second checkpoint trims the log below the first one. */
 	assert_ok(rs_db_checkpoint(w));
 	for (long i = 150; i < 170; i++)
-		assert_ok(put(w, i));
+		assert_ok(rt_put(w, i));
 	assert_ok(rs_db_flush(w));
 	assert_ok(rs_nats_stat(nw, &ns));
 	assert_int_equal(ns.checkpoints, 2);
 	rs_nats_close(nw);
-	assert_ok(rt_open(&n2, &d2, cluster.urls, "sb_ckpt", 3, 0,
+	assert_ok(rt_open(&n2, &d2, rt_cluster.urls, "sb_ckpt", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
 	for (long i = 0; i < 170; i++)
 		assert_true(rt_has(d2, i));
@@ -298,20 +245,18 @@ static void repl__checkpoint_bounds_replay(void **state)
 	/* Trimmed below the first checkpoint's position. */
 	assert_true(ns.log_first > 100);
 	/* A follower starts from the checkpoint too. */
-	assert_ok(rt_open(&nf, &f, cluster.urls, "sb_ckpt", 3,
+	assert_ok(rt_open(&nf, &f, rt_cluster.urls, "sb_ckpt", 3,
 			  RS_NATS_F_FOLLOWER, RS_DURABILITY_STRICT, 0));
 	for (long i = 0; i < 170; i++)
 		assert_true(rt_has(f, i));
 	rs_nats_close(nf);
 	rs_nats_close(n2);
-#endif
 }
 
 static void repl__model_workload_standby_equals_model(void **state)
 {
 	(void)state;
-	NEED_STANDBY();
-#if RT_HAVE_FOLLOWER
+	RT_NEED_CLUSTER();
 	long nops = rt_env_long("RS_REPL_MODEL_OPS", 400);
 	enum {
 		RUNS = 3
@@ -323,9 +268,9 @@ static void repl__model_workload_standby_equals_model(void **state)
 	char why[512];
 	long wrote = 0;
 
-	assert_ok(rt_open(&nw, &w, cluster.urls, "sb_model", 3, 0,
+	assert_ok(rt_open(&nw, &w, rt_cluster.urls, "sb_model", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
-	assert_ok(rt_open(&nf, &f, cluster.urls, "sb_model", 3,
+	assert_ok(rt_open(&nf, &f, rt_cluster.urls, "sb_model", 3,
 			  RS_NATS_F_FOLLOWER, RS_DURABILITY_STRICT, 0));
 	for (int r = 0; r < RUNS; r++) {
 		rs_run_id id;
@@ -361,7 +306,7 @@ static void repl__model_workload_standby_equals_model(void **state)
 	}
 	rs_nats_close(nf);
 	rs_nats_close(nw);
-	assert_ok(rt_open(&n3, &d3, cluster.urls, "sb_model", 3, 0,
+	assert_ok(rt_open(&n3, &d3, rt_cluster.urls, "sb_model", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
 	for (int r = 0; r < RUNS; r++) {
 		if (!sm_check_run(d3, &model[r], why, sizeof(why)))
@@ -373,7 +318,6 @@ static void repl__model_workload_standby_equals_model(void **state)
 		      "model\n",
 		      nops, wrote, RUNS);
 	rs_nats_close(n3);
-#endif
 }
 
 int main(void)
@@ -386,6 +330,6 @@ int main(void)
 		cmocka_unit_test(repl__model_workload_standby_equals_model),
 	};
 
-	return cmocka_run_group_tests_name("repl_standby", tests, group_setup,
-					   group_teardown);
+	return cmocka_run_group_tests_name("repl_standby", tests,
+					   rt_group_setup, rt_group_teardown);
 }
