@@ -1281,7 +1281,7 @@ static int nats_checkpoint(void *ctx, rs_image_fn image, void *image_ctx)
 	rs_image_sink sink;
 	rsn_ckpt_end end;
 	uint8_t endbuf[RSN_CKPT_END_SIZE];
-	uint64_t pos, prev, number, deadline = now_ns() + n->ack_ns;
+	uint64_t pos, prev, number, target, deadline = now_ns() + n->ack_ns;
 	int rc = 0;
 
 	memset(&o, 0, sizeof(o));
@@ -1295,12 +1295,15 @@ static int nats_checkpoint(void *ctx, rs_image_fn image, void *image_ctx)
 	XXH3_64bits_reset(o.hash);
 	pthread_mutex_lock(&n->mu);
 	n->ckpt_active = true;
-	while (!n->fenced && (n->resync || n->confirmed + 1 < n->next_seq))
+	/* Every record published before now stored and local (Buffered ones
+	 * included); later ones wait for their acks, so they may be in the
+	 * image but are stored (replay skips them). Commits go on. */
+	target = n->next_seq - 1;
+	while (!n->fenced && (n->resync || n->confirmed < target))
 		if (!wait_until(&n->cv, &n->mu, deadline))
 			break;
 	rc = n->fenced ? RS_EFENCED
-		       : (n->resync || n->confirmed + 1 < n->next_seq ? RS_EIO
-								      : 0);
+		       : (n->resync || n->confirmed < target ? RS_EIO : 0);
 	pos = n->confirmed;
 	prev = n->ckpt_pos;
 	number = ++n->pub_ids;

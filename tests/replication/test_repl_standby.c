@@ -9,7 +9,8 @@
  * - a reader of the follower never sees a multi-key transaction torn;
  * - promotion catches up and fences the old writer (RS_EFENCED);
  * - checkpoints: a fresh open loads the newest one and replays only the
- *   records after it; the log is trimmed behind it;
+ *   records after it; the log is trimmed behind it; checkpoints succeed
+ *   while a committer goes on;
  * - the model workload (tests/common/statemodel.c) on the writer: the
  *   follower and a fresh open of the stream equal the model, EventLog
  *   hashes included.
@@ -253,6 +254,91 @@ static void repl__checkpoint_bounds_replay(void **state)
 	rs_nats_close(n2);
 }
 
+#define CKPT_THREADS 6
+/* Bounds of each committer (it runs until the checkpoints are done). */
+#define CKPT_MAX_COMMITS 5000
+#define CKPT_MAX_S 30.0
+
+struct ckpt_writer {
+	rs_db *db;
+	rs_run_id run;
+	_Atomic bool *stop;
+	long done, failed;
+};
+
+static void *ckpt_committer(void *p)
+{
+	struct ckpt_writer *a = p;
+	double end = rt_now() + CKPT_MAX_S;
+
+	while (!atomic_load(a->stop) && a->done < CKPT_MAX_COMMITS &&
+	       rt_now() < end) {
+		char k[24];
+
+		rt_key(k, sizeof(k), a->done);
+		if (rs_kv_put(a->db, &a->run, k, strlen(k), "v", 1) != 0)
+			a->failed++;
+		else
+			a->done++;
+	}
+	return NULL;
+}
+
+static void repl__checkpoint_while_committing(void **state)
+{
+	rs_nats *nw = NULL, *n2 = NULL;
+	rs_db *w = NULL, *d2 = NULL;
+	struct ckpt_writer a[CKPT_THREADS];
+	pthread_t th[CKPT_THREADS];
+	_Atomic bool stop = false;
+	rs_nats_stats ns;
+	long total = 0;
+	int ok = 0;
+
+	(void)state;
+	RT_NEED_CLUSTER();
+	assert_ok(rt_open(&nw, &w, rt_cluster.urls, "sb_ckpt_busy", 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	for (int t = 0; t < CKPT_THREADS; t++) {
+		a[t].db = w;
+		a[t].stop = &stop;
+		a[t].done = a[t].failed = 0;
+		assert_ok(rs_run_id_generate(&a[t].run));
+		assert_int_equal(
+			pthread_create(&th[t], NULL, ckpt_committer, &a[t]), 0);
+	}
+	/* The committers run until the checkpoints are done: a checkpoint
+	 * must not wait for an idle moment. */
+	for (int i = 0; i < 3; i++) {
+		rt_sleep_ms(30);
+		ok += rs_db_checkpoint(w) == 0;
+	}
+	atomic_store(&stop, true);
+	for (int t = 0; t < CKPT_THREADS; t++) {
+		pthread_join(th[t], NULL);
+		assert_int_equal(a[t].failed, 0);
+		total += a[t].done;
+	}
+	assert_int_equal(ok, 3);
+	rs_nats_close(nw);
+	assert_ok(rt_open(&n2, &d2, rt_cluster.urls, "sb_ckpt_busy", 3, 0,
+			  RS_DURABILITY_STRICT, 0));
+	assert_ok(rs_nats_stat(n2, &ns));
+	print_message("3 checkpoints during %ld Strict commits of %d threads; "
+		      "a fresh open loaded the one at position %llu and "
+		      "replayed %llu records\n",
+		      total, CKPT_THREADS,
+		      (unsigned long long)ns.checkpoint_position,
+		      (unsigned long long)ns.replayed);
+	for (int t = 0; t < CKPT_THREADS; t++) {
+		uint64_t v = 0;
+
+		assert_ok(rs_db_run_version(d2, &a[t].run, &v));
+		assert_int_equal(v, a[t].done);
+	}
+	rs_nats_close(n2);
+}
+
 static void repl__model_workload_standby_equals_model(void **state)
 {
 	(void)state;
@@ -327,6 +413,7 @@ int main(void)
 		cmocka_unit_test(repl__follower_never_sees_a_torn_transaction),
 		cmocka_unit_test(repl__promotion_catches_up_and_fences),
 		cmocka_unit_test(repl__checkpoint_bounds_replay),
+		cmocka_unit_test(repl__checkpoint_while_committing),
 		cmocka_unit_test(repl__model_workload_standby_equals_model),
 	};
 
