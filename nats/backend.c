@@ -1657,10 +1657,12 @@ int rs_nats_open(rs_nats **out, rs_db **db_out, const rs_nats_options *opts,
 	rs_nats *n;
 	int rc;
 
+	if (out)
+		*out = NULL;
+	if (db_out)
+		*db_out = NULL;
 	if (!out || !db_out || !opts)
 		return RS_EINVAL;
-	*out = NULL;
-	*db_out = NULL;
 	if (opts->version != RS_NATS_OPTIONS_VERSION)
 		return RS_EVERSION;
 	if (!opts->servers || !opts->name || !valid_name(opts->name) ||

@@ -97,8 +97,8 @@ typedef struct rs_nats_options {
  * (RS_DURABILITY_INMEMORY is taken as RS_DURABILITY_BUFFERED);
  * durability_ops, durability_ctx and dir must be unset.
  *
- * @param[out] out      The backend; set only on success.
- * @param[out] db_out   Its database; set only on success.
+ * @param[out] out      The backend; NULL on failure.
+ * @param[out] db_out   Its database; NULL on failure.
  * @param[in]  opts     Connection and stream options.
  * @param[in]  db_opts  Database options, or NULL.
  * @return 0; RS_EINVAL (NULL, a bad option); RS_EVERSION; RS_EIO (the

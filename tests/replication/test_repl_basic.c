@@ -5,7 +5,9 @@
  * (RS_EFENCED, nothing of the fenced writer stored), concurrent Strict
  * committers all land, one server down does not stop commits, two of three
  * down make commits fail within a bounded time (never acknowledged) and
- * commits succeed again once the servers are back.
+ * commits succeed again once the servers are back. Every rs_nats_* call
+ * returns its documented code on bad input (test_misuse covers the core's
+ * functions only).
  *
  * RS_REPL_COMMITS (default 40): commits per phase of the fault tests.
  */
@@ -278,9 +280,83 @@ static void repl__quorum_loss_fails_bounded_then_recovers(void **state)
 	free(acked);
 }
 
+static void repl__misuse_returns_documented_codes(void **state)
+{
+	rs_nats_options no = RS_NATS_OPTIONS_INIT;
+	rs_db_options o = RS_DB_OPTIONS_INIT;
+	rs_durability_ops ops = RS_DURABILITY_OPS_INIT;
+	char longname[RS_NATS_NAME_MAX + 2];
+	rs_nats *n = (rs_nats *)&no;
+	rs_db *db = (rs_db *)&no;
+	rs_nats_stats st;
+
+	(void)state;
+	RT_NEED_CLUSTER();
+	no.servers = rt_cluster.urls;
+	no.name = "misuse";
+	assert_rc(rs_nats_open(NULL, &db, &no, NULL), RS_EINVAL);
+	assert_rc(rs_nats_open(&n, NULL, &no, NULL), RS_EINVAL);
+	assert_rc(rs_nats_open(&n, &db, NULL, NULL), RS_EINVAL);
+	assert_null(n);
+	assert_null(db);
+	no.version = 99;
+	assert_rc(rs_nats_open(&n, &db, &no, NULL), RS_EVERSION);
+	no.version = RS_NATS_OPTIONS_VERSION;
+	no.servers = NULL;
+	assert_rc(rs_nats_open(&n, &db, &no, NULL), RS_EINVAL);
+	no.servers = rt_cluster.urls;
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	{
+		const char *bad[] = { NULL,	   "",	    "has.dot",
+				      "has space", "star*", longname };
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			no.name = bad[i];
+			assert_rc(rs_nats_open(&n, &db, &no, NULL), RS_EINVAL);
+		}
+	}
+	no.name = "misuse";
+	no.replicas = -1;
+	assert_rc(rs_nats_open(&n, &db, &no, NULL), RS_EINVAL);
+	no.replicas = 6;
+	assert_rc(rs_nats_open(&n, &db, &no, NULL), RS_EINVAL);
+	no.replicas = 3;
+	no.flags = 0x80;
+	assert_rc(rs_nats_open(&n, &db, &no, NULL), RS_EINVAL);
+	no.flags = 0;
+	o.path = "/tmp";
+	assert_rc(rs_nats_open(&n, &db, &no, &o), RS_EINVAL);
+	o.path = NULL;
+	o.durability_ops = &ops;
+	assert_rc(rs_nats_open(&n, &db, &no, &o), RS_EINVAL);
+	o.durability_ops = NULL;
+	o.version = 99;
+	assert_rc(rs_nats_open(&n, &db, &no, &o), RS_EVERSION);
+	assert_null(n);
+	assert_null(db);
+	/* Nobody listens there: RS_EIO, bounded by the ack timeout. */
+	no.servers = "nats://127.0.0.1:1";
+	no.ack_timeout_ms = 300;
+	assert_rc(rs_nats_open(&n, &db, &no, NULL), RS_EIO);
+	assert_rc(rs_nats_promote(NULL), RS_EINVAL);
+	assert_null(rs_nats_db(NULL));
+	rs_nats_close(NULL);
+	assert_rc(rs_nats_stat(NULL, &st), RS_EINVAL);
+	no.servers = rt_cluster.urls;
+	no.ack_timeout_ms = 0;
+	assert_ok(rs_nats_open(&n, &db, &no, NULL));
+	assert_ptr_equal(rs_nats_db(n), db);
+	assert_rc(rs_nats_stat(n, NULL), RS_EINVAL);
+	/* A writer is not a follower. */
+	assert_rc(rs_nats_promote(n), RS_EINVAL);
+	rs_nats_close(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(repl__misuse_returns_documented_codes),
 		cmocka_unit_test(repl__reopen_recovers_every_commit),
 		cmocka_unit_test(repl__second_writer_fences_the_first),
 		cmocka_unit_test(repl__concurrent_strict_committers_all_land),
