@@ -4,12 +4,14 @@
 # Sourced by scripts/test and scripts/bench.
 
 # What building and testing runstate needs on Debian 12 (systemtap-sdt-dev:
-# <sys/sdt.h>, for the RS_PERF_TRACE build of docs/perf-trace.md).
+# <sys/sdt.h>, for the RS_PERF_TRACE build of docs/perf-trace.md;
+# libnats-dev and nats-server: the JetStream backend runstate_nats and the
+# replication tests' clusters, docs/replication.md).
 # shellcheck disable=SC2034
 RS_BASE_PACKAGES=(build-essential cmake pkg-config ninja-build clang
 	libclang-rt-14-dev liburcu-dev libxxhash-dev libjemalloc-dev
 	libcmocka-dev libsodium-dev libjson-c-dev libbenchmark-dev git
-	ca-certificates systemtap-sdt-dev)
+	ca-certificates systemtap-sdt-dev libnats-dev nats-server)
 
 # What scripts/bench needs on top: the JSON library of the harness, the
 # peers of reports 5 (Redis) and 6 (LMDB), and for report.html gnuplot (its
