@@ -1483,7 +1483,7 @@ static int nats_promote(void *ctx)
 static void nats_stat(void *ctx, rs_db_stats *out)
 {
 	rs_nats *n = ctx;
-	rs_nats_stats s;
+	rs_nats_stats s = RS_NATS_STATS_INIT;
 
 	rs_nats_stat(n, &s);
 	out->repl_position = s.position;
@@ -1791,8 +1791,11 @@ int rs_nats_stat(rs_nats *n, rs_nats_stats *out)
 {
 	if (!n || !out)
 		return RS_EINVAL;
+	if (out->version != RS_NATS_STATS_VERSION)
+		return RS_EVERSION;
 	pthread_mutex_lock(&n->mu);
 	*out = n->st;
+	out->version = RS_NATS_STATS_VERSION;
 	out->fenced = n->fenced;
 	out->error = n->tail_error;
 	out->follower = n->role == ROLE_FOLLOWER;

@@ -95,7 +95,7 @@ typedef struct rs_nats_options {
  *
  * db_opts->durability is the default mode of commits
  * (RS_DURABILITY_INMEMORY is taken as RS_DURABILITY_BUFFERED);
- * durability_ops, durability_ctx and dir must be unset.
+ * durability_ops, durability_ctx and path must be unset.
  *
  * @param[out] out      The backend; NULL on failure.
  * @param[out] db_out   Its database; NULL on failure.
@@ -138,8 +138,18 @@ RS_API rs_db *rs_nats_db(const rs_nats *n);
  */
 RS_API void rs_nats_close(rs_nats *n);
 
+#define RS_NATS_STATS_VERSION 1
+/** An rs_nats_stats ready for rs_nats_stat(): the version set, the rest 0. */
+#define RS_NATS_STATS_INIT                                                     \
+	{                                                                      \
+		RS_NATS_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, false, \
+			false, 0                                               \
+	}
+
 /** Counters of one backend (rs_nats_stat()). */
 typedef struct rs_nats_stats {
+	/** In: RS_NATS_STATS_VERSION. */
+	uint32_t version;
 	/** Records this process published and JetStream acknowledged. */
 	uint64_t published;
 	/** Publishes that failed (timeout, refused, fenced). */
@@ -178,7 +188,11 @@ typedef struct rs_nats_stats {
 } rs_nats_stats;
 
 /** Fills *out with the backend's counters.
- *  @return 0 or RS_EINVAL (NULL argument).
+ *  @param[in]     n    The backend.
+ *  @param[in,out] out  Set out->version = RS_NATS_STATS_VERSION first (or
+ *                      initialize with RS_NATS_STATS_INIT).
+ *  @return 0, RS_EINVAL (NULL argument) or RS_EVERSION (unknown
+ *          out->version).
  *  Thread safety: any thread. */
 RS_API int rs_nats_stat(rs_nats *n, rs_nats_stats *out);
 

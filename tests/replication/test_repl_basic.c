@@ -54,7 +54,7 @@ static void repl__second_writer_fences_the_first(void **state)
 {
 	rs_nats *n1 = NULL, *n2 = NULL, *n3 = NULL;
 	rs_db *d1 = NULL, *d2 = NULL, *d3 = NULL;
-	rs_nats_stats st;
+	rs_nats_stats st = RS_NATS_STATS_INIT;
 
 	(void)state;
 	RT_NEED_CLUSTER();
@@ -116,7 +116,7 @@ static void repl__concurrent_strict_committers_all_land(void **state)
 	pthread_t th[GC_THREADS];
 	rs_nats *n = NULL;
 	rs_db *db = NULL;
-	rs_nats_stats st;
+	rs_nats_stats st = RS_NATS_STATS_INIT;
 
 	(void)state;
 	RT_NEED_CLUSTER();
@@ -288,7 +288,7 @@ static void repl__misuse_returns_documented_codes(void **state)
 	char longname[RS_NATS_NAME_MAX + 2];
 	rs_nats *n = (rs_nats *)&no;
 	rs_db *db = (rs_db *)&no;
-	rs_nats_stats st;
+	rs_nats_stats st = RS_NATS_STATS_INIT;
 
 	(void)state;
 	RT_NEED_CLUSTER();
@@ -348,6 +348,9 @@ static void repl__misuse_returns_documented_codes(void **state)
 	assert_ok(rs_nats_open(&n, &db, &no, NULL));
 	assert_ptr_equal(rs_nats_db(n), db);
 	assert_rc(rs_nats_stat(n, NULL), RS_EINVAL);
+	st.version = RS_NATS_STATS_VERSION + 1;
+	assert_rc(rs_nats_stat(n, &st), RS_EVERSION);
+	st.version = RS_NATS_STATS_VERSION;
 	/* A writer is not a follower. */
 	assert_rc(rs_nats_promote(n), RS_EINVAL);
 	rs_nats_close(n);

@@ -51,7 +51,7 @@ static void repl__follower_applies_and_rejects_writes(void **state)
 	rs_nats *nw = NULL, *nf = NULL;
 	rs_db *w = NULL, *f = NULL;
 	rs_db_stats st = RS_DB_STATS_INIT;
-	rs_nats_stats ns;
+	rs_nats_stats ns = RS_NATS_STATS_INIT;
 
 	assert_ok(rt_open(&nw, &w, rt_cluster.urls, "sb_apply", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
@@ -213,7 +213,7 @@ static void repl__checkpoint_bounds_replay(void **state)
 	RT_NEED_CLUSTER();
 	rs_nats *nw = NULL, *n2 = NULL, *nf = NULL;
 	rs_db *w = NULL, *d2 = NULL, *f = NULL;
-	rs_nats_stats ns;
+	rs_nats_stats ns = RS_NATS_STATS_INIT;
 
 	assert_ok(rt_open(&nw, &w, rt_cluster.urls, "sb_ckpt", 3, 0,
 			  RS_DURABILITY_BUFFERED, 0));
@@ -291,7 +291,7 @@ static void repl__checkpoint_while_committing(void **state)
 	struct ckpt_writer a[CKPT_THREADS];
 	pthread_t th[CKPT_THREADS];
 	_Atomic bool stop = false;
-	rs_nats_stats ns;
+	rs_nats_stats ns = RS_NATS_STATS_INIT;
 	long total = 0;
 	int ok = 0;
 
