@@ -14,11 +14,16 @@
 #    Only the prefix is visible to these builds, never the source tree.
 # 3. Build every program of examples/ against the prefix (pkg-config) and
 #    run it.
+# 4. With --nats=1 (runstate_nats was built): its header, archive, CMake
+#    component and runstate-nats.pc are installed; consumer_nats builds
+#    with find_package(runstate COMPONENTS nats) and with pkg-config
+#    (beside the shared core) and runs (no server: argument checks and a
+#    refused connection).
 # Any failure stops the script with a non-zero exit and a FAIL line.
 set -euo pipefail
 
 build_dir="" config="" cc="cc" cxx="c++" generator="" libdir="lib"
-version="" soversion="" sanitize="" tool=0
+version="" soversion="" sanitize="" tool=0 nats=0
 for arg in "$@"; do
 	case "$arg" in
 	--build-dir=*) build_dir=${arg#*=} ;;
@@ -31,6 +36,7 @@ for arg in "$@"; do
 	--soversion=*) soversion=${arg#*=} ;;
 	--sanitize=*) sanitize=${arg#*=} ;;
 	--tool=*) tool=${arg#*=} ;;
+	--nats=*) nats=${arg#*=} ;;
 	*) echo "run.sh: unknown argument: $arg" >&2; exit 2 ;;
 	esac
 done
@@ -93,6 +99,16 @@ if [ "$tool" = 1 ]; then
 		die "the installed runstate tool does not run"
 fi
 
+if [ "$nats" = 1 ]; then
+	for f in include/runstate/nats.h "$libdir/librunstate_nats.a" \
+		 "$libdir/cmake/runstate/runstateNatsTargets.cmake" \
+		 "$libdir/pkgconfig/runstate-nats.pc"; do
+		[ -e "$prefix/$f" ] || die "not installed: $f"
+	done
+elif [ -e "$prefix/include/runstate/nats.h" ]; then
+	die "runstate/nats.h is installed without runstate_nats"
+fi
+
 # check_linkage <binary> static|shared: NEEDED must (not) name librunstate.
 check_linkage() {
 	local needed
@@ -123,7 +139,9 @@ for kind in static shared; do
 	step "find_package(runstate) with runstate::runstate_$kind"
 	gen_args=()
 	[ -n "$generator" ] && gen_args=(-G "$generator")
-	cmake -S "$consumer_src" -B "$bdir" "${gen_args[@]}" \
+	nats_args=()
+	[ "$nats" = 1 ] && [ "$kind" = static ] && nats_args=(-DRS_CONSUMER_NATS=ON)
+	cmake -S "$consumer_src" -B "$bdir" "${gen_args[@]}" "${nats_args[@]}" \
 		-DCMAKE_BUILD_TYPE=Debug \
 		-DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
 		-DCMAKE_C_FLAGS="${san_flags[*]}" \
@@ -141,6 +159,9 @@ for kind in static shared; do
 	cmake --build "$bdir" || die "building the consumer ($kind) failed"
 	run_consumer "$bdir/consumer_c" "$kind"
 	run_consumer "$bdir/consumer_cxx" "$kind"
+	if [ ${#nats_args[@]} -gt 0 ]; then
+		run_consumer "$bdir/consumer_nats" static
+	fi
 done
 
 export PKG_CONFIG_PATH="$libpath/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
@@ -202,4 +223,20 @@ for src in "$examples_src"/*.c "$examples_src"/*.cpp; do
 done
 [ "$nex" -ge 4 ] || die "only $nex examples found in $examples_src"
 
-echo "install test: OK (8 consumer binaries and $nex examples built and run)"
+nconsumers=8
+if [ "$nats" = 1 ]; then
+	step "pkg-config runstate-nats (the backend beside the shared core)"
+	bdir="$work/pc-nats"
+	mkdir -p "$bdir"
+	read -r -a nats_cflags <<<"$(pkg-config --cflags runstate-nats)" ||
+		die "pkg-config cannot find runstate-nats"
+	read -r -a nats_libs <<<"$(pkg-config --libs runstate-nats)"
+	"$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror "${san_flags[@]}" \
+		"${nats_cflags[@]}" "$consumer_src/consumer_nats.c" \
+		-o "$bdir/consumer_nats" "${nats_libs[@]}" ||
+		die "pkg-config nats consumer failed to build"
+	run_consumer "$bdir/consumer_nats" shared
+	nconsumers=10
+fi
+
+echo "install test: OK ($nconsumers consumer binaries and $nex examples built and run)"
