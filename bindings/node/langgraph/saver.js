@@ -619,7 +619,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 	async _tuple(threadId, raw, metadata) {
 		const items = [raw.main];
 		const metaAt = metadata === undefined ? items.push(raw.meta) - 1 : -1;
-		const where = new Map(); // item -> its index in items
+		const where = new Map([[raw.main, 0]]); // item -> its index in items
 		const valueAt = raw.values.map(([, item, el]) => {
 			let i = where.get(item);
 			if (i === undefined) where.set(item, i = items.push(item) - 1);
