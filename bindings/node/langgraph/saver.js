@@ -483,25 +483,40 @@ class RunstateSaver extends BaseCheckpointSaver {
 		return rec === undefined ? undefined : { id, rec, writes };
 	}
 
-	// The newest checkpoint of a namespace and its writes, by a reverse
-	// scan (its writes come before its record): {id, rec, writes}.
-	_latest(scan, nsKey) {
+	// The checkpoints of namespace nsKey below `end`, newest first, by a
+	// reverse scan (a checkpoint's writes come before its record):
+	// [id, rec, writes]. limit(): the next page's size.
+	* _records(scan, nsKey, end, limit) {
 		const prefix = `c${nsKey}`;
-		const end = prefixEnd(prefix);
 		let resume, writes = [];
-		// Pages from a few entries up (a record and its writes; a record
-		// holds values, so a longer page would copy records for nothing).
-		for (let limit = 4; ; limit = Math.min(PAGE, 2 * limit)) {
-			const page = scan({ start: prefix, end, resume, reverse: true, limit, keyEncoding: 'utf8' });
+		for (;;) {
+			const page = scan({ start: prefix, end, resume, reverse: true, limit: limit(), keyEncoding: 'utf8' });
 			for (const { key, value } of page.items) {
 				const [id, at] = unesc(key, prefix.length);
-				if (at === key.length) return { id, rec: value, writes: writes.filter((w) => w.id === id) };
-				if (writes.length > 0 && writes[writes.length - 1].id !== id) writes = []; // a record's that is not
-				writes.push(this._write(key, at, value, id));
+				// Writes of another id than the record's that follows
+				// them are a record's that does not exist.
+				if (writes.length > 0 && writes[writes.length - 1].id !== id) writes = [];
+				if (at < key.length) {
+					writes.push(this._write(key, at, value, id));
+				} else {
+					yield [id, value, writes];
+					writes = [];
+				}
 			}
-			if (!page.more) return undefined;
+			if (!page.more) return;
 			resume = page.items[page.items.length - 1].key;
 		}
+	}
+
+	// The newest checkpoint of a namespace and its writes: {id, rec,
+	// writes}, or undefined. Pages from a few entries up (a record and its
+	// writes; a record holds values, so a longer page would copy records
+	// for nothing).
+	_latest(scan, nsKey) {
+		let limit = 2;
+		for (const [id, rec, writes] of this._records(scan, nsKey, prefixEnd(`c${nsKey}`), () => (limit = Math.min(PAGE, 2 * limit))))
+			return { id, rec, writes };
+		return undefined;
 	}
 
 	// What a checkpoint's tuple needs, from its record and writes:
@@ -711,23 +726,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 		}
 		const prefix = `c${esc(nsWanted)}`;
 		const end = beforeId === undefined ? prefixEnd(prefix) : prefix + esc(beforeId);
-		let resume, writes = [];
-		for (;;) {
-			const page = this.db.kv.scan(run, { start: prefix, end, resume, limit: want(), reverse: true, keyEncoding: 'utf8' });
-			for (const { key, value } of page.items) {
-				const [id, at] = unesc(key, prefix.length);
-				if (at === key.length) {
-					const mine = writes.filter((w) => w.id === id);
-					writes = [];
-					yield [nsWanted, id, value, mine];
-				} else {
-					if (writes.length > 0 && writes[writes.length - 1].id !== id) writes = [];
-					writes.push(this._write(key, at, value, id));
-				}
-			}
-			if (!page.more) return;
-			resume = page.items[page.items.length - 1].key;
-		}
+		for (const [id, rec, writes] of this._records(one, esc(nsWanted), end, want)) yield [nsWanted, id, rec, writes];
 	}
 
 	async *list(config, options) {

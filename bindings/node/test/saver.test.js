@@ -203,3 +203,24 @@ test('storage layout: a database of another layout is refused, a new one records
 		fs.rmSync(dir, { recursive: true, force: true });
 	}
 });
+
+test('getTuple and list: writes of a checkpoint with no record are no other checkpoint\'s', async () => {
+	const saver = await RunstateSaver.open();
+	const cfg = { configurable: { thread_id: 'orphans', checkpoint_ns: '' } };
+	const a = await saver.put(cfg, checkpoint({ x: 1 }, { x: 1 }), meta, { x: 1 });
+	await saver.putWrites(a, [['x', 'of a']], 'task');
+	// Writes under ids before, between and after the records.
+	const id = (s) => ({ configurable: { ...cfg.configurable, checkpoint_id: s } });
+	const b = await saver.put(a, checkpoint({ x: 2 }, { x: 2 }), meta, { x: 2 });
+	for (const orphan of ['0', a.configurable.checkpoint_id + '~', 'zzzz'])
+		await saver.putWrites(id(orphan), [['x', `of ${orphan}`], ['y', 'more']], 'task');
+	const latest = await saver.getTuple(cfg);
+	assert.equal(latest.checkpoint.id, b.configurable.checkpoint_id);
+	assert.deepEqual(latest.pendingWrites, []);
+	const listed = [];
+	for await (const t of saver.list(cfg)) listed.push([t.checkpoint.id, t.pendingWrites]);
+	assert.deepEqual(listed, [[b.configurable.checkpoint_id, []], [a.configurable.checkpoint_id, [['task', 'x', 'of a']]]]);
+	assert.deepEqual((await saver.getTuple(a)).pendingWrites, [['task', 'x', 'of a']]);
+	assert.equal(await saver.getTuple(id('zzzz')), undefined);
+	await saver.close();
+});
