@@ -236,8 +236,8 @@ for (const spec of SAVERS) {
 			`; cost at ${LENGTHS.at(-1)} within 1.5x of ${LENGTHS[0]}: ${growth <= 1.5 ? 'met' : 'NOT met'} (${growth.toFixed(2)}x)` +
 			(spec.cls === 'strict' && r.syncs !== undefined
 				? `; fsync-bound: ${r.syncs.toFixed(2)} fdatasyncs per step (one per commit, put and putWrites, as SQLite's` +
-				  ' synchronous=FULL syncs its WAL at each commit), so this ratio compares two savers that each wait for' +
-				  ' the disk twice a step, and no CPU work reaches 2x' : ''));
+				  ' synchronous=FULL syncs its WAL at each commit), so this ratio mostly compares the two savers\u2019 waits' +
+				  ' for the disk, twice a step each (its sync latency, not the savers\u2019 own work)' : ''));
 	}
 }
 console.log('\n(ratios: how many times faster RunstateSaver-or-other is than the baseline per step; longest/shortest: step cost at the longest thread over the shortest;' +
