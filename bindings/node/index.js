@@ -99,12 +99,29 @@ function bufs(a) {
 	return a;
 }
 
-// A KV page from the native flat form [key, value, ..., more].
+// A KV page from the native flat form [key, value, ..., bytes, more]: a
+// key or value is a string, or its length in bytes, cut from `bytes` (one
+// ArrayBuffer for the page) in order.
 function kvPage(flat) {
-	const n = flat.length - 1;
+	const n = flat.length - 2;
+	const bytes = flat[n];
 	const items = new Array(n >> 1);
-	for (let i = 0; i < n; i += 2) items[i >> 1] = { key: buf(flat[i]), value: buf(flat[i + 1]) };
-	return { items, more: flat[n] };
+	let at = 0;
+	for (let i = 0; i < n; i += 2) {
+		let key = flat[i], value = flat[i + 1];
+		if (typeof key === 'number') {
+			const len = key;
+			key = Buffer.from(bytes, at, len);
+			at += len;
+		}
+		if (typeof value === 'number') {
+			const len = value;
+			value = Buffer.from(bytes, at, len);
+			at += len;
+		}
+		items[i >> 1] = { key, value };
+	}
+	return { items, more: flat[n + 1] };
 }
 
 function o(opts) {

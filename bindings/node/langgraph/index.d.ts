@@ -12,6 +12,7 @@ export interface RunstateSaverOptions {
 
 /** A LangGraph checkpoint saver over runstate: one thread is one run. */
 export class RunstateSaver extends BaseCheckpointSaver {
+  /** Throws a RunstateError RS_EVERSION for a database of another storage layout. */
   constructor(db: Db, options?: RunstateSaverOptions);
   /** Opens a database of its own (Buffered with a path, InMemory without). */
   static open(options?: OpenOptions & { serde?: SerializerProtocol }): Promise<RunstateSaver>;
@@ -28,3 +29,9 @@ export class RunstateSaver extends BaseCheckpointSaver {
 
 /** The run id of a LangGraph thread (a UUIDv5 of its thread_id). */
 export function threadRunId(threadId: string): RunId;
+
+/** The saver's storage layout version; a database records it (key FORMAT_KEY of
+ *  run FORMAT_RUN) and a saver refuses another one with RS_EVERSION. */
+export const FORMAT: number;
+export const FORMAT_RUN: RunId;
+export const FORMAT_KEY: string;

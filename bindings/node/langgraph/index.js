@@ -2,6 +2,6 @@
 // runstate/langgraph, CommonJS: RunstateSaver over the CommonJS build of
 // @langchain/langgraph-checkpoint (saver.js has the implementation).
 'use strict';
-const { define } = require('./saver.js');
+const { define, FORMAT, FORMAT_RUN, FORMAT_KEY } = require('./saver.js');
 
-module.exports = define(require('@langchain/langgraph-checkpoint'));
+module.exports = { ...define(require('@langchain/langgraph-checkpoint')), FORMAT, FORMAT_RUN, FORMAT_KEY };

@@ -5,3 +5,4 @@ import * as lg from '@langchain/langgraph-checkpoint';
 import saver from './saver.js';
 
 export const { RunstateSaver, threadRunId } = saver.define(lg);
+export const { FORMAT, FORMAT_RUN, FORMAT_KEY } = saver;

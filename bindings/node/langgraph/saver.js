@@ -10,35 +10,55 @@
 // "langgraph", the thread_id in its metadata (JSON) and, when it fits the
 // 256-byte name limit, the name "langgraph:<thread_id>".
 //
+// Storage layout 2 (FORMAT). The database records its layout under the key
+// FORMAT_KEY of the run FORMAT_RUN (written with a saver's first write); a
+// saver refuses, with RS_EVERSION, a database of another layout, or one
+// that holds threads but records no layout (layout 1, before layouts were
+// recorded).
 // Keys of a thread's run (KV; keys are strings, stored as their UTF-8
 // bytes; `esc(s)` is s with each U+0000 written as U+0000 U+0001, then
 // U+0000 U+0000, so keys sort as their strings do, by code point, and no
-// key is a prefix of another):
-//   c esc(ns) id                     -> the checkpoint's record
+// escaped string is a prefix of another):
+//   c esc(ns) esc(id)                -> the checkpoint's record
+//   c esc(ns) esc(id) esc(task) idx  -> a pending write of the checkpoint
+//                                       (idx: 8 hex digits of idx + 2^31)
 //   i esc(id) esc(ns)                -> "" (every namespace, by id)
-//   w esc(ns) esc(id) esc(task) idx  -> a pending write (idx: 8 hex
-//                                       digits of idx + 2^31)
-// A checkpoint's record holds the checkpoint (without its channel values)
-// and its metadata, serialized together; its parent's id; its sources;
-// and the serialized values of the channels its put changed (those in
-// newVersions). The sources say, per channel, where its value is: the
-// version, the writer (the checkpoint whose put wrote it: this one for
-// the channels in newVersions, else the parent's source at the same
-// version, so that a fork reusing a version number never reads another
-// branch's value), the serialization type and the part of the writer's
-// record that holds it. A value is thus stored once, by its writer, and a
-// checkpoint's own values come with its record.
+//   o esc(ns) esc(id) gen            -> the record that a put of the same
+//                                       id replaced (its generation gen)
+// So a checkpoint's writes sort right after its record: one forward scan
+// reads a checkpoint by id, and one reverse scan of "c esc(ns)" the newest
+// one (its writes come first, then its record).
+// A record holds the checkpoint (without its channel values) and the
+// values of the channels its put changed (those in newVersions),
+// serialized together as one array [checkpoint, value, ...] (a value the
+// serializer keeps as bytes, and every value under another serializer than
+// JsonPlusSerializer, is serialized alone); its metadata, serialized alone
+// (list's filter reads only that); its parent's id; its sources; its v;
+// and its generation (0, one more for each put again of the same id).
+// The sources say, per channel, where its value is: [version, writer,
+// writer's generation, where], the writer being the checkpoint whose put
+// wrote the value (this one for the channels in newVersions, else the
+// parent's source at the same version, so that a fork reusing a version
+// number never reads another branch's value); where: 0 for no value, k > 0
+// for element k of the writer's array, k < 0 for the value serialized
+// alone at part -k of its record. A value is thus stored once, by its
+// writer. A put of an id that has a record already moves that record to
+// its "o" key and writes the new one with the next generation, so the
+// children of the earlier one still read what they inherited (as with
+// MemorySaver, whose checkpoints hold all their values).
 // put() writes the record and the index entry in one commit (one
-// kv.write). It reads its parent's sources before that commit: a record
-// changes only by a put of the same id (which updates the cache below
-// too), so the read needs no place in the commit. The sources of recent
-// puts are cached per database (shared by every saver over it, dropped by
-// deleteThread).
-// getTuple() reads everything of one checkpoint at one snapshot (a
-// read-only transaction: its record, the records of the writers of its
-// inherited values, its writes), then deserializes. The newest checkpoint
-// is the last key under "c esc(ns)", found by a reverse scan; list() walks
-// the same ranges backwards, page by page.
+// kv.write; both with putIfAbsent, so that a put again, found by the
+// commit, takes the slower path). It reads its parent's sources before
+// that commit: a record changes only by a put of the same id (which
+// updates the cache below too), so the read needs no place in the commit.
+// The sources of recent puts are cached per database (shared by every
+// saver over it, dropped by deleteThread).
+// getTuple() reads a checkpoint and its writes by one scan (one snapshot);
+// when it inherits values (or needs its parent's sends, v < 4), it reads
+// again, all of it and the records of the writers, in one read-only
+// transaction. Then it deserializes: with JsonPlusSerializer, everything
+// (checkpoint, metadata, values, writes) in one call, as one JSON array
+// joined from the stored texts.
 'use strict';
 
 //
@@ -53,6 +73,11 @@ const rs = require('..');
 const TAG = 'langgraph';
 // The UUIDv5 namespace of thread run ids (random, fixed forever).
 const NAMESPACE = Buffer.from('6f0d1c2a8e4b4f7a9c3e5b2d1a0f8e71', 'hex');
+// The storage layout, and where a database records it (a run of its own,
+// random and fixed forever: a version 4 id, never a thread's).
+const FORMAT = 2;
+const FORMAT_RUN = '3b9e7c1d-5a2f-4e8b-9d6c-0f1a2b3c4d5e';
+const FORMAT_KEY = 'langgraph:format';
 const PAGE = 64;
 const RUNS_CACHED = 4096; // thread ids whose run ids are kept
 const SOURCES_CACHED = 16; // records' sources kept per run
@@ -131,11 +156,16 @@ function unpack(buf) {
 	return at;
 }
 
-const EMPTY_TYPE = 'empty';
+function part(buf, at, i) {
+	return buf.toString('utf8', at[2 * i], at[2 * i + 1]);
+}
+
 const NO_PARENT = '\u0000';
-// A record's parts: [checkpoint, metadata] serialized (type, data), the
-// parent's id, the sources (JSON), the checkpoint's v, then its values.
-const R_TYPE = 0, R_DATA = 1, R_PARENT = 2, R_SOURCES = 3, R_V = 4, R_VALUES = 5;
+// A record's parts: the array [checkpoint, values...] serialized (type,
+// data), the metadata serialized (type, data), the parent's id, the
+// sources (JSON), the checkpoint's v, the generation, then the values
+// serialized alone (type, data each).
+const R_TYPE = 0, R_MTYPE = 2, R_PARENT = 4, R_SOURCES = 5, R_V = 6, R_GEN = 7, R_ALONE = 8;
 
 function configOf(threadId, ns, id) {
 	return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: id } };
@@ -150,6 +180,12 @@ function threadIdOf(config, what) {
 	return String(t);
 }
 
+function layoutError(what) {
+	const e = rs.describeError(rs.errors.RS_EVERSION);
+	return new rs.RunstateError(`${e.message}: RunstateSaver: this database's LangGraph checkpoints are in ${what}; ` +
+		`this saver reads and writes storage layout ${FORMAT} only`, e.name, rs.errors.RS_EVERSION);
+}
+
 // The sources of recently written records, per database: run -> Map of
 // record key -> sources (newest last).
 const sourcesByDb = new WeakMap();
@@ -160,11 +196,19 @@ function sourcesCache(db) {
 	return c;
 }
 
+const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+
 function define(lg) {
 const {
-	BaseCheckpointSaver, JsonPlusSerializer, TASKS, WRITES_IDX_MAP, copyCheckpoint,
+	BaseCheckpointSaver, JsonPlusSerializer, TASKS, WRITES_IDX_MAP,
 	getCheckpointId, maxChannelVersion, writesSortKey, compareWritesSortKeys,
 } = lg;
+
+function sortWrites(writes) {
+	if (writes.length < 2) return writes;
+	return writes.map((w) => [writesSortKey(w.taskPath, w.taskId, w.idx), w])
+		.sort((a, b) => compareWritesSortKeys(a[0], b[0])).map((x) => x[1]);
+}
 
 class RunstateSaver extends BaseCheckpointSaver {
 	/**
@@ -173,7 +217,8 @@ class RunstateSaver extends BaseCheckpointSaver {
 	 * ('buffered' or 'strict' on a logged database; default: the database's
 	 * own). RunstateSaver.open({path, durability}) opens a database of its
 	 * own (default: Buffered with a path, InMemory without) and close()
-	 * closes it.
+	 * closes it. Throws RS_EVERSION for a database of another storage
+	 * layout.
 	 */
 	constructor(db, options = {}) {
 		super(options.serde);
@@ -183,18 +228,38 @@ class RunstateSaver extends BaseCheckpointSaver {
 		this._runs = new Map(); // thread_id -> run id
 		this._known = new Set(); // runs registered in the RunIndex
 		this._sources = sourcesCache(db);
-		// JsonPlusSerializer's loadsTyped takes JSON as a string as well
-		// as bytes: hand it strings, decoded by the read itself.
+		// JsonPlusSerializer: values serialized together with their
+		// checkpoint, and JSON texts deserialized together (its loadsTyped
+		// takes JSON as a string as well as bytes).
 		this._text = this.serde instanceof JsonPlusSerializer &&
-			this.serde.loadsTyped === JsonPlusSerializer.prototype.loadsTyped;
+			this.serde.loadsTyped === JsonPlusSerializer.prototype.loadsTyped &&
+			this.serde.dumpsTyped === JsonPlusSerializer.prototype.dumpsTyped;
+		this._formatted = this._checkLayout();
 		this._owned = false;
+	}
+
+	// Whether the database records this saver's layout; throws if it
+	// records another, or none while it holds threads.
+	_checkLayout() {
+		const f = this.db.kv.get(FORMAT_RUN, FORMAT_KEY, { encoding: 'utf8' });
+		if (f === String(FORMAT)) return true;
+		if (f !== undefined) throw layoutError(`storage layout ${f}`);
+		if (this.db.runindex.byTag(TAG, { limit: 1 }).items.length > 0)
+			throw layoutError('storage layout 1 (it records no layout)');
+		return false;
 	}
 
 	static async open(options = {}) {
 		const { serde, durability, ...rest } = options;
 		const d = durability ?? (rest.path === undefined ? 'inmemory' : 'buffered');
 		const db = await rs.open({ ...rest, durability: d });
-		const saver = new RunstateSaver(db, { serde });
+		let saver;
+		try {
+			saver = new RunstateSaver(db, { serde });
+		} catch (e) {
+			await db.close();
+			throw e;
+		}
 		saver._owned = true;
 		return saver;
 	}
@@ -213,8 +278,13 @@ class RunstateSaver extends BaseCheckpointSaver {
 		return run;
 	}
 
-	// Register a thread's run in the RunIndex once.
+	// Register a thread's run in the RunIndex once (and the layout in the
+	// database, before its first thread).
 	async _register(threadId, run) {
+		if (!this._formatted) {
+			await this.db.kv.write(FORMAT_RUN, [['putIfAbsent', FORMAT_KEY, String(FORMAT)]], this._txOpts);
+			this._formatted = true;
+		}
 		if (this.db.runindex.get(run) === undefined) {
 			const base = {
 				id: run, tags: [TAG],
@@ -243,9 +313,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 		const s = cached === undefined ? undefined : cached.get(ck);
 		if (s !== undefined) return s;
 		const rec = this.db.kv.get(run, ck);
-		if (rec === undefined) return {};
-		const at = unpack(rec);
-		return JSON.parse(rec.toString('utf8', at[2 * R_SOURCES], at[2 * R_SOURCES + 1]));
+		return rec === undefined ? {} : JSON.parse(part(rec, unpack(rec), R_SOURCES));
 	}
 
 	_remember(run, ck, sources) {
@@ -263,44 +331,75 @@ class RunstateSaver extends BaseCheckpointSaver {
 		const threadId = threadIdOf(config, 'put checkpoint');
 		const ns = config.configurable.checkpoint_ns ?? '';
 		const parent = config.configurable.checkpoint_id;
-		// The checkpoint without its values (serialized at once, so no
-		// copy of it is needed).
 		const { channel_values: values = {}, ...cp } = checkpoint;
 		const versions = cp.channel_versions ?? {};
-		const [type, data] = await this.serde.dumpsTyped([cp, metadata]);
 		const id = String(checkpoint.id);
 		const nv = newVersions ?? {};
-		const nsKey = esc(ns);
-		const parts = [type, data, '', '', String(cp.v ?? 0)];
-		const sources = {};
+		// The checkpoint and the changed values: one array, serialized at
+		// once (so no copy of them is needed), but for the values
+		// serialized alone.
+		const main = [cp];
+		const own = {}; // channel -> [version, where]
+		const alone = [];
 		for (const ch of Object.keys(nv)) {
-			if (!Object.prototype.hasOwnProperty.call(values, ch) || values[ch] === undefined) {
-				sources[ch] = [nv[ch], id, EMPTY_TYPE, -1];
-				continue;
+			const v = hasOwn(values, ch) ? values[ch] : undefined;
+			if (v === undefined) {
+				own[ch] = [nv[ch], 0];
+			} else if (this._text && !(v instanceof Uint8Array)) {
+				own[ch] = [nv[ch], main.length];
+				main.push(v);
+			} else {
+				own[ch] = [nv[ch], -(R_ALONE + alone.length)];
+				alone.push(...await this.serde.dumpsTyped(v));
 			}
-			const [t, d] = await this.serde.dumpsTyped(values[ch]);
-			sources[ch] = [nv[ch], id, t, parts.length];
-			parts.push(d);
 		}
+		const [[type, data], [mtype, mdata]] = await Promise.all([
+			this.serde.dumpsTyped(main), this.serde.dumpsTyped(metadata)]);
 		const run = this._runOf(threadId);
 		if (!this._known.has(run)) await this._register(threadId, run);
+		const nsKey = esc(ns);
 		const parentId = parent === undefined || parent === null ? NO_PARENT : String(parent);
-		const inherited = parentId === NO_PARENT ? {} : this._sourcesOf(run, `c${nsKey}${parentId}`);
-		// Where each channel's value lives: written by this put (the
-		// channels in newVersions), or inherited from the parent at the
-		// same version. Two branches of a thread may reuse a version
-		// number, so a value is named by its writer too.
-		const own = {};
-		for (const ch of Object.keys(versions)) {
-			const ver = versions[ch];
-			if (Object.prototype.hasOwnProperty.call(sources, ch)) own[ch] = sources[ch];
-			else if (inherited[ch] !== undefined && inherited[ch][0] === ver) own[ch] = inherited[ch];
+		const inherited = parentId === NO_PARENT ? undefined : this._sourcesOf(run, `c${nsKey}${esc(parentId)}`);
+		const head = [type, data, mtype, mdata, parentId, '', String(cp.v ?? 0), ''];
+		// The record at generation gen; `before`: the sources of the record
+		// it replaces, if any (a channel it does not change keeps a value
+		// of the same version from there).
+		const record = (gen, before) => {
+			const sources = {};
+			for (const ch of Object.keys(versions)) {
+				const ver = versions[ch];
+				const o = own[ch];
+				if (o !== undefined) sources[ch] = [o[0], id, gen, o[1]];
+				else if (inherited !== undefined && inherited[ch] !== undefined && inherited[ch][0] === ver) sources[ch] = inherited[ch];
+				else if (before !== undefined && before[ch] !== undefined && before[ch][0] === ver) sources[ch] = before[ch];
+			}
+			head[R_SOURCES] = JSON.stringify(sources);
+			head[R_GEN] = String(gen);
+			return { sources, bytes: pack(alone.length > 0 ? head.concat(alone) : head) };
+		};
+		const ck = `c${nsKey}${esc(id)}`;
+		const ik = `i${esc(id)}${nsKey}`;
+		const first = record(0);
+		let { sources } = first;
+		// A record and its index entry are written and deleted together:
+		// both found means a put again of this id.
+		if (!await this.db.kv.write(run, [['putIfAbsent', ck, first.bytes], ['putIfAbsent', ik, '']], this._txOpts)) {
+			sources = await this.db.transaction(run, (tx) => {
+				const old = tx.kv.get(ck);
+				if (old === undefined) { // deleted meanwhile
+					tx.kv.put(ck, first.bytes);
+					tx.kv.put(ik, '');
+					return first.sources;
+				}
+				const at = unpack(old);
+				const gen = Number(part(old, at, R_GEN));
+				const next = record(gen + 1, JSON.parse(part(old, at, R_SOURCES)));
+				tx.kv.put(`o${nsKey}${esc(id)}${gen}`, old);
+				tx.kv.put(ck, next.bytes);
+				return next.sources;
+			}, this._txOpts);
 		}
-		parts[R_PARENT] = parentId;
-		parts[R_SOURCES] = JSON.stringify(own);
-		const ck = `c${nsKey}${id}`;
-		await this.db.kv.write(run, [['put', ck, pack(parts)], ['put', `i${esc(id)}${nsKey}`, '']], this._txOpts);
-		this._remember(run, ck, own);
+		this._remember(run, ck, sources);
 		return configOf(threadId, ns, id);
 	}
 
@@ -310,7 +409,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 		const id = config.configurable.checkpoint_id;
 		if (id === undefined || id === null)
 			throw new Error('Failed to put writes. The passed RunnableConfig is missing a required "checkpoint_id" field in its "configurable" property.');
-		const prefix = `w${esc(ns)}${esc(String(id))}${esc(String(taskId))}`;
+		const prefix = `c${esc(ns)}${esc(String(id))}${esc(String(taskId))}`;
 		const ops = [];
 		for (let i = 0; i < writes.length; i++) {
 			const [channel, value] = writes[i];
@@ -346,112 +445,226 @@ class RunstateSaver extends BaseCheckpointSaver {
 		return this._text && type === 'json' ? buf.toString('utf8', start, end) : buf.subarray(start, end);
 	}
 
-	// Everything of one checkpoint as serialized values, read in tx (one
-	// snapshot). `rec` when the caller has the record already.
-	_raw(tx, ns, id, rec) {
-		const nsKey = esc(ns);
-		rec ??= tx.kv.get(`c${nsKey}${id}`);
-		if (rec === undefined) return undefined;
-		const at = unpack(rec);
-		const str = (i) => rec.toString('utf8', at[2 * i], at[2 * i + 1]);
-		const type = str(R_TYPE), parent = str(R_PARENT);
-		const sources = JSON.parse(str(R_SOURCES));
-		const channels = [], types = [], values = [];
-		let others; // writer -> indices into channels of the values it holds
-		for (const ch of Object.keys(sources)) {
-			const [, writer, t, part] = sources[ch];
-			if (t === EMPTY_TYPE) continue;
-			if (writer === id) {
-				values.push(this._data(rec, t, at[2 * part], at[2 * part + 1]));
-			} else {
-				values.push(undefined);
-				others ??= new Map();
-				const mine = others.get(writer);
-				if (mine === undefined) others.set(writer, [channels.length]);
-				else mine.push(channels.length);
-			}
-			channels.push(ch);
-			types.push(t);
-		}
-		if (others !== undefined) {
-			// Inherited values: in their writers' records, found through
-			// the writers' own sources (a record written again under the
-			// same id holds what its sources say now).
-			const writers = [...others.keys()];
-			const recs = tx.kv.getMany(writers.map((w) => `c${nsKey}${w}`));
-			for (let k = 0; k < writers.length; k++) {
-				const w = recs[k];
-				if (w === undefined) continue;
-				const wat = unpack(w);
-				const ws = JSON.parse(w.toString('utf8', wat[2 * R_SOURCES], wat[2 * R_SOURCES + 1]));
-				for (const i of others.get(writers[k])) {
-					const s = ws[channels[i]], want = sources[channels[i]];
-					if (s === undefined || s[1] !== writers[k] || s[0] !== want[0] || s[2] === EMPTY_TYPE) continue;
-					values[i] = this._data(w, s[2], wat[2 * s[3]], wat[2 * s[3] + 1]);
-					types[i] = s[2];
-				}
-			}
-		}
-		const writes = this._writesOf(tx, nsKey, id);
-		let sends;
-		if (Number(str(R_V)) < 4 && parent !== NO_PARENT)
-			sends = this._writesOf(tx, nsKey, parent).filter((w) => w.channel === TASKS);
+	// The serialized (type, data) at parts i, i + 1 of a record.
+	_item(rec, at, i) {
+		const t = part(rec, at, i);
+		return [t, this._data(rec, t, at[2 * i + 2], at[2 * i + 3])];
+	}
+
+	// A pending write from its key (the checkpoint's id ends at key[at])
+	// and value.
+	_write(key, at, value, id) {
+		const [taskId, k] = unesc(key, at);
+		const v = unpack(value);
+		const t = part(value, v, 2);
 		return {
-			ns, id, type, data: this._data(rec, type, at[2 * R_DATA], at[2 * R_DATA + 1]),
-			channels, types, values, writes, sends, parent: parent === NO_PARENT ? undefined : parent,
+			id, taskId, idx: parseInt(key.slice(k), 16) - IDX_BIAS, taskPath: part(value, v, 0),
+			channel: part(value, v, 1), t, d: this._data(value, t, v[6], v[7]),
 		};
 	}
 
-	_writesOf(tx, nsKey, id) {
-		const prefix = `w${nsKey}${esc(id)}`;
-		const end = prefixEnd(prefix);
-		const out = [];
-		let resume;
-		for (;;) {
-			const page = tx.kv.scan({ start: prefix, end, resume, limit: PAGE, keyEncoding: 'utf8' });
+	// A checkpoint's record and writes, by a forward scan from its key:
+	// {rec, writes}, or undefined.
+	_byId(scan, nsKey, id) {
+		const ck = `c${nsKey}${esc(id)}`;
+		const end = prefixEnd(ck);
+		let rec, resume;
+		const writes = [];
+		for (let limit = 4; ; limit = Math.min(PAGE, 2 * limit)) {
+			const page = scan({ start: ck, end, resume, limit, keyEncoding: 'utf8' });
 			for (const { key, value } of page.items) {
-				const [taskId, k] = unesc(key, prefix.length);
-				const idx = parseInt(key.slice(k), 16) - IDX_BIAS;
-				const at = unpack(value);
-				const t = value.toString('utf8', at[4], at[5]);
-				out.push({
-					taskId, idx, taskPath: value.toString('utf8', at[0], at[1]),
-					channel: value.toString('utf8', at[2], at[3]), t, d: this._data(value, t, at[6], at[7]),
-				});
+				if (key.length === ck.length) rec = value;
+				else if (rec === undefined) return undefined; // writes, no record
+				else writes.push(this._write(key, ck.length, value, id));
 			}
 			if (!page.more) break;
 			resume = page.items[page.items.length - 1].key;
 		}
+		return rec === undefined ? undefined : { id, rec, writes };
+	}
+
+	// The checkpoints of namespace nsKey below `end`, newest first, by a
+	// reverse scan (a checkpoint's writes come before its record):
+	// [id, rec, writes]. limit(): the next page's size.
+	* _records(scan, nsKey, end, limit) {
+		const prefix = `c${nsKey}`;
+		let resume, writes = [];
+		for (;;) {
+			const page = scan({ start: prefix, end, resume, reverse: true, limit: limit(), keyEncoding: 'utf8' });
+			for (const { key, value } of page.items) {
+				const [id, at] = unesc(key, prefix.length);
+				// Writes of another id than the record's that follows
+				// them are a record's that does not exist.
+				if (writes.length > 0 && writes[writes.length - 1].id !== id) writes = [];
+				if (at < key.length) {
+					writes.push(this._write(key, at, value, id));
+				} else {
+					yield [id, value, writes];
+					writes = [];
+				}
+			}
+			if (!page.more) return;
+			resume = page.items[page.items.length - 1].key;
+		}
+	}
+
+	// The newest checkpoint of a namespace and its writes: {id, rec,
+	// writes}, or undefined. Pages from a few entries up (a record and its
+	// writes; a record holds values, so a longer page would copy records
+	// for nothing).
+	_latest(scan, nsKey) {
+		let limit = 2;
+		for (const [id, rec, writes] of this._records(scan, nsKey, prefixEnd(`c${nsKey}`), () => (limit = Math.min(PAGE, 2 * limit))))
+			return { id, rec, writes };
+		return undefined;
+	}
+
+	// What a checkpoint's tuple needs, from its record and writes:
+	// {ns, id, main, meta, parent, values: [[channel, item, element]],
+	// writes, sends, others}; `others` (the values it inherits, by writer)
+	// and `needSends` are left for _complete to read.
+	_raw(ns, id, rec, writes) {
+		const at = unpack(rec);
+		const sources = JSON.parse(part(rec, at, R_SOURCES));
+		const gen = Number(part(rec, at, R_GEN));
+		const parent = part(rec, at, R_PARENT);
+		const main = this._item(rec, at, R_TYPE);
+		const values = [];
+		let others; // writer and generation -> [writer, gen, [value, where]...]
+		for (const ch of Object.keys(sources)) {
+			const [, writer, g, where] = sources[ch];
+			if (where === 0) continue;
+			const v = [ch, undefined, -1];
+			if (writer === id && g === gen) {
+				if (where > 0) { v[1] = main; v[2] = where; } else v[1] = this._item(rec, at, -where);
+			} else {
+				others ??= new Map();
+				const k = `${g}\0${writer}`;
+				let o = others.get(k);
+				if (o === undefined) others.set(k, o = [writer, g]);
+				o.push([v, where]);
+			}
+			values.push(v);
+		}
+		return {
+			ns, id, main, meta: this._item(rec, at, R_MTYPE), values, writes, others,
+			parent: parent === NO_PARENT ? undefined : parent,
+			needSends: Number(part(rec, at, R_V)) < 4 && parent !== NO_PARENT,
+		};
+	}
+
+	// Read what raw still needs (inherited values, the parent's sends)
+	// through getMany and scan of one snapshot.
+	_complete(raw, getMany, scan) {
+		const nsKey = esc(raw.ns);
+		if (raw.others !== undefined) {
+			const groups = [...raw.others.values()];
+			const recs = getMany(groups.map(([w]) => `c${nsKey}${esc(w)}`));
+			// A writer put again since: its record of that generation.
+			const moved = [];
+			for (let k = 0; k < groups.length; k++) {
+				const w = recs[k];
+				if (w === undefined || Number(part(w, unpack(w), R_GEN)) !== groups[k][1]) moved.push(k);
+			}
+			if (moved.length > 0) {
+				const old = getMany(moved.map((k) => `o${nsKey}${esc(groups[k][0])}${groups[k][1]}`));
+				for (let j = 0; j < moved.length; j++) recs[moved[j]] = old[j];
+			}
+			for (let k = 0; k < groups.length; k++) {
+				const w = recs[k];
+				if (w === undefined) continue; // deleted: its values are missing
+				const at = unpack(w);
+				let wmain;
+				for (let j = 2; j < groups[k].length; j++) {
+					const [v, where] = groups[k][j];
+					if (where > 0) { v[1] = wmain ??= this._item(w, at, R_TYPE); v[2] = where; } else v[1] = this._item(w, at, -where);
+				}
+			}
+			raw.values = raw.values.filter((v) => v[1] !== undefined);
+			raw.others = undefined;
+		}
+		if (raw.needSends) {
+			const p = this._byId(scan, nsKey, raw.parent);
+			raw.sends = p === undefined ? [] : p.writes.filter((w) => w.channel === TASKS);
+			raw.needSends = false;
+		}
+		return raw;
+	}
+
+	// The raw of checkpoint id (the newest without one) of run, read at one
+	// snapshot: one scan when it is all there, else a read-only
+	// transaction.
+	_read(run, ns, id) {
+		const nsKey = esc(ns);
+		const one = (o) => this.db.kv.scan(run, o);
+		const f = id ? this._byId(one, nsKey, id) : this._latest(one, nsKey);
+		if (f === undefined) return undefined;
+		const raw = this._raw(ns, f.id, f.rec, f.writes);
+		if (raw.others === undefined && !raw.needSends) return raw;
+		return this.db.read(run, (tx) => {
+			const scan = (o) => tx.kv.scan(o);
+			const g = id ? this._byId(scan, nsKey, id) : this._latest(scan, nsKey);
+			return g === undefined ? undefined
+				: this._complete(this._raw(ns, g.id, g.rec, g.writes), (keys) => tx.kv.getMany(keys), scan);
+		});
+	}
+
+	// Deserialize items ([type, data] each) in as few serializer calls as
+	// the serializer allows: with JsonPlusSerializer, its JSON texts in
+	// one, as the elements of one JSON array.
+	async _load(items) {
+		const out = new Array(items.length);
+		let json = 0;
+		if (this._text) {
+			const texts = [];
+			for (const it of items) if (it[0] === 'json') texts.push(it[1]);
+			json = texts.length;
+			if (json > 1) {
+				const all = await this.serde.loadsTyped('json', `[${texts.join(',')}]`);
+				for (let i = 0, k = 0; i < items.length; i++) if (items[i][0] === 'json') out[i] = all[k++];
+			}
+		}
+		for (let i = 0; i < items.length; i++)
+			if (json <= 1 || items[i][0] !== 'json') out[i] = await this.serde.loadsTyped(items[i][0], items[i][1]);
 		return out;
 	}
 
-	// The tuple of raw; `loaded`: its [checkpoint, metadata], if the
-	// caller has deserialized them already.
-	async _tuple(threadId, raw, loaded) {
-		const serde = this.serde;
-		const [checkpoint, metadata] = loaded ?? await serde.loadsTyped(raw.type, raw.data);
+	// The tuple of raw; `metadata`: its metadata, if the caller has
+	// deserialized it already.
+	async _tuple(threadId, raw, metadata) {
+		const items = [raw.main];
+		const metaAt = metadata === undefined ? items.push(raw.meta) - 1 : -1;
+		const where = new Map([[raw.main, 0]]); // item -> its index in items
+		const valueAt = raw.values.map(([, item, el]) => {
+			let i = where.get(item);
+			if (i === undefined) where.set(item, i = items.push(item) - 1);
+			return [i, el];
+		});
+		const writes = sortWrites(raw.writes);
+		const writesAt = items.length;
+		for (const w of writes) items.push([w.t, w.d]);
+		const sends = raw.sends === undefined ? undefined : sortWrites(raw.sends);
+		const sendsAt = items.length;
+		if (sends !== undefined) for (const w of sends) items.push([w.t, w.d]);
+		const out = await this._load(items);
+		const checkpoint = out[0][0];
 		const values = {};
-		for (let i = 0; i < raw.values.length; i++)
-			if (raw.values[i] !== undefined) values[raw.channels[i]] = await serde.loadsTyped(raw.types[i], raw.values[i]);
+		for (let k = 0; k < raw.values.length; k++) {
+			const [i, el] = valueAt[k];
+			values[raw.values[k][0]] = el > 0 ? out[i][el] : out[i];
+		}
 		checkpoint.channel_values = values;
-		if (raw.sends !== undefined) {
-			const sorted = raw.sends.slice().sort((a, b) =>
-				compareWritesSortKeys(writesSortKey(a.taskPath, a.taskId, a.idx),
-					writesSortKey(b.taskPath, b.taskId, b.idx)));
-			checkpoint.channel_values[TASKS] = await Promise.all(sorted.map((w) => serde.loadsTyped(w.t, w.d)));
+		if (sends !== undefined) {
+			checkpoint.channel_values[TASKS] = out.slice(sendsAt, sendsAt + sends.length);
 			checkpoint.channel_versions ??= {};
 			const vs = Object.values(checkpoint.channel_versions);
 			checkpoint.channel_versions[TASKS] = vs.length > 0 ? maxChannelVersion(...vs) : this.getNextVersion(undefined);
 		}
-		const writes = raw.writes.length < 2 ? raw.writes : raw.writes.slice().sort((a, b) =>
-			compareWritesSortKeys(writesSortKey(a.taskPath, a.taskId, a.idx),
-				writesSortKey(b.taskPath, b.taskId, b.idx)));
-		const pendingWrites = [];
-		for (const w of writes) pendingWrites.push([w.taskId, w.channel, await serde.loadsTyped(w.t, w.d)]);
+		const pendingWrites = writes.map((w, k) => [w.taskId, w.channel, out[writesAt + k]]);
 		const tuple = {
 			config: configOf(threadId, raw.ns, raw.id),
 			checkpoint,
-			metadata,
+			metadata: metaAt >= 0 ? out[metaAt] : metadata,
 			pendingWrites,
 		};
 		if (raw.parent !== undefined) tuple.parentConfig = configOf(threadId, raw.ns, raw.parent);
@@ -462,18 +675,9 @@ class RunstateSaver extends BaseCheckpointSaver {
 		const c = config && config.configurable;
 		if (!c || c.thread_id === undefined || c.thread_id === null) return undefined;
 		const threadId = String(c.thread_id);
-		const ns = c.checkpoint_ns ?? '';
 		const id = getCheckpointId(config);
-		const raw = this.db.read(this._runOf(threadId), (tx) => {
-			if (id) return this._raw(tx, ns, String(id));
-			const prefix = `c${esc(ns)}`;
-			const page = tx.kv.scan({ start: prefix, end: prefixEnd(prefix), reverse: true, limit: 1, keyEncoding: 'utf8' });
-			if (page.items.length === 0) return undefined;
-			const { key, value } = page.items[0];
-			return this._raw(tx, ns, key.slice(prefix.length), value);
-		});
-		if (raw === undefined) return undefined;
-		return this._tuple(threadId, raw);
+		const raw = this._read(this._runOf(threadId), c.checkpoint_ns ?? '', id ? String(id) : undefined);
+		return raw === undefined ? undefined : this._tuple(threadId, raw);
 	}
 
 	// The threads to list: one, or every thread of this database.
@@ -500,55 +704,58 @@ class RunstateSaver extends BaseCheckpointSaver {
 		}
 	}
 
+	// The checkpoints of a thread, newest first: [ns, id, rec, writes]
+	// (rec and writes as one page of a scan read them).
+	* _walk(run, nsWanted, beforeId, want) {
+		const one = (o) => this.db.kv.scan(run, o);
+		if (nsWanted === undefined) {
+			// Over every namespace: the index, then each checkpoint by id.
+			const end = beforeId === undefined ? 'j' : `i${esc(beforeId)}`;
+			let resume;
+			for (;;) {
+				const page = this.db.kv.scan(run, { start: 'i', end, resume, limit: PAGE, reverse: true, keyEncoding: 'utf8' });
+				for (const { key } of page.items) {
+					const [id, at] = unesc(key, 1);
+					const ns = unesc(key, at)[0];
+					const f = this._byId(one, esc(ns), id);
+					if (f !== undefined) yield [ns, id, f.rec, f.writes];
+				}
+				if (!page.more) return;
+				resume = page.items[page.items.length - 1].key;
+			}
+		}
+		const prefix = `c${esc(nsWanted)}`;
+		const end = beforeId === undefined ? prefixEnd(prefix) : prefix + esc(beforeId);
+		for (const [id, rec, writes] of this._records(one, esc(nsWanted), end, want)) yield [nsWanted, id, rec, writes];
+	}
+
 	async *list(config, options) {
 		const { before, filter } = options ?? {};
 		let limit = options && options.limit !== undefined ? options.limit : undefined;
 		const c = (config && config.configurable) || {};
 		const nsWanted = c.checkpoint_ns;
 		const idWanted = c.checkpoint_id;
-		const beforeId = before && before.configurable ? before.configurable.checkpoint_id : undefined;
+		const beforeId = before && before.configurable && before.configurable.checkpoint_id !== undefined
+			? String(before.configurable.checkpoint_id) : undefined;
 		if (limit !== undefined && limit <= 0) return;
+		// Pages no larger than needed (a checkpoint and its writes).
+		const want = () => (limit !== undefined && !filter && !idWanted ? Math.min(PAGE, 4 * limit) : PAGE);
 		for (const threadId of this._threads(c.thread_id)) {
 			const run = this._runOf(threadId);
-			// By namespace: "c esc(ns)"; over every namespace: "i".
-			const prefix = nsWanted === undefined ? 'i' : `c${esc(nsWanted)}`;
-			let end = prefixEnd(prefix);
-			if (beforeId !== undefined)
-				end = prefix + (nsWanted === undefined ? esc(String(beforeId)) : String(beforeId));
-			let resume;
-			for (;;) {
-				// Pages of records (with their values) no larger than needed.
-				const want = limit !== undefined && !filter && !idWanted ? Math.min(PAGE, limit) : PAGE;
-				const page = this.db.kv.scan(run, { start: prefix, end, resume, limit: want, reverse: true, keyEncoding: 'utf8' });
-				for (const { key, value } of page.items) {
-					let ns, id;
-					if (nsWanted === undefined) {
-						const [i, at] = unesc(key, 1);
-						id = i;
-						ns = unesc(key, at)[0];
-					} else {
-						ns = nsWanted;
-						id = key.slice(prefix.length);
-					}
-					if (idWanted && id !== idWanted) continue;
-					let loaded;
-					if (filter) {
-						// The metadata first: the rest only for a match.
-						const record = nsWanted === undefined ? this.db.kv.get(run, `c${esc(ns)}${id}`) : value;
-						if (record === undefined) continue;
-						const at = unpack(record);
-						const type = record.toString('utf8', at[2 * R_TYPE], at[2 * R_TYPE + 1]);
-						loaded = await this.serde.loadsTyped(type, this._data(record, type, at[2 * R_DATA], at[2 * R_DATA + 1]));
-						const metadata = loaded[1];
-						if (!Object.entries(filter).every(([k, v]) => metadata[k] === v)) continue;
-					}
-					const raw = this.db.read(run, (tx) => this._raw(tx, ns, id));
-					if (raw === undefined) continue; // deleted meanwhile
-					yield await this._tuple(threadId, raw, loaded);
-					if (limit !== undefined && --limit <= 0) return;
+			for (const [ns, id, rec, writes] of this._walk(run, nsWanted, beforeId, want)) {
+				if (idWanted && id !== idWanted) continue;
+				let metadata;
+				if (filter) {
+					// The metadata first: the rest only for a match.
+					const m = this._item(rec, unpack(rec), R_MTYPE);
+					metadata = await this.serde.loadsTyped(m[0], m[1]);
+					if (!Object.entries(filter).every(([k, v]) => metadata[k] === v)) continue;
 				}
-				if (!page.more) break;
-				resume = page.items[page.items.length - 1].key;
+				let raw = this._raw(ns, id, rec, writes);
+				if (raw.others !== undefined || raw.needSends) raw = this._read(run, ns, id);
+				if (raw === undefined) continue; // deleted meanwhile
+				yield await this._tuple(threadId, raw, metadata);
+				if (limit !== undefined && --limit <= 0) return;
 			}
 		}
 	}
@@ -557,4 +764,4 @@ class RunstateSaver extends BaseCheckpointSaver {
 return { RunstateSaver, threadRunId };
 }
 
-module.exports = { define, threadRunId };
+module.exports = { define, threadRunId, FORMAT, FORMAT_RUN, FORMAT_KEY };

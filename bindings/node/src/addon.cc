@@ -506,16 +506,36 @@ int RunCb(const rs_run_info *info, void *ctx)
 // A page of KV items, flat: [key, value, key, value, ..., more];
 // lib/index.js makes the {items: [{key, value}], more} object (JavaScript
 // builds objects far faster than N-API sets their properties).
+// A KV page as [key, value, ..., bytes, more]: a key or value wanted as a
+// string is that string; one wanted as bytes is its length, its bytes the
+// next ones of `bytes`, one ArrayBuffer for the whole page (one allocation
+// instead of one per key and value), which lib/index.js cuts into Buffers.
 Napi::Array KvFlat(Napi::Env env, const KvCollect &c, bool more, bool kstr,
 		   bool vstr)
 {
 	size_t n = c.parts.size();
-	Napi::Array a = Napi::Array::New(env, n + 1);
+	Napi::Array a = Napi::Array::New(env, n + 2);
 	const char *base = c.arena.data();
+	size_t total = 0;
 	for (size_t i = 0; i < n; i++)
-		a.Set(i, OutKv(env, base + c.parts[i].first, c.parts[i].second,
-			       i % 2 == 0 ? kstr : vstr));
-	a.Set(n, Napi::Boolean::New(env, more));
+		if (!(i % 2 == 0 ? kstr : vstr))
+			total += c.parts[i].second;
+	Napi::ArrayBuffer bytes = Napi::ArrayBuffer::New(env, total);
+	uint8_t *out = static_cast<uint8_t *>(bytes.Data());
+	for (size_t i = 0; i < n; i++) {
+		const char *p = base + c.parts[i].first;
+		size_t len = c.parts[i].second;
+		if (i % 2 == 0 ? kstr : vstr) {
+			a.Set(i, Napi::String::New(env, p, len));
+			continue;
+		}
+		if (len > 0)
+			memcpy(out, p, len);
+		out += len;
+		a.Set(i, Napi::Number::New(env, static_cast<double>(len)));
+	}
+	a.Set(n, bytes);
+	a.Set(n + 1, Napi::Boolean::New(env, more));
 	return a;
 }
 

@@ -160,6 +160,18 @@ test('kv: list, scan (forward, reverse, bounds, resume, limit)', async () => {
 	assert.deepEqual(r2.items.map((e) => e.key), ['a3', 'a2', 'a1']);
 	assert.equal(r2.more, false);
 	assert.throws(() => db.kv.scan(run, { start: 'k'.repeat(1025) }), code('RS_ETOOBIG'));
+	// Bytes keys and values (empty ones too), cut from one page's bytes.
+	const bin = rs.runId();
+	await db.kv.write(bin, [['put', Buffer.from([0, 255]), ''], ['put', Buffer.from([1]), Buffer.from([9, 8, 7])],
+		['put', Buffer.from([2]), 'xyz']]);
+	for (const page of [db.kv.list(bin), db.kv.scan(bin), db.read(bin, (tx) => tx.kv.scan({ reverse: true }))]) {
+		const items = page.items.slice().sort((a, b) => Buffer.compare(a.key, b.key));
+		assert.deepEqual(items.map((e) => [...e.key]), [[0, 255], [1], [2]]);
+		assert.deepEqual(items.map((e) => [...e.value]), [[], [9, 8, 7], [120, 121, 122]]);
+		assert.ok(items.every((e) => Buffer.isBuffer(e.key) && Buffer.isBuffer(e.value)));
+	}
+	assert.deepEqual(db.kv.scan(bin, { encoding: 'utf8' }).items.map((e) => [[...e.key], e.value]),
+		[[[0, 255], ''], [[1], '\t\b\x07'], [[2], 'xyz']]);
 });
 
 test('kv: cursor', async () => {

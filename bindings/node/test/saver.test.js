@@ -145,3 +145,82 @@ test('durability: strict commits on a buffered database wait for their fdatasync
 	assert.equal(db.closed, false);
 	await db.close();
 });
+
+test('put: a checkpoint written again under its id keeps the values its children inherited', async () => {
+	// The same steps on MemorySaver and on RunstateSaver: a child inherits
+	// x at version 1, then its parent is put again with x at version 2.
+	const { MemorySaver } = require('@langchain/langgraph-checkpoint');
+	const results = [];
+	for (const saver of [new MemorySaver(), await RunstateSaver.open()]) {
+		const cfg = { configurable: { thread_id: 'reput', checkpoint_ns: '' } };
+		const first = checkpoint({ x: 'one', y: 'kept' }, { x: 1, y: 1 });
+		const c1 = await saver.put(cfg, first, meta, { x: 1, y: 1 });
+		const child = await saver.put(c1, checkpoint({ x: 'one', y: 'kept' }, { x: 1, y: 1 }), meta, {});
+		await saver.put(cfg, { ...first, channel_values: { x: 'two', y: 'kept' }, channel_versions: { x: 2, y: 1 } },
+			meta, { x: 2 });
+		const grandchild = await saver.put(c1, checkpoint({ x: 'two', y: 'kept' }, { x: 2, y: 1 }), meta, {});
+		results.push([
+			(await saver.getTuple(child)).checkpoint.channel_values,
+			(await saver.getTuple(c1)).checkpoint.channel_values,
+			(await saver.getTuple(grandchild)).checkpoint.channel_values,
+		]);
+		if (saver.close) await saver.close();
+	}
+	assert.deepEqual(results[0], [{ x: 'one', y: 'kept' }, { x: 'two', y: 'kept' }, { x: 'two', y: 'kept' }]);
+	assert.deepEqual(results[1], results[0]);
+});
+
+test('storage layout: a database of another layout is refused, a new one records its layout', async () => {
+	const lg = require('../langgraph');
+	// Threads of a saver that recorded no layout (as before layouts were
+	// versioned): refused, with RS_EVERSION.
+	const old = await rs.open();
+	await old.runindex.create({ id: threadRunId('t'), tags: ['langgraph'], metadata: JSON.stringify({ thread_id: 't' }) });
+	await old.kv.put(threadRunId('t'), 'c\0\0id', 'a record of another layout');
+	assert.throws(() => new RunstateSaver(old), (e) => e.code === 'RS_EVERSION' && /layout/.test(e.message));
+	await old.close();
+	// A layout this saver does not know: refused, by open() too.
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rs-saver-'));
+	try {
+		const p = path.join(dir, 'db');
+		const db = await rs.open({ path: p, durability: 'buffered' });
+		await db.kv.put(lg.FORMAT_RUN, lg.FORMAT_KEY, String(lg.FORMAT + 1));
+		assert.throws(() => new RunstateSaver(db), (e) => e.code === 'RS_EVERSION' && e.message.includes(`layout ${lg.FORMAT + 1}`));
+		await db.close();
+		await assert.rejects(RunstateSaver.open({ path: p }), (e) => e.code === 'RS_EVERSION');
+		// A new database gets the saver's layout with its first write,
+		// and opens again.
+		const q = path.join(dir, 'db2');
+		const s = await RunstateSaver.open({ path: q });
+		assert.equal(s.db.kv.get(lg.FORMAT_RUN, lg.FORMAT_KEY), undefined);
+		await s.put({ configurable: { thread_id: 'x' } }, checkpoint(), meta, {});
+		assert.equal(s.db.kv.get(lg.FORMAT_RUN, lg.FORMAT_KEY, { encoding: 'utf8' }), String(lg.FORMAT));
+		await s.close();
+		const again = await RunstateSaver.open({ path: q });
+		assert.ok(await again.getTuple({ configurable: { thread_id: 'x' } }));
+		await again.close();
+	} finally {
+		fs.rmSync(dir, { recursive: true, force: true });
+	}
+});
+
+test('getTuple and list: writes of a checkpoint with no record are no other checkpoint\'s', async () => {
+	const saver = await RunstateSaver.open();
+	const cfg = { configurable: { thread_id: 'orphans', checkpoint_ns: '' } };
+	const a = await saver.put(cfg, checkpoint({ x: 1 }, { x: 1 }), meta, { x: 1 });
+	await saver.putWrites(a, [['x', 'of a']], 'task');
+	// Writes under ids before, between and after the records.
+	const id = (s) => ({ configurable: { ...cfg.configurable, checkpoint_id: s } });
+	const b = await saver.put(a, checkpoint({ x: 2 }, { x: 2 }), meta, { x: 2 });
+	for (const orphan of ['0', a.configurable.checkpoint_id + '~', 'zzzz'])
+		await saver.putWrites(id(orphan), [['x', `of ${orphan}`], ['y', 'more']], 'task');
+	const latest = await saver.getTuple(cfg);
+	assert.equal(latest.checkpoint.id, b.configurable.checkpoint_id);
+	assert.deepEqual(latest.pendingWrites, []);
+	const listed = [];
+	for await (const t of saver.list(cfg)) listed.push([t.checkpoint.id, t.pendingWrites]);
+	assert.deepEqual(listed, [[b.configurable.checkpoint_id, []], [a.configurable.checkpoint_id, [['task', 'x', 'of a']]]]);
+	assert.deepEqual((await saver.getTuple(a)).pendingWrites, [['task', 'x', 'of a']]);
+	assert.equal(await saver.getTuple(id('zzzz')), undefined);
+	await saver.close();
+});
