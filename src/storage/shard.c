@@ -379,25 +379,28 @@ static inline void node_prefetch(const rs__node *n)
 }
 
 /*
- * Prefetch the memory beside a node in a walk's direction: RS__NEAR_SPAN
- * bytes behind its first three lines (forward) or in front of it
- * (backward). Nodes allocated one after another usually lie one after
- * another (an allocator carves blocks of one size class from a slab in
- * order), so the keys of a run inserted in key order (growing keys, a
- * bulk load) lie in memory in key order too, one node (~200 bytes with a
- * 100-byte value) apart, the nodes of other size classes (taller towers)
- * in streams of their own. There these lines are the nodes that follow
- * in the walk, two to four ahead: their misses start before the walk
- * has their addresses. The hardware prefetchers follow such streams
- * only forward and only once the walk reads them. fill_ahead() does it
- * only where the nodes it knows (the one it stands on, the next two) lie
+ * Prefetch the memory ahead of a node in a walk's direction. Nodes
+ * allocated one after another usually lie one after another (an
+ * allocator carves blocks of one size class from a slab in order), so the
+ * keys of a run inserted in key order (growing keys, a bulk load) lie in
+ * memory in key order too, one node (~200 bytes with a 100-byte value)
+ * apart, the nodes of other size classes (taller towers) in streams of
+ * their own. There the lines RS__AHEAD_DIST bytes ahead of the node two
+ * steps on are the nodes five to six steps on: their misses start before
+ * the walk has their addresses. Each step takes RS__AHEAD_LINES lines
+ * (a node and a bit), the far end of a window that slides with the walk,
+ * so a stream of nodes is fetched once, not once per step. The hardware
+ * prefetchers follow such streams only forward and only once the walk
+ * reads them: a backward walk needs this most. fill_dir() does it only
+ * where the nodes it knows (the one it stands on, the next two) lie
  * near() one another: over nodes scattered in memory (keys inserted out
  * of order) the lines would be fetched for nothing, and those fetches
  * made the walk ~25% slower there (docs/engine.md, "Locality"). A
  * prefetch never faults and changes no data; the walk reads only the
  * nodes its links name.
  */
-#define RS__NEAR_SPAN 768u
+#define RS__AHEAD_DIST 1152u
+#define RS__AHEAD_LINES 4u
 
 /*
  * Only in a run whose index has at least this many levels (about 4^7 =
@@ -414,16 +417,20 @@ static inline bool near(const rs__node *a, const rs__node *b)
 	return (uintptr_t)a - (uintptr_t)b + RS__NEAR_GAP <= 2 * RS__NEAR_GAP;
 }
 
-static inline void near_prefetch(const rs__node *n, int dir)
+static inline void ahead_prefetch(const rs__node *n, int dir)
 {
 	uintptr_t p = (uintptr_t)n;
 
-	if (dir > 0)
-		p += 3 * 64; /* past the lines node_prefetch() takes */
-	else
-		p -= RS__NEAR_SPAN;
-	for (unsigned i = 0; i < RS__NEAR_SPAN; i += 64)
-		__builtin_prefetch((const void *)(p + i));
+	p = dir > 0 ? p + RS__AHEAD_DIST : p - RS__AHEAD_DIST;
+	p &= ~(uintptr_t)63;
+	for (unsigned i = 0; i < RS__AHEAD_LINES; i++)
+		__builtin_prefetch((const void *)(p + 64 * i));
+}
+
+/* The level-0 neighbour in direction dir (inside a read-side section). */
+static inline const rs__node *link_to(const rs__node *x, int dir)
+{
+	return dir > 0 ? rs__index_next(x) : rs__index_prev(x);
 }
 
 /* From x (included), the first node of `tag` the snapshot sees, walking
@@ -435,8 +442,7 @@ walk(const rs__run *r, const rs__node *x, uint8_t tag, uint64_t snap, int dir,
 	while (x && x != r->index.head && x->tag == tag) {
 		const rs__ver *v = seen(x, snap);
 
-		const rs__node *nx =
-			dir > 0 ? rs__index_next(x) : rs__index_prev(x);
+		const rs__node *nx = link_to(x, dir);
 
 		if (v) {
 			if (nx)
@@ -518,50 +524,67 @@ static int sh_seek(rs__store *s, const rs__snap *snap, uint8_t tag,
  * to skip keys it sees as deleted: the saved entries are exactly what a
  * walk at the snapshot would still meet.
  */
-static void fill_ahead(const rs__run *r, const rs__node *x, uint8_t tag,
-		       uint64_t snap, int dir, rs__iter *it, unsigned want)
+/*
+ * fill_ahead() in one direction (a constant where it is inlined). Each
+ * node's link is read once: x's successor nx was prefetched the step
+ * before (as the node two ahead), so reading nx's own link to find nnx
+ * rarely waits.
+ */
+static inline __attribute__((always_inline)) void
+fill_dir(const rs__run *r, const rs__node *x, uint8_t tag, uint64_t snap,
+	 int dir, rs__iter *it, unsigned want)
 {
 	/* A hint (index.h): a stale value only moves the threshold. */
 	bool big = atomic_load_explicit(&r->index.top, memory_order_relaxed) >=
 		   RS__NEAR_MIN_TOP;
-	unsigned n = 0;
+	const rs__node *head = r->index.head;
+	rs__iter_ent *e = it->ahead, *end = it->ahead + want;
+	const rs__node *nx;
 
 	it->iahead = 0;
 	it->adir = (int8_t)dir;
-	while (n < want && x && x != r->index.head && x->tag == tag) {
-		const rs__node *nx =
-			dir > 0 ? rs__index_next(x) : rs__index_prev(x);
+	it->grow = (uint8_t)want;
+	it->nahead = 0;
+	if (!x || x == head || x->tag != tag)
+		return;
+	if ((nx = link_to(x, dir)) != NULL)
+		node_prefetch(nx);
+	for (;;) {
+		const rs__node *nnx = NULL;
 		const rs__ver *v;
 
-		if (nx) {
-			/* Two nodes ahead: the loop is short, so one node of
-			 * lead hides little of a miss (nx is reachable, so
-			 * reading its link is safe in this section). */
-			const rs__node *nnx = dir > 0 ? rs__index_next(nx)
-						      : rs__index_prev(nx);
-
-			node_prefetch(nx);
-			if (nnx) {
-				node_prefetch(nnx);
-				if (big &&
-				    RS_LIKELY(near(x, nx) || near(nx, nnx) ||
-					      near(x, nnx)))
-					near_prefetch(nnx, dir);
-			}
+		/* nx is reachable, so reading its link is safe in this
+		 * section. */
+		if (nx && (nnx = link_to(nx, dir)) != NULL) {
+			node_prefetch(nnx);
+			if (big && RS_LIKELY(near(x, nx) || near(nx, nnx) ||
+					     near(x, nnx)))
+				ahead_prefetch(nnx, dir);
 		}
 		if ((v = seen(x, snap)) != NULL) {
-			rs__iter_ent *e = &it->ahead[n++];
-
 			e->pos = x;
 			e->key.data = rs__node_key(x);
 			e->key.len = x->klen;
 			e->val.data = v->data;
 			e->val.len = v->len;
+			if (++e == end)
+				break;
 		}
 		x = nx;
+		nx = nnx;
+		if (!x || x == head || x->tag != tag)
+			break;
 	}
-	it->nahead = (uint8_t)n;
-	it->grow = (uint8_t)want;
+	it->nahead = (uint8_t)(e - it->ahead);
+}
+
+static void fill_ahead(const rs__run *r, const rs__node *x, uint8_t tag,
+		       uint64_t snap, int dir, rs__iter *it, unsigned want)
+{
+	if (dir > 0)
+		fill_dir(r, x, tag, snap, 1, it, want);
+	else
+		fill_dir(r, x, tag, snap, -1, it, want);
 }
 
 /* A step that finds its entry by walking, then reads ahead. */
@@ -579,13 +602,10 @@ step_walk(const rs__snap *snap, uint8_t tag, rs__iter *it, int dir)
 		want = RS__ITER_AHEAD;
 	it->nahead = 0;
 	rs__rcu_read_lock();
-	x = dir > 0 ? rs__index_next(x) : rs__index_prev(x);
-	rc = walk(r, x, tag, snap->ver, dir, it);
-	if (rc == 0) {
-		x = it->pos;
-		fill_ahead(r, dir > 0 ? rs__index_next(x) : rs__index_prev(x),
-			   tag, snap->ver, dir, it, want);
-	}
+	rc = walk(r, link_to(x, dir), tag, snap->ver, dir, it);
+	if (rc == 0)
+		fill_ahead(r, link_to(it->pos, dir), tag, snap->ver, dir, it,
+			   want);
 	rs__rcu_read_unlock();
 	return rc;
 }
