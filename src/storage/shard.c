@@ -842,8 +842,8 @@ static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 			 * key gets exactly one node: here with its version
 			 * inside (one allocation). */
 			node = rs__node_new_with(s->alloc, op->tag, op->key,
-						 op->klen, op->hash, op->val,
-						 op->vlen, vflags, &first);
+						 op->klen, op->val, op->vlen,
+						 vflags, &first);
 			if (!node)
 				goto nomem;
 			op->prep[0] = first;
@@ -860,7 +860,7 @@ static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 		}
 		if (!node) {
 			node = rs__node_new(s->alloc, op->tag, op->key,
-					    op->klen, op->hash);
+					    op->klen);
 			if (!node)
 				goto nomem;
 			op->prep_flags = PREP_NEW_NODE;
@@ -900,7 +900,7 @@ static void sh_apply(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 			/* The index first: a reader that finds the node by
 			 * its hash may walk on from it (sh_seek). */
 			rs__index_insert(&r->index, node);
-			rs__table_insert(&r->table, node);
+			rs__table_insert(&r->table, node, ops[i].hash);
 		}
 		/* prep[1] stays for reclaim(); the version is published. */
 		ops[i].prep[0] = NULL;
@@ -938,11 +938,12 @@ static bool prune_held(const rs__node *n)
 	       atomic_load_explicit(&head->older, memory_order_relaxed);
 }
 
-/* Prune n; true when it is gone (unlinked from table and index). */
-static bool prune(rs__run *r, rs__node *n, uint64_t min_snap,
+/* Prune n (of that hash); true when it is gone (unlinked from table and
+ * index). */
+static bool prune(rs__run *r, rs__node *n, uint64_t hash, uint64_t min_snap,
 		  rs__retire_list *rl)
 {
-	if (!rs__table_prune(&r->table, n, min_snap, rl))
+	if (!rs__table_prune(&r->table, n, hash, min_snap, rl))
 		return false;
 	rs__index_unlink(&r->index, n);
 	return true;
@@ -958,7 +959,14 @@ static void pending_add(const rs__alloc *a, rs__run *r, rs__node *n)
 	n->pending = true;
 }
 
-static void pending_walk(rs__run *r, uint64_t min_snap, rs__retire_list *rl)
+/* A node's hash (nodes do not keep it: their table slots do). */
+static uint64_t node_hash(const rs__store *s, const rs__node *n)
+{
+	return rs__hash_key(s->seed, n->tag, rs__node_key(n), n->klen);
+}
+
+static void pending_walk(const rs__store *s, rs__run *r, uint64_t min_snap,
+			 rs__retire_list *rl)
 {
 	size_t budget = RS__PENDING_STEP;
 
@@ -966,7 +974,8 @@ static void pending_walk(rs__run *r, uint64_t min_snap, rs__retire_list *rl)
 		size_t i = r->pending_at % r->npending;
 		rs__node *n = r->pending[i];
 
-		if (!prune(r, n, min_snap, rl) && prune_held(n)) {
+		if (!prune(r, n, node_hash(s, n), min_snap, rl) &&
+		    prune_held(n)) {
 			r->pending_at = i + 1;
 			continue;
 		}
@@ -984,11 +993,12 @@ static void sh_reclaim(rs__store *s, rs__run *r, const rs__op *ops, size_t n,
 
 		if (!node || node->pending)
 			continue;
-		if (!prune(r, node, min_snap, rl) && prune_held(node))
+		if (!prune(r, node, ops[i].hash, min_snap, rl) &&
+		    prune_held(node))
 			pending_add(s->alloc, r, node);
 	}
 	if (r->npending)
-		pending_walk(r, min_snap, rl);
+		pending_walk(s, r, min_snap, rl);
 }
 
 static int sh_latest(rs__store *s, rs__run *r, uint8_t tag, const void *key,
@@ -1008,7 +1018,6 @@ static int sh_live_keys(rs__store *s, rs__run *r, rs__key_fn fn, void *ctx)
 {
 	int rc = 0;
 
-	(void)s;
 	rs__rcu_read_lock();
 	for (const rs__node *x = rs__index_next(r->index.head); x && !rc;
 	     x = rs__index_next(x)) {
@@ -1016,7 +1025,8 @@ static int sh_live_keys(rs__store *s, rs__run *r, rs__key_fn fn, void *ctx)
 			atomic_load_explicit(&x->head, memory_order_acquire);
 
 		if (v && !(v->flags & RS__VER_TOMB))
-			rc = fn(x->tag, rs__node_key(x), x->klen, x->hash, ctx);
+			rc = fn(x->tag, rs__node_key(x), x->klen,
+				node_hash(s, x), ctx);
 	}
 	rs__rcu_read_unlock();
 	return rc;
