@@ -75,7 +75,7 @@ static int core_setup(core_fix *f, size_t nkeys)
 		uint64_t h = rs__hash_key(CORE_SEED, RS__TAG_KV, key,
 					  RS_BENCH_KEY_LEN);
 		rs__node *n = rs__node_new(&core_alloc, RS__TAG_KV, key,
-					   RS_BENCH_KEY_LEN, h);
+					   RS_BENCH_KEY_LEN);
 		rs__ver *v = rs__ver_new(&core_alloc, rs_bench_val(&f->k, i),
 					 RS_BENCH_VAL_LEN, 0);
 
@@ -86,7 +86,7 @@ static int core_setup(core_fix *f, size_t nkeys)
 		}
 		v->ver = f->ver;
 		rs__node_push(n, v);
-		rs__table_insert(&f->t, n);
+		rs__table_insert(&f->t, n, h);
 		f->expect[i] = f->ver;
 	}
 	return 0;
@@ -153,7 +153,7 @@ static inline int core_put(core_fix *f, bool cas)
 		return RS_ENOMEM;
 	v->ver = ++f->ver;
 	rs__node_push(n, v);
-	rs__table_prune(&f->t, n, f->ver, &f->rl);
+	rs__table_prune(&f->t, n, h, f->ver, &f->rl);
 	/* As a commit ends: a share of the done batch is freed, and a full
 	 * list is queued for a grace period. */
 	rs__retire_end(&f->rc, &f->rl);

@@ -33,7 +33,7 @@
 
 int rs__index_init(rs__index *ix, const rs__alloc *a)
 {
-	ix->head = rs__node_new_height(a, 0, NULL, 0, 0, RS__INDEX_MAX_HEIGHT);
+	ix->head = rs__node_new_height(a, 0, NULL, 0, RS__INDEX_MAX_HEIGHT);
 	if (!ix->head)
 		return RS_ENOMEM;
 	atomic_init(&ix->top, 1);

@@ -118,12 +118,25 @@ _Static_assert(sizeof(rs__ver) == 24, "rs__ver header is 24 bytes");
 
 static rs__slots *slots_new(const rs__alloc *a, size_t cap)
 {
-	rs__slots *sl = rs__calloc(a, 1, sizeof(*sl) + cap * sizeof(sl->s[0]));
+	rs__slots *sl = rs__malloc(a, sizeof(*sl));
 
 	if (!sl)
 		return NULL;
+	if (!(sl->s = rs__calloc(a, cap, sizeof(sl->s[0])))) {
+		rs__free(a, sl);
+		return NULL;
+	}
 	sl->mask = cap - 1;
+	atomic_init(&sl->old, NULL);
 	return sl;
+}
+
+static void slots_free(const rs__alloc *a, void *p)
+{
+	rs__slots *sl = p;
+
+	rs__free(a, sl->s);
+	rs__free(a, sl);
 }
 
 int rs__table_init(rs__table *t, const rs__alloc *a, size_t cap_hint)
@@ -199,14 +212,15 @@ void rs__table_destroy(rs__table *t)
 	/* Every node then sits in the current array, exactly once. */
 	rehash_step(t, SIZE_MAX, NULL);
 	slots_free_nodes(t->alloc, sl);
-	rs__free(t->alloc, sl);
+	slots_free(t->alloc, sl);
 	atomic_store_explicit(&t->slots, NULL, memory_order_relaxed);
 }
 
-/* Whether `n` has a slot in `sl` (a pointer match along its probe chain). */
-static bool slots_holds(const rs__slots *sl, const rs__node *n)
+/* Whether `n` (of that hash) has a slot in `sl` (a pointer match along
+ * its probe chain). */
+static bool slots_holds(const rs__slots *sl, const rs__node *n, uint64_t hash)
 {
-	size_t i = (size_t)n->hash & sl->mask;
+	size_t i = (size_t)hash & sl->mask;
 
 	for (;;) {
 		const rs__node *cur = atomic_load_explicit(
@@ -229,7 +243,12 @@ static int slots_foreach(const rs__slots *sl, const rs__slots *skip,
 
 		if (!n || n == RS__SLOT_UNLINKED)
 			continue;
-		if (skip && slots_holds(skip, n))
+		/* The slot's hash is n's: only the writer reuses a slot, and
+		 * this walk (tests only) runs without one. */
+		if (skip &&
+		    slots_holds(skip, n,
+				atomic_load_explicit(&sl->s[i].hash,
+						     memory_order_relaxed)))
 			continue;
 		if ((rc = fn(n, ctx)) != 0)
 			return rc;
@@ -269,8 +288,7 @@ static void ver_init(rs__ver *v, const void *val, size_t len, uint32_t flags)
 
 /* A node of `height` with room for `extra` bytes behind its tail. */
 static rs__node *node_alloc(const rs__alloc *a, uint8_t tag, const void *key,
-			    size_t klen, uint64_t hash, unsigned height,
-			    size_t extra)
+			    size_t klen, unsigned height, size_t extra)
 {
 	rs__node *n = rs__malloc(a, rs__node_size(height, klen) + extra);
 
@@ -281,7 +299,6 @@ static rs__node *node_alloc(const rs__alloc *a, uint8_t tag, const void *key,
 	n->height = (uint8_t)height;
 	n->pending = false;
 	atomic_init(&n->head, NULL);
-	n->hash = hash;
 	atomic_init(&n->prev, NULL);
 	for (unsigned i = 0; i < height; i++)
 		atomic_init(&n->next[i], NULL);
@@ -292,9 +309,9 @@ static rs__node *node_alloc(const rs__alloc *a, uint8_t tag, const void *key,
 }
 
 rs__node *rs__node_new_height(const rs__alloc *a, uint8_t tag, const void *key,
-			      size_t klen, uint64_t hash, unsigned height)
+			      size_t klen, unsigned height)
 {
-	return node_alloc(a, tag, key, klen, hash, height, 0);
+	return node_alloc(a, tag, key, klen, height, 0);
 }
 
 /* Each further level with probability 1/4: two random bits each. */
@@ -311,16 +328,16 @@ static unsigned random_height(void)
 }
 
 rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
-		       size_t klen, uint64_t hash)
+		       size_t klen)
 {
-	return node_alloc(a, tag, key, klen, hash, random_height(), 0);
+	return node_alloc(a, tag, key, klen, random_height(), 0);
 }
 
 rs__node *rs__node_new_with(const rs__alloc *a, uint8_t tag, const void *key,
-			    size_t klen, uint64_t hash, const void *val,
-			    size_t len, uint32_t flags, rs__ver **first)
+			    size_t klen, const void *val, size_t len,
+			    uint32_t flags, rs__ver **first)
 {
-	rs__node *n = node_alloc(a, tag, key, klen, hash, random_height(),
+	rs__node *n = node_alloc(a, tag, key, klen, random_height(),
 				 sizeof(rs__ver) + len);
 
 	if (!n)
@@ -425,11 +442,6 @@ const rs__ver *rs__node_seek(const rs__node *n, uint64_t snap)
 		SEEK_VISITS);
 }
 
-static void slots_free(const rs__alloc *a, void *p)
-{
-	rs__free(a, p);
-}
-
 /* A cut tail of a chain: every version from p down, in one entry. */
 static void chain_free(const rs__alloc *a, void *p)
 {
@@ -462,9 +474,9 @@ static void node_free(const rs__alloc *a, void *p)
  * count it. The hash is stored first, then the node with release: a
  * reader that loads the node (acquire) sees its hash beside it.
  */
-static void cur_place(rs__table *t, rs__slots *sl, rs__node *n)
+static void cur_place(rs__table *t, rs__slots *sl, rs__node *n, uint64_t hash)
 {
-	size_t i = (size_t)n->hash & sl->mask;
+	size_t i = (size_t)hash & sl->mask;
 	rs__node *cur;
 
 	for (;;) {
@@ -480,7 +492,7 @@ static void cur_place(rs__table *t, rs__slots *sl, rs__node *n)
 	/* The reserve made room (has_room): the array stays at most 3/4
 	 * used, so probes terminate ("Termination" above). */
 	assert((t->nodes + t->dead) * 4 <= (sl->mask + 1) * 3);
-	atomic_store_explicit(&sl->s[i].hash, n->hash, memory_order_relaxed);
+	atomic_store_explicit(&sl->s[i].hash, hash, memory_order_relaxed);
 	/* Pairs with the acquire loads of slots in rs__slots_find(). */
 	atomic_store_explicit(&sl->s[i].node, n, memory_order_release);
 }
@@ -502,8 +514,12 @@ static void rehash_step(rs__table *t, size_t budget, rs__retire_list *rl)
 	for (; budget && t->mig < cap; budget--, t->mig++, t->moved++) {
 		rs__node *n = atomic_load_explicit(&old->s[t->mig].node,
 						   memory_order_relaxed);
+		/* The old array is written only by unlink (markers), which
+		 * this writer does itself: its hash is n's. */
 		if (n && n != RS__SLOT_UNLINKED)
-			cur_place(t, sl, n);
+			cur_place(t, sl, n,
+				  atomic_load_explicit(&old->s[t->mig].hash,
+						       memory_order_relaxed));
 	}
 	if (t->mig < cap)
 		return;
@@ -515,7 +531,7 @@ static void rehash_step(rs__table *t, size_t budget, rs__retire_list *rl)
 	if (rl)
 		rs__retire(rl, old, slots_free);
 	else
-		rs__free(t->alloc, old);
+		slots_free(t->alloc, old);
 }
 
 static int rehash_start(rs__table *t, size_t cap)
@@ -576,16 +592,17 @@ int rs__table_reserve(rs__table *t, size_t extra, rs__retire_list *rl)
 	return 0;
 }
 
-void rs__table_insert(rs__table *t, rs__node *n)
+void rs__table_insert(rs__table *t, rs__node *n, uint64_t hash)
 {
 	t->live++;
-	cur_place(t, atomic_load_explicit(&t->slots, memory_order_relaxed), n);
+	cur_place(t, atomic_load_explicit(&t->slots, memory_order_relaxed), n,
+		  hash);
 }
 
 /* Mark n's slot in `sl`, if it has one there; whether it had. */
-static bool slots_unlink(rs__slots *sl, const rs__node *n)
+static bool slots_unlink(rs__slots *sl, const rs__node *n, uint64_t hash)
 {
-	size_t i = (size_t)n->hash & sl->mask;
+	size_t i = (size_t)hash & sl->mask;
 
 	for (;;) {
 		rs__node *cur = atomic_load_explicit(&sl->s[i].node,
@@ -602,19 +619,26 @@ static bool slots_unlink(rs__slots *sl, const rs__node *n)
 	return true;
 }
 
-static void table_unlink(rs__table *t, rs__node *n, rs__retire_list *rl)
+static void table_unlink(rs__table *t, rs__node *n, uint64_t hash,
+			 rs__retire_list *rl)
 {
 	rs__slots *sl = atomic_load_explicit(&t->slots, memory_order_relaxed);
 	rs__slots *old = atomic_load_explicit(&sl->old, memory_order_relaxed);
+	bool found = false;
 
 	/* In both arrays: once freed, the node must be reachable from
 	 * neither (the old one is still probed until the rehash ends). */
-	if (slots_unlink(sl, n)) {
+	if (slots_unlink(sl, n, hash)) {
 		t->nodes--;
 		t->dead++;
+		found = true;
 	}
-	if (old)
-		(void)slots_unlink(old, n);
+	if (old && slots_unlink(old, n, hash))
+		found = true;
+	/* A linked node has a slot in one of them, on its hash's probe
+	 * chain: a wrong hash would leave a slot to a freed node. */
+	assert(found);
+	(void)found;
 	t->live--;
 	rs__retire(rl, n, node_free);
 }
@@ -645,8 +669,8 @@ static bool cut_inline(rs__ver *tail)
 	return false;
 }
 
-bool rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
-		     rs__retire_list *rl)
+bool rs__table_prune(rs__table *t, rs__node *n, uint64_t hash,
+		     uint64_t min_snap, rs__retire_list *rl)
 {
 	rs__ver *head = atomic_load_explicit(&n->head, memory_order_relaxed);
 	rs__ver *keep = head;
@@ -669,7 +693,7 @@ bool rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
 	if (!keep)
 		return false;
 	if (keep == head && (keep->flags & RS__VER_TOMB)) {
-		table_unlink(t, n, rl);
+		table_unlink(t, n, hash, rl);
 		return true;
 	}
 	tail = atomic_load_explicit(&keep->older, memory_order_relaxed);

@@ -111,7 +111,6 @@ typedef struct rs__node {
 	uint8_t height; /* levels in the index tower, 1..RS__INDEX_MAX_HEIGHT */
 	bool pending;	/* on its run's pending-prune list (writer-only) */
 	rs__ver *_Atomic head; /* newest version; never NULL once linked */
-	uint64_t hash;
 	/*
 	 * The min_snap of the last rs__table_prune(), raised before it cuts:
 	 * every snapshot at or after it finds its version in the chain. A
@@ -145,9 +144,13 @@ static inline size_t rs__node_size(unsigned height, size_t klen)
 /*
  * A slot keeps its node's hash beside the pointer, so a probe compares
  * hashes in the array and dereferences a node only on a hash match (a miss,
- * as every insert of a new key does first, touches no node at all). The
- * hash is written before the node pointer is published (release) and read
- * after it (acquire), so a reader never pairs a node with another's hash.
+ * as every insert of a new key does first, touches no node at all). It is
+ * the only copy: a node does not keep its hash (8 bytes, which took a
+ * two-level node of a 16-byte key and a 100-byte value past jemalloc's
+ * 192-byte class); the writer passes a key's hash to insert and prune, and
+ * a rehash moves a slot's hash with its node. The hash is written before
+ * the node pointer is published (release) and read after it (acquire); a
+ * match is then confirmed on the node's tag and key bytes.
  */
 typedef struct rs__slot {
 	rs__node *_Atomic node;
@@ -162,7 +165,11 @@ typedef struct rs__slots {
 	 * with release once the last node is moved; readers load it with
 	 * acquire before probing this array. */
 	struct rs__slots *_Atomic old;
-	rs__slot s[];
+	/* The mask + 1 slots, a block of their own: exactly a power of two
+	 * times 16 bytes, an allocator size class (a header in the same
+	 * block made jemalloc round 4 MiB + 16 up to 5 MiB). Readers load
+	 * it beside the mask, from the same cache line. */
+	rs__slot *s;
 } rs__slots;
 
 typedef struct rs__table {
@@ -191,10 +198,12 @@ void rs__table_destroy(rs__table *t);
 
 /* ---- readers: inside an RCU read-side section ---- */
 
-static inline bool rs__node_matches(const rs__node *n, uint64_t hash,
-				    uint8_t tag, const void *key, size_t klen)
+/* The node holds (tag, key). Its hash is compared in the slot (a node
+ * does not keep it: the table's slots do, and the writer passes it). */
+static inline bool rs__node_matches(const rs__node *n, uint8_t tag,
+				    const void *key, size_t klen)
 {
-	return n->hash == hash && n->tag == tag && n->klen == klen &&
+	return n->tag == tag && n->klen == klen &&
 	       __builtin_memcmp(rs__node_key(n), key, klen) == 0;
 }
 
@@ -202,23 +211,27 @@ static inline rs__node *rs__slots_find(const rs__slots *sl, uint8_t tag,
 				       const void *key, size_t klen,
 				       uint64_t hash)
 {
-	size_t i = (size_t)hash & sl->mask;
+	/* In locals: the acquire loads below would make the compiler load
+	 * the array's fields again at every probe. */
+	const size_t mask = sl->mask;
+	const rs__slot *s = sl->s;
+	size_t i = (size_t)hash & mask;
 
 	/* Every array keeps a free slot (table.c, "Termination"): debug
 	 * builds check that no probe goes round. */
 	for (size_t probes = 0;; probes++) {
-		rs__node *n = atomic_load_explicit(&sl->s[i].node,
-						   memory_order_acquire);
+		rs__node *n =
+			atomic_load_explicit(&s[i].node, memory_order_acquire);
 
-		assert(probes <= sl->mask);
+		assert(probes <= mask);
 		if (!n)
 			return NULL;
 		if (n != RS__SLOT_UNLINKED &&
-		    atomic_load_explicit(&sl->s[i].hash,
-					 memory_order_relaxed) == hash &&
-		    rs__node_matches(n, hash, tag, key, klen))
+		    atomic_load_explicit(&s[i].hash, memory_order_relaxed) ==
+			    hash &&
+		    rs__node_matches(n, tag, key, klen))
 			return n;
-		i = (i + 1) & sl->mask;
+		i = (i + 1) & mask;
 	}
 }
 
@@ -362,15 +375,15 @@ static inline size_t rs__table_rehash_budget(size_t extra)
 }
 /* A node with a random tower height (1 + geometric, p = 1/4). */
 rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
-		       size_t klen, uint64_t hash);
+		       size_t klen);
 /* The same with its first version inside (RS__VER_INLINE; len at most
  * RS__VER_INLINE_MAX), returned in *first to be set and pushed. */
 rs__node *rs__node_new_with(const rs__alloc *a, uint8_t tag, const void *key,
-			    size_t klen, uint64_t hash, const void *val,
-			    size_t len, uint32_t flags, rs__ver **first);
+			    size_t klen, const void *val, size_t len,
+			    uint32_t flags, rs__ver **first);
 /* A node of the given height (the index's head sentinel: the most). */
 rs__node *rs__node_new_height(const rs__alloc *a, uint8_t tag, const void *key,
-			      size_t klen, uint64_t hash, unsigned height);
+			      size_t klen, unsigned height);
 rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
 		     uint32_t flags);
 /* The same for the next version of `n` (NULL: a new node's first),
@@ -384,8 +397,9 @@ rs__ver *rs__ver_new_on(const rs__alloc *a, const rs__node *n, const void *val,
  * allocator they came from (objects do not record it). */
 void rs__node_free_unpublished(const rs__alloc *a, rs__node *n);
 void rs__ver_free_unpublished(const rs__alloc *a, rs__ver *v);
-/* Link a node with its first version already pushed; needs a reserve. */
-void rs__table_insert(rs__table *t, rs__node *n);
+/* Link a node with its first version already pushed, under its key's
+ * hash (the slot keeps it; the node does not); needs a reserve. */
+void rs__table_insert(rs__table *t, rs__node *n, uint64_t hash);
 /* Publish `v` (its ver already set) as the newest version of `n`. */
 static inline void rs__node_push(rs__node *n, rs__ver *v)
 {
@@ -400,9 +414,10 @@ static inline void rs__node_push(rs__node *n, rs__ver *v)
  * unlink and retire the node when all it has left is a tombstone no such
  * snapshot can see past (then true: the caller unlinks it from its other
  * structures before the retired list is flushed). What is cut or unlinked
- * goes onto `rl`.
+ * goes onto `rl`. `hash` is the one n was inserted under (it finds n's
+ * slot to unlink).
  */
-bool rs__table_prune(rs__table *t, rs__node *n, uint64_t min_snap,
-		     rs__retire_list *rl);
+bool rs__table_prune(rs__table *t, rs__node *n, uint64_t hash,
+		     uint64_t min_snap, rs__retire_list *rl);
 
 #endif

@@ -72,13 +72,32 @@ static rs__ver *mkver(tfx *f, uint64_t ver, const char *val)
 static rs__node *insert(tfx *f, uint8_t tag, const char *key, size_t klen,
 			uint64_t hash, uint64_t ver, const char *val)
 {
-	rs__node *n = rs__node_new(&f->alloc, tag, key, klen, hash);
+	rs__node *n = rs__node_new(&f->alloc, tag, key, klen);
 
 	assert_non_null(n);
 	rs__node_push(n, mkver(f, ver, val));
 	assert_int_equal(rs__table_reserve(&f->t, 1, &f->rl), 0);
-	rs__table_insert(&f->t, n);
+	rs__table_insert(&f->t, n, hash);
 	return n;
+}
+
+/* The hash the table keeps beside n (a node does not keep its own): from
+ * its slot, in the current array or, rehashing, the old one. */
+static uint64_t hash_of(const tfx *f, const rs__node *n)
+{
+	for (const rs__slots *sl = atomic_load(&f->t.slots); sl;
+	     sl = atomic_load(&sl->old))
+		for (size_t i = 0; i <= sl->mask; i++)
+			if (atomic_load(&sl->s[i].node) == n)
+				return atomic_load(&sl->s[i].hash);
+	fail_msg("node %p is in no slot", (const void *)n);
+	return 0;
+}
+
+/* rs__table_prune() of a linked node, under the hash it was inserted with. */
+static bool prune(tfx *f, rs__node *n, uint64_t min_snap)
+{
+	return rs__table_prune(&f->t, n, hash_of(f, n), min_snap, &f->rl);
 }
 
 static rs__node *find(tfx *f, uint8_t tag, const char *key, size_t klen,
@@ -228,16 +247,16 @@ static void table__prune_keeps_what_min_snap_sees(void **state)
 	blocks = atomic_load(&f->ta.live_blocks);
 
 	/* Below every version: nothing to cut. */
-	rs__table_prune(&f->t, n, 0, &f->rl);
+	prune(f, n, 0);
 	assert_int_equal(chain_len(n), 4);
 	/* min_snap 1: the oldest is what it sees; nothing older. */
-	rs__table_prune(&f->t, n, 1, &f->rl);
+	prune(f, n, 1);
 	assert_int_equal(chain_len(n), 4);
 	/* The floor is the last prune's min_snap, cut or not. */
 	assert_int_equal(atomic_load(&n->floor), 1);
 
 	/* min_snap 4 sees v3: v1 goes, the floor rises to 4. */
-	rs__table_prune(&f->t, n, 4, &f->rl);
+	prune(f, n, 4);
 	assert_int_equal(chain_len(n), 3);
 	assert_int_equal(atomic_load(&n->floor), 4);
 	assert_visible(n, 4, "v3");
@@ -249,7 +268,7 @@ static void table__prune_keeps_what_min_snap_sees(void **state)
 	assert_int_equal(atomic_load(&f->ta.live_blocks), blocks - 1);
 
 	/* min_snap 7: only the head is left. */
-	rs__table_prune(&f->t, n, 7, &f->rl);
+	prune(f, n, 7);
 	assert_int_equal(chain_len(n), 1);
 	assert_int_equal(atomic_load(&n->floor), 7);
 	assert_visible(n, 7, "v7");
@@ -262,7 +281,7 @@ static void table__prune_keeps_what_min_snap_sees(void **state)
 	rs__node_push(n, mkver(f, 8, NULL));
 	rs__node_push(n, mkver(f, 9, "v9"));
 	assert_visible(n, 8, NULL);
-	rs__table_prune(&f->t, n, 9, &f->rl);
+	prune(f, n, 9);
 	assert_int_equal(chain_len(n), 1);
 	assert_visible(n, 9, "v9");
 	assert_visible(n, 8, "?");
@@ -274,17 +293,17 @@ static void table__prune_at_unchanged_min_snap_is_a_no_op(void **state)
 	rs__node *n = insert(f, 1, "k", 1, 5, 1, "v1");
 
 	rs__node_push(n, mkver(f, 2, "v2"));
-	rs__table_prune(&f->t, n, 1, &f->rl); /* a snapshot at 1 is held */
+	prune(f, n, 1); /* a snapshot at 1 is held */
 	assert_int_equal(chain_len(n), 2);
 	/* More versions while the snapshot is still the oldest. */
 	for (uint64_t v = 3; v <= 50; v++) {
 		rs__node_push(n, mkver(f, v, "vx"));
-		rs__table_prune(&f->t, n, 1, &f->rl);
+		prune(f, n, 1);
 	}
 	assert_int_equal(chain_len(n), 50);
 	assert_visible(n, 1, "v1");
 	/* The snapshot ends: everything below the newest goes. */
-	rs__table_prune(&f->t, n, 50, &f->rl);
+	prune(f, n, 50);
 	assert_int_equal(chain_len(n), 1);
 	assert_visible(n, 50, "vx");
 }
@@ -298,7 +317,7 @@ static void table__prune_unlinks_node_when_newest_is_old_tombstone(void **state)
 
 	rs__node_push(n, mkver(f, 2, NULL));
 	/* A snapshot at 1 still sees v1: keep everything. */
-	rs__table_prune(&f->t, n, 1, &f->rl);
+	prune(f, n, 1);
 	assert_int_equal(chain_len(n), 2);
 	assert_ptr_equal(find(f, 1, "k", 1, 7), n);
 	assert_visible(n, 1, "v1");
@@ -307,7 +326,7 @@ static void table__prune_unlinks_node_when_newest_is_old_tombstone(void **state)
 	blocks = atomic_load(&f->ta.live_blocks);
 
 	/* No snapshot below the tombstone: the node goes. */
-	rs__table_prune(&f->t, n, 2, &f->rl);
+	prune(f, n, 2);
 	assert_null(find(f, 1, "k", 1, 7));
 	assert_int_equal(f->t.live, 1);
 	assert_int_equal(f->t.dead, 1);
@@ -321,7 +340,7 @@ static void table__prune_unlinks_node_when_newest_is_old_tombstone(void **state)
 	/* A tombstone newer than min_snap is kept (the snapshot sees the
 	 * value before it). */
 	rs__node_push(other, mkver(f, 3, NULL));
-	rs__table_prune(&f->t, other, 2, &f->rl);
+	prune(f, other, 2);
 	assert_ptr_equal(find(f, 1, "j", 1, 7), other);
 	assert_visible(other, 2, "j1");
 }
@@ -345,7 +364,7 @@ static void table__unlinked_slots_are_reused(void **state)
 	/* Delete u1 and u3 and unlink them. */
 	for (int i = 1; i < N; i += 2) {
 		rs__node_push(nodes[i], mkver(f, 2, NULL));
-		rs__table_prune(&f->t, nodes[i], 2, &f->rl);
+		prune(f, nodes[i], 2);
 	}
 	assert_int_equal(f->t.live, N - 2);
 	assert_int_equal(f->t.dead, 2);
@@ -397,7 +416,7 @@ static void table__growth_drops_unlinked_markers(void **state)
 		if (i % 4 == 0)
 			continue;
 		rs__node_push(nodes[i], mkver(f, 2, NULL));
-		rs__table_prune(&f->t, nodes[i], 2, &f->rl);
+		prune(f, nodes[i], 2);
 	}
 	assert_int_equal(f->t.live, N / 4);
 	assert_true(f->t.dead > 0);
@@ -437,7 +456,7 @@ static uint64_t grow_hash(uint64_t i)
 
 static rs__node *grow_node(tfx *f, uint64_t i)
 {
-	rs__node *n = rs__node_new(&f->alloc, 1, &i, sizeof(i), grow_hash(i));
+	rs__node *n = rs__node_new(&f->alloc, 1, &i, sizeof(i));
 
 	assert_non_null(n);
 	rs__node_push(n, mkver(f, 1, "v"));
@@ -481,7 +500,7 @@ static void grow_commit(tfx *f, uint64_t from, uint64_t to)
 		fail_msg("a commit adding %zu keys moved %zu slots", extra,
 			 f->t.moved);
 	for (uint64_t i = from; i < to; i++)
-		rs__table_insert(&f->t, grow_node(f, i));
+		rs__table_insert(&f->t, grow_node(f, i), grow_hash(i));
 }
 
 /*
@@ -603,7 +622,7 @@ static void table__unlink_during_rehash_clears_both_arrays(void **state)
 			find(f, 1, (const char *)&i, sizeof(i), grow_hash(i));
 		assert_non_null(x);
 		rs__node_push(x, mkver(f, 2, NULL));
-		rs__table_prune(&f->t, x, 2, &f->rl);
+		prune(f, x, 2);
 		gone++;
 		assert_false(grow_findable(f, i));
 	}
@@ -663,7 +682,7 @@ static void table__deep_snapshot_read_is_logarithmic(void **state)
 	 * commit prunes at min_snap 1 and keeps them all. */
 	for (uint64_t v = 2; v <= DEEP + 1; v++) {
 		push_linked(f, n, v);
-		rs__table_prune(&f->t, n, 1, &f->rl);
+		prune(f, n, 1);
 	}
 	assert_int_equal(chain_len(n), DEEP + 1);
 	held = seek_visits(n, 1, 1);
@@ -682,7 +701,7 @@ static void table__deep_snapshot_read_is_logarithmic(void **state)
 		      held, DEEP, visit_bound(DEEP), DEEP + 1, worst);
 	assert_true(held <= visit_bound(DEEP));
 	/* The writer's own search (prune at a new min_snap) uses them too. */
-	rs__table_prune(&f->t, n, DEEP / 2, &f->rl);
+	prune(f, n, DEEP / 2);
 	assert_int_equal(chain_len(n), DEEP / 2 + 2);
 	assert_true(seek_visits(n, DEEP / 2, DEEP / 2) <=
 		    visit_bound(DEEP / 2 + 1));
@@ -718,7 +737,7 @@ static void table__skip_links_never_reach_pruned_versions(void **state)
 			if (next > min_snap)
 				min_snap = next;
 		}
-		rs__table_prune(&f->t, n, min_snap, &f->rl);
+		prune(f, n, min_snap);
 		if (v % 61 == 0)
 			rs__retire_flush(&f->rl);
 		if (rs__ver_rank(atomic_load(&n->head)) == 0)
@@ -783,6 +802,7 @@ static void table__churn_keeps_a_free_slot_in_every_array(void **state)
 
 		if (nlive + batch <= MAXLIVE && (r >> 8) % 3 != 0) {
 			rs__node *b[40];
+			uint64_t bh[40];
 
 			/* Room for the batch first, as a commit reserves. */
 			assert_int_equal(
@@ -795,13 +815,13 @@ static void table__churn_keeps_a_free_slot_in_every_array(void **state)
 					crowded++;
 				}
 				snprintf(k, sizeof(k), "c%d-%zu", step, i);
-				b[i] = rs__node_new(&f->alloc, 1, k, strlen(k),
-						    h);
+				b[i] = rs__node_new(&f->alloc, 1, k, strlen(k));
+				bh[i] = h;
 				assert_non_null(b[i]);
 				rs__node_push(b[i], mkver(f, ver, k));
 			}
 			for (size_t i = 0; i < batch; i++) {
-				rs__table_insert(&f->t, b[i]);
+				rs__table_insert(&f->t, b[i], bh[i]);
 				live[nlive++] = b[i];
 			}
 			ver++;
@@ -811,7 +831,7 @@ static void table__churn_keeps_a_free_slot_in_every_array(void **state)
 
 			/* A delete whose tombstone no snapshot needs. */
 			rs__node_push(n, mkver(f, ++ver, NULL));
-			rs__table_prune(&f->t, n, ver, &f->rl);
+			prune(f, n, ver);
 			live[at] = live[--nlive];
 		}
 		if (step % 50 == 0)
@@ -834,7 +854,7 @@ static void table__churn_keeps_a_free_slot_in_every_array(void **state)
 	/* Every live key is found, in whichever array it is. */
 	for (size_t i = 0; i < nlive; i++)
 		assert_ptr_equal(find(f, 1, (const char *)rs__node_key(live[i]),
-				      live[i]->klen, live[i]->hash),
+				      live[i]->klen, hash_of(f, live[i])),
 				 live[i]);
 	assert_true(f->t.rehashes > 2);
 	assert_int_equal(f->t.forced, 0);
