@@ -46,7 +46,10 @@
  *
  * Threads: committers (ops callbacks, under their run's commit lock), the
  * NATS reply handler (a libnats thread), and `bg`: the follower's tail, the
- * promotion, and the writer's resync. Only `bg` calls rs_db_apply(), never
+ * promotion, and the writer's resync. A Strict committer whose record is
+ * published alone, by itself, is the `reader`: its reply comes to a
+ * synchronous subscription of its own inbox that it reads itself (one
+ * thread handoff instead of two); at most one reader at a time. Only `bg` calls rs_db_apply(), never
  * while holding `mu`. Lock order: a run's commit lock (held by the core
  * around commit) before `mu`; nothing is locked while waiting for NATS
  * except in publish (natsConnection_PublishMsg buffers and returns).
@@ -121,11 +124,14 @@ typedef struct waiter {
 	 * batch, at [off, off + len) of it. */
 	uint64_t seq;
 	size_t off, len;
+	/* It reads its own reply (the `reader`, see wait_waiter()). */
+	bool self;
 } waiter;
 
-#define WAITER_INIT(marker)                                               \
-	{                                                                 \
-		PTHREAD_COND_INITIALIZER, false, 0, marker, NULL, 0, 0, 0 \
+#define WAITER_INIT(marker)                                                \
+	{                                                                  \
+		PTHREAD_COND_INITIALIZER, false, 0, marker, NULL, 0, 0, 0, \
+			false                                              \
 	}
 
 typedef struct slot {
@@ -190,6 +196,12 @@ struct rs_nats {
 	natsConnection *nc;
 	jsCtx *js;
 	natsSubscription *replies;
+	/* The reader's replies: a synchronous subscription on sinbox. */
+	char sinbox[64];
+	natsSubscription *sreplies;
+	/* A committer reads its own reply (at most one at a time). */
+	bool reader;
+	pthread_t reader_thread;
 	/* The follower's ordered consumer (bg only, after open) and the id
 	 * of the last message it delivered (recover, then bg). */
 	natsSubscription *tail;
@@ -335,8 +347,9 @@ static void recount_locked(rs_nats *n)
 }
 
 /* Hands every waiter of a message (or of the open batch) its result and
- * wakes it; under mu. */
-static void tell_list(waiter **head, int rc)
+ * wakes it; under mu. The reader, if told by another thread, is blocked
+ * reading its replies: an empty message on its inbox wakes it. */
+static void tell_list(rs_nats *n, waiter **head, int rc)
 {
 	waiter *w = *head;
 
@@ -347,14 +360,21 @@ static void tell_list(waiter **head, int rc)
 		w->done = true;
 		w->rc = rc;
 		w->next = NULL;
+		if (w->self &&
+		    !pthread_equal(pthread_self(), n->reader_thread)) {
+			char wake[80];
+
+			snprintf(wake, sizeof(wake), "%s.0.0", n->sinbox);
+			(void)natsConnection_PublishString(n->nc, wake, "");
+		}
 		pthread_cond_signal(&w->cv);
 		w = next;
 	}
 }
 
-static void tell(slot *sl, int rc)
+static void tell(rs_nats *n, slot *sl, int rc)
 {
-	tell_list(&sl->w, rc);
+	tell_list(n, &sl->w, rc);
 }
 
 /* Takes w out of a waiter list: whether it was in it. */
@@ -373,10 +393,12 @@ static bool unlink_waiter(waiter **head, waiter *w)
 /*
  * Publishes buf (ownership passes to the slot) as the next sequence; under
  * mu, with a free window slot. The waiters of the list w get its
- * sequence. 0 or RS_EIO / RS_ENOMEM / RS_ETOOBIG (nothing sent).
+ * sequence. self: its reply goes to the reader's inbox. 0 or RS_EIO /
+ * RS_ENOMEM / RS_ETOOBIG (nothing sent).
  */
 static int publish_locked(rs_nats *n, uint8_t *buf, size_t len, uint8_t kind,
-			  uint32_t nrec, waiter *w, uint64_t *seq_out)
+			  uint32_t nrec, waiter *w, bool self,
+			  uint64_t *seq_out)
 {
 	uint64_t seq = n->next_seq, pub = ++n->pub_ids;
 	char reply[112], hdr[24], id[MSGID_LEN];
@@ -384,8 +406,8 @@ static int publish_locked(rs_nats *n, uint8_t *buf, size_t len, uint8_t kind,
 	natsStatus s;
 	slot *sl;
 
-	snprintf(reply, sizeof(reply), "%s.%" PRIu64 ".%" PRIu64, n->inbox, seq,
-		 pub);
+	snprintf(reply, sizeof(reply), "%s.%" PRIu64 ".%" PRIu64,
+		 self ? n->sinbox : n->inbox, seq, pub);
 	s = natsMsg_Create(&m, n->subject, reply, (const char *)buf, (int)len);
 	if (s != NATS_OK)
 		return RS_ENOMEM;
@@ -432,9 +454,9 @@ static int publish_locked(rs_nats *n, uint8_t *buf, size_t len, uint8_t kind,
  * Publishes the open batch as one message; under mu. 0 (also when it is
  * empty), or RS_EIO and the batch stays open (resyncing, fenced, the
  * window full; or the publish failed, which starts a resync that
- * publishes it after).
+ * publishes it after). self: its one waiter reads the reply itself.
  */
-static int batch_publish_locked(rs_nats *n)
+static int batch_publish_locked(rs_nats *n, bool self)
 {
 	batch *b = &n->batch;
 	int rc;
@@ -445,11 +467,16 @@ static int batch_publish_locked(rs_nats *n)
 		return RS_EIO;
 	rsn_batch_finish(b->buf, b->len, b->nrec);
 	rc = publish_locked(n, b->buf, b->len + RSN_SUM, b->kind, b->nrec, b->w,
-			    NULL);
+			    self, NULL);
 	if (rc < 0) {
 		n->resync = true;
 		pthread_cond_broadcast(&n->bg_cv);
 		return rc;
+	}
+	if (self) {
+		b->w->self = true;
+		n->reader = true;
+		n->reader_thread = pthread_self();
 	}
 	b->buf = NULL;
 	b->len = b->cap = 0;
@@ -463,7 +490,7 @@ static int batch_publish_locked(rs_nats *n)
  * waiters rc; under mu. */
 static void batch_drop_locked(rs_nats *n, int rc)
 {
-	tell_list(&n->batch.w, rc);
+	tell_list(n, &n->batch.w, rc);
 	free(n->batch.buf);
 	n->batch.buf = NULL;
 	n->batch.len = n->batch.cap = 0;
@@ -506,7 +533,7 @@ static int batch_add_locked(rs_nats *n, const rs_commit_record *rec, size_t len,
 	int rc;
 
 	if (b->nrec && (b->kind != kind || b->len + len + RSN_SUM > n->max_msg))
-		if ((rc = batch_publish_locked(n)) < 0)
+		if ((rc = batch_publish_locked(n, false)) < 0)
 			return rc;
 	need = (b->nrec ? b->len : RSN_BATCH_HEAD) + len + RSN_SUM;
 	if (need > b->cap) {
@@ -536,9 +563,11 @@ static int batch_add_locked(rs_nats *n, const rs_commit_record *rec, size_t len,
 	b->len += len;
 	b->nrec++;
 	n->recs++;
-	/* A failed publish leaves the batch to the resync it starts. */
+	/* A failed publish leaves the batch to the resync it starts. A
+	 * Strict record published alone by its own committer is read back
+	 * by it (one thread handoff less; see wait_waiter()). */
 	if (n->inflight < MAX_INFLIGHT)
-		(void)batch_publish_locked(n);
+		(void)batch_publish_locked(n, w && b->nrec == 1 && !n->reader);
 	return 0;
 }
 
@@ -556,7 +585,7 @@ static void advance_locked(rs_nats *n)
 		n->confirmed++;
 	}
 	if (n->batch.nrec && n->inflight < MAX_INFLIGHT)
-		(void)batch_publish_locked(n);
+		(void)batch_publish_locked(n, false);
 	pthread_cond_broadcast(&n->cv);
 }
 
@@ -580,30 +609,37 @@ static uint64_t json_u64(const char *js, int len, const char *key)
 	return 0;
 }
 
-/* The reply handler (a libnats thread): one JetStream ack or error. */
-static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m,
-		     void *arg)
+/* The sequence and publish id a reply's subject names: "<inbox>.<seq>.<publish
+ * id>" on either inbox (0, 0 for anything else). */
+static void reply_names(const rs_nats *n, const char *subj, uint64_t *seq,
+			uint64_t *pub)
 {
-	rs_nats *n = arg;
-	const char *subj = natsMsg_GetSubject(m), *tail;
-	const char *data = natsMsg_GetData(m);
-	int len = natsMsg_GetDataLength(m);
-	uint64_t seq = 0, pub = 0;
-	bool err;
-	slot *sl;
+	const char *inbox[2] = { n->inbox, n->sinbox };
 	char *end = NULL;
 
-	(void)nc;
-	(void)sub;
-	/* "<inbox>.<seq>.<publish id>" */
-	if (strncmp(subj, n->inbox, strlen(n->inbox)) == 0) {
-		tail = subj + strlen(n->inbox);
-		if (*tail == '.') {
-			seq = strtoull(tail + 1, &end, 10);
+	*seq = *pub = 0;
+	for (int i = 0; i < 2; i++) {
+		size_t il = strlen(inbox[i]);
+
+		if (strncmp(subj, inbox[i], il) == 0 && subj[il] == '.') {
+			*seq = strtoull(subj + il + 1, &end, 10);
 			if (end && *end == '.')
-				pub = strtoull(end + 1, NULL, 10);
+				*pub = strtoull(end + 1, NULL, 10);
+			return;
 		}
 	}
+}
+
+/* One JetStream ack or error; under mu. */
+static void reply_locked(rs_nats *n, natsMsg *m)
+{
+	const char *data = natsMsg_GetData(m);
+	int len = natsMsg_GetDataLength(m);
+	uint64_t seq, pub;
+	bool err;
+	slot *sl;
+
+	reply_names(n, natsMsg_GetSubject(m), &seq, &pub);
 	/* An ack names the stream and the sequence; anything else (an error
 	 * reply, a 503 "no responders" status with no body) is a failure. */
 	/* A duplicate names the message first stored with this id: never
@@ -611,7 +647,6 @@ static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m,
 	err = len <= 0 || !data || memmem(data, (size_t)len, "\"error\"", 7) ||
 	      memmem(data, (size_t)len, "\"duplicate\"", 11) ||
 	      json_u64(data, len, "seq") != seq;
-	pthread_mutex_lock(&n->mu);
 	sl = slot_of(n, seq);
 	if (seq > n->confirmed && seq < n->next_seq && sl->seq == seq &&
 	    sl->pub_id == pub && sl->state == SLOT_INFLIGHT) {
@@ -619,7 +654,7 @@ static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m,
 			slot_state(n, sl, SLOT_ACKED);
 			n->st.published += sl->nrec;
 			/* Its committers mark it local as they return. */
-			tell(sl, 0);
+			tell(n, sl, 0);
 			advance_locked(n);
 		} else {
 			slot_state(n, sl, SLOT_FAILED);
@@ -631,13 +666,56 @@ static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m,
 			/* A commit's waiter waits for resync()'s verdict:
 			 * fenced, or an earlier record of ours was lost. */
 			if (sl->w && sl->w->marker)
-				tell(sl, RS_EIO);
+				tell(n, sl, RS_EIO);
 			n->resync = true;
 			pthread_cond_broadcast(&n->bg_cv);
 		}
 	}
+}
+
+/* The reply handler (a libnats thread): the replies of `inbox`. */
+static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m,
+		     void *arg)
+{
+	rs_nats *n = arg;
+
+	(void)nc;
+	(void)sub;
+	pthread_mutex_lock(&n->mu);
+	reply_locked(n, m);
 	pthread_mutex_unlock(&n->mu);
 	natsMsg_Destroy(m);
+}
+
+/*
+ * The reader (a Strict committer whose record went alone, published by
+ * itself): reads the replies of `sinbox` on its own thread, where the
+ * reply handler would cost a second thread handoff (libnats' delivery
+ * thread, then the committer's wake-up). Under mu, released while it
+ * reads. It handles whatever arrives (its reply, an earlier reader's late
+ * one, a wake-up from tell_list()). false once deadline_ns has passed.
+ */
+static bool read_replies_locked(rs_nats *n, waiter *w, uint64_t deadline_ns)
+{
+	uint64_t now = now_ns();
+	natsMsg *m = NULL;
+	natsStatus s;
+
+	if (now >= deadline_ns)
+		return false;
+	pthread_mutex_unlock(&n->mu);
+	s = natsSubscription_NextMsg(
+		&m, n->sreplies, (int64_t)((deadline_ns - now) / 1000000u) + 1);
+	pthread_mutex_lock(&n->mu);
+	if (s == NATS_OK) {
+		reply_locked(n, m);
+		natsMsg_Destroy(m);
+	} else if (s != NATS_TIMEOUT) {
+		/* The subscription failed: wait for resync()'s verdict. */
+		w->self = false;
+		n->reader = false;
+	}
+	return true;
 }
 
 /*
@@ -651,7 +729,12 @@ static int wait_waiter(rs_nats *n, waiter *w, uint64_t deadline_ns)
 	slot *sl;
 
 	while (!w->done) {
-		if (!wait_until(&w->cv, &n->mu, deadline_ns)) {
+		if (!(w->self ? read_replies_locked(n, w, deadline_ns)
+			      : wait_until(&w->cv, &n->mu, deadline_ns))) {
+			if (w->self) {
+				w->self = false;
+				n->reader = false;
+			}
 			if (w->done)
 				break;
 			if (w->seq == 0) {
@@ -669,6 +752,10 @@ static int wait_waiter(rs_nats *n, waiter *w, uint64_t deadline_ns)
 			pthread_cond_broadcast(&n->bg_cv);
 			return n->fenced ? RS_EFENCED : RS_EIO;
 		}
+	}
+	if (w->self) {
+		w->self = false;
+		n->reader = false;
 	}
 	sl = slot_of(n, w->seq);
 	if (w->rc == 0 && sl->seq == w->seq && sl->state == SLOT_ACKED) {
@@ -716,7 +803,7 @@ static int wait_stored_locked(rs_nats *n, uint64_t deadline_ns)
 	uint64_t target = n->next_seq - 1, gen = n->batch_gen;
 	bool open = n->batch.nrec > 0;
 
-	if (open && batch_publish_locked(n) == 0) {
+	if (open && batch_publish_locked(n, false) == 0) {
 		target = n->next_seq - 1;
 		open = false;
 	}
@@ -745,7 +832,8 @@ static int publish_marker_locked(rs_nats *n, uint8_t type, uint64_t *seq_out)
 	if (!buf)
 		return RS_ENOMEM;
 	rsn_encode_marker(buf, type, n->writer);
-	rc = publish_locked(n, buf, RSN_MARKER_SIZE, SK_MARKER, 1, &w, &seq);
+	rc = publish_locked(n, buf, RSN_MARKER_SIZE, SK_MARKER, 1, &w, false,
+			    &seq);
 	if (rc < 0) {
 		free(buf);
 		return rc;
@@ -1148,7 +1236,7 @@ static int resync_once(rs_nats *n)
 			n->fenced = true;
 			for (uint64_t t = n->confirmed + 1; t < n->next_seq;
 			     t++)
-				tell(slot_of(n, t), RS_EFENCED);
+				tell(n, slot_of(n, t), RS_EFENCED);
 			batch_drop_locked(n, RS_EFENCED);
 			pthread_cond_broadcast(&n->cv);
 			pthread_mutex_unlock(&n->mu);
@@ -1167,7 +1255,7 @@ static int resync_once(rs_nats *n)
 			 * (rs_db_apply() skips the others). A marker or a
 			 * Buffered batch is local already: retire it now (no
 			 * reply or committer will: its ack was lost). */
-			tell(sl, 0);
+			tell(n, sl, 0);
 			apply = sl->orphan;
 			if (!apply)
 				advance_locked(n);
@@ -1226,7 +1314,7 @@ static int resync_once(rs_nats *n)
 		for (uint64_t t = stop; t < old_next; t++) {
 			slot *sl = slot_of(n, t);
 
-			tell(sl, RS_EIO);
+			tell(n, sl, RS_EIO);
 			if (sl->kind == SK_BUFFERED && sl->buf) {
 				/* Buffered records: the database has them,
 				 * the stream must get them. */
@@ -1249,7 +1337,8 @@ static int resync_once(rs_nats *n)
 		       n->next_seq - 1 - n->confirmed < n->cap) {
 			rc = publish_locked(n, n->keep[done].buf,
 					    n->keep[done].len, SK_BUFFERED,
-					    n->keep[done].nrec, NULL, NULL);
+					    n->keep[done].nrec, NULL, false,
+					    NULL);
 			if (rc == 0)
 				done++;
 		}
@@ -1261,7 +1350,7 @@ static int resync_once(rs_nats *n)
 		if (rc == 0 && n->nkeep == 0) {
 			n->resync = false;
 			/* What was committed meanwhile follows. */
-			(void)batch_publish_locked(n);
+			(void)batch_publish_locked(n, false);
 		} else if (rc == 0) {
 			rc = RS_EIO;
 		}
@@ -1872,6 +1961,15 @@ static int connect_all(rs_nats *n, const char *servers)
 			goto out;
 		/* Replies must never be dropped as a slow consumer. */
 		natsSubscription_SetPendingLimits(n->replies, -1, -1);
+		if (natsInbox_Create(&ib) != NATS_OK)
+			goto out;
+		snprintf(n->sinbox, sizeof(n->sinbox), "%s", (const char *)ib);
+		natsInbox_Destroy(ib);
+		snprintf(wild, sizeof(wild), "%s.>", n->sinbox);
+		if (natsConnection_SubscribeSync(&n->sreplies, n->nc, wild) !=
+		    NATS_OK)
+			goto out;
+		natsSubscription_SetPendingLimits(n->sreplies, -1, -1);
 	}
 	rc = 0;
 out:
@@ -1900,6 +1998,10 @@ static void teardown(rs_nats *n)
 	if (n->tail) {
 		natsSubscription_Unsubscribe(n->tail);
 		natsSubscription_Destroy(n->tail);
+	}
+	if (n->sreplies) {
+		natsSubscription_Unsubscribe(n->sreplies);
+		natsSubscription_Destroy(n->sreplies);
 	}
 	if (n->replies) {
 		/* Drain: wait until no reply handler still runs on n. */
@@ -2066,7 +2168,7 @@ void rs_nats_close(rs_nats *n)
 	 * their acks arrive. */
 	deadline = now_ns() + n->ack_ns;
 	pthread_mutex_lock(&n->mu);
-	(void)batch_publish_locked(n);
+	(void)batch_publish_locked(n, false);
 	while (!n->fenced &&
 	       (n->batch.nrec ||
 		(n->confirmed + 1 < n->next_seq &&

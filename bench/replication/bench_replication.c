@@ -164,23 +164,35 @@ struct bare {
 	long next;
 };
 
-static void bare_open(struct bare *b, const char *urls, int replicas)
+static void bare_open(struct bare *b, const char *urls, int replicas, bool asap)
 {
 	jsStreamConfig sc;
 	jsStreamInfo *si = NULL;
 	jsErrCode jerr = 0;
-	char name[32];
-	const char *subs[1];
+	natsOptions *no = NULL;
+	char name[32], list[512], *save = NULL;
+	const char *subs[1], *servers[8];
+	int nurls = 0;
 
 	memset(b, 0, sizeof(*b));
 	b->plen = record_bytes(&b->payload);
 	snprintf(name, sizeof(name), "BARE_R%d", replicas);
 	snprintf(b->subj, sizeof(b->subj), "bare.r%d", replicas);
-	if (!b->plen || natsConnection_ConnectTo(&b->nc, urls) != NATS_OK ||
+	/* asap: as the backend connects (natsOptions_SetSendAsap: every
+	 * publish is written at once, not by the flusher's next round). */
+	snprintf(list, sizeof(list), "%s", urls);
+	for (char *t = strtok_r(list, ",", &save); t && nurls < 8;
+	     t = strtok_r(NULL, ",", &save))
+		servers[nurls++] = t;
+	if (!b->plen || natsOptions_Create(&no) != NATS_OK ||
+	    natsOptions_SetServers(no, servers, nurls) != NATS_OK ||
+	    natsOptions_SetSendAsap(no, asap) != NATS_OK ||
+	    natsConnection_Connect(&b->nc, no) != NATS_OK ||
 	    natsConnection_JetStream(&b->js, b->nc, NULL) != NATS_OK) {
 		fprintf(stderr, "bare: cannot connect\n");
 		exit(1);
 	}
+	natsOptions_Destroy(no);
 	jsStreamConfig_Init(&sc);
 	subs[0] = b->subj;
 	sc.Name = name;
@@ -317,7 +329,7 @@ static void hand_open(struct hand *h, const char *urls, int replicas)
 	char wild[80];
 
 	memset(h, 0, sizeof(*h));
-	bare_open(&h->b, urls, replicas);
+	bare_open(&h->b, urls, replicas, true);
 	/* A stream of its own: "bare.r<r>.h". */
 	{
 		jsStreamConfig sc;
@@ -472,7 +484,7 @@ static double bench_put_vs_bare(const char *urls, int replicas, int rounds,
 		fprintf(stderr, "put: out of memory\n");
 		exit(1);
 	}
-	bare_open(&b, urls, replicas);
+	bare_open(&b, urls, replicas, false);
 	hand_open(&h, urls, replicas);
 	put_open(&p, urls, replicas);
 	for (int r = 0; r < rounds; r++) {
