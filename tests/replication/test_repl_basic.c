@@ -299,8 +299,10 @@ struct qg_arg {
 	int t;
 	rs_durability mode;
 	atomic_bool *stop;
-	/* Keys tried: 0 .. next - 1; those whose commit returned 0. */
-	long next, nok, failed;
+	/* Keys tried: 0 .. next - 1 (read by the main thread meanwhile);
+	 * those whose commit returned 0. */
+	atomic_long next;
+	long nok, failed;
 	atomic_long ok_after; /* returned 0 since the servers came back */
 	bool ok[QG_MAX];
 };
@@ -331,8 +333,8 @@ static void *qg_thread(void *p)
 {
 	struct qg_arg *a = p;
 
-	while (!atomic_load(a->stop) && a->next < QG_MAX) {
-		long i = a->next++;
+	while (!atomic_load(a->stop) && atomic_load(&a->next) < QG_MAX) {
+		long i = atomic_fetch_add(&a->next, 1);
 
 		if (qg_put(a, i) == 0) {
 			a->ok[i] = true;
@@ -404,7 +406,7 @@ static void repl__group_commit_survives_quorum_loss(void **state)
 	end = rt_now() + QG_BACK_S;
 	for (int t = 0; t < QG_THREADS && rt_now() < end; t++)
 		while (atomic_load(&args[t].ok_after) < 20 &&
-		       args[t].next < QG_MAX && rt_now() < end)
+		       atomic_load(&args[t].next) < QG_MAX && rt_now() < end)
 			rt_sleep_ms(50);
 	atomic_store(&stop, true);
 	for (int t = 0; t < QG_THREADS; t++) {
