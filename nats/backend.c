@@ -22,18 +22,34 @@
  * message; once it is stored no older in-flight message of this writer can
  * be stored anymore (each expects an id that is no longer last).
  *
- * Pipeline. `ring` holds the records published and not yet retired, at
+ * Group commit. A committer encodes its record into the open `batch`
+ * (one message in the making). The batch is published at once when fewer
+ * than MAX_INFLIGHT messages are in flight (a lone committer never
+ * waits), else by the reply that brings the count below it, so under load
+ * each message carries every record that arrived while the previous ones
+ * flew: one JetStream store, one Raft round and one ack for many commits.
+ * A batch holds only Strict records or only Buffered ones (a record of
+ * the other kind publishes it first), and at most max_msg bytes. Fencing
+ * is per message, as above; a batch is stored whole or not at all.
+ *
+ * Pipeline. `ring` holds the messages published and not yet retired, at
  * slot seq % cap: `confirmed` is the highest sequence such that it and
- * every one below are stored and in the local database; the window
- * next_seq - 1 - confirmed never exceeds cap (max_pending). A Strict
- * committer waits on `cv` for its waiter (a stack object the slot points
- * to) until the reply handler or resync() fills it, or its deadline
- * passes (RS_EIO: the slot loses its waiter, `resync` is set). A Buffered
- * committer does not wait: its slot is marked `local` at once.
+ * every one below are stored and in the local database. `recs` counts
+ * the records of the window, the open batch and `keep`, and never exceeds
+ * cap (max_pending); so neither does the window next_seq - 1 - confirmed.
+ * A Strict committer waits on its waiter (a stack object on its batch's,
+ * then its message's, list) until the reply handler or resync() fills
+ * it, or its deadline passes (RS_EIO: its record leaves the open batch,
+ * or its message becomes an `orphan` that resync() applies if stored;
+ * `resync` is set). A message is `local` once every committer of it has
+ * returned (a Buffered batch at once).
  *
  * Threads: committers (ops callbacks, under their run's commit lock), the
  * NATS reply handler (a libnats thread), and `bg`: the follower's tail, the
- * promotion, and the writer's resync. Only `bg` calls rs_db_apply(), never
+ * promotion, and the writer's resync. A Strict committer whose record is
+ * published alone, by itself, is the `reader`: its reply comes to a
+ * synchronous subscription of its own inbox that it reads itself (one
+ * thread handoff instead of two); at most one reader at a time. Only `bg` calls rs_db_apply(), never
  * while holding `mu`. Lock order: a run's commit lock (held by the core
  * around commit) before `mu`; nothing is locked while waiting for NATS
  * except in publish (natsConnection_PublishMsg buffers and returns).
@@ -67,11 +83,31 @@
 #define JS_WRONG_LAST_MSGID 10070
 #define JS_WRONG_LAST_SEQ 10071
 
+/* Messages in flight at most before new records wait in the open batch:
+ * group commit (see "Pipeline" above). One committer alone never waits
+ * (nothing is in flight when it commits); under load each message
+ * carries every record that arrived while the previous ones flew. */
+#define MAX_INFLIGHT 4u
+/* Bytes of a message kept for its headers (ids and expectations, about
+ * 200 bytes) below the server's max_payload. */
+#define HEADER_ROOM 512u
+
 enum slot_state {
 	SLOT_FREE = 0,
 	SLOT_INFLIGHT,
 	SLOT_ACKED,
 	SLOT_FAILED
+};
+
+/* What a message holds: a fence or barrier, or a batch of Strict records
+ * (each committer waits for the ack) or of Buffered ones (local at
+ * once). A batch never mixes the two: a Buffered batch that was not
+ * stored is republished whole, which a Strict record told RS_EIO must
+ * not be. */
+enum slot_kind {
+	SK_MARKER = 0,
+	SK_STRICT,
+	SK_BUFFERED
 };
 
 typedef struct waiter {
@@ -82,7 +118,21 @@ typedef struct waiter {
 	/* A fence or barrier: told RS_EIO at once when refused (its caller
 	 * retries); a commit waits for resync()'s verdict instead. */
 	bool marker;
+	/* The next waiter of the same message or open batch. */
+	struct waiter *next;
+	/* The sequence of its message; 0 while its record is in the open
+	 * batch, at [off, off + len) of it. */
+	uint64_t seq;
+	size_t off, len;
+	/* It reads its own reply (the `reader`, see wait_waiter()). */
+	bool self;
 } waiter;
+
+#define WAITER_INIT(marker)                                                \
+	{                                                                  \
+		PTHREAD_COND_INITIALIZER, false, 0, marker, NULL, 0, 0, 0, \
+			false                                              \
+	}
 
 typedef struct slot {
 	uint64_t seq;
@@ -91,14 +141,30 @@ typedef struct slot {
 	 * this one's. */
 	uint64_t pub_id;
 	uint8_t state;
-	/* The local database has (or, for a waiter told 0, will have) it. */
+	uint8_t kind;
+	/* The local database has (or, for a waiter told 0, will have) every
+	 * record of it: a Buffered batch or a marker at once, a Strict one
+	 * once nwait is 0 and it is not an orphan. */
 	bool local;
+	/* A committer of it gave up (RS_EIO): resync() applies it if it
+	 * was stored. */
+	bool orphan;
 	int js_err;
+	/* Records in it (1 for a marker), committers still to return. */
+	uint32_t nrec, nwait;
 	waiter *w;
-	uint64_t deadline_ns;
 	uint8_t *buf;
 	size_t len;
 } slot;
+
+/* Records committed and not published yet: one message in the making. */
+typedef struct batch {
+	uint8_t *buf;
+	size_t len, cap;
+	uint32_t nrec;
+	uint8_t kind;
+	waiter *w;
+} batch;
 
 enum role {
 	ROLE_WRITER = 0,
@@ -121,12 +187,21 @@ struct rs_nats {
 	int64_t ack_ms;
 	uint32_t cap;
 	int replicas;
+	/* The largest message payload: the server's max_payload less
+	 * HEADER_ROOM. */
+	size_t max_msg;
 	rs_durability_ops ops;
 	rs_db *db;
 
 	natsConnection *nc;
 	jsCtx *js;
 	natsSubscription *replies;
+	/* The reader's replies: a synchronous subscription on sinbox. */
+	char sinbox[64];
+	natsSubscription *sreplies;
+	/* A committer reads its own reply (at most one at a time). */
+	bool reader;
+	pthread_t reader_thread;
 	/* The follower's ordered consumer (bg only, after open) and the id
 	 * of the last message it delivered (recover, then bg). */
 	natsSubscription *tail;
@@ -140,6 +215,13 @@ struct rs_nats {
 	uint64_t confirmed;
 	uint64_t pub_ids;
 	char last_id[MSGID_LEN];
+	/* Slots SLOT_INFLIGHT; records in the window, the open batch and
+	 * `keep` (at most cap: the window of max_pending). */
+	uint32_t inflight;
+	uint32_t recs;
+	batch batch;
+	/* Batches published so far (flush waits for the one it found). */
+	uint64_t batch_gen;
 	bool resync;
 	bool fenced;
 	/* A checkpoint is streaming its image: every commit waits for its
@@ -226,25 +308,97 @@ static slot *slot_of(rs_nats *n, uint64_t seq)
 	return &n->ring[seq % n->cap];
 }
 
-/* Hands the slot's waiter its result and wakes it; under mu. */
-static void tell(slot *sl, int rc)
+/* Sets a slot's state, counting the slots in flight; under mu. */
+static void slot_state(rs_nats *n, slot *sl, uint8_t state)
 {
-	waiter *w = sl->w;
+	if (sl->state == SLOT_INFLIGHT)
+		n->inflight--;
+	if (state == SLOT_INFLIGHT)
+		n->inflight++;
+	sl->state = state;
+}
 
-	if (!w)
-		return;
-	w->done = true;
-	w->rc = rc;
+/* Empties a slot (its buffer freed, its waiters forgotten); under mu. */
+static void slot_free(rs_nats *n, slot *sl)
+{
+	free(sl->buf);
+	sl->buf = NULL;
 	sl->w = NULL;
-	pthread_cond_signal(&w->cv);
+	slot_state(n, sl, SLOT_FREE);
+}
+
+/* Recounts `inflight` and `recs` from the window, the open batch and
+ * `keep`; under mu, after the window was reset (resync, a fence retried). */
+static void recount_locked(rs_nats *n)
+{
+	n->inflight = 0;
+	n->recs = n->batch.nrec;
+	for (uint32_t i = 0; i < n->cap; i++) {
+		slot *sl = &n->ring[i];
+
+		if (sl->state == SLOT_FREE)
+			continue;
+		n->recs += sl->nrec;
+		if (sl->state == SLOT_INFLIGHT)
+			n->inflight++;
+	}
+	for (size_t i = 0; i < n->nkeep; i++)
+		n->recs += n->keep[i].nrec;
+}
+
+/* Hands every waiter of a message (or of the open batch) its result and
+ * wakes it; under mu. The reader, if told by another thread, is blocked
+ * reading its replies: an empty message on its inbox wakes it. */
+static void tell_list(rs_nats *n, waiter **head, int rc)
+{
+	waiter *w = *head;
+
+	*head = NULL;
+	while (w) {
+		waiter *next = w->next;
+
+		w->done = true;
+		w->rc = rc;
+		w->next = NULL;
+		if (w->self &&
+		    !pthread_equal(pthread_self(), n->reader_thread)) {
+			char wake[80];
+
+			snprintf(wake, sizeof(wake), "%s.0.0", n->sinbox);
+			(void)natsConnection_PublishString(n->nc, wake, "");
+		}
+		pthread_cond_signal(&w->cv);
+		w = next;
+	}
+}
+
+static void tell(rs_nats *n, slot *sl, int rc)
+{
+	tell_list(n, &sl->w, rc);
+}
+
+/* Takes w out of a waiter list: whether it was in it. */
+static bool unlink_waiter(waiter **head, waiter *w)
+{
+	for (waiter **p = head; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			w->next = NULL;
+			return true;
+		}
+	}
+	return false;
 }
 
 /*
  * Publishes buf (ownership passes to the slot) as the next sequence; under
- * mu, with a free window slot. 0 or RS_EIO / RS_ENOMEM (nothing sent).
+ * mu, with a free window slot. The waiters of the list w get its
+ * sequence. self: its reply goes to the reader's inbox. 0 or RS_EIO /
+ * RS_ENOMEM / RS_ETOOBIG (nothing sent).
  */
-static int publish_locked(rs_nats *n, uint8_t *buf, size_t len, waiter *w,
-			  bool local, uint64_t *seq_out)
+static int publish_locked(rs_nats *n, uint8_t *buf, size_t len, uint8_t kind,
+			  uint32_t nrec, waiter *w, bool self,
+			  uint64_t *seq_out)
 {
 	uint64_t seq = n->next_seq, pub = ++n->pub_ids;
 	char reply[112], hdr[24], id[MSGID_LEN];
@@ -252,8 +406,8 @@ static int publish_locked(rs_nats *n, uint8_t *buf, size_t len, waiter *w,
 	natsStatus s;
 	slot *sl;
 
-	snprintf(reply, sizeof(reply), "%s.%" PRIu64 ".%" PRIu64, n->inbox, seq,
-		 pub);
+	snprintf(reply, sizeof(reply), "%s.%" PRIu64 ".%" PRIu64,
+		 self ? n->sinbox : n->inbox, seq, pub);
 	s = natsMsg_Create(&m, n->subject, reply, (const char *)buf, (int)len);
 	if (s != NATS_OK)
 		return RS_ENOMEM;
@@ -275,11 +429,18 @@ static int publish_locked(rs_nats *n, uint8_t *buf, size_t len, waiter *w,
 	sl = slot_of(n, seq);
 	sl->seq = seq;
 	sl->pub_id = pub;
-	sl->state = SLOT_INFLIGHT;
-	sl->local = local;
+	slot_state(n, sl, SLOT_INFLIGHT);
+	sl->kind = kind;
+	sl->local = kind != SK_STRICT;
+	sl->orphan = false;
 	sl->js_err = 0;
+	sl->nrec = nrec;
+	sl->nwait = 0;
+	for (waiter *x = w; x; x = x->next) {
+		x->seq = seq;
+		sl->nwait++;
+	}
 	sl->w = w;
-	sl->deadline_ns = now_ns() + n->ack_ns;
 	sl->buf = buf;
 	sl->len = len;
 	memcpy(n->last_id, id, sizeof(id));
@@ -289,7 +450,129 @@ static int publish_locked(rs_nats *n, uint8_t *buf, size_t len, waiter *w,
 	return 0;
 }
 
-/* Retires the stored, local slots after `confirmed`; under mu. */
+/*
+ * Publishes the open batch as one message; under mu. 0 (also when it is
+ * empty), or RS_EIO and the batch stays open (resyncing, fenced, the
+ * window full; or the publish failed, which starts a resync that
+ * publishes it after). self: its one waiter reads the reply itself.
+ */
+static int batch_publish_locked(rs_nats *n, bool self)
+{
+	batch *b = &n->batch;
+	int rc;
+
+	if (!b->nrec)
+		return 0;
+	if (n->resync || n->fenced || n->next_seq - 1 - n->confirmed >= n->cap)
+		return RS_EIO;
+	rsn_batch_finish(b->buf, b->len, b->nrec);
+	rc = publish_locked(n, b->buf, b->len + RSN_SUM, b->kind, b->nrec, b->w,
+			    self, NULL);
+	if (rc < 0) {
+		n->resync = true;
+		pthread_cond_broadcast(&n->bg_cv);
+		return rc;
+	}
+	if (self) {
+		b->w->self = true;
+		n->reader = true;
+		n->reader_thread = pthread_self();
+	}
+	b->buf = NULL;
+	b->len = b->cap = 0;
+	b->nrec = 0;
+	b->w = NULL;
+	n->batch_gen++;
+	return 0;
+}
+
+/* Drops the open batch (fenced: nothing of it may be stored), telling its
+ * waiters rc; under mu. */
+static void batch_drop_locked(rs_nats *n, int rc)
+{
+	tell_list(n, &n->batch.w, rc);
+	free(n->batch.buf);
+	n->batch.buf = NULL;
+	n->batch.len = n->batch.cap = 0;
+	n->recs -= n->batch.nrec;
+	n->batch.nrec = 0;
+}
+
+/* Takes the record of w (its commit gave up) out of the open batch;
+ * under mu. */
+static void batch_remove_locked(rs_nats *n, waiter *w)
+{
+	batch *b = &n->batch;
+
+	if (!unlink_waiter(&b->w, w))
+		return;
+	memmove(b->buf + w->off, b->buf + w->off + w->len,
+		b->len - w->off - w->len);
+	b->len -= w->len;
+	for (waiter *x = b->w; x; x = x->next)
+		if (x->off > w->off)
+			x->off -= w->len;
+	b->nrec--;
+	n->recs--;
+}
+
+/*
+ * Adds rec (rsn_record_size() = len bytes) to the open batch; under mu,
+ * with room in the window. w: a Strict committer's waiter (NULL for
+ * Buffered). A batch of the other kind, or one it would make too large,
+ * is published first; the batch is published at once when fewer than
+ * MAX_INFLIGHT messages are in flight, else by the reply that brings the
+ * count below. 0, RS_ENOMEM, RS_EIO.
+ */
+static int batch_add_locked(rs_nats *n, const rs_commit_record *rec, size_t len,
+			    waiter *w)
+{
+	uint8_t kind = w ? SK_STRICT : SK_BUFFERED;
+	batch *b = &n->batch;
+	size_t need;
+	int rc;
+
+	if (b->nrec && (b->kind != kind || b->len + len + RSN_SUM > n->max_msg))
+		if ((rc = batch_publish_locked(n, false)) < 0)
+			return rc;
+	need = (b->nrec ? b->len : RSN_BATCH_HEAD) + len + RSN_SUM;
+	if (need > b->cap) {
+		size_t c = b->cap * 2 > need ? b->cap * 2 : need;
+		uint8_t *p;
+
+		if (c < 4096)
+			c = 4096;
+		if (!(p = realloc(b->buf, c)))
+			return RS_ENOMEM;
+		b->buf = p;
+		b->cap = c;
+	}
+	if (!b->nrec) {
+		rsn_batch_begin(b->buf, n->writer);
+		b->len = RSN_BATCH_HEAD;
+		b->kind = kind;
+	}
+	rsn_encode_record(b->buf + b->len, rec);
+	if (w) {
+		w->seq = 0;
+		w->off = b->len;
+		w->len = len;
+		w->next = b->w;
+		b->w = w;
+	}
+	b->len += len;
+	b->nrec++;
+	n->recs++;
+	/* A failed publish leaves the batch to the resync it starts. A
+	 * Strict record published alone by its own committer is read back
+	 * by it (one thread handoff less; see wait_waiter()). */
+	if (n->inflight < MAX_INFLIGHT)
+		(void)batch_publish_locked(n, w && b->nrec == 1 && !n->reader);
+	return 0;
+}
+
+/* Retires the stored, local slots after `confirmed`, then publishes the
+ * open batch if the pipeline has room; under mu. */
 static void advance_locked(rs_nats *n)
 {
 	while (n->confirmed + 1 < n->next_seq) {
@@ -297,11 +580,12 @@ static void advance_locked(rs_nats *n)
 
 		if (sl->state != SLOT_ACKED || !sl->local)
 			break;
-		free(sl->buf);
-		sl->buf = NULL;
-		sl->state = SLOT_FREE;
+		n->recs -= sl->nrec;
+		slot_free(n, sl);
 		n->confirmed++;
 	}
+	if (n->batch.nrec && n->inflight < MAX_INFLIGHT)
+		(void)batch_publish_locked(n, false);
 	pthread_cond_broadcast(&n->cv);
 }
 
@@ -325,30 +609,37 @@ static uint64_t json_u64(const char *js, int len, const char *key)
 	return 0;
 }
 
-/* The reply handler (a libnats thread): one JetStream ack or error. */
-static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m,
-		     void *arg)
+/* The sequence and publish id a reply's subject names: "<inbox>.<seq>.<publish
+ * id>" on either inbox (0, 0 for anything else). */
+static void reply_names(const rs_nats *n, const char *subj, uint64_t *seq,
+			uint64_t *pub)
 {
-	rs_nats *n = arg;
-	const char *subj = natsMsg_GetSubject(m), *tail;
-	const char *data = natsMsg_GetData(m);
-	int len = natsMsg_GetDataLength(m);
-	uint64_t seq = 0, pub = 0;
-	bool err;
-	slot *sl;
+	const char *inbox[2] = { n->inbox, n->sinbox };
 	char *end = NULL;
 
-	(void)nc;
-	(void)sub;
-	/* "<inbox>.<seq>.<publish id>" */
-	if (strncmp(subj, n->inbox, strlen(n->inbox)) == 0) {
-		tail = subj + strlen(n->inbox);
-		if (*tail == '.') {
-			seq = strtoull(tail + 1, &end, 10);
+	*seq = *pub = 0;
+	for (int i = 0; i < 2; i++) {
+		size_t il = strlen(inbox[i]);
+
+		if (strncmp(subj, inbox[i], il) == 0 && subj[il] == '.') {
+			*seq = strtoull(subj + il + 1, &end, 10);
 			if (end && *end == '.')
-				pub = strtoull(end + 1, NULL, 10);
+				*pub = strtoull(end + 1, NULL, 10);
+			return;
 		}
 	}
+}
+
+/* One JetStream ack or error; under mu. */
+static void reply_locked(rs_nats *n, natsMsg *m)
+{
+	const char *data = natsMsg_GetData(m);
+	int len = natsMsg_GetDataLength(m);
+	uint64_t seq, pub;
+	bool err;
+	slot *sl;
+
+	reply_names(n, natsMsg_GetSubject(m), &seq, &pub);
 	/* An ack names the stream and the sequence; anything else (an error
 	 * reply, a 503 "no responders" status with no body) is a failure. */
 	/* A duplicate names the message first stored with this id: never
@@ -356,18 +647,17 @@ static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m,
 	err = len <= 0 || !data || memmem(data, (size_t)len, "\"error\"", 7) ||
 	      memmem(data, (size_t)len, "\"duplicate\"", 11) ||
 	      json_u64(data, len, "seq") != seq;
-	pthread_mutex_lock(&n->mu);
 	sl = slot_of(n, seq);
 	if (seq > n->confirmed && seq < n->next_seq && sl->seq == seq &&
 	    sl->pub_id == pub && sl->state == SLOT_INFLIGHT) {
 		if (!err) {
-			sl->state = SLOT_ACKED;
-			n->st.published++;
-			/* Its committer marks it local when it returns. */
-			tell(sl, 0);
+			slot_state(n, sl, SLOT_ACKED);
+			n->st.published += sl->nrec;
+			/* Its committers mark it local as they return. */
+			tell(n, sl, 0);
 			advance_locked(n);
 		} else {
-			sl->state = SLOT_FAILED;
+			slot_state(n, sl, SLOT_FAILED);
 			sl->js_err =
 				(int)(len > 0 && data
 					      ? json_u64(data, len, "err_code")
@@ -376,42 +666,105 @@ static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m,
 			/* A commit's waiter waits for resync()'s verdict:
 			 * fenced, or an earlier record of ours was lost. */
 			if (sl->w && sl->w->marker)
-				tell(sl, RS_EIO);
+				tell(n, sl, RS_EIO);
 			n->resync = true;
 			pthread_cond_broadcast(&n->bg_cv);
 		}
 	}
+}
+
+/* The reply handler (a libnats thread): the replies of `inbox`. */
+static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m,
+		     void *arg)
+{
+	rs_nats *n = arg;
+
+	(void)nc;
+	(void)sub;
+	pthread_mutex_lock(&n->mu);
+	reply_locked(n, m);
 	pthread_mutex_unlock(&n->mu);
 	natsMsg_Destroy(m);
 }
 
 /*
- * Waits (under mu) for w, set by the reply handler or resync(); until
- * deadline. RS_EIO on timeout (the slot forgets w; resync follows).
+ * The reader (a Strict committer whose record went alone, published by
+ * itself): reads the replies of `sinbox` on its own thread, where the
+ * reply handler would cost a second thread handoff (libnats' delivery
+ * thread, then the committer's wake-up). Under mu, released while it
+ * reads. It handles whatever arrives (its reply, an earlier reader's late
+ * one, a wake-up from tell_list()). false once deadline_ns has passed.
  */
-static int wait_waiter(rs_nats *n, waiter *w, uint64_t seq,
-		       uint64_t deadline_ns)
+static bool read_replies_locked(rs_nats *n, waiter *w, uint64_t deadline_ns)
 {
-	while (!w->done) {
-		if (!wait_until(&w->cv, &n->mu, deadline_ns)) {
-			slot *sl = slot_of(n, seq);
+	uint64_t now = now_ns();
+	natsMsg *m = NULL;
+	natsStatus s;
 
+	if (now >= deadline_ns)
+		return false;
+	pthread_mutex_unlock(&n->mu);
+	s = natsSubscription_NextMsg(
+		&m, n->sreplies, (int64_t)((deadline_ns - now) / 1000000u) + 1);
+	pthread_mutex_lock(&n->mu);
+	if (s == NATS_OK) {
+		reply_locked(n, m);
+		natsMsg_Destroy(m);
+	} else if (s != NATS_TIMEOUT) {
+		/* The subscription failed: wait for resync()'s verdict. */
+		w->self = false;
+		n->reader = false;
+	}
+	return true;
+}
+
+/*
+ * Waits (under mu) for w, set by the reply handler or resync(); until
+ * deadline. RS_EIO on timeout: its record leaves the open batch if it is
+ * still there, else its message becomes an orphan (resync follows and
+ * applies it if it was stored).
+ */
+static int wait_waiter(rs_nats *n, waiter *w, uint64_t deadline_ns)
+{
+	slot *sl;
+
+	while (!w->done) {
+		if (!(w->self ? read_replies_locked(n, w, deadline_ns)
+			      : wait_until(&w->cv, &n->mu, deadline_ns))) {
+			if (w->self) {
+				w->self = false;
+				n->reader = false;
+			}
 			if (w->done)
 				break;
-			if (sl->seq == seq && sl->w == w)
-				sl->w = NULL;
+			if (w->seq == 0) {
+				batch_remove_locked(n, w);
+			} else {
+				sl = slot_of(n, w->seq);
+				if (sl->seq == w->seq &&
+				    unlink_waiter(&sl->w, w)) {
+					sl->orphan = true;
+					sl->nwait--;
+				}
+			}
 			n->resync = true;
 			n->st.publish_failures++;
 			pthread_cond_broadcast(&n->bg_cv);
 			return n->fenced ? RS_EFENCED : RS_EIO;
 		}
 	}
-	if (w->rc == 0) {
+	if (w->self) {
+		w->self = false;
+		n->reader = false;
+	}
+	sl = slot_of(n, w->seq);
+	if (w->rc == 0 && sl->seq == w->seq && sl->state == SLOT_ACKED) {
 		/* Stored, and its commit returns now: from here on a
-		 * checkpoint's image has it, so `confirmed` may pass it. */
-		slot *sl = slot_of(n, seq);
-
-		if (sl->seq == seq && sl->state == SLOT_ACKED) {
+		 * checkpoint's image has it, so `confirmed` may pass it
+		 * once every committer of the message has returned. */
+		if (sl->nwait)
+			sl->nwait--;
+		if (sl->nwait == 0 && !sl->orphan) {
 			sl->local = true;
 			advance_locked(n);
 		}
@@ -431,7 +784,37 @@ static int wait_writable(rs_nats *n, uint64_t deadline_ns)
 			return RS_EFENCED;
 		if (n->closing || n->role != ROLE_WRITER)
 			return RS_EIO;
-		if (!n->resync && n->next_seq - 1 - n->confirmed < n->cap)
+		if (!n->resync && n->recs < n->cap &&
+		    n->next_seq - 1 - n->confirmed < n->cap)
+			return 0;
+		if (!wait_until(&n->cv, &n->mu, deadline_ns))
+			return RS_EIO;
+	}
+}
+
+/*
+ * Waits (under mu) until every record committed before the call is stored
+ * and local: the open batch is published first (or, while a resync holds
+ * it, once the resync publishes it). 0, RS_EFENCED, RS_EIO at the
+ * deadline.
+ */
+static int wait_stored_locked(rs_nats *n, uint64_t deadline_ns)
+{
+	uint64_t target = n->next_seq - 1, gen = n->batch_gen;
+	bool open = n->batch.nrec > 0;
+
+	if (open && batch_publish_locked(n, false) == 0) {
+		target = n->next_seq - 1;
+		open = false;
+	}
+	for (;;) {
+		if (n->fenced)
+			return RS_EFENCED;
+		if (open && n->batch_gen > gen) {
+			target = n->next_seq - 1;
+			open = false;
+		}
+		if (!open && !n->resync && n->confirmed >= target)
 			return 0;
 		if (!wait_until(&n->cv, &n->mu, deadline_ns))
 			return RS_EIO;
@@ -442,20 +825,21 @@ static int wait_writable(rs_nats *n, uint64_t deadline_ns)
 static int publish_marker_locked(rs_nats *n, uint8_t type, uint64_t *seq_out)
 {
 	uint8_t *buf = malloc(RSN_MARKER_SIZE);
-	waiter w = { PTHREAD_COND_INITIALIZER, false, 0, true };
+	waiter w = WAITER_INIT(true);
 	uint64_t seq;
 	int rc;
 
 	if (!buf)
 		return RS_ENOMEM;
 	rsn_encode_marker(buf, type, n->writer);
-	/* The marker itself is "local": it changes no data. */
-	rc = publish_locked(n, buf, RSN_MARKER_SIZE, &w, true, &seq);
+	rc = publish_locked(n, buf, RSN_MARKER_SIZE, SK_MARKER, 1, &w, false,
+			    &seq);
 	if (rc < 0) {
 		free(buf);
 		return rc;
 	}
-	rc = wait_waiter(n, &w, seq, now_ns() + n->ack_ns);
+	n->recs++;
+	rc = wait_waiter(n, &w, now_ns() + n->ack_ns);
 	pthread_cond_destroy(&w.cv);
 	if (rc == 0 && seq_out)
 		*seq_out = seq;
@@ -622,10 +1006,11 @@ static int replay_range(rs_nats *n, natsSubscription *sub, uint64_t last,
 		}
 		rc = rsn_decode(natsMsg_GetData(m),
 				(size_t)natsMsg_GetDataLength(m), &d);
-		if (rc == 0 && d.type == RSN_MSG_COMMIT &&
-		    chained(m, seq, n->tail_prev)) {
-			rc = replay(&d.rec, rctx);
-			n->st.replayed++;
+		if (rc == 0 && d.nrecs && chained(m, seq, n->tail_prev)) {
+			for (size_t i = 0; i < d.nrecs && rc == 0; i++) {
+				rc = replay(&d.recs[i], rctx);
+				n->st.replayed++;
+			}
 		}
 		id_of(m, n->tail_prev);
 		rsn_msg_free(&d);
@@ -712,15 +1097,10 @@ static int nats_recover(void *ctx, rs_replay_fn replay, void *rctx)
 			goto out;
 		}
 		pthread_mutex_lock(&n->mu);
-		for (uint64_t s = n->confirmed + 1; s < n->next_seq; s++) {
-			slot *sl = slot_of(n, s);
-
-			free(sl->buf);
-			sl->buf = NULL;
-			sl->state = SLOT_FREE;
-			sl->w = NULL;
-		}
+		for (uint64_t s = n->confirmed + 1; s < n->next_seq; s++)
+			slot_free(n, slot_of(n, s));
 		n->resync = false;
+		recount_locked(n);
 		pthread_mutex_unlock(&n->mu);
 	}
 	rc = 0;
@@ -738,28 +1118,20 @@ static int nats_commit(void *ctx, const rs_commit_record *rec)
 {
 	rs_nats *n = ctx;
 	bool strict = rec->mode == RS_DURABILITY_STRICT;
-	size_t len = rsn_commit_size(rec);
-	uint8_t *buf = malloc(len);
-	waiter w = { PTHREAD_COND_INITIALIZER, false, 0, false };
-	uint64_t seq = 0, deadline = now_ns() + n->ack_ns;
+	size_t len = rsn_record_size(rec);
+	waiter w = WAITER_INIT(false);
+	uint64_t deadline = now_ns() + n->ack_ns;
 	int rc;
 
-	if (!buf)
-		return RS_ENOMEM;
-	rsn_encode_commit(buf, n->writer, rec);
+	if (len > n->max_msg - RSN_BATCH_HEAD - RSN_SUM)
+		return RS_ETOOBIG;
 	pthread_mutex_lock(&n->mu);
 	rc = wait_writable(n, deadline);
 	strict = strict || n->ckpt_active;
 	if (rc == 0)
-		rc = publish_locked(n, buf, len, strict ? &w : NULL, !strict,
-				    &seq);
-	if (rc < 0) {
-		pthread_mutex_unlock(&n->mu);
-		free(buf);
-		return rc;
-	}
-	if (strict)
-		rc = wait_waiter(n, &w, seq, slot_of(n, seq)->deadline_ns);
+		rc = batch_add_locked(n, rec, len, strict ? &w : NULL);
+	if (rc == 0 && strict)
+		rc = wait_waiter(n, &w, deadline);
 	pthread_mutex_unlock(&n->mu);
 	pthread_cond_destroy(&w.cv);
 	return rc;
@@ -768,19 +1140,10 @@ static int nats_commit(void *ctx, const rs_commit_record *rec)
 static int nats_flush(void *ctx)
 {
 	rs_nats *n = ctx;
-	uint64_t deadline = now_ns() + n->ack_ns, target;
-	int rc = 0;
+	int rc;
 
 	pthread_mutex_lock(&n->mu);
-	target = n->next_seq - 1;
-	while (!n->fenced && (n->resync || n->confirmed < target)) {
-		if (!wait_until(&n->cv, &n->mu, deadline)) {
-			rc = RS_EIO;
-			break;
-		}
-	}
-	if (n->fenced)
-		rc = RS_EFENCED;
+	rc = wait_stored_locked(n, now_ns() + n->ack_ns);
 	pthread_mutex_unlock(&n->mu);
 	return rc;
 }
@@ -800,15 +1163,16 @@ static int apply_own(rs_nats *n, const rsn_msg *d)
 {
 	int rc = 0;
 
-	if (d->type != RSN_MSG_COMMIT)
-		return 0;
-	rc = rs_db_apply(n->db, &d->rec);
-	if (rc == 0) {
-		pthread_mutex_lock(&n->mu);
-		n->st.applied++;
-		pthread_mutex_unlock(&n->mu);
+	for (size_t i = 0; i < d->nrecs; i++) {
+		if ((rc = rs_db_apply(n->db, &d->recs[i])) < 0)
+			return rc;
+		if (rc == 0) {
+			pthread_mutex_lock(&n->mu);
+			n->st.applied++;
+			pthread_mutex_unlock(&n->mu);
+		}
 	}
-	return rc < 0 ? rc : 0;
+	return 0;
 }
 
 /*
@@ -872,7 +1236,8 @@ static int resync_once(rs_nats *n)
 			n->fenced = true;
 			for (uint64_t t = n->confirmed + 1; t < n->next_seq;
 			     t++)
-				tell(slot_of(n, t), RS_EFENCED);
+				tell(n, slot_of(n, t), RS_EFENCED);
+			batch_drop_locked(n, RS_EFENCED);
 			pthread_cond_broadcast(&n->cv);
 			pthread_mutex_unlock(&n->mu);
 			rsn_msg_free(&d);
@@ -884,13 +1249,16 @@ static int resync_once(rs_nats *n)
 		       sl->state != SLOT_FREE && sl->buf && sl->len == len &&
 		       memcmp(sl->buf, data, len) == 0;
 		if (mine) {
-			sl->state = SLOT_ACKED;
-			if (sl->w)
-				/* Its committer marks it local when it
-				 * returns. */
-				tell(sl, 0);
-			else
-				apply = !sl->local;
+			slot_state(n, sl, SLOT_ACKED);
+			/* Its committers mark it local as they return; a
+			 * record whose committer gave up is applied here
+			 * (rs_db_apply() skips the others). A marker or a
+			 * Buffered batch is local already: retire it now (no
+			 * reply or committer will: its ack was lost). */
+			tell(n, sl, 0);
+			apply = sl->orphan;
+			if (!apply)
+				advance_locked(n);
 		} else {
 			if (!missing)
 				missing = s;
@@ -904,8 +1272,11 @@ static int resync_once(rs_nats *n)
 			return rc;
 		if (mine && apply) {
 			pthread_mutex_lock(&n->mu);
-			sl->local = true;
-			advance_locked(n);
+			sl->orphan = false;
+			if (sl->nwait == 0) {
+				sl->local = true;
+				advance_locked(n);
+			}
 			pthread_mutex_unlock(&n->mu);
 		}
 	}
@@ -943,17 +1314,14 @@ static int resync_once(rs_nats *n)
 		for (uint64_t t = stop; t < old_next; t++) {
 			slot *sl = slot_of(n, t);
 
-			tell(sl, RS_EIO);
-			if (sl->local && sl->buf &&
-			    sl->len != RSN_MARKER_SIZE) {
-				/* A Buffered record: the database has it,
-				 * the stream must get it. */
+			tell(n, sl, RS_EIO);
+			if (sl->kind == SK_BUFFERED && sl->buf) {
+				/* Buffered records: the database has them,
+				 * the stream must get them. */
 				n->keep[n->nkeep++] = *sl;
-			} else {
-				free(sl->buf);
+				sl->buf = NULL;
 			}
-			sl->buf = NULL;
-			sl->state = SLOT_FREE;
+			slot_free(n, sl);
 		}
 		pthread_cond_broadcast(&n->cv);
 		n->confirmed = last;
@@ -968,18 +1336,25 @@ static int resync_once(rs_nats *n)
 		while (rc == 0 && done < n->nkeep &&
 		       n->next_seq - 1 - n->confirmed < n->cap) {
 			rc = publish_locked(n, n->keep[done].buf,
-					    n->keep[done].len, NULL, true,
+					    n->keep[done].len, SK_BUFFERED,
+					    n->keep[done].nrec, NULL, false,
 					    NULL);
 			if (rc == 0)
 				done++;
 		}
-		memmove(n->keep, n->keep + done,
-			(n->nkeep - done) * sizeof(*n->keep));
-		n->nkeep -= done;
-		if (rc == 0 && n->nkeep == 0)
+		if (done) {
+			memmove(n->keep, n->keep + done,
+				(n->nkeep - done) * sizeof(*n->keep));
+			n->nkeep -= done;
+		}
+		if (rc == 0 && n->nkeep == 0) {
 			n->resync = false;
-		else if (rc == 0)
+			/* What was committed meanwhile follows. */
+			(void)batch_publish_locked(n, false);
+		} else if (rc == 0) {
 			rc = RS_EIO;
+		}
+		recount_locked(n);
 		pthread_cond_broadcast(&n->cv);
 		pthread_mutex_unlock(&n->mu);
 	}
@@ -1002,17 +1377,18 @@ static int tail_apply(rs_nats *n, natsMsg *m, uint64_t seq, uint64_t pending)
 	if (rc < 0)
 		return rc;
 	/* Not chained: stored out of its writer's order; counts nowhere. */
-	if (d.type == RSN_MSG_COMMIT && ok) {
-		rc = rs_db_apply(n->db, &d.rec);
+	for (size_t i = 0; ok && i < d.nrecs && rc >= 0; i++) {
+		rc = rs_db_apply(n->db, &d.recs[i]);
+		pthread_mutex_lock(&n->mu);
+		if (rc >= 0)
+			n->applied_ts = d.recs[i].timestamp_ns;
+		if (rc == 0)
+			n->st.applied++;
+		pthread_mutex_unlock(&n->mu);
 	}
 	pthread_mutex_lock(&n->mu);
 	if (rc >= 0) {
 		n->applied_seq = seq;
-		if (d.type == RSN_MSG_COMMIT) {
-			n->applied_ts = d.rec.timestamp_ns;
-			if (rc == 0)
-				n->st.applied++;
-		}
 		n->lag_records = pending;
 	}
 	pthread_mutex_unlock(&n->mu);
@@ -1079,14 +1455,9 @@ static int do_promote(rs_nats *n)
 		} else {
 			/* Not the writer yet: forget the fence attempt. */
 			for (uint64_t s = n->confirmed + 1; s < n->next_seq;
-			     s++) {
-				slot *sl = slot_of(n, s);
-
-				free(sl->buf);
-				sl->buf = NULL;
-				sl->state = SLOT_FREE;
-				sl->w = NULL;
-			}
+			     s++)
+				slot_free(n, slot_of(n, s));
+			recount_locked(n);
 			n->next_seq = n->confirmed + 1;
 			n->role = ROLE_FOLLOWER;
 			n->resync = false;
@@ -1281,7 +1652,7 @@ static int nats_checkpoint(void *ctx, rs_image_fn image, void *image_ctx)
 	rs_image_sink sink;
 	rsn_ckpt_end end;
 	uint8_t endbuf[RSN_CKPT_END_SIZE];
-	uint64_t pos, prev, number, target, deadline = now_ns() + n->ack_ns;
+	uint64_t pos, prev, number, deadline = now_ns() + n->ack_ns;
 	int rc = 0;
 
 	memset(&o, 0, sizeof(o));
@@ -1295,15 +1666,10 @@ static int nats_checkpoint(void *ctx, rs_image_fn image, void *image_ctx)
 	XXH3_64bits_reset(o.hash);
 	pthread_mutex_lock(&n->mu);
 	n->ckpt_active = true;
-	/* Every record published before now stored and local (Buffered ones
-	 * included); later ones wait for their acks, so they may be in the
-	 * image but are stored (replay skips them). Commits go on. */
-	target = n->next_seq - 1;
-	while (!n->fenced && (n->resync || n->confirmed < target))
-		if (!wait_until(&n->cv, &n->mu, deadline))
-			break;
-	rc = n->fenced ? RS_EFENCED
-		       : (n->resync || n->confirmed < target ? RS_EIO : 0);
+	/* Every record committed before now stored and local (Buffered
+	 * ones included); later ones wait for their acks, so they may be in
+	 * the image but are stored (replay skips them). Commits go on. */
+	rc = wait_stored_locked(n, deadline);
 	pos = n->confirmed;
 	prev = n->ckpt_pos;
 	number = ++n->pub_ids;
@@ -1595,6 +1961,15 @@ static int connect_all(rs_nats *n, const char *servers)
 			goto out;
 		/* Replies must never be dropped as a slow consumer. */
 		natsSubscription_SetPendingLimits(n->replies, -1, -1);
+		if (natsInbox_Create(&ib) != NATS_OK)
+			goto out;
+		snprintf(n->sinbox, sizeof(n->sinbox), "%s", (const char *)ib);
+		natsInbox_Destroy(ib);
+		snprintf(wild, sizeof(wild), "%s.>", n->sinbox);
+		if (natsConnection_SubscribeSync(&n->sreplies, n->nc, wild) !=
+		    NATS_OK)
+			goto out;
+		natsSubscription_SetPendingLimits(n->sreplies, -1, -1);
 	}
 	rc = 0;
 out:
@@ -1624,6 +1999,10 @@ static void teardown(rs_nats *n)
 		natsSubscription_Unsubscribe(n->tail);
 		natsSubscription_Destroy(n->tail);
 	}
+	if (n->sreplies) {
+		natsSubscription_Unsubscribe(n->sreplies);
+		natsSubscription_Destroy(n->sreplies);
+	}
 	if (n->replies) {
 		/* Drain: wait until no reply handler still runs on n. */
 		if (natsSubscription_Drain(n->replies) == NATS_OK)
@@ -1644,6 +2023,7 @@ static void teardown(rs_nats *n)
 	for (size_t i = 0; i < n->nkeep; i++)
 		free(n->keep[i].buf);
 	free(n->keep);
+	free(n->batch.buf);
 	pthread_cond_destroy(&n->bg_cv);
 	pthread_cond_destroy(&n->cv);
 	pthread_mutex_destroy(&n->mu);
@@ -1716,6 +2096,14 @@ int rs_nats_open(rs_nats **out, rs_db **db_out, const rs_nats_options *opts,
 		snprintf(n->writer_hex + 2 * i, 3, "%02x", n->writer[i]);
 	if ((rc = connect_all(n, opts->servers)) < 0)
 		goto fail;
+	{
+		int64_t mp = natsConnection_GetMaxPayload(n->nc);
+
+		n->max_msg =
+			mp > (int64_t)(HEADER_ROOM + RSN_BATCH_HEAD + RSN_SUM)
+				? (size_t)mp - HEADER_ROOM
+				: RSN_BATCH_HEAD + RSN_SUM;
+	}
 	if ((rc = ensure_stream(n, n->stream, n->subject)) < 0 ||
 	    (rc = ensure_stream(n, n->ckpt_stream, n->ckpt_wild)) < 0)
 		goto fail;
@@ -1776,11 +2164,15 @@ void rs_nats_close(rs_nats *n)
 	stop_bg(n);
 	rs_db_close(n->db);
 	n->db = NULL;
-	/* Buffered records still in flight: let their acks arrive. */
+	/* Buffered records still open or in flight: publish them and let
+	 * their acks arrive. */
 	deadline = now_ns() + n->ack_ns;
 	pthread_mutex_lock(&n->mu);
-	while (!n->fenced && n->confirmed + 1 < n->next_seq &&
-	       slot_of(n, n->confirmed + 1)->state == SLOT_INFLIGHT)
+	(void)batch_publish_locked(n, false);
+	while (!n->fenced &&
+	       (n->batch.nrec ||
+		(n->confirmed + 1 < n->next_seq &&
+		 slot_of(n, n->confirmed + 1)->state == SLOT_INFLIGHT)))
 		if (!wait_until(&n->cv, &n->mu, deadline))
 			break;
 	pthread_mutex_unlock(&n->mu);

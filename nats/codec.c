@@ -5,19 +5,24 @@
  *   0  u8  magic 0xA7        1  u8  format 1
  *   2  u8  type              3  u8  0
  *   4  16  writer id
- *   commit (type 1):
- *     20 u32 kind  24 u8 mode  25 u8[3] 0  28 u64 version  36 u64 ts_ns
- *     44 16 run    60 16 drop_run          76 u64 drop_version
- *     84 u32 nops, then per op: u8 tag, u8 is_delete, u32 klen, u32 vlen,
+ *   batch (type 4): 20 u32 count, then per record a u32 length and a body
+ *   commit (type 1, written by earlier versions): 20 one body
+ *   body:
+ *      0 u32 kind   4 u8 mode   5 u8[3] 0   8 u64 version  16 u64 ts_ns
+ *     24 16 run    40 16 drop_run          56 u64 drop_version
+ *     64 u32 nops, then per op: u8 tag, u8 is_delete, u32 klen, u32 vlen,
  *        key, value
  *   end: u64 XXH3-64 of every byte before it
  *
- * A commit record is one message whatever its kind, so a RunIndex delete
+ * A commit record is never split across messages, so a RunIndex delete
  * (RS_RECORD_DROP_RUN, two runs) is stored, replicated and replayed whole
- * or not at all.
+ * or not at all; a batch is stored whole or not at all, and its records
+ * are applied in order, each atomically.
  */
 #include "codec.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,9 +31,8 @@
 #define MAGIC 0xA7u
 #define FORMAT 1u
 #define HDR (4u + RSN_WRITER_ID_LEN)
-#define COMMIT_FIXED (HDR + 4u + 4u + 8u + 8u + 16u + 16u + 8u + 4u)
 #define OP_FIXED 10u
-#define SUM 8u
+#define SUM RSN_SUM
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -60,13 +64,21 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
-size_t rsn_commit_size(const rs_commit_record *rec)
+#define BODY_FIXED 68u
+
+/* Bytes of rec's body. */
+static size_t body_size(const rs_commit_record *rec)
 {
-	size_t n = COMMIT_FIXED + SUM;
+	size_t n = BODY_FIXED;
 
 	for (size_t i = 0; i < rec->nops; i++)
 		n += OP_FIXED + rec->ops[i].key.len + rec->ops[i].value.len;
 	return n;
+}
+
+size_t rsn_record_size(const rs_commit_record *rec)
+{
+	return 4u + body_size(rec);
 }
 
 static void header(uint8_t *buf, uint8_t type, const uint8_t *writer)
@@ -78,12 +90,11 @@ static void header(uint8_t *buf, uint8_t type, const uint8_t *writer)
 	memcpy(buf + 4, writer, RSN_WRITER_ID_LEN);
 }
 
-void rsn_encode_commit(uint8_t *buf, const uint8_t *writer,
-		       const rs_commit_record *rec)
+void rsn_encode_record(uint8_t *buf, const rs_commit_record *rec)
 {
-	uint8_t *p = buf + HDR;
+	uint8_t *p = buf + 4;
 
-	header(buf, RSN_MSG_COMMIT, writer);
+	put32(buf, (uint32_t)body_size(rec));
 	put32(p, rec->kind);
 	p[4] = (uint8_t)rec->mode;
 	p[5] = p[6] = p[7] = 0;
@@ -93,7 +104,7 @@ void rsn_encode_commit(uint8_t *buf, const uint8_t *writer,
 	memcpy(p + 40, rec->drop_run.bytes, 16);
 	put64(p + 56, rec->drop_version);
 	put32(p + 64, (uint32_t)rec->nops);
-	p += 68;
+	p += BODY_FIXED;
 	for (size_t i = 0; i < rec->nops; i++) {
 		const rs_record_op *op = &rec->ops[i];
 
@@ -108,7 +119,18 @@ void rsn_encode_commit(uint8_t *buf, const uint8_t *writer,
 			memcpy(p, op->value.data, op->value.len);
 		p += op->value.len;
 	}
-	put64(p, XXH3_64bits(buf, (size_t)(p - buf)));
+}
+
+void rsn_batch_begin(uint8_t *buf, const uint8_t *writer)
+{
+	header(buf, RSN_MSG_BATCH, writer);
+	put32(buf + HDR, 0);
+}
+
+void rsn_batch_finish(uint8_t *buf, size_t len, uint32_t count)
+{
+	put32(buf + HDR, count);
+	put64(buf + len, XXH3_64bits(buf, len));
 }
 
 void rsn_encode_marker(uint8_t *buf, uint8_t type, const uint8_t *writer)
@@ -117,10 +139,129 @@ void rsn_encode_marker(uint8_t *buf, uint8_t type, const uint8_t *writer)
 	put64(buf + HDR, XXH3_64bits(buf, HDR));
 }
 
+/* The op count of the body [p, end), or SIZE_MAX if it cannot hold one. */
+static size_t body_nops(const uint8_t *p, const uint8_t *end)
+{
+	size_t nops;
+
+	if ((size_t)(end - p) < BODY_FIXED)
+		return SIZE_MAX;
+	nops = get32(p + 64);
+	return nops > (size_t)(end - p - BODY_FIXED) / OP_FIXED ? SIZE_MAX
+								: nops;
+}
+
+/* Decodes the body [p, end) into *rec, its ops into ops (body_nops()
+ * of them). 0 or RS_ECORRUPT. */
+static int body_decode(const uint8_t *p, const uint8_t *end,
+		       rs_commit_record *rec, rs_record_op *ops)
+{
+	size_t nops = get32(p + 64);
+
+	rec->kind = get32(p);
+	rec->mode = (rs_durability)p[4];
+	rec->version = get64(p + 8);
+	rec->timestamp_ns = get64(p + 16);
+	memcpy(rec->run.bytes, p + 24, 16);
+	memcpy(rec->drop_run.bytes, p + 40, 16);
+	rec->drop_version = get64(p + 56);
+	p += BODY_FIXED;
+	for (size_t i = 0; i < nops; i++) {
+		rs_record_op *op = &ops[i];
+		size_t kl, vl;
+
+		if ((size_t)(end - p) < OP_FIXED)
+			return RS_ECORRUPT;
+		op->tag = p[0];
+		op->is_delete = p[1] != 0;
+		kl = get32(p + 2);
+		vl = get32(p + 6);
+		p += OP_FIXED;
+		if (kl > (size_t)(end - p) || vl > (size_t)(end - p) - kl)
+			return RS_ECORRUPT;
+		op->key.data = p;
+		op->key.len = kl;
+		p += kl;
+		op->value.data =
+			op->is_delete ? NULL : (vl ? (const void *)p : "");
+		op->value.len = op->is_delete ? 0 : vl;
+		p += vl;
+	}
+	if (p != end)
+		return RS_ECORRUPT;
+	rec->ops = ops;
+	rec->nops = nops;
+	return 0;
+}
+
+/*
+ * The records of a batch body [p, end) (a commit message: one body, no
+ * length prefix). Two passes: the first checks every length and counts
+ * the records and ops, the second decodes into arrays sized by it.
+ */
+static int records_decode(const uint8_t *p, const uint8_t *end, bool batch,
+			  rsn_msg *out)
+{
+	size_t count = 1, nrecs = 0, nops = 0, k;
+	const uint8_t *q;
+
+	if (batch) {
+		if ((size_t)(end - p) < 4)
+			return RS_ECORRUPT;
+		count = get32(p);
+		p += 4;
+		if (count == 0 || count > (size_t)(end - p) / (4 + BODY_FIXED))
+			return RS_ECORRUPT;
+	}
+	for (q = p; nrecs < count; nrecs++) {
+		const uint8_t *bend = end;
+
+		if (batch) {
+			size_t bl;
+
+			if ((size_t)(end - q) < 4)
+				return RS_ECORRUPT;
+			bl = get32(q);
+			q += 4;
+			if (bl > (size_t)(end - q))
+				return RS_ECORRUPT;
+			bend = q + bl;
+		}
+		if ((k = body_nops(q, bend)) == SIZE_MAX)
+			return RS_ECORRUPT;
+		nops += k;
+		q = bend;
+	}
+	if (q != end)
+		return RS_ECORRUPT;
+	out->recs = calloc(count, sizeof(*out->recs));
+	out->ops = calloc(nops ? nops : 1, sizeof(*out->ops));
+	if (!out->recs || !out->ops) {
+		rsn_msg_free(out);
+		return RS_ENOMEM;
+	}
+	nops = 0;
+	for (size_t i = 0; i < count; i++) {
+		const uint8_t *bend = end;
+
+		if (batch) {
+			bend = p + 4 + get32(p);
+			p += 4;
+		}
+		if (body_decode(p, bend, &out->recs[i], out->ops + nops) < 0) {
+			rsn_msg_free(out);
+			return RS_ECORRUPT;
+		}
+		nops += out->recs[i].nops;
+		p = bend;
+	}
+	out->nrecs = count;
+	return 0;
+}
+
 int rsn_decode(const void *data, size_t len, rsn_msg *out)
 {
-	const uint8_t *b = data, *p, *end;
-	size_t nops;
+	const uint8_t *b = data;
 
 	memset(out, 0, sizeof(*out));
 	if (!b || len < HDR + SUM || b[0] != MAGIC || b[1] != FORMAT)
@@ -131,59 +272,19 @@ int rsn_decode(const void *data, size_t len, rsn_msg *out)
 	memcpy(out->writer, b + 4, RSN_WRITER_ID_LEN);
 	if (out->type == RSN_MSG_FENCE || out->type == RSN_MSG_BARRIER)
 		return len == RSN_MARKER_SIZE ? 0 : RS_ECORRUPT;
-	if (out->type != RSN_MSG_COMMIT || len < COMMIT_FIXED + SUM)
+	if (out->type != RSN_MSG_COMMIT && out->type != RSN_MSG_BATCH)
 		return RS_ECORRUPT;
-	p = b + HDR;
-	end = b + len - SUM;
-	out->rec.kind = get32(p);
-	out->rec.mode = (rs_durability)p[4];
-	out->rec.version = get64(p + 8);
-	out->rec.timestamp_ns = get64(p + 16);
-	memcpy(out->rec.run.bytes, p + 24, 16);
-	memcpy(out->rec.drop_run.bytes, p + 40, 16);
-	out->rec.drop_version = get64(p + 56);
-	nops = get32(p + 64);
-	p += 68;
-	if (nops > (size_t)(end - p) / OP_FIXED)
-		return RS_ECORRUPT;
-	out->ops = calloc(nops ? nops : 1, sizeof(*out->ops));
-	if (!out->ops)
-		return RS_ENOMEM;
-	for (size_t i = 0; i < nops; i++) {
-		rs_record_op *op = &out->ops[i];
-		size_t kl, vl;
-
-		if ((size_t)(end - p) < OP_FIXED)
-			goto corrupt;
-		op->tag = p[0];
-		op->is_delete = p[1] != 0;
-		kl = get32(p + 2);
-		vl = get32(p + 6);
-		p += OP_FIXED;
-		if (kl > (size_t)(end - p) || vl > (size_t)(end - p) - kl)
-			goto corrupt;
-		op->key.data = p;
-		op->key.len = kl;
-		p += kl;
-		op->value.data =
-			op->is_delete ? NULL : (vl ? (const void *)p : "");
-		op->value.len = op->is_delete ? 0 : vl;
-		p += vl;
-	}
-	if (p != end)
-		goto corrupt;
-	out->rec.ops = out->ops;
-	out->rec.nops = nops;
-	return 0;
-corrupt:
-	rsn_msg_free(out);
-	return RS_ECORRUPT;
+	return records_decode(b + HDR, b + len - SUM,
+			      out->type == RSN_MSG_BATCH, out);
 }
 
 void rsn_msg_free(rsn_msg *m)
 {
+	free(m->recs);
 	free(m->ops);
+	m->recs = NULL;
 	m->ops = NULL;
+	m->nrecs = 0;
 }
 
 void rsn_image_run(uint8_t *buf, const rs_run_id *run, uint64_t version)

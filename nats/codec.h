@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The payload of one message of a database's log stream (docs/replication.md,
- * "Record format"): a commit record, a fence record or a barrier, each
- * tagged with the 16-byte id of the writer that published it, and a
- * checksum. Little-endian, no padding.
+ * "Record format"): a batch of commit records (group commit), a fence
+ * record or a barrier, each tagged with the 16-byte id of the writer that
+ * published it, and a checksum. Little-endian, no padding.
  */
 #ifndef RS_NATS_CODEC_H
 #define RS_NATS_CODEC_H
@@ -16,25 +16,39 @@
 #define RSN_WRITER_ID_LEN 16u
 
 enum rsn_msg_type {
-	RSN_MSG_COMMIT = 1, /* a commit record */
-	RSN_MSG_FENCE = 2,  /* a writer took over the log (open, promotion) */
-	RSN_MSG_BARRIER = 3 /* a writer resynchronized after a failure */
+	RSN_MSG_COMMIT = 1,  /* one commit record (format 1's writers) */
+	RSN_MSG_FENCE = 2,   /* a writer took over the log (open, promotion) */
+	RSN_MSG_BARRIER = 3, /* a writer resynchronized after a failure */
+	RSN_MSG_BATCH = 4    /* one or more commit records, in commit order */
 };
 
-/* A decoded message: `rec` (RSN_MSG_COMMIT) points into the payload and
- * into `ops` (owned, rsn_msg_free()). */
+/* A decoded message: `recs` (RSN_MSG_COMMIT, RSN_MSG_BATCH; nrecs of
+ * them) point into the payload and into `ops`; both arrays are owned
+ * (rsn_msg_free()). nrecs is 0 for a fence or barrier. */
 typedef struct rsn_msg {
 	uint8_t type;
 	uint8_t writer[RSN_WRITER_ID_LEN];
-	rs_commit_record rec;
+	rs_commit_record *recs;
+	size_t nrecs;
 	rs_record_op *ops;
 } rsn_msg;
 
-/* Bytes rsn_encode_commit() writes for rec. */
-size_t rsn_commit_size(const rs_commit_record *rec);
-/* Encodes rec into buf (rsn_commit_size() bytes). */
-void rsn_encode_commit(uint8_t *buf, const uint8_t *writer,
-		       const rs_commit_record *rec);
+/*
+ * A batch: RSN_BATCH_HEAD bytes (rsn_batch_begin()), then per record a
+ * u32 length and the record's body (rsn_encode_record()), then the
+ * RSN_SUM-byte checksum that rsn_batch_finish() writes.
+ */
+#define RSN_BATCH_HEAD (4u + RSN_WRITER_ID_LEN + 4u)
+#define RSN_SUM 8u
+/* Bytes rsn_encode_record() writes for rec (its length prefix included). */
+size_t rsn_record_size(const rs_commit_record *rec);
+/* Encodes rec, length prefix first, into buf (rsn_record_size() bytes). */
+void rsn_encode_record(uint8_t *buf, const rs_commit_record *rec);
+/* Writes the head of an empty batch into buf. */
+void rsn_batch_begin(uint8_t *buf, const uint8_t *writer);
+/* Sets the count of a batch of len bytes and writes its checksum at
+ * buf + len (RSN_SUM bytes more). */
+void rsn_batch_finish(uint8_t *buf, size_t len, uint32_t count);
 /* Bytes of a fence or barrier message. */
 #define RSN_MARKER_SIZE (4u + RSN_WRITER_ID_LEN + 8u)
 /* Encodes a fence or barrier (RSN_MARKER_SIZE bytes). */

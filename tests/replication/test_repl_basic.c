@@ -5,15 +5,18 @@
  * (RS_EFENCED, nothing of the fenced writer stored), concurrent Strict
  * committers all land, one server down does not stop commits, two of three
  * down make commits fail within a bounded time (never acknowledged) and
- * commits succeed again once the servers are back. Every rs_nats_* call
- * returns its documented code on bad input (test_misuse covers the core's
- * functions only).
+ * commits succeed again once the servers are back; concurrent Strict and
+ * Buffered committers (group commit: many records to a message) lose
+ * nothing they were told was committed across a quorum loss. Every
+ * rs_nats_* call returns its documented code on bad input (test_misuse
+ * covers the core's functions only).
  *
  * RS_REPL_COMMITS (default 40): commits per phase of the fault tests.
  */
 #include "common/rs_test.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -134,8 +137,13 @@ static void repl__concurrent_strict_committers_all_land(void **state)
 		assert_int_equal(args[t].failures, 0);
 	}
 	assert_ok(rs_nats_stat(n, &st));
-	/* The fence at open, then every commit. */
+	/* The fence at open, then every commit... */
 	assert_int_equal(st.published, 1 + GC_THREADS * GC_COMMITS);
+	/* ...in fewer messages: committers waiting together share one. */
+	print_message("%d Strict commits of %d threads in %llu messages\n",
+		      GC_THREADS * GC_COMMITS, GC_THREADS,
+		      (unsigned long long)st.position - 1);
+	assert_true(st.position < 1 + GC_THREADS * GC_COMMITS);
 	rs_nats_close(n);
 	assert_ok(rt_open(&n, &db, rt_cluster.urls, "basic_group", 3, 0,
 			  RS_DURABILITY_STRICT, 0));
@@ -280,6 +288,158 @@ static void repl__quorum_loss_fails_bounded_then_recovers(void **state)
 	free(acked);
 }
 
+#define QG_THREADS 8
+/* Bounds of each committer: keys, and how long the phases last. */
+#define QG_MAX 4000
+#define QG_BACK_S 60.0
+
+struct qg_arg {
+	rs_db *db;
+	rs_run_id run;
+	int t;
+	rs_durability mode;
+	atomic_bool *stop;
+	/* Keys tried: 0 .. next - 1 (read by the main thread meanwhile);
+	 * those whose commit returned 0. */
+	atomic_long next;
+	long nok, failed;
+	atomic_long ok_after; /* returned 0 since the servers came back */
+	bool ok[QG_MAX];
+};
+
+static void qg_key(char *k, size_t cap, int t, long i)
+{
+	snprintf(k, cap, "q%02d-%06ld", t, i);
+}
+
+static int qg_put(struct qg_arg *a, long i)
+{
+	rs_txn *txn = NULL;
+	char k[24];
+	int rc;
+
+	qg_key(k, sizeof(k), a->t, i);
+	if ((rc = rs_txn_begin(&txn, a->db, &a->run, 0)) < 0)
+		return rc;
+	if ((rc = rs_txn_set_durability(txn, a->mode)) < 0 ||
+	    (rc = rs_txn_kv_put(txn, k, strlen(k), "v", 1)) < 0) {
+		rs_txn_abort(txn);
+		return rc;
+	}
+	return rs_txn_commit(txn);
+}
+
+static void *qg_thread(void *p)
+{
+	struct qg_arg *a = p;
+
+	while (!atomic_load(a->stop) && atomic_load(&a->next) < QG_MAX) {
+		long i = atomic_fetch_add(&a->next, 1);
+
+		if (qg_put(a, i) == 0) {
+			a->ok[i] = true;
+			a->nok++;
+			atomic_fetch_add(&a->ok_after, 1);
+		} else {
+			a->failed++;
+			rt_sleep_ms(20);
+		}
+		/* Buffered ones would fill their window in no time. */
+		if (a->mode == RS_DURABILITY_BUFFERED)
+			rt_sleep_ms(2);
+	}
+	return NULL;
+}
+
+static bool qg_has(rs_db *db, const struct qg_arg *a, long i)
+{
+	char k[24], got[8];
+	size_t len = 0;
+
+	qg_key(k, sizeof(k), a->t, i);
+	return rs_kv_get(db, &a->run, k, strlen(k), got, sizeof(got), &len) ==
+	       0;
+}
+
+/*
+ * Group commit through a quorum loss: 8 committers (even ones Strict, odd
+ * ones Buffered), so messages carry several records and a failure
+ * strands whole batches, open and in flight. Every commit that returned 0
+ * is, once rs_db_flush() succeeds, in the writer and in a fresh open, and
+ * the two agree on every key tried.
+ */
+static void repl__group_commit_survives_quorum_loss(void **state)
+{
+	static struct qg_arg args[QG_THREADS];
+	pthread_t th[QG_THREADS];
+	atomic_bool stop = false;
+	rs_nats *n = NULL, *n2 = NULL;
+	rs_db *db = NULL, *d2 = NULL;
+	long lost = 0, differ = 0, ok = 0, failed = 0;
+	double end;
+	int rc;
+
+	(void)state;
+	RT_NEED_CLUSTER();
+	assert_ok(rt_open(&n, &db, rt_cluster.urls, "basic_gc_quorum", 3, 0,
+			  RS_DURABILITY_STRICT, 1000));
+	for (int t = 0; t < QG_THREADS; t++) {
+		memset(&args[t], 0, sizeof(args[t]));
+		args[t].db = db;
+		args[t].t = t;
+		args[t].mode =
+			t % 2 ? RS_DURABILITY_BUFFERED : RS_DURABILITY_STRICT;
+		args[t].stop = &stop;
+		assert_ok(rs_run_id_generate(&args[t].run));
+		assert_int_equal(
+			pthread_create(&th[t], NULL, qg_thread, &args[t]), 0);
+	}
+	rt_sleep_ms(500);
+	rs_nc_kill_node(&rt_cluster, 1);
+	rs_nc_kill_node(&rt_cluster, 2);
+	rt_sleep_ms(2500);
+	assert_int_equal(rs_nc_restart_node(&rt_cluster, 1), 0);
+	assert_int_equal(rs_nc_restart_node(&rt_cluster, 2), 0);
+	for (int t = 0; t < QG_THREADS; t++)
+		atomic_store(&args[t].ok_after, 0);
+	/* Until every committer has committed again (bounded). */
+	end = rt_now() + QG_BACK_S;
+	for (int t = 0; t < QG_THREADS && rt_now() < end; t++)
+		while (atomic_load(&args[t].ok_after) < 20 &&
+		       atomic_load(&args[t].next) < QG_MAX && rt_now() < end)
+			rt_sleep_ms(50);
+	atomic_store(&stop, true);
+	for (int t = 0; t < QG_THREADS; t++) {
+		pthread_join(th[t], NULL);
+		ok += args[t].nok;
+		failed += args[t].failed;
+	}
+	end = rt_now() + 30;
+	while ((rc = rs_db_flush(db)) == RS_EIO && rt_now() < end)
+		rt_sleep_ms(100);
+	assert_ok(rc);
+	assert_ok(rt_open_retry(&n2, &d2, rt_cluster.urls, "basic_gc_quorum", 0,
+				30));
+	for (int t = 0; t < QG_THREADS; t++) {
+		for (long i = 0; i < args[t].next; i++) {
+			bool w = qg_has(db, &args[t], i);
+
+			if (args[t].ok[i] && (!w || !qg_has(d2, &args[t], i)))
+				lost++;
+			if (w != qg_has(d2, &args[t], i))
+				differ++;
+		}
+	}
+	print_message("group commit through a quorum loss: %ld commits "
+		      "returned 0 (Strict and Buffered), %ld failed; lost %ld, "
+		      "writer and stream differ on %ld keys\n",
+		      ok, failed, lost, differ);
+	assert_int_equal(lost, 0);
+	assert_int_equal(differ, 0);
+	rs_nats_close(n2);
+	rs_nats_close(n);
+}
+
 static void repl__misuse_returns_documented_codes(void **state)
 {
 	rs_nats_options no = RS_NATS_OPTIONS_INIT;
@@ -365,6 +525,7 @@ int main(void)
 		cmocka_unit_test(repl__concurrent_strict_committers_all_land),
 		cmocka_unit_test(repl__one_server_down_commits_continue),
 		cmocka_unit_test(repl__quorum_loss_fails_bounded_then_recovers),
+		cmocka_unit_test(repl__group_commit_survives_quorum_loss),
 	};
 
 	return cmocka_run_group_tests_name("repl_basic", tests, rt_group_setup,
