@@ -96,6 +96,9 @@ typedef struct rs_nats_options {
  * db_opts->durability is the default mode of commits
  * (RS_DURABILITY_INMEMORY is taken as RS_DURABILITY_BUFFERED);
  * durability_ops, durability_ctx and path must be unset.
+ * db_opts->allocator serves the database only: the backend's own buffers
+ * (its publish ring, batches, decoded records, checkpoint chunks) and the
+ * NATS client's come from the C library's malloc.
  *
  * @param[out] out      The backend; NULL on failure.
  * @param[out] db_out   Its database; NULL on failure.
