@@ -173,6 +173,7 @@ enum role {
 
 struct rs_nats {
 	/* Set at open, read-only after. */
+	rs_allocator al; /* db_opts->allocator, or the C library's */
 	char name[RS_NATS_NAME_MAX + 1];
 	char stream[RS_NATS_NAME_MAX + 8];
 	char ckpt_stream[RS_NATS_NAME_MAX + 16];
@@ -301,6 +302,54 @@ static void msg_id(const rs_nats *n, uint64_t pub, char *out)
 	snprintf(out, MSGID_LEN, "%s-%" PRIu64, n->writer_hex, pub);
 }
 
+/* ---- memory: the database's allocator (rs_db_options.allocator) ---- */
+
+static void *libc_malloc(void *ctx, size_t size)
+{
+	(void)ctx;
+	return malloc(size);
+}
+
+static void *libc_realloc(void *ctx, void *ptr, size_t size)
+{
+	(void)ctx;
+	return realloc(ptr, size);
+}
+
+static void libc_free(void *ctx, void *ptr)
+{
+	(void)ctx;
+	free(ptr);
+}
+
+static void *nmalloc(const rs_nats *n, size_t size)
+{
+	return n->al.malloc_fn(n->al.ctx, size ? size : 1);
+}
+
+static void *nrealloc(const rs_nats *n, void *ptr, size_t size)
+{
+	return n->al.realloc_fn(n->al.ctx, ptr, size ? size : 1);
+}
+
+static void nfree(const rs_nats *n, void *ptr)
+{
+	if (ptr)
+		n->al.free_fn(n->al.ctx, ptr);
+}
+
+/* count zeroed elements of `size` bytes, or NULL. */
+static void *ncalloc(const rs_nats *n, size_t count, size_t size)
+{
+	void *p;
+
+	if (size && count > SIZE_MAX / size)
+		return NULL;
+	if ((p = nmalloc(n, count * size)) != NULL)
+		memset(p, 0, count * size);
+	return p;
+}
+
 /* ---- publishing ---- */
 
 static slot *slot_of(rs_nats *n, uint64_t seq)
@@ -321,7 +370,7 @@ static void slot_state(rs_nats *n, slot *sl, uint8_t state)
 /* Empties a slot (its buffer freed, its waiters forgotten); under mu. */
 static void slot_free(rs_nats *n, slot *sl)
 {
-	free(sl->buf);
+	nfree(n, sl->buf);
 	sl->buf = NULL;
 	sl->w = NULL;
 	slot_state(n, sl, SLOT_FREE);
@@ -491,7 +540,7 @@ static int batch_publish_locked(rs_nats *n, bool self)
 static void batch_drop_locked(rs_nats *n, int rc)
 {
 	tell_list(n, &n->batch.w, rc);
-	free(n->batch.buf);
+	nfree(n, n->batch.buf);
 	n->batch.buf = NULL;
 	n->batch.len = n->batch.cap = 0;
 	n->recs -= n->batch.nrec;
@@ -542,7 +591,7 @@ static int batch_add_locked(rs_nats *n, const rs_commit_record *rec, size_t len,
 
 		if (c < 4096)
 			c = 4096;
-		if (!(p = realloc(b->buf, c)))
+		if (!(p = nrealloc(n, b->buf, c)))
 			return RS_ENOMEM;
 		b->buf = p;
 		b->cap = c;
@@ -824,7 +873,7 @@ static int wait_stored_locked(rs_nats *n, uint64_t deadline_ns)
 /* Publishes a fence or barrier and waits for it (under mu). */
 static int publish_marker_locked(rs_nats *n, uint8_t type, uint64_t *seq_out)
 {
-	uint8_t *buf = malloc(RSN_MARKER_SIZE);
+	uint8_t *buf = nmalloc(n, RSN_MARKER_SIZE);
 	waiter w = WAITER_INIT(true);
 	uint64_t seq;
 	int rc;
@@ -835,7 +884,7 @@ static int publish_marker_locked(rs_nats *n, uint8_t type, uint64_t *seq_out)
 	rc = publish_locked(n, buf, RSN_MARKER_SIZE, SK_MARKER, 1, &w, false,
 			    &seq);
 	if (rc < 0) {
-		free(buf);
+		nfree(n, buf);
 		return rc;
 	}
 	n->recs++;
@@ -1005,7 +1054,7 @@ static int replay_range(rs_nats *n, natsSubscription *sub, uint64_t last,
 			continue;
 		}
 		rc = rsn_decode(natsMsg_GetData(m),
-				(size_t)natsMsg_GetDataLength(m), &d);
+				(size_t)natsMsg_GetDataLength(m), &n->al, &d);
 		if (rc == 0 && d.nrecs && chained(m, seq, n->tail_prev)) {
 			for (size_t i = 0; i < d.nrecs && rc == 0; i++) {
 				rc = replay(&d.recs[i], rctx);
@@ -1226,7 +1275,7 @@ static int resync_once(rs_nats *n)
 			continue;
 		}
 		id_of(m, prev);
-		if ((rc = rsn_decode(data, len, &d)) < 0) {
+		if ((rc = rsn_decode(data, len, &n->al, &d)) < 0) {
 			natsMsg_Destroy(m);
 			return rc;
 		}
@@ -1302,7 +1351,10 @@ static int resync_once(rs_nats *n)
 		}
 		if (n->nkeep + (old_next - stop) > n->ckeep) {
 			size_t c = n->nkeep + (size_t)(old_next - stop) + 16;
-			slot *k = realloc(n->keep, c * sizeof(*k));
+			slot *k =
+				c > SIZE_MAX / sizeof(*k)
+					? NULL
+					: nrealloc(n, n->keep, c * sizeof(*k));
 
 			if (!k) {
 				pthread_mutex_unlock(&n->mu);
@@ -1373,7 +1425,7 @@ static int tail_apply(rs_nats *n, natsMsg *m, uint64_t seq, uint64_t pending)
 
 	id_of(m, n->tail_prev);
 	rc = rsn_decode(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m),
-			&d);
+			&n->al, &d);
 	if (rc < 0)
 		return rc;
 	/* Not chained: stored out of its writer's order; counts nowhere. */
@@ -1657,7 +1709,7 @@ static int nats_checkpoint(void *ctx, rs_image_fn image, void *image_ctx)
 
 	memset(&o, 0, sizeof(o));
 	o.n = n;
-	o.buf = malloc(RSN_CHUNK);
+	o.buf = nmalloc(n, RSN_CHUNK);
 	o.hash = XXH3_createState();
 	if (!o.buf || !o.hash) {
 		rc = RS_ENOMEM;
@@ -1735,7 +1787,7 @@ done:
 		goto out;
 	rc = purge_below(n, n->ckpt_stream, o.first_seq);
 out:
-	free(o.buf);
+	nfree(n, o.buf);
 	if (o.hash)
 		XXH3_freeState(o.hash);
 	return rc;
@@ -1774,8 +1826,7 @@ static int nats_load_image(void *ctx, const rs_image_sink *load)
 	natsMsg_Destroy(m);
 	if (rc < 0)
 		return rc;
-	if (end.bytes > SIZE_MAX / 2 ||
-	    !(img = malloc(end.bytes ? (size_t)end.bytes : 1)))
+	if (end.bytes > SIZE_MAX / 2 || !(img = nmalloc(n, (size_t)end.bytes)))
 		return RS_ENOMEM;
 	{
 		char hex[2 * RSN_WRITER_ID_LEN + 1];
@@ -1819,7 +1870,7 @@ static int nats_load_image(void *ctx, const rs_image_sink *load)
 		n->st.checkpoint_position = end.position;
 	}
 out:
-	free(img);
+	nfree(n, img);
 	return rc;
 }
 
@@ -1913,7 +1964,8 @@ static int ensure_stream(rs_nats *n, const char *name, const char *subject)
 static int connect_all(rs_nats *n, const char *servers)
 {
 	natsOptions *no = NULL;
-	char *list = strdup(servers), *save = NULL, *tok;
+	size_t len = strlen(servers) + 1;
+	char *list = nmalloc(n, len), *save = NULL, *tok;
 	const char *urls[16];
 	int nurls = 0, rc = RS_EIO;
 	natsInbox *ib = NULL;
@@ -1921,11 +1973,12 @@ static int connect_all(rs_nats *n, const char *servers)
 
 	if (!list)
 		return RS_ENOMEM;
+	memcpy(list, servers, len);
 	for (tok = strtok_r(list, ",", &save); tok && nurls < 16;
 	     tok = strtok_r(NULL, ",", &save))
 		urls[nurls++] = tok;
 	if (nurls == 0) {
-		free(list);
+		nfree(n, list);
 		return RS_EINVAL;
 	}
 	if (natsOptions_Create(&no) != NATS_OK)
@@ -1974,7 +2027,7 @@ static int connect_all(rs_nats *n, const char *servers)
 	rc = 0;
 out:
 	natsOptions_Destroy(no);
-	free(list);
+	nfree(n, list);
 	return rc;
 }
 
@@ -2017,23 +2070,24 @@ static void teardown(rs_nats *n)
 	}
 	if (n->ring) {
 		for (uint32_t i = 0; i < n->cap; i++)
-			free(n->ring[i].buf);
-		free(n->ring);
+			nfree(n, n->ring[i].buf);
+		nfree(n, n->ring);
 	}
 	for (size_t i = 0; i < n->nkeep; i++)
-		free(n->keep[i].buf);
-	free(n->keep);
-	free(n->batch.buf);
+		nfree(n, n->keep[i].buf);
+	nfree(n, n->keep);
+	nfree(n, n->batch.buf);
 	pthread_cond_destroy(&n->bg_cv);
 	pthread_cond_destroy(&n->cv);
 	pthread_mutex_destroy(&n->mu);
-	free(n);
+	n->al.free_fn(n->al.ctx, n);
 }
 
 int rs_nats_open(rs_nats **out, rs_db **db_out, const rs_nats_options *opts,
 		 const rs_db_options *db_opts)
 {
 	rs_db_options o = RS_DB_OPTIONS_INIT;
+	rs_allocator al = { libc_malloc, libc_realloc, libc_free, NULL };
 	rs_nats *n;
 	int rc;
 
@@ -2056,10 +2110,19 @@ int rs_nats_open(rs_nats **out, rs_db **db_out, const rs_nats_options *opts,
 		    db_opts->path)
 			return RS_EINVAL;
 		o = *db_opts;
+		if (o.allocator.malloc_fn || o.allocator.realloc_fn ||
+		    o.allocator.free_fn) {
+			if (!o.allocator.malloc_fn || !o.allocator.realloc_fn ||
+			    !o.allocator.free_fn)
+				return RS_EINVAL;
+			al = o.allocator;
+		}
 	}
-	n = calloc(1, sizeof(*n));
+	n = al.malloc_fn(al.ctx, sizeof(*n));
 	if (!n)
 		return RS_ENOMEM;
+	memset(n, 0, sizeof(*n));
+	n->al = al;
 	pthread_mutex_init(&n->mu, NULL);
 	pthread_cond_init(&n->cv, NULL);
 	pthread_cond_init(&n->bg_cv, NULL);
@@ -2082,7 +2145,7 @@ int rs_nats_open(rs_nats **out, rs_db **db_out, const rs_nats_options *opts,
 	n->role = (opts->flags & RS_NATS_F_FOLLOWER) ? ROLE_FOLLOWER
 						     : ROLE_WRITER;
 	n->next_seq = 1;
-	n->ring = calloc(n->cap, sizeof(*n->ring));
+	n->ring = ncalloc(n, n->cap, sizeof(*n->ring));
 	if (!n->ring) {
 		rc = RS_ENOMEM;
 		goto fail;

@@ -199,6 +199,18 @@ static int body_decode(const uint8_t *p, const uint8_t *end,
  * length prefix). Two passes: the first checks every length and counts
  * the records and ops, the second decodes into arrays sized by it.
  */
+/* n zeroed elements of `size` bytes from a, or NULL. */
+static void *array_new(const rs_allocator *a, size_t n, size_t size)
+{
+	void *p;
+
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	if ((p = a->malloc_fn(a->ctx, n * size)) != NULL)
+		memset(p, 0, n * size);
+	return p;
+}
+
 static int records_decode(const uint8_t *p, const uint8_t *end, bool batch,
 			  rsn_msg *out)
 {
@@ -234,8 +246,8 @@ static int records_decode(const uint8_t *p, const uint8_t *end, bool batch,
 	}
 	if (q != end)
 		return RS_ECORRUPT;
-	out->recs = calloc(count, sizeof(*out->recs));
-	out->ops = calloc(nops ? nops : 1, sizeof(*out->ops));
+	out->recs = array_new(out->a, count, sizeof(*out->recs));
+	out->ops = array_new(out->a, nops ? nops : 1, sizeof(*out->ops));
 	if (!out->recs || !out->ops) {
 		rsn_msg_free(out);
 		return RS_ENOMEM;
@@ -259,11 +271,13 @@ static int records_decode(const uint8_t *p, const uint8_t *end, bool batch,
 	return 0;
 }
 
-int rsn_decode(const void *data, size_t len, rsn_msg *out)
+int rsn_decode(const void *data, size_t len, const rs_allocator *a,
+	       rsn_msg *out)
 {
 	const uint8_t *b = data;
 
 	memset(out, 0, sizeof(*out));
+	out->a = a;
 	if (!b || len < HDR + SUM || b[0] != MAGIC || b[1] != FORMAT)
 		return RS_ECORRUPT;
 	if (get64(b + len - SUM) != XXH3_64bits(b, len - SUM))
@@ -280,8 +294,10 @@ int rsn_decode(const void *data, size_t len, rsn_msg *out)
 
 void rsn_msg_free(rsn_msg *m)
 {
-	free(m->recs);
-	free(m->ops);
+	if (m->recs)
+		m->a->free_fn(m->a->ctx, m->recs);
+	if (m->ops)
+		m->a->free_fn(m->a->ctx, m->ops);
 	m->recs = NULL;
 	m->ops = NULL;
 	m->nrecs = 0;

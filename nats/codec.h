@@ -23,9 +23,11 @@ enum rsn_msg_type {
 };
 
 /* A decoded message: `recs` (RSN_MSG_COMMIT, RSN_MSG_BATCH; nrecs of
- * them) point into the payload and into `ops`; both arrays are owned
- * (rsn_msg_free()). nrecs is 0 for a fence or barrier. */
+ * them) point into the payload and into `ops`; both arrays are owned,
+ * allocated with `a` (rsn_msg_free()). nrecs is 0 for a fence or
+ * barrier. */
 typedef struct rsn_msg {
+	const rs_allocator *a;
 	uint8_t type;
 	uint8_t writer[RSN_WRITER_ID_LEN];
 	rs_commit_record *recs;
@@ -53,8 +55,10 @@ void rsn_batch_finish(uint8_t *buf, size_t len, uint32_t count);
 #define RSN_MARKER_SIZE (4u + RSN_WRITER_ID_LEN + 8u)
 /* Encodes a fence or barrier (RSN_MARKER_SIZE bytes). */
 void rsn_encode_marker(uint8_t *buf, uint8_t type, const uint8_t *writer);
-/* Decodes a payload into *out: 0, RS_ECORRUPT or RS_ENOMEM. */
-int rsn_decode(const void *data, size_t len, rsn_msg *out);
+/* Decodes a payload into *out, its arrays allocated with `a` (all three
+ * functions set): 0, RS_ECORRUPT or RS_ENOMEM. */
+int rsn_decode(const void *data, size_t len, const rs_allocator *a,
+	       rsn_msg *out);
 void rsn_msg_free(rsn_msg *m);
 
 /*

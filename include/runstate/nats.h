@@ -96,9 +96,11 @@ typedef struct rs_nats_options {
  * db_opts->durability is the default mode of commits
  * (RS_DURABILITY_INMEMORY is taken as RS_DURABILITY_BUFFERED);
  * durability_ops, durability_ctx and path must be unset.
- * db_opts->allocator serves the database only: the backend's own buffers
- * (its publish ring, batches, decoded records, checkpoint chunks) and the
- * NATS client's come from the C library's malloc.
+ * db_opts->allocator (all three hooks or none) also serves the backend's
+ * own memory (its state, the ring of records in flight, batches, decoded
+ * records, checkpoint chunks and images), so the hooks must stay valid
+ * until rs_nats_close() returns; the NATS client and xxHash's checkpoint
+ * hash state use the C library's malloc.
  *
  * @param[out] out      The backend; NULL on failure.
  * @param[out] db_out   Its database; NULL on failure.
