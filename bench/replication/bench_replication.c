@@ -27,6 +27,9 @@
  *   runstate_bench_replication --group   (replicated_group_commit only,
  *                                    with records per message, and the
  *                                    pipelined ceiling)
+ *   runstate_bench_replication --group <threads 1-32> [seconds]
+ *                                    (one row alone, 10 s by default: for
+ *                                    a profiler)
  *   runstate_bench_replication --child <servers> <name>   (the failover
  *                                    writer: commits until killed)
  */
@@ -783,8 +786,17 @@ int main(int argc, char **argv)
 	}
 	if (group_only && argc > 2) {
 		/* --group <threads> [secs]: that row alone (for a profiler). */
-		bench_group(c3.urls, atoi(argv[2]),
-			    argc > 3 ? atof(argv[3]) : 10.0, 0);
+		int threads = atoi(argv[2]);
+		double secs = argc > 3 ? atof(argv[3]) : 10.0;
+
+		if (threads < 1 || threads > 32 || !(secs > 0 && secs < 3600)) {
+			fprintf(stderr, "--group: 1 to 32 threads, 0 to 3600 "
+					"seconds\n");
+			rs_nc_stop(&c3);
+			rs_nc_stop(&c1);
+			return 1;
+		}
+		bench_group(c3.urls, threads, secs, 0);
 		rs_nc_stop(&c3);
 		rs_nc_stop(&c1);
 		return 0;
