@@ -61,6 +61,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,8 +112,11 @@ enum slot_kind {
 };
 
 typedef struct waiter {
-	/* Its own condition variable: an ack wakes only its committer. */
-	pthread_cond_t cv;
+	/* Its own semaphore, posted once after `done` is set (under mu, or
+	 * by the reply handler once it released mu: post_all()): an ack
+	 * wakes only its committer, which returns without taking mu again
+	 * (unless it is the last of its message; see wait_waiter()). */
+	sem_t sem;
 	bool done;
 	int rc;
 	/* A fence or barrier: told RS_EIO at once when refused (its caller
@@ -128,11 +132,18 @@ typedef struct waiter {
 	bool self;
 } waiter;
 
-#define WAITER_INIT(marker)                                                \
-	{                                                                  \
-		PTHREAD_COND_INITIALIZER, false, 0, marker, NULL, 0, 0, 0, \
-			false                                              \
-	}
+/* A waiter on the stack; waiter_fini() after it returned. */
+static void waiter_init(waiter *w, bool marker)
+{
+	memset(w, 0, sizeof(*w));
+	sem_init(&w->sem, 0, 0);
+	w->marker = marker;
+}
+
+static void waiter_fini(waiter *w)
+{
+	sem_destroy(&w->sem);
+}
 
 typedef struct slot {
 	uint64_t seq;
@@ -150,8 +161,13 @@ typedef struct slot {
 	 * was stored. */
 	bool orphan;
 	int js_err;
-	/* Records in it (1 for a marker), committers still to return. */
-	uint32_t nrec, nwait;
+	/* Records in it (1 for a marker). */
+	uint32_t nrec;
+	/* Committers of a Strict batch still to return: set under mu at
+	 * publish, decremented by each committer told 0 as it returns,
+	 * without mu (acq_rel; the one that takes it to 0 takes mu to mark
+	 * the slot local), or under mu by one that gives up. */
+	_Atomic uint32_t nwait;
 	waiter *w;
 	uint8_t *buf;
 	size_t len;
@@ -397,8 +413,11 @@ static void recount_locked(rs_nats *n)
 
 /* Hands every waiter of a message (or of the open batch) its result and
  * wakes it; under mu. The reader, if told by another thread, is blocked
- * reading its replies: an empty message on its inbox wakes it. */
-static void tell_list(rs_nats *n, waiter **head, int rc)
+ * reading its replies: an empty message on its inbox wakes it. defer:
+ * the waiters are chained on *defer instead of posted, for post_all()
+ * once mu is released (each is posted exactly once either way, and
+ * consumes its post before it returns: see wait_waiter()). */
+static void tell_list(rs_nats *n, waiter **head, int rc, waiter **defer)
 {
 	waiter *w = *head;
 
@@ -416,14 +435,31 @@ static void tell_list(rs_nats *n, waiter **head, int rc)
 			snprintf(wake, sizeof(wake), "%s.0.0", n->sinbox);
 			(void)natsConnection_PublishString(n->nc, wake, "");
 		}
-		pthread_cond_signal(&w->cv);
+		if (defer) {
+			w->next = *defer;
+			*defer = w;
+		} else {
+			sem_post(&w->sem);
+		}
 		w = next;
 	}
 }
 
 static void tell(rs_nats *n, slot *sl, int rc)
 {
-	tell_list(n, &sl->w, rc);
+	tell_list(n, &sl->w, rc, NULL);
+}
+
+/* Posts the waiters tell_list() chained (without mu): a waiter may be
+ * gone once posted, so its link is read first. */
+static void post_all(waiter *w)
+{
+	while (w) {
+		waiter *next = w->next;
+
+		sem_post(&w->sem);
+		w = next;
+	}
 }
 
 /* Takes w out of a waiter list: whether it was in it. */
@@ -484,10 +520,14 @@ static int publish_locked(rs_nats *n, uint8_t *buf, size_t len, uint8_t kind,
 	sl->orphan = false;
 	sl->js_err = 0;
 	sl->nrec = nrec;
-	sl->nwait = 0;
-	for (waiter *x = w; x; x = x->next) {
-		x->seq = seq;
-		sl->nwait++;
+	{
+		uint32_t nw = 0;
+
+		for (waiter *x = w; x; x = x->next) {
+			x->seq = seq;
+			nw++;
+		}
+		atomic_store_explicit(&sl->nwait, nw, memory_order_relaxed);
 	}
 	sl->w = w;
 	sl->buf = buf;
@@ -539,7 +579,7 @@ static int batch_publish_locked(rs_nats *n, bool self)
  * waiters rc; under mu. */
 static void batch_drop_locked(rs_nats *n, int rc)
 {
-	tell_list(n, &n->batch.w, rc);
+	tell_list(n, &n->batch.w, rc, NULL);
 	nfree(n, n->batch.buf);
 	n->batch.buf = NULL;
 	n->batch.len = n->batch.cap = 0;
@@ -679,8 +719,8 @@ static void reply_names(const rs_nats *n, const char *subj, uint64_t *seq,
 	}
 }
 
-/* One JetStream ack or error; under mu. */
-static void reply_locked(rs_nats *n, natsMsg *m)
+/* One JetStream ack or error; under mu. defer: see tell_list(). */
+static void reply_locked(rs_nats *n, natsMsg *m, waiter **defer)
 {
 	const char *data = natsMsg_GetData(m);
 	int len = natsMsg_GetDataLength(m);
@@ -702,8 +742,9 @@ static void reply_locked(rs_nats *n, natsMsg *m)
 		if (!err) {
 			slot_state(n, sl, SLOT_ACKED);
 			n->st.published += sl->nrec;
-			/* Its committers mark it local as they return. */
-			tell(n, sl, 0);
+			/* Its committers mark it local as they return; the
+			 * next batch is published before they are woken. */
+			tell_list(n, &sl->w, 0, defer);
 			advance_locked(n);
 		} else {
 			slot_state(n, sl, SLOT_FAILED);
@@ -727,12 +768,15 @@ static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m,
 		     void *arg)
 {
 	rs_nats *n = arg;
+	waiter *wake = NULL;
 
 	(void)nc;
 	(void)sub;
 	pthread_mutex_lock(&n->mu);
-	reply_locked(n, m);
+	reply_locked(n, m, &wake);
 	pthread_mutex_unlock(&n->mu);
+	/* Woken without mu held, they do not queue on it. */
+	post_all(wake);
 	natsMsg_Destroy(m);
 }
 
@@ -757,7 +801,7 @@ static bool read_replies_locked(rs_nats *n, waiter *w, uint64_t deadline_ns)
 		&m, n->sreplies, (int64_t)((deadline_ns - now) / 1000000u) + 1);
 	pthread_mutex_lock(&n->mu);
 	if (s == NATS_OK) {
-		reply_locked(n, m);
+		reply_locked(n, m, NULL);
 		natsMsg_Destroy(m);
 	} else if (s != NATS_TIMEOUT) {
 		/* The subscription failed: wait for resync()'s verdict. */
@@ -767,58 +811,109 @@ static bool read_replies_locked(rs_nats *n, waiter *w, uint64_t deadline_ns)
 	return true;
 }
 
+/* Waits for w's post until the monotonic deadline: false once it has
+ * passed without one. (sem_timedwait() takes a CLOCK_REALTIME time, as
+ * wait_until() does; sem_clockwait() would not, but ThreadSanitizer does
+ * not know it.) */
+static bool sem_wait_until(sem_t *sem, uint64_t deadline_ns)
+{
+	for (;;) {
+		uint64_t now = now_ns(), d, ns;
+		struct timespec ts;
+
+		if (now >= deadline_ns)
+			return sem_trywait(sem) == 0;
+		d = deadline_ns - now;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ns = (uint64_t)ts.tv_nsec + d % 1000000000u;
+		ts.tv_sec += (time_t)(d / 1000000000u + ns / 1000000000u);
+		ts.tv_nsec = (long)(ns % 1000000000u);
+		if (sem_timedwait(sem, &ts) == 0)
+			return true;
+		if (errno != EINTR && errno != ETIMEDOUT)
+			return false;
+	}
+}
+
 /*
- * Waits (under mu) for w, set by the reply handler or resync(); until
- * deadline. RS_EIO on timeout: its record leaves the open batch if it is
- * still there, else its message becomes an orphan (resync follows and
- * applies it if it was stored).
+ * Waits for w, set by the reply handler or resync(); until deadline. Called
+ * under mu, returns without it: a committer told 0 by an ack leaves without
+ * taking mu again (the reply handler, which holds it, would make every
+ * committer of the message queue on it), except the last one of its
+ * message, which marks the message local. RS_EIO on timeout: its record
+ * leaves the open batch if it is still there, else its message becomes an
+ * orphan (resync follows and applies it if it was stored).
  */
 static int wait_waiter(rs_nats *n, waiter *w, uint64_t deadline_ns)
 {
 	slot *sl;
+	int rc;
 
 	while (!w->done) {
-		if (!(w->self ? read_replies_locked(n, w, deadline_ns)
-			      : wait_until(&w->cv, &n->mu, deadline_ns))) {
-			if (w->self) {
-				w->self = false;
-				n->reader = false;
-			}
+		if (w->self) {
+			if (read_replies_locked(n, w, deadline_ns))
+				continue;
+			w->self = false;
+			n->reader = false;
 			if (w->done)
 				break;
-			if (w->seq == 0) {
-				batch_remove_locked(n, w);
-			} else {
-				sl = slot_of(n, w->seq);
-				if (sl->seq == w->seq &&
-				    unlink_waiter(&sl->w, w)) {
-					sl->orphan = true;
-					sl->nwait--;
-				}
-			}
-			n->resync = true;
-			n->st.publish_failures++;
-			pthread_cond_broadcast(&n->bg_cv);
-			return n->fenced ? RS_EFENCED : RS_EIO;
+		} else {
+			pthread_mutex_unlock(&n->mu);
+			if (sem_wait_until(&w->sem, deadline_ns))
+				goto told;
+			pthread_mutex_lock(&n->mu);
+			/* Told between the timeout and the lock. */
+			if (w->done)
+				break;
 		}
+		if (w->seq == 0) {
+			batch_remove_locked(n, w);
+		} else {
+			sl = slot_of(n, w->seq);
+			if (sl->seq == w->seq && unlink_waiter(&sl->w, w)) {
+				sl->orphan = true;
+				atomic_fetch_sub_explicit(&sl->nwait, 1,
+							  memory_order_acq_rel);
+			}
+		}
+		n->resync = true;
+		n->st.publish_failures++;
+		pthread_cond_broadcast(&n->bg_cv);
+		rc = n->fenced ? RS_EFENCED : RS_EIO;
+		pthread_mutex_unlock(&n->mu);
+		return rc;
 	}
 	if (w->self) {
 		w->self = false;
 		n->reader = false;
 	}
+	pthread_mutex_unlock(&n->mu);
+	/* Told under mu; its post may come after (post_all()): w must
+	 * live until it is made. */
+	while (sem_wait(&w->sem) != 0 && errno == EINTR)
+		;
+told:
+	/* done, rc and seq were written before the post (or under mu). */
+	rc = w->rc;
+	if (rc != 0 || w->marker)
+		return rc;
+	/* Stored, and its commit returns now: from here on a checkpoint's
+	 * image has it, so `confirmed` may pass it once every committer of
+	 * the message has returned. Told 0, its message is acknowledged and
+	 * stays in its slot until nwait is 0 (nothing frees an acknowledged
+	 * Strict slot before it is local). */
 	sl = slot_of(n, w->seq);
-	if (w->rc == 0 && sl->seq == w->seq && sl->state == SLOT_ACKED) {
-		/* Stored, and its commit returns now: from here on a
-		 * checkpoint's image has it, so `confirmed` may pass it
-		 * once every committer of the message has returned. */
-		if (sl->nwait)
-			sl->nwait--;
-		if (sl->nwait == 0 && !sl->orphan) {
+	if (atomic_fetch_sub_explicit(&sl->nwait, 1, memory_order_acq_rel) ==
+	    1) {
+		pthread_mutex_lock(&n->mu);
+		if (sl->seq == w->seq && sl->state == SLOT_ACKED &&
+		    !sl->local && !sl->orphan) {
 			sl->local = true;
 			advance_locked(n);
 		}
+		pthread_mutex_unlock(&n->mu);
 	}
-	return w->rc;
+	return 0;
 }
 
 /*
@@ -874,22 +969,25 @@ static int wait_stored_locked(rs_nats *n, uint64_t deadline_ns)
 static int publish_marker_locked(rs_nats *n, uint8_t type, uint64_t *seq_out)
 {
 	uint8_t *buf = nmalloc(n, RSN_MARKER_SIZE);
-	waiter w = WAITER_INIT(true);
 	uint64_t seq;
+	waiter w;
 	int rc;
 
 	if (!buf)
 		return RS_ENOMEM;
+	waiter_init(&w, true);
 	rsn_encode_marker(buf, type, n->writer);
 	rc = publish_locked(n, buf, RSN_MARKER_SIZE, SK_MARKER, 1, &w, false,
 			    &seq);
 	if (rc < 0) {
 		nfree(n, buf);
+		waiter_fini(&w);
 		return rc;
 	}
 	n->recs++;
 	rc = wait_waiter(n, &w, now_ns() + n->ack_ns);
-	pthread_cond_destroy(&w.cv);
+	pthread_mutex_lock(&n->mu);
+	waiter_fini(&w);
 	if (rc == 0 && seq_out)
 		*seq_out = seq;
 	return rc;
@@ -1168,21 +1266,23 @@ static int nats_commit(void *ctx, const rs_commit_record *rec)
 	rs_nats *n = ctx;
 	bool strict = rec->mode == RS_DURABILITY_STRICT;
 	size_t len = rsn_record_size(rec);
-	waiter w = WAITER_INIT(false);
 	uint64_t deadline = now_ns() + n->ack_ns;
+	waiter w;
 	int rc;
 
 	if (len > n->max_msg - RSN_BATCH_HEAD - RSN_SUM)
 		return RS_ETOOBIG;
+	waiter_init(&w, false);
 	pthread_mutex_lock(&n->mu);
 	rc = wait_writable(n, deadline);
 	strict = strict || n->ckpt_active;
 	if (rc == 0)
 		rc = batch_add_locked(n, rec, len, strict ? &w : NULL);
 	if (rc == 0 && strict)
-		rc = wait_waiter(n, &w, deadline);
-	pthread_mutex_unlock(&n->mu);
-	pthread_cond_destroy(&w.cv);
+		rc = wait_waiter(n, &w, deadline); /* releases mu */
+	else
+		pthread_mutex_unlock(&n->mu);
+	waiter_fini(&w);
 	return rc;
 }
 
@@ -1322,7 +1422,8 @@ static int resync_once(rs_nats *n)
 		if (mine && apply) {
 			pthread_mutex_lock(&n->mu);
 			sl->orphan = false;
-			if (sl->nwait == 0) {
+			if (atomic_load_explicit(&sl->nwait,
+						 memory_order_acquire) == 0) {
 				sl->local = true;
 				advance_locked(n);
 			}

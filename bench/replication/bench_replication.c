@@ -24,11 +24,18 @@
  * ceiling of one connection, printed beside group commit.
  *
  *   runstate_bench_replication [--quick]
+ *   runstate_bench_replication --group   (replicated_group_commit only,
+ *                                    with records per message, and the
+ *                                    pipelined ceiling)
+ *   runstate_bench_replication --group <threads 1-32> [seconds]
+ *                                    (one row alone, 10 s by default: for
+ *                                    a profiler)
  *   runstate_bench_replication --child <servers> <name>   (the failover
  *                                    writer: commits until killed)
  */
 #define _GNU_SOURCE
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -53,6 +60,8 @@
 
 static bool quick;
 static int failures;
+/* --group: the group commit rows only, with per-row diagnostics. */
+static bool group_only;
 
 static double now_s(void)
 {
@@ -583,6 +592,18 @@ static double bench_group(const char *urls, int threads, double secs, int round)
 		total += args[t].done;
 	}
 	el = now_s() - t0;
+	if (group_only) {
+		rs_nats_stats st = RS_NATS_STATS_INIT;
+
+		/* Records per message: the log's messages are its sequence
+		 * numbers (one fence at open among them). */
+		rs_nats_stat(n, &st);
+		printf("  group/%d: %.0f commits/s, %" PRIu64
+		       " records in %" PRIu64 " messages (%.1f a message)\n",
+		       threads, (double)total / el, st.published, st.position,
+		       st.position ? (double)st.published / (double)st.position
+				   : 0);
+	}
 	rs_nats_close(n);
 	return (double)total / el;
 }
@@ -749,6 +770,7 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], "--child") == 0)
 		return child_main(argv[2], argv[3]);
 	quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+	group_only = argc > 1 && strcmp(argv[1], "--group") == 0;
 	iters = quick ? 300 : 3000;
 	rounds = quick ? 3 : 9;
 	if (!rs_nc_server_bin()) {
@@ -761,6 +783,33 @@ int main(int argc, char **argv)
 	if (rs_nc_start(&c1, 1) != 0 || rs_nc_start(&c3, 3) != 0) {
 		fprintf(stderr, "cannot start the clusters\n");
 		return 1;
+	}
+	if (group_only && argc > 2) {
+		/* --group <threads> [secs]: that row alone (for a profiler). */
+		int threads = atoi(argv[2]);
+		double secs = argc > 3 ? atof(argv[3]) : 10.0;
+
+		if (threads < 1 || threads > 32 || !(secs > 0 && secs < 3600)) {
+			fprintf(stderr, "--group: 1 to 32 threads, 0 to 3600 "
+					"seconds\n");
+			rs_nc_stop(&c3);
+			rs_nc_stop(&c1);
+			return 1;
+		}
+		bench_group(c3.urls, threads, secs, 0);
+		rs_nc_stop(&c3);
+		rs_nc_stop(&c1);
+		return 0;
+	}
+	if (group_only) {
+		q32 = bench_groups(c3.urls, 5, 1.0, &q8, &g32);
+		ceiling = bench_bare_async(c3.urls, 30000);
+		printf("  /32 : /1 %.1fx, /8 : /1 %.1fx; /32 is %.0f%% of the "
+		       "pipelined bare ceiling\n",
+		       q32, q8, 100 * g32 / ceiling);
+		rs_nc_stop(&c3);
+		rs_nc_stop(&c1);
+		return 0;
 	}
 	r1 = bench_put_vs_bare(c1.urls, 1, rounds, iters / rounds);
 	r3 = bench_put_vs_bare(c3.urls, 3, rounds, iters / rounds);
