@@ -14,6 +14,9 @@
  *  - writes staged in the cursor's own transaction after a batch was read
  *    (they must be merged in: the inline step must step aside);
  *  - a prefix bound that ends inside a batch;
+ *  - scans over a run large enough for the walks to prefetch ahead of
+ *    themselves (shard.c, "Prefetch ahead of a walk"), with deleted keys
+ *    to step over, against the model;
  *  - label concurrency (TSan): readers walk one-shot cursors while a
  *    writer inserts and deletes the keys between the ones they walk over,
  *    with reclamation running: every walk sees every stable key, in order,
@@ -231,6 +234,96 @@ static void readahead__staged_writes_join_a_walk(void **state)
 	rs_txn_abort(txn);
 }
 
+/*
+ * A run large enough that its index has 8 levels or more, where walks
+ * prefetch ahead of themselves (shard.c: the window, and the burst of a
+ * first step after a seek; with BIG_KEYS keys the index has fewer only
+ * with a probability of about 5e-6). Its keys are inserted in key order,
+ * so its nodes lie in memory one after another and the prefetches are
+ * issued; a third of the keys of its middle third are deleted, so walks
+ * step over nodes they do not see. Scans of random lengths from random
+ * starts, both ways, each turning back once, equal the model.
+ */
+enum {
+	BIG_KEYS = 200000,
+	BIG_BATCH = 65536,
+	BIG_SCANS = 400
+};
+
+static bool big_live(int i)
+{
+	return i >= 0 && i < BIG_KEYS &&
+	       !(i >= BIG_KEYS / 3 && i < 2 * BIG_KEYS / 3 && i % 3 == 0);
+}
+
+/* The live key index after (dir > 0) or before i, or -1. */
+static int big_next(int i, int dir)
+{
+	for (i += dir; i >= 0 && i < BIG_KEYS; i += dir)
+		if (big_live(i))
+			return i;
+	return -1;
+}
+
+static void readahead__walks_over_a_large_run_match_the_model(void **state)
+{
+	rs_fx *fx = *state;
+	const char *env = getenv("RS_TEST_SEED");
+	uint64_t seed = env && *env ? strtoull(env, NULL, 0) : 0xb16a11eeu;
+	rs_cursor *cur;
+	rs_txn *txn;
+	rs_bytes k, v;
+	char sk[32], sv[32];
+
+	printf("readahead large: seed %llu (RS_TEST_SEED)\n",
+	       (unsigned long long)seed);
+	for (int i = 0; i < BIG_KEYS; i += BIG_BATCH) {
+		assert_ok(rs_txn_begin(&txn, fx->db, &fx->run, 0));
+		for (int j = i; j < i + BIG_BATCH && j < BIG_KEYS; j++) {
+			size_t n = key_of(sk, sizeof(sk), "k", 2 * j);
+
+			val_of(sv, sizeof(sv), "a", 2 * j);
+			assert_ok(rs_txn_kv_put(txn, sk, n, sv, strlen(sv)));
+		}
+		assert_ok(rs_txn_commit(txn));
+	}
+	assert_ok(rs_txn_begin(&txn, fx->db, &fx->run, 0));
+	for (int j = BIG_KEYS / 3; j < 2 * BIG_KEYS / 3; j++)
+		if (!big_live(j))
+			assert_ok(rs_txn_kv_delete(
+				txn, sk, key_of(sk, sizeof(sk), "k", 2 * j),
+				NULL));
+	assert_ok(rs_txn_commit(txn));
+	assert_ok(rs_kv_cursor_open(fx->db, &fx->run, &cur));
+	for (int s = 0; s < BIG_SCANS; s++) {
+		int at = (int)(rs_t_rand(&seed) % BIG_KEYS);
+		int dir = rs_t_rand(&seed) & 1 ? 1 : -1;
+		int len = 1 + (int)(rs_t_rand(&seed) % 150);
+		int turn = (int)(rs_t_rand(&seed) % (unsigned)len);
+		int want = big_live(at) ? at : big_next(at, dir);
+		int rc = rs_cursor_seek(
+			cur, sk, key_of(sk, sizeof(sk), "k", 2 * at),
+			dir > 0 ? RS_SEEK_GE : RS_SEEK_LE, &k, &v);
+
+		for (int j = 0;; j++) {
+			if (want < 0) {
+				assert_int_equal(rc, RS_ENOTFOUND);
+				break;
+			}
+			assert_ok(rc);
+			expect_at(k, v, 2 * want, "a");
+			if (j == len)
+				break;
+			if (j == turn)
+				dir = -dir;
+			want = big_next(want, dir);
+			rc = dir > 0 ? rs_cursor_next(cur, &k, &v)
+				     : rs_cursor_prev(cur, &k, &v);
+		}
+	}
+	rs_cursor_close(cur);
+}
+
 /* A prefix bound that ends inside a read-ahead batch, in both
  * directions. */
 static void readahead__bound_ends_inside_a_batch(void **state)
@@ -373,6 +466,7 @@ int main(int argc, char **argv)
 			readahead__saved_entries_survive_deletes_and_inserts),
 		RS_FX_TEST(readahead__staged_writes_join_a_walk),
 		RS_FX_TEST(readahead__bound_ends_inside_a_batch),
+		RS_FX_TEST(readahead__walks_over_a_large_run_match_the_model),
 	};
 	const struct CMUnitTest conc_tests[] = {
 		RS_FX_TEST(readahead__walks_under_concurrent_churn),
