@@ -399,6 +399,26 @@ std::string S(rs_bytes b)
 struct KvCollect {
 	std::string arena;
 	std::vector<std::pair<size_t, size_t>> parts;
+	// KvPacked's: the lengths it writes, and its string's bytes.
+	std::vector<uint32_t> lens;
+	std::string text;
+
+	// Empty, keeping the buffers of a page of up to 1 MiB (a Db reuses
+	// one KvCollect for every page: no allocation per call).
+	void Clear()
+	{
+		constexpr size_t kKeep = size_t(1) << 20;
+		if (arena.capacity() > kKeep || text.capacity() > kKeep ||
+		    parts.capacity() > kKeep / 16) {
+			KvCollect empty;
+			std::swap(*this, empty);
+			return;
+		}
+		arena.clear();
+		parts.clear();
+		lens.clear();
+		text.clear();
+	}
 
 	void Add(rs_bytes b)
 	{
@@ -621,13 +641,14 @@ ptrdiff_t Utf16Length(const unsigned char *p, size_t n)
 // strings (slices) and Buffers. A key or value wanted as a string that is
 // not well-formed UTF-8 makes the page KvFlat's instead (V8 replaces the
 // bad bytes; their length in the string is V8's to say).
-Napi::Value KvPacked(Napi::Env env, const KvCollect &c, bool more, bool kstr,
+Napi::Value KvPacked(Napi::Env env, KvCollect &c, bool more, bool kstr,
 		     bool vstr)
 {
 	size_t n = c.parts.size();
 	const unsigned char *base =
 		reinterpret_cast<const unsigned char *>(c.arena.data());
-	std::vector<uint32_t> lens(n);
+	std::vector<uint32_t> &lens = c.lens;
+	lens.resize(n);
 	size_t bin = 0, txt = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t len = c.parts[i].second;
@@ -652,7 +673,7 @@ Napi::Value KvPacked(Napi::Env env, const KvCollect &c, bool more, bool kstr,
 	if (n > 0)
 		memcpy(out + sizeof h, lens.data(), 4 * n);
 	out += head;
-	std::string text;
+	std::string &text = c.text;
 	text.reserve(txt);
 	for (size_t i = 0; i < n; i++) {
 		const char *p = c.arena.data() + c.parts[i].first;
@@ -852,6 +873,13 @@ class Db : public Napi::ObjectWrap<Db>
 	bool txn_wrote_ = false;
 	bool busy_ = false; // a C call is calling back into JavaScript
 	std::deque<rs_event_receipt> receipts_;
+	KvCollect scratch_; // the buffers of kv.list and kv.scan pages
+
+	KvCollect &Scratch()
+	{
+		scratch_.Clear();
+		return scratch_;
+	}
 	std::deque<uint64_t> trace_ids_;
 	std::vector<uint8_t> order_; // 0: event receipt, 1: trace id
 
@@ -1881,7 +1909,7 @@ Napi::Value Db::KvListBody(rs_txn *t, const Napi::CallbackInfo &info)
 	Bytes after = GetBytes(info[2], "after", true);
 	size_t limit = GetLimit(info[3]);
 	bool kstr = GetBool(info[4]), vstr = GetBool(info[5]);
-	KvCollect c;
+	KvCollect &c = Scratch();
 	bool more = false;
 	Check(env,
 	      rs_txn_kv_list(t, prefix.present ? prefix.data : nullptr,
@@ -1898,7 +1926,7 @@ Napi::Value Db::KvScanBody(rs_txn *t, const Napi::CallbackInfo &info)
 	ScanArgs s;
 	GetScan(info, 1, s);
 	bool kstr = GetBool(info[6]), vstr = GetBool(info[7]);
-	KvCollect c;
+	KvCollect &c = Scratch();
 	bool more = false;
 	Check(env, rs_txn_kv_scan(t, &s.opts, &more, KvCb, &c), "kv.scan");
 	return KvPacked(env, c, more, kstr, vstr);
