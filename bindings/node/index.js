@@ -445,7 +445,7 @@ class Kv {
 	put(run, key, value, opts) {
 		return rejectWith(() => {
 			const d = this.db._effective(opts);
-			return this.db._settle(undefined, this.db._h.kvWrite(run, [W_PUT, key, value]), d);
+			return this.db._settle(undefined, this.db._h.kvWrite(run, W_PUT, key, value), d);
 		});
 	}
 
@@ -457,17 +457,34 @@ class Kv {
 		return rejectWith(() => {
 			const d = this.db._effective(opts);
 			if (!Array.isArray(ops)) throw rsError('RS_EINVAL', 'ops must be an array');
-			const flat = new Array(ops.length * 3);
-			for (let i = 0; i < ops.length; i++) {
+			const n = ops.length;
+			let c0 = 0, c1 = 0;
+			for (let i = 0; i < n; i++) {
 				const w = ops[i];
 				const code = Array.isArray(w) ? W_OPS[w[0]] : undefined;
 				if (code === undefined)
 					throw rsError('RS_EINVAL', `ops[${i}] must be ['put' | 'putIfAbsent' | 'delete', key, value]`);
-				flat[3 * i] = code;
-				flat[3 * i + 1] = w[1];
-				flat[3 * i + 2] = w[2];
+				if (i === 0) c0 = code;
+				else if (i === 1) c1 = code;
 			}
-			const wrote = this.db._h.kvWrite(run, flat);
+			// One or two writes (most) go as arguments, so that the native
+			// side reads no array element by element; more as one flat array.
+			const h = this.db._h;
+			let wrote;
+			if (n === 1) {
+				wrote = h.kvWrite(run, c0, ops[0][1], ops[0][2]);
+			} else if (n === 2) {
+				wrote = h.kvWrite(run, c0, ops[0][1], ops[0][2], c1, ops[1][1], ops[1][2]);
+			} else {
+				const flat = new Array(n * 3);
+				for (let i = 0; i < n; i++) {
+					const w = ops[i];
+					flat[3 * i] = W_OPS[w[0]];
+					flat[3 * i + 1] = w[1];
+					flat[3 * i + 2] = w[2];
+				}
+				wrote = h.kvWrite(run, flat);
+			}
 			return this.db._settle(wrote, wrote, d);
 		});
 	}

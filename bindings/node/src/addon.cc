@@ -1329,6 +1329,9 @@ enum WriteOp : int {
 	kDelete = 2
 };
 
+// The most (op, key, value) triples kvWrite takes as arguments.
+constexpr uint32_t kArgOps = 4;
+
 struct StagedWrite {
 	int op;
 	Bytes key, val;
@@ -1378,7 +1381,8 @@ int WriteBatchFn(rs_txn *t, void *ctx)
 }
 
 // kvWrite(run, ops) -> whether anything was written. ops is flat: op code,
-// key, value (ignored for a delete), op code, key, value... Stages every
+// key, value (ignored for a delete), op code, key, value..., one array, or
+// (up to kArgOps triples) the arguments after run. Stages every
 // write in one transaction and commits it (retried on conflict: a
 // put-if-absent reads its key), all inside this call, on this thread; a
 // logged database commits Buffered (lib/index.js makes a Strict one
@@ -1392,24 +1396,35 @@ Napi::Value Db::KvWrite(const Napi::CallbackInfo &info)
 		      "a transaction is already running on this database "
 		      "(use the tx object inside the callback)");
 	rs_run_id run = GetRun(info[0]);
-	if (!info[1].IsArray())
-		Throw(env, RS_EINVAL, "ops must be an array");
-	Napi::Array a = info[1].As<Napi::Array>();
-	uint32_t n = a.Length();
+	// The triples as arguments (up to kArgOps of them: no array to read
+	// element by element, each a property lookup through N-API), or as
+	// one array.
+	bool args = !info[1].IsArray();
+	Napi::Array a;
+	uint32_t n;
+	if (args) {
+		n = static_cast<uint32_t>(info.Length() - 1);
+		if (n == 0 || n > 3 * kArgOps)
+			Throw(env, RS_EINVAL, "ops must be an array");
+	} else {
+		a = info[1].As<Napi::Array>();
+		n = a.Length();
+	}
 	if (n % 3 != 0)
 		Throw(env, RS_EINVAL, "ops must be (op, key, value) triples");
+	auto at = [&](uint32_t i) { return args ? info[1 + i] : a.Get(i); };
 	WriteBatch b;
 	b.logged = durability_ != RS_DURABILITY_INMEMORY;
 	b.ops.resize(n / 3);
 	for (uint32_t i = 0; i < n / 3; i++) {
 		StagedWrite &w = b.ops[i];
-		Napi::Value op = a.Get(3 * i);
+		Napi::Value op = at(3 * i);
 		w.op = op.IsNumber() ? op.As<Napi::Number>().Int32Value() : -1;
 		if (w.op < kPut || w.op > kDelete)
 			Throw(env, RS_EINVAL, "unknown write op");
-		w.key = GetBytes(a.Get(3 * i + 1), "key");
+		w.key = GetBytes(at(3 * i + 1), "key");
 		if (w.op != kDelete)
-			w.val = GetBytes(a.Get(3 * i + 2), "value");
+			w.val = GetBytes(at(3 * i + 2), "value");
 	}
 	Check(env, rs_txn_run(db, &run, 0, 0, WriteBatchFn, &b), "kv.write");
 	return Napi::Boolean::New(env, b.wrote);
