@@ -101,8 +101,10 @@ function bufs(a) {
 
 // A KV page from the native flat form [key, value, ..., bytes, more]: a
 // key or value is a string, or its length in bytes, cut from `bytes` (one
-// ArrayBuffer for the page) in order.
-function kvPage(flat) {
+// ArrayBuffer for the page) in order. The native side uses it only for a
+// page with a key or value wanted as a string that is not well-formed
+// UTF-8 (see kvPage).
+function kvFlatPage(flat) {
 	const n = flat.length - 2;
 	const bytes = flat[n];
 	const items = new Array(n >> 1);
@@ -122,6 +124,44 @@ function kvPage(flat) {
 		items[i >> 1] = { key, value };
 	}
 	return { items, more: flat[n + 1] };
+}
+
+// A KV page from the native packed form (addon.cc, KvPacked): one
+// ArrayBuffer [u32 n, u32 more, u32 len x 2n, bytes...], alone or with one
+// string that holds, in order, the keys (kstr) and values (vstr) wanted
+// as strings; len is then a length in that string, else in bytes.
+function kvPage(out, kstr, vstr) {
+	let ab = out, text = '';
+	if (Array.isArray(out)) {
+		// The flat form starts with a key (a string or a length).
+		if (!(out[0] instanceof ArrayBuffer)) return kvFlatPage(out);
+		ab = out[0];
+		text = out[1];
+	}
+	const hd = new Uint32Array(ab, 0, ab.byteLength >>> 2);
+	const n = hd[0];
+	const items = new Array(n);
+	let at = 4 * (2 + 2 * n), t = 0;
+	for (let i = 0; i < n; i++) {
+		const kl = hd[2 + 2 * i], vl = hd[3 + 2 * i];
+		let key, value;
+		if (kstr) {
+			key = text.slice(t, t + kl);
+			t += kl;
+		} else {
+			key = Buffer.from(ab, at, kl);
+			at += kl;
+		}
+		if (vstr) {
+			value = text.slice(t, t + vl);
+			t += vl;
+		} else {
+			value = Buffer.from(ab, at, vl);
+			at += vl;
+		}
+		items[i] = { key, value };
+	}
+	return { items, more: hd[1] === 1 };
 }
 
 function o(opts) {
@@ -386,13 +426,15 @@ class Kv {
 
 	list(run, opts) {
 		const p = o(opts);
-		return kvPage(this.db._h.kvList(run, p.prefix, p.after, p.limit, keyStr(p), str(p)));
+		const ks = keyStr(p), vs = str(p);
+		return kvPage(this.db._h.kvList(run, p.prefix, p.after, p.limit, ks, vs), ks, vs);
 	}
 
 	scan(run, opts) {
 		const p = o(opts);
+		const ks = keyStr(p), vs = str(p);
 		return kvPage(this.db._h.kvScan(run, p.start, p.end, p.resume, p.limit,
-			!!p.reverse, keyStr(p), str(p)));
+			!!p.reverse, ks, vs), ks, vs);
 	}
 
 	cursor(run, opts) {
@@ -403,7 +445,7 @@ class Kv {
 	put(run, key, value, opts) {
 		return rejectWith(() => {
 			const d = this.db._effective(opts);
-			return this.db._settle(undefined, this.db._h.kvWrite(run, [W_PUT, key, value]), d);
+			return this.db._settle(undefined, this.db._h.kvWrite(run, W_PUT, key, value), d);
 		});
 	}
 
@@ -415,17 +457,34 @@ class Kv {
 		return rejectWith(() => {
 			const d = this.db._effective(opts);
 			if (!Array.isArray(ops)) throw rsError('RS_EINVAL', 'ops must be an array');
-			const flat = new Array(ops.length * 3);
-			for (let i = 0; i < ops.length; i++) {
+			const n = ops.length;
+			let c0 = 0, c1 = 0;
+			for (let i = 0; i < n; i++) {
 				const w = ops[i];
 				const code = Array.isArray(w) ? W_OPS[w[0]] : undefined;
 				if (code === undefined)
 					throw rsError('RS_EINVAL', `ops[${i}] must be ['put' | 'putIfAbsent' | 'delete', key, value]`);
-				flat[3 * i] = code;
-				flat[3 * i + 1] = w[1];
-				flat[3 * i + 2] = w[2];
+				if (i === 0) c0 = code;
+				else if (i === 1) c1 = code;
 			}
-			const wrote = this.db._h.kvWrite(run, flat);
+			// One or two writes (most) go as arguments, so that the native
+			// side reads no array element by element; more as one flat array.
+			const h = this.db._h;
+			let wrote;
+			if (n === 1) {
+				wrote = h.kvWrite(run, c0, ops[0][1], ops[0][2]);
+			} else if (n === 2) {
+				wrote = h.kvWrite(run, c0, ops[0][1], ops[0][2], c1, ops[1][1], ops[1][2]);
+			} else {
+				const flat = new Array(n * 3);
+				for (let i = 0; i < n; i++) {
+					const w = ops[i];
+					flat[3 * i] = W_OPS[w[0]];
+					flat[3 * i + 1] = w[1];
+					flat[3 * i + 2] = w[2];
+				}
+				wrote = h.kvWrite(run, flat);
+			}
 			return this.db._settle(wrote, wrote, d);
 		});
 	}
@@ -668,13 +727,15 @@ class TxKv {
 
 	list(opts) {
 		const p = o(opts);
-		return kvPage(this.tx._h.txKvList(this.tx._g, p.prefix, p.after, p.limit, keyStr(p), str(p)));
+		const ks = keyStr(p), vs = str(p);
+		return kvPage(this.tx._h.txKvList(this.tx._g, p.prefix, p.after, p.limit, ks, vs), ks, vs);
 	}
 
 	scan(opts) {
 		const p = o(opts);
+		const ks = keyStr(p), vs = str(p);
 		return kvPage(this.tx._h.txKvScan(this.tx._g, p.start, p.end, p.resume, p.limit,
-			!!p.reverse, keyStr(p), str(p)));
+			!!p.reverse, ks, vs), ks, vs);
 	}
 
 	cursor(opts) {

@@ -285,23 +285,24 @@ class RunstateSaver extends BaseCheckpointSaver {
 			await this.db.kv.write(FORMAT_RUN, [['putIfAbsent', FORMAT_KEY, String(FORMAT)]], this._txOpts);
 			this._formatted = true;
 		}
-		if (this.db.runindex.get(run) === undefined) {
-			const base = {
-				id: run, tags: [TAG],
-				metadata: JSON.stringify({ thread_id: threadId }),
-			};
-			const name = `${TAG}:${threadId}`;
-			const wellFormed = Buffer.from(name, 'utf8').toString('utf8') === name;
-			try {
-				await this.db.runindex.create(
-					wellFormed && Buffer.byteLength(name) <= 256 ? { ...base, name } : base,
-					this._txOpts);
-			} catch (e) {
-				if (e.code !== 'RS_EEXIST') throw e;
-				// Registered meanwhile, or the name is another run's.
-				if (this.db.runindex.get(run) === undefined)
-					await this.db.runindex.create(base, this._txOpts);
-			}
+		// Created at once (a thread's first put is the common case, and a
+		// lookup first cost as much as the create); RS_EEXIST: registered
+		// already (by an earlier process, or meanwhile), or the name is
+		// another run's.
+		const base = {
+			id: run, tags: [TAG],
+			metadata: JSON.stringify({ thread_id: threadId }),
+		};
+		const name = `${TAG}:${threadId}`;
+		const wellFormed = Buffer.from(name, 'utf8').toString('utf8') === name;
+		try {
+			await this.db.runindex.create(
+				wellFormed && Buffer.byteLength(name) <= 256 ? { ...base, name } : base,
+				this._txOpts);
+		} catch (e) {
+			if (e.code !== 'RS_EEXIST') throw e;
+			if (this.db.runindex.get(run) === undefined)
+				await this.db.runindex.create(base, this._txOpts);
 		}
 		if (this._known.size >= RUNS_CACHED) this._known.clear();
 		this._known.add(run);

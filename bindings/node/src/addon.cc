@@ -76,13 +76,23 @@ void Check(Napi::Env env, int rc, const char *what)
 // ---- argument conversion ----
 
 // Bytes from a string (UTF-8, copied) or any ArrayBuffer view (a view of
-// the caller's memory, valid during this synchronous call).
+// the caller's memory, valid during this synchronous call). A string of up
+// to kInline - 5 UTF-8 bytes (most keys) is copied into the object itself:
+// one N-API call and no allocation; a longer one into tmp.
 struct Bytes {
+	static constexpr size_t kInline = 128;
+	enum Where : uint8_t {
+		kView,
+		kTmp,
+		kInl
+	};
+
 	const void *data = nullptr;
 	size_t len = 0;
 	bool present = false;
-	bool own = false; // data points into tmp
+	Where where = kView;
 	std::string tmp;
+	char inl[kInline];
 
 	Bytes() = default;
 	Bytes(const Bytes &o)
@@ -95,31 +105,35 @@ struct Bytes {
 	}
 	Bytes &operator=(const Bytes &o)
 	{
-		Assign(o.data, o.len, o.present, o.own);
+		Assign(o);
 		tmp = o.tmp;
 		Fix();
 		return *this;
 	}
 	Bytes &operator=(Bytes &&o) noexcept
 	{
-		Assign(o.data, o.len, o.present, o.own);
+		Assign(o);
 		tmp = std::move(o.tmp);
 		Fix();
 		return *this;
 	}
 
       private:
-	void Assign(const void *d, size_t n, bool p, bool w)
+	void Assign(const Bytes &o)
 	{
-		data = d;
-		len = n;
-		present = p;
-		own = w;
+		data = o.data;
+		len = o.len;
+		present = o.present;
+		where = o.where;
+		if (where == kInl)
+			memcpy(inl, o.inl, len);
 	}
 	void Fix()
 	{
-		if (own)
+		if (where == kTmp)
 			data = tmp.data();
+		else if (where == kInl)
+			data = inl;
 	}
 };
 
@@ -159,10 +173,23 @@ Bytes GetBytes(const Napi::Value &v, const char *what, bool optional = false)
 	}
 	b.present = true;
 	if (v.IsString()) {
-		b.tmp = v.As<Napi::String>().Utf8Value();
-		b.own = true;
-		b.data = b.tmp.data();
-		b.len = b.tmp.size();
+		// napi_get_value_string_utf8 writes whole characters only, so
+		// a result at least 4 bytes short of the room is the whole
+		// string; a longer one is read again, at its length.
+		size_t n = 0;
+		if (napi_get_value_string_utf8(env, v, b.inl, sizeof b.inl,
+					       &n) != napi_ok)
+			throw Napi::Error::New(env);
+		if (n < sizeof b.inl - 4) {
+			b.where = Bytes::kInl;
+			b.data = b.inl;
+			b.len = n;
+		} else {
+			b.tmp = v.As<Napi::String>().Utf8Value();
+			b.where = Bytes::kTmp;
+			b.data = b.tmp.data();
+			b.len = b.tmp.size();
+		}
 	} else if (v.IsTypedArray()) {
 		// One call for the view's bytes (its data pointer is already
 		// at its offset).
@@ -372,6 +399,26 @@ std::string S(rs_bytes b)
 struct KvCollect {
 	std::string arena;
 	std::vector<std::pair<size_t, size_t>> parts;
+	// KvPacked's: the lengths it writes, and its string's bytes.
+	std::vector<uint32_t> lens;
+	std::string text;
+
+	// Empty, keeping the buffers of a page of up to 1 MiB (a Db reuses
+	// one KvCollect for every page: no allocation per call).
+	void Clear()
+	{
+		constexpr size_t kKeep = size_t(1) << 20;
+		if (arena.capacity() > kKeep || text.capacity() > kKeep ||
+		    parts.capacity() > kKeep / 16) {
+			KvCollect empty;
+			std::swap(*this, empty);
+			return;
+		}
+		arena.clear();
+		parts.clear();
+		lens.clear();
+		text.clear();
+	}
 
 	void Add(rs_bytes b)
 	{
@@ -536,6 +583,115 @@ Napi::Array KvFlat(Napi::Env env, const KvCollect &c, bool more, bool kstr,
 	}
 	a.Set(n, bytes);
 	a.Set(n + 1, Napi::Boolean::New(env, more));
+	return a;
+}
+
+// The UTF-16 length of the string that n bytes of well-formed UTF-8 make,
+// or -1 where they are not well formed (an overlong form, a surrogate, a
+// code point above U+10FFFF, a cut or stray continuation byte: V8 would
+// replace those, and the replacement's length is its own).
+ptrdiff_t Utf16Length(const unsigned char *p, size_t n)
+{
+	size_t i = 0, u = 0;
+	while (i < n) {
+		unsigned c = p[i];
+		if (c < 0x80) {
+			i++;
+			u++;
+			continue;
+		}
+		size_t k;		       // continuation bytes
+		unsigned lo = 0x80, hi = 0xBF; // range of the first of them
+		if (c >= 0xC2 && c <= 0xDF) {
+			k = 1;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			k = 2;
+			if (c == 0xE0)
+				lo = 0xA0;
+			else if (c == 0xED)
+				hi = 0x9F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			k = 3;
+			if (c == 0xF0)
+				lo = 0x90;
+			else if (c == 0xF4)
+				hi = 0x8F;
+		} else {
+			return -1;
+		}
+		if (n - i <= k || p[i + 1] < lo || p[i + 1] > hi)
+			return -1;
+		for (size_t j = 2; j <= k; j++)
+			if ((p[i + j] & 0xC0) != 0x80)
+				return -1;
+		i += k + 1;
+		u += k == 3 ? 2 : 1;
+	}
+	return static_cast<ptrdiff_t>(u);
+}
+
+// A KV page packed into one ArrayBuffer, and one string if any key or
+// value is wanted as a string: bytes [u32 n, u32 more, u32 len x 2n, the
+// bytes of the keys and values wanted as bytes, in order] (host byte
+// order); len is a byte length, or for a key or value wanted as a string,
+// its length in the string (UTF-16 units), the string holding them all
+// in order. Returns the ArrayBuffer alone when nothing is a string, else
+// [ArrayBuffer, string]: two or three JavaScript values per page instead
+// of one or two per key and value (KvFlat), which lib/index.js cuts into
+// strings (slices) and Buffers. A key or value wanted as a string that is
+// not well-formed UTF-8 makes the page KvFlat's instead (V8 replaces the
+// bad bytes; their length in the string is V8's to say).
+Napi::Value KvPacked(Napi::Env env, KvCollect &c, bool more, bool kstr,
+		     bool vstr)
+{
+	size_t n = c.parts.size();
+	const unsigned char *base =
+		reinterpret_cast<const unsigned char *>(c.arena.data());
+	std::vector<uint32_t> &lens = c.lens;
+	lens.resize(n);
+	size_t bin = 0, txt = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = c.parts[i].second;
+		if (len > UINT32_MAX)
+			return KvFlat(env, c, more, kstr, vstr);
+		if (i % 2 == 0 ? kstr : vstr) {
+			ptrdiff_t u = Utf16Length(base + c.parts[i].first, len);
+			if (u < 0)
+				return KvFlat(env, c, more, kstr, vstr);
+			lens[i] = static_cast<uint32_t>(u);
+			txt += len;
+		} else {
+			lens[i] = static_cast<uint32_t>(len);
+			bin += len;
+		}
+	}
+	size_t head = 4 * (2 + n);
+	Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, head + bin);
+	uint8_t *out = static_cast<uint8_t *>(ab.Data());
+	uint32_t h[2] = { static_cast<uint32_t>(n / 2), more ? 1u : 0u };
+	memcpy(out, h, sizeof h);
+	if (n > 0)
+		memcpy(out + sizeof h, lens.data(), 4 * n);
+	out += head;
+	std::string &text = c.text;
+	text.reserve(txt);
+	for (size_t i = 0; i < n; i++) {
+		const char *p = c.arena.data() + c.parts[i].first;
+		size_t len = c.parts[i].second;
+		if (len == 0)
+			continue;
+		if (i % 2 == 0 ? kstr : vstr) {
+			text.append(p, len);
+		} else {
+			memcpy(out, p, len);
+			out += len;
+		}
+	}
+	if (!kstr && !vstr)
+		return ab;
+	Napi::Array a = Napi::Array::New(env, 2);
+	a.Set(0u, ab);
+	a.Set(1u, Napi::String::New(env, text));
 	return a;
 }
 
@@ -717,6 +873,13 @@ class Db : public Napi::ObjectWrap<Db>
 	bool txn_wrote_ = false;
 	bool busy_ = false; // a C call is calling back into JavaScript
 	std::deque<rs_event_receipt> receipts_;
+	KvCollect scratch_; // the buffers of kv.list and kv.scan pages
+
+	KvCollect &Scratch()
+	{
+		scratch_.Clear();
+		return scratch_;
+	}
 	std::deque<uint64_t> trace_ids_;
 	std::vector<uint8_t> order_; // 0: event receipt, 1: trace id
 
@@ -1166,6 +1329,9 @@ enum WriteOp : int {
 	kDelete = 2
 };
 
+// The most (op, key, value) triples kvWrite takes as arguments.
+constexpr uint32_t kArgOps = 4;
+
 struct StagedWrite {
 	int op;
 	Bytes key, val;
@@ -1215,7 +1381,8 @@ int WriteBatchFn(rs_txn *t, void *ctx)
 }
 
 // kvWrite(run, ops) -> whether anything was written. ops is flat: op code,
-// key, value (ignored for a delete), op code, key, value... Stages every
+// key, value (ignored for a delete), op code, key, value..., one array, or
+// (up to kArgOps triples) the arguments after run. Stages every
 // write in one transaction and commits it (retried on conflict: a
 // put-if-absent reads its key), all inside this call, on this thread; a
 // logged database commits Buffered (lib/index.js makes a Strict one
@@ -1229,24 +1396,35 @@ Napi::Value Db::KvWrite(const Napi::CallbackInfo &info)
 		      "a transaction is already running on this database "
 		      "(use the tx object inside the callback)");
 	rs_run_id run = GetRun(info[0]);
-	if (!info[1].IsArray())
-		Throw(env, RS_EINVAL, "ops must be an array");
-	Napi::Array a = info[1].As<Napi::Array>();
-	uint32_t n = a.Length();
+	// The triples as arguments (up to kArgOps of them: no array to read
+	// element by element, each a property lookup through N-API), or as
+	// one array.
+	bool args = !info[1].IsArray();
+	Napi::Array a;
+	uint32_t n;
+	if (args) {
+		n = static_cast<uint32_t>(info.Length() - 1);
+		if (n == 0 || n > 3 * kArgOps)
+			Throw(env, RS_EINVAL, "ops must be an array");
+	} else {
+		a = info[1].As<Napi::Array>();
+		n = a.Length();
+	}
 	if (n % 3 != 0)
 		Throw(env, RS_EINVAL, "ops must be (op, key, value) triples");
+	auto at = [&](uint32_t i) { return args ? info[1 + i] : a.Get(i); };
 	WriteBatch b;
 	b.logged = durability_ != RS_DURABILITY_INMEMORY;
 	b.ops.resize(n / 3);
 	for (uint32_t i = 0; i < n / 3; i++) {
 		StagedWrite &w = b.ops[i];
-		Napi::Value op = a.Get(3 * i);
+		Napi::Value op = at(3 * i);
 		w.op = op.IsNumber() ? op.As<Napi::Number>().Int32Value() : -1;
 		if (w.op < kPut || w.op > kDelete)
 			Throw(env, RS_EINVAL, "unknown write op");
-		w.key = GetBytes(a.Get(3 * i + 1), "key");
+		w.key = GetBytes(at(3 * i + 1), "key");
 		if (w.op != kDelete)
-			w.val = GetBytes(a.Get(3 * i + 2), "value");
+			w.val = GetBytes(at(3 * i + 2), "value");
 	}
 	Check(env, rs_txn_run(db, &run, 0, 0, WriteBatchFn, &b), "kv.write");
 	return Napi::Boolean::New(env, b.wrote);
@@ -1746,14 +1924,14 @@ Napi::Value Db::KvListBody(rs_txn *t, const Napi::CallbackInfo &info)
 	Bytes after = GetBytes(info[2], "after", true);
 	size_t limit = GetLimit(info[3]);
 	bool kstr = GetBool(info[4]), vstr = GetBool(info[5]);
-	KvCollect c;
+	KvCollect &c = Scratch();
 	bool more = false;
 	Check(env,
 	      rs_txn_kv_list(t, prefix.present ? prefix.data : nullptr,
 			     prefix.len, after.present ? after.data : nullptr,
 			     after.len, limit, &more, KvCb, &c),
 	      "kv.list");
-	return KvFlat(env, c, more, kstr, vstr);
+	return KvPacked(env, c, more, kstr, vstr);
 }
 
 // txKvScan(gen, start, end, resume, limit, reverse, kstr, vstr)
@@ -1763,10 +1941,10 @@ Napi::Value Db::KvScanBody(rs_txn *t, const Napi::CallbackInfo &info)
 	ScanArgs s;
 	GetScan(info, 1, s);
 	bool kstr = GetBool(info[6]), vstr = GetBool(info[7]);
-	KvCollect c;
+	KvCollect &c = Scratch();
 	bool more = false;
 	Check(env, rs_txn_kv_scan(t, &s.opts, &more, KvCb, &c), "kv.scan");
-	return KvFlat(env, c, more, kstr, vstr);
+	return KvPacked(env, c, more, kstr, vstr);
 }
 
 Napi::Value Db::TxKvCursor(const Napi::CallbackInfo &info)

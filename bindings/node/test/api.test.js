@@ -172,6 +172,36 @@ test('kv: list, scan (forward, reverse, bounds, resume, limit)', async () => {
 	}
 	assert.deepEqual(db.kv.scan(bin, { encoding: 'utf8' }).items.map((e) => [[...e.key], e.value]),
 		[[[0, 255], ''], [[1], '\t\b\x07'], [[2], 'xyz']]);
+	// Strings of every UTF-8 length (1 to 4 bytes, a 4-byte one being two
+	// UTF-16 units), beside bytes, cut from one page's string and bytes;
+	// bytes that are not well-formed UTF-8, wanted as strings, come out as
+	// Buffer#toString('utf8') makes them (U+FFFD for each bad sequence).
+	const uni = rs.runId();
+	const keys = ['a\u00e9', 'b\u20ac\u0000z', 'c\u{1F600}x', 'd', 'e\uffff'];
+	await db.kv.write(uni, keys.map((k, i) => ['put', k, `${k}:${'\u{10FFFF}'.repeat(i)}`]));
+	for (const [ks, vs] of [[true, true], [true, false], [false, true]]) {
+		const o = { keyEncoding: ks ? 'utf8' : undefined, encoding: vs ? 'utf8' : undefined };
+		for (const page of [db.kv.scan(uni, o), db.kv.list(uni, o), db.read(uni, (tx) => tx.kv.scan({ ...o, reverse: true }))]) {
+			const got = page.items.map((e) => [ks ? e.key : e.key.toString('utf8'), vs ? e.value : e.value.toString('utf8')])
+				.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+			assert.deepEqual(got, keys.map((k, i) => [k, `${k}:${'\u{10FFFF}'.repeat(i)}`]));
+			assert.equal(page.more, false);
+		}
+	}
+	const bad = [Buffer.from([0x61, 0xff]), Buffer.from([0x62, 0xc3]), Buffer.from([0x63, 0xed, 0xa0, 0x80]),
+		Buffer.from([0x64, 0xf4, 0x90, 0x80, 0x80]), Buffer.from([0x65, 0xc0, 0xaf]), Buffer.from([0x66, 0x80])];
+	const mixed = rs.runId();
+	await db.kv.write(mixed, [...bad.map((b) => ['put', b, b]), ['put', 'g\u00e9', Buffer.from([0xe2, 0x82])]]);
+	const all = [...bad, Buffer.from('g\u00e9')];
+	for (const o of [{ keyEncoding: 'utf8' }, { encoding: 'utf8' }, { keyEncoding: 'utf8', encoding: 'utf8' }]) {
+		const page = db.kv.scan(mixed, { ...o, limit: 3 });
+		assert.equal(page.more, true);
+		const rest = db.kv.scan(mixed, { ...o, resume: page.items[2].key });
+		const vals = [...bad, Buffer.from([0xe2, 0x82])];
+		assert.deepEqual([...page.items, ...rest.items].map((e) => [typeof e.key === 'string' ? e.key : [...e.key],
+			typeof e.value === 'string' ? e.value : [...e.value]]),
+		all.map((k, i) => [o.keyEncoding ? k.toString('utf8') : [...k], o.encoding ? vals[i].toString('utf8') : [...vals[i]]]));
+	}
 });
 
 test('kv: cursor', async () => {

@@ -197,7 +197,15 @@ test('storage layout: a database of another layout is refused, a new one records
 		assert.equal(s.db.kv.get(lg.FORMAT_RUN, lg.FORMAT_KEY, { encoding: 'utf8' }), String(lg.FORMAT));
 		await s.close();
 		const again = await RunstateSaver.open({ path: q });
-		assert.ok(await again.getTuple({ configurable: { thread_id: 'x' } }));
+		const prev = await again.getTuple({ configurable: { thread_id: 'x' } });
+		assert.ok(prev);
+		// A thread registered by an earlier process takes more puts (its
+		// RunIndex entry is kept, as it was).
+		const before = again.db.runindex.get(threadRunId('x'), { encoding: 'utf8' });
+		await again.put(prev.config, checkpoint(), meta, {});
+		assert.deepEqual(again.db.runindex.get(threadRunId('x'), { encoding: 'utf8' }), before);
+		assert.equal(before.name, 'langgraph:x');
+		assert.equal(again.db.runindex.byTag('langgraph').items.length, 1);
 		await again.close();
 	} finally {
 		fs.rmSync(dir, { recursive: true, force: true });
