@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 //
-// runstate for Node.js: the N-API layer (node-addon-api). lib/index.js is
+// runstate for Node.js: the N-API layer (node-addon-api). index.js is
 // the public JavaScript API over it; this file only converts arguments and
 // results and enforces the rules the C header leaves to the caller:
 //
 //  - Thread ownership. Every transaction begins, runs and commits on the
 //    JavaScript thread, inside one synchronous stretch of JavaScript (see
-//    Db.transaction in lib/index.js): no C transaction is ever open across
+//    Db.transaction in index.js): no C transaction is ever open across
 //    an await, and each is committed by the thread that began it, as
 //    rs_txn_commit() requires.
 //  - No fdatasync on the JavaScript thread. Commits made here are made in
@@ -328,7 +328,7 @@ Napi::Value Out(Napi::Env env, rs_bytes b, bool as_string)
 }
 
 // KV keys and values: a string, or the bytes as an ArrayBuffer that
-// lib/index.js wraps in a Buffer (a Buffer made in C++ costs several
+// index.js wraps in a Buffer (a Buffer made in C++ costs several
 // times an ArrayBuffer: node sets its prototype after making it).
 Napi::Value OutKv(Napi::Env env, const void *p, size_t n, bool as_string)
 {
@@ -551,12 +551,12 @@ int RunCb(const rs_run_info *info, void *ctx)
 // ---- result objects ----
 
 // A page of KV items, flat: [key, value, key, value, ..., more];
-// lib/index.js makes the {items: [{key, value}], more} object (JavaScript
+// index.js makes the {items: [{key, value}], more} object (JavaScript
 // builds objects far faster than N-API sets their properties).
 // A KV page as [key, value, ..., bytes, more]: a key or value wanted as a
 // string is that string; one wanted as bytes is its length, its bytes the
 // next ones of `bytes`, one ArrayBuffer for the whole page (one allocation
-// instead of one per key and value), which lib/index.js cuts into Buffers.
+// instead of one per key and value), which index.js cuts into Buffers.
 Napi::Array KvFlat(Napi::Env env, const KvCollect &c, bool more, bool kstr,
 		   bool vstr)
 {
@@ -637,7 +637,7 @@ ptrdiff_t Utf16Length(const unsigned char *p, size_t n)
 // its length in the string (UTF-16 units), the string holding them all
 // in order. Returns the ArrayBuffer alone when nothing is a string, else
 // [ArrayBuffer, string]: two or three JavaScript values per page instead
-// of one or two per key and value (KvFlat), which lib/index.js cuts into
+// of one or two per key and value (KvFlat), which index.js cuts into
 // strings (slices) and Buffers. A key or value wanted as a string that is
 // not well-formed UTF-8 makes the page KvFlat's instead (V8 replaces the
 // bad bytes; their length in the string is V8's to say).
@@ -867,7 +867,7 @@ class Db : public Napi::ObjectWrap<Db>
 	std::set<Cursor *> cursors_;
 
 	// The transaction in progress, if any; gen_ names it for the tx
-	// object of lib/index.js.
+	// object of index.js.
 	rs_txn *txn_ = nullptr;
 	uint64_t gen_ = 0;
 	bool txn_wrote_ = false;
@@ -1385,7 +1385,7 @@ int WriteBatchFn(rs_txn *t, void *ctx)
 // (up to kArgOps triples) the arguments after run. Stages every
 // write in one transaction and commits it (retried on conflict: a
 // put-if-absent reads its key), all inside this call, on this thread; a
-// logged database commits Buffered (lib/index.js makes a Strict one
+// logged database commits Buffered (index.js makes a Strict one
 // durable with flushAsync, as for every other commit).
 Napi::Value Db::KvWrite(const Napi::CallbackInfo &info)
 {
@@ -1805,7 +1805,7 @@ Napi::Value Db::TxBegin(const Napi::CallbackInfo &info)
 }
 
 // txCommit(gen) -> whether it wrote; throws on error (RS_ECONFLICT
-// included: lib/index.js retries).
+// included: index.js retries).
 Napi::Value Db::TxCommit(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
