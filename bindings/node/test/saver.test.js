@@ -232,3 +232,62 @@ test('getTuple and list: writes of a checkpoint with no record are no other chec
 	assert.equal(await saver.getTuple(id('zzzz')), undefined);
 	await saver.close();
 });
+
+test('values kept as bytes, control characters, and a serializer of its own round-trip', async () => {
+	const bytes = new Uint8Array([0, 1, 0x1e, 255, 128]);
+	const check = async (s, wantBytes) => {
+		const values = { raw: bytes, text: 'x\x1ey\0', n: [1, { a: '\u00e9\u{1F600}' }] };
+		const cfg = await s.put({ configurable: { thread_id: 'b\x1e' } }, checkpoint(values, { raw: 1, text: 1, n: 1 }),
+			{ ...meta, note: '\x1e' }, { raw: 1, text: 1, n: 1 });
+		await s.putWrites(cfg, [['raw', bytes], ['text', 'w\x1e']], 'task\x1e');
+		const t = await s.getTuple(cfg);
+		assert.deepEqual(Buffer.from(t.checkpoint.channel_values.raw), Buffer.from(bytes));
+		assert.equal(t.checkpoint.channel_values.text, 'x\x1ey\0');
+		assert.deepEqual(t.checkpoint.channel_values.n, values.n);
+		assert.equal(t.metadata.note, '\x1e');
+		assert.deepEqual(t.pendingWrites.map(([task, ch, v]) => [task, ch, ch === 'raw' ? [...v] : v]),
+			[['task\x1e', 'raw', [...bytes]], ['task\x1e', 'text', 'w\x1e']]);
+		assert.equal(wantBytes(t.checkpoint.channel_values.raw), true);
+		// A child that inherits the values reads them from their writer's record.
+		const cfg2 = await s.put(cfg, checkpoint({ ...values, text: 'z' }, { raw: 1, text: 2, n: 1 }), meta, { text: 2 });
+		const t2 = await s.getTuple(cfg2);
+		assert.deepEqual(Buffer.from(t2.checkpoint.channel_values.raw), Buffer.from(bytes));
+		assert.deepEqual(t2.checkpoint.channel_values.n, values.n);
+		assert.equal(t2.checkpoint.channel_values.text, 'z');
+		const listed = [];
+		for await (const x of s.list({ configurable: { thread_id: 'b\x1e' } }, { filter: { note: '\x1e' } })) listed.push(x.config.configurable.checkpoint_id);
+		assert.deepEqual(listed, [cfg.configurable.checkpoint_id]);
+	};
+	const s = await RunstateSaver.open();
+	await check(s, (v) => v instanceof Uint8Array);
+	await s.close();
+	// A serializer of its own (neither JsonPlusSerializer's texts nor its
+	// types): what it gave, strings or bytes, comes back as it gave them.
+	const serde = {
+		async dumpsTyped(o) {
+			if (o instanceof Uint8Array) return ['raw', o];
+			return typeof o === 'string' ? ['str', `s${o}`] : ['bin', Buffer.from(JSON.stringify(o))];
+		},
+		async loadsTyped(t, d) {
+			if (t === 'raw') return d;
+			if (t === 'str') {
+				assert.equal(typeof d, 'string');
+				return d.slice(1);
+			}
+			assert.ok(d instanceof Uint8Array);
+			return JSON.parse(Buffer.from(d).toString('utf8'));
+		},
+	};
+	const c = await RunstateSaver.open({ serde });
+	await check(c, (v) => v instanceof Uint8Array);
+	await c.close();
+});
+
+test('storage layout 2 (the packed records before layout 3) is refused', async () => {
+	const lg = require('../langgraph');
+	const db = await rs.open();
+	await db.kv.put(lg.FORMAT_RUN, lg.FORMAT_KEY, '2');
+	assert.equal(lg.FORMAT, 3);
+	assert.throws(() => new RunstateSaver(db), (e) => e.code === 'RS_EVERSION' && e.message.includes('storage layout 2'));
+	await db.close();
+});
