@@ -228,7 +228,20 @@ const {
 } = lg;
 
 function sortWrites(writes) {
-	if (writes.length < 2) return writes;
+	const n = writes.length;
+	if (n < 2) return writes;
+	// One task's writes (a step's usual lot) come in idx order, or in its
+	// reverse from a reverse scan: no keys to make and sort.
+	const { taskPath, taskId } = writes[0];
+	let up = true, down = true;
+	for (let i = 1; i < n && (up || down); i++) {
+		const a = writes[i - 1], b = writes[i];
+		if (b.taskPath !== taskPath || b.taskId !== taskId) up = down = false;
+		else if (a.idx < b.idx) down = false;
+		else up = false;
+	}
+	if (up) return writes;
+	if (down) return writes.slice().reverse();
 	return writes.map((w) => [writesSortKey(w.taskPath, w.taskId, w.idx), w])
 		.sort((a, b) => compareWritesSortKeys(a[0], b[0])).map((x) => x[1]);
 }
@@ -401,7 +414,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 			}
 			head[2] = gen;
 			head[3] = sources;
-			return { sources, parts: [JSON.stringify(head) + SEP, mtext, SEP, ctext] };
+			return { sources, parts: [JSON.stringify(head), SEP, mtext, SEP, ctext] };
 		};
 		const ck = `c${nsKey}${esc(id)}`;
 		const ik = `i${esc(id)}${nsKey}`;
@@ -444,7 +457,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 			// first writes); a special one (error, interrupt...) is
 			// replaced.
 			ops.push([idx >= 0 ? 'putIfAbsent' : 'put', prefix + idxKey(idx),
-				[JSON.stringify([taskPath ?? '', channel, f]) + SEP, text]]);
+				[JSON.stringify([taskPath ?? '', channel, f]), SEP, text]]);
 		}
 		const run = this._runOf(threadId);
 		if (!this._known.has(run)) await this._register(threadId, run);

@@ -227,8 +227,11 @@ Bytes GetBytes(const Napi::Value &v, const char *what, bool optional = false)
 // A kv.write value: bytes as GetBytes takes them, or an array of such
 // parts (strings and views), stored as their concatenation (so that a
 // record made of a header and serialized parts needs no buffer built in
-// JavaScript first). The parts are copied into tmp.
-Bytes GetValue(const Napi::Value &v, const char *what)
+// JavaScript first). The parts are copied into *into (a buffer the
+// caller keeps for the call: no allocation once it is large enough), or
+// without one into tmp.
+Bytes GetValue(const Napi::Value &v, const char *what,
+	       std::string *into = nullptr)
 {
 	if (!v.IsArray())
 		return GetBytes(v, what);
@@ -236,7 +239,8 @@ Bytes GetValue(const Napi::Value &v, const char *what)
 	uint32_t n = a.Length();
 	Bytes b;
 	b.present = true;
-	b.where = Bytes::kTmp;
+	b.where = into == nullptr ? Bytes::kTmp : Bytes::kView;
+	std::string &out = into == nullptr ? b.tmp : *into;
 	for (uint32_t i = 0; i < n; i++) {
 		Napi::Value e = a.Get(i);
 		if (e.IsArray() || IsNullish(e))
@@ -244,11 +248,26 @@ Bytes GetValue(const Napi::Value &v, const char *what)
 			      std::string(what) +
 				      "'s parts must be strings, Buffers or "
 				      "Uint8Arrays");
+		if (e.IsString()) {
+			// Written straight into tmp, in one pass: room for 3
+			// UTF-8 bytes per UTF-16 unit (and the NUL N-API adds).
+			size_t units = 0, n = 0, at = out.size();
+			if (napi_get_value_string_utf16(v.Env(), e, nullptr, 0,
+							&units) != napi_ok)
+				throw Napi::Error::New(v.Env());
+			out.resize(at + 3 * units + 1);
+			if (napi_get_value_string_utf8(v.Env(), e, &out[at],
+						       3 * units + 1,
+						       &n) != napi_ok)
+				throw Napi::Error::New(v.Env());
+			out.resize(at + n);
+			continue;
+		}
 		Bytes p = GetBytes(e, "a value's part");
-		b.tmp.append(static_cast<const char *>(p.data), p.len);
+		out.append(static_cast<const char *>(p.data), p.len);
 	}
-	b.data = b.tmp.data();
-	b.len = b.tmp.size();
+	b.data = out.data();
+	b.len = out.size();
 	return b;
 }
 
@@ -936,6 +955,22 @@ class Db : public Napi::ObjectWrap<Db>
 	bool busy_ = false; // a C call is calling back into JavaScript
 	std::deque<rs_event_receipt> receipts_;
 	KvCollect scratch_; // the buffers of kv.list and kv.scan pages
+	// kv.write's values joined from parts, kept between calls (up to
+	// 1 MiB each); in use while joining_ (a getter on a parts array may
+	// call kv.write again: that call joins into buffers of its own).
+	std::deque<std::string> joined_;
+	bool joining_ = false;
+
+	std::string *Joined(size_t k)
+	{
+		if (k == joined_.size())
+			joined_.emplace_back();
+		std::string &j = joined_[k];
+		if (j.capacity() > (size_t(1) << 20))
+			std::string().swap(j);
+		j.clear();
+		return &j;
+	}
 
 	KvCollect &Scratch()
 	{
@@ -1478,6 +1513,16 @@ Napi::Value Db::KvWrite(const Napi::CallbackInfo &info)
 	auto at = [&](uint32_t i) { return args ? info[1 + i] : a.Get(i); };
 	WriteBatch b;
 	b.logged = durability_ != RS_DURABILITY_INMEMORY;
+	struct Joining {
+		bool &flag, outer;
+		~Joining()
+		{
+			if (outer)
+				flag = false;
+		}
+	} joining{ joining_, !joining_ };
+	joining_ = true;
+	size_t joined = 0;
 	b.ops.resize(n / 3);
 	for (uint32_t i = 0; i < n / 3; i++) {
 		StagedWrite &w = b.ops[i];
@@ -1486,8 +1531,13 @@ Napi::Value Db::KvWrite(const Napi::CallbackInfo &info)
 		if (w.op < kPut || w.op > kDelete)
 			Throw(env, RS_EINVAL, "unknown write op");
 		w.key = GetBytes(at(3 * i + 1), "key");
-		if (w.op != kDelete)
-			w.val = GetValue(at(3 * i + 2), "value");
+		if (w.op != kDelete) {
+			Napi::Value v = at(3 * i + 2);
+			w.val = GetValue(v, "value",
+					 joining.outer && v.IsArray()
+						 ? Joined(joined++)
+						 : nullptr);
+		}
 	}
 	Check(env, rs_txn_run(db, &run, 0, 0, WriteBatchFn, &b), "kv.write");
 	return Napi::Boolean::New(env, b.wrote);

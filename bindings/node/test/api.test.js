@@ -143,6 +143,16 @@ test('kv: write, several writes in one commit', async () => {
 	assert.equal(db.kv.get(run, 'j4', { encoding: 'utf8' }), 'x');
 	await db.kv.put(run, 'j5', ['a', 'b']);
 	assert.equal(db.kv.get(run, 'j5', { encoding: 'utf8' }), 'ab');
+	// A getter on a parts array that writes too: each call joins its
+	// values into buffers of its own.
+	const tricky = ['a', 'b'];
+	let inner;
+	Object.defineProperty(tricky, 1, { get() { inner = db.kv.write(run, [['put', 'j7', ['in', 'ner']]]); return 'B'; } });
+	await db.kv.write(run, [['put', 'j8', ['x', 'y'.repeat(40)]], ['put', 'j9', tricky]]);
+	await inner;
+	assert.equal(db.kv.get(run, 'j7', { encoding: 'utf8' }), 'inner');
+	assert.equal(db.kv.get(run, 'j8', { encoding: 'utf8' }), `x${'y'.repeat(40)}`);
+	assert.equal(db.kv.get(run, 'j9', { encoding: 'utf8' }), 'aB');
 	for (const bad of [[1], [null], [undefined], [['x']], [{}], ['ok', 2]])
 		await assert.rejects(db.kv.write(run, [['put', 'j6', bad]]), code('RS_EINVAL'));
 	assert.equal(db.kv.get(run, 'j6'), undefined);
