@@ -83,10 +83,15 @@ const PAGE = 64;
 const RUNS_CACHED = 4096; // thread ids whose run ids are kept
 const SOURCES_CACHED = 16; // records' sources kept per run
 
+// SHA-1 of bytes: crypto.hash where Node has it (one call; createHash
+// costs about 6 us a thread here, fetching the digest each time).
+const sha1 = typeof crypto.hash === 'function'
+	? (b) => crypto.hash('sha1', b, 'buffer')
+	: (b) => crypto.createHash('sha1').update(b).digest();
+
 /** The run id of a thread: a UUIDv5 of its thread_id. */
 function threadRunId(threadId) {
-	const h = crypto.createHash('sha1').update(NAMESPACE)
-		.update(Buffer.from(String(threadId), 'utf16le')).digest();
+	const h = sha1(Buffer.concat([NAMESPACE, Buffer.from(String(threadId), 'utf16le')]));
 	h[6] = (h[6] & 0x0f) | 0x50;
 	h[8] = (h[8] & 0x3f) | 0x80;
 	const x = h.subarray(0, 16).toString('hex');
@@ -331,7 +336,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 			metadata: JSON.stringify({ thread_id: threadId }),
 		};
 		const name = `${TAG}:${threadId}`;
-		const wellFormed = Buffer.from(name, 'utf8').toString('utf8') === name;
+		const wellFormed = name.isWellFormed();
 		try {
 			await this.db.runindex.create(
 				wellFormed && Buffer.byteLength(name) <= 256 ? { ...base, name } : base,

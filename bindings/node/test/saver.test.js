@@ -46,6 +46,11 @@ test('thread ids of any length and form get runs of their own, named in the RunI
 	const ids = [long, 'short', '\ud800', '\udc00', 'ü'.repeat(200), '0'];
 	const runs = new Set(ids.map(threadRunId));
 	assert.equal(runs.size, ids.length);
+	// The run ids are stored: their derivation never changes.
+	assert.equal(threadRunId('t'), '38128403-b78a-5bc6-9215-27b368f84f3d');
+	assert.equal(threadRunId(''), 'db480f04-8e1d-5d66-916c-e3e1e073bcc1');
+	assert.equal(threadRunId('\u00e9\u{1F600}'), '7393b2d9-446c-52ee-b2f3-90c130501227');
+	assert.equal(threadRunId('\ud800'), '7e82fa1e-e357-5659-ab16-65021ef2349f');
 	for (const id of ids) {
 		const cfg = await saver.put({ configurable: { thread_id: id } }, checkpoint({ v: id }, { v: 1 }), meta, { v: 1 });
 		const t = await saver.getTuple({ configurable: { thread_id: id } });
