@@ -7,6 +7,10 @@
 export type RunId = string;
 /** Bytes in: a string (UTF-8) or any ArrayBuffer view (read, not kept). */
 export type BytesIn = string | Uint8Array | ArrayBufferView | ArrayBuffer;
+/** A KV value to write: bytes, or an array of parts stored as their
+ *  concatenation (joined in the native call: no buffer is built in
+ *  JavaScript first). */
+export type ValueIn = BytesIn | BytesIn[];
 export type Durability = 'inmemory' | 'buffered' | 'strict';
 export type RunStatus = 'active' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'archived';
 
@@ -200,7 +204,7 @@ export interface Kv {
   scan(run: RunId, opts?: ScanOptions): Page<KvEntry>;
   /** A cursor on a snapshot taken now; close it. */
   cursor(run: RunId, opts?: { encoding?: 'buffer' | 'utf8'; keyEncoding?: 'buffer' | 'utf8' }): Cursor;
-  put(run: RunId, key: BytesIn, value: BytesIn, opts?: WriteOptions): Promise<void>;
+  put(run: RunId, key: BytesIn, value: ValueIn, opts?: WriteOptions): Promise<void>;
   /** Resolves to whether the key existed. */
   delete(run: RunId, key: BytesIn, opts?: WriteOptions): Promise<boolean>;
   /** Several writes in one commit, staged and committed by one native
@@ -211,8 +215,8 @@ export interface Kv {
 }
 
 export type KvWriteOp =
-  | ['put', BytesIn, BytesIn]
-  | ['putIfAbsent', BytesIn, BytesIn]
+  | ['put', BytesIn, ValueIn]
+  | ['putIfAbsent', BytesIn, ValueIn]
   | ['delete', BytesIn];
 
 export interface EventLog {

@@ -451,8 +451,10 @@ class Kv {
 
 	/** write(run, [['put', key, value] | ['putIfAbsent', key, value] |
 	 *  ['delete', key], ...], opts): every write in one commit, staged and
-	 *  committed by one native call. Resolves to whether anything was
-	 *  written (false when every putIfAbsent found its key). */
+	 *  committed by one native call. A value is bytes, or an array of
+	 *  parts (strings and byte views) stored as their concatenation. Resolves
+	 *  to whether anything was written (false when every putIfAbsent found
+	 *  its key). */
 	write(run, ops, opts) {
 		return rejectWith(() => {
 			const d = this.db._effective(opts);

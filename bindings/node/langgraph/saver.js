@@ -10,11 +10,11 @@
 // "langgraph", the thread_id in its metadata (JSON) and, when it fits the
 // 256-byte name limit, the name "langgraph:<thread_id>".
 //
-// Storage layout 2 (FORMAT). The database records its layout under the key
+// Storage layout 3 (FORMAT). The database records its layout under the key
 // FORMAT_KEY of the run FORMAT_RUN (written with a saver's first write); a
-// saver refuses, with RS_EVERSION, a database of another layout, or one
-// that holds threads but records no layout (layout 1, before layouts were
-// recorded).
+// saver refuses, with RS_EVERSION, a database of another layout (layout 2
+// packed a record's parts, each with a 4-byte length), or one that holds
+// threads but records no layout (layout 1, before layouts were recorded).
 // Keys of a thread's run (KV; keys are strings, stored as their UTF-8
 // bytes; `esc(s)` is s with each U+0000 written as U+0000 U+0001, then
 // U+0000 U+0000, so keys sort as their strings do, by code point, and no
@@ -35,13 +35,14 @@
 // JsonPlusSerializer, is serialized alone); its metadata, serialized alone
 // (list's filter reads only that); its parent's id; its sources; its v;
 // and its generation (0, one more for each put again of the same id).
+// Records and writes are text (see parseRec and parseWrite below).
 // The sources say, per channel, where its value is: [version, writer,
 // writer's generation, where], the writer being the checkpoint whose put
 // wrote the value (this one for the channels in newVersions, else the
 // parent's source at the same version, so that a fork reusing a version
 // number never reads another branch's value); where: 0 for no value, k > 0
 // for element k of the writer's array, k < 0 for the value serialized
-// alone at part -k of its record. A value is thus stored once, by its
+// alone at place -k - 1 of its record's list of them. A value is thus stored once, by its
 // writer. A put of an id that has a record already moves that record to
 // its "o" key and writes the new one with the next generation, so the
 // children of the earlier one still read what they inherited (as with
@@ -75,17 +76,22 @@ const TAG = 'langgraph';
 const NAMESPACE = Buffer.from('6f0d1c2a8e4b4f7a9c3e5b2d1a0f8e71', 'hex');
 // The storage layout, and where a database records it (a run of its own,
 // random and fixed forever: a version 4 id, never a thread's).
-const FORMAT = 2;
+const FORMAT = 3;
 const FORMAT_RUN = '3b9e7c1d-5a2f-4e8b-9d6c-0f1a2b3c4d5e';
 const FORMAT_KEY = 'langgraph:format';
 const PAGE = 64;
 const RUNS_CACHED = 4096; // thread ids whose run ids are kept
 const SOURCES_CACHED = 16; // records' sources kept per run
 
+// SHA-1 of bytes: crypto.hash where Node has it (one call; createHash
+// costs about 6 us a thread here, fetching the digest each time).
+const sha1 = typeof crypto.hash === 'function'
+	? (b) => crypto.hash('sha1', b, 'buffer')
+	: (b) => crypto.createHash('sha1').update(b).digest();
+
 /** The run id of a thread: a UUIDv5 of its thread_id. */
 function threadRunId(threadId) {
-	const h = crypto.createHash('sha1').update(NAMESPACE)
-		.update(Buffer.from(String(threadId), 'utf16le')).digest();
+	const h = sha1(Buffer.concat([NAMESPACE, Buffer.from(String(threadId), 'utf16le')]));
 	h[6] = (h[6] & 0x0f) | 0x50;
 	h[8] = (h[8] & 0x3f) | 0x80;
 	const x = h.subarray(0, 16).toString('hex');
@@ -125,47 +131,69 @@ function prefixEnd(p) {
 	return p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1);
 }
 
-// Records: a list of byte strings, each with a 4-byte length.
-function pack(parts) {
-	let n = 0;
-	for (const p of parts) n += 4 + (typeof p === 'string' ? Buffer.byteLength(p) : p.byteLength);
-	const out = Buffer.allocUnsafe(n);
-	let at = 0;
-	for (const p of parts) {
-		let len;
-		if (typeof p === 'string') {
-			len = out.write(p, at + 4);
-		} else {
-			len = p.byteLength;
-			out.set(p instanceof Uint8Array ? p : new Uint8Array(p.buffer, p.byteOffset, len), at + 4);
-		}
-		out.writeUInt32BE(len, at);
-		at += 4 + len;
-	}
-	return out;
+// Records and writes are text (layout 3): a header, JSON, then SEP and the
+// serialized parts kept as they are (JSON texts of JsonPlusSerializer,
+// which hold no raw control character, so no SEP). A serialized item that
+// is not such a text is kept in the header instead: [type, data] for
+// data that is a string, [type, 0, base64] for bytes. Every value is thus
+// well-formed UTF-8, read back as one string per scan page (sliced, not
+// decoded part by part) and written by kv.write from its parts (joined
+// natively, with no buffer built here).
+const SEP = '\x1e';
+
+function enc([t, d]) {
+	return typeof d === 'string' ? [t, d]
+		: [t, 0, Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('base64')];
 }
 
-// The parts of a record as [start, end) offsets: [s0, e0, s1, e1, ...].
-function unpack(buf) {
-	const at = [];
-	for (let i = 0; i < buf.length;) {
-		const n = buf.readUInt32BE(i);
-		at.push(i + 4, i + 4 + n);
-		i += 4 + n;
-	}
-	return at;
+function dec(e) {
+	return e.length === 2 ? [e[0], e[1]] : [e[0], Buffer.from(e[2], 'base64')];
 }
 
-function part(buf, at, i) {
-	return buf.toString('utf8', at[2 * i], at[2 * i + 1]);
+// A serialized part of a record at s[a...b): its header field is its type
+// (the text kept as it is) or enc() of it.
+function itemAt(f, s, a, b) {
+	return typeof f === 'string' ? [f, s.slice(a, b)] : dec(f);
 }
 
-const NO_PARENT = '\u0000';
-// A record's parts: the array [checkpoint, values...] serialized (type,
-// data), the metadata serialized (type, data), the parent's id, the
-// sources (JSON), the checkpoint's v, the generation, then the values
-// serialized alone (type, data each).
-const R_TYPE = 0, R_MTYPE = 2, R_PARENT = 4, R_SOURCES = 5, R_V = 6, R_GEN = 7, R_ALONE = 8;
+// A record: header [parent | null, v, gen, sources, meta's field,
+// checkpoint's field, [enc() of each value serialized alone]], SEP, the
+// metadata's text, SEP, the text of the checkpoint with its values.
+// Parsed: {parent, v, gen, sources, meta, main, alone}; meta and main
+// are [type, data], alone(where) the value serialized alone at `where`.
+function parseRec(s) {
+	const h = s.indexOf(SEP);
+	const m = s.indexOf(SEP, h + 1);
+	const hd = JSON.parse(s.slice(0, h));
+	return {
+		parent: hd[0] === null ? undefined : hd[0], v: Number(hd[1]), gen: hd[2], sources: hd[3],
+		meta: itemAt(hd[4], s, h + 1, m), main: itemAt(hd[5], s, m + 1), alone: (where) => dec(hd[6][-where - 1]),
+	};
+}
+
+// The sources alone (put reads its parent's).
+function recSources(s) {
+	return JSON.parse(s.slice(0, s.indexOf(SEP)))[3];
+}
+
+// A pending write: header [taskPath, channel, field], SEP, the value's
+// text.
+function parseWrite(s) {
+	const h = s.indexOf(SEP);
+	const hd = JSON.parse(s.slice(0, h));
+	return [hd[0], hd[1], itemAt(hd[2], s, h + 1)];
+}
+
+// A value built from parts (a string or a Buffer) for a write that takes
+// no parts (tx.kv.put).
+// A JSON text kept as it is, which _load joins with others.
+const joins = (it) => it[0] === 'json' && typeof it[1] === 'string';
+
+function joined(parts) {
+	return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+}
+
+const U = { encoding: 'utf8' };
 
 function configOf(threadId, ns, id) {
 	return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: id } };
@@ -205,7 +233,20 @@ const {
 } = lg;
 
 function sortWrites(writes) {
-	if (writes.length < 2) return writes;
+	const n = writes.length;
+	if (n < 2) return writes;
+	// One task's writes (a step's usual lot) come in idx order, or in its
+	// reverse from a reverse scan: no keys to make and sort.
+	const { taskPath, taskId } = writes[0];
+	let up = true, down = true;
+	for (let i = 1; i < n && (up || down); i++) {
+		const a = writes[i - 1], b = writes[i];
+		if (b.taskPath !== taskPath || b.taskId !== taskId) up = down = false;
+		else if (a.idx < b.idx) down = false;
+		else up = false;
+	}
+	if (up) return writes;
+	if (down) return writes.slice().reverse();
 	return writes.map((w) => [writesSortKey(w.taskPath, w.taskId, w.idx), w])
 		.sort((a, b) => compareWritesSortKeys(a[0], b[0])).map((x) => x[1]);
 }
@@ -233,7 +274,8 @@ class RunstateSaver extends BaseCheckpointSaver {
 		// takes JSON as a string as well as bytes).
 		this._text = this.serde instanceof JsonPlusSerializer &&
 			this.serde.loadsTyped === JsonPlusSerializer.prototype.loadsTyped &&
-			this.serde.dumpsTyped === JsonPlusSerializer.prototype.dumpsTyped;
+			this.serde.dumpsTyped === JsonPlusSerializer.prototype.dumpsTyped &&
+			this.serde._dumps === JsonPlusSerializer.prototype._dumps;
 		this._formatted = this._checkLayout();
 		this._owned = false;
 	}
@@ -294,7 +336,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 			metadata: JSON.stringify({ thread_id: threadId }),
 		};
 		const name = `${TAG}:${threadId}`;
-		const wellFormed = Buffer.from(name, 'utf8').toString('utf8') === name;
+		const wellFormed = name.isWellFormed();
 		try {
 			await this.db.runindex.create(
 				wellFormed && Buffer.byteLength(name) <= 256 ? { ...base, name } : base,
@@ -313,8 +355,8 @@ class RunstateSaver extends BaseCheckpointSaver {
 		const cached = this._sources.get(run);
 		const s = cached === undefined ? undefined : cached.get(ck);
 		if (s !== undefined) return s;
-		const rec = this.db.kv.get(run, ck);
-		return rec === undefined ? {} : JSON.parse(part(rec, unpack(rec), R_SOURCES));
+		const rec = this.db.kv.get(run, ck, U);
+		return rec === undefined ? {} : recSources(rec);
 	}
 
 	_remember(run, ck, sources) {
@@ -350,18 +392,19 @@ class RunstateSaver extends BaseCheckpointSaver {
 				own[ch] = [nv[ch], main.length];
 				main.push(v);
 			} else {
-				own[ch] = [nv[ch], -(R_ALONE + alone.length)];
-				alone.push(...await this.serde.dumpsTyped(v));
+				own[ch] = [nv[ch], -(alone.length + 1)];
+				alone.push(enc(await this.serde.dumpsTyped(v)));
 			}
 		}
-		const [[type, data], [mtype, mdata]] = await Promise.all([
-			this.serde.dumpsTyped(main), this.serde.dumpsTyped(metadata)]);
+		const [c, m] = await Promise.all([this.serde.dumpsTyped(main), this.serde.dumpsTyped(metadata)]);
+		const [cf, ctext] = this._field(c);
+		const [mf, mtext] = this._field(m);
 		const run = this._runOf(threadId);
 		if (!this._known.has(run)) await this._register(threadId, run);
 		const nsKey = esc(ns);
-		const parentId = parent === undefined || parent === null ? NO_PARENT : String(parent);
-		const inherited = parentId === NO_PARENT ? undefined : this._sourcesOf(run, `c${nsKey}${esc(parentId)}`);
-		const head = [type, data, mtype, mdata, parentId, '', String(cp.v ?? 0), ''];
+		const parentId = parent === undefined || parent === null ? null : String(parent);
+		const inherited = parentId === null ? undefined : this._sourcesOf(run, `c${nsKey}${esc(parentId)}`);
+		const head = [parentId, cp.v ?? 0, 0, null, mf, cf, alone];
 		// The record at generation gen; `before`: the sources of the record
 		// it replaces, if any (a channel it does not change keeps a value
 		// of the same version from there).
@@ -374,9 +417,9 @@ class RunstateSaver extends BaseCheckpointSaver {
 				else if (inherited !== undefined && inherited[ch] !== undefined && inherited[ch][0] === ver) sources[ch] = inherited[ch];
 				else if (before !== undefined && before[ch] !== undefined && before[ch][0] === ver) sources[ch] = before[ch];
 			}
-			head[R_SOURCES] = JSON.stringify(sources);
-			head[R_GEN] = String(gen);
-			return { sources, bytes: pack(alone.length > 0 ? head.concat(alone) : head) };
+			head[2] = gen;
+			head[3] = sources;
+			return { sources, parts: [JSON.stringify(head), SEP, mtext, SEP, ctext] };
 		};
 		const ck = `c${nsKey}${esc(id)}`;
 		const ik = `i${esc(id)}${nsKey}`;
@@ -384,19 +427,18 @@ class RunstateSaver extends BaseCheckpointSaver {
 		let { sources } = first;
 		// A record and its index entry are written and deleted together:
 		// both found means a put again of this id.
-		if (!await this.db.kv.write(run, [['putIfAbsent', ck, first.bytes], ['putIfAbsent', ik, '']], this._txOpts)) {
+		if (!await this.db.kv.write(run, [['putIfAbsent', ck, first.parts], ['putIfAbsent', ik, '']], this._txOpts)) {
 			sources = await this.db.transaction(run, (tx) => {
-				const old = tx.kv.get(ck);
+				const old = tx.kv.get(ck, U);
 				if (old === undefined) { // deleted meanwhile
-					tx.kv.put(ck, first.bytes);
+					tx.kv.put(ck, joined(first.parts));
 					tx.kv.put(ik, '');
 					return first.sources;
 				}
-				const at = unpack(old);
-				const gen = Number(part(old, at, R_GEN));
-				const next = record(gen + 1, JSON.parse(part(old, at, R_SOURCES)));
+				const { gen, sources: before } = parseRec(old);
+				const next = record(gen + 1, before);
 				tx.kv.put(`o${nsKey}${esc(id)}${gen}`, old);
-				tx.kv.put(ck, next.bytes);
+				tx.kv.put(ck, joined(next.parts));
 				return next.sources;
 			}, this._txOpts);
 		}
@@ -414,13 +456,13 @@ class RunstateSaver extends BaseCheckpointSaver {
 		const ops = [];
 		for (let i = 0; i < writes.length; i++) {
 			const [channel, value] = writes[i];
-			const [t, d] = await this.serde.dumpsTyped(value);
+			const [f, text] = this._field(await this.serde.dumpsTyped(value));
 			const idx = WRITES_IDX_MAP[channel] || i;
 			// A regular write is stored once (a retried task keeps its
 			// first writes); a special one (error, interrupt...) is
 			// replaced.
 			ops.push([idx >= 0 ? 'putIfAbsent' : 'put', prefix + idxKey(idx),
-				pack([taskPath ?? '', channel, t, d])]);
+				[JSON.stringify([taskPath ?? '', channel, f]), SEP, text]]);
 		}
 		const run = this._runOf(threadId);
 		if (!this._known.has(run)) await this._register(threadId, run);
@@ -440,28 +482,20 @@ class RunstateSaver extends BaseCheckpointSaver {
 		}
 	}
 
-	// A serialized value as loadsTyped takes it: a string (JSON from
-	// JsonPlusSerializer), or the bytes.
-	_data(buf, type, start, end) {
-		return this._text && type === 'json' ? buf.toString('utf8', start, end) : buf.subarray(start, end);
-	}
-
-	// The serialized (type, data) at parts i, i + 1 of a record.
-	_item(rec, at, i) {
-		const t = part(rec, at, i);
-		return [t, this._data(rec, t, at[2 * i + 2], at[2 * i + 3])];
+	// A serialized item as a record holds it: [its header field, the text
+	// kept after SEP]. JsonPlusSerializer's JSON texts are kept as they
+	// are (loadsTyped takes them back as strings); anything else goes
+	// into the header (enc()).
+	_field(item) {
+		return this._text && item[0] === 'json' && item[1] instanceof Uint8Array ? item : [enc(item), ''];
 	}
 
 	// A pending write from its key (the checkpoint's id ends at key[at])
 	// and value.
 	_write(key, at, value, id) {
 		const [taskId, k] = unesc(key, at);
-		const v = unpack(value);
-		const t = part(value, v, 2);
-		return {
-			id, taskId, idx: parseInt(key.slice(k), 16) - IDX_BIAS, taskPath: part(value, v, 0),
-			channel: part(value, v, 1), t, d: this._data(value, t, v[6], v[7]),
-		};
+		const [taskPath, channel, [t, d]] = parseWrite(value);
+		return { id, taskId, idx: parseInt(key.slice(k), 16) - IDX_BIAS, taskPath, channel, t, d };
 	}
 
 	// A checkpoint's record and writes, by a forward scan from its key:
@@ -472,7 +506,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 		let rec, resume;
 		const writes = [];
 		for (let limit = 4; ; limit = Math.min(PAGE, 2 * limit)) {
-			const page = scan({ start: ck, end, resume, limit, keyEncoding: 'utf8' });
+			const page = scan({ start: ck, end, resume, limit, keyEncoding: 'utf8', encoding: 'utf8' });
 			for (const { key, value } of page.items) {
 				if (key.length === ck.length) rec = value;
 				else if (rec === undefined) return undefined; // writes, no record
@@ -491,7 +525,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 		const prefix = `c${nsKey}`;
 		let resume, writes = [];
 		for (;;) {
-			const page = scan({ start: prefix, end, resume, reverse: true, limit: limit(), keyEncoding: 'utf8' });
+			const page = scan({ start: prefix, end, resume, reverse: true, limit: limit(), keyEncoding: 'utf8', encoding: 'utf8' });
 			for (const { key, value } of page.items) {
 				const [id, at] = unesc(key, prefix.length);
 				// Writes of another id than the record's that follows
@@ -524,12 +558,10 @@ class RunstateSaver extends BaseCheckpointSaver {
 	// {ns, id, main, meta, parent, values: [[channel, item, element]],
 	// writes, sends, others}; `others` (the values it inherits, by writer)
 	// and `needSends` are left for _complete to read.
+	// rec: the record, as stored or parsed (parseRec).
 	_raw(ns, id, rec, writes) {
-		const at = unpack(rec);
-		const sources = JSON.parse(part(rec, at, R_SOURCES));
-		const gen = Number(part(rec, at, R_GEN));
-		const parent = part(rec, at, R_PARENT);
-		const main = this._item(rec, at, R_TYPE);
+		const r = typeof rec === 'string' ? parseRec(rec) : rec;
+		const { sources, gen, parent, main } = r;
 		const values = [];
 		let others; // writer and generation -> [writer, gen, [value, where]...]
 		for (const ch of Object.keys(sources)) {
@@ -537,7 +569,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 			if (where === 0) continue;
 			const v = [ch, undefined, -1];
 			if (writer === id && g === gen) {
-				if (where > 0) { v[1] = main; v[2] = where; } else v[1] = this._item(rec, at, -where);
+				if (where > 0) { v[1] = main; v[2] = where; } else v[1] = r.alone(where);
 			} else {
 				others ??= new Map();
 				const k = `${g}\0${writer}`;
@@ -548,9 +580,8 @@ class RunstateSaver extends BaseCheckpointSaver {
 			values.push(v);
 		}
 		return {
-			ns, id, main, meta: this._item(rec, at, R_MTYPE), values, writes, others,
-			parent: parent === NO_PARENT ? undefined : parent,
-			needSends: Number(part(rec, at, R_V)) < 4 && parent !== NO_PARENT,
+			ns, id, main, meta: r.meta, values, writes, others, parent,
+			needSends: r.v < 4 && parent !== undefined,
 		};
 	}
 
@@ -560,25 +591,23 @@ class RunstateSaver extends BaseCheckpointSaver {
 		const nsKey = esc(raw.ns);
 		if (raw.others !== undefined) {
 			const groups = [...raw.others.values()];
-			const recs = getMany(groups.map(([w]) => `c${nsKey}${esc(w)}`));
+			const recs = getMany(groups.map(([w]) => `c${nsKey}${esc(w)}`)).map((w) => w && parseRec(w));
 			// A writer put again since: its record of that generation.
 			const moved = [];
 			for (let k = 0; k < groups.length; k++) {
 				const w = recs[k];
-				if (w === undefined || Number(part(w, unpack(w), R_GEN)) !== groups[k][1]) moved.push(k);
+				if (w === undefined || w.gen !== groups[k][1]) moved.push(k);
 			}
 			if (moved.length > 0) {
 				const old = getMany(moved.map((k) => `o${nsKey}${esc(groups[k][0])}${groups[k][1]}`));
-				for (let j = 0; j < moved.length; j++) recs[moved[j]] = old[j];
+				for (let j = 0; j < moved.length; j++) recs[moved[j]] = old[j] && parseRec(old[j]);
 			}
 			for (let k = 0; k < groups.length; k++) {
 				const w = recs[k];
 				if (w === undefined) continue; // deleted: its values are missing
-				const at = unpack(w);
-				let wmain;
 				for (let j = 2; j < groups[k].length; j++) {
 					const [v, where] = groups[k][j];
-					if (where > 0) { v[1] = wmain ??= this._item(w, at, R_TYPE); v[2] = where; } else v[1] = this._item(w, at, -where);
+					if (where > 0) { v[1] = w.main; v[2] = where; } else v[1] = w.alone(where);
 				}
 			}
 			raw.values = raw.values.filter((v) => v[1] !== undefined);
@@ -606,7 +635,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 			const scan = (o) => tx.kv.scan(o);
 			const g = id ? this._byId(scan, nsKey, id) : this._latest(scan, nsKey);
 			return g === undefined ? undefined
-				: this._complete(this._raw(ns, g.id, g.rec, g.writes), (keys) => tx.kv.getMany(keys), scan);
+				: this._complete(this._raw(ns, g.id, g.rec, g.writes), (keys) => tx.kv.getMany(keys, U), scan);
 		});
 	}
 
@@ -618,15 +647,15 @@ class RunstateSaver extends BaseCheckpointSaver {
 		let json = 0;
 		if (this._text) {
 			const texts = [];
-			for (const it of items) if (it[0] === 'json') texts.push(it[1]);
+			for (const it of items) if (joins(it)) texts.push(it[1]);
 			json = texts.length;
 			if (json > 1) {
 				const all = await this.serde.loadsTyped('json', `[${texts.join(',')}]`);
-				for (let i = 0, k = 0; i < items.length; i++) if (items[i][0] === 'json') out[i] = all[k++];
+				for (let i = 0, k = 0; i < items.length; i++) if (joins(items[i])) out[i] = all[k++];
 			}
 		}
 		for (let i = 0; i < items.length; i++)
-			if (json <= 1 || items[i][0] !== 'json') out[i] = await this.serde.loadsTyped(items[i][0], items[i][1]);
+			if (json <= 1 || !joins(items[i])) out[i] = await this.serde.loadsTyped(items[i][0], items[i][1]);
 		return out;
 	}
 
@@ -746,13 +775,13 @@ class RunstateSaver extends BaseCheckpointSaver {
 			for (const [ns, id, rec, writes] of this._walk(run, nsWanted, beforeId, want)) {
 				if (idWanted && id !== idWanted) continue;
 				let metadata;
+				const parsed = parseRec(rec);
 				if (filter) {
 					// The metadata first: the rest only for a match.
-					const m = this._item(rec, unpack(rec), R_MTYPE);
-					metadata = await this.serde.loadsTyped(m[0], m[1]);
+					metadata = await this.serde.loadsTyped(parsed.meta[0], parsed.meta[1]);
 					if (!Object.entries(filter).every(([k, v]) => metadata[k] === v)) continue;
 				}
-				let raw = this._raw(ns, id, rec, writes);
+				let raw = this._raw(ns, id, parsed, writes);
 				if (raw.others !== undefined || raw.needSends) raw = this._read(run, ns, id);
 				if (raw === undefined) continue; // deleted meanwhile
 				yield await this._tuple(threadId, raw, metadata);

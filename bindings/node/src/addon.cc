@@ -224,6 +224,53 @@ Bytes GetBytes(const Napi::Value &v, const char *what, bool optional = false)
 	return b;
 }
 
+// A kv.write value: bytes as GetBytes takes them, or an array of such
+// parts (strings and views), stored as their concatenation (so that a
+// record made of a header and serialized parts needs no buffer built in
+// JavaScript first). The parts are copied into *into (a buffer the
+// caller keeps for the call: no allocation once it is large enough), or
+// without one into tmp.
+Bytes GetValue(const Napi::Value &v, const char *what,
+	       std::string *into = nullptr)
+{
+	if (!v.IsArray())
+		return GetBytes(v, what);
+	Napi::Array a = v.As<Napi::Array>();
+	uint32_t n = a.Length();
+	Bytes b;
+	b.present = true;
+	b.where = into == nullptr ? Bytes::kTmp : Bytes::kView;
+	std::string &out = into == nullptr ? b.tmp : *into;
+	for (uint32_t i = 0; i < n; i++) {
+		Napi::Value e = a.Get(i);
+		if (e.IsArray() || IsNullish(e))
+			Throw(v.Env(), RS_EINVAL,
+			      std::string(what) +
+				      "'s parts must be strings, Buffers or "
+				      "Uint8Arrays");
+		if (e.IsString()) {
+			// Written straight into tmp, in one pass: room for 3
+			// UTF-8 bytes per UTF-16 unit (and the NUL N-API adds).
+			size_t units = 0, n = 0, at = out.size();
+			if (napi_get_value_string_utf16(v.Env(), e, nullptr, 0,
+							&units) != napi_ok)
+				throw Napi::Error::New(v.Env());
+			out.resize(at + 3 * units + 1);
+			if (napi_get_value_string_utf8(v.Env(), e, &out[at],
+						       3 * units + 1,
+						       &n) != napi_ok)
+				throw Napi::Error::New(v.Env());
+			out.resize(at + n);
+			continue;
+		}
+		Bytes p = GetBytes(e, "a value's part");
+		out.append(static_cast<const char *>(p.data), p.len);
+	}
+	b.data = out.data();
+	b.len = out.size();
+	return b;
+}
+
 std::string GetText(const Napi::Value &v, const char *what)
 {
 	if (!v.IsString())
@@ -630,6 +677,22 @@ ptrdiff_t Utf16Length(const unsigned char *p, size_t n)
 	return static_cast<ptrdiff_t>(u);
 }
 
+// Whether n bytes are all ASCII (then they are well-formed UTF-8 and
+// their UTF-16 length is n), eight at a time.
+bool IsAscii(const unsigned char *p, size_t n)
+{
+	uint64_t acc = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= p[i];
+	return (acc & 0x8080808080808080ull) == 0;
+}
+
 // A KV page packed into one ArrayBuffer, and one string if any key or
 // value is wanted as a string: bytes [u32 n, u32 more, u32 len x 2n, the
 // bytes of the keys and values wanted as bytes, in order] (host byte
@@ -649,13 +712,19 @@ Napi::Value KvPacked(Napi::Env env, KvCollect &c, bool more, bool kstr,
 		reinterpret_cast<const unsigned char *>(c.arena.data());
 	std::vector<uint32_t> &lens = c.lens;
 	lens.resize(n);
+	// A page all ASCII (JSON texts, most keys) is checked at once, and
+	// its string made from its bytes as they are (Latin-1: no decoding).
+	bool ascii = (kstr || vstr) && IsAscii(base, c.arena.size());
 	size_t bin = 0, txt = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t len = c.parts[i].second;
 		if (len > UINT32_MAX)
 			return KvFlat(env, c, more, kstr, vstr);
 		if (i % 2 == 0 ? kstr : vstr) {
-			ptrdiff_t u = Utf16Length(base + c.parts[i].first, len);
+			ptrdiff_t u =
+				ascii ? static_cast<ptrdiff_t>(len)
+				      : Utf16Length(base + c.parts[i].first,
+						    len);
 			if (u < 0)
 				return KvFlat(env, c, more, kstr, vstr);
 			lens[i] = static_cast<uint32_t>(u);
@@ -673,15 +742,20 @@ Napi::Value KvPacked(Napi::Env env, KvCollect &c, bool more, bool kstr,
 	if (n > 0)
 		memcpy(out + sizeof h, lens.data(), 4 * n);
 	out += head;
+	// Keys and values all wanted as strings: the string is the arena
+	// itself (the parts in order), not a copy.
+	bool all = kstr && vstr;
 	std::string &text = c.text;
-	text.reserve(txt);
+	if (!all)
+		text.reserve(txt);
 	for (size_t i = 0; i < n; i++) {
 		const char *p = c.arena.data() + c.parts[i].first;
 		size_t len = c.parts[i].second;
 		if (len == 0)
 			continue;
 		if (i % 2 == 0 ? kstr : vstr) {
-			text.append(p, len);
+			if (!all)
+				text.append(p, len);
 		} else {
 			memcpy(out, p, len);
 			out += len;
@@ -689,9 +763,16 @@ Napi::Value KvPacked(Napi::Env env, KvCollect &c, bool more, bool kstr,
 	}
 	if (!kstr && !vstr)
 		return ab;
+	const std::string &src = all ? c.arena : text;
+	napi_value str;
+	if ((ascii ? napi_create_string_latin1(env, src.data(), src.size(),
+					       &str)
+		   : napi_create_string_utf8(env, src.data(), src.size(),
+					     &str)) != napi_ok)
+		throw Napi::Error::New(env);
 	Napi::Array a = Napi::Array::New(env, 2);
 	a.Set(0u, ab);
-	a.Set(1u, Napi::String::New(env, text));
+	a.Set(1u, Napi::Value(env, str));
 	return a;
 }
 
@@ -874,6 +955,22 @@ class Db : public Napi::ObjectWrap<Db>
 	bool busy_ = false; // a C call is calling back into JavaScript
 	std::deque<rs_event_receipt> receipts_;
 	KvCollect scratch_; // the buffers of kv.list and kv.scan pages
+	// kv.write's values joined from parts, kept between calls (up to
+	// 1 MiB each); in use while joining_ (a getter on a parts array may
+	// call kv.write again: that call joins into buffers of its own).
+	std::deque<std::string> joined_;
+	bool joining_ = false;
+
+	std::string *Joined(size_t k)
+	{
+		if (k == joined_.size())
+			joined_.emplace_back();
+		std::string &j = joined_[k];
+		if (j.capacity() > (size_t(1) << 20))
+			std::string().swap(j);
+		j.clear();
+		return &j;
+	}
 
 	KvCollect &Scratch()
 	{
@@ -1381,7 +1478,8 @@ int WriteBatchFn(rs_txn *t, void *ctx)
 }
 
 // kvWrite(run, ops) -> whether anything was written. ops is flat: op code,
-// key, value (ignored for a delete), op code, key, value..., one array, or
+// key, value (ignored for a delete; bytes, or an array of parts that
+// GetValue joins), op code, key, value..., one array, or
 // (up to kArgOps triples) the arguments after run. Stages every
 // write in one transaction and commits it (retried on conflict: a
 // put-if-absent reads its key), all inside this call, on this thread; a
@@ -1415,6 +1513,16 @@ Napi::Value Db::KvWrite(const Napi::CallbackInfo &info)
 	auto at = [&](uint32_t i) { return args ? info[1 + i] : a.Get(i); };
 	WriteBatch b;
 	b.logged = durability_ != RS_DURABILITY_INMEMORY;
+	struct Joining {
+		bool &flag, outer;
+		~Joining()
+		{
+			if (outer)
+				flag = false;
+		}
+	} joining{ joining_, !joining_ };
+	joining_ = true;
+	size_t joined = 0;
 	b.ops.resize(n / 3);
 	for (uint32_t i = 0; i < n / 3; i++) {
 		StagedWrite &w = b.ops[i];
@@ -1423,8 +1531,13 @@ Napi::Value Db::KvWrite(const Napi::CallbackInfo &info)
 		if (w.op < kPut || w.op > kDelete)
 			Throw(env, RS_EINVAL, "unknown write op");
 		w.key = GetBytes(at(3 * i + 1), "key");
-		if (w.op != kDelete)
-			w.val = GetBytes(at(3 * i + 2), "value");
+		if (w.op != kDelete) {
+			Napi::Value v = at(3 * i + 2);
+			w.val = GetValue(v, "value",
+					 joining.outer && v.IsArray()
+						 ? Joined(joined++)
+						 : nullptr);
+		}
 	}
 	Check(env, rs_txn_run(db, &run, 0, 0, WriteBatchFn, &b), "kv.write");
 	return Napi::Boolean::New(env, b.wrote);

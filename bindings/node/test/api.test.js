@@ -132,6 +132,30 @@ test('kv: write, several writes in one commit', async () => {
 	await assert.rejects(db.kv.write(run, [['put', 'partial', 'p'], ['put', 'k'.repeat(1025), 'v']]), code('RS_ETOOBIG'));
 	assert.equal(db.kv.get(run, 'partial'), undefined);
 	await assert.rejects(db.kv.write('bad', [['put', 'k', 'v']]), code('RS_EINVAL'));
+	// A value given as parts is stored as their concatenation, by write
+	// (arguments or array form) and put; a part that is not bytes rejects.
+	const big = 'p'.repeat(300);
+	assert.equal(await db.kv.write(run, [['put', 'j1', ['he', Buffer.from('ll'), new Uint8Array([0x6f]), '', big]]]), true);
+	assert.equal(db.kv.get(run, 'j1', { encoding: 'utf8' }), `hello${big}`);
+	await db.kv.write(run, [['put', 'j2', []], ['put', 'j3', ['\u00e9', new Uint16Array([0x4141]).buffer]], ['put', 'j4', ['x']]]);
+	assert.equal(db.kv.get(run, 'j2', { encoding: 'utf8' }), '');
+	assert.equal(db.kv.get(run, 'j3', { encoding: 'utf8' }), '\u00e9AA');
+	assert.equal(db.kv.get(run, 'j4', { encoding: 'utf8' }), 'x');
+	await db.kv.put(run, 'j5', ['a', 'b']);
+	assert.equal(db.kv.get(run, 'j5', { encoding: 'utf8' }), 'ab');
+	// A getter on a parts array that writes too: each call joins its
+	// values into buffers of its own.
+	const tricky = ['a', 'b'];
+	let inner;
+	Object.defineProperty(tricky, 1, { get() { inner = db.kv.write(run, [['put', 'j7', ['in', 'ner']]]); return 'B'; } });
+	await db.kv.write(run, [['put', 'j8', ['x', 'y'.repeat(40)]], ['put', 'j9', tricky]]);
+	await inner;
+	assert.equal(db.kv.get(run, 'j7', { encoding: 'utf8' }), 'inner');
+	assert.equal(db.kv.get(run, 'j8', { encoding: 'utf8' }), `x${'y'.repeat(40)}`);
+	assert.equal(db.kv.get(run, 'j9', { encoding: 'utf8' }), 'aB');
+	for (const bad of [[1], [null], [undefined], [['x']], [{}], ['ok', 2]])
+		await assert.rejects(db.kv.write(run, [['put', 'j6', bad]]), code('RS_EINVAL'));
+	assert.equal(db.kv.get(run, 'j6'), undefined);
 	await assert.rejects(db.kv.write(run, [['put', 'k', 'v']], { durability: 'strict' }), code('RS_EINVAL'));
 });
 
@@ -186,6 +210,20 @@ test('kv: list, scan (forward, reverse, bounds, resume, limit)', async () => {
 				.sort((a, b) => (a[0] < b[0] ? -1 : 1));
 			assert.deepEqual(got, keys.map((k, i) => [k, `${k}:${'\u{10FFFF}'.repeat(i)}`]));
 			assert.equal(page.more, false);
+		}
+	}
+	// A page all ASCII (its string made from the bytes as they are), with
+	// keys, values or both wanted as strings.
+	const asc = rs.runId();
+	const av = [['a', 'x'.repeat(21)], ['b', ''], ['c', '{"k":[1,"\\u00e9"]}\x1e\x7f']];
+	await db.kv.write(asc, av.map(([k, v]) => ['put', k, v]));
+	for (const [ks, vs] of [[true, true], [true, false], [false, true]]) {
+		const o = { keyEncoding: ks ? 'utf8' : undefined, encoding: vs ? 'utf8' : undefined };
+		for (const page of [db.kv.scan(asc, o), db.read(asc, (tx) => tx.kv.scan({ ...o, reverse: true }))]) {
+			const got = page.items.map((e) => [ks ? e.key : e.key.toString('utf8'), vs ? e.value : e.value.toString('utf8')])
+				.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+			assert.deepEqual(got, av);
+			assert.ok(page.items.every((e) => typeof e.key === (ks ? 'string' : 'object') && typeof e.value === (vs ? 'string' : 'object')));
 		}
 	}
 	const bad = [Buffer.from([0x61, 0xff]), Buffer.from([0x62, 0xc3]), Buffer.from([0x63, 0xed, 0xa0, 0x80]),

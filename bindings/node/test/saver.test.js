@@ -46,6 +46,11 @@ test('thread ids of any length and form get runs of their own, named in the RunI
 	const ids = [long, 'short', '\ud800', '\udc00', 'ü'.repeat(200), '0'];
 	const runs = new Set(ids.map(threadRunId));
 	assert.equal(runs.size, ids.length);
+	// The run ids are stored: their derivation never changes.
+	assert.equal(threadRunId('t'), '38128403-b78a-5bc6-9215-27b368f84f3d');
+	assert.equal(threadRunId(''), 'db480f04-8e1d-5d66-916c-e3e1e073bcc1');
+	assert.equal(threadRunId('\u00e9\u{1F600}'), '7393b2d9-446c-52ee-b2f3-90c130501227');
+	assert.equal(threadRunId('\ud800'), '7e82fa1e-e357-5659-ab16-65021ef2349f');
 	for (const id of ids) {
 		const cfg = await saver.put({ configurable: { thread_id: id } }, checkpoint({ v: id }, { v: 1 }), meta, { v: 1 });
 		const t = await saver.getTuple({ configurable: { thread_id: id } });
@@ -231,4 +236,63 @@ test('getTuple and list: writes of a checkpoint with no record are no other chec
 	assert.deepEqual((await saver.getTuple(a)).pendingWrites, [['task', 'x', 'of a']]);
 	assert.equal(await saver.getTuple(id('zzzz')), undefined);
 	await saver.close();
+});
+
+test('values kept as bytes, control characters, and a serializer of its own round-trip', async () => {
+	const bytes = new Uint8Array([0, 1, 0x1e, 255, 128]);
+	const check = async (s, wantBytes) => {
+		const values = { raw: bytes, text: 'x\x1ey\0', n: [1, { a: '\u00e9\u{1F600}' }] };
+		const cfg = await s.put({ configurable: { thread_id: 'b\x1e' } }, checkpoint(values, { raw: 1, text: 1, n: 1 }),
+			{ ...meta, note: '\x1e' }, { raw: 1, text: 1, n: 1 });
+		await s.putWrites(cfg, [['raw', bytes], ['text', 'w\x1e']], 'task\x1e');
+		const t = await s.getTuple(cfg);
+		assert.deepEqual(Buffer.from(t.checkpoint.channel_values.raw), Buffer.from(bytes));
+		assert.equal(t.checkpoint.channel_values.text, 'x\x1ey\0');
+		assert.deepEqual(t.checkpoint.channel_values.n, values.n);
+		assert.equal(t.metadata.note, '\x1e');
+		assert.deepEqual(t.pendingWrites.map(([task, ch, v]) => [task, ch, ch === 'raw' ? [...v] : v]),
+			[['task\x1e', 'raw', [...bytes]], ['task\x1e', 'text', 'w\x1e']]);
+		assert.equal(wantBytes(t.checkpoint.channel_values.raw), true);
+		// A child that inherits the values reads them from their writer's record.
+		const cfg2 = await s.put(cfg, checkpoint({ ...values, text: 'z' }, { raw: 1, text: 2, n: 1 }), meta, { text: 2 });
+		const t2 = await s.getTuple(cfg2);
+		assert.deepEqual(Buffer.from(t2.checkpoint.channel_values.raw), Buffer.from(bytes));
+		assert.deepEqual(t2.checkpoint.channel_values.n, values.n);
+		assert.equal(t2.checkpoint.channel_values.text, 'z');
+		const listed = [];
+		for await (const x of s.list({ configurable: { thread_id: 'b\x1e' } }, { filter: { note: '\x1e' } })) listed.push(x.config.configurable.checkpoint_id);
+		assert.deepEqual(listed, [cfg.configurable.checkpoint_id]);
+	};
+	const s = await RunstateSaver.open();
+	await check(s, (v) => v instanceof Uint8Array);
+	await s.close();
+	// A serializer of its own (neither JsonPlusSerializer's texts nor its
+	// types): what it gave, strings or bytes, comes back as it gave them.
+	const serde = {
+		async dumpsTyped(o) {
+			if (o instanceof Uint8Array) return ['raw', o];
+			return typeof o === 'string' ? ['str', `s${o}`] : ['bin', Buffer.from(JSON.stringify(o))];
+		},
+		async loadsTyped(t, d) {
+			if (t === 'raw') return d;
+			if (t === 'str') {
+				assert.equal(typeof d, 'string');
+				return d.slice(1);
+			}
+			assert.ok(d instanceof Uint8Array);
+			return JSON.parse(Buffer.from(d).toString('utf8'));
+		},
+	};
+	const c = await RunstateSaver.open({ serde });
+	await check(c, (v) => v instanceof Uint8Array);
+	await c.close();
+});
+
+test('storage layout 2 (the packed records before layout 3) is refused', async () => {
+	const lg = require('../langgraph');
+	const db = await rs.open();
+	await db.kv.put(lg.FORMAT_RUN, lg.FORMAT_KEY, '2');
+	assert.equal(lg.FORMAT, 3);
+	assert.throws(() => new RunstateSaver(db), (e) => e.code === 'RS_EVERSION' && e.message.includes('storage layout 2'));
+	await db.close();
 });
