@@ -271,7 +271,7 @@ export interface RunIndex {
 export interface Tx {
   snapshotVersion(): number;
   kv: {
-    put(key: BytesIn, value: BytesIn): void;
+    put(key: BytesIn, value: ValueIn): void;
     get(key: BytesIn, opts?: ReadOptions): Buffer | string | undefined;
     delete(key: BytesIn): boolean;
     exists(key: BytesIn): boolean;

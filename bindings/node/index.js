@@ -460,33 +460,33 @@ class Kv {
 			const d = this.db._effective(opts);
 			if (!Array.isArray(ops)) throw rsError('RS_EINVAL', 'ops must be an array');
 			const n = ops.length;
+			// One or two writes (most) go as arguments, so that the native
+			// side reads no array element by element; more as one flat array.
+			const flat = n === 1 || n === 2 ? undefined : new Array(n * 3);
 			let c0 = 0, c1 = 0;
 			for (let i = 0; i < n; i++) {
 				const w = ops[i];
 				const code = Array.isArray(w) ? W_OPS[w[0]] : undefined;
 				if (code === undefined)
 					throw rsError('RS_EINVAL', `ops[${i}] must be ['put' | 'putIfAbsent' | 'delete', key, value]`);
-				if (i === 0) c0 = code;
-				else if (i === 1) c1 = code;
-			}
-			// One or two writes (most) go as arguments, so that the native
-			// side reads no array element by element; more as one flat array.
-			const h = this.db._h;
-			let wrote;
-			if (n === 1) {
-				wrote = h.kvWrite(run, c0, ops[0][1], ops[0][2]);
-			} else if (n === 2) {
-				wrote = h.kvWrite(run, c0, ops[0][1], ops[0][2], c1, ops[1][1], ops[1][2]);
-			} else {
-				const flat = new Array(n * 3);
-				for (let i = 0; i < n; i++) {
-					const w = ops[i];
-					flat[3 * i] = W_OPS[w[0]];
+				if (flat !== undefined) {
+					flat[3 * i] = code;
 					flat[3 * i + 1] = w[1];
 					flat[3 * i + 2] = w[2];
+				} else if (i === 0) {
+					c0 = code;
+				} else {
+					c1 = code;
 				}
-				wrote = h.kvWrite(run, flat);
 			}
+			const h = this.db._h;
+			let wrote;
+			if (n === 1)
+				wrote = h.kvWrite(run, c0, ops[0][1], ops[0][2]);
+			else if (n === 2)
+				wrote = h.kvWrite(run, c0, ops[0][1], ops[0][2], c1, ops[1][1], ops[1][2]);
+			else
+				wrote = h.kvWrite(run, flat);
 			return this.db._settle(wrote, wrote, d);
 		});
 	}

@@ -184,14 +184,8 @@ function parseWrite(s) {
 	return [hd[0], hd[1], itemAt(hd[2], s, h + 1)];
 }
 
-// A value built from parts (a string or a Buffer) for a write that takes
-// no parts (tx.kv.put).
 // A JSON text kept as it is, which _load joins with others.
 const joins = (it) => it[0] === 'json' && typeof it[1] === 'string';
-
-function joined(parts) {
-	return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
-}
 
 const U = { encoding: 'utf8' };
 
@@ -431,14 +425,14 @@ class RunstateSaver extends BaseCheckpointSaver {
 			sources = await this.db.transaction(run, (tx) => {
 				const old = tx.kv.get(ck, U);
 				if (old === undefined) { // deleted meanwhile
-					tx.kv.put(ck, joined(first.parts));
+					tx.kv.put(ck, first.parts);
 					tx.kv.put(ik, '');
 					return first.sources;
 				}
 				const { gen, sources: before } = parseRec(old);
 				const next = record(gen + 1, before);
 				tx.kv.put(`o${nsKey}${esc(id)}${gen}`, old);
-				tx.kv.put(ck, joined(next.parts));
+				tx.kv.put(ck, next.parts);
 				return next.sources;
 			}, this._txOpts);
 		}

@@ -1980,7 +1980,7 @@ Napi::Value Db::TxKvPut(const Napi::CallbackInfo &info)
 	Napi::Env env = info.Env();
 	rs_txn *t = TxnWrite(info);
 	Bytes key = GetBytes(info[1], "key");
-	Bytes val = GetBytes(info[2], "value");
+	Bytes val = GetValue(info[2], "value");
 	Check(env, rs_txn_kv_put(t, key.data, key.len, val.data, val.len),
 	      "kv.put");
 	return env.Undefined();

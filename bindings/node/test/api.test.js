@@ -446,6 +446,12 @@ test('transaction: atomic, read-your-writes, returns the value, fills receipts',
 		assert.deepEqual(tx.kv.getMany(['a', 'zz'], { encoding: 'utf8' }), ['1', undefined]);
 		tx.kv.put('b', '2');
 		assert.equal(tx.kv.delete('b'), true);
+		// A value as parts, as kv.put takes it; a bad part throws.
+		tx.kv.put('p', ['x', Buffer.from('y'), '']);
+		assert.equal(tx.kv.get('p', { encoding: 'utf8' }), 'xy');
+		assert.throws(() => tx.kv.put('q', ['x', 1]), code('RS_EINVAL'));
+		assert.equal(tx.kv.exists('q'), false);
+		assert.equal(tx.kv.delete('p'), true);
 		assert.deepEqual(tx.kv.list({ keyEncoding: 'utf8' }).items.map((e) => e.key), ['a']);
 		assert.deepEqual(tx.kv.scan({ reverse: true, keyEncoding: 'utf8' }).items.map((e) => e.key), ['a']);
 		const c = tx.kv.cursor({ keyEncoding: 'utf8', encoding: 'utf8' });
