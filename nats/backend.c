@@ -2025,8 +2025,24 @@ static bool valid_name(const char *s)
 	return i > 0 && i <= RS_NATS_NAME_MAX;
 }
 
+/* Whether a refused stream creation can never succeed as asked (the
+ * configuration is wrong for this cluster), as against a cluster still
+ * electing or placing (no peers yet, system unavailable, a timeout). */
+static bool stream_refusal_final(jsErrCode jerr)
+{
+	return jerr == JSStreamSubjectOverlapErr ||
+	       jerr == JSStreamReplicasNotSupportedErr ||
+	       jerr == JSClusterRequiredErr || jerr == JSClusterNotActiveErr ||
+	       jerr == JSNotEnabledErr || jerr == JSNotEnabledForAccountErr;
+}
+
+/* Finds or creates the stream, retried until the ack deadline while the
+ * cluster is not ready for it (a cluster that has just formed can answer
+ * account requests before it knows enough peers to place a replicated
+ * stream). 0 or RS_EIO. */
 static int ensure_stream(rs_nats *n, const char *name, const char *subject)
 {
+	uint64_t deadline = now_ns() + n->ack_ns;
 	jsStreamInfo *si = NULL;
 	jsStreamConfig sc;
 	jsErrCode jerr = 0;
@@ -2036,18 +2052,6 @@ static int ensure_stream(rs_nats *n, const char *name, const char *subject)
 
 	jsOptions_Init(&jo);
 	jo.Wait = n->ack_ms;
-	for (uint64_t deadline = now_ns() + n->ack_ns;;) {
-		jerr = 0;
-		s = js_GetStreamInfo(&si, n->js, name, &jo, &jerr);
-		if (s == NATS_OK) {
-			jsStreamInfo_Destroy(si);
-			return 0;
-		}
-		if (jerr == JSStreamNotFoundErr || s == NATS_NOT_FOUND)
-			break;
-		if (!again(deadline))
-			return RS_EIO;
-	}
 	jsStreamConfig_Init(&sc);
 	subs[0] = subject;
 	sc.Name = name;
@@ -2055,11 +2059,28 @@ static int ensure_stream(rs_nats *n, const char *name, const char *subject)
 	sc.SubjectsLen = 1;
 	sc.Storage = js_FileStorage;
 	sc.Replicas = n->replicas;
-	s = js_AddStream(&si, n->js, &sc, &jo, &jerr);
-	if (s != NATS_OK)
-		return RS_EIO;
-	jsStreamInfo_Destroy(si);
-	return 0;
+	for (;;) {
+		jerr = 0;
+		s = js_GetStreamInfo(&si, n->js, name, &jo, &jerr);
+		if (s == NATS_OK) {
+			jsStreamInfo_Destroy(si);
+			return 0;
+		}
+		if (jerr == JSStreamNotFoundErr || s == NATS_NOT_FOUND) {
+			jerr = 0;
+			s = js_AddStream(&si, n->js, &sc, &jo, &jerr);
+			if (s == NATS_OK) {
+				jsStreamInfo_Destroy(si);
+				return 0;
+			}
+			/* JSStreamNameExistErr: another process made it
+			 * meanwhile; the next round finds it. */
+			if (stream_refusal_final(jerr))
+				return RS_EIO;
+		}
+		if (!again(deadline))
+			return RS_EIO;
+	}
 }
 
 static int connect_all(rs_nats *n, const char *servers)

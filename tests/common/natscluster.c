@@ -90,7 +90,9 @@ static int spawn(rs_ncluster *c, int i)
 {
 	const char *bin = rs_nc_server_bin();
 	rs_nc_node *nd = &c->node[i];
-	char port[16], name[16], cl[64], routes[RS_NC_MAX * 40], log[300];
+	const char *tag = strrchr(c->root, '-') + 1;
+	char port[16], name[32], cname[32], cl[64], routes[RS_NC_MAX * 40];
+	char log[300];
 	const char *argv[24];
 	int k = 0;
 	pid_t pid;
@@ -98,7 +100,14 @@ static int spawn(rs_ncluster *c, int i)
 	if (!bin)
 		return -2;
 	snprintf(port, sizeof(port), "%d", nd->port);
-	snprintf(name, sizeof(name), "n%d", i + 1);
+	/* Names of this cluster alone (mkdtemp's suffix of its directory):
+	 * a route to a port another test's cluster has taken meanwhile (a
+	 * node restarted on its old port, ctest running programs side by
+	 * side) is refused for its cluster name, where two clusters both
+	 * named "rs", with servers both named n1..n3, merged and refused
+	 * every replicated stream. */
+	snprintf(name, sizeof(name), "n%d-%s", i + 1, tag);
+	snprintf(cname, sizeof(cname), "rs-%s", tag);
 	snprintf(cl, sizeof(cl), "nats://127.0.0.1:%d", nd->cport);
 	snprintf(log, sizeof(log), "%s/server.log", nd->dir);
 	routes[0] = '\0';
@@ -125,7 +134,7 @@ static int spawn(rs_ncluster *c, int i)
 	argv[k++] = log;
 	if (c->n > 1) {
 		argv[k++] = "--cluster_name";
-		argv[k++] = "rs";
+		argv[k++] = cname;
 		argv[k++] = "--cluster";
 		argv[k++] = cl;
 		argv[k++] = "--routes";
@@ -217,6 +226,63 @@ static bool wait_ready(rs_ncluster *c, double timeout_s)
 	return true;
 }
 
+/* Whether the cluster places a stream on all its nodes: created and
+ * deleted again through node 0. A cluster answers account requests (a meta
+ * leader) a moment before its leader knows every peer, and a replicated
+ * stream asked for in that moment is refused. */
+static bool placement_ready(const rs_ncluster *c, int wait_ms)
+{
+	natsConnection *nc = NULL;
+	natsOptions *o = NULL;
+	jsCtx *js = NULL;
+	jsStreamInfo *si = NULL;
+	jsStreamConfig sc;
+	jsErrCode jerr = 0;
+	jsOptions jo;
+	const char *subs[1] = { "rs-nc-probe" };
+	char url[64];
+	bool ok = false;
+
+	rs_nc_url(c, 0, url, sizeof(url));
+	if (natsOptions_Create(&o) != NATS_OK)
+		return false;
+	natsOptions_SetURL(o, url);
+	natsOptions_SetTimeout(o, wait_ms);
+	natsOptions_SetAllowReconnect(o, false);
+	if (natsConnection_Connect(&nc, o) == NATS_OK) {
+		jsOptions_Init(&jo);
+		jo.Wait = wait_ms;
+		jsStreamConfig_Init(&sc);
+		sc.Name = "RS_NC_PROBE";
+		sc.Subjects = subs;
+		sc.SubjectsLen = 1;
+		sc.Storage = js_MemoryStorage;
+		sc.Replicas = c->n;
+		if (natsConnection_JetStream(&js, nc, &jo) == NATS_OK &&
+		    js_AddStream(&si, js, &sc, &jo, &jerr) == NATS_OK) {
+			jsStreamInfo_Destroy(si);
+			ok = js_DeleteStream(js, sc.Name, &jo, &jerr) ==
+			     NATS_OK;
+		}
+		jsCtx_Destroy(js);
+		natsConnection_Destroy(nc);
+	}
+	natsOptions_Destroy(o);
+	return ok;
+}
+
+static bool wait_placement(const rs_ncluster *c, double timeout_s)
+{
+	double end = mono_s() + timeout_s;
+
+	while (!placement_ready(c, 1000)) {
+		if (mono_s() > end)
+			return false;
+		sleep_ms(100);
+	}
+	return true;
+}
+
 int rs_nc_start(rs_ncluster *c, int nodes)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -256,7 +322,7 @@ int rs_nc_start(rs_ncluster *c, int nodes)
 		}
 		for (int i = 0; i < nodes && ok; i++)
 			ok = spawn(c, i) == 0;
-		if (ok && wait_ready(c, 30.0))
+		if (ok && wait_ready(c, 30.0) && wait_placement(c, 30.0))
 			return 0;
 		/* A port was taken meanwhile, or the cluster did not form:
 		 * start over on new ports. */
