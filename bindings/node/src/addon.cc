@@ -26,6 +26,7 @@
 
 #include <runstate.h>
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -229,7 +230,10 @@ Bytes GetBytes(const Napi::Value &v, const char *what, bool optional = false)
 // record made of a header and serialized parts needs no buffer built in
 // JavaScript first). The parts are copied into *into (a buffer the
 // caller keeps for the call: no allocation once it is large enough), or
-// without one into tmp.
+// without one into tmp. The buffer's size is only its room, grown and
+// never shrunk here: the value is its first b.len bytes. (A resize() to
+// each part's worst case zero-filled 3 bytes a UTF-16 unit on every call:
+// 6,600 of the 47,600 instructions of a saver's 2 KiB kv.write.)
 Bytes GetValue(const Napi::Value &v, const char *what,
 	       std::string *into = nullptr)
 {
@@ -241,6 +245,12 @@ Bytes GetValue(const Napi::Value &v, const char *what,
 	b.present = true;
 	b.where = into == nullptr ? Bytes::kTmp : Bytes::kView;
 	std::string &out = into == nullptr ? b.tmp : *into;
+	size_t len = 0;
+	auto room = [&out, &len](size_t need) {
+		if (out.size() - len < need)
+			out.resize(std::max(len + need, 2 * out.size()));
+		return &out[len];
+	};
 	for (uint32_t i = 0; i < n; i++) {
 		Napi::Value e = a.Get(i);
 		if (e.IsArray() || IsNullish(e))
@@ -249,25 +259,28 @@ Bytes GetValue(const Napi::Value &v, const char *what,
 				      "'s parts must be strings, Buffers or "
 				      "Uint8Arrays");
 		if (e.IsString()) {
-			// Written straight into tmp, in one pass: room for 3
-			// UTF-8 bytes per UTF-16 unit (and the NUL N-API adds).
-			size_t units = 0, n = 0, at = out.size();
+			// Written straight into the buffer, in one pass: room
+			// for 3 UTF-8 bytes per UTF-16 unit (and the NUL N-API
+			// adds).
+			size_t units = 0, got = 0;
 			if (napi_get_value_string_utf16(v.Env(), e, nullptr, 0,
 							&units) != napi_ok)
 				throw Napi::Error::New(v.Env());
-			out.resize(at + 3 * units + 1);
-			if (napi_get_value_string_utf8(v.Env(), e, &out[at],
-						       3 * units + 1,
-						       &n) != napi_ok)
+			if (napi_get_value_string_utf8(
+				    v.Env(), e, room(3 * units + 1),
+				    3 * units + 1, &got) != napi_ok)
 				throw Napi::Error::New(v.Env());
-			out.resize(at + n);
+			len += got;
 			continue;
 		}
 		Bytes p = GetBytes(e, "a value's part");
-		out.append(static_cast<const char *>(p.data), p.len);
+		memcpy(room(p.len), p.data, p.len);
+		len += p.len;
 	}
+	if (into == nullptr)
+		out.resize(len);
 	b.data = out.data();
-	b.len = out.size();
+	b.len = len;
 	return b;
 }
 
@@ -966,9 +979,10 @@ class Db : public Napi::ObjectWrap<Db>
 		if (k == joined_.size())
 			joined_.emplace_back();
 		std::string &j = joined_[k];
+		// Its size is its room (GetValue): kept, unless a huge value
+		// left it over 1 MiB.
 		if (j.capacity() > (size_t(1) << 20))
 			std::string().swap(j);
-		j.clear();
 		return &j;
 	}
 
