@@ -476,8 +476,7 @@ static void row_rs_run_id_parse(void)
 		"0123abcd04567-89ef-ABCD-0123456789ab",
 		"0123abcd-4567-89ef-ABCD-0123456789a-",
 		"0123abc-d4567-89ef-ABCD-0123456789ab",
-		"0123abcd-4567-89ef-ABCD-0123456789\xFF"
-		"b",
+		"0123abcd-4567-89ef-ABCD-0123456789\xFF\x62", /* ...\xFF b */
 		"0123abcd-4567-89ef-ABCD-01234567 9ab",
 	};
 	rs_run_id out, keep;
