@@ -161,37 +161,60 @@ static int spawn(rs_ncluster *c, int i)
 	return 0;
 }
 
-/* Whether node i answers a JetStream request (its cluster has a meta
- * leader) within about wait_ms. */
-static bool js_ready(const rs_ncluster *c, int i, int wait_ms)
+/* A connection to node i without reconnects and its JetStream context,
+ * each request waiting about wait_ms: true, or false with nothing left
+ * open. js_close() closes both. */
+static bool js_open(const rs_ncluster *c, int i, int wait_ms,
+		    natsConnection **nc, jsCtx **js, jsOptions *jo)
 {
-	natsConnection *nc = NULL;
 	natsOptions *o = NULL;
-	jsCtx *js = NULL;
-	jsAccountInfo *ai = NULL;
-	jsErrCode jerr = 0;
-	jsOptions jo;
 	char url[64];
 	bool ok = false;
 
+	*nc = NULL;
+	*js = NULL;
 	rs_nc_url(c, i, url, sizeof(url));
 	if (natsOptions_Create(&o) != NATS_OK)
 		return false;
 	natsOptions_SetURL(o, url);
 	natsOptions_SetTimeout(o, wait_ms);
 	natsOptions_SetAllowReconnect(o, false);
-	if (natsConnection_Connect(&nc, o) == NATS_OK) {
-		jsOptions_Init(&jo);
-		jo.Wait = wait_ms;
-		if (natsConnection_JetStream(&js, nc, &jo) == NATS_OK &&
-		    js_GetAccountInfo(&ai, js, &jo, &jerr) == NATS_OK) {
-			ok = true;
-			jsAccountInfo_Destroy(ai);
+	if (natsConnection_Connect(nc, o) == NATS_OK) {
+		jsOptions_Init(jo);
+		jo->Wait = wait_ms;
+		ok = natsConnection_JetStream(js, *nc, jo) == NATS_OK;
+		if (!ok) {
+			natsConnection_Destroy(*nc);
+			*nc = NULL;
 		}
-		jsCtx_Destroy(js);
-		natsConnection_Destroy(nc);
 	}
 	natsOptions_Destroy(o);
+	return ok;
+}
+
+static void js_close(natsConnection *nc, jsCtx *js)
+{
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(nc);
+}
+
+/* Whether node i answers a JetStream request (its cluster has a meta
+ * leader) within about wait_ms. */
+static bool js_ready(const rs_ncluster *c, int i, int wait_ms)
+{
+	natsConnection *nc;
+	jsCtx *js;
+	jsAccountInfo *ai = NULL;
+	jsErrCode jerr = 0;
+	jsOptions jo;
+	bool ok;
+
+	if (!js_open(c, i, wait_ms, &nc, &js, &jo))
+		return false;
+	ok = js_GetAccountInfo(&ai, js, &jo, &jerr) == NATS_OK;
+	if (ok)
+		jsAccountInfo_Destroy(ai);
+	js_close(nc, js);
 	return ok;
 }
 
@@ -232,42 +255,28 @@ static bool wait_ready(rs_ncluster *c, double timeout_s)
  * stream asked for in that moment is refused. */
 static bool placement_ready(const rs_ncluster *c, int wait_ms)
 {
-	natsConnection *nc = NULL;
-	natsOptions *o = NULL;
-	jsCtx *js = NULL;
+	natsConnection *nc;
+	jsCtx *js;
 	jsStreamInfo *si = NULL;
 	jsStreamConfig sc;
 	jsErrCode jerr = 0;
 	jsOptions jo;
 	const char *subs[1] = { "rs-nc-probe" };
-	char url[64];
 	bool ok = false;
 
-	rs_nc_url(c, 0, url, sizeof(url));
-	if (natsOptions_Create(&o) != NATS_OK)
+	if (!js_open(c, 0, wait_ms, &nc, &js, &jo))
 		return false;
-	natsOptions_SetURL(o, url);
-	natsOptions_SetTimeout(o, wait_ms);
-	natsOptions_SetAllowReconnect(o, false);
-	if (natsConnection_Connect(&nc, o) == NATS_OK) {
-		jsOptions_Init(&jo);
-		jo.Wait = wait_ms;
-		jsStreamConfig_Init(&sc);
-		sc.Name = "RS_NC_PROBE";
-		sc.Subjects = subs;
-		sc.SubjectsLen = 1;
-		sc.Storage = js_MemoryStorage;
-		sc.Replicas = c->n;
-		if (natsConnection_JetStream(&js, nc, &jo) == NATS_OK &&
-		    js_AddStream(&si, js, &sc, &jo, &jerr) == NATS_OK) {
-			jsStreamInfo_Destroy(si);
-			ok = js_DeleteStream(js, sc.Name, &jo, &jerr) ==
-			     NATS_OK;
-		}
-		jsCtx_Destroy(js);
-		natsConnection_Destroy(nc);
+	jsStreamConfig_Init(&sc);
+	sc.Name = "RS_NC_PROBE";
+	sc.Subjects = subs;
+	sc.SubjectsLen = 1;
+	sc.Storage = js_MemoryStorage;
+	sc.Replicas = c->n;
+	if (js_AddStream(&si, js, &sc, &jo, &jerr) == NATS_OK) {
+		jsStreamInfo_Destroy(si);
+		ok = js_DeleteStream(js, sc.Name, &jo, &jerr) == NATS_OK;
 	}
-	natsOptions_Destroy(o);
+	js_close(nc, js);
 	return ok;
 }
 
