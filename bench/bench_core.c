@@ -64,7 +64,7 @@ static int core_setup(core_fix *f, size_t nkeys)
 	f->expect = calloc(nkeys, sizeof(*f->expect));
 	if (!f->expect)
 		return RS_ENOMEM;
-	if ((rc = rs__table_init(&f->t, &core_alloc, nkeys)) < 0)
+	if ((rc = rs__table_init(&f->t, &core_alloc, nkeys, CORE_SEED)) < 0)
 		return rc;
 	if ((rc = rs__retire_reserve(&f->rl, RS__TABLE_RESERVE_RETIRES)) < 0 ||
 	    (rc = rs__table_reserve(&f->t, nkeys, &f->rl)) < 0)

@@ -145,7 +145,7 @@ static int sh_run_find(rs__store *st, const rs_run_id *id, bool create,
 	r = rs__calloc(st->alloc, 1, sizeof(*r));
 	if (!r)
 		return RS_ENOMEM;
-	if (rs__table_init(&r->table, st->alloc, 0) < 0) {
+	if (rs__table_init(&r->table, st->alloc, 0, st->seed) < 0) {
 		rs__free(st->alloc, r);
 		return RS_ENOMEM;
 	}
@@ -1006,14 +1006,7 @@ static void pending_add(const rs__alloc *a, rs__run *r, rs__node *n)
 	n->pending = true;
 }
 
-/* A node's hash (nodes do not keep it: their table slots do). */
-static uint64_t node_hash(const rs__store *s, const rs__node *n)
-{
-	return rs__hash_key(s->seed, n->tag, rs__node_key(n), n->klen);
-}
-
-static void pending_walk(const rs__store *s, rs__run *r, uint64_t min_snap,
-			 rs__retire_list *rl)
+static void pending_walk(rs__run *r, uint64_t min_snap, rs__retire_list *rl)
 {
 	size_t budget = RS__PENDING_STEP;
 
@@ -1021,7 +1014,8 @@ static void pending_walk(const rs__store *s, rs__run *r, uint64_t min_snap,
 		size_t i = r->pending_at % r->npending;
 		rs__node *n = r->pending[i];
 
-		if (!prune(r, n, node_hash(s, n), min_snap, rl) &&
+		if (!prune(r, n, r->table.node_hash(&r->table, n), min_snap,
+			   rl) &&
 		    prune_held(n)) {
 			r->pending_at = i + 1;
 			continue;
@@ -1045,7 +1039,7 @@ static void sh_reclaim(rs__store *s, rs__run *r, const rs__op *ops, size_t n,
 			pending_add(s->alloc, r, node);
 	}
 	if (r->npending)
-		pending_walk(s, r, min_snap, rl);
+		pending_walk(r, min_snap, rl);
 }
 
 static int sh_latest(rs__store *s, rs__run *r, uint8_t tag, const void *key,
@@ -1065,6 +1059,7 @@ static int sh_live_keys(rs__store *s, rs__run *r, rs__key_fn fn, void *ctx)
 {
 	int rc = 0;
 
+	(void)s;
 	rs__rcu_read_lock();
 	for (const rs__node *x = rs__index_next(r->index.head); x && !rc;
 	     x = rs__index_next(x)) {
@@ -1073,7 +1068,7 @@ static int sh_live_keys(rs__store *s, rs__run *r, rs__key_fn fn, void *ctx)
 
 		if (v && !(v->flags & RS__VER_TOMB))
 			rc = fn(x->tag, rs__node_key(x), x->klen,
-				node_hash(s, x), ctx);
+				r->table.node_hash(&r->table, x), ctx);
 	}
 	rs__rcu_read_unlock();
 	return rc;

@@ -3,8 +3,9 @@
  * The key table of one run.
  *
  * Layout. Open addressing with linear probing over an array of slots
- * (power-of-two capacity), each a node pointer with the node's hash beside
- * it, so probing compares hashes without touching nodes. A node is one
+ * (power-of-two capacity), each one word: a node's address with the top
+ * 16 bits of its hash (table.h), so probing compares tags without touching
+ * nodes. A node is one
  * key (primitive tag + bytes, hashed by the caller with XXH3-64 and the database's seed) with a
  * version chain, newest first. A version carries its commit version, a
  * tombstone flag and the value bytes; versions and nodes are immutable once
@@ -28,7 +29,9 @@
  * on new keys go into N only, and A is never written again except for
  * unlink markers. Every later reserve (one per commit) moves the next
  * rs__table_rehash_budget(extra) slots of A into N: their nodes are
- * copied, and A keeps them too. Once all of A is copied, N->old is set to
+ * copied (each placed by its hash, computed again from its key: a slot
+ * keeps only a tag; the step prefetches the nodes ahead of it), and A
+ * keeps them too. Once all of A is copied, N->old is set to
  * NULL (release) and A is retired. So while rehashing, every linked node is
  * in N (inserted since the start, or moved) or still in A (not moved yet),
  * and A stays complete for every node older than the rehash.
@@ -104,6 +107,7 @@
  */
 #include "storage/table.h"
 
+#include "util/hash.h"
 #include "util/random.h"
 
 #include <assert.h>
@@ -115,6 +119,8 @@ rs__node rs__table_unlinked;
 _Static_assert(sizeof(rs__ver) == 24, "rs__ver header is 24 bytes");
 
 #define MIN_CAP 8u
+/* Slots ahead of a rehash step whose nodes it prefetches. */
+#define REHASH_AHEAD 8u
 
 static rs__slots *slots_new(const rs__alloc *a, size_t cap)
 {
@@ -139,7 +145,14 @@ static void slots_free(const rs__alloc *a, void *p)
 	rs__free(a, sl);
 }
 
-int rs__table_init(rs__table *t, const rs__alloc *a, size_t cap_hint)
+/* The default node_hash: the caller's rs__hash_key() with its seed. */
+static uint64_t key_hash(const rs__table *t, const rs__node *n)
+{
+	return rs__hash_key(t->seed, n->tag, rs__node_key(n), n->klen);
+}
+
+int rs__table_init(rs__table *t, const rs__alloc *a, size_t cap_hint,
+		   uint64_t seed)
 {
 	size_t cap = MIN_CAP;
 
@@ -153,6 +166,8 @@ int rs__table_init(rs__table *t, const rs__alloc *a, size_t cap_hint)
 	t->moved = 0;
 	t->rehashes = 0;
 	t->forced = 0;
+	t->node_hash = key_hash;
+	t->seed = seed;
 	atomic_init(&t->slots, slots_new(a, cap));
 	return atomic_load_explicit(&t->slots, memory_order_relaxed)
 		       ? 0
@@ -194,8 +209,8 @@ void rs__ver_free_unpublished(const rs__alloc *a, rs__ver *v)
 static void slots_free_nodes(const rs__alloc *a, rs__slots *sl)
 {
 	for (size_t i = 0; i <= sl->mask; i++) {
-		rs__node *n = atomic_load_explicit(&sl->s[i].node,
-						   memory_order_relaxed);
+		rs__node *n = rs__slot_node(atomic_load_explicit(
+			&sl->s[i].w, memory_order_relaxed));
 		if (n && n != RS__SLOT_UNLINKED)
 			rs__node_free_unpublished(a, n);
 	}
@@ -223,8 +238,8 @@ static bool slots_holds(const rs__slots *sl, const rs__node *n, uint64_t hash)
 	size_t i = (size_t)hash & sl->mask;
 
 	for (;;) {
-		const rs__node *cur = atomic_load_explicit(
-			&sl->s[i].node, memory_order_acquire);
+		const rs__node *cur = rs__slot_node(atomic_load_explicit(
+			&sl->s[i].w, memory_order_acquire));
 		if (!cur)
 			return false;
 		if (cur == n)
@@ -233,22 +248,18 @@ static bool slots_holds(const rs__slots *sl, const rs__node *n, uint64_t hash)
 	}
 }
 
-static int slots_foreach(const rs__slots *sl, const rs__slots *skip,
+static int slots_foreach(const rs__table *t, const rs__slots *sl,
+			 const rs__slots *skip,
 			 int (*fn)(const rs__node *n, void *ctx), void *ctx)
 {
 	for (size_t i = 0; i <= sl->mask; i++) {
-		const rs__node *n = atomic_load_explicit(&sl->s[i].node,
-							 memory_order_acquire);
+		const rs__node *n = rs__slot_node(atomic_load_explicit(
+			&sl->s[i].w, memory_order_acquire));
 		int rc;
 
 		if (!n || n == RS__SLOT_UNLINKED)
 			continue;
-		/* The slot's hash is n's: only the writer reuses a slot, and
-		 * this walk (tests only) runs without one. */
-		if (skip &&
-		    slots_holds(skip, n,
-				atomic_load_explicit(&sl->s[i].hash,
-						     memory_order_relaxed)))
+		if (skip && slots_holds(skip, n, t->node_hash(t, n)))
 			continue;
 		if ((rc = fn(n, ctx)) != 0)
 			return rc;
@@ -266,14 +277,14 @@ int rs__table_foreach(const rs__table *t,
 	int rc;
 
 	if (!old)
-		return slots_foreach(sl, NULL, fn, ctx);
+		return slots_foreach(t, sl, NULL, fn, ctx);
 	/* Rehashing: every node of the old array, then those of the new one
 	 * the old one lacks (inserted since), so each is visited once. A
 	 * node unlinked meanwhile may be visited twice; it is one that every
 	 * snapshot sees deleted. */
-	if ((rc = slots_foreach(old, NULL, fn, ctx)) != 0)
+	if ((rc = slots_foreach(t, old, NULL, fn, ctx)) != 0)
 		return rc;
-	return slots_foreach(sl, old, fn, ctx);
+	return slots_foreach(t, sl, old, fn, ctx);
 }
 
 static void ver_init(rs__ver *v, const void *val, size_t len, uint32_t flags)
@@ -294,6 +305,11 @@ static rs__node *node_alloc(const rs__alloc *a, uint8_t tag, const void *key,
 
 	if (!n)
 		return NULL;
+	/* A slot keeps the address in RS__SLOT_ADDR_BITS bits (table.h). */
+	if ((uintptr_t)n & ~RS__SLOT_ADDR_MASK) {
+		rs__free(a, n);
+		return NULL;
+	}
 	n->klen = (uint32_t)klen;
 	n->tag = tag;
 	n->height = (uint8_t)height;
@@ -471,8 +487,8 @@ static void node_free(const rs__alloc *a, void *p)
 /*
  * Place `n` in the first free or unlinked slot of its probe chain in the
  * current array (the caller has checked the key is absent there) and
- * count it. The hash is stored first, then the node with release: a
- * reader that loads the node (acquire) sees its hash beside it.
+ * count it: its address and its hash's tag, in one word stored with
+ * release (a reader that loads it, acquire, sees the node initialized).
  */
 static void cur_place(rs__table *t, rs__slots *sl, rs__node *n, uint64_t hash)
 {
@@ -480,8 +496,8 @@ static void cur_place(rs__table *t, rs__slots *sl, rs__node *n, uint64_t hash)
 	rs__node *cur;
 
 	for (;;) {
-		cur = atomic_load_explicit(&sl->s[i].node,
-					   memory_order_relaxed);
+		cur = rs__slot_node(atomic_load_explicit(&sl->s[i].w,
+							 memory_order_relaxed));
 		if (!cur || cur == RS__SLOT_UNLINKED)
 			break;
 		i = (i + 1) & sl->mask;
@@ -492,9 +508,9 @@ static void cur_place(rs__table *t, rs__slots *sl, rs__node *n, uint64_t hash)
 	/* The reserve made room (has_room): the array stays at most 3/4
 	 * used, so probes terminate ("Termination" above). */
 	assert((t->nodes + t->dead) * 4 <= (sl->mask + 1) * 3);
-	atomic_store_explicit(&sl->s[i].hash, hash, memory_order_relaxed);
 	/* Pairs with the acquire loads of slots in rs__slots_find(). */
-	atomic_store_explicit(&sl->s[i].node, n, memory_order_release);
+	atomic_store_explicit(&sl->s[i].w, (uintptr_t)n | rs__slot_tag(hash),
+			      memory_order_release);
 }
 
 /*
@@ -512,14 +528,21 @@ static void rehash_step(rs__table *t, size_t budget, rs__retire_list *rl)
 		return;
 	cap = old->mask + 1;
 	for (; budget && t->mig < cap; budget--, t->mig++, t->moved++) {
-		rs__node *n = atomic_load_explicit(&old->s[t->mig].node,
-						   memory_order_relaxed);
-		/* The old array is written only by unlink (markers), which
-		 * this writer does itself: its hash is n's. */
+		rs__node *n = rs__slot_node(atomic_load_explicit(
+			&old->s[t->mig].w, memory_order_relaxed));
+
+		/* Its hash is read from the node's key: fetch the nodes a
+		 * few slots ahead, so their misses overlap. */
+		if (t->mig + REHASH_AHEAD < cap && budget > REHASH_AHEAD) {
+			const rs__node *next =
+				rs__slot_node(atomic_load_explicit(
+					&old->s[t->mig + REHASH_AHEAD].w,
+					memory_order_relaxed));
+			if (next)
+				__builtin_prefetch(next);
+		}
 		if (n && n != RS__SLOT_UNLINKED)
-			cur_place(t, sl, n,
-				  atomic_load_explicit(&old->s[t->mig].hash,
-						       memory_order_relaxed));
+			cur_place(t, sl, n, t->node_hash(t, n));
 	}
 	if (t->mig < cap)
 		return;
@@ -594,6 +617,8 @@ int rs__table_reserve(rs__table *t, size_t extra, rs__retire_list *rl)
 
 void rs__table_insert(rs__table *t, rs__node *n, uint64_t hash)
 {
+	/* A rehash places n by node_hash: it must be the hash given here. */
+	assert(hash == t->node_hash(t, n));
 	t->live++;
 	cur_place(t, atomic_load_explicit(&t->slots, memory_order_relaxed), n,
 		  hash);
@@ -605,16 +630,16 @@ static bool slots_unlink(rs__slots *sl, const rs__node *n, uint64_t hash)
 	size_t i = (size_t)hash & sl->mask;
 
 	for (;;) {
-		rs__node *cur = atomic_load_explicit(&sl->s[i].node,
-						     memory_order_relaxed);
+		rs__node *cur = rs__slot_node(atomic_load_explicit(
+			&sl->s[i].w, memory_order_relaxed));
 		if (!cur)
 			return false;
 		if (cur == n)
 			break;
 		i = (i + 1) & sl->mask;
 	}
-	/* The hash stays: probes skip the marker by its pointer. */
-	atomic_store_explicit(&sl->s[i].node, RS__SLOT_UNLINKED,
+	/* Probes skip the marker by its address (its tag is 0). */
+	atomic_store_explicit(&sl->s[i].w, (uintptr_t)RS__SLOT_UNLINKED,
 			      memory_order_release);
 	return true;
 }

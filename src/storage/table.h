@@ -142,20 +142,41 @@ static inline size_t rs__node_size(unsigned height, size_t klen)
 }
 
 /*
- * A slot keeps its node's hash beside the pointer, so a probe compares
- * hashes in the array and dereferences a node only on a hash match (a miss,
- * as every insert of a new key does first, touches no node at all). It is
- * the only copy: a node does not keep its hash (8 bytes, which took a
- * two-level node of a 16-byte key and a 100-byte value past jemalloc's
- * 192-byte class); the writer passes a key's hash to insert and prune, and
- * a rehash moves a slot's hash with its node. The hash is written before
- * the node pointer is published (release) and read after it (acquire); a
- * match is then confirmed on the node's tag and key bytes.
+ * A slot is one word: its node's address in the low RS__SLOT_ADDR_BITS
+ * bits and the top 16 bits of the key's hash above them (the slot's tag),
+ * so a probe compares tags in the array and dereferences a node only on a
+ * tag match (an insert of a new key, which probes for it first, touches a
+ * node about once in 65,536 occupied slots it passes). An array costs 8
+ * bytes a slot, half of a pointer and a hash side by side. No full hash
+ * is kept anywhere (a node does not keep one: 8 bytes took a two-level
+ * node of a 16-byte key and a 100-byte value past jemalloc's 192-byte
+ * class): the writer passes a key's hash to insert and prune, and a
+ * rehash computes it again from the node's key (rs__table.node_hash). The
+ * word is published with release and read with acquire, address and tag
+ * at once; a match is then confirmed on the node's tag and key bytes.
+ *
+ * User-space addresses on x86-64 and AArch64 Linux lie below 2^47 and
+ * 2^48 unless a mapping is asked for above; a node the allocator places
+ * higher is refused as out of memory (node_alloc), never truncated.
  */
+#define RS__SLOT_ADDR_BITS 48u
+#define RS__SLOT_ADDR_MASK (((uintptr_t)1 << RS__SLOT_ADDR_BITS) - 1)
+_Static_assert(sizeof(uintptr_t) == 8, "a slot packs a tag with a pointer");
+
 typedef struct rs__slot {
-	rs__node *_Atomic node;
-	_Atomic uint64_t hash;
+	_Atomic uintptr_t w; /* 0: free; else node address | tag */
 } rs__slot;
+
+/* The slot tag of a hash, in place: the hash's top 16 bits. */
+static inline uintptr_t rs__slot_tag(uint64_t hash)
+{
+	return (uintptr_t)hash & ~RS__SLOT_ADDR_MASK;
+}
+
+static inline rs__node *rs__slot_node(uintptr_t w)
+{
+	return (rs__node *)(w & RS__SLOT_ADDR_MASK);
+}
 
 typedef struct rs__slots {
 	size_t mask;
@@ -166,13 +187,17 @@ typedef struct rs__slots {
 	 * acquire before probing this array. */
 	struct rs__slots *_Atomic old;
 	/* The mask + 1 slots, a block of their own: exactly a power of two
-	 * times 16 bytes, an allocator size class (a header in the same
+	 * times 8 bytes, an allocator size class (a header in the same
 	 * block made jemalloc round 4 MiB + 16 up to 5 MiB). Readers load
 	 * it beside the mask, from the same cache line. */
 	rs__slot *s;
 } rs__slots;
 
-typedef struct rs__table {
+typedef struct rs__table rs__table;
+/* The hash a node was inserted under, from its tag and key. */
+typedef uint64_t (*rs__table_hash_fn)(const rs__table *t, const rs__node *n);
+
+struct rs__table {
 	rs__slots *_Atomic slots; /* the current array */
 	/* Writer-only (under the commit lock): */
 	size_t live;  /* linked nodes, wherever they sit */
@@ -186,20 +211,27 @@ typedef struct rs__table {
 	uint64_t rehashes;
 	uint64_t forced;
 	const rs__alloc *alloc;
-} rs__table;
+	/* The keys' hash: rs__hash_key() with `seed` (rs__table_init; the
+	 * tests set their own). A rehash calls it for every node it moves,
+	 * as slots keep only a tag. */
+	rs__table_hash_fn node_hash;
+	uint64_t seed;
+};
 
 /* The marker left in a slot whose node was unlinked: probing continues. */
 extern rs__node rs__table_unlinked;
 #define RS__SLOT_UNLINKED (&rs__table_unlinked)
 
-int rs__table_init(rs__table *t, const rs__alloc *a, size_t cap_hint);
+/* seed: the one the caller hashes keys with (rs__hash_key). */
+int rs__table_init(rs__table *t, const rs__alloc *a, size_t cap_hint,
+		   uint64_t seed);
 /* Free everything now. Only when no reader can exist (close). */
 void rs__table_destroy(rs__table *t);
 
 /* ---- readers: inside an RCU read-side section ---- */
 
-/* The node holds (tag, key). Its hash is compared in the slot (a node
- * does not keep it: the table's slots do, and the writer passes it). */
+/* The node holds (tag, key). Its hash's slot tag is compared in the slot
+ * (a node does not keep its hash; the writer passes it). */
 static inline bool rs__node_matches(const rs__node *n, uint8_t tag,
 				    const void *key, size_t klen)
 {
@@ -215,22 +247,26 @@ static inline rs__node *rs__slots_find(const rs__slots *sl, uint8_t tag,
 	 * the array's fields again at every probe. */
 	const size_t mask = sl->mask;
 	const rs__slot *s = sl->s;
+	const uintptr_t htag = rs__slot_tag(hash);
 	size_t i = (size_t)hash & mask;
 
 	/* Every array keeps a free slot (table.c, "Termination"): debug
 	 * builds check that no probe goes round. */
 	for (size_t probes = 0;; probes++) {
-		rs__node *n =
-			atomic_load_explicit(&s[i].node, memory_order_acquire);
+		uintptr_t w =
+			atomic_load_explicit(&s[i].w, memory_order_acquire);
 
 		assert(probes <= mask);
-		if (!n)
+		if (!w)
 			return NULL;
-		if (n != RS__SLOT_UNLINKED &&
-		    atomic_load_explicit(&s[i].hash, memory_order_relaxed) ==
-			    hash &&
-		    rs__node_matches(n, tag, key, klen))
-			return n;
+		/* The marker's word has tag 0: it is skipped by its address. */
+		if ((w & ~RS__SLOT_ADDR_MASK) == htag) {
+			rs__node *n = rs__slot_node(w);
+
+			if (n != RS__SLOT_UNLINKED &&
+			    rs__node_matches(n, tag, key, klen))
+				return n;
+		}
 		i = (i + 1) & mask;
 	}
 }
@@ -398,7 +434,8 @@ rs__ver *rs__ver_new_on(const rs__alloc *a, const rs__node *n, const void *val,
 void rs__node_free_unpublished(const rs__alloc *a, rs__node *n);
 void rs__ver_free_unpublished(const rs__alloc *a, rs__ver *v);
 /* Link a node with its first version already pushed, under its key's
- * hash (the slot keeps it; the node does not); needs a reserve. */
+ * hash (node_hash of the node; neither slot nor node keeps it); needs a
+ * reserve. */
 void rs__table_insert(rs__table *t, rs__node *n, uint64_t hash);
 /* Publish `v` (its ver already set) as the newest version of `n`. */
 static inline void rs__node_push(rs__node *n, rs__ver *v)
