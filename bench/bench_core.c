@@ -74,18 +74,14 @@ static int core_setup(core_fix *f, size_t nkeys)
 		const unsigned char *key = rs_bench_key(&f->k, i);
 		uint64_t h = rs__hash_key(CORE_SEED, RS__TAG_KV, key,
 					  RS_BENCH_KEY_LEN);
-		rs__node *n = rs__node_new(&core_alloc, RS__TAG_KV, key,
-					   RS_BENCH_KEY_LEN);
-		rs__ver *v = rs__ver_new(&core_alloc, rs_bench_val(&f->k, i),
-					 RS_BENCH_VAL_LEN, 0);
+		/* As the store makes a new key: its first version inside. */
+		rs__node *n = rs__node_new_with(
+			&core_alloc, RS__TAG_KV, key, RS_BENCH_KEY_LEN,
+			rs_bench_val(&f->k, i), RS_BENCH_VAL_LEN, false);
 
-		if (!n || !v) {
-			rs__node_free_unpublished(&core_alloc, n);
-			rs__ver_free_unpublished(&core_alloc, v);
+		if (!n)
 			return RS_ENOMEM;
-		}
-		v->ver = f->ver;
-		rs__node_push(n, v);
+		rs__node_push_first(n, f->ver);
 		rs__table_insert(&f->t, n, h);
 		f->expect[i] = f->ver;
 	}
@@ -117,16 +113,16 @@ static inline int core_get(core_fix *f)
 	const unsigned char *key = rs_bench_key(&f->k, i);
 	uint64_t h = rs__hash_key(CORE_SEED, RS__TAG_KV, key, RS_BENCH_KEY_LEN);
 	const rs__node *n;
-	const rs__ver *v = NULL;
-	bool pruned;
+	rs_bytes v = { NULL, 0 };
+	bool found = false, ended;
 
 	rs__rcu_read_lock();
 	n = rs__table_find(&f->t, RS__TAG_KV, key, RS_BENCH_KEY_LEN, h);
 	if (n)
-		v = rs__node_visible(n, f->ver, &pruned);
-	RS_BENCH_DO_NOT_OPTIMIZE(v);
+		found = rs__node_visible(n, f->ver, &v, &ended);
+	RS_BENCH_DO_NOT_OPTIMIZE(v.data);
 	rs__rcu_read_unlock();
-	return v != NULL;
+	return found;
 }
 
 /* Returns 0, RS_ENOMEM, RS_ENOTFOUND or RS_EMISMATCH. */

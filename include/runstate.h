@@ -782,9 +782,9 @@ RS_API int rs_txn_begin(rs_txn **out, rs_db *db, const rs_run_id *run,
  *         read has changed; retry in a new transaction), RS_EARCHIVED (the
  *         run is archived: nothing applied), RS_ETOOBIG (its log record
  *         would pass 4 GiB), RS_ECORRUPT (a record its appends or
- *         recordings build on is malformed), RS_ERANGE (the log would
- *         pass its limits: 2^63 bytes, segments or versions of a run; never
- *         in practice), RS_ENOMEM, RS_EIO (the log
+ *         recordings build on is malformed), RS_ERANGE (a run's versions
+ *         would reach 2^63, or the log 2^63 bytes or segments; never in
+ *         practice), RS_ENOMEM, RS_EIO (the log
  *         failed: nothing was applied and the database accepts no more
  *         writes; whether the commit is found after a restart is unknown),
  *         or an error returned by durability_ops->commit (RS_EFENCED from

@@ -41,14 +41,16 @@
 #define RS__WAL_REC_CLOSE 3u
 
 /*
- * The largest log position, segment number and run version a file may
- * state: 2^63; a header or record past them is corrupt. The log refuses a
- * commit that would pass them (RS_ERANGE, wal_commit.c), so it never
- * writes what it would refuse to read, and no counter can wrap.
+ * The largest log position and segment number a file may state, 2^63,
+ * and run version, 2^63 - 1 (the store keeps a node's first version as
+ * a 63-bit number beside a tag bit: storage/table.h, rs__vref); a header
+ * or record past them is corrupt. The log refuses a commit that would
+ * pass them (RS_ERANGE, wal_commit.c), so it never writes what it would
+ * refuse to read, and no counter can wrap.
  */
 #define RS__LSN_MAX (UINT64_C(1) << 63)
 #define RS__SEQ_MAX (UINT64_C(1) << 63)
-#define RS__VERSION_MAX (UINT64_C(1) << 63)
+#define RS__VERSION_MAX ((UINT64_C(1) << 63) - 1)
 
 typedef struct rs__seg_header {
 	uint64_t seq;	    /* segment number: 1, 2, 3... */

@@ -322,8 +322,7 @@ static int sh_read(rs__store *s, const rs__snap *snap, uint8_t tag,
 		   const void *key, size_t klen, uint64_t hash, rs_bytes *out)
 {
 	const rs__node *n;
-	const rs__ver *v = NULL;
-	bool pruned;
+	bool found = false, ended;
 
 	(void)s;
 	if (!snap->state)
@@ -331,34 +330,30 @@ static int sh_read(rs__store *s, const rs__snap *snap, uint8_t tag,
 	rs__rcu_read_lock();
 	n = rs__table_find(&snap_run(snap)->table, tag, key, klen, hash);
 	if (n)
-		v = rs__node_visible(n, snap->ver, &pruned);
+		found = rs__node_visible(n, snap->ver, out, &ended);
 	rs__rcu_read_unlock();
 	/* A pinned snapshot's versions are never pruned or freed, so the
 	 * view outlives the read-side section. */
-	if (!v)
-		return RS_ENOTFOUND;
-	out->data = v->data;
-	out->len = v->len;
-	return 0;
+	return found ? 0 : RS_ENOTFOUND;
 }
 
 /* ---- ordered iteration (index.c) ---- */
 
-/* The value a snapshot sees in a node, or NULL. Pinned: never pruned. */
-static const rs__ver *seen(const rs__node *n, uint64_t snap)
+/* Whether a snapshot sees a value in a node (*val). Pinned: never
+ * pruned, so a chain that ends above it means "absent". */
+static bool seen(const rs__node *n, uint64_t snap, rs_bytes *val)
 {
-	bool pruned;
+	bool ended;
 
-	return rs__node_visible(n, snap, &pruned);
+	return rs__node_visible(n, snap, val, &ended);
 }
 
-static void iter_set(rs__iter *it, const rs__node *n, const rs__ver *v)
+static void iter_set(rs__iter *it, const rs__node *n, rs_bytes val)
 {
 	it->pos = n;
 	it->key.data = rs__node_key(n);
 	it->key.len = n->klen;
-	it->val.data = v->data;
-	it->val.len = v->len;
+	it->val = val;
 }
 
 /*
@@ -476,14 +471,14 @@ walk(const rs__run *r, const rs__node *x, uint8_t tag, uint64_t snap, int dir,
      rs__iter *it)
 {
 	while (x && x != r->index.head && x->tag == tag) {
-		const rs__ver *v = seen(x, snap);
-
+		rs_bytes val;
+		bool v = seen(x, snap, &val);
 		const rs__node *nx = link_to(x, dir);
 
 		if (v) {
 			if (nx)
 				node_prefetch(nx);
-			iter_set(it, x, v);
+			iter_set(it, x, val);
 			return 0;
 		}
 		x = nx;
@@ -587,7 +582,6 @@ fill_dir(const rs__run *r, const rs__node *x, uint8_t tag, uint64_t snap,
 		node_prefetch(nx);
 	for (;;) {
 		const rs__node *nnx = NULL;
-		const rs__ver *v;
 
 		/* nx is reachable, so reading its link is safe in this
 		 * section. */
@@ -595,12 +589,10 @@ fill_dir(const rs__run *r, const rs__node *x, uint8_t tag, uint64_t snap,
 			node_prefetch(nnx);
 		if (big && nx && RS_LIKELY(near(x, nx)))
 			window_prefetch(x, nx);
-		if ((v = seen(x, snap)) != NULL) {
+		if (seen(x, snap, &e->val)) {
 			e->pos = x;
 			e->key.data = rs__node_key(x);
 			e->key.len = x->klen;
-			e->val.data = v->data;
-			e->val.len = v->len;
 			if (++e == end)
 				break;
 		}
@@ -678,11 +670,11 @@ static int sh_scan_all(rs__store *s, const rs__snap *snap, rs__scan_all_fn fn,
 	rs__rcu_read_lock();
 	for (const rs__node *x = rs__index_next(r->index.head); x && !rc;
 	     x = rs__index_next(x)) {
-		const rs__ver *v = seen(x, snap->ver);
+		rs_bytes val;
 
-		if (v)
-			rc = fn(x->tag, rs__node_key(x), x->klen, v->data,
-				v->len, ctx);
+		if (seen(x, snap->ver, &val))
+			rc = fn(x->tag, rs__node_key(x), x->klen, val.data,
+				val.len, ctx);
 	}
 	rs__rcu_read_unlock();
 	return rc;
@@ -718,7 +710,8 @@ static int sh_read_latest(rs__store *st, const rs_run_id *id, uint8_t tag,
 {
 	sharded *s = rs__container_of(st, sharded, base);
 	uint64_t hash = rs__hash_key(st->seed, tag, key, klen);
-	const rs__ver *v = NULL;
+	bool found = false;
+	rs_bytes val;
 	rs__run *r;
 	int rc = RS_ENOTFOUND;
 
@@ -737,10 +730,10 @@ static int sh_read_latest(rs__store *st, const rs_run_id *id, uint8_t tag,
 			RS_DEBUG_YIELD_POINT();
 			const rs__node *n =
 				rs__table_find(&r->table, tag, key, klen, hash);
-			bool pruned = false;
+			bool ended = false;
 
-			v = n ? rs__node_visible(n, snap, &pruned) : NULL;
-			if (!pruned)
+			found = n && rs__node_visible(n, snap, &val, &ended);
+			if (!ended || !rs__table_pruned_at(&r->table, snap))
 				break;
 			/* A prune keeps what `visible` sees, so a chain cut
 			 * below it means `visible` moved on: not so once it
@@ -748,13 +741,12 @@ static int sh_read_latest(rs__store *st, const rs_run_id *id, uint8_t tag,
 			 * e.g. a damaged image loaded): give up, not spin. */
 			if (snap == last) {
 				rc = RS_ECORRUPT;
-				v = NULL;
 				break;
 			}
 			last = snap;
 		}
-		if (v)
-			rc = sink(v->data, v->len, ctx);
+		if (found)
+			rc = sink(val.data, val.len, ctx);
 	}
 	rs__rcu_read_unlock();
 	return rc;
@@ -777,15 +769,15 @@ static void sh_unlock(rs__store *s, rs__run *r)
  * neither cut nor freed until the lock is released (both happen only
  * under it), but the table is still read with the readers' protocol.
  */
-static const rs__ver *newest_locked(rs__run *r, uint8_t tag, const void *key,
-				    size_t klen, uint64_t hash)
+static rs__vref newest_locked(rs__run *r, uint8_t tag, const void *key,
+			      size_t klen, uint64_t hash, const rs__node **node)
 {
-	const rs__node *n;
-	const rs__ver *v;
+	rs__vref v;
 
 	rs__rcu_read_lock();
-	n = rs__table_find(&r->table, tag, key, klen, hash);
-	v = n ? atomic_load_explicit(&n->head, memory_order_acquire) : NULL;
+	*node = rs__table_find(&r->table, tag, key, klen, hash);
+	v = *node ? atomic_load_explicit(&(*node)->head, memory_order_acquire)
+		  : 0;
 	rs__rcu_read_unlock();
 	return v;
 }
@@ -794,12 +786,13 @@ static uint64_t sh_newest(rs__store *s, rs__run *r, uint8_t tag,
 			  const void *key, size_t klen, uint64_t hash,
 			  bool *present)
 {
-	const rs__ver *v = newest_locked(r, tag, key, klen, hash);
+	const rs__node *n;
+	rs__vref v = newest_locked(r, tag, key, klen, hash, &n);
 
 	(void)s;
 	if (present)
-		*present = v && !(v->flags & RS__VER_TOMB);
-	return v ? v->ver : 0;
+		*present = v && !rs__vref_tomb(n, v);
+	return v ? rs__vref_ver(v) : 0;
 }
 
 /* Whether node x lies at or before the range's upper end. */
@@ -847,6 +840,8 @@ static bool sh_range_changed(rs__store *s, rs__run *r, uint8_t tag,
  * commit, and apply()/reclaim() need no second lookup.
  */
 #define PREP_NEW_NODE 0x1u
+/* The new node holds its version (rs__node_new_with): prep[0] is NULL. */
+#define PREP_FIRST_INLINE 0x2u
 
 static void prep_release(const rs__alloc *a, rs__op *ops, size_t n)
 {
@@ -877,7 +872,6 @@ static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 		rs__op *op = &ops[i];
 		uint32_t vflags =
 			(op->flags & RS__OP_F_DELETE) ? RS__VER_TOMB : 0;
-		rs__ver *first;
 		rs__node *node;
 
 		rs__rcu_read_lock();
@@ -890,17 +884,16 @@ static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 			 * inside (one allocation). */
 			node = rs__node_new_with(s->alloc, op->tag, op->key,
 						 op->klen, op->val, op->vlen,
-						 vflags, &first);
+						 vflags & RS__VER_TOMB);
 			if (!node)
 				goto nomem;
-			op->prep[0] = first;
-			op->prep_flags = PREP_NEW_NODE;
+			op->prep_flags = PREP_NEW_NODE | PREP_FIRST_INLINE;
 			fresh++;
 		} else {
 			/* Its skip link is set from the node's head now:
 			 * nothing else is pushed or pruned there before
 			 * apply() pushes it (one op per key). */
-			op->prep[0] = rs__ver_new_on(s->alloc, node, op->val,
+			op->prep[0] = rs__ver_new_on(&r->table, node, op->val,
 						     op->vlen, vflags);
 			if (!op->prep[0])
 				goto nomem;
@@ -941,8 +934,12 @@ static void sh_apply(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 		rs__ver *v = ops[i].prep[0];
 		rs__node *node = ops[i].prep[1];
 
-		v->ver = ver;
-		rs__node_push(node, v);
+		if (ops[i].prep_flags & PREP_FIRST_INLINE) {
+			rs__node_push_first(node, ver);
+		} else {
+			v->ver = ver;
+			rs__node_push(node, v);
+		}
 		if (ops[i].prep_flags & PREP_NEW_NODE) {
 			/* The index first: a reader that finds the node by
 			 * its hash may walk on from it (sh_seek). */
@@ -978,11 +975,9 @@ static void sh_publish(rs__store *s, rs__run *r, uint64_t ver)
 /* Whether a pruned node still holds what a later prune can free. */
 static bool prune_held(const rs__node *n)
 {
-	const rs__ver *head =
-		atomic_load_explicit(&n->head, memory_order_relaxed);
+	rs__vref head = atomic_load_explicit(&n->head, memory_order_relaxed);
 
-	return (head->flags & RS__VER_TOMB) ||
-	       atomic_load_explicit(&head->older, memory_order_relaxed);
+	return rs__vref_tomb(n, head) || rs__vref_older(head);
 }
 
 /* Prune n (of that hash); true when it is gone (unlinked from table and
@@ -1045,14 +1040,11 @@ static void sh_reclaim(rs__store *s, rs__run *r, const rs__op *ops, size_t n,
 static int sh_latest(rs__store *s, rs__run *r, uint8_t tag, const void *key,
 		     size_t klen, uint64_t hash, rs_bytes *out)
 {
-	const rs__ver *v = newest_locked(r, tag, key, klen, hash);
+	const rs__node *n;
+	rs__vref v = newest_locked(r, tag, key, klen, hash, &n);
 
 	(void)s;
-	if (!v || (v->flags & RS__VER_TOMB))
-		return RS_ENOTFOUND;
-	out->data = v->data;
-	out->len = v->len;
-	return 0;
+	return v && rs__vref_value(n, v, out) ? 0 : RS_ENOTFOUND;
 }
 
 static int sh_live_keys(rs__store *s, rs__run *r, rs__key_fn fn, void *ctx)
@@ -1063,10 +1055,10 @@ static int sh_live_keys(rs__store *s, rs__run *r, rs__key_fn fn, void *ctx)
 	rs__rcu_read_lock();
 	for (const rs__node *x = rs__index_next(r->index.head); x && !rc;
 	     x = rs__index_next(x)) {
-		const rs__ver *v =
+		rs__vref v =
 			atomic_load_explicit(&x->head, memory_order_acquire);
 
-		if (v && !(v->flags & RS__VER_TOMB))
+		if (v && !rs__vref_tomb(x, v))
 			rc = fn(x->tag, rs__node_key(x), x->klen,
 				r->table.node_hash(&r->table, x), ctx);
 	}

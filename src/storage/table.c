@@ -8,8 +8,9 @@
  * nodes. A node is one
  * key (primitive tag + bytes, hashed by the caller with XXH3-64 and the database's seed) with a
  * version chain, newest first. A version carries its commit version, a
- * tombstone flag and the value bytes; versions and nodes are immutable once
- * published except for the chain links and `floor`.
+ * tombstone flag and the value bytes (a node's first version, when small,
+ * lives inside the node: table.h, rs__vref); versions and nodes are
+ * immutable once published except for the chain links.
  *
  * Concurrency. Readers never lock. They run inside an RCU read-side
  * section, load `slots` and `head`/`older` with acquire, and never write.
@@ -66,8 +67,9 @@
  *
  * Reclamation. rs__table_prune() cuts a chain below the version the oldest
  * snapshot (`min_snap`, computed by the txn layer from its pins) can see.
- * It raises `floor` before cutting, so an unpinned reader that runs off the
- * end of a cut chain knows its answer is unknown rather than "absent".
+ * It raises the table's `floor` before cutting, so an unpinned reader that
+ * runs off the end of a cut chain knows its answer is unknown rather than
+ * "absent".
  * Cut versions, unlinked nodes and replaced slot arrays are retired onto
  * the caller's list (util/rcu.h) and freed after a grace period, once every
  * reader that could hold them has left its read-side section.
@@ -166,6 +168,7 @@ int rs__table_init(rs__table *t, const rs__alloc *a, size_t cap_hint,
 	t->moved = 0;
 	t->rehashes = 0;
 	t->forced = 0;
+	atomic_init(&t->floor, 0);
 	t->node_hash = key_hash;
 	t->seed = seed;
 	atomic_init(&t->slots, slots_new(a, cap));
@@ -181,14 +184,15 @@ static void *ver_block(rs__ver *v)
 					 : (void *)v;
 }
 
-static void ver_chain_free(const rs__alloc *a, rs__ver *v)
+/* The heap versions from r down (a first version is freed with its
+ * node). */
+static void ver_chain_free(const rs__alloc *a, rs__vref r)
 {
-	while (v) {
-		rs__ver *older =
-			atomic_load_explicit(&v->older, memory_order_relaxed);
-		if (!(v->flags & RS__VER_INLINE)) /* freed with its node */
-			rs__free(a, ver_block(v));
-		v = older;
+	while (r && !rs__vref_is_first(r)) {
+		rs__ver *v = (rs__ver *)r;
+
+		r = atomic_load_explicit(&v->older, memory_order_relaxed);
+		rs__free(a, ver_block(v));
 	}
 }
 
@@ -202,7 +206,7 @@ void rs__node_free_unpublished(const rs__alloc *a, rs__node *n)
 
 void rs__ver_free_unpublished(const rs__alloc *a, rs__ver *v)
 {
-	if (v && !(v->flags & RS__VER_INLINE))
+	if (v)
 		rs__free(a, ver_block(v));
 }
 
@@ -289,7 +293,7 @@ int rs__table_foreach(const rs__table *t,
 
 static void ver_init(rs__ver *v, const void *val, size_t len, uint32_t flags)
 {
-	atomic_init(&v->older, NULL);
+	atomic_init(&v->older, 0);
 	v->ver = 0;
 	v->len = (uint32_t)len;
 	v->flags = flags;
@@ -301,8 +305,11 @@ static void ver_init(rs__ver *v, const void *val, size_t len, uint32_t flags)
 static rs__node *node_alloc(const rs__alloc *a, uint8_t tag, const void *key,
 			    size_t klen, unsigned height, size_t extra)
 {
-	rs__node *n = rs__malloc(a, rs__node_size(height, klen) + extra);
+	rs__node *n;
 
+	if (klen > RS__NODE_KEY_MAX)
+		return NULL;
+	n = rs__malloc(a, rs__node_size(height, klen) + extra);
 	if (!n)
 		return NULL;
 	/* A slot keeps the address in RS__SLOT_ADDR_BITS bits (table.h). */
@@ -310,17 +317,18 @@ static rs__node *node_alloc(const rs__alloc *a, uint8_t tag, const void *key,
 		rs__free(a, n);
 		return NULL;
 	}
-	n->klen = (uint32_t)klen;
+	n->klen = (uint16_t)klen;
 	n->tag = tag;
 	n->height = (uint8_t)height;
 	n->pending = false;
-	atomic_init(&n->head, NULL);
+	n->first = 0;
+	n->first_len = 0;
+	atomic_init(&n->head, 0);
 	atomic_init(&n->prev, NULL);
 	for (unsigned i = 0; i < height; i++)
 		atomic_init(&n->next[i], NULL);
 	if (klen)
 		memcpy((unsigned char *)rs__node_key(n), key, klen);
-	atomic_init(&n->floor, 0);
 	return n;
 }
 
@@ -350,17 +358,18 @@ rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
 }
 
 rs__node *rs__node_new_with(const rs__alloc *a, uint8_t tag, const void *key,
-			    size_t klen, const void *val, size_t len,
-			    uint32_t flags, rs__ver **first)
+			    size_t klen, const void *val, size_t len, bool tomb)
 {
-	rs__node *n = node_alloc(a, tag, key, klen, random_height(),
-				 sizeof(rs__ver) + len);
+	rs__node *n;
 
+	assert(len <= RS__VER_INLINE_MAX);
+	n = node_alloc(a, tag, key, klen, random_height(), len);
 	if (!n)
 		return NULL;
-	*first = (rs__ver *)(void *)((char *)n +
-				     rs__node_size(n->height, n->klen));
-	ver_init(*first, val, len, flags | RS__VER_INLINE);
+	n->first = RS__FIRST_INLINE | (tomb ? RS__FIRST_TOMB : 0);
+	n->first_len = (uint16_t)len;
+	if (len)
+		memcpy((unsigned char *)rs__node_first_data(n), val, len);
 	return n;
 }
 
@@ -383,45 +392,51 @@ static uint32_t ranks(unsigned k, unsigned kj)
 /*
  * The skip structure of the next version pushed onto a chain whose head
  * is p (table.h, "Skip links"): its rank bits, and in *skip its link when
- * its rank is 2 or more (skip->to NULL: none). Writer. Every version this
+ * its rank is 2 or more (skip->to 0: none). Writer. Every version this
  * reads is one no prune can have cut: p (the head), a version reached by
- * `older` from a version not cut (a cut stores NULL there first), or a
+ * `older` from a version not cut (a cut stores 0 there first), or a
  * link target above `floor` (every prune so far kept all versions newer
  * than its min_snap, and floor is the largest). A link target that is not
- * read is only copied, with its version, into the new link.
+ * read is only copied, with its version, into the new link. A first
+ * version kept in its node (odd rs__vref) has rank 0 and links nowhere,
+ * so a version of rank 1 or more, and any version with a link of that
+ * rank, is a heap one.
  */
-static uint32_t skip_plan(const rs__ver *p, uint64_t floor, rs__skip *skip)
+static uint32_t skip_plan(rs__vref p, uint64_t floor, rs__skip *skip)
 {
-	const rs__ver *pj, *pjj;
+	const rs__ver *pv, *pjv;
+	rs__vref pj, pjj;
 	unsigned kp;
 
-	skip->to = NULL;
+	skip->to = 0;
 	skip->ver = 0;
-	if (!p)
-		return ranks(0, 0);
-	kp = rs__ver_rank(p);
-	if (kp == 0 || kp != rs__ver_link_rank(p) || kp >= 62)
+	if (!p || rs__vref_is_first(p))
+		return ranks(!p ? 0 : 1, 0);
+	pv = rs__vref_heap(p);
+	kp = rs__ver_rank(pv);
+	if (kp == 0 || kp != rs__ver_link_rank(pv) || kp >= 62)
 		return ranks(1, kp);
 	/* p and its link target have rank kp: link two past them. */
 	if (kp == 1)
-		pj = atomic_load_explicit(&p->older, memory_order_relaxed);
+		pj = atomic_load_explicit(&pv->older, memory_order_relaxed);
 	else
-		pj = rs__ver_skip(p)->ver > floor ? rs__ver_skip(p)->to : NULL;
+		pj = rs__ver_skip(pv)->ver > floor ? rs__ver_skip(pv)->to : 0;
 	if (!pj) /* cut, or maybe cut: a root */
 		return ranks(0, 0);
+	pjv = rs__vref_heap(pj); /* rank kp >= 1 */
 	if (kp == 1) {
-		pjj = atomic_load_explicit(&pj->older, memory_order_relaxed);
+		pjj = atomic_load_explicit(&pjv->older, memory_order_relaxed);
 		if (!pjj)
 			return ranks(0, 0);
 		skip->to = pjj;
-		skip->ver = pjj->ver;
+		skip->ver = rs__vref_ver(pjj);
 	} else {
-		*skip = *rs__ver_skip(pj);
+		*skip = *rs__ver_skip(pjv);
 	}
-	return ranks(kp + 1, rs__ver_link_rank(pj));
+	return ranks(kp + 1, rs__ver_link_rank(pjv));
 }
 
-rs__ver *rs__ver_new_on(const rs__alloc *a, const rs__node *n, const void *val,
+rs__ver *rs__ver_new_on(const rs__table *t, const rs__node *n, const void *val,
 			size_t len, uint32_t flags)
 {
 	rs__skip skip;
@@ -430,12 +445,11 @@ rs__ver *rs__ver_new_on(const rs__alloc *a, const rs__node *n, const void *val,
 	rs__ver *v;
 
 	rk = skip_plan(
-		n ? atomic_load_explicit(&n->head, memory_order_relaxed) : NULL,
-		n ? atomic_load_explicit(&n->floor, memory_order_relaxed) : 0,
-		&skip);
+		n ? atomic_load_explicit(&n->head, memory_order_relaxed) : 0,
+		atomic_load_explicit(&t->floor, memory_order_relaxed), &skip);
 	if (!skip.to)
-		return rs__ver_new(a, val, len, flags | rk);
-	block = rs__malloc(a, sizeof(skip) + sizeof(*v) + len);
+		return rs__ver_new(t->alloc, val, len, flags | rk);
+	block = rs__malloc(t->alloc, sizeof(skip) + sizeof(*v) + len);
 	if (!block)
 		return NULL;
 	memcpy(block, &skip, sizeof(skip));
@@ -451,7 +465,7 @@ _Thread_local size_t rs__node_seek_visits;
 #define SEEK_VISITS NULL
 #endif
 
-const rs__ver *rs__node_seek(const rs__node *n, uint64_t snap)
+rs__vref rs__node_seek(const rs__node *n, uint64_t snap)
 {
 	return rs__chain_seek(
 		atomic_load_explicit(&n->head, memory_order_acquire), snap,
@@ -461,7 +475,7 @@ const rs__ver *rs__node_seek(const rs__node *n, uint64_t snap)
 /* A cut tail of a chain: every version from p down, in one entry. */
 static void chain_free(const rs__alloc *a, void *p)
 {
-	ver_chain_free(a, p);
+	ver_chain_free(a, (rs__vref)p);
 }
 
 /* A cut tail of one version (the common case: an overwrite): freed
@@ -669,69 +683,79 @@ static void table_unlink(rs__table *t, rs__node *n, uint64_t hash,
 }
 
 /*
- * A cut tail that ends in the node's inline first version (always the
- * oldest): that version is freed with the node, which may happen before
- * the tail's entry runs, so the tail's chain must not reach it. Cut it
- * off the tail (a reader still on the tail that needs it finds the end of
- * the chain below `floor` and retries). True when the inline version was
- * the whole tail: nothing to retire.
+ * A cut tail (a heap version) that ends in the node's inline first
+ * version (always the oldest): that version is freed with the node, which
+ * may happen before the tail's entry runs, and is not a heap block, so
+ * the tail's chain must not lead to it. Cut it off the tail (a reader
+ * still on the tail that needs it finds the end of the chain below
+ * `floor` and retries).
  */
-static bool cut_inline(rs__ver *tail)
+static void cut_inline(rs__ver *tail)
 {
-	rs__ver *v = tail, *older;
+	rs__ver *v = tail;
+	rs__vref older;
 
-	if (tail->flags & RS__VER_INLINE)
-		return true;
 	while ((older = atomic_load_explicit(&v->older,
-					     memory_order_relaxed)) != NULL) {
-		if (older->flags & RS__VER_INLINE) {
-			atomic_store_explicit(&v->older, NULL,
+					     memory_order_relaxed)) != 0) {
+		if (rs__vref_is_first(older)) {
+			atomic_store_explicit(&v->older, 0,
 					      memory_order_release);
 			break;
 		}
-		v = older;
+		v = (rs__ver *)older;
 	}
-	return false;
 }
 
 bool rs__table_prune(rs__table *t, rs__node *n, uint64_t hash,
 		     uint64_t min_snap, rs__retire_list *rl)
 {
-	rs__ver *head = atomic_load_explicit(&n->head, memory_order_relaxed);
-	rs__ver *keep = head;
-	rs__ver *tail;
+	rs__vref head = atomic_load_explicit(&n->head, memory_order_relaxed);
+	rs__vref keep, tail;
+	rs__ver *kv, *tv;
 
-	/* Same min_snap as the last prune: that one already cut below the
-	 * version min_snap sees, and every version pushed since is newer
-	 * than the then-visible version >= min_snap, so there is nothing to
-	 * cut or unlink. This keeps a commit O(1) while an old snapshot
-	 * holds many versions of a hot key. */
-	if (min_snap <= atomic_load_explicit(&n->floor, memory_order_relaxed))
+	uint64_t floor = atomic_load_explicit(&t->floor, memory_order_relaxed);
+
+	/* Below the floor, a walk could follow a link to a version an
+	 * earlier prune cut; and a prune there has nothing to cut that the
+	 * one at the floor left. (The txn layer's min_snap never goes
+	 * back; this only keeps that an assumption of safety, not of
+	 * memory.) */
+	if (min_snap < floor)
 		return false;
 	/* Raise the floor first: a reader that sees the cut sees it too. */
-	atomic_store_explicit(&n->floor, min_snap, memory_order_release);
+	if (min_snap > floor)
+		atomic_store_explicit(&t->floor, min_snap,
+				      memory_order_release);
 	RS_DEBUG_YIELD_POINT();
 	/* The newest version at or below min_snap is what the oldest
 	 * snapshot sees; everything older is invisible to all. Links to
-	 * versions above min_snap (above floor) are safe to follow. */
-	keep = (rs__ver *)rs__chain_seek(head, min_snap, NULL);
+	 * versions above min_snap (above floor) are safe to follow. While
+	 * an old snapshot holds many versions of the key, this is O(log n)
+	 * of the n versions newer than it (skip links), and a prune at the
+	 * same min_snap as the last finds keep->older already 0. */
+	keep = rs__chain_seek(head, min_snap, NULL);
 	if (!keep)
 		return false;
-	if (keep == head && (keep->flags & RS__VER_TOMB)) {
+	if (keep == head && rs__vref_tomb(n, keep)) {
 		table_unlink(t, n, hash, rl);
 		return true;
 	}
-	tail = atomic_load_explicit(&keep->older, memory_order_relaxed);
+	if (rs__vref_is_first(keep)) /* the oldest: nothing below */
+		return false;
+	kv = (rs__ver *)keep;
+	tail = atomic_load_explicit(&kv->older, memory_order_relaxed);
 	if (!tail)
 		return false;
-	atomic_store_explicit(&keep->older, NULL, memory_order_release);
-	/* The tail keeps its links: one entry frees it all. */
-	if (cut_inline(tail))
+	atomic_store_explicit(&kv->older, 0, memory_order_release);
+	if (rs__vref_is_first(tail)) /* freed with the node */
 		return false;
-	rs__retire(rl, tail,
-		   atomic_load_explicit(&tail->older, memory_order_relaxed)
+	tv = (rs__ver *)tail;
+	cut_inline(tv);
+	/* The tail keeps its links: one entry frees it all. */
+	rs__retire(rl, tv,
+		   atomic_load_explicit(&tv->older, memory_order_relaxed)
 			   ? chain_free
-		   : (tail->flags & RS__VER_SKIP) ? ver_skip_free
-						  : ver_free);
+		   : (tv->flags & RS__VER_SKIP) ? ver_skip_free
+						: ver_free);
 	return false;
 }

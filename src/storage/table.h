@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <runstate.h>
+
 #include "util/alloc.h"
 #include "util/rcu.h"
 
@@ -21,9 +23,6 @@
  */
 
 #define RS__VER_TOMB 0x1u
-/* The version lives inside its node (the key's first version, when
- * small): it is freed with the node, never on its own. */
-#define RS__VER_INLINE 0x2u
 /* A skip link (rs__skip) lies right before the header, in the same
  * allocation: the block starts sizeof(rs__skip) bytes before the version. */
 #define RS__VER_SKIP 0x4u
@@ -32,9 +31,30 @@
 #define RS__VER_K_SHIFT 8u
 #define RS__VER_KJ_SHIFT 16u
 
+/*
+ * Where a chain link leads (a node's `head`, a version's `older`, a skip
+ * link's `to`): 0, the end of the chain; a heap version's address (even);
+ * or, odd, the node's own first version, stored inside the node without a
+ * header of its own: (its commit version << 1) | 1, its length and
+ * tombstone bit in the node (rs__node.first, .first_len). That version is
+ * always the chain's oldest, so nothing leads on from it. Commit versions
+ * stay below 2^63 (RS__VERSION_MAX), so the shift loses nothing.
+ */
+typedef uintptr_t rs__vref;
+
+static inline rs__vref rs__vref_first(uint64_t ver)
+{
+	return (rs__vref)ver << 1 | 1u;
+}
+
+static inline bool rs__vref_is_first(rs__vref r)
+{
+	return r & 1u;
+}
+
 typedef struct rs__ver {
-	struct rs__ver *_Atomic older; /* next older version, or NULL */
-	uint64_t ver;		       /* commit version of the run */
+	_Atomic rs__vref older; /* the next older version, or 0 */
+	uint64_t ver;		/* commit version of the run */
 	uint32_t len;
 	uint32_t flags; /* RS__VER_*, and the ranks */
 	unsigned char data[];
@@ -65,14 +85,14 @@ typedef struct rs__ver {
  * an unpinned reader loaded its snapshot inside its read-side section,
  * so every version freed before the section began is older than it
  * (table.c has the argument). The writer, under the commit lock, reads
- * a link target only when its version is above the node's floor (never
- * cut) or it is reached through `older` (NULL once cut); when it cannot,
+ * a link target only when its version is above the table's floor (never
+ * cut) or it is reached through `older` (0 once cut); when it cannot,
  * the new version becomes a root of rank 0, under which the structure
  * starts afresh (rs__ver_new_on).
  */
 typedef struct rs__skip {
-	const struct rs__ver *to; /* 2^k - 1 versions older */
-	uint64_t ver;		  /* its commit version */
+	rs__vref to;  /* 2^k - 1 versions older */
+	uint64_t ver; /* its commit version */
 } rs__skip;
 
 static inline const rs__skip *rs__ver_skip(const rs__ver *v)
@@ -99,34 +119,38 @@ static inline unsigned rs__ver_link_rank(const rs__ver *v)
  * A key node. What a lookup, an index search and a step read comes first
  * and together (the key's length, tag and tower height, the newest
  * version, the tower, the key), so a node costs one or two adjacent cache
- * lines, not two scattered ones; behind the key lies, for a small first
- * value, that version itself (RS__VER_INLINE): one allocation per
- * new key, and a step through the index reaches the value without another
- * miss. The price: a key overwritten after its first value keeps that
- * value's bytes until the node is freed (at most RS__VER_INLINE_MAX).
+ * lines, not two scattered ones; behind the key lie, for a small first
+ * value, that version's bytes (its commit version is in the link that
+ * leads to it, rs__vref): one allocation per new key, and a step through
+ * the index reaches the value without another miss. A 16-byte key and a
+ * 100-byte value make 140 + 8 bytes a level, jemalloc's 160-byte class
+ * up to two levels (15 nodes in 16). The price: a key overwritten after
+ * its first value keeps that value's bytes until the node is freed (at
+ * most RS__VER_INLINE_MAX).
  */
+/* rs__node.first: the node holds its first version (its bytes behind
+ * the key), and that version is a tombstone. */
+#define RS__FIRST_INLINE 0x1u
+#define RS__FIRST_TOMB 0x2u
+
 typedef struct rs__node {
-	uint32_t klen;
+	uint16_t klen;
 	uint8_t tag;
 	uint8_t height; /* levels in the index tower, 1..RS__INDEX_MAX_HEIGHT */
 	bool pending;	/* on its run's pending-prune list (writer-only) */
-	rs__ver *_Atomic head; /* newest version; never NULL once linked */
-	/*
-	 * The min_snap of the last rs__table_prune(), raised before it cuts:
-	 * every snapshot at or after it finds its version in the chain. A
-	 * walk that runs off the chain's end at an older snapshot cannot
-	 * tell "absent" from "pruned"; only unpinned fast-path readers hold
-	 * such a snapshot, and they retry at a newer one. A prune at the
-	 * same min_snap has nothing to cut, so it returns at once (O(1), not
-	 * O(chain), while an old snapshot holds many versions).
-	 */
-	_Atomic uint64_t floor;
+	uint8_t first;	/* RS__FIRST_*, set before the node is published */
+	uint16_t first_len;    /* the inline first version's length */
+	_Atomic rs__vref head; /* newest version; never 0 once linked */
 	/* The ordered index (storage/index.c): the level-0 predecessor and
 	 * `height` successors; then the key's klen bytes (rs__node_key) and,
-	 * maybe, the first version (8-aligned behind the key). */
+	 * maybe, the first version's bytes (8-aligned behind the key). */
 	struct rs__node *_Atomic prev;
 	struct rs__node *_Atomic next[];
 } rs__node;
+
+_Static_assert(RS__VER_INLINE_MAX <= UINT16_MAX, "first_len holds it");
+/* The longest key a node holds (rs__node_new refuses longer ones). */
+#define RS__NODE_KEY_MAX UINT16_MAX
 
 /* The key bytes, stored behind the tower. */
 static inline const unsigned char *rs__node_key(const rs__node *n)
@@ -139,6 +163,63 @@ static inline size_t rs__node_size(unsigned height, size_t klen)
 {
 	return (offsetof(rs__node, next) + height * sizeof(void *) + klen + 7) &
 	       ~(size_t)7;
+}
+
+/* The bytes of n's inline first version, behind the key. */
+static inline const unsigned char *rs__node_first_data(const rs__node *n)
+{
+	return (const unsigned char *)n + rs__node_size(n->height, n->klen);
+}
+
+/* The heap version r leads to (r neither 0 nor a first version). */
+static inline const rs__ver *rs__vref_heap(rs__vref r)
+{
+	assert(r && !rs__vref_is_first(r));
+	return (const rs__ver *)r;
+}
+
+/* The commit version of what r leads to (r not 0). */
+static inline uint64_t rs__vref_ver(rs__vref r)
+{
+	return rs__vref_is_first(r) ? (uint64_t)(r >> 1)
+				    : rs__vref_heap(r)->ver;
+}
+
+/* Whether the version r of n is a tombstone. */
+static inline bool rs__vref_tomb(const rs__node *n, rs__vref r)
+{
+	return rs__vref_is_first(r)
+		       ? (n->first & RS__FIRST_TOMB) != 0
+		       : (rs__vref_heap(r)->flags & RS__VER_TOMB) != 0;
+}
+
+/* The value of the version r of n: false for a tombstone, else true with
+ * *out a view of its bytes (as long as the version lives). */
+static inline bool rs__vref_value(const rs__node *n, rs__vref r, rs_bytes *out)
+{
+	if (rs__vref_is_first(r)) {
+		if (n->first & RS__FIRST_TOMB)
+			return false;
+		out->data = rs__node_first_data(n);
+		out->len = n->first_len;
+		return true;
+	}
+	const rs__ver *v = rs__vref_heap(r);
+
+	if (v->flags & RS__VER_TOMB)
+		return false;
+	out->data = v->data;
+	out->len = v->len;
+	return true;
+}
+
+/* The next older version of r: 0 after a first version (the oldest). */
+static inline rs__vref rs__vref_older(rs__vref r)
+{
+	return rs__vref_is_first(r)
+		       ? 0
+		       : atomic_load_explicit(&rs__vref_heap(r)->older,
+					      memory_order_acquire);
 }
 
 /*
@@ -210,6 +291,17 @@ struct rs__table {
 	size_t moved;
 	uint64_t rehashes;
 	uint64_t forced;
+	/*
+	 * The largest min_snap any rs__table_prune() ran at, raised before
+	 * it cuts: every snapshot at or after it finds its version in every
+	 * chain. A walk that runs off a chain's end at an older snapshot
+	 * cannot tell "absent" from "pruned"; only unpinned fast-path
+	 * readers hold such a snapshot, and they retry at a newer one. (One
+	 * word for the table, not one a node: 8 bytes took a two-level node
+	 * of a 16-byte key and a 100-byte value out of jemalloc's 160-byte
+	 * class.)
+	 */
+	_Atomic uint64_t floor;
 	const rs__alloc *alloc;
 	/* The keys' hash: rs__hash_key() with `seed` (rs__table_init; the
 	 * tests set their own). A rehash calls it for every node it moves,
@@ -294,9 +386,9 @@ static inline rs__node *rs__table_find(const rs__table *t, uint8_t tag,
  * newest version at or below snap: its skip link when the target is still
  * newer than snap, else `older`. Readers: inside a read-side section, with
  * snap pinned or loaded inside the section; writers: under the commit
- * lock, with snap at or above the node's floor.
+ * lock, with snap at or above the table's floor.
  */
-static inline const rs__ver *rs__ver_toward(const rs__ver *v, uint64_t snap)
+static inline rs__vref rs__ver_toward(const rs__ver *v, uint64_t snap)
 {
 	if ((v->flags & RS__VER_SKIP) && rs__ver_skip(v)->ver > snap)
 		return rs__ver_skip(v)->to;
@@ -316,59 +408,69 @@ static inline size_t rs__chain_seek_bound(uint64_t newer)
 	return 3 * (size_t)l + 3;
 }
 
-/* From `v` down its chain, the newest version at or below `snap` (NULL
- * when the chain ends first); *visits, when not NULL, counts the versions
+/* From `r` down its chain, the newest version at or below `snap` (0 when
+ * the chain ends first); *visits, when not NULL, counts the versions
  * looked at (the tests bound it). */
-static inline const rs__ver *rs__chain_seek(const rs__ver *v, uint64_t snap,
-					    size_t *visits)
+static inline rs__vref rs__chain_seek(rs__vref r, uint64_t snap, size_t *visits)
 {
-	for (; v; v = rs__ver_toward(v, snap)) {
+	while (r) {
 		if (visits)
 			++*visits;
-		if (v->ver <= snap)
-			return v;
+		if (rs__vref_ver(r) <= snap)
+			return r;
+		if (rs__vref_is_first(r)) /* the oldest: nothing below */
+			return 0;
+		r = rs__ver_toward(rs__vref_heap(r), snap);
 	}
-	return NULL;
+	return 0;
 }
 
-/*
- * The version of `n` a snapshot at `snap` sees: NULL when the key is
- * absent at snap (no version <= snap, or a tombstone). *pruned is set when
- * the answer is unknown because the chain was pruned below snap (only
- * possible for an unpinned reader). Cost: O(log n) versions for n
- * versions of the key newer than snap (skip links, above); one for the
- * newest.
- */
 /* rs__chain_seek() from n's head, out of line (table.c): so the
  * newest-version read below stays as short as it was without links. */
-const rs__ver *rs__node_seek(const rs__node *n, uint64_t snap);
+rs__vref rs__node_seek(const rs__node *n, uint64_t snap);
 #ifndef NDEBUG
 /* Debug builds: versions rs__node_seek() looked at on this thread, ever
  * (the tests bound a deep snapshot read with it). */
 extern _Thread_local size_t rs__node_seek_visits;
 #endif
 
-static inline const rs__ver *rs__node_visible(const rs__node *n, uint64_t snap,
-					      bool *pruned)
+/*
+ * The value of `n` a snapshot at `snap` sees: true with *out its view;
+ * false when the key is absent at snap (a tombstone, or no version at or
+ * below snap). *ended is set in the second case: the chain ended above
+ * snap, which means "absent" to a pinned reader but "unknown" to an
+ * unpinned one whose snap lies below the table's floor (the chain was
+ * pruned below it; rs__table_pruned_at()). Cost: O(log n) versions for
+ * n versions of the key newer than snap (skip links, above); one for the
+ * newest.
+ */
+static inline bool rs__node_visible(const rs__node *n, uint64_t snap,
+				    rs_bytes *out, bool *ended)
 {
-	const rs__ver *v = atomic_load_explicit(&n->head, memory_order_acquire);
+	rs__vref r = atomic_load_explicit(&n->head, memory_order_acquire);
 
-	*pruned = false;
-	if (__builtin_expect(v && v->ver <= snap, 1))
-		return (v->flags & RS__VER_TOMB) ? NULL : v;
-	v = rs__node_seek(n, snap);
-	if (v)
-		return (v->flags & RS__VER_TOMB) ? NULL : v;
-	if (snap < atomic_load_explicit(&n->floor, memory_order_acquire))
-		*pruned = true;
-	return NULL;
+	*ended = false;
+	if (__builtin_expect(r && rs__vref_ver(r) <= snap, 1))
+		return rs__vref_value(n, r, out);
+	/* A first version newer than snap has nothing below it. */
+	if (r && !rs__vref_is_first(r) && (r = rs__node_seek(n, snap)) != 0)
+		return rs__vref_value(n, r, out);
+	*ended = true;
+	return false;
+}
+
+/* Whether a walk at `snap` that ran off a chain's end (rs__node_visible's
+ * *ended) may have missed a pruned version: snap below the floor. */
+static inline bool rs__table_pruned_at(const rs__table *t, uint64_t snap)
+{
+	return snap < atomic_load_explicit(&t->floor, memory_order_acquire);
 }
 
 /* Newest version number of a node (0 when it has none). */
 static inline uint64_t rs__node_newest(const rs__node *n)
 {
-	const rs__ver *v = atomic_load_explicit(&n->head, memory_order_acquire);
-	return v ? v->ver : 0;
+	rs__vref r = atomic_load_explicit(&n->head, memory_order_acquire);
+	return r ? rs__vref_ver(r) : 0;
 }
 
 /* Calls fn for every linked node; stops at and returns fn's nonzero.
@@ -412,22 +514,24 @@ static inline size_t rs__table_rehash_budget(size_t extra)
 /* A node with a random tower height (1 + geometric, p = 1/4). */
 rs__node *rs__node_new(const rs__alloc *a, uint8_t tag, const void *key,
 		       size_t klen);
-/* The same with its first version inside (RS__VER_INLINE; len at most
- * RS__VER_INLINE_MAX), returned in *first to be set and pushed. */
+/* The same with its first version's bytes inside (len at most
+ * RS__VER_INLINE_MAX; a tombstone when `tomb`): published by
+ * rs__node_push_first() with its commit version. */
 rs__node *rs__node_new_with(const rs__alloc *a, uint8_t tag, const void *key,
 			    size_t klen, const void *val, size_t len,
-			    uint32_t flags, rs__ver **first);
+			    bool tomb);
 /* A node of the given height (the index's head sentinel: the most). */
 rs__node *rs__node_new_height(const rs__alloc *a, uint8_t tag, const void *key,
 			      size_t klen, unsigned height);
 rs__ver *rs__ver_new(const rs__alloc *a, const void *val, size_t len,
 		     uint32_t flags);
-/* The same for the next version of `n` (NULL: a new node's first),
- * with its skip rank and, when it needs one, its skip link set from n's
- * current head and floor: it must be pushed onto n before anything else
- * is pushed or pruned there (writer). A version from rs__ver_new() is a
- * root (rank 0): correct, but reads under it walk one by one. */
-rs__ver *rs__ver_new_on(const rs__alloc *a, const rs__node *n, const void *val,
+/* The same for the next version of `n` (NULL: a new node's first) of
+ * table t (its allocator), with its skip rank and, when it needs one, its
+ * skip link set from n's current head and t's floor: it must be pushed
+ * onto n before anything else is pushed or pruned there (writer). A
+ * version from rs__ver_new() is a root (rank 0): correct, but reads under
+ * it walk one by one. */
+rs__ver *rs__ver_new_on(const rs__table *t, const rs__node *n, const void *val,
 			size_t len, uint32_t flags);
 /* Free objects never published (no reader can hold them), with the
  * allocator they came from (objects do not record it). */
@@ -444,7 +548,16 @@ static inline void rs__node_push(rs__node *n, rs__ver *v)
 		&v->older, atomic_load_explicit(&n->head, memory_order_relaxed),
 		memory_order_relaxed);
 	/* Pairs with the acquire loads of head in the readers. */
-	atomic_store_explicit(&n->head, v, memory_order_release);
+	atomic_store_explicit(&n->head, (rs__vref)v, memory_order_release);
+}
+/* Publish the inline first version of a node from rs__node_new_with(),
+ * committed at `ver` (below 2^63), as its only version. */
+static inline void rs__node_push_first(rs__node *n, uint64_t ver)
+{
+	assert((n->first & RS__FIRST_INLINE) && ver >> 63 == 0 &&
+	       !atomic_load_explicit(&n->head, memory_order_relaxed));
+	atomic_store_explicit(&n->head, rs__vref_first(ver),
+			      memory_order_release);
 }
 /*
  * Drop the versions of `n` that no snapshot at or after `min_snap` can see;

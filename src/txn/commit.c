@@ -47,6 +47,7 @@
 #include <assert.h>
 #include <string.h>
 
+#include "durability/wal_format.h"
 #include "txn/txn.h"
 #include "util/error.h"
 #include "util/random.h"
@@ -348,6 +349,10 @@ static int install(rs_txn *txn, rs__cc *cc)
 	    (drop ? also_ver != applied->drop_version
 		  : applied->drop_version <= mark))
 		return RS_ECORRUPT;
+	/* In every mode, the log's too: the store keeps a version in 63
+	 * bits (storage/table.h, rs__vref). */
+	if (ver > RS__VERSION_MAX || also_ver > RS__VERSION_MAX)
+		return RS_ERANGE;
 	RS_TRY(st->ops->prepare(st, cc->run, ops, n, &txn->retired));
 	if (drop) {
 		rc = st->ops->prepare(st, cc->also, dops, nd, &txn->retired);

@@ -156,6 +156,23 @@ static rs__node *insert(tfx *f, uint8_t tag, const char *key, size_t klen,
 	return n;
 }
 
+/* Insert a node holding its first version (rs__node_new_with, as the
+ * store makes new keys); tomb when val is NULL. */
+static rs__node *insert_inline(tfx *f, uint8_t tag, const char *key,
+			       size_t klen, uint64_t hash, uint64_t ver,
+			       const char *val)
+{
+	rs__node *n =
+		rs__node_new_with(&f->alloc, tag, key, klen, val ? val : "",
+				  val ? strlen(val) : 0, val == NULL);
+
+	assert_non_null(n);
+	rs__node_push_first(n, ver);
+	assert_int_equal(rs__table_reserve(&f->t, 1, &f->rl), 0);
+	tinsert(f, n, hash);
+	return n;
+}
+
 /* rs__table_prune() of a linked node, under the hash it was inserted with. */
 static bool prune(tfx *f, rs__node *n, uint64_t min_snap)
 {
@@ -173,42 +190,42 @@ static rs__node *find(tfx *f, uint8_t tag, const char *key, size_t klen,
 	return n;
 }
 
-/* The value a snapshot at `snap` reads: NULL absent, "?" pruned. */
-static const char *visible(const rs__node *n, uint64_t snap, char *buf)
+/* The value a snapshot at `snap` reads from n of f's table: NULL absent,
+ * "?" pruned (the chain ended above snap, which lies below the floor). */
+static const char *visible(const tfx *f, const rs__node *n, uint64_t snap,
+			   char *buf)
 {
-	bool pruned = false;
-	const rs__ver *v = rs__node_visible(n, snap, &pruned);
+	bool ended = false;
+	rs_bytes v;
 
-	if (pruned) {
-		assert_null(v);
-		return "?";
+	if (rs__node_visible(n, snap, &v, &ended)) {
+		assert_false(ended);
+		assert_true(v.len < 64);
+		memcpy(buf, v.data, v.len);
+		buf[v.len] = '\0';
+		return buf;
 	}
-	if (!v)
-		return NULL;
-	memcpy(buf, v->data, v->len);
-	buf[v->len] = '\0';
-	return buf;
+	return ended && rs__table_pruned_at(&f->t, snap) ? "?" : NULL;
 }
 
-#define assert_visible(n, snap, want)                        \
-	do {                                                 \
-		char b_[64];                                 \
-		const char *got_ = visible((n), (snap), b_); \
-		const char *want_ = (want);                  \
-		if (!want_)                                  \
-			assert_null(got_);                   \
-		else {                                       \
-			assert_non_null(got_);               \
-			assert_string_equal(got_, want_);    \
-		}                                            \
+#define assert_visible(n, snap, want)                           \
+	do {                                                    \
+		char b_[64];                                    \
+		const char *got_ = visible(f, (n), (snap), b_); \
+		const char *want_ = (want);                     \
+		if (!want_)                                     \
+			assert_null(got_);                      \
+		else {                                          \
+			assert_non_null(got_);                  \
+			assert_string_equal(got_, want_);       \
+		}                                               \
 	} while (0)
 
 static size_t chain_len(const rs__node *n)
 {
 	size_t len = 0;
 
-	for (const rs__ver *v = atomic_load(&n->head); v;
-	     v = atomic_load(&v->older))
+	for (rs__vref v = atomic_load(&n->head); v; v = rs__vref_older(v))
 		len++;
 	return len;
 }
@@ -316,12 +333,12 @@ static void table__prune_keeps_what_min_snap_sees(void **state)
 	prune(f, n, 1);
 	assert_int_equal(chain_len(n), 4);
 	/* The floor is the last prune's min_snap, cut or not. */
-	assert_int_equal(atomic_load(&n->floor), 1);
+	assert_int_equal(atomic_load(&f->t.floor), 1);
 
 	/* min_snap 4 sees v3: v1 goes, the floor rises to 4. */
 	prune(f, n, 4);
 	assert_int_equal(chain_len(n), 3);
-	assert_int_equal(atomic_load(&n->floor), 4);
+	assert_int_equal(atomic_load(&f->t.floor), 4);
 	assert_visible(n, 4, "v3");
 	assert_visible(n, 3, "v3");
 	assert_visible(n, 6, "v5");
@@ -333,7 +350,7 @@ static void table__prune_keeps_what_min_snap_sees(void **state)
 	/* min_snap 7: only the head is left. */
 	prune(f, n, 7);
 	assert_int_equal(chain_len(n), 1);
-	assert_int_equal(atomic_load(&n->floor), 7);
+	assert_int_equal(atomic_load(&f->t.floor), 7);
 	assert_visible(n, 7, "v7");
 	assert_visible(n, 6, "?");
 	rs__retire_flush(&f->rl);
@@ -369,6 +386,85 @@ static void table__prune_at_unchanged_min_snap_is_a_no_op(void **state)
 	prune(f, n, 50);
 	assert_int_equal(chain_len(n), 1);
 	assert_visible(n, 50, "vx");
+}
+
+/*
+ * A first version kept inside its node (rs__node_new_with): its commit
+ * version lives in the link that leads to it, so reads, pushes onto it,
+ * prunes that cut it off and frees must all tell it from a heap version;
+ * it is freed with the node, never alone (ASan checks the frees).
+ */
+static void table__inline_first_version_reads_prunes_and_frees(void **state)
+{
+	tfx *f = *state;
+	rs__node *t = insert_inline(f, 1, "t", 1, 11, 2, NULL);
+	rs__node *n, *m;
+	char big[RS__NODE_KEY_MAX + 1];
+	int64_t blocks;
+
+	/* A tombstone as the first version: absent at and above it, and
+	 * absent (not pruned) below it while the floor is 0. */
+	assert_visible(t, 2, NULL);
+	assert_visible(t, 1, NULL);
+	assert_int_equal(chain_len(t), 1);
+	assert_true(rs__vref_tomb(t, atomic_load(&t->head)));
+	assert_int_equal(rs__node_newest(t), 2);
+
+	n = insert_inline(f, 1, "k", 1, 12, 1, "v1");
+	assert_int_equal(rs__node_newest(n), 1);
+	assert_visible(n, 1, "v1");
+	assert_visible(n, 0, NULL);
+	rs__node_push(n, mkver(f, 3, "v3"));
+	rs__node_push(n, mkver(f, 5, "v5"));
+	assert_int_equal(chain_len(n), 3);
+	assert_visible(n, 2, "v1");
+	assert_visible(n, 4, "v3");
+	assert_visible(n, 9, "v5");
+	rs__retire_flush(&f->rl);
+	blocks = atomic_load(&f->ta.live_blocks);
+
+	/* min_snap 4 sees v3: the first version is cut off, nothing is
+	 * retired (its bytes go with the node), and a read below the floor
+	 * is unknown, not absent. */
+	prune(f, n, 4);
+	assert_int_equal(chain_len(n), 2);
+	assert_visible(n, 4, "v3");
+	assert_visible(n, 2, "?");
+	rs__retire_flush(&f->rl);
+	assert_int_equal(atomic_load(&f->ta.live_blocks), blocks);
+	prune(f, n, 5);
+	assert_int_equal(chain_len(n), 1);
+	rs__retire_flush(&f->rl);
+	assert_int_equal(atomic_load(&f->ta.live_blocks), blocks - 1);
+
+	/* A cut tail of heap versions that ends in the first version: only
+	 * the heap ones are retired. */
+	m = insert_inline(f, 1, "m", 1, 13, 6, "m6");
+	rs__node_push(m, mkver(f, 7, "m7"));
+	rs__node_push(m, mkver(f, 8, "m8"));
+	rs__node_push(m, mkver(f, 9, "m9"));
+	rs__retire_flush(&f->rl);
+	blocks = atomic_load(&f->ta.live_blocks);
+	prune(f, m, 9);
+	assert_int_equal(chain_len(m), 1);
+	assert_visible(m, 9, "m9");
+	assert_visible(m, 7, "?");
+	rs__retire_flush(&f->rl);
+	assert_int_equal(atomic_load(&f->ta.live_blocks), blocks - 2);
+
+	/* The tombstone node goes whole once no snapshot sees below it:
+	 * one block, the node. */
+	blocks = atomic_load(&f->ta.live_blocks);
+	assert_true(prune(f, t, 9));
+	assert_null(find(f, 1, "t", 1, 11));
+	rs__retire_flush(&f->rl);
+	assert_int_equal(atomic_load(&f->ta.live_blocks), blocks - 1);
+
+	/* A key a node cannot hold is refused, not truncated. */
+	memset(big, 'x', sizeof(big));
+	assert_null(rs__node_new(&f->alloc, 1, big, sizeof(big)));
+	assert_null(rs__node_new_with(&f->alloc, 1, big, sizeof(big), "v", 1,
+				      false));
 }
 
 static void table__prune_unlinks_node_when_newest_is_old_tombstone(void **state)
@@ -711,7 +807,7 @@ static void table__unlink_during_rehash_clears_both_arrays(void **state)
  * skip link); its value is its version number. */
 static void push_linked(tfx *f, rs__node *n, uint64_t ver)
 {
-	rs__ver *v = rs__ver_new_on(&f->alloc, n, &ver, sizeof(ver), 0);
+	rs__ver *v = rs__ver_new_on(&f->t, n, &ver, sizeof(ver), 0);
 
 	assert_non_null(v);
 	v->ver = ver;
@@ -722,12 +818,12 @@ static void push_linked(tfx *f, rs__node *n, uint64_t ver)
 static size_t seek_visits(const rs__node *n, uint64_t snap, uint64_t want)
 {
 	size_t visits = 0;
-	const rs__ver *v;
+	rs__vref v;
 
 	rs__rcu_read_lock();
 	v = rs__chain_seek(atomic_load(&n->head), snap, &visits);
-	assert_non_null(v);
-	assert_int_equal(v->ver, want);
+	assert_true(v != 0);
+	assert_int_equal(rs__vref_ver(v), want);
 	rs__rcu_read_unlock();
 	return visits;
 }
@@ -782,7 +878,9 @@ static void table__deep_snapshot_read_is_logarithmic(void **state)
 static void table__skip_links_never_reach_pruned_versions(void **state)
 {
 	tfx *f = *state;
-	rs__node *n = insert(f, 1, "k", 1, 4, 1, "v1");
+	/* Its first version inside, as the store makes it: links lead to
+	 * it until a prune cuts it off. */
+	rs__node *n = insert_inline(f, 1, "k", 1, 4, 1, "v1");
 	uint64_t min_snap = 1, x = 0x9e3779b97f4a7c15u;
 	size_t worst = 0, roots = 0;
 
@@ -803,7 +901,7 @@ static void table__skip_links_never_reach_pruned_versions(void **state)
 		prune(f, n, min_snap);
 		if (v % 61 == 0)
 			rs__retire_flush(&f->rl);
-		if (rs__ver_rank(atomic_load(&n->head)) == 0)
+		if (rs__ver_rank(rs__vref_heap(atomic_load(&n->head))) == 0)
 			roots++;
 		probe[0] = min_snap;
 		probe[1] = v;
@@ -941,6 +1039,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			table__prune_at_unchanged_min_snap_is_a_no_op, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			table__inline_first_version_reads_prunes_and_frees,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			table__prune_unlinks_node_when_newest_is_old_tombstone,
 			setup, teardown),
