@@ -523,6 +523,9 @@ static void repl__apply_checks_its_record(void **state)
 	rec.ops = op;
 	rec.version = (UINT64_C(1) << 63) + 1;
 	assert_rc(rs_db_apply(db, &rec), RS_ERANGE);
+	/* Versions stay below 2^63 (the store keeps 63 bits of one). */
+	rec.version = UINT64_C(1) << 63;
+	assert_rc(rs_db_apply(db, &rec), RS_ERANGE);
 	rec.version = 2;
 	/* A drop is a nil-run record naming another run. */
 	rec.kind = RS_RECORD_DROP_RUN;
