@@ -187,6 +187,17 @@ function parseWrite(s) {
 // A JSON text kept as it is, which _load joins with others.
 const joins = (it) => it[0] === 'json' && typeof it[1] === 'string';
 
+// Whether JsonPlusSerializer's _loads of JSON text s gives what JSON.parse
+// gives. Its reviver (an await per value of the text) changes only
+// objects with an "lc" key (lc 1: LangChain objects; lc 2: undefined,
+// constructor and delta-snapshot records), and it copies each object's
+// entries by assignment, where a "__proto__" key sets the copy's
+// prototype. A text in which neither key appears as written, and no \u
+// escape could spell one, holds no such object.
+function bare(s) {
+	return s.indexOf('"lc"') < 0 && s.indexOf('\\u') < 0 && s.indexOf('"__proto__"') < 0;
+}
+
 const U = { encoding: 'utf8' };
 
 function configOf(threadId, ns, id) {
@@ -270,6 +281,9 @@ class RunstateSaver extends BaseCheckpointSaver {
 			this.serde.loadsTyped === JsonPlusSerializer.prototype.loadsTyped &&
 			this.serde.dumpsTyped === JsonPlusSerializer.prototype.dumpsTyped &&
 			this.serde._dumps === JsonPlusSerializer.prototype._dumps;
+		// And its own _loads: a text that its reviver would leave as
+		// JSON.parse makes it is parsed by JSON.parse (see bare()).
+		this._parse = this._text && this.serde._loads === JsonPlusSerializer.prototype._loads;
 		this._formatted = this._checkLayout();
 		this._owned = false;
 	}
@@ -635,21 +649,40 @@ class RunstateSaver extends BaseCheckpointSaver {
 
 	// Deserialize items ([type, data] each) in as few serializer calls as
 	// the serializer allows: with JsonPlusSerializer, its JSON texts in
-	// one, as the elements of one JSON array.
+	// one, as the elements of one JSON array; of them, those that its
+	// reviver would leave as they are (bare()) by one JSON.parse of
+	// their own array instead.
 	async _load(items) {
-		const out = new Array(items.length);
-		let json = 0;
+		const n = items.length;
+		const out = new Array(n);
+		// Per item: 0 loaded alone, 1 in the serializer's call, 2 parsed.
+		const how = new Uint8Array(n);
+		let revived = 0;
 		if (this._text) {
-			const texts = [];
-			for (const it of items) if (joins(it)) texts.push(it[1]);
-			json = texts.length;
-			if (json > 1) {
+			const texts = [], bares = [];
+			for (let i = 0; i < n; i++) {
+				if (!joins(items[i])) continue;
+				const t = items[i][1];
+				if (this._parse && bare(t)) {
+					how[i] = 2;
+					bares.push(t);
+				} else {
+					how[i] = 1;
+					texts.push(t);
+				}
+			}
+			revived = texts.length;
+			if (bares.length > 0) {
+				const all = JSON.parse(`[${bares.join(',')}]`);
+				for (let i = 0, k = 0; i < n; i++) if (how[i] === 2) out[i] = all[k++];
+			}
+			if (revived > 1) {
 				const all = await this.serde.loadsTyped('json', `[${texts.join(',')}]`);
-				for (let i = 0, k = 0; i < items.length; i++) if (joins(items[i])) out[i] = all[k++];
+				for (let i = 0, k = 0; i < n; i++) if (how[i] === 1) out[i] = all[k++];
 			}
 		}
-		for (let i = 0; i < items.length; i++)
-			if (json <= 1 || !joins(items[i])) out[i] = await this.serde.loadsTyped(items[i][0], items[i][1]);
+		for (let i = 0; i < n; i++)
+			if (how[i] === 0 || (how[i] === 1 && revived === 1)) out[i] = await this.serde.loadsTyped(items[i][0], items[i][1]);
 		return out;
 	}
 
