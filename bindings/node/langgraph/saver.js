@@ -83,19 +83,26 @@ const PAGE = 64;
 const RUNS_CACHED = 4096; // thread ids whose run ids are kept
 const SOURCES_CACHED = 16; // records' sources kept per run
 
-// SHA-1 of bytes: crypto.hash where Node has it (one call; createHash
-// costs about 6 us a thread here, fetching the digest each time).
-const sha1 = typeof crypto.hash === 'function'
-	? (b) => crypto.hash('sha1', b, 'buffer')
-	: (b) => crypto.createHash('sha1').update(b).digest();
+// SHA-1 of bytes, in hex: crypto.hash where Node has it (one call;
+// createHash costs about 6 us a thread here, fetching the digest each
+// time).
+const sha1hex = typeof crypto.hash === 'function'
+	? (b) => crypto.hash('sha1', b, 'hex')
+	: (b) => crypto.createHash('sha1').update(b).digest('hex');
+// The variant nibble (10xx) of a UUID from a hash's nibble there.
+const VARIANT = Object.fromEntries([...'0123456789abcdef'].map((c, i) => [c, '89ab'[i & 3]]));
 
 /** The run id of a thread: a UUIDv5 of its thread_id. */
 function threadRunId(threadId) {
-	const h = sha1(Buffer.concat([NAMESPACE, Buffer.from(String(threadId), 'utf16le')]));
-	h[6] = (h[6] & 0x0f) | 0x50;
-	h[8] = (h[8] & 0x3f) | 0x80;
-	const x = h.subarray(0, 16).toString('hex');
-	return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+	// The namespace and the thread_id's UTF-16 code units in one buffer,
+	// and the digest as hex, with the version (5) and variant nibbles
+	// set in the text: no buffer concatenated, none hex-encoded apart.
+	const t = String(threadId);
+	const b = Buffer.allocUnsafe(16 + 2 * t.length);
+	NAMESPACE.copy(b, 0);
+	b.write(t, 16, 'utf16le');
+	const x = sha1hex(b);
+	return `${x.slice(0, 8)}-${x.slice(8, 12)}-5${x.slice(13, 16)}-${VARIANT[x[16]]}${x.slice(17, 20)}-${x.slice(20, 32)}`;
 }
 
 function esc(s) {
