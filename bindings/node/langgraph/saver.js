@@ -145,7 +145,8 @@ function prefixEnd(p) {
 // data that is a string, [type, 0, base64] for bytes. Every value is thus
 // well-formed UTF-8, read back as one string per scan page (sliced, not
 // decoded part by part) and written by kv.write from its parts (joined
-// natively, with no buffer built here).
+// natively, with no buffer built here; a header and the SEP after it are
+// one part, as each part costs the native side a few N-API calls).
 const SEP = '\x1e';
 
 function enc([t, d]) {
@@ -434,7 +435,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 			}
 			head[2] = gen;
 			head[3] = sources;
-			return { sources, parts: [JSON.stringify(head), SEP, mtext, SEP, ctext] };
+			return { sources, parts: [JSON.stringify(head) + SEP, mtext, SEP, ctext] };
 		};
 		const ck = `c${nsKey}${esc(id)}`;
 		const ik = `i${esc(id)}${nsKey}`;
@@ -477,7 +478,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 			// first writes); a special one (error, interrupt...) is
 			// replaced.
 			ops.push([idx >= 0 ? 'putIfAbsent' : 'put', prefix + idxKey(idx),
-				[JSON.stringify([taskPath ?? '', channel, f]), SEP, text]]);
+				[JSON.stringify([taskPath ?? '', channel, f]) + SEP, text]]);
 		}
 		const run = this._runOf(threadId);
 		if (!this._known.has(run)) await this._register(threadId, run);
