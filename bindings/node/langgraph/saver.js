@@ -57,9 +57,12 @@
 // getTuple() reads a checkpoint and its writes by one scan (one snapshot);
 // when it inherits values (or needs its parent's sends, v < 4), it reads
 // again, all of it and the records of the writers, in one read-only
-// transaction. Then it deserializes: with JsonPlusSerializer, everything
-// (checkpoint, metadata, values, writes) in one call, as one JSON array
-// joined from the stored texts.
+// transaction. Then it deserializes: with JsonPlusSerializer, the stored
+// texts (checkpoint, metadata, values, writes) joined as one JSON array:
+// those its reviver would leave as JSON.parse makes them (no "lc" or
+// "__proto__" key, no \u escape: see bare()) by one JSON.parse, the
+// others (LangChain objects, undefined, Set, Map, bytes...) by one call
+// of the serializer.
 'use strict';
 
 //
