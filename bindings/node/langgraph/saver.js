@@ -57,9 +57,12 @@
 // getTuple() reads a checkpoint and its writes by one scan (one snapshot);
 // when it inherits values (or needs its parent's sends, v < 4), it reads
 // again, all of it and the records of the writers, in one read-only
-// transaction. Then it deserializes: with JsonPlusSerializer, everything
-// (checkpoint, metadata, values, writes) in one call, as one JSON array
-// joined from the stored texts.
+// transaction. Then it deserializes: with JsonPlusSerializer, the stored
+// texts (checkpoint, metadata, values, writes) joined as one JSON array:
+// those its reviver would leave as JSON.parse makes them (no "lc" or
+// "__proto__" key, no \u escape: see bare()) by one JSON.parse, the
+// others (LangChain objects, undefined, Set, Map, bytes...) by one call
+// of the serializer.
 'use strict';
 
 //
@@ -83,19 +86,26 @@ const PAGE = 64;
 const RUNS_CACHED = 4096; // thread ids whose run ids are kept
 const SOURCES_CACHED = 16; // records' sources kept per run
 
-// SHA-1 of bytes: crypto.hash where Node has it (one call; createHash
-// costs about 6 us a thread here, fetching the digest each time).
-const sha1 = typeof crypto.hash === 'function'
-	? (b) => crypto.hash('sha1', b, 'buffer')
-	: (b) => crypto.createHash('sha1').update(b).digest();
+// SHA-1 of bytes, in hex: crypto.hash where Node has it (one call;
+// createHash costs about 6 us a thread here, fetching the digest each
+// time).
+const sha1hex = typeof crypto.hash === 'function'
+	? (b) => crypto.hash('sha1', b, 'hex')
+	: (b) => crypto.createHash('sha1').update(b).digest('hex');
+// The variant nibble (10xx) of a UUID from a hash's nibble there.
+const VARIANT = Object.fromEntries([...'0123456789abcdef'].map((c, i) => [c, '89ab'[i & 3]]));
 
 /** The run id of a thread: a UUIDv5 of its thread_id. */
 function threadRunId(threadId) {
-	const h = sha1(Buffer.concat([NAMESPACE, Buffer.from(String(threadId), 'utf16le')]));
-	h[6] = (h[6] & 0x0f) | 0x50;
-	h[8] = (h[8] & 0x3f) | 0x80;
-	const x = h.subarray(0, 16).toString('hex');
-	return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+	// The namespace and the thread_id's UTF-16 code units in one buffer,
+	// and the digest as hex, with the version (5) and variant nibbles
+	// set in the text: no buffer concatenated, none hex-encoded apart.
+	const t = String(threadId);
+	const b = Buffer.allocUnsafe(16 + 2 * t.length);
+	NAMESPACE.copy(b, 0);
+	b.write(t, 16, 'utf16le');
+	const x = sha1hex(b);
+	return `${x.slice(0, 8)}-${x.slice(8, 12)}-5${x.slice(13, 16)}-${VARIANT[x[16]]}${x.slice(17, 20)}-${x.slice(20, 32)}`;
 }
 
 function esc(s) {
@@ -138,7 +148,8 @@ function prefixEnd(p) {
 // data that is a string, [type, 0, base64] for bytes. Every value is thus
 // well-formed UTF-8, read back as one string per scan page (sliced, not
 // decoded part by part) and written by kv.write from its parts (joined
-// natively, with no buffer built here).
+// natively, with no buffer built here; a header and the SEP after it are
+// one part, as each part costs the native side a few N-API calls).
 const SEP = '\x1e';
 
 function enc([t, d]) {
@@ -186,6 +197,17 @@ function parseWrite(s) {
 
 // A JSON text kept as it is, which _load joins with others.
 const joins = (it) => it[0] === 'json' && typeof it[1] === 'string';
+
+// Whether JsonPlusSerializer's _loads of JSON text s gives what JSON.parse
+// gives. Its reviver (an await per value of the text) changes only
+// objects with an "lc" key (lc 1: LangChain objects; lc 2: undefined,
+// constructor and delta-snapshot records), and it copies each object's
+// entries by assignment, where a "__proto__" key sets the copy's
+// prototype. A text in which neither key appears as written, and no \u
+// escape could spell one, holds no such object.
+function bare(s) {
+	return s.indexOf('"lc"') < 0 && s.indexOf('\\u') < 0 && s.indexOf('"__proto__"') < 0;
+}
 
 const U = { encoding: 'utf8' };
 
@@ -270,6 +292,9 @@ class RunstateSaver extends BaseCheckpointSaver {
 			this.serde.loadsTyped === JsonPlusSerializer.prototype.loadsTyped &&
 			this.serde.dumpsTyped === JsonPlusSerializer.prototype.dumpsTyped &&
 			this.serde._dumps === JsonPlusSerializer.prototype._dumps;
+		// And its own _loads: a text that its reviver would leave as
+		// JSON.parse makes it is parsed by JSON.parse (see bare()).
+		this._parse = this._text && this.serde._loads === JsonPlusSerializer.prototype._loads;
 		this._formatted = this._checkLayout();
 		this._owned = false;
 	}
@@ -413,7 +438,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 			}
 			head[2] = gen;
 			head[3] = sources;
-			return { sources, parts: [JSON.stringify(head), SEP, mtext, SEP, ctext] };
+			return { sources, parts: [JSON.stringify(head) + SEP, mtext, SEP, ctext] };
 		};
 		const ck = `c${nsKey}${esc(id)}`;
 		const ik = `i${esc(id)}${nsKey}`;
@@ -456,7 +481,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 			// first writes); a special one (error, interrupt...) is
 			// replaced.
 			ops.push([idx >= 0 ? 'putIfAbsent' : 'put', prefix + idxKey(idx),
-				[JSON.stringify([taskPath ?? '', channel, f]), SEP, text]]);
+				[JSON.stringify([taskPath ?? '', channel, f]) + SEP, text]]);
 		}
 		const run = this._runOf(threadId);
 		if (!this._known.has(run)) await this._register(threadId, run);
@@ -635,21 +660,40 @@ class RunstateSaver extends BaseCheckpointSaver {
 
 	// Deserialize items ([type, data] each) in as few serializer calls as
 	// the serializer allows: with JsonPlusSerializer, its JSON texts in
-	// one, as the elements of one JSON array.
+	// one, as the elements of one JSON array; of them, those that its
+	// reviver would leave as they are (bare()) by one JSON.parse of
+	// their own array instead.
 	async _load(items) {
-		const out = new Array(items.length);
-		let json = 0;
+		const n = items.length;
+		const out = new Array(n);
+		// Per item: 0 loaded alone, 1 in the serializer's call, 2 parsed.
+		const how = new Uint8Array(n);
+		let revived = 0;
 		if (this._text) {
-			const texts = [];
-			for (const it of items) if (joins(it)) texts.push(it[1]);
-			json = texts.length;
-			if (json > 1) {
+			const texts = [], bares = [];
+			for (let i = 0; i < n; i++) {
+				if (!joins(items[i])) continue;
+				const t = items[i][1];
+				if (this._parse && bare(t)) {
+					how[i] = 2;
+					bares.push(t);
+				} else {
+					how[i] = 1;
+					texts.push(t);
+				}
+			}
+			revived = texts.length;
+			if (bares.length > 0) {
+				const all = JSON.parse(`[${bares.join(',')}]`);
+				for (let i = 0, k = 0; i < n; i++) if (how[i] === 2) out[i] = all[k++];
+			}
+			if (revived > 1) {
 				const all = await this.serde.loadsTyped('json', `[${texts.join(',')}]`);
-				for (let i = 0, k = 0; i < items.length; i++) if (joins(items[i])) out[i] = all[k++];
+				for (let i = 0, k = 0; i < n; i++) if (how[i] === 1) out[i] = all[k++];
 			}
 		}
-		for (let i = 0; i < items.length; i++)
-			if (json <= 1 || !joins(items[i])) out[i] = await this.serde.loadsTyped(items[i][0], items[i][1]);
+		for (let i = 0; i < n; i++)
+			if (how[i] === 0 || (how[i] === 1 && revived === 1)) out[i] = await this.serde.loadsTyped(items[i][0], items[i][1]);
 		return out;
 	}
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // RunstateSaver beyond the conformance suite: putWrites' ordering and
 // idempotence, thread ids of any length, the RunIndex entry of a thread,
-// one commit per put, deleteThread, and the durability option.
+// one commit per put, deleteThread, the durability option, and stored
+// texts read back as MemorySaver gives them (JSON.parse or the reviver).
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -295,4 +296,47 @@ test('storage layout 2 (the packed records before layout 3) is refused', async (
 	assert.equal(lg.FORMAT, 3);
 	assert.throws(() => new RunstateSaver(db), (e) => e.code === 'RS_EVERSION' && e.message.includes('storage layout 2'));
 	await db.close();
+});
+
+test('getTuple: stored texts read by JSON.parse or revived by the serializer come back as MemorySaver gives them', async () => {
+	const { MemorySaver } = require('@langchain/langgraph-checkpoint');
+	const { HumanMessage } = require('@langchain/core/messages');
+	const values = [
+		{ a: [1, 'x', null, { b: true }] }, // plain: JSON.parse
+		'say "lc" \\u0041', // the key's text, and a \u, inside strings only
+		{ u: undefined, s: new Set([1, 2]), m: new Map([['k', 1]]) }, // lc 2 records
+		{ lc: 3, type: 'not a record' }, // an "lc" key, nothing to revive
+		JSON.parse('{"__proto__": {"polluted": 1}, "x": 1}'), // set as the prototype by the reviver
+		'a\u0001b\ud800', // escaped in the text (\u0001, \ud800)
+		{ bytes: new Uint8Array([1, 2, 3]) },
+		[new HumanMessage('hi')], // lc 1: a LangChain object
+	];
+	const mem = new MemorySaver();
+	const saver = await RunstateSaver.open();
+	for (let i = 0; i < values.length; i++) {
+		const tuples = [];
+		for (const s of [mem, saver]) {
+			const cp = checkpoint({ v: values[i], plain: 'p' }, { v: 1, plain: 1 });
+			cp.id = `1ef0000${i}-0000-6000-8000-000000000000`;
+			const cfg = await s.put({ configurable: { thread_id: `t${i}`, checkpoint_ns: '' } }, cp,
+				{ ...meta, v: values[i] }, { v: 1, plain: 1 });
+			await s.putWrites(cfg, [['v', values[i]], ['plain', 'w']], 'task');
+			tuples.push(await s.getTuple(cfg));
+		}
+		// Plain objects with their prototypes' contents (each revived
+		// "__proto__" object is a prototype of its own).
+		const norm = (x) => {
+			if (x === null || typeof x !== 'object') return x;
+			if (Array.isArray(x)) return x.map(norm);
+			const proto = Object.getPrototypeOf(x);
+			if (proto !== Object.prototype && !(Object.getPrototypeOf(proto) === Object.prototype && proto.constructor === Object))
+				return x; // Set, Map, Uint8Array, a message...: compared as they are
+			return { own: Object.fromEntries(Object.entries(x).map(([k, v]) => [k, norm(v)])),
+				proto: proto === Object.prototype ? null : norm({ ...proto }) };
+		};
+		const [m, r] = tuples.map((t) => norm([t.checkpoint.channel_values, t.metadata, t.pendingWrites]));
+		assert.deepStrictEqual(r, m, `value ${i}`);
+	}
+	assert.ok(saver._parse);
+	await saver.close();
 });
