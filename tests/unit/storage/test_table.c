@@ -179,6 +179,19 @@ static bool prune(tfx *f, rs__node *n, uint64_t min_snap)
 	return rs__table_prune(&f->t, n, hash_of(f, n), min_snap, &f->rl);
 }
 
+/* Blocks freed by a prune of n at min_snap, once its grace period is
+ * over (what earlier calls retired is freed first). */
+static int64_t prune_frees(tfx *f, rs__node *n, uint64_t min_snap)
+{
+	int64_t before;
+
+	rs__retire_flush(&f->rl);
+	before = atomic_load(&f->ta.live_blocks);
+	prune(f, n, min_snap);
+	rs__retire_flush(&f->rl);
+	return before - atomic_load(&f->ta.live_blocks);
+}
+
 static rs__node *find(tfx *f, uint8_t tag, const char *key, size_t klen,
 		      uint64_t hash)
 {
@@ -400,7 +413,6 @@ static void table__inline_first_version_reads_prunes_and_frees(void **state)
 	rs__node *t = insert_inline(f, 1, "t", 1, 11, 2, NULL);
 	rs__node *n, *m;
 	char big[RS__NODE_KEY_MAX + 1];
-	int64_t blocks;
 
 	/* A tombstone as the first version: absent at and above it, and
 	 * absent (not pruned) below it while the floor is 0. */
@@ -420,22 +432,16 @@ static void table__inline_first_version_reads_prunes_and_frees(void **state)
 	assert_visible(n, 2, "v1");
 	assert_visible(n, 4, "v3");
 	assert_visible(n, 9, "v5");
-	rs__retire_flush(&f->rl);
-	blocks = atomic_load(&f->ta.live_blocks);
 
 	/* min_snap 4 sees v3: the first version is cut off, nothing is
 	 * retired (its bytes go with the node), and a read below the floor
 	 * is unknown, not absent. */
-	prune(f, n, 4);
+	assert_int_equal(prune_frees(f, n, 4), 0);
 	assert_int_equal(chain_len(n), 2);
 	assert_visible(n, 4, "v3");
 	assert_visible(n, 2, "?");
-	rs__retire_flush(&f->rl);
-	assert_int_equal(atomic_load(&f->ta.live_blocks), blocks);
-	prune(f, n, 5);
+	assert_int_equal(prune_frees(f, n, 5), 1);
 	assert_int_equal(chain_len(n), 1);
-	rs__retire_flush(&f->rl);
-	assert_int_equal(atomic_load(&f->ta.live_blocks), blocks - 1);
 
 	/* A cut tail of heap versions that ends in the first version: only
 	 * the heap ones are retired. */
@@ -443,22 +449,15 @@ static void table__inline_first_version_reads_prunes_and_frees(void **state)
 	rs__node_push(m, mkver(f, 7, "m7"));
 	rs__node_push(m, mkver(f, 8, "m8"));
 	rs__node_push(m, mkver(f, 9, "m9"));
-	rs__retire_flush(&f->rl);
-	blocks = atomic_load(&f->ta.live_blocks);
-	prune(f, m, 9);
+	assert_int_equal(prune_frees(f, m, 9), 2);
 	assert_int_equal(chain_len(m), 1);
 	assert_visible(m, 9, "m9");
 	assert_visible(m, 7, "?");
-	rs__retire_flush(&f->rl);
-	assert_int_equal(atomic_load(&f->ta.live_blocks), blocks - 2);
 
 	/* The tombstone node goes whole once no snapshot sees below it:
 	 * one block, the node. */
-	blocks = atomic_load(&f->ta.live_blocks);
-	assert_true(prune(f, t, 9));
+	assert_int_equal(prune_frees(f, t, 9), 1);
 	assert_null(find(f, 1, "t", 1, 11));
-	rs__retire_flush(&f->rl);
-	assert_int_equal(atomic_load(&f->ta.live_blocks), blocks - 1);
 
 	/* A key a node cannot hold is refused, not truncated. */
 	memset(big, 'x', sizeof(big));
