@@ -682,44 +682,17 @@ static void table_unlink(rs__table *t, rs__node *n, uint64_t hash,
 	rs__retire(rl, n, node_free);
 }
 
-/*
- * A cut tail (a heap version) that ends in the node's inline first
- * version (always the oldest): that version is freed with the node, which
- * may happen before the tail's entry runs, and is not a heap block, so
- * the tail's chain must not lead to it. Cut it off the tail (a reader
- * still on the tail that needs it finds the end of the chain below
- * `floor` and retries).
- */
-static void cut_inline(rs__ver *tail)
-{
-	rs__ver *v = tail;
-	rs__vref older;
-
-	while ((older = atomic_load_explicit(&v->older,
-					     memory_order_relaxed)) != 0) {
-		if (rs__vref_is_first(older)) {
-			atomic_store_explicit(&v->older, 0,
-					      memory_order_release);
-			break;
-		}
-		v = (rs__ver *)older;
-	}
-}
-
 bool rs__table_prune(rs__table *t, rs__node *n, uint64_t hash,
 		     uint64_t min_snap, rs__retire_list *rl)
 {
 	rs__vref head = atomic_load_explicit(&n->head, memory_order_relaxed);
+	uint64_t floor = atomic_load_explicit(&t->floor, memory_order_relaxed);
 	rs__vref keep, tail;
 	rs__ver *kv, *tv;
 
-	uint64_t floor = atomic_load_explicit(&t->floor, memory_order_relaxed);
-
-	/* Below the floor, a walk could follow a link to a version an
-	 * earlier prune cut; and a prune there has nothing to cut that the
-	 * one at the floor left. (The txn layer's min_snap never goes
-	 * back; this only keeps that an assumption of safety, not of
-	 * memory.) */
+	/* The txn layer's min_snap never goes back. If one did, a walk
+	 * below the floor could follow a link to a version an earlier prune
+	 * cut, and there would be nothing left to cut there: return. */
 	if (min_snap < floor)
 		return false;
 	/* Raise the floor first: a reader that sees the cut sees it too. */
@@ -750,12 +723,15 @@ bool rs__table_prune(rs__table *t, rs__node *n, uint64_t hash,
 	if (rs__vref_is_first(tail)) /* freed with the node */
 		return false;
 	tv = (rs__ver *)tail;
-	cut_inline(tv);
-	/* The tail keeps its links: one entry frees it all. */
+	tail = atomic_load_explicit(&tv->older, memory_order_relaxed);
+	/* The tail keeps its links: one entry frees it all. It may end in
+	 * the node's first version, which is freed with the node: the link
+	 * to it says so (odd), so the free stops there without reading the
+	 * node, and a reader still on the tail finds its bytes in the node,
+	 * which outlives the reader. */
 	rs__retire(rl, tv,
-		   atomic_load_explicit(&tv->older, memory_order_relaxed)
-			   ? chain_free
-		   : (tv->flags & RS__VER_SKIP) ? ver_skip_free
-						: ver_free);
+		   tail && !rs__vref_is_first(tail) ? chain_free
+		   : (tv->flags & RS__VER_SKIP)	    ? ver_skip_free
+						    : ver_free);
 	return false;
 }
