@@ -472,10 +472,10 @@ walk(const rs__run *r, const rs__node *x, uint8_t tag, uint64_t snap, int dir,
 {
 	while (x && x != r->index.head && x->tag == tag) {
 		rs_bytes val;
-		bool v = seen(x, snap, &val);
+		bool found = seen(x, snap, &val);
 		const rs__node *nx = link_to(x, dir);
 
-		if (v) {
+		if (found) {
 			if (nx)
 				node_prefetch(nx);
 			iter_set(it, x, val);
@@ -834,14 +834,13 @@ static bool sh_range_changed(rs__store *s, rs__run *r, uint8_t tag,
 }
 
 /*
- * prep[0]: the new version; prep[1]: the key's node, found or (with
+ * prep[0]: the new version (NULL for a new node that holds it:
+ * rs__node_new_with); prep[1]: the key's node, found or (with
  * PREP_NEW_NODE) allocated here. Everything is allocated in prepare(), so
  * apply() cannot fail after the durability backend has accepted the
  * commit, and apply()/reclaim() need no second lookup.
  */
 #define PREP_NEW_NODE 0x1u
-/* The new node holds its version (rs__node_new_with): prep[0] is NULL. */
-#define PREP_FIRST_INLINE 0x2u
 
 static void prep_release(const rs__alloc *a, rs__op *ops, size_t n)
 {
@@ -887,7 +886,7 @@ static int sh_prepare(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 						 vflags & RS__VER_TOMB);
 			if (!node)
 				goto nomem;
-			op->prep_flags = PREP_NEW_NODE | PREP_FIRST_INLINE;
+			op->prep_flags = PREP_NEW_NODE;
 			fresh++;
 		} else {
 			/* Its skip link is set from the node's head now:
@@ -934,7 +933,7 @@ static void sh_apply(rs__store *s, rs__run *r, rs__op *ops, size_t n,
 		rs__ver *v = ops[i].prep[0];
 		rs__node *node = ops[i].prep[1];
 
-		if (ops[i].prep_flags & PREP_FIRST_INLINE) {
+		if (!v) { /* a new node holding its first version */
 			rs__node_push_first(node, ver);
 		} else {
 			v->ver = ver;

@@ -465,11 +465,9 @@ _Thread_local size_t rs__node_seek_visits;
 #define SEEK_VISITS NULL
 #endif
 
-rs__vref rs__node_seek(const rs__node *n, uint64_t snap)
+rs__vref rs__node_seek(rs__vref head, uint64_t snap)
 {
-	return rs__chain_seek(
-		atomic_load_explicit(&n->head, memory_order_acquire), snap,
-		SEEK_VISITS);
+	return rs__chain_seek(head, snap, SEEK_VISITS);
 }
 
 /* A cut tail of a chain: every version from p down, in one entry. */

@@ -425,9 +425,10 @@ static inline rs__vref rs__chain_seek(rs__vref r, uint64_t snap, size_t *visits)
 	return 0;
 }
 
-/* rs__chain_seek() from n's head, out of line (table.c): so the
- * newest-version read below stays as short as it was without links. */
-rs__vref rs__node_seek(const rs__node *n, uint64_t snap);
+/* rs__chain_seek() from a node's head, already loaded, out of line
+ * (table.c): so the newest-version read below stays as short as it was
+ * without links. */
+rs__vref rs__node_seek(rs__vref head, uint64_t snap);
 #ifndef NDEBUG
 /* Debug builds: versions rs__node_seek() looked at on this thread, ever
  * (the tests bound a deep snapshot read with it). */
@@ -453,7 +454,7 @@ static inline bool rs__node_visible(const rs__node *n, uint64_t snap,
 	if (__builtin_expect(r && rs__vref_ver(r) <= snap, 1))
 		return rs__vref_value(n, r, out);
 	/* A first version newer than snap has nothing below it. */
-	if (r && !rs__vref_is_first(r) && (r = rs__node_seek(n, snap)) != 0)
+	if (r && !rs__vref_is_first(r) && (r = rs__node_seek(r, snap)) != 0)
 		return rs__vref_value(n, r, out);
 	*ended = true;
 	return false;
