@@ -126,16 +126,16 @@ static int append_locked(rs__wal *w, const rs__commit_record *rec,
  * every Strict commit enters a new block and pays that: on the test VM
  * (ext4) an append of 2,500 bytes + fdatasync took 156-165 us a commit
  * into unwritten blocks and 123-143 us into blocks written before (5,000
- * bytes: 223-228 against 124-125). So before a chunk is written past
- * `zeroed`, the writer writes zeros from there to the next ZERO_AHEAD
- * boundary (at most the segment's size): one conversion and one journal
- * commit per ZERO_AHEAD of log, paid by the one commit whose sync writes
- * those zeros (~2.4 ms for 1 MiB there, at most one commit in every
- * 1 MiB of records; 64 KiB steps gave a worse p99: 365-390 against
- * 204-224 us). The zeros go only where nothing is written yet (at or
- * past the chunk's own offset, by the only writer, before the chunk), and
- * that space reads as zeros anyway (wal_format.c), so recovery sees the
- * same log whether or not they reached the disk. A failed zero write is
+ * bytes: 223-228 against 124-125). So when a chunk ends past `zeroed`,
+ * the writer first writes zeros from the chunk's end to the next
+ * ZERO_AHEAD boundary (at most the segment's size): one conversion and
+ * one journal commit per ZERO_AHEAD of log, paid by the one commit whose
+ * sync writes those zeros (~2.4 ms for 1 MiB there, at most one commit in
+ * every 1 MiB of records; 64 KiB steps gave a worse p99: 365-390 against
+ * 204-224 us). The zeros go only where nothing is written yet (past the
+ * chunk's end, by the only writer), and that space reads as zeros anyway
+ * (wal_format.c), so recovery sees the same log whether or not they
+ * reached the disk. A failed zero write is
  * ignored: it changes nothing a reader can see, and the chunk's own write
  * and sync still report a failing device.
  */
@@ -153,7 +153,7 @@ static void zero_ahead(rs__wal *w, const rs__wal_chunk *c)
 	}
 	if (end <= w->zeroed)
 		return;
-	off = w->zeroed > c->off ? w->zeroed : c->off;
+	off = end; /* the chunk writes its own bytes */
 	to = (end + ZERO_AHEAD - 1) / ZERO_AHEAD * ZERO_AHEAD;
 	if (to > w->cfg.segment_bytes)
 		to = w->cfg.segment_bytes;
