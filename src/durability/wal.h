@@ -83,9 +83,9 @@ typedef struct rs__wal {
 	/* ---- writer state: only the thread that set `writing` ---- */
 	int seg_fd;
 	uint64_t seg_fd_seq;
-	/* Zeroing ahead (wal_commit.c): the segment zero_seq is written,
-	 * zeros included, up to offset `zeroed`. */
-	uint64_t zero_seq, zeroed;
+	/* Zeroing ahead (wal_commit.c): seg_fd is written, zeros included,
+	 * up to offset `zeroed`. */
+	uint64_t zeroed;
 
 	/* Serializes checkpoints (explicit and automatic). */
 	pthread_mutex_t ckpt_mu;

@@ -135,9 +135,10 @@ static int append_locked(rs__wal *w, const rs__commit_record *rec,
  * 204-224 us). The zeros go only where nothing is written yet (past the
  * chunk's end, by the only writer), and that space reads as zeros anyway
  * (wal_format.c), so recovery sees the same log whether or not they
- * reached the disk. A failed zero write is
- * ignored: it changes nothing a reader can see, and the chunk's own write
- * and sync still report a failing device.
+ * reached the disk. A failed zero write is ignored: it changes nothing a
+ * reader can see, and the chunk's own write and sync still report a
+ * failing device. `zeroed` is an offset in the open segment (seg_fd):
+ * write_batch() sets it back to 0 when it opens the next one.
  */
 #define ZERO_AHEAD (1u << 20)
 #define ZERO_BLOCK (64u * 1024u)
@@ -145,26 +146,21 @@ static int append_locked(rs__wal *w, const rs__commit_record *rec,
 static void zero_ahead(rs__wal *w, const rs__wal_chunk *c)
 {
 	static const unsigned char zeros[ZERO_BLOCK];
-	uint64_t end = c->off + c->len, to, off;
+	uint64_t end = c->off + c->len, to;
 
-	if (w->zero_seq != c->seq) {
-		w->zero_seq = c->seq;
-		w->zeroed = 0;
-	}
 	if (end <= w->zeroed)
 		return;
-	off = end; /* the chunk writes its own bytes */
 	to = (end + ZERO_AHEAD - 1) / ZERO_AHEAD * ZERO_AHEAD;
 	if (to > w->cfg.segment_bytes)
 		to = w->cfg.segment_bytes;
 	w->zeroed = to > end ? to : end;
-	while (off < to) {
+	/* From the chunk's end: the chunk writes its own bytes. */
+	for (uint64_t off = end; off < to; off += ZERO_BLOCK) {
 		size_t n =
 			to - off < ZERO_BLOCK ? (size_t)(to - off) : ZERO_BLOCK;
 
 		if (rs__wal_pwrite_all(w, w->seg_fd, zeros, n, off) < 0)
 			return;
-		off += n;
 	}
 }
 
@@ -205,6 +201,7 @@ static int write_batch(rs__wal *w, rs__wal_buf *b, uint64_t base,
 			RS_TRY(rs__wal_create_segment(
 				w, c->seq, c->seg_start_lsn, &w->seg_fd));
 			w->seg_fd_seq = c->seq;
+			w->zeroed = 0;
 		}
 		zero_ahead(w, c);
 		RS_TRY(rs__wal_pwrite_all(w, w->seg_fd, b->data + c->start,
