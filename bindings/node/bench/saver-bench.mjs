@@ -16,8 +16,10 @@
 // saver's ratio to SqliteSaver of its class and to MemorySaver, and the
 // goals. RS_SAVER_BENCH_LENGTHS (e.g. "10,500") and
 // RS_SAVER_BENCH_STEPS (timed steps per length, default 200) make it
-// shorter. The rounds are interleaved (round 1 of every saver, then round
-// 2...), so that a machine's noise falls on every saver alike.
+// shorter. Within a round every saver is open and they take turns, 50
+// timed steps each (five whole threads at length 10), so that a machine's
+// drift falls on every saver alike; a ratio is the median over the rounds
+// of the two savers' times in the same round.
 // RS_SAVER_BENCH_BASE=<another bindings/node directory, built> adds its
 // RunstateSaver rows, marked "(base)", to compare two builds in one run.
 // RS_SAVER_BENCH_CLOCK=cpu times by CPU time instead of the wall clock
@@ -85,9 +87,7 @@ function ids(n) {
 }
 
 // One step of a thread; returns the new config. `made`: its [id, ts].
-let stepCount = 0;
 async function step(saver, config, i, made = ids(1)[0]) {
-	stepCount++;
 	const cp = {
 		v: 4, id: made[0], ts: made[1],
 		channel_values: { messages: `${VALUE}${i}`, scratch: `${VALUE}${i}` },
@@ -132,64 +132,119 @@ async function warmUp(spec) {
 	await close();
 }
 
-// One round of a saver, on a fresh one: its times go into res.
-async function round(spec, res, r) {
-	const { saver, close, note } = await spec.make();
-	if (note) res.note = note;
-	let config = { configurable: { thread_id: `bench-${r}`, checkpoint_ns: '' } };
-	let len = 0;
-	const done = [];
-	const s0 = stepCount;
+// One round: a fresh instance of every saver, all open at once and stepped
+// in turns of BLOCK timed steps (RS_SAVER_BENCH_BLOCK, default 50; at a
+// short length, as many whole threads), the order rotating turn by turn,
+// so that a shared machine's drift falls on every saver alike instead of
+// on whichever round it came in, while a turn is long enough for a saver
+// to run warm. Each saver's time is the sum of its own steps only, and
+// goes into its res.
+const BLOCK = Number(process.env.RS_SAVER_BENCH_BLOCK || 50);
+async function round(r) {
+	const live = [];
+	for (const spec of SAVERS) {
+		const { saver, close, note } = await spec.make();
+		const res = raw.get(spec.name);
+		if (note) res.note = note;
+		live.push({
+			spec, saver, close, res, len: 0, done: [], steps: 0,
+			config: { configurable: { thread_id: `bench-${r}`, checkpoint_ns: '' } },
+		});
+	}
+	// A Buffered database's flusher would write the commits of x's turn
+	// during the next saver's: write them now, untimed (a Strict one has
+	// nothing left to write).
+	const settle = async (x) => {
+		if (x.spec.cls === 'buffered' && typeof x.saver.db?.flush === 'function') await x.saver.db.flush();
+	};
+	let turn = 0;
+	// fn(x) for every saver, in this turn's order.
+	const inTurn = async (fn) => {
+		const n = live.length, first = turn++ % n;
+		for (let k = 0; k < n; k++) {
+			const x = live[(first + k) % n];
+			await fn(x);
+			await settle(x);
+		}
+	};
+	const go = async (x, c, n, made) => {
+		x.steps++;
+		return step(x.saver, c, n, made);
+	};
 	for (const L of LENGTHS) {
-		if (len === 0 && L < STEPS) {
+		if (live[0].len === 0 && L < STEPS) {
 			// A length shorter than the timed steps: that many threads of
 			// L steps each, all timed (the first one goes on), so that the
 			// time is not that of one short stretch of a noisy machine.
 			const k = Math.ceil(STEPS / L);
-			let sum = 0;
-			for (let j = 0; j < k; j++) {
-				let c = j === 0 ? config : { configurable: { thread_id: `bench-${r}-${j}`, checkpoint_ns: '' } };
-				let n = 0;
-				const made = ids(L);
-				sum += await timeIt(L, async () => {
-					c = await step(saver, c, n, made[n]);
-					n++;
-					if (j === 0) done.push(c.configurable.checkpoint_id);
+			const per = Math.max(1, Math.min(k, Math.round(BLOCK / L))); // threads a turn
+			const sums = new Map(live.map((x) => [x, 0]));
+			for (let j0 = 0; j0 < k; j0 += per) {
+				await inTurn(async (x) => {
+					for (let j = j0; j < Math.min(k, j0 + per); j++) {
+						let c = j === 0 ? x.config : { configurable: { thread_id: `bench-${r}-${j}`, checkpoint_ns: '' } };
+						let n = 0;
+						const made = ids(L);
+						sums.set(x, sums.get(x) + await timeIt(L, async () => {
+							c = await go(x, c, n, made[n]);
+							n++;
+							if (j === 0) x.done.push(c.configurable.checkpoint_id);
+						}));
+						if (j === 0) x.config = c;
+					}
 				});
-				if (j === 0) config = c;
 			}
-			len = L;
-			(res.step[L] ??= []).push(sum / k);
+			for (const x of live) {
+				x.len = L;
+				(x.res.step[L] ??= []).push(sums.get(x) / k);
+			}
 			continue;
 		}
 		const timed = Math.min(STEPS, L);
-		while (len < L - timed) {
-			config = await step(saver, config, len++);
-			done.push(config.configurable.checkpoint_id);
+		for (const x of live) {
+			while (x.len < L - timed) {
+				x.config = await go(x, x.config, x.len++);
+				x.done.push(x.config.configurable.checkpoint_id);
+			}
+			await settle(x);
 		}
-		const made = ids(timed);
-		const us = await timeIt(timed, async (i) => {
-			config = await step(saver, config, len++, made[i]);
-			done.push(config.configurable.checkpoint_id);
-		});
-		(res.step[L] ??= []).push(us);
+		const sums = new Map(live.map((x) => [x, 0]));
+		const made = new Map(live.map((x) => [x, ids(timed)]));
+		for (let b = 0; b < timed; b += BLOCK) {
+			const n = Math.min(BLOCK, timed - b);
+			await inTurn(async (x) => {
+				const m = made.get(x);
+				sums.set(x, sums.get(x) + n * await timeIt(n, async (i) => {
+					x.config = await go(x, x.config, x.len++, m[b + i]);
+					x.done.push(x.config.configurable.checkpoint_id);
+				}));
+			});
+		}
+		for (const x of live) (x.res.step[L] ??= []).push(sums.get(x) / timed);
 	}
-	const tid = config.configurable.thread_id;
-	res.byId.push(await timeIt(STEPS, async (i) => {
-		const id = done[(i * 7919) % done.length];
-		const t = await saver.getTuple({ configurable: { thread_id: tid, checkpoint_ns: '', checkpoint_id: id } });
-		if (t === undefined) throw new Error('getTuple by id found nothing');
-	}));
-	res.list.push(await timeIt(Math.max(1, STEPS / 4), async () => {
-		let n = 0;
-		for await (const _ of saver.list({ configurable: { thread_id: tid } }, { limit: 10 })) n++;
-		if (n !== 10) throw new Error(`list(limit 10) gave ${n}`);
-	}));
-	// fdatasyncs per step (a runstate database counts its own), over every
-	// step of the round.
-	if (saver.db && typeof saver.db.stats === 'function' && spec.cls !== 'none')
-		res.syncs.push(saver.db.stats().walSyncs / (stepCount - s0));
-	await close();
+	await inTurn(async (x) => {
+		const tid = x.config.configurable.thread_id;
+		x.res.byId.push(await timeIt(STEPS, async (i) => {
+			const id = x.done[(i * 7919) % x.done.length];
+			const t = await x.saver.getTuple({ configurable: { thread_id: tid, checkpoint_ns: '', checkpoint_id: id } });
+			if (t === undefined) throw new Error('getTuple by id found nothing');
+		}));
+	});
+	await inTurn(async (x) => {
+		const tid = x.config.configurable.thread_id;
+		x.res.list.push(await timeIt(Math.max(1, STEPS / 4), async () => {
+			let n = 0;
+			for await (const _ of x.saver.list({ configurable: { thread_id: tid } }, { limit: 10 })) n++;
+			if (n !== 10) throw new Error(`list(limit 10) gave ${n}`);
+		}));
+	});
+	for (const x of live) {
+		// fdatasyncs per step (a runstate database counts its own), over
+		// every step of the round.
+		if (x.saver.db && typeof x.saver.db.stats === 'function' && x.spec.cls !== 'none')
+			x.res.syncs.push(x.saver.db.stats().walSyncs / x.steps);
+		await x.close();
+	}
 }
 
 function medians(res) {
@@ -204,7 +259,7 @@ const raw = new Map(SAVERS.map((spec) => [spec.name, { step: {}, byId: [], list:
 for (const spec of SAVERS) await warmUp(spec);
 for (let r = 0; r < ROUNDS; r++) {
 	process.stderr.write(`saver-bench: round ${r + 1} of ${ROUNDS}...\n`);
-	for (const spec of SAVERS) await round(spec, raw.get(spec.name), r);
+	await round(r);
 }
 const results = new Map(SAVERS.map((spec) => [spec.name, medians(raw.get(spec.name))]));
 fs.rmSync(tmp, { recursive: true, force: true });
@@ -214,15 +269,17 @@ const pad = (s, n) => String(s).padStart(n);
 const f = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 console.log(`\nCheckpoint savers, microseconds per operation (${CPU_CLOCK ? 'CPU time, not counting disk waits' : 'wall clock'}; median of ${ROUNDS} rounds; ${STEPS} timed steps per length)`);
 console.log(`${'saver'.padEnd(30)} ${'class'.padEnd(8)} ${cols.map((c) => pad(c, 13)).join(' ')}   vs SQLite (class)  vs MemorySaver  ${LENGTHS.at(-1)}/${LENGTHS[0]}`);
-const mem = results.get('MemorySaver');
 const goals = [];
 for (const spec of SAVERS) {
 	const r = results.get(spec.name);
 	const vals = [...LENGTHS.map((L) => r.step[L]), r.byId, r.list];
-	const base = results.get(BASE[spec.cls]);
-	const vsSql = LENGTHS.map((L) => base.step[L] / r.step[L]);
-	const vsMem = LENGTHS.map((L) => mem.step[L] / r.step[L]);
-	const growth = r.step[LENGTHS.at(-1)] / r.step[LENGTHS[0]];
+	// Ratios pair the savers' times of the same round (measured side by
+	// side), then take the median over the rounds.
+	const own = raw.get(spec.name).step;
+	const paired = (num, L) => median(num[L].map((x, k) => x / own[L][k]));
+	const vsSql = LENGTHS.map((L) => paired(raw.get(BASE[spec.cls]).step, L));
+	const vsMem = LENGTHS.map((L) => paired(raw.get('MemorySaver').step, L));
+	const growth = median(own[LENGTHS.at(-1)].map((x, k) => x / own[LENGTHS[0]][k]));
 	console.log(`${spec.name.padEnd(30)} ${spec.cls.padEnd(8)} ${vals.map((v) => pad(f(v), 13)).join(' ')}   ` +
 		`${vsSql.map((x) => x.toFixed(2) + 'x').join(' ').padEnd(17)}  ${vsMem.map((x) => x.toFixed(2) + 'x').join(' ').padEnd(13)} ${growth.toFixed(2)}x` +
 		(r.syncs !== undefined ? `  ${r.syncs.toFixed(2)} syncs/step` : '') +
