@@ -297,7 +297,7 @@ for (const spec of SAVERS) {
 				  ' for the disk, twice a step each (its sync latency, not the savers\u2019 own work)' : ''));
 	}
 }
-console.log('\n(ratios: how many times faster RunstateSaver-or-other is than the baseline per step; longest/shortest: step cost at the longest thread over the shortest;' +
+console.log('\n(ratios: how many times faster RunstateSaver-or-other is than the baseline per step, the median of the rounds\u2019 ratios; longest/shortest: step cost at the longest thread over the shortest;' +
 	' syncs/step: fdatasyncs of a runstate database per step, counted by the database)');
 console.log('Goals (issue 10):');
 for (const g of goals) console.log(`  ${g}`);
