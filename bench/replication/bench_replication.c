@@ -252,6 +252,45 @@ static void bare_close(struct bare *b)
 	natsConnection_Destroy(b->nc);
 }
 
+/* Deletes streams once a row is done with them: every group round opens a
+ * database of its own, and idle Raft groups (each R3 stream is one) would
+ * otherwise pile up on the servers and take CPU from the rows after them,
+ * so every row drops what it made. A failure only warns. */
+static void drop_stream_list(const char *urls, const char *const *streams,
+			     int n)
+{
+	natsConnection *nc = NULL;
+	jsCtx *js = NULL;
+
+	if (natsConnection_ConnectTo(&nc, urls) != NATS_OK ||
+	    natsConnection_JetStream(&js, nc, NULL) != NATS_OK) {
+		fprintf(stderr, "cannot connect to drop %s\n", streams[0]);
+		natsConnection_Destroy(nc);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		jsErrCode jerr = 0;
+
+		if (js_DeleteStream(js, streams[i], NULL, &jerr) != NATS_OK &&
+		    jerr != JSStreamNotFoundErr)
+			fprintf(stderr, "cannot delete %s (%d)\n", streams[i],
+				(int)jerr);
+	}
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(nc);
+}
+
+/* A database's two streams: RS_<name> and RS_<name>_CKPT. */
+static void drop_streams(const char *urls, const char *name)
+{
+	char log[64], ckpt[64];
+	const char *both[2] = { log, ckpt };
+
+	snprintf(log, sizeof(log), "RS_%s", name);
+	snprintf(ckpt, sizeof(ckpt), "RS_%s_CKPT", name);
+	drop_stream_list(urls, both, 2);
+}
+
 /* bare_jetstream_publish_async/R3: the cluster's ceiling for one
  * connection, msgs/s with up to 256 publishes in flight (no runstate). */
 static double bench_bare_async(const char *urls, long msgs)
@@ -296,6 +335,7 @@ static double bench_bare_async(const char *urls, long msgs)
 	free(payload);
 	jsCtx_Destroy(js);
 	natsConnection_Destroy(nc);
+	drop_stream_list(urls, &sc.Name, 1);
 	return (double)msgs / el;
 }
 
@@ -539,6 +579,16 @@ static double bench_put_vs_bare(const char *urls, int replicas, int rounds,
 	hand_close(&h);
 	bare_close(&b);
 	rs_nats_close(p.n);
+	{
+		char bare[32], hand[32], put[32];
+		const char *streams[2] = { bare, hand };
+
+		snprintf(bare, sizeof(bare), "BARE_R%d", replicas);
+		snprintf(hand, sizeof(hand), "HAND_R%d", replicas);
+		snprintf(put, sizeof(put), "put_r%d", replicas);
+		drop_stream_list(urls, streams, 2);
+		drop_streams(urls, put);
+	}
 	return med;
 }
 
@@ -562,35 +612,6 @@ static void *gc_thread(void *p)
 		a->done++;
 	}
 	return NULL;
-}
-
-/* Deletes a database's two streams (RS_<name>, RS_<name>_CKPT) once a
- * row is done with them: every group round opens a database of its own,
- * and their idle Raft groups would otherwise pile up on the servers and
- * take CPU from the rows after them. A failure only warns. */
-static void drop_streams(const char *urls, const char *name)
-{
-	natsConnection *nc = NULL;
-	jsCtx *js = NULL;
-	char stream[64];
-	jsErrCode jerr = 0;
-
-	if (natsConnection_ConnectTo(&nc, urls) != NATS_OK ||
-	    natsConnection_JetStream(&js, nc, NULL) != NATS_OK) {
-		fprintf(stderr, "group: cannot connect to drop %s\n", name);
-		natsConnection_Destroy(nc);
-		return;
-	}
-	for (int i = 0; i < 2; i++) {
-		snprintf(stream, sizeof(stream), i ? "RS_%s_CKPT" : "RS_%s",
-			 name);
-		if (js_DeleteStream(js, stream, NULL, &jerr) != NATS_OK &&
-		    jerr != JSStreamNotFoundErr)
-			fprintf(stderr, "group: cannot delete %s (%d)\n",
-				stream, (int)jerr);
-	}
-	jsCtx_Destroy(js);
-	natsConnection_Destroy(nc);
 }
 
 /* replicated_group_commit/<threads>: commits/s, R3. */
@@ -679,6 +700,7 @@ static void bench_lag(const char *urls, long iters, double *p50, double *p99)
 	free(lag);
 	rs_nats_close(f);
 	rs_nats_close(w);
+	drop_streams(urls, "lag");
 }
 
 /* The failover writer: commits until killed. */
@@ -749,6 +771,7 @@ static double bench_failover(const char *urls, const char *self, int round)
 	}
 	took = now_s() - t_kill;
 	rs_nats_close(s);
+	drop_streams(urls, name);
 	return took;
 }
 
