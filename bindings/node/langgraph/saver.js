@@ -47,6 +47,12 @@
 // its "o" key and writes the new one with the next generation, so the
 // children of the earlier one still read what they inherited (as with
 // MemorySaver, whose checkpoints hold all their values).
+// Serialized: under JsonPlusSerializer (its own methods), a value that
+// is plain JSON data (plain(): no class instance, Date, undefined, cycle,
+// toJSON...) is written as JSON.stringify(v), which is the text
+// JsonPlusSerializer's _dumps encodes for it, with no serializer call and
+// no encoding to bytes in JavaScript; anything else goes through the
+// serializer (dumpsTyped).
 // put() writes the record and the index entry in one commit (one
 // kv.write; both with putIfAbsent, so that a put again, found by the
 // commit, takes the slower path). It reads its parent's sources before
@@ -197,6 +203,43 @@ function parseWrite(s) {
 
 // A JSON text kept as it is, which _load joins with others.
 const joins = (it) => it[0] === 'json' && typeof it[1] === 'string';
+
+// Whether JsonPlusSerializer's _dumps(v) is the UTF-8 of JSON.stringify(v):
+// v is JSON data that its replacer (_default) returns as it is and that
+// JSON.stringify writes as it is: strings, numbers, booleans, null, and
+// arrays and plain objects (prototype Array.prototype, Object.prototype or
+// null) of them, with no toJSON and no lg_name "Send" (which _default
+// rewrites), no undefined anywhere (which it writes as {"lc": 2, ...};
+// a hole of an array reads as undefined), and no cycle (which its safe
+// stringify replaces: the depth is bounded instead, and a deeper value
+// goes to the serializer). Anything else (a class instance such as a
+// LangChain message, a Date, a Map, bytes, a BigInt...) is not.
+const OBJECT = Object.prototype, ARRAY = Array.prototype;
+const DEPTH = 32;
+function plain(v, depth) {
+	switch (typeof v) {
+	case 'string': case 'number': case 'boolean': return true;
+	case 'object': break;
+	default: return false;
+	}
+	if (v === null) return true;
+	if (depth >= DEPTH) return false;
+	const p = Object.getPrototypeOf(v);
+	if (p !== ARRAY && p !== OBJECT && p !== null) return false;
+	if (v.toJSON !== undefined || v.lg_name === 'Send') return false;
+	if (p === ARRAY) {
+		for (let i = 0; i < v.length; i++) if (!plain(v[i], depth + 1)) return false;
+	} else {
+		for (const k in v) if (!plain(v[k], depth + 1)) return false;
+	}
+	return true;
+}
+
+// JsonPlusSerializer's text of v, as a string, where that is
+// JSON.stringify(v) (plain()); else undefined.
+function plainText(v) {
+	return plain(v, 0) ? JSON.stringify(v) : undefined;
+}
 
 // Whether JsonPlusSerializer's _loads of JSON text s gives what JSON.parse
 // gives. Its reviver (an await per value of the text) changes only
@@ -415,9 +458,8 @@ class RunstateSaver extends BaseCheckpointSaver {
 				alone.push(enc(await this.serde.dumpsTyped(v)));
 			}
 		}
-		const [c, m] = await Promise.all([this.serde.dumpsTyped(main), this.serde.dumpsTyped(metadata)]);
-		const [cf, ctext] = this._field(c);
-		const [mf, mtext] = this._field(m);
+		const [cf, ctext] = this._quick(main) ?? this._field(await this.serde.dumpsTyped(main));
+		const [mf, mtext] = this._quick(metadata) ?? this._field(await this.serde.dumpsTyped(metadata));
 		const run = this._runOf(threadId);
 		if (!this._known.has(run)) await this._register(threadId, run);
 		const nsKey = esc(ns);
@@ -475,7 +517,7 @@ class RunstateSaver extends BaseCheckpointSaver {
 		const ops = [];
 		for (let i = 0; i < writes.length; i++) {
 			const [channel, value] = writes[i];
-			const [f, text] = this._field(await this.serde.dumpsTyped(value));
+			const [f, text] = this._quick(value) ?? this._field(await this.serde.dumpsTyped(value));
 			const idx = WRITES_IDX_MAP[channel] || i;
 			// A regular write is stored once (a retried task keeps its
 			// first writes); a special one (error, interrupt...) is
@@ -507,6 +549,16 @@ class RunstateSaver extends BaseCheckpointSaver {
 	// into the header (enc()).
 	_field(item) {
 		return this._text && item[0] === 'json' && item[1] instanceof Uint8Array ? item : [enc(item), ''];
+	}
+
+	// What _field(await this.serde.dumpsTyped(v)) holds, at once and as
+	// a string, where JsonPlusSerializer would write JSON.stringify(v)
+	// (plainText()): no serializer call, no encoding to bytes here (the
+	// native side writes the string's UTF-8). Else undefined.
+	_quick(v) {
+		if (!this._text) return undefined;
+		const t = plainText(v);
+		return t === undefined ? undefined : ['json', t];
 	}
 
 	// A pending write from its key (the checkpoint's id ends at key[at])
@@ -832,4 +884,4 @@ class RunstateSaver extends BaseCheckpointSaver {
 return { RunstateSaver, threadRunId };
 }
 
-module.exports = { define, threadRunId, FORMAT, FORMAT_RUN, FORMAT_KEY };
+module.exports = { define, threadRunId, plainText, FORMAT, FORMAT_RUN, FORMAT_KEY };

@@ -340,3 +340,66 @@ test('getTuple: stored texts read by JSON.parse or revived by the serializer com
 	assert.ok(saver._parse);
 	await saver.close();
 });
+
+test('put: a text written without the serializer is the serializer\'s own text', () => {
+	const { JsonPlusSerializer } = require('@langchain/langgraph-checkpoint');
+	const { plainText } = require('../langgraph/saver.js');
+	const serde = new JsonPlusSerializer();
+	const own = (v) => new TextDecoder().decode(serde._dumps(v));
+	const deep = (n) => (n === 0 ? 'leaf' : { d: deep(n - 1) });
+	const cyclic = { a: 1 };
+	cyclic.self = cyclic;
+	const shared = { s: 1 };
+	const getter = { get g() { return 'got'; } };
+	const nullProto = Object.assign(Object.create(null), { a: [1] });
+	const sparse = [1, , 3]; // eslint-disable-line no-sparse-arrays
+	// Plain: written here, and equal to the serializer's text.
+	const plainOnes = [
+		'x', '', 'a"b\\c\n\u0001\ud800\u{1F600}', 0, -0, 1.5e300, NaN, -Infinity, true, null,
+		[], {}, [1, 'x', null, [true]], { b: 1, a: 2, 10: 'n', 2: 'm' }, { lc: 1, type: 'constructor' },
+		{ lg_name: 'NotSend', node: 'n' }, { x: shared, y: shared }, getter, nullProto, deep(31),
+	];
+	for (const v of plainOnes) {
+		const t = plainText(v);
+		assert.notEqual(t, undefined, `plain: ${own(v)}`);
+		assert.equal(t, own(v));
+	}
+	// Not plain: left to the serializer (it writes them otherwise).
+	class Point { constructor() { this.x = 1; } }
+	const notPlain = [
+		undefined, [undefined], { u: undefined }, sparse, new Date(0), { t: new Date(0) }, new Set([1]),
+		new Map([['k', 1]]), new Uint8Array([1]), { b: new Uint8Array([1]) }, /re/g, new Error('e'),
+		{ lg_name: 'Send', node: 'n', args: {} }, { toJSON: () => 'j' }, new Point(), 1n, () => 1,
+		Symbol('s'), cyclic, deep(40), [deep(40)],
+	];
+	for (const v of notPlain) assert.equal(plainText(v), undefined, String(typeof v));
+	// Random trees of both kinds: whenever one is written here, it is the
+	// serializer's text.
+	let seed = 7;
+	const rnd = (n) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+	const gen = (d) => {
+		switch (rnd(d > 4 ? 6 : 10)) {
+		case 0: return rnd(1000) - 500;
+		case 1: return ['', 'a', '\u00e9', '"', '\ud83d', 'lc'][rnd(6)];
+		case 2: return rnd(2) === 0;
+		case 3: return null;
+		case 4: return rnd(40) === 0 ? undefined : rnd(1e6) / 7;
+		case 5: return rnd(30) === 0 ? new Date(rnd(1e9)) : 'leaf';
+		case 6: case 7: return Array.from({ length: rnd(4) }, () => gen(d + 1));
+		default: {
+			const o = {};
+			for (let i = rnd(4); i-- > 0;) o[['a', 'b', 'lc', 'type', '1', 'lg_name'][rnd(6)]] = gen(d + 1);
+			return o;
+		}
+		}
+	};
+	let written = 0;
+	for (let i = 0; i < 3000; i++) {
+		const v = gen(0);
+		const t = plainText(v);
+		if (t === undefined) continue;
+		written++;
+		assert.equal(t, own(v));
+	}
+	assert.ok(written > 2000, `${written} of 3000 written here`);
+});
