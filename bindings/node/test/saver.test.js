@@ -403,3 +403,35 @@ test('put: a text written without the serializer is the serializer\'s own text',
 	}
 	assert.ok(written > 2000, `${written} of 3000 written here`);
 });
+
+test('registration: a thread registered already, or whose name another run holds, in every durability', async () => {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rs-saver-reg-'));
+	try {
+		for (const durability of ['inmemory', 'buffered', 'strict']) {
+			const db = await rs.open(durability === 'inmemory' ? {} : { path: path.join(dir, durability), durability });
+			// The name of thread "taken" belongs to another run.
+			const other = await db.runindex.create({ name: 'langgraph:taken' });
+			const first = new RunstateSaver(db);
+			const cfg = await first.put({ configurable: { thread_id: 'taken' } }, checkpoint({ v: 1 }, { v: 1 }), meta, { v: 1 });
+			const info = db.runindex.get(threadRunId('taken'));
+			assert.equal(info.name, null, durability);
+			assert.equal(JSON.parse(info.metadata).thread_id, 'taken');
+			assert.equal(db.runindex.getByName('langgraph:taken').id, other);
+			// A second saver over the database finds the thread registered
+			// (by the first), by its put and by its putWrites.
+			await first.put({ configurable: { thread_id: 'both' } }, checkpoint(), meta, {});
+			const second = new RunstateSaver(db);
+			await second.put({ configurable: { thread_id: 'both' } }, checkpoint(), meta, {});
+			await new RunstateSaver(db).putWrites(cfg, [['v', 2]], 'task');
+			const t = await second.getTuple(cfg);
+			assert.deepEqual(t.pendingWrites, [['task', 'v', 2]]);
+			const threads = [];
+			for await (const x of second.list({})) threads.push(x.config.configurable.thread_id);
+			assert.deepEqual(threads.sort(), ['both', 'both', 'taken']);
+			assert.equal(db.runindex.byTag('langgraph').items.length, 2);
+			await db.close();
+		}
+	} finally {
+		fs.rmSync(dir, { recursive: true, force: true });
+	}
+});
