@@ -12,14 +12,16 @@
 // Buffered), strict (SQLite FULL, runstate Strict). Prints one table, in
 // microseconds per operation (median of RS_SAVER_BENCH_ROUNDS rounds,
 // default 3; a length under the timed steps, such as 10, is timed on as
-// many fresh threads of that length as make the timed steps), with each
+// many fresh threads of that length as make RS_SAVER_BENCH_SHORT_STEPS
+// steps, default five times the timed steps), with each
 // saver's ratio to SqliteSaver of its class and to MemorySaver, and the
 // goals. RS_SAVER_BENCH_LENGTHS (e.g. "10,500") and
 // RS_SAVER_BENCH_STEPS (timed steps per length, default 200) make it
 // shorter. Within a round every saver is open and they take turns, 50
-// timed steps each (five whole threads at length 10), so that a machine's
-// drift falls on every saver alike; a ratio is the median over the rounds
-// of the two savers' times in the same round.
+// timed steps each (five whole threads at length 10), in an order drawn
+// afresh each turn, so that a machine's drift falls on every saver alike
+// and no saver always follows the same one; a ratio is the median over
+// the rounds of the two savers' times in the same round.
 // RS_SAVER_BENCH_BASE=<another bindings/node directory, built> adds its
 // RunstateSaver rows, marked "(base)", to compare two builds in one run.
 // RS_SAVER_BENCH_CLOCK=cpu times by CPU time instead of the wall clock
@@ -42,6 +44,10 @@ const BaseSaver = BASE_DIR ? require(path.resolve(BASE_DIR, 'langgraph')).Runsta
 
 const LENGTHS = (process.env.RS_SAVER_BENCH_LENGTHS || '10,500,4000').split(',').map(Number);
 const STEPS = Number(process.env.RS_SAVER_BENCH_STEPS || 200);
+// Timed steps at a length under STEPS (threads of that length, as many as
+// make them): a step there is short, so more of them (a stretch of a
+// noisy machine, or one collection of the garbage, then weighs less).
+const SHORT_STEPS = Number(process.env.RS_SAVER_BENCH_SHORT_STEPS || 5 * STEPS);
 const ROUNDS = Number(process.env.RS_SAVER_BENCH_ROUNDS || 3);
 const VALUE = 'x'.repeat(1024);
 
@@ -134,12 +140,25 @@ async function warmUp(spec) {
 
 // One round: a fresh instance of every saver, all open at once and stepped
 // in turns of BLOCK timed steps (RS_SAVER_BENCH_BLOCK, default 50; at a
-// short length, as many whole threads), the order rotating turn by turn,
-// so that a shared machine's drift falls on every saver alike instead of
-// on whichever round it came in, while a turn is long enough for a saver
-// to run warm. Each saver's time is the sum of its own steps only, and
+// short length, as many whole threads), in an order drawn afresh each
+// turn (shuffled()), so that a shared machine's drift falls on every saver
+// alike instead of on whichever round it came in, while a turn is long
+// enough for a saver to run warm. Each saver's time is the sum of its own steps only, and
 // goes into its res.
 const BLOCK = Number(process.env.RS_SAVER_BENCH_BLOCK || 50);
+// The savers in the order of turn t: a permutation drawn from t (a fixed
+// sequence, so runs are alike), so that no saver always follows the same
+// one (each leaves the caches and the collector's state to the next).
+function shuffled(xs, t) {
+	const out = xs.slice();
+	let s = (t + 1) * 2654435761 >>> 0;
+	for (let i = out.length - 1; i > 0; i--) {
+		s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+		const j = s % (i + 1);
+		[out[i], out[j]] = [out[j], out[i]];
+	}
+	return out;
+}
 async function round(r) {
 	const live = [];
 	for (const spec of SAVERS) {
@@ -160,9 +179,8 @@ async function round(r) {
 	let turn = 0;
 	// fn(x) for every saver, in this turn's order.
 	const inTurn = async (fn) => {
-		const n = live.length, first = turn++ % n;
-		for (let k = 0; k < n; k++) {
-			const x = live[(first + k) % n];
+		const order = shuffled(live, turn++);
+		for (const x of order) {
 			await fn(x);
 			await settle(x);
 		}
@@ -176,7 +194,7 @@ async function round(r) {
 			// A length shorter than the timed steps: that many threads of
 			// L steps each, all timed (the first one goes on), so that the
 			// time is not that of one short stretch of a noisy machine.
-			const k = Math.ceil(STEPS / L);
+			const k = Math.ceil(SHORT_STEPS / L);
 			const per = Math.max(1, Math.min(k, Math.round(BLOCK / L))); // threads a turn
 			const sums = new Map(live.map((x) => [x, 0]));
 			for (let j0 = 0; j0 < k; j0 += per) {
