@@ -143,8 +143,8 @@ async function warmUp(spec) {
 // short length, as many whole threads), in an order drawn afresh each
 // turn (shuffled()), so that a shared machine's drift falls on every saver
 // alike instead of on whichever round it came in, while a turn is long
-// enough for a saver to run warm. Each saver's time is the sum of its own steps only, and
-// goes into its res.
+// enough for a saver to run warm. Each saver's time is the sum of its own
+// steps only, and goes into its res.
 const BLOCK = Number(process.env.RS_SAVER_BENCH_BLOCK || 50);
 // The savers in the order of turn t: a permutation drawn from t (a fixed
 // sequence, so runs are alike), so that no saver always follows the same
@@ -285,7 +285,7 @@ fs.rmSync(tmp, { recursive: true, force: true });
 const cols = [...LENGTHS.map((L) => `step@${L}`), 'getTuple(id)', 'list(10)'];
 const pad = (s, n) => String(s).padStart(n);
 const f = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
-console.log(`\nCheckpoint savers, microseconds per operation (${CPU_CLOCK ? 'CPU time, not counting disk waits' : 'wall clock'}; median of ${ROUNDS} rounds; ${STEPS} timed steps per length)`);
+console.log(`\nCheckpoint savers, microseconds per operation (${CPU_CLOCK ? 'CPU time, not counting disk waits' : 'wall clock'}; median of ${ROUNDS} rounds; ${STEPS} timed steps per length${LENGTHS.some((L) => L < STEPS) ? `, ${SHORT_STEPS} at a length under ${STEPS}` : ''})`);
 console.log(`${'saver'.padEnd(30)} ${'class'.padEnd(8)} ${cols.map((c) => pad(c, 13)).join(' ')}   vs SQLite (class)  vs MemorySaver  ${LENGTHS.at(-1)}/${LENGTHS[0]}`);
 const goals = [];
 for (const spec of SAVERS) {
