@@ -24,11 +24,17 @@
 // the rounds of the two savers' times in the same round.
 // RS_SAVER_BENCH_BASE=<another bindings/node directory, built> adds its
 // RunstateSaver rows, marked "(base)", to compare two builds in one run.
+// A second table: RS_SAVER_BENCH_CONCURRENT threads (default 8) stepping
+// at once, 25 steps each (see concurrently()).
 // RS_SAVER_BENCH_CLOCK=cpu times by CPU time instead of the wall clock
 // (see timeIt). Checkpoint ids (uuid6) are made before each timed stretch:
 // LangGraph makes them, not the saver. A durable RunstateSaver's row also
 // gives its fdatasyncs per step; the Strict goal line says what they mean
-// for its ratio to SQLite's synchronous=FULL.
+// for its ratio to SQLite's synchronous=FULL, beside what one fdatasync
+// costs on this machine in the same run on the JavaScript thread (where
+// SqliteSaver, through better-sqlite3, makes its own, blocking the event
+// loop) and through libuv's thread pool (Node's fs.fdatasync, and where
+// RunstateSaver Strict waits for its, off the event loop): syncCost().
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,6 +113,34 @@ async function step(saver, config, i, made = ids(1)[0]) {
 	return next;
 }
 
+// Microseconds of one append of a record's size (2,600 bytes) to a file
+// written before (as a log's preallocated segment is) and its fdatasync:
+// [on the JavaScript thread, through libuv's pool (fs.fdatasync)], in
+// alternating blocks of 20, the median of each.
+async function syncCost() {
+	const name = file('sync');
+	const fd = fs.openSync(name, 'w+');
+	const rec = Buffer.alloc(2600, 120);
+	const n = 200;
+	const zero = Buffer.alloc(n * rec.length);
+	fs.writeSync(fd, zero, 0, zero.length, 0);
+	fs.fsyncSync(fd);
+	const main = [], pool = [];
+	let off = 0;
+	for (let i = 0; i < n; i++) {
+		const onPool = Math.floor(i / 20) % 2 === 1;
+		const t0 = process.hrtime.bigint();
+		fs.writeSync(fd, rec, 0, rec.length, off);
+		if (onPool) await new Promise((res, rej) => fs.fdatasync(fd, (e) => (e ? rej(e) : res())));
+		else fs.fdatasyncSync(fd);
+		(onPool ? pool : main).push(Number(process.hrtime.bigint() - t0) / 1000);
+		off += rec.length;
+	}
+	fs.closeSync(fd);
+	fs.rmSync(name);
+	return [median(main), median(pool)];
+}
+
 function median(xs) {
 	const s = xs.slice().sort((a, b) => a - b);
 	return s[Math.floor(s.length / 2)];
@@ -128,6 +162,33 @@ async function timeIt(n, fn) {
 	const t0 = process.hrtime.bigint();
 	for (let i = 0; i < n; i++) await fn(i);
 	return Number(process.hrtime.bigint() - t0) / 1000 / n;
+}
+
+// Steps of CONCURRENT threads at once (RS_SAVER_BENCH_CONCURRENT, default
+// 8; 0: not measured), CONCURRENT_STEPS each, from their first
+// checkpoint: as an agent runtime serving several conversations steps
+// them, each thread's steps in order, the threads' interleaved wherever
+// one awaits. Microseconds per step (all threads' time over all their
+// steps, by timeIt's clock), and the fdatasyncs it took (a runstate
+// database's count). A saver whose calls are synchronous (SqliteSaver,
+// better-sqlite3) makes them one after another whatever the concurrency;
+// commits of concurrent steps can share a sync (group commit).
+const CONCURRENT = Number(process.env.RS_SAVER_BENCH_CONCURRENT ?? 8);
+const CONCURRENT_STEPS = 25;
+async function concurrently(x, r) {
+	const made = Array.from({ length: CONCURRENT }, () => ids(CONCURRENT_STEPS));
+	const counted = x.saver.db && typeof x.saver.db.stats === 'function' && x.spec.cls !== 'none';
+	const syncs = () => (counted ? x.saver.db.stats().walSyncs : 0);
+	const s0 = syncs();
+	const each = await timeIt(1, () => Promise.all(made.map(async (m, j) => {
+		let c = { configurable: { thread_id: `bench-${r}-at-once-${j}`, checkpoint_ns: '' } };
+		for (let n = 0; n < CONCURRENT_STEPS; n++) c = await step(x.saver, c, n, m[n]);
+	})));
+	const syncsTaken = syncs() - s0;
+	return {
+		us: each / (CONCURRENT * CONCURRENT_STEPS), syncsTaken,
+		syncs: counted ? syncsTaken / (CONCURRENT * CONCURRENT_STEPS) : undefined,
+	};
 }
 
 // Warm-up (JIT, allocator, files) on a thread of its own.
@@ -256,11 +317,20 @@ async function round(r) {
 			if (n !== 10) throw new Error(`list(limit 10) gave ${n}`);
 		}));
 	});
+	if (CONCURRENT > 0) {
+		await inTurn(async (x) => {
+			const c = await concurrently(x, r);
+			x.res.conc.push(c.us);
+			if (c.syncs !== undefined) x.res.concSyncs.push(c.syncs);
+			x.concSyncs = c.syncsTaken;
+		});
+	}
+	if (live.some((x) => x.spec.cls === 'strict')) sync.push(await syncCost());
 	for (const x of live) {
 		// fdatasyncs per step (a runstate database counts its own), over
 		// every step of the round.
 		if (x.saver.db && typeof x.saver.db.stats === 'function' && x.spec.cls !== 'none')
-			x.res.syncs.push(x.saver.db.stats().walSyncs / x.steps);
+			x.res.syncs.push((x.saver.db.stats().walSyncs - (x.concSyncs ?? 0)) / x.steps);
 		await x.close();
 	}
 }
@@ -269,11 +339,14 @@ function medians(res) {
 	return {
 		step: Object.fromEntries(Object.entries(res.step).map(([k, v]) => [k, median(v)])),
 		byId: median(res.byId), list: median(res.list), note: res.note,
+		conc: res.conc.length > 0 ? median(res.conc) : undefined,
+		concSyncs: res.concSyncs.length > 0 ? median(res.concSyncs) : undefined,
 		syncs: res.syncs.length > 0 ? median(res.syncs) : undefined,
 	};
 }
 
-const raw = new Map(SAVERS.map((spec) => [spec.name, { step: {}, byId: [], list: [], syncs: [] }]));
+const raw = new Map(SAVERS.map((spec) => [spec.name, { step: {}, byId: [], list: [], syncs: [], conc: [], concSyncs: [] }]));
+const sync = []; // syncCost() of each round
 for (const spec of SAVERS) await warmUp(spec);
 for (let r = 0; r < ROUNDS; r++) {
 	process.stderr.write(`saver-bench: round ${r + 1} of ${ROUNDS}...\n`);
@@ -312,7 +385,24 @@ for (const spec of SAVERS) {
 			(spec.cls === 'strict' && r.syncs !== undefined
 				? `; fsync-bound: ${r.syncs.toFixed(2)} fdatasyncs per step (one per commit, put and putWrites, as SQLite's` +
 				  ' synchronous=FULL syncs its WAL at each commit), so this ratio mostly compares the two savers\u2019 waits' +
-				  ' for the disk, twice a step each (its sync latency, not the savers\u2019 own work)' : ''));
+				  ' for the disk, twice a step each (its sync latency, not the savers\u2019 own work)' +
+				  (sync.length > 0
+					? `; one fdatasync of a 2,600-byte append here: ${f(median(sync.map((x) => x[0])))} us on the JavaScript thread` +
+					  ` (SqliteSaver's, blocking the event loop), ${f(median(sync.map((x) => x[1])))} us through libuv's pool` +
+					  ' (fs.fdatasync; RunstateSaver Strict\u2019s, off the event loop)' : '') +
+				  (CONCURRENT > 0
+					? `; with ${CONCURRENT} threads stepping at once ${median(raw.get(BASE[spec.cls]).conc.map((x, k) => x / raw.get(spec.name).conc[k])).toFixed(2)}x` +
+					  ` (${r.concSyncs.toFixed(2)} fdatasyncs per step: concurrent commits share one; SQLite\u2019s stay one after another)` : '') : ''));
+	}
+}
+if (CONCURRENT > 0) {
+	console.log(`\n${CONCURRENT} threads stepping at once (${CONCURRENT_STEPS} steps each, from a thread's first checkpoint), microseconds per step`);
+	console.log(`${'saver'.padEnd(30)} ${'class'.padEnd(8)} ${pad('step', 13)}   vs SQLite (class)`);
+	for (const spec of SAVERS) {
+		const r = results.get(spec.name), own = raw.get(spec.name).conc;
+		const vs = median(raw.get(BASE[spec.cls]).conc.map((x, k) => x / own[k]));
+		console.log(`${spec.name.padEnd(30)} ${spec.cls.padEnd(8)} ${pad(f(r.conc), 13)}   ${(vs.toFixed(2) + 'x').padEnd(17)}` +
+			(r.concSyncs !== undefined ? `  ${r.concSyncs.toFixed(2)} syncs/step` : ''));
 	}
 }
 console.log('\n(ratios: how many times faster RunstateSaver-or-other is than the baseline per step, the median of the rounds\u2019 ratios; longest/shortest: step cost at the longest thread over the shortest;' +
