@@ -2,7 +2,9 @@
 // SPDX-License-Identifier: MIT
 //
 // Builds the addon (the package's install step, and `npm run build`):
-//  1. the C library as a static, position-independent librunstate.a:
+//  1. the C library as a static, position-independent librunstate.a (the
+//     library alone: no tests, tools, examples, nor the JetStream backend,
+//     whose sources a packed tarball does not carry):
 //     RUNSTATE_LIB_DIR if set (a directory holding librunstate.a, with
 //     RUNSTATE_INCLUDE_DIR holding runstate.h), else a CMake Release build
 //     of the sources next to this package: the repository (../../) in a
@@ -43,7 +45,7 @@ if (!env.RUNSTATE_LIB_DIR) {
 	const jobs = String(Math.max(1, Math.min(2, require('os').cpus().length)));
 	run('cmake', ['-S', src, '-B', build, '-DCMAKE_BUILD_TYPE=Release',
 		'-DRS_BUILD_TESTS=OFF', '-DRS_BUILD_BENCHMARKS=OFF', '-DRS_BUILD_TOOLS=OFF',
-		'-DRS_BUILD_EXAMPLES=OFF', '-DRS_BUILD_SHARED=OFF',
+		'-DRS_BUILD_EXAMPLES=OFF', '-DRS_BUILD_SHARED=OFF', '-DRS_WITH_NATS=OFF',
 		'-DCMAKE_POSITION_INDEPENDENT_CODE=ON'], { stdio: ['ignore', 'ignore', 'inherit'] });
 	run('cmake', ['--build', build, '-j', jobs]);
 	env.RUNSTATE_LIB_DIR = build;
