@@ -82,13 +82,13 @@ const SAVERS = [
 	{ name: 'RunstateSaver Strict', cls: 'strict', make: async () => { const s = await RunstateSaver.open({ path: file('rs'), durability: 'strict' }); return { saver: s, close: () => s.close() }; } },
 ];
 const BASE = { none: 'SqliteSaver :memory:', buffered: 'SqliteSaver file', strict: 'SqliteSaver file FULL' };
-// RS_SAVER_BENCH_SAVERS="MemorySaver,RunstateSaver InMemory,...": only
-// the savers named (the baselines of their classes are kept, for the
+// RS_SAVER_BENCH_SAVERS="RunstateSaver InMemory,...": only the savers
+// named, and MemorySaver, with the baselines of their classes (for the
 // ratios).
 if (process.env.RS_SAVER_BENCH_SAVERS) {
 	const only = new Set(process.env.RS_SAVER_BENCH_SAVERS.split(',').map((x) => x.trim()));
-	const keep = SAVERS.filter((x) => only.has(x.name) || x.name === 'MemorySaver' ||
-		Object.values(BASE).includes(x.name) && SAVERS.some((y) => only.has(y.name) && BASE[y.cls] === x.name));
+	const named = (x) => only.has(x.name) || x.name === 'MemorySaver';
+	const keep = SAVERS.filter((x) => named(x) || SAVERS.some((y) => named(y) && BASE[y.cls] === x.name));
 	if (keep.length === 0 || [...only].some((n) => !SAVERS.some((x) => x.name === n)))
 		throw new Error(`RS_SAVER_BENCH_SAVERS: names are ${SAVERS.map((x) => x.name).join(', ')}`);
 	SAVERS.splice(0, SAVERS.length, ...keep);
@@ -159,6 +159,10 @@ function median(xs) {
 	const s = xs.slice().sort((a, b) => a - b);
 	return s[Math.floor(s.length / 2)];
 }
+
+// The median of the rounds' ratios num[k] / den[k] (two times of one
+// round, measured side by side).
+const pairedRatio = (num, den) => median(num.map((x, k) => x / den[k]));
 
 // Microseconds per call of fn, by the wall clock, or with
 // RS_SAVER_BENCH_CLOCK=cpu by the process's CPU time (every thread's, user
@@ -389,10 +393,11 @@ for (const spec of SAVERS) {
 	// Ratios pair the savers' times of the same round (measured side by
 	// side), then take the median over the rounds.
 	const own = raw.get(spec.name).step;
-	const paired = (num, L) => median(num[L].map((x, k) => x / own[L][k]));
+	const paired = (num, L) => pairedRatio(num[L], own[L]);
 	const vsSql = LENGTHS.map((L) => paired(raw.get(BASE[spec.cls]).step, L));
 	const vsMem = LENGTHS.map((L) => paired(raw.get('MemorySaver').step, L));
-	const growth = median(own[LENGTHS.at(-1)].map((x, k) => x / own[LENGTHS[0]][k]));
+	const growth = pairedRatio(own[LENGTHS.at(-1)], own[LENGTHS[0]]);
+	const concVs = CONCURRENT > 0 ? pairedRatio(raw.get(BASE[spec.cls]).conc, raw.get(spec.name).conc) : undefined;
 	console.log(`${spec.name.padEnd(30)} ${spec.cls.padEnd(8)} ${vals.map((v) => pad(f(v), 13)).join(' ')}   ` +
 		`${vsSql.map((x) => x.toFixed(2) + 'x').join(' ').padEnd(17)}  ${vsMem.map((x) => x.toFixed(2) + 'x').join(' ').padEnd(13)} ${growth.toFixed(2)}x` +
 		(r.syncs !== undefined ? `  ${r.syncs.toFixed(2)} syncs/step` : '') +
@@ -413,7 +418,7 @@ for (const spec of SAVERS) {
 					  ` (SqliteSaver's, blocking the event loop), ${f(median(sync.map((x) => x[1])))} us through libuv's pool` +
 					  ' (fs.fdatasync; RunstateSaver Strict\u2019s, off the event loop)' : '') +
 				  (CONCURRENT > 0
-					? `; with ${CONCURRENT} threads stepping at once ${median(raw.get(BASE[spec.cls]).conc.map((x, k) => x / raw.get(spec.name).conc[k])).toFixed(2)}x` +
+					? `; with ${CONCURRENT} threads stepping at once ${concVs.toFixed(2)}x` +
 					  ` (${r.concSyncs.toFixed(2)} fdatasyncs per step: concurrent commits share one; SQLite\u2019s stay one after another)` : '') : ''));
 	}
 }
@@ -421,8 +426,8 @@ if (CONCURRENT > 0) {
 	console.log(`\n${CONCURRENT} threads stepping at once (${CONCURRENT_STEPS} steps each, from a thread's first checkpoint), microseconds per step`);
 	console.log(`${'saver'.padEnd(30)} ${'class'.padEnd(8)} ${pad('step', 13)}   vs SQLite (class)`);
 	for (const spec of SAVERS) {
-		const r = results.get(spec.name), own = raw.get(spec.name).conc;
-		const vs = median(raw.get(BASE[spec.cls]).conc.map((x, k) => x / own[k]));
+		const r = results.get(spec.name);
+		const vs = pairedRatio(raw.get(BASE[spec.cls]).conc, raw.get(spec.name).conc);
 		console.log(`${spec.name.padEnd(30)} ${spec.cls.padEnd(8)} ${pad(f(r.conc), 13)}   ${(vs.toFixed(2) + 'x').padEnd(17)}` +
 			(r.concSyncs !== undefined ? `  ${r.concSyncs.toFixed(2)} syncs/step` : ''));
 	}
