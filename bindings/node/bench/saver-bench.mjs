@@ -389,6 +389,9 @@ const pad = (s, n) => String(s).padStart(n);
 const f = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 console.log(`\nCheckpoint savers, microseconds per operation (${CPU_CLOCK ? 'CPU time, not counting disk waits' : 'wall clock'}; median of ${ROUNDS} rounds; ${STEPS} timed steps per length${LENGTHS.some((L) => L < STEPS) ? `, ${SHORT_STEPS} at a length under ${STEPS}` : ''})`);
 console.log(`${'saver'.padEnd(30)} ${'class'.padEnd(8)} ${cols.map((c) => pad(c, 13)).join(' ')}   vs SQLite (class)  vs MemorySaver  ${LENGTHS.at(-1)}/${LENGTHS[0]}`);
+// A saver's steps with CONCURRENT threads at once against its class's
+// SQLite baseline's (pairedRatio: paired by round).
+const concVsBase = (spec) => pairedRatio(raw.get(BASE[spec.cls]).conc, raw.get(spec.name).conc);
 const goals = [];
 for (const spec of SAVERS) {
 	const r = results.get(spec.name);
@@ -400,7 +403,6 @@ for (const spec of SAVERS) {
 	const vsSql = LENGTHS.map((L) => paired(raw.get(BASE[spec.cls]).step, L));
 	const vsMem = LENGTHS.map((L) => paired(raw.get('MemorySaver').step, L));
 	const growth = pairedRatio(own[LENGTHS.at(-1)], own[LENGTHS[0]]);
-	const concVs = CONCURRENT > 0 ? pairedRatio(raw.get(BASE[spec.cls]).conc, raw.get(spec.name).conc) : undefined;
 	console.log(`${spec.name.padEnd(30)} ${spec.cls.padEnd(8)} ${vals.map((v) => pad(f(v), 13)).join(' ')}   ` +
 		`${vsSql.map((x) => x.toFixed(2) + 'x').join(' ').padEnd(17)}  ${vsMem.map((x) => x.toFixed(2) + 'x').join(' ').padEnd(13)} ${growth.toFixed(2)}x` +
 		(r.syncs !== undefined ? `  ${r.syncs.toFixed(2)} syncs/step` : '') +
@@ -421,7 +423,7 @@ for (const spec of SAVERS) {
 					  ` (SqliteSaver's, blocking the event loop), ${f(median(sync.map((x) => x[1])))} us through libuv's pool` +
 					  ' (fs.fdatasync; RunstateSaver Strict\u2019s, off the event loop)' : '') +
 				  (CONCURRENT > 0
-					? `; with ${CONCURRENT} threads stepping at once ${concVs.toFixed(2)}x` +
+					? `; with ${CONCURRENT} threads stepping at once ${concVsBase(spec).toFixed(2)}x` +
 					  ` (${r.concSyncs.toFixed(2)} fdatasyncs per step: concurrent commits share one; SQLite\u2019s stay one after another)` : '') : ''));
 	}
 }
@@ -430,7 +432,7 @@ if (CONCURRENT > 0) {
 	console.log(`${'saver'.padEnd(30)} ${'class'.padEnd(8)} ${pad('step', 13)}   vs SQLite (class)`);
 	for (const spec of SAVERS) {
 		const r = results.get(spec.name);
-		const vs = pairedRatio(raw.get(BASE[spec.cls]).conc, raw.get(spec.name).conc);
+		const vs = concVsBase(spec);
 		console.log(`${spec.name.padEnd(30)} ${spec.cls.padEnd(8)} ${pad(f(r.conc), 13)}   ${(vs.toFixed(2) + 'x').padEnd(17)}` +
 			(r.concSyncs !== undefined ? `  ${r.concSyncs.toFixed(2)} syncs/step` : ''));
 	}
